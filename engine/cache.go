@@ -1,0 +1,43 @@
+package engine
+
+import (
+	lru "github.com/hashicorp/golang-lru/v2"
+)
+
+// resultCache keeps KPI results keyed by KPI, version, canonical parameters
+// and the fingerprint of the data read. An import changes the fingerprint of
+// what it touches, so stale entries are never hit again and age out of the
+// LRU; purge drops everything at once when a write makes that simpler.
+type resultCache struct {
+	lru *lru.Cache[string, *Result]
+}
+
+func newResultCache(entries int) *resultCache {
+	if entries < 0 {
+		return &resultCache{}
+	}
+	if entries == 0 {
+		entries = 512
+	}
+	c, _ := lru.New[string, *Result](entries) // only fails for size <= 0
+	return &resultCache{lru: c}
+}
+
+func (c *resultCache) get(key string) (*Result, bool) {
+	if c.lru == nil {
+		return nil, false
+	}
+	return c.lru.Get(key)
+}
+
+func (c *resultCache) put(key string, r *Result) {
+	if c.lru != nil {
+		c.lru.Add(key, r)
+	}
+}
+
+func (c *resultCache) purge() {
+	if c.lru != nil {
+		c.lru.Purge()
+	}
+}

@@ -1,0 +1,77 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Code is a stable machine word for an error the caller caused. The api
+// package maps each code to an HTTP status in one place.
+type Code string
+
+const (
+	CodeInvalidParameter Code = "invalid_parameter"
+	CodeUnknownKPI       Code = "unknown_kpi"
+	CodeUnknownVersion   Code = "unknown_version"
+	CodeUnknownDimension Code = "unknown_dimension"
+	CodeUnknownKind      Code = "unknown_dataset_kind"
+	CodeInvalidDataset   Code = "invalid_dataset"
+	CodeMissingDataset   Code = "missing_dataset"
+	CodeMissingColumn    Code = "missing_column"
+	CodeNotFound         Code = "not_found"
+	CodeTimeout          Code = "timeout"
+	CodeCanceled         Code = "canceled"
+	CodeInvalidRuleset   Code = "invalid_ruleset"
+	CodeInvalidModel     Code = "invalid_model_input"
+)
+
+// Error is an error the caller can fix: it names what is wrong. Details carry
+// machine-readable context (the parameter, the file and column, the rows).
+type Error struct {
+	Code    Code
+	Message string
+	Details map[string]any
+	Err     error // the underlying cause, if any
+}
+
+func (e *Error) Error() string { return e.Message }
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf builds a caller-fault error.
+func Errorf(code Code, details map[string]any, format string, a ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, a...), Details: details}
+}
+
+// invalidParam names the bad query parameter, as prometheus' invalidParamError.
+func invalidParam(param, format string, a ...any) *Error {
+	return &Error{
+		Code:    CodeInvalidParameter,
+		Message: fmt.Sprintf("invalid parameter %q: %s", param, fmt.Sprintf(format, a...)),
+		Details: map[string]any{"parameter": param},
+	}
+}
+
+// ErrorCode returns the code of a caller-fault error, or "" for anything else.
+func ErrorCode(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// contextErr turns a query that died of its context into a typed error, so a
+// deadline becomes "timeout" and not an internal error. DuckDB reports an
+// interrupted query with its own message; the context tells why.
+func contextErr(ctx context.Context, err error, what string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return &Error{Code: CodeTimeout, Message: what + ": query timed out", Err: err}
+	case errors.Is(ctx.Err(), context.Canceled):
+		return &Error{Code: CodeCanceled, Message: what + ": request canceled", Err: err}
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

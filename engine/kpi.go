@@ -1,0 +1,313 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"custkpi/queries"
+)
+
+// Query asks for one KPI over a window.
+type Query struct {
+	KPI     string
+	Version int       // 0: the KPI's default version
+	From    time.Time // zero From and To: the default window
+	To      time.Time
+	Grain   Grain
+	By      []string          // dimensions: customer columns, age_band, tier:<ruleset>
+	Where   string            // CEL condition on customer features
+	Params  map[string]string // the KPI's own parameters (cycle_multiplier=...)
+}
+
+// Result is a KPI answer: a table whose columns are period (with a grain),
+// the dimensions, value and, for ratios, numerator and denominator.
+type Result struct {
+	KPI         string    `json:"kpi"`
+	Version     int       `json:"version"`
+	From        string    `json:"from"`
+	To          string    `json:"to"`
+	Grain       Grain     `json:"grain"`
+	By          []string  `json:"by"`
+	Params      map[string]any `json:"params,omitempty"`
+	Fingerprint string    `json:"fingerprint"`
+	Columns     []string  `json:"-"`
+	Rows        [][]any   `json:"-"`
+	Cached      bool      `json:"-"`
+	Elapsed     time.Duration `json:"-"`
+}
+
+// maxDimensions bounds by=: more groups than this is a table export, not a KPI.
+const maxDimensions = 5
+
+// Run answers a KPI query in one SQL statement (or from the cache).
+func (e *Engine) Run(ctx context.Context, q Query) (*Result, error) {
+	plan, err := e.plan(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if r, ok := e.cache.get(plan.cacheKey); ok {
+		c := *r
+		c.Cached = true
+		return &c, nil
+	}
+	start := time.Now()
+	ctx, cancel := e.withTimeout(ctx)
+	defer cancel()
+	rows, err := e.db.QueryContext(ctx, plan.sql, plan.args...)
+	if err != nil {
+		return nil, contextErr(ctx, err, "kpi "+q.KPI)
+	}
+	table, err := scanTable(rows)
+	if err != nil {
+		return nil, contextErr(ctx, err, "kpi "+q.KPI)
+	}
+	res := plan.result
+	res.Columns = table.columns
+	res.Rows = table.rows
+	res.Elapsed = time.Since(start)
+	e.cache.put(plan.cacheKey, res)
+	out := *res
+	return &out, nil
+}
+
+// SQL returns the statement and arguments a query would run, for the
+// catalog's "explain" and for tests.
+func (e *Engine) SQL(ctx context.Context, q Query) (string, []any, error) {
+	p, err := e.plan(ctx, q)
+	if err != nil {
+		return "", nil, err
+	}
+	return p.sql, p.args, nil
+}
+
+type plan struct {
+	def      *queries.Definition
+	sql      string
+	args     []any
+	cacheKey string
+	result   *Result
+}
+
+// plan validates a query and composes its statement. Every value is bound;
+// identifiers come from the catalog and from DuckDB's own column lists.
+func (e *Engine) plan(ctx context.Context, q Query) (*plan, error) {
+	kpi, err := e.catalog.Lookup(q.KPI)
+	if err != nil {
+		return nil, err
+	}
+	def, err := kpi.Version(q.Version)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.requireData(def); err != nil {
+		return nil, err
+	}
+	if q.Grain == "" {
+		q.Grain = GrainNone
+	}
+	from, to, err := e.window(q.From, q.To)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := periods(from, to, q.Grain)
+	if err != nil {
+		return nil, err
+	}
+	dims, err := e.dimensions(ctx, def, q.By)
+	if err != nil {
+		return nil, err
+	}
+	params, err := kpiParams(def, q.Params)
+	if err != nil {
+		return nil, err
+	}
+	where, err := e.whereFilter(ctx, q.Where)
+	if err != nil {
+		return nil, err
+	}
+
+	var b strings.Builder
+	var args []any
+	b.WriteString("WITH periods(period, win_start, win_end, prev_start) AS (VALUES ")
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP)")
+		args = append(args, fmtDate(p.Label), p.Start, p.End, p.PrevStart)
+	}
+	b.WriteString("),\nkpi_rows AS (\n  SELECT p.period, k.* FROM periods p\n  ")
+	// Without dimensions every period answers, even one without rows (its
+	// count is 0, its ratio null); with dimensions only groups that exist do.
+	if len(dims) == 0 {
+		b.WriteString("LEFT ")
+	}
+	fmt.Fprintf(&b, "JOIN LATERAL (SELECT * FROM %s(p.win_start, p.win_end, p.prev_start", def.MacroName())
+	for _, p := range params {
+		fmt.Fprintf(&b, ", %s := ?", p.name)
+		args = append(args, p.value)
+	}
+	b.WriteString(")")
+	if where != nil {
+		fmt.Fprintf(&b, " WHERE customer_id IN (%s)", where.sql)
+		args = append(args, where.args...)
+	}
+	b.WriteString(") k ON true\n)\nSELECT ")
+
+	var cols, group []string
+	if q.Grain != GrainNone {
+		cols = append(cols, "r.period AS period")
+		group = append(group, "1")
+	}
+	var joins []string
+	var joinArgs []any
+	if j := customerJoin(dims); j != "" {
+		joins = append(joins, j)
+	}
+	for _, d := range dims {
+		cols = append(cols, fmt.Sprintf("%s AS %s", d.expr, quoteIdent(d.name)))
+		group = append(group, fmt.Sprint(len(group)+1))
+		if d.join != "" && !slices.Contains(joins, d.join) {
+			joins = append(joins, d.join)
+			joinArgs = append(joinArgs, d.joinArgs...)
+		}
+	}
+	cols = append(cols, valueColumns(def)...)
+	b.WriteString(strings.Join(cols, ", "))
+	b.WriteString("\nFROM kpi_rows r")
+	for _, j := range joins {
+		b.WriteString("\n" + j)
+	}
+	args = append(args, joinArgs...)
+	if len(group) > 0 {
+		b.WriteString("\nGROUP BY " + strings.Join(group, ", "))
+		order := make([]string, len(group))
+		for i, g := range group {
+			order[i] = g + " NULLS LAST"
+		}
+		b.WriteString("\nORDER BY " + strings.Join(order, ", "))
+	}
+
+	by := make([]string, len(dims))
+	for i, d := range dims {
+		by[i] = d.name
+	}
+	paramOut := map[string]any{}
+	for _, p := range params {
+		paramOut[p.name] = p.value
+	}
+	res := &Result{
+		KPI: def.Name, Version: def.Version, From: fmtDate(from), To: fmtDate(to),
+		Grain: q.Grain, By: by, Fingerprint: e.fingerprint(def, q.Where != "" || hasTier(dims)),
+	}
+	if len(paramOut) > 0 {
+		res.Params = paramOut
+	}
+	key := strings.Join([]string{def.Name, fmt.Sprint(def.Version), res.From, res.To, string(q.Grain),
+		strings.Join(by, ","), q.Where, fmt.Sprint(params), res.Fingerprint}, "|")
+	return &plan{def: def, sql: b.String(), args: args, cacheKey: key, result: res}, nil
+}
+
+// valueColumns are the aggregate columns of the KPI, cast to DOUBLE so every
+// KPI answers numbers of one type. A ratio is recomputed from its sums for
+// each group and period; a zero denominator gives null.
+func valueColumns(d *queries.Definition) []string {
+	if d.Kind == queries.Ratio {
+		scale := ""
+		if d.Scale != 1 {
+			scale = fmt.Sprintf("%g * ", d.Scale)
+		}
+		return []string{
+			fmt.Sprintf("CAST(%s(%s) / nullif(%s, 0) AS DOUBLE) AS value", scale, d.Numerator, d.Denominator),
+			fmt.Sprintf("CAST(%s AS DOUBLE) AS numerator", d.Numerator),
+			fmt.Sprintf("CAST(%s AS DOUBLE) AS denominator", d.Denominator),
+		}
+	}
+	return []string{fmt.Sprintf("CAST(%s AS DOUBLE) AS value", d.Value)}
+}
+
+type boundParam struct {
+	name  string
+	value any
+}
+
+// kpiParams checks the caller's KPI parameters against the definition.
+func kpiParams(d *queries.Definition, raw map[string]string) ([]boundParam, error) {
+	var out []boundParam
+	for _, p := range d.Params {
+		v, ok := raw[p.Name]
+		if !ok {
+			continue
+		}
+		val, err := parseParam(p, v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, boundParam{p.Name, val})
+	}
+	for name := range raw {
+		if !slices.ContainsFunc(d.Params, func(p queries.Param) bool { return p.Name == name }) {
+			return nil, invalidParam(name, "KPI %s v%d has no parameter %q", d.Name, d.Version, name)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out, nil
+}
+
+// requireData refuses a KPI whose datasets or optional columns are absent:
+// an answer of zeros would look like a fact.
+func (e *Engine) requireData(d *queries.Definition) error {
+	var missing []string
+	for _, kind := range d.Datasets() {
+		if e.dataset(kind) == nil {
+			missing = append(missing, kind)
+		}
+	}
+	if len(missing) > 0 {
+		return &Error{Code: CodeMissingDataset,
+			Message: fmt.Sprintf("KPI %s needs the %s dataset(s); import them with POST /v1/datasets/{kind}", d.Name, strings.Join(missing, ", ")),
+			Details: map[string]any{"kpi": d.Name, "datasets": missing}}
+	}
+	for _, col := range d.Columns() {
+		kind, name, _ := strings.Cut(col, ".")
+		if !slices.Contains(e.dataset(kind).Columns, name) {
+			return &Error{Code: CodeMissingColumn,
+				Message: fmt.Sprintf("KPI %s needs column %s of %s, which the imported data does not have; re-import %s with it", d.Name, name, kind, kind),
+				Details: map[string]any{"kpi": d.Name, "dataset": kind, "column": name}}
+		}
+	}
+	return nil
+}
+
+// fingerprint identifies the data a KPI reads: the import generation of each
+// dataset it needs, plus customers (dimensions). Features and tiers read
+// every dataset, so a query using them depends on all.
+func (e *Engine) fingerprint(d *queries.Definition, all bool) string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	kinds := append([]string{"customers"}, d.Datasets()...)
+	if all {
+		kinds = kinds[:0]
+		for k := range e.datasets {
+			kinds = append(kinds, k)
+		}
+		kinds = append(kinds, "tiers")
+	}
+	sort.Strings(kinds)
+	kinds = slices.Compact(kinds)
+	h := sha256.New()
+	for _, k := range kinds {
+		var gen int64
+		if d := e.datasets[k]; d != nil {
+			gen = d.Generation
+		}
+		fmt.Fprintf(h, "%s:%d;", k, gen)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}

@@ -1,0 +1,157 @@
+package engine
+
+import (
+	"time"
+)
+
+// Grain is a calendar grain a window is cut into.
+type Grain string
+
+const (
+	GrainNone    Grain = "none"
+	GrainDay     Grain = "day"
+	GrainWeek    Grain = "week"
+	GrainMonth   Grain = "month"
+	GrainQuarter Grain = "quarter"
+	GrainYear    Grain = "year"
+)
+
+// Grains lists the grains, for messages and docs.
+var Grains = []Grain{GrainNone, GrainDay, GrainWeek, GrainMonth, GrainQuarter, GrainYear}
+
+// ParseGrain checks a grain name ("" is none).
+func ParseGrain(s string) (Grain, error) {
+	if s == "" {
+		return GrainNone, nil
+	}
+	for _, g := range Grains {
+		if string(g) == s {
+			return g, nil
+		}
+	}
+	return "", invalidParam("grain", "%q is not one of none, day, week, month, quarter, year", s)
+}
+
+// maxPeriods bounds how many periods one request may ask for: ten years of
+// days. More is almost certainly a mistake and would build a huge statement.
+const maxPeriods = 3700
+
+// period is one window of a request: [Start, End), its previous window
+// starting at PrevStart and ending at Start, and the label of the row.
+type period struct {
+	Label     time.Time // first day of the calendar period (grain none: the window start)
+	Start     time.Time
+	End       time.Time
+	PrevStart time.Time
+}
+
+// truncate returns the first instant of the calendar period holding t.
+// Weeks are ISO weeks, starting on Monday.
+func truncate(t time.Time, g Grain) time.Time {
+	y, m, d := t.Date()
+	switch g {
+	case GrainDay:
+		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	case GrainWeek:
+		day := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+		back := (int(day.Weekday()) + 6) % 7 // Monday → 0
+		return day.AddDate(0, 0, -back)
+	case GrainMonth:
+		return time.Date(y, m, 1, 0, 0, 0, 0, time.UTC)
+	case GrainQuarter:
+		return time.Date(y, m-(m-1)%3, 1, 0, 0, 0, 0, time.UTC)
+	case GrainYear:
+		return time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	return t
+}
+
+// step moves t by n periods of the grain.
+func step(t time.Time, g Grain, n int) time.Time {
+	switch g {
+	case GrainDay:
+		return t.AddDate(0, 0, n)
+	case GrainWeek:
+		return t.AddDate(0, 0, 7*n)
+	case GrainMonth:
+		return t.AddDate(0, n, 0)
+	case GrainQuarter:
+		return t.AddDate(0, 3*n, 0)
+	case GrainYear:
+		return t.AddDate(n, 0, 0)
+	}
+	return t
+}
+
+// periods cuts [from, to) into the periods of grain g. Grain none is the
+// whole window, whose previous window has the same length just before it.
+// With a grain, each calendar period is clipped to the window and its
+// previous window is the same span one grain earlier (for a whole period:
+// the previous calendar period), as KPIS.md defines.
+func periods(from, to time.Time, g Grain) ([]period, error) {
+	if g == GrainNone {
+		return []period{{Label: from, Start: from, End: to, PrevStart: from.Add(-to.Sub(from))}}, nil
+	}
+	var out []period
+	for cal := truncate(from, g); cal.Before(to); cal = step(cal, g, 1) {
+		if len(out) == maxPeriods {
+			return nil, invalidParam("grain", "the window has more than %d periods of a %s; use a coarser grain or a shorter window", maxPeriods, g)
+		}
+		p := period{Label: cal, Start: cal, End: step(cal, g, 1)}
+		if p.Start.Before(from) {
+			p.Start = from
+		}
+		if p.End.After(to) {
+			p.End = to
+		}
+		p.PrevStart = step(p.Start, g, -1)
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// defaultWindow is KPIS.md's default: the 12 calendar months before the first
+// day of the month after the latest order date. dataEnd is the day after the
+// latest order.
+func defaultWindow(dataEnd time.Time) (time.Time, time.Time) {
+	last := dataEnd.AddDate(0, 0, -1)
+	to := time.Date(last.Year(), last.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, 1, 0)
+	return to.AddDate(-1, 0, 0), to
+}
+
+// ParseDate reads a YYYY-MM-DD query parameter.
+func ParseDate(param, s string) (time.Time, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, invalidParam(param, "%q is not a date (YYYY-MM-DD)", s)
+	}
+	return t, nil
+}
+
+// window resolves a request's window, applying the default when both ends
+// are absent.
+func (e *Engine) window(from, to time.Time) (time.Time, time.Time, error) {
+	if from.IsZero() && to.IsZero() {
+		end := e.DataEnd()
+		if end.IsZero() {
+			return from, to, &Error{Code: CodeMissingDataset,
+				Message: "no orders are loaded, so there is no default window; import orders or pass from and to",
+				Details: map[string]any{"datasets": []string{"orders"}}}
+		}
+		from, to = defaultWindow(end)
+		return from, to, nil
+	}
+	if from.IsZero() {
+		return from, to, invalidParam("from", "required when to is given")
+	}
+	if to.IsZero() {
+		return from, to, invalidParam("to", "required when from is given")
+	}
+	if !from.Before(to) {
+		return from, to, invalidParam("from", "from %s must be before to %s", from.Format(time.DateOnly), to.Format(time.DateOnly))
+	}
+	return from, to, nil
+}
+
+func fmtDate(t time.Time) string { return t.Format(time.DateOnly) }
+

@@ -1,0 +1,83 @@
+package engine
+
+import (
+	"database/sql"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// table is a small result read back from DuckDB: aggregated KPI rows,
+// customers of one page. Values are normalised to JSON-friendly Go types:
+// float64, int64, string, bool, nil, and dates as YYYY-MM-DD strings.
+type table struct {
+	columns []string
+	rows    [][]any
+}
+
+func scanTable(rows *sql.Rows) (*table, error) {
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, err
+	}
+	t := &table{columns: cols, rows: [][]any{}}
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		for i, v := range vals {
+			vals[i] = normalise(v, types[i].DatabaseTypeName())
+		}
+		t.rows = append(t.rows, vals)
+	}
+	return t, rows.Err()
+}
+
+func normalise(v any, dbType string) any {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case time.Time:
+		if dbType == "DATE" {
+			return x.Format(time.DateOnly)
+		}
+		return x.UTC().Format(time.RFC3339)
+	case int32:
+		return int64(x)
+	case int16:
+		return int64(x)
+	case int8:
+		return int64(x)
+	case uint64:
+		return int64(x)
+	case uint32:
+		return int64(x)
+	case float32:
+		return float64(x)
+	case *big.Int:
+		return x.Int64()
+	case duckdb.Decimal:
+		f, _ := new(big.Float).SetInt(x.Value).Float64()
+		for i := 0; i < int(x.Scale); i++ {
+			f /= 10
+		}
+		return f
+	case []byte:
+		return string(x)
+	case fmt.Stringer:
+		return x.String()
+	}
+	return v
+}

@@ -1,0 +1,296 @@
+// Package queries holds the KPI definitions: one SQL file per KPI version,
+// embedded in the binary, each with a header of `-- key: value` lines.
+//
+// A file `queries/<category>/<name>.v<N>.sql` is the body of a DuckDB table
+// macro the engine registers as kpi_<name>_v<N>(win_start, win_end,
+// prev_start, <params>). The body returns entity rows (one per order,
+// customer, response, ...) for one window, each with a customer_id and the
+// measure columns that the header's aggregate expressions read. Keeping the
+// aggregation in the header, not the body, is what lets the engine recompute a
+// ratio for any group and period in one statement: it groups the entity rows
+// and evaluates numerator and denominator per group.
+//
+// Header keys:
+//
+//	name, version, title, category, unit, description  what the catalog shows
+//	requires     datasets (and dataset.column for optional columns) it reads
+//	kind         additive (sums over groups), ratio (numerator/denominator) or
+//	             statistic (mean, quantile: neither sums nor splits)
+//	value        aggregate expression over the entity rows (additive, statistic)
+//	numerator    aggregate expression (ratio)
+//	denominator  aggregate expression (ratio)
+//	scale        factor applied to numerator/denominator (ratio; NPS uses 100)
+//	direction    higher_is_better or lower_is_better (scorecard status)
+//	param        `<name> <double|varchar> <default>`, repeatable: macro
+//	             parameters the API accepts as query parameters
+//	default      true on the version served when none is asked for
+//	dimensions   customer (default: every customer dimension) or a list of
+//	             the entity columns it can be grouped by (e.g. channel)
+package queries
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+//go:embed */*.sql
+var files embed.FS
+
+// Kind says how a KPI's value combines over groups.
+type Kind string
+
+const (
+	Additive  Kind = "additive"
+	Ratio     Kind = "ratio"
+	Statistic Kind = "statistic"
+)
+
+// Param is a KPI-specific macro parameter (cycle_multiplier, inactive_days).
+type Param struct {
+	Name    string `json:"name"`
+	Type    string `json:"type"` // double or varchar
+	Default string `json:"default"`
+}
+
+// Definition is one KPI version as its file declares it.
+type Definition struct {
+	Name        string
+	Version     int
+	Title       string
+	Category    string
+	Unit        string
+	Description string
+	Kind        Kind
+	Requires    []string // datasets; "orders.cost" names an optional column
+	Value       string
+	Numerator   string
+	Denominator string
+	Scale       float64
+	Direction   string
+	Params      []Param
+	Default     bool
+	Dimensions  []string // nil: customer dimensions
+	File        string
+	Body        string // the SQL after the header
+	Source      string // the whole file, as shown in the catalog
+}
+
+// MacroName is the DuckDB table macro this version is registered as.
+func (d *Definition) MacroName() string {
+	return fmt.Sprintf("kpi_%s_v%d", d.Name, d.Version)
+}
+
+// Datasets are the required dataset kinds, without column requirements.
+func (d *Definition) Datasets() []string {
+	var out []string
+	for _, r := range d.Requires {
+		kind, _, _ := strings.Cut(r, ".")
+		if !contains(out, kind) {
+			out = append(out, kind)
+		}
+	}
+	return out
+}
+
+// Columns are the optional dataset columns required, as "kind.column".
+func (d *Definition) Columns() []string {
+	var out []string
+	for _, r := range d.Requires {
+		if strings.Contains(r, ".") {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+var (
+	fileName   = regexp.MustCompile(`^([a-z][a-z0-9_]*)\.v([0-9]+)\.sql$`)
+	identifier = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+)
+
+// Load parses every embedded KPI file.
+func Load() ([]*Definition, error) { return LoadFS(files) }
+
+// LoadFS parses every `<category>/<name>.v<N>.sql` in fsys and checks the
+// catalog as a whole: unique name@version and exactly one default per name.
+func LoadFS(fsys fs.FS) ([]*Definition, error) {
+	var defs []*Definition
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".sql") {
+			return err
+		}
+		src, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		def, err := Parse(p, string(src))
+		if err != nil {
+			return err
+		}
+		defs = append(defs, def)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load queries: %w", err)
+	}
+	seen := map[string]*Definition{}
+	defaults := map[string]int{}
+	versions := map[string]int{}
+	for _, d := range defs {
+		key := fmt.Sprintf("%s@%d", d.Name, d.Version)
+		if prev, ok := seen[key]; ok {
+			return nil, fmt.Errorf("load queries: %s defined twice (%s, %s)", key, prev.File, d.File)
+		}
+		seen[key] = d
+		versions[d.Name]++
+		if d.Default {
+			defaults[d.Name]++
+		}
+	}
+	for name, n := range versions {
+		switch {
+		case defaults[name] > 1:
+			return nil, fmt.Errorf("load queries: %s has %d versions marked default", name, defaults[name])
+		case defaults[name] == 0 && n > 1:
+			return nil, fmt.Errorf("load queries: %s has %d versions and none marked default", name, n)
+		}
+	}
+	// A KPI with a single version is its own default.
+	for _, d := range defs {
+		if versions[d.Name] == 1 {
+			d.Default = true
+		}
+	}
+	sort.Slice(defs, func(i, j int) bool {
+		if defs[i].Name != defs[j].Name {
+			return defs[i].Name < defs[j].Name
+		}
+		return defs[i].Version < defs[j].Version
+	})
+	return defs, nil
+}
+
+// Parse reads one KPI file. file is its path below the queries root.
+func Parse(file, src string) (*Definition, error) {
+	fail := func(format string, a ...any) (*Definition, error) {
+		return nil, fmt.Errorf("%s: %s", file, fmt.Sprintf(format, a...))
+	}
+	m := fileName.FindStringSubmatch(path.Base(file))
+	if m == nil {
+		return fail("file name must be <name>.v<N>.sql")
+	}
+	d := &Definition{File: file, Source: src, Scale: 1, Direction: "higher_is_better"}
+	lines := strings.Split(src, "\n")
+	body := 0
+	for i, line := range lines {
+		text, ok := strings.CutPrefix(strings.TrimSpace(line), "--")
+		if !ok {
+			body = i
+			break
+		}
+		key, value, ok := strings.Cut(strings.TrimSpace(text), ":")
+		if !ok {
+			continue // a plain comment in the header
+		}
+		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
+		var err error
+		switch key {
+		case "name":
+			d.Name = value
+		case "version":
+			d.Version, err = strconv.Atoi(value)
+		case "title":
+			d.Title = value
+		case "category":
+			d.Category = value
+		case "unit":
+			d.Unit = value
+		case "description":
+			d.Description = strings.TrimSpace(d.Description + " " + value)
+		case "kind":
+			d.Kind = Kind(value)
+		case "requires":
+			d.Requires = splitList(value)
+		case "value":
+			d.Value = value
+		case "numerator":
+			d.Numerator = value
+		case "denominator":
+			d.Denominator = value
+		case "scale":
+			d.Scale, err = strconv.ParseFloat(value, 64)
+		case "direction":
+			d.Direction = value
+		case "default":
+			d.Default, err = strconv.ParseBool(value)
+		case "dimensions":
+			d.Dimensions = splitList(value)
+		case "param":
+			f := strings.Fields(value)
+			if len(f) != 3 || !identifier.MatchString(f[0]) || (f[1] != "double" && f[1] != "varchar") {
+				return fail("line %d: param must be `<name> <double|varchar> <default>`", i+1)
+			}
+			d.Params = append(d.Params, Param{Name: f[0], Type: f[1], Default: f[2]})
+		default:
+			return fail("line %d: unknown header key %q", i+1, key)
+		}
+		if err != nil {
+			return fail("line %d: %s: %v", i+1, key, err)
+		}
+	}
+	d.Body = strings.TrimSpace(strings.Join(lines[body:], "\n"))
+	switch {
+	case d.Name != m[1]:
+		return fail("header name %q does not match the file name", d.Name)
+	case strconv.Itoa(d.Version) != m[2]:
+		return fail("header version %d does not match the file name", d.Version)
+	case d.Title == "" || d.Category == "" || d.Unit == "" || d.Description == "":
+		return fail("title, category, unit and description are required")
+	case path.Dir(file) != d.Category:
+		return fail("category %q does not match the directory %q", d.Category, path.Dir(file))
+	case len(d.Requires) == 0:
+		return fail("requires is empty")
+	case d.Direction != "higher_is_better" && d.Direction != "lower_is_better":
+		return fail("direction must be higher_is_better or lower_is_better")
+	case d.Body == "":
+		return fail("no SQL body")
+	}
+	switch d.Kind {
+	case Additive, Statistic:
+		if d.Value == "" || d.Numerator != "" || d.Denominator != "" {
+			return fail("kind %s needs value and no numerator/denominator", d.Kind)
+		}
+	case Ratio:
+		if d.Value != "" || d.Numerator == "" || d.Denominator == "" {
+			return fail("kind ratio needs numerator and denominator and no value")
+		}
+	default:
+		return fail("kind must be additive, ratio or statistic")
+	}
+	return d, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
