@@ -28,18 +28,18 @@ type Query struct {
 // Result is a KPI answer: a table whose columns are period (with a grain),
 // the dimensions, value and, for ratios, numerator and denominator.
 type Result struct {
-	KPI         string    `json:"kpi"`
-	Version     int       `json:"version"`
-	From        string    `json:"from"`
-	To          string    `json:"to"`
-	Grain       Grain     `json:"grain"`
-	By          []string  `json:"by"`
+	KPI         string         `json:"kpi"`
+	Version     int            `json:"version"`
+	From        string         `json:"from"`
+	To          string         `json:"to"`
+	Grain       Grain          `json:"grain"`
+	By          []string       `json:"by"`
 	Params      map[string]any `json:"params,omitempty"`
-	Fingerprint string    `json:"fingerprint"`
-	Columns     []string  `json:"-"`
-	Rows        [][]any   `json:"-"`
-	Cached      bool      `json:"-"`
-	Elapsed     time.Duration `json:"-"`
+	Fingerprint string         `json:"fingerprint"`
+	Columns     []string       `json:"-"`
+	Rows        [][]any        `json:"-"`
+	Cached      bool           `json:"-"`
+	Elapsed     time.Duration  `json:"-"`
 }
 
 // maxDimensions bounds by=: more groups than this is a table export, not a KPI.

@@ -11,8 +11,10 @@ import (
 //
 // Window W = [2024-01-01, 2024-04-01): 91 days, so W_prev = [2023-10-02, 2024-01-01).
 // Completed orders in W (o5 returned, o9 cancelled and o6 in April excluded):
-//   c1 north: o2 50, o3 80, o12 30      c3 south: o7 40, o8 60
-//   c4 south: o10 70 (null status)      c5 east:  o11 90
+//
+//	c1 north: o2 50, o3 80, o12 30      c3 south: o7 40, o8 60
+//	c4 south: o10 70 (null status)      c5 east:  o11 90
+//
 // revenue 420, orders 7, A(W) = {c1, c3, c4, c5}.
 // A(W_prev) = {c1 (o1), c2 (o4)}; c1 is active in W, c2 is not.
 // First completed orders: c1 2023-12-10, c2 2023-12-20, c3 2024-01-12,
@@ -21,12 +23,13 @@ import (
 // c4 17 (Mar 15), c5 12 (Mar 20).
 //
 // By month (each month's previous window is the month before):
-//   Jan: o2 c1 50, o7 c3 40, o8 c3 60; prev Dec {c1, c2}; new c3;
-//        recency at Feb 1: c1 27, c2 43, c3 7
-//   Feb: o3 c1 80; prev Jan {c1, c3}; no new customer;
-//        recency at Mar 1: c1 10, c2 72, c3 36
-//   Mar: o10 c4 70, o11 c5 90, o12 c1 30; prev Feb {c1}; new c4, c5;
-//        recency as for W.
+//
+//	Jan: o2 c1 50, o7 c3 40, o8 c3 60; prev Dec {c1, c2}; new c3;
+//	     recency at Feb 1: c1 27, c2 43, c3 7
+//	Feb: o3 c1 80; prev Jan {c1, c3}; no new customer;
+//	     recency at Mar 1: c1 10, c2 72, c3 36
+//	Mar: o10 c4 70, o11 c5 90, o12 c1 30; prev Feb {c1}; new c4, c5;
+//	     recency as for W.
 type row struct {
 	key              string // period and dimension values joined by "|"
 	value            any    // float64 or nil

@@ -154,4 +154,3 @@ func (e *Engine) window(from, to time.Time) (time.Time, time.Time, error) {
 }
 
 func fmtDate(t time.Time) string { return t.Format(time.DateOnly) }
-
