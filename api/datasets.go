@@ -1,0 +1,152 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"custkpi/engine"
+)
+
+// ImportBody is the JSON form of POST /v1/datasets/{kind}: a file on the
+// server. The multipart form takes the same fields, with the file in `file`
+// and mapping as `canonical=source` pairs separated by commas.
+type ImportBody struct {
+	Path    string            `json:"path" example:"/data/orders.parquet"`
+	Format  string            `json:"format,omitempty" enums:"parquet,csv"`
+	Mapping map[string]string `json:"mapping,omitempty"`
+	Mode    string            `json:"mode,omitempty" enums:"replace,append"`
+	Orphans string            `json:"orphans,omitempty" enums:"reject,drop"`
+}
+
+// DatasetList is GET /v1/datasets.
+type DatasetList struct {
+	Datasets []*engine.DatasetInfo `json:"datasets"`
+	History  []engine.ImportRecord `json:"history"`
+}
+
+// listDatasets godoc
+//
+//	@Summary		Loaded datasets
+//	@Description	The datasets loaded, with row counts and columns, and the import history (newest first, failed imports with their reason).
+//	@Tags			datasets
+//	@Produce		json
+//	@Success		200	{object}	DatasetList
+//	@Router			/datasets [get]
+func (s *Server) listDatasets(c *gin.Context) {
+	hist, err := s.eng.ImportHistory(c.Request.Context(), 200)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ds := s.eng.Datasets()
+	if ds == nil {
+		ds = []*engine.DatasetInfo{}
+	}
+	c.JSON(http.StatusOK, DatasetList{Datasets: ds, History: hist})
+}
+
+// importDataset godoc
+//
+//	@Summary		Import a dataset
+//	@Description	Imports a Parquet or CSV file as the dataset of a kind (DATA.md), all or nothing: a file that fails validation (missing required column, uncastable value, duplicate id, orphan rows, value out of range) answers 400 naming the file, the column and the first offending rows, and the data loaded before is untouched. Either a multipart upload (field `file`, optional fields mapping, mode, orphans, format) or a JSON body with a server-side path.
+//	@Tags			datasets
+//	@Accept			json
+//	@Accept			multipart/form-data
+//	@Produce		json
+//	@Param			kind	path		string		true	"dataset kind"	Enums(customers, orders, surveys, tickets, events, acquisition_spend, contracts)
+//	@Param			body	body		ImportBody	false	"server-side file (JSON form)"
+//	@Param			file	formData	file		false	"the file (multipart form)"
+//	@Param			mapping	formData	string		false	"canonical=source pairs, comma-separated (multipart form)"
+//	@Param			mode	formData	string		false	"replace (default) or append (multipart form)"
+//	@Param			orphans	formData	string		false	"reject (default) or drop rows whose customer_id is unknown (multipart form)"
+//	@Success		201		{object}	engine.ImportResult
+//	@Failure		400		{object}	ErrorBody	"invalid_dataset, invalid_parameter"
+//	@Failure		404		{object}	ErrorBody	"unknown_dataset_kind"
+//	@Router			/datasets/{kind} [post]
+func (s *Server) importDataset(c *gin.Context) {
+	kind := c.Param("kind")
+	if _, err := engine.LookupKind(kind); err != nil {
+		s.fail(c, err)
+		return
+	}
+	req := engine.ImportRequest{Kind: kind}
+	if strings.HasPrefix(c.ContentType(), "multipart/") {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.opts.MaxUploadBytes)
+		fh, err := c.FormFile("file")
+		if err != nil {
+			s.fail(c, badRequest("invalid_parameter", "multipart upload needs the file in form field \"file\": "+err.Error(),
+				map[string]any{"parameter": "file"}))
+			return
+		}
+		src, err := fh.Open()
+		if err != nil {
+			s.fail(c, fmt.Errorf("open upload: %w", err))
+			return
+		}
+		defer src.Close()
+		// Keep the extension: it tells parquet from csv.
+		tmp, err := os.CreateTemp(s.opts.UploadDir, "custkpi-upload-*"+filepath.Ext(fh.Filename))
+		if err != nil {
+			s.fail(c, fmt.Errorf("stage upload: %w", err))
+			return
+		}
+		defer os.Remove(tmp.Name())
+		_, err = io.Copy(tmp, src)
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			s.fail(c, fmt.Errorf("stage upload: %w", err))
+			return
+		}
+		req.Path, req.Source = tmp.Name(), fh.Filename
+		req.Mode, req.Orphans, req.Format = c.PostForm("mode"), c.PostForm("orphans"), c.PostForm("format")
+		if req.Mapping, err = parseMapping(c.PostForm("mapping")); err != nil {
+			s.fail(c, err)
+			return
+		}
+	} else {
+		var body ImportBody
+		dec := json.NewDecoder(c.Request.Body)
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&body); err != nil {
+			s.fail(c, badRequest("invalid_body", "the body must be JSON {\"path\", \"mapping\"?, \"mode\"?, \"orphans\"?, \"format\"?} or a multipart upload: "+err.Error(), nil))
+			return
+		}
+		if body.Path == "" {
+			s.fail(c, badRequest("invalid_parameter", "invalid parameter \"path\": required", map[string]any{"parameter": "path"}))
+			return
+		}
+		req.Path, req.Mapping, req.Mode, req.Orphans, req.Format = body.Path, body.Mapping, body.Mode, body.Orphans, body.Format
+	}
+	res, err := s.eng.Import(c.Request.Context(), req)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, res)
+}
+
+// parseMapping reads "order_date=created_at,amount=total".
+func parseMapping(s string) (map[string]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	m := map[string]string{}
+	for _, pair := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		if !ok || k == "" || v == "" {
+			return nil, badRequest("invalid_parameter", fmt.Sprintf("invalid parameter \"mapping\": %q is not canonical=source", pair),
+				map[string]any{"parameter": "mapping"})
+		}
+		m[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return m, nil
+}

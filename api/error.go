@@ -1,0 +1,76 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"custkpi/engine"
+)
+
+// ErrorBody is the body of every error answer (API.md).
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail: code is a stable machine word, message is for people.
+type ErrorDetail struct {
+	Code    string         `json:"code" example:"invalid_parameter"`
+	Message string         `json:"message" example:"invalid parameter \"from\": \"2024-13-01\" is not a date (YYYY-MM-DD)"`
+	Details map[string]any `json:"details,omitempty"`
+}
+
+// statusOf is the one place where an error code becomes an HTTP status.
+var statusOf = map[engine.Code]int{
+	engine.CodeInvalidParameter: http.StatusBadRequest,
+	engine.CodeUnknownDimension: http.StatusBadRequest,
+	engine.CodeInvalidDataset:   http.StatusBadRequest,
+	engine.CodeInvalidRuleset:   http.StatusBadRequest,
+	engine.CodeInvalidModel:     http.StatusBadRequest,
+	engine.CodeUnknownKPI:       http.StatusNotFound,
+	engine.CodeUnknownVersion:   http.StatusNotFound,
+	engine.CodeUnknownKind:      http.StatusNotFound,
+	engine.CodeNotFound:         http.StatusNotFound,
+	engine.CodeMissingDataset:   http.StatusConflict,
+	engine.CodeMissingColumn:    http.StatusConflict,
+	engine.CodeTimeout:          http.StatusGatewayTimeout,
+	engine.CodeCanceled:         499, // client closed the request (nginx's convention)
+}
+
+// httpError is an error the api layer itself raises (bad request syntax).
+type httpError struct {
+	status int
+	body   ErrorDetail
+}
+
+func (e *httpError) Error() string { return e.body.Message }
+
+func badRequest(code, message string, details map[string]any) error {
+	return &httpError{status: http.StatusBadRequest, body: ErrorDetail{Code: code, Message: message, Details: details}}
+}
+
+// errorResponse maps any error to its status and body. Caller faults keep
+// their message; anything else is logged and answered with a plain line.
+func errorResponse(err error, log *slog.Logger) (int, ErrorBody) {
+	var he *httpError
+	if errors.As(err, &he) {
+		return he.status, ErrorBody{Error: he.body}
+	}
+	var ee *engine.Error
+	if errors.As(err, &ee) {
+		status, ok := statusOf[ee.Code]
+		if !ok {
+			status = http.StatusBadRequest
+		}
+		return status, ErrorBody{Error: ErrorDetail{Code: string(ee.Code), Message: ee.Message, Details: ee.Details}}
+	}
+	log.Error("internal error", "err", err)
+	return http.StatusInternalServerError, ErrorBody{Error: ErrorDetail{Code: "internal", Message: "internal error; the server log has the cause"}}
+}
+
+func (s *Server) fail(c *gin.Context, err error) {
+	status, body := errorResponse(err, s.log)
+	c.AbortWithStatusJSON(status, body)
+}

@@ -1,0 +1,131 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	swaggerFiles "github.com/swaggo/files"
+	ginSwagger "github.com/swaggo/gin-swagger"
+
+	"custkpi/docs"
+	"custkpi/engine"
+	"custkpi/queries"
+)
+
+// Engine is what the handlers need of the engine (consumer-side, so tests
+// can substitute a fake where the real engine is not the point).
+type Engine interface {
+	Health(ctx context.Context) (*engine.Health, error)
+	Catalog() *engine.Catalog
+	Dimensions(ctx context.Context, d *queries.Definition) ([]string, error)
+	Run(ctx context.Context, q engine.Query) (*engine.Result, error)
+	Import(ctx context.Context, req engine.ImportRequest) (*engine.ImportResult, error)
+	Datasets() []*engine.DatasetInfo
+	ImportHistory(ctx context.Context, limit int) ([]engine.ImportRecord, error)
+	Customers(ctx context.Context, q engine.CustomerQuery) (*engine.CustomerPage, error)
+	Customer(ctx context.Context, id string) (*engine.CustomerDetail, error)
+}
+
+// Options configure the server.
+type Options struct {
+	Logger *slog.Logger
+	// UploadDir is where multipart uploads are staged (default: os.TempDir()).
+	UploadDir string
+	// MaxUploadBytes bounds an upload (default 4 GiB).
+	MaxUploadBytes int64
+}
+
+// Server is the HTTP API.
+type Server struct {
+	eng  Engine
+	log  *slog.Logger
+	opts Options
+	gin  *gin.Engine
+}
+
+// New builds the routes.
+func New(eng Engine, opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MaxUploadBytes == 0 {
+		opts.MaxUploadBytes = 4 << 30
+	}
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{eng: eng, log: opts.Logger, opts: opts, gin: gin.New()}
+	r := s.gin
+	r.Use(s.recoverJSON, s.logRequests)
+	r.HandleMethodNotAllowed = true
+	r.NoRoute(func(c *gin.Context) {
+		s.fail(c, &httpError{status: http.StatusNotFound, body: ErrorDetail{Code: "not_found",
+			Message: "no such endpoint: " + c.Request.Method + " " + c.Request.URL.Path + "; see /swagger/index.html"}})
+	})
+	r.NoMethod(func(c *gin.Context) {
+		s.fail(c, &httpError{status: http.StatusMethodNotAllowed, body: ErrorDetail{Code: "method_not_allowed",
+			Message: c.Request.Method + " is not allowed on " + c.Request.URL.Path}})
+	})
+
+	docs.SwaggerInfo.BasePath = "/v1"
+	r.GET("/swagger/*any", ginSwagger.WrapHandler(swaggerFiles.Handler))
+	r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/swagger/index.html") })
+
+	v1 := r.Group("/v1")
+	v1.GET("/health", s.health)
+	v1.GET("/datasets", s.listDatasets)
+	v1.POST("/datasets/:kind", s.importDataset)
+	v1.GET("/kpis", s.listKPIs)
+	v1.GET("/kpis/:name", s.getKPI)
+	v1.GET("/kpis/:name/values", s.kpiValues)
+	v1.GET("/customers", s.listCustomers)
+	v1.GET("/customers/:id", s.getCustomer)
+	return s
+}
+
+// Handler is the http.Handler of the API.
+func (s *Server) Handler() http.Handler { return s.gin }
+
+// recoverJSON turns a panic into a logged 500 with the JSON error body. A
+// panic is a bug; the client still gets the documented shape.
+func (s *Server) recoverJSON(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("panic", "path", c.Request.URL.Path, "panic", v)
+			c.AbortWithStatusJSON(http.StatusInternalServerError, ErrorBody{Error: ErrorDetail{Code: "internal", Message: "internal error; the server log has the cause"}})
+		}
+	}()
+	c.Next()
+}
+
+func (s *Server) logRequests(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	s.log.Info("request", "method", c.Request.Method, "path", c.Request.URL.Path, "query", c.Request.URL.RawQuery,
+		"status", c.Writer.Status(), "elapsed", time.Since(start))
+}
+
+// HealthResponse is GET /v1/health.
+type HealthResponse struct {
+	Status        string                         `json:"status" example:"ok"`
+	DuckDBVersion string                         `json:"duckdb_version" example:"v1.4.3"`
+	Datasets      map[string]*engine.DatasetInfo `json:"datasets"`
+}
+
+// health godoc
+//
+//	@Summary		Health
+//	@Description	The DuckDB version and the datasets loaded.
+//	@Tags			system
+//	@Produce		json
+//	@Success		200	{object}	HealthResponse
+//	@Router			/health [get]
+func (s *Server) health(c *gin.Context) {
+	h, err := s.eng.Health(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, HealthResponse{Status: "ok", DuckDBVersion: h.DuckDBVersion, Datasets: h.Datasets})
+}

@@ -1,0 +1,164 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// CustomerQuery lists customers with their features.
+type CustomerQuery struct {
+	Where   string // CEL condition on features
+	OrderBy string // a feature column; default customer_id
+	Desc    bool
+	Limit   int // default 100, at most 10,000
+	Offset  int
+}
+
+// CustomerPage is one page of customers and the total matching.
+type CustomerPage struct {
+	Total   int64            `json:"total"`
+	Columns []string         `json:"-"`
+	Rows    []map[string]any `json:"rows"`
+}
+
+const maxCustomerPage = 10000
+
+// FeatureColumns lists the customer_features columns with their DuckDB types.
+func (e *Engine) FeatureColumns(ctx context.Context) ([]string, []string, error) {
+	rows, err := e.db.QueryContext(ctx, `SELECT column_name, data_type FROM information_schema.columns
+		WHERE table_schema = 'main' AND table_name = 'customer_features' ORDER BY ordinal_position`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("feature columns: %w", err)
+	}
+	defer rows.Close()
+	var names, types []string
+	for rows.Next() {
+		var n, t string
+		if err := rows.Scan(&n, &t); err != nil {
+			return nil, nil, err
+		}
+		names, types = append(names, n), append(types, t)
+	}
+	return names, types, rows.Err()
+}
+
+// Customers lists customers with their features (as of the end of the data).
+func (e *Engine) Customers(ctx context.Context, q CustomerQuery) (*CustomerPage, error) {
+	cols, _, err := e.FeatureColumns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if q.OrderBy == "" {
+		q.OrderBy = "customer_id"
+	}
+	if !slices.Contains(cols, q.OrderBy) {
+		return nil, &Error{Code: CodeInvalidParameter,
+			Message: fmt.Sprintf("invalid parameter \"order_by\": %q is not a feature; one of %s", q.OrderBy, strings.Join(cols, ", ")),
+			Details: map[string]any{"parameter": "order_by", "features": cols}}
+	}
+	if q.Limit == 0 {
+		q.Limit = 100
+	}
+	if q.Limit < 0 || q.Limit > maxCustomerPage {
+		return nil, invalidParam("limit", "must be between 1 and %d", maxCustomerPage)
+	}
+	if q.Offset < 0 {
+		return nil, invalidParam("offset", "must not be negative")
+	}
+	where, err := e.whereFilter(ctx, q.Where)
+	if err != nil {
+		return nil, err
+	}
+	cond, args := "true", []any{}
+	if where != nil {
+		cond = "customer_id IN (" + where.sql + ")"
+		args = append(args, where.args...)
+	}
+	dir := "ASC"
+	if q.Desc {
+		dir = "DESC"
+	}
+	ctx, cancel := e.withTimeout(ctx)
+	defer cancel()
+	page := &CustomerPage{}
+	if err := e.db.QueryRowContext(ctx, "SELECT count(*) FROM customer_features WHERE "+cond, args...).Scan(&page.Total); err != nil {
+		return nil, contextErr(ctx, err, "customers")
+	}
+	rows, err := e.db.QueryContext(ctx, fmt.Sprintf("SELECT * FROM customer_features WHERE %s ORDER BY %s %s NULLS LAST, customer_id LIMIT %d OFFSET %d",
+		cond, quoteIdent(q.OrderBy), dir, q.Limit, q.Offset), args...)
+	if err != nil {
+		return nil, contextErr(ctx, err, "customers")
+	}
+	t, err := scanTable(rows)
+	if err != nil {
+		return nil, contextErr(ctx, err, "customers")
+	}
+	page.Columns = t.columns
+	page.Rows = t.objects()
+	return page, nil
+}
+
+// CustomerDetail is one customer: features, tiers, and recent activity.
+type CustomerDetail struct {
+	Features     map[string]any   `json:"features"`
+	Tiers        []map[string]any `json:"tiers"`
+	RecentOrders []map[string]any `json:"recent_orders"`
+	Surveys      []map[string]any `json:"surveys"`
+	Tickets      []map[string]any `json:"tickets"`
+}
+
+// recentLimit is how many orders, surveys and tickets a customer view shows.
+const recentLimit = 20
+
+// Customer returns one customer's features and recent activity.
+func (e *Engine) Customer(ctx context.Context, id string) (*CustomerDetail, error) {
+	ctx, cancel := e.withTimeout(ctx)
+	defer cancel()
+	one := func(query string, args ...any) ([]map[string]any, error) {
+		rows, err := e.db.QueryContext(ctx, query, args...)
+		if err != nil {
+			return nil, contextErr(ctx, err, "customer "+id)
+		}
+		t, err := scanTable(rows)
+		if err != nil {
+			return nil, contextErr(ctx, err, "customer "+id)
+		}
+		return t.objects(), nil
+	}
+	feats, err := one("SELECT * FROM customer_features WHERE customer_id = ?", id)
+	if err != nil {
+		return nil, err
+	}
+	if len(feats) == 0 {
+		return nil, &Error{Code: CodeNotFound, Message: fmt.Sprintf("no customer %q", id), Details: map[string]any{"customer_id": id}}
+	}
+	d := &CustomerDetail{Features: feats[0], Tiers: []map[string]any{}}
+	if d.RecentOrders, err = one(fmt.Sprintf("SELECT * EXCLUDE (customer_id) FROM orders WHERE customer_id = ? ORDER BY order_date DESC, order_id LIMIT %d", recentLimit), id); err != nil {
+		return nil, err
+	}
+	if d.Surveys, err = one(fmt.Sprintf("SELECT * EXCLUDE (customer_id) FROM surveys WHERE customer_id = ? ORDER BY survey_date DESC LIMIT %d", recentLimit), id); err != nil {
+		return nil, err
+	}
+	if d.Tickets, err = one(fmt.Sprintf("SELECT * EXCLUDE (customer_id) FROM tickets WHERE customer_id = ? ORDER BY opened_at DESC LIMIT %d", recentLimit), id); err != nil {
+		return nil, err
+	}
+	if d.Tiers, err = e.customerTiers(ctx, id); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// objects turns the rows into column → value maps.
+func (t *table) objects() []map[string]any {
+	out := make([]map[string]any, len(t.rows))
+	for i, r := range t.rows {
+		m := make(map[string]any, len(t.columns))
+		for j, c := range t.columns {
+			m[c] = r[j]
+		}
+		out[i] = m
+	}
+	return out
+}
