@@ -111,6 +111,9 @@ func (e *Engine) plan(ctx context.Context, q Query) (*plan, error) {
 	if q.Grain == "" {
 		q.Grain = GrainNone
 	}
+	if len(def.Group) > 0 && q.Grain != GrainNone {
+		return nil, invalidParam("grain", "KPI %s is a matrix grouped by %s; it takes no grain", def.Name, strings.Join(def.Group, ", "))
+	}
 	from, to, err := e.window(q.From, q.To)
 	if err != nil {
 		return nil, err
@@ -145,7 +148,7 @@ func (e *Engine) plan(ctx context.Context, q Query) (*plan, error) {
 	b.WriteString("),\nkpi_rows AS (\n  SELECT p.period, k.* FROM periods p\n  ")
 	// Without dimensions every period answers, even one without rows (its
 	// count is 0, its ratio null); with dimensions only groups that exist do.
-	if len(dims) == 0 {
+	if len(dims) == 0 && len(def.Group) == 0 {
 		b.WriteString("LEFT ")
 	}
 	fmt.Fprintf(&b, "JOIN LATERAL (SELECT * FROM %s(p.win_start, p.win_end, p.prev_start", def.MacroName())
@@ -165,6 +168,10 @@ func (e *Engine) plan(ctx context.Context, q Query) (*plan, error) {
 		cols = append(cols, "r.period AS period")
 		group = append(group, "1")
 	}
+	for _, g := range def.Group {
+		cols = append(cols, "r."+quoteIdent(g)+" AS "+quoteIdent(g))
+		group = append(group, fmt.Sprint(len(group)+1))
+	}
 	var joins []string
 	var joinArgs []any
 	if j := customerJoin(dims); j != "" {
@@ -179,6 +186,9 @@ func (e *Engine) plan(ctx context.Context, q Query) (*plan, error) {
 		}
 	}
 	cols = append(cols, valueColumns(def)...)
+	for _, x := range def.Extra {
+		cols = append(cols, fmt.Sprintf("CAST(%s AS DOUBLE) AS %s", x.Aggregate, quoteIdent(x.Name)))
+	}
 	b.WriteString(strings.Join(cols, ", "))
 	b.WriteString("\nFROM kpi_rows r")
 	for _, j := range joins {

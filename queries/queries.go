@@ -24,8 +24,12 @@
 //	param        `<name> <double|varchar> <default>`, repeatable: macro
 //	             parameters the API accepts as query parameters
 //	default      true on the version served when none is asked for
-//	dimensions   customer (default: every customer dimension) or a list of
-//	             the entity columns it can be grouped by (e.g. channel)
+//	dimensions   a list of the entity columns it can be grouped by (e.g.
+//	             channel) instead of the customer dimensions (the default)
+//	group        entity columns every answer is grouped by, first (a matrix:
+//	             cohort, month_offset); the KPI takes no grain
+//	column       `<name> <aggregate>`, repeatable: extra output columns
+//	             (the cohort matrix's customers)
 package queries
 
 import (
@@ -58,6 +62,12 @@ type Param struct {
 	Default string `json:"default"`
 }
 
+// Column is an extra aggregate output column of a KPI.
+type Column struct {
+	Name      string `json:"name"`
+	Aggregate string `json:"aggregate"`
+}
+
 // Definition is one KPI version as its file declares it.
 type Definition struct {
 	Name        string
@@ -76,6 +86,8 @@ type Definition struct {
 	Params      []Param
 	Default     bool
 	Dimensions  []string // nil: customer dimensions
+	Group       []string // entity columns always grouped by (matrices)
+	Extra       []Column // extra aggregate output columns
 	File        string
 	Body        string // the SQL after the header
 	Source      string // the whole file, as shown in the catalog
@@ -231,6 +243,14 @@ func Parse(file, src string) (*Definition, error) {
 			d.Default, err = strconv.ParseBool(value)
 		case "dimensions":
 			d.Dimensions = splitList(value)
+		case "group":
+			d.Group = splitList(value)
+		case "column":
+			name, agg, ok := strings.Cut(value, " ")
+			if !ok || !identifier.MatchString(name) {
+				return fail("line %d: column must be `<name> <aggregate>`", i+1)
+			}
+			d.Extra = append(d.Extra, Column{Name: name, Aggregate: strings.TrimSpace(agg)})
 		case "param":
 			f := strings.Fields(value)
 			if len(f) != 3 || !identifier.MatchString(f[0]) || (f[1] != "double" && f[1] != "varchar") {
