@@ -27,6 +27,12 @@ type Engine interface {
 	ImportHistory(ctx context.Context, limit int) ([]engine.ImportRecord, error)
 	Customers(ctx context.Context, q engine.CustomerQuery) (*engine.CustomerPage, error)
 	Customer(ctx context.Context, id string) (*engine.CustomerDetail, error)
+	Variance(ctx context.Context, q engine.Query) (*engine.Variance, error)
+	Diff(ctx context.Context, q engine.Query, fromVersion, toVersion int) (*engine.Diff, error)
+	Scorecard(ctx context.Context, from, to time.Time) (*engine.Scorecard, error)
+	SetTarget(ctx context.Context, t engine.Target) (*engine.Target, error)
+	Targets(ctx context.Context, kpi string) ([]engine.Target, error)
+	DeleteTargets(ctx context.Context, kpi string, by map[string]string, onlyScope bool) (int64, error)
 }
 
 // Options configure the server.
@@ -79,6 +85,13 @@ func New(eng Engine, opts Options) *Server {
 	v1.GET("/kpis", s.listKPIs)
 	v1.GET("/kpis/:name", s.getKPI)
 	v1.GET("/kpis/:name/values", s.kpiValues)
+	v1.GET("/kpis/:name/variance", s.variance)
+	v1.GET("/kpis/:name/diff", s.diff)
+	v1.GET("/scorecard", s.scorecard)
+	v1.GET("/targets", s.listTargets)
+	v1.GET("/targets/:kpi", s.getTargets)
+	v1.PUT("/targets/:kpi", s.putTarget)
+	v1.DELETE("/targets/:kpi", s.deleteTargets)
 	v1.GET("/customers", s.listCustomers)
 	v1.GET("/customers/:id", s.getCustomer)
 	return s

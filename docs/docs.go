@@ -306,6 +306,96 @@ const docTemplate = `{
                 }
             }
         },
+        "/kpis/{name}/diff": {
+            "get": {
+                "description": "Runs two versions over the same window, grain and groups and pairs their rows: from_value, to_value, difference. Both full results are included.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "kpis"
+                ],
+                "summary": "Compare two versions of a KPI",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "example": "churn_rate",
+                        "description": "KPI name",
+                        "name": "name",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "integer",
+                        "example": 1,
+                        "description": "first version",
+                        "name": "from_version",
+                        "in": "query",
+                        "required": true
+                    },
+                    {
+                        "type": "integer",
+                        "example": 2,
+                        "description": "second version",
+                        "name": "to_version",
+                        "in": "query",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "window start (YYYY-MM-DD)",
+                        "name": "from",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "window end, exclusive (YYYY-MM-DD)",
+                        "name": "to",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "none",
+                            "day",
+                            "week",
+                            "month",
+                            "quarter",
+                            "year"
+                        ],
+                        "type": "string",
+                        "description": "calendar grain",
+                        "name": "grain",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "comma-separated dimensions",
+                        "name": "by",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/engine.Diff"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
         "/kpis/{name}/values": {
             "get": {
                 "description": "Computes a KPI over a window [from, to) (default: the 12 calendar months before the month after the latest order), cut into calendar periods by grain, grouped by customer dimensions. One SQL statement per request; ratios are recomputed per group from numerator and denominator; a zero denominator gives null. KPI-specific parameters (e.g. cycle_multiplier) are passed as extra query parameters. Headers: X-KPI-Version, X-KPI-Default-Version (true when no version was asked for), ETag (changes when the data is re-imported).",
@@ -417,6 +507,270 @@ const docTemplate = `{
                     }
                 }
             }
+        },
+        "/kpis/{name}/variance": {
+            "get": {
+                "description": "Explains a KPI's change between the previous window (same length, just before) and the window, per group of ` + "`" + `by` + "`" + `. Ratio KPIs: each group's contribution splits into a rate effect (its ratio moved) and a mix effect (its share of the denominator moved); contributions sum exactly to total_change. Additive KPIs: contribution is the group's delta, mix 0. Rows sorted by absolute contribution.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "analysis"
+                ],
+                "summary": "Variance analysis",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "example": "avg_order_value",
+                        "description": "KPI name",
+                        "name": "name",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "window start (YYYY-MM-DD)",
+                        "name": "from",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "window end, exclusive (YYYY-MM-DD)",
+                        "name": "to",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "example": "region",
+                        "description": "comma-separated dimensions",
+                        "name": "by",
+                        "in": "query",
+                        "required": true
+                    },
+                    {
+                        "type": "integer",
+                        "description": "KPI version",
+                        "name": "version",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "CEL condition on customer features",
+                        "name": "where",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/engine.Variance"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/scorecard": {
+            "get": {
+                "description": "Every KPI whose data is present (default version): value over the window, value over the previous window of the same length, change, target, and status against it: ok (on the right side), warn (on the wrong side by at most warn_within, in the KPI's unit), alert (beyond). Status is null without a target. Scoped targets add a row for their dimension values. KPIs left off (data missing) are listed under skipped.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "analysis"
+                ],
+                "summary": "Scorecard",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "window start (YYYY-MM-DD)",
+                        "name": "from",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "window end, exclusive (YYYY-MM-DD)",
+                        "name": "to",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/engine.Scorecard"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/targets": {
+            "get": {
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "targets"
+                ],
+                "summary": "List targets",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.TargetList"
+                        }
+                    }
+                }
+            }
+        },
+        "/targets/{kpi}": {
+            "get": {
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "targets"
+                ],
+                "summary": "A KPI's targets",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "KPI name",
+                        "name": "kpi",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.TargetList"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            },
+            "put": {
+                "description": "Stores the target (standard value) of a KPI in the database, replacing the one of the same scope and period. direction defaults to the KPI's; warn_within is in the KPI's unit; by scopes it to dimension values; from/to to a period.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "targets"
+                ],
+                "summary": "Set a KPI target",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "example": "churn_rate",
+                        "description": "KPI name",
+                        "name": "kpi",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "the target",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.TargetBody"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/engine.Target"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "description": "Deletes all targets of the KPI, or with by= only the one of that scope (by=region:north,segment:b2b; by= empty string: the unscoped one).",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "targets"
+                ],
+                "summary": "Delete a KPI's targets",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "KPI name",
+                        "name": "kpi",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "scope: dim:value pairs, comma-separated",
+                        "name": "by",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.DeletedTargets"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
         }
     },
     "definitions": {
@@ -450,6 +804,14 @@ const docTemplate = `{
                     "items": {
                         "$ref": "#/definitions/engine.ImportRecord"
                     }
+                }
+            }
+        },
+        "api.DeletedTargets": {
+            "type": "object",
+            "properties": {
+                "deleted": {
+                    "type": "integer"
                 }
             }
         },
@@ -795,6 +1157,51 @@ const docTemplate = `{
                 }
             }
         },
+        "api.TargetBody": {
+            "type": "object",
+            "properties": {
+                "by": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    }
+                },
+                "direction": {
+                    "type": "string",
+                    "enum": [
+                        "higher_is_better",
+                        "lower_is_better"
+                    ]
+                },
+                "from": {
+                    "type": "string",
+                    "example": "2024-01-01"
+                },
+                "target": {
+                    "type": "number",
+                    "example": 0.35
+                },
+                "to": {
+                    "type": "string",
+                    "example": "2025-01-01"
+                },
+                "warn_within": {
+                    "type": "number",
+                    "example": 0.05
+                }
+            }
+        },
+        "api.TargetList": {
+            "type": "object",
+            "properties": {
+                "targets": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/engine.Target"
+                    }
+                }
+            }
+        },
         "engine.CustomerDetail": {
             "type": "object",
             "properties": {
@@ -861,6 +1268,67 @@ const docTemplate = `{
                     "type": "string"
                 }
             }
+        },
+        "engine.Diff": {
+            "type": "object",
+            "properties": {
+                "by": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "from": {
+                    "type": "string"
+                },
+                "from_result": {
+                    "$ref": "#/definitions/engine.Result"
+                },
+                "from_version": {
+                    "type": "integer"
+                },
+                "grain": {
+                    "$ref": "#/definitions/engine.Grain"
+                },
+                "kpi": {
+                    "type": "string"
+                },
+                "rows": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": {}
+                    }
+                },
+                "to": {
+                    "type": "string"
+                },
+                "to_result": {
+                    "$ref": "#/definitions/engine.Result"
+                },
+                "to_version": {
+                    "type": "integer"
+                }
+            }
+        },
+        "engine.Grain": {
+            "type": "string",
+            "enum": [
+                "none",
+                "day",
+                "week",
+                "month",
+                "quarter",
+                "year"
+            ],
+            "x-enum-varnames": [
+                "GrainNone",
+                "GrainDay",
+                "GrainWeek",
+                "GrainMonth",
+                "GrainQuarter",
+                "GrainYear"
+            ]
         },
         "engine.ImportRecord": {
             "type": "object",
@@ -929,6 +1397,218 @@ const docTemplate = `{
                     "items": {
                         "type": "string"
                     }
+                }
+            }
+        },
+        "engine.Result": {
+            "type": "object",
+            "properties": {
+                "by": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "fingerprint": {
+                    "type": "string"
+                },
+                "from": {
+                    "type": "string"
+                },
+                "grain": {
+                    "$ref": "#/definitions/engine.Grain"
+                },
+                "kpi": {
+                    "type": "string"
+                },
+                "params": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "to": {
+                    "type": "string"
+                },
+                "version": {
+                    "type": "integer"
+                }
+            }
+        },
+        "engine.Scorecard": {
+            "type": "object",
+            "properties": {
+                "elapsed_ms": {
+                    "type": "number"
+                },
+                "from": {
+                    "type": "string"
+                },
+                "previous_from": {
+                    "type": "string"
+                },
+                "rows": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/engine.ScorecardRow"
+                    }
+                },
+                "skipped": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/engine.SkippedKPI"
+                    }
+                },
+                "to": {
+                    "type": "string"
+                }
+            }
+        },
+        "engine.ScorecardRow": {
+            "type": "object",
+            "properties": {
+                "by": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    }
+                },
+                "category": {
+                    "type": "string"
+                },
+                "change": {
+                    "type": "number"
+                },
+                "change_pct": {
+                    "type": "number"
+                },
+                "direction": {
+                    "type": "string"
+                },
+                "kpi": {
+                    "type": "string"
+                },
+                "previous": {
+                    "type": "number"
+                },
+                "status": {
+                    "type": "string",
+                    "enum": [
+                        "ok",
+                        "warn",
+                        "alert"
+                    ]
+                },
+                "target": {
+                    "type": "number"
+                },
+                "title": {
+                    "type": "string"
+                },
+                "unit": {
+                    "type": "string"
+                },
+                "value": {
+                    "type": "number"
+                },
+                "version": {
+                    "type": "integer"
+                },
+                "warn_within": {
+                    "type": "number"
+                }
+            }
+        },
+        "engine.SkippedKPI": {
+            "type": "object",
+            "properties": {
+                "kpi": {
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string"
+                }
+            }
+        },
+        "engine.Target": {
+            "type": "object",
+            "properties": {
+                "by": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    }
+                },
+                "direction": {
+                    "type": "string",
+                    "enum": [
+                        "higher_is_better",
+                        "lower_is_better"
+                    ]
+                },
+                "from": {
+                    "type": "string"
+                },
+                "kpi": {
+                    "type": "string"
+                },
+                "target": {
+                    "type": "number"
+                },
+                "to": {
+                    "type": "string"
+                },
+                "updated_at": {
+                    "type": "string"
+                },
+                "warn_within": {
+                    "type": "number"
+                }
+            }
+        },
+        "engine.Variance": {
+            "type": "object",
+            "properties": {
+                "by": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "fingerprint": {
+                    "type": "string"
+                },
+                "from": {
+                    "type": "string"
+                },
+                "kind": {
+                    "type": "string"
+                },
+                "kpi": {
+                    "type": "string"
+                },
+                "previous": {
+                    "type": "number"
+                },
+                "previous_from": {
+                    "type": "string"
+                },
+                "rows": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": {}
+                    }
+                },
+                "to": {
+                    "type": "string"
+                },
+                "total_change": {
+                    "type": "number"
+                },
+                "value": {
+                    "type": "number"
+                },
+                "version": {
+                    "type": "integer"
                 }
             }
         },

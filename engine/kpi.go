@@ -23,6 +23,10 @@ type Query struct {
 	By      []string          // dimensions: customer columns, age_band, tier:<ruleset>
 	Where   string            // CEL condition on customer features
 	Params  map[string]string // the KPI's own parameters (cycle_multiplier=...)
+
+	// compare, set by the engine's own analyses, asks for two periods in one
+	// statement: the previous window (labelled by its start) and the window.
+	compare bool
 }
 
 // Result is a KPI answer: a table whose columns are period (with a grain),
@@ -122,6 +126,13 @@ func (e *Engine) plan(ctx context.Context, q Query) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if q.compare {
+		// Grain none: W and W_prev; the previous window's own previous
+		// window is the same length again before it.
+		w := ps[0]
+		prev := period{Label: w.PrevStart, Start: w.PrevStart, End: w.Start, PrevStart: w.PrevStart.Add(-w.Start.Sub(w.PrevStart))}
+		ps = []period{prev, w}
+	}
 	dims, err := e.dimensions(ctx, def, q.By)
 	if err != nil {
 		return nil, err
@@ -164,7 +175,7 @@ func (e *Engine) plan(ctx context.Context, q Query) (*plan, error) {
 	b.WriteString(") k ON true\n)\nSELECT ")
 
 	var cols, group []string
-	if q.Grain != GrainNone {
+	if q.Grain != GrainNone || q.compare {
 		cols = append(cols, "r.period AS period")
 		group = append(group, "1")
 	}
@@ -220,7 +231,7 @@ func (e *Engine) plan(ctx context.Context, q Query) (*plan, error) {
 		res.Params = paramOut
 	}
 	key := strings.Join([]string{def.Name, fmt.Sprint(def.Version), res.From, res.To, string(q.Grain),
-		strings.Join(by, ","), q.Where, fmt.Sprint(params), res.Fingerprint}, "|")
+		strings.Join(by, ","), q.Where, fmt.Sprint(params), fmt.Sprint(q.compare), res.Fingerprint}, "|")
 	return &plan{def: def, sql: b.String(), args: args, cacheKey: key, result: res}, nil
 }
 

@@ -20,3 +20,16 @@ CREATE TABLE IF NOT EXISTS clv_scores (
     expected_purchases_90d DOUBLE,
     clv_12m DOUBLE
 );
+-- KPI targets (standards): a value per KPI, optionally scoped to dimension
+-- values and to a period. scope is the canonical "dim=value;..." string.
+CREATE TABLE IF NOT EXISTS meta_targets (
+    kpi         VARCHAR NOT NULL,
+    scope       VARCHAR NOT NULL,
+    by_values   MAP(VARCHAR, VARCHAR),
+    period_from DATE,
+    period_to   DATE,
+    target      DOUBLE NOT NULL,
+    direction   VARCHAR NOT NULL,
+    warn_within DOUBLE NOT NULL,
+    updated_at  TIMESTAMP NOT NULL
+);

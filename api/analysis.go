@@ -1,0 +1,246 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"custkpi/engine"
+)
+
+// variance godoc
+//
+//	@Summary		Variance analysis
+//	@Description	Explains a KPI's change between the previous window (same length, just before) and the window, per group of `by`. Ratio KPIs: each group's contribution splits into a rate effect (its ratio moved) and a mix effect (its share of the denominator moved); contributions sum exactly to total_change. Additive KPIs: contribution is the group's delta, mix 0. Rows sorted by absolute contribution.
+//	@Tags			analysis
+//	@Produce		json
+//	@Param			name	path		string	true	"KPI name"	example(avg_order_value)
+//	@Param			from	query		string	false	"window start (YYYY-MM-DD)"
+//	@Param			to		query		string	false	"window end, exclusive (YYYY-MM-DD)"
+//	@Param			by		query		string	true	"comma-separated dimensions"	example(region)
+//	@Param			version	query		int		false	"KPI version"
+//	@Param			where	query		string	false	"CEL condition on customer features"
+//	@Success		200		{object}	engine.Variance
+//	@Failure		400		{object}	ErrorBody
+//	@Failure		404		{object}	ErrorBody
+//	@Failure		409		{object}	ErrorBody
+//	@Router			/kpis/{name}/variance [get]
+func (s *Server) variance(c *gin.Context) {
+	q, err := parseKPIQuery(c, c.Param("name"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	v, err := s.eng.Variance(c.Request.Context(), q)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+// diff godoc
+//
+//	@Summary		Compare two versions of a KPI
+//	@Description	Runs two versions over the same window, grain and groups and pairs their rows: from_value, to_value, difference. Both full results are included.
+//	@Tags			kpis
+//	@Produce		json
+//	@Param			name			path		string	true	"KPI name"	example(churn_rate)
+//	@Param			from_version	query		int		true	"first version"		example(1)
+//	@Param			to_version		query		int		true	"second version"	example(2)
+//	@Param			from			query		string	false	"window start (YYYY-MM-DD)"
+//	@Param			to				query		string	false	"window end, exclusive (YYYY-MM-DD)"
+//	@Param			grain			query		string	false	"calendar grain"	Enums(none, day, week, month, quarter, year)
+//	@Param			by				query		string	false	"comma-separated dimensions"
+//	@Success		200				{object}	engine.Diff
+//	@Failure		400				{object}	ErrorBody
+//	@Failure		404				{object}	ErrorBody
+//	@Router			/kpis/{name}/diff [get]
+func (s *Server) diff(c *gin.Context) {
+	versions := [2]int{}
+	for i, p := range []string{"from_version", "to_version"} {
+		v := c.Query(p)
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			s.fail(c, badRequest("invalid_parameter", fmt.Sprintf("invalid parameter %q: %q is not a version number", p, v), map[string]any{"parameter": p}))
+			return
+		}
+		versions[i] = n
+	}
+	c.Request.URL.RawQuery = withoutParams(c, "from_version", "to_version")
+	q, err := parseKPIQuery(c, c.Param("name"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	d, err := s.eng.Diff(c.Request.Context(), q, versions[0], versions[1])
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, d)
+}
+
+// withoutParams drops endpoint parameters before the query string is read
+// as a KPI query (where unknown names are KPI parameters).
+func withoutParams(c *gin.Context, names ...string) string {
+	v := c.Request.URL.Query()
+	for _, n := range names {
+		v.Del(n)
+	}
+	return v.Encode()
+}
+
+// scorecard godoc
+//
+//	@Summary		Scorecard
+//	@Description	Every KPI whose data is present (default version): value over the window, value over the previous window of the same length, change, target, and status against it: ok (on the right side), warn (on the wrong side by at most warn_within, in the KPI's unit), alert (beyond). Status is null without a target. Scoped targets add a row for their dimension values. KPIs left off (data missing) are listed under skipped.
+//	@Tags			analysis
+//	@Produce		json
+//	@Param			from	query		string	false	"window start (YYYY-MM-DD)"
+//	@Param			to		query		string	false	"window end, exclusive (YYYY-MM-DD)"
+//	@Success		200		{object}	engine.Scorecard
+//	@Failure		400		{object}	ErrorBody
+//	@Router			/scorecard [get]
+func (s *Server) scorecard(c *gin.Context) {
+	q, err := parseKPIQuery(c, "")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	sc, err := s.eng.Scorecard(c.Request.Context(), q.From, q.To)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, sc)
+}
+
+// TargetBody is the body of PUT /v1/targets/{kpi}.
+type TargetBody struct {
+	Target     *float64          `json:"target" example:"0.35"`
+	Direction  string            `json:"direction,omitempty" enums:"higher_is_better,lower_is_better"`
+	WarnWithin float64           `json:"warn_within" example:"0.05"`
+	By         map[string]string `json:"by,omitempty"`
+	From       string            `json:"from,omitempty" example:"2024-01-01"`
+	To         string            `json:"to,omitempty" example:"2025-01-01"`
+}
+
+// TargetList is GET /v1/targets.
+type TargetList struct {
+	Targets []engine.Target `json:"targets"`
+}
+
+// putTarget godoc
+//
+//	@Summary		Set a KPI target
+//	@Description	Stores the target (standard value) of a KPI in the database, replacing the one of the same scope and period. direction defaults to the KPI's; warn_within is in the KPI's unit; by scopes it to dimension values; from/to to a period.
+//	@Tags			targets
+//	@Accept			json
+//	@Produce		json
+//	@Param			kpi		path		string		true	"KPI name"	example(churn_rate)
+//	@Param			body	body		TargetBody	true	"the target"
+//	@Success		200		{object}	engine.Target
+//	@Failure		400		{object}	ErrorBody
+//	@Failure		404		{object}	ErrorBody
+//	@Router			/targets/{kpi} [put]
+func (s *Server) putTarget(c *gin.Context) {
+	var body TargetBody
+	dec := json.NewDecoder(c.Request.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		s.fail(c, badRequest("invalid_body", "the body must be JSON {\"target\", \"direction\"?, \"warn_within\"?, \"by\"?, \"from\"?, \"to\"?}: "+err.Error(), nil))
+		return
+	}
+	if body.Target == nil {
+		s.fail(c, badRequest("invalid_parameter", "invalid parameter \"target\": required", map[string]any{"parameter": "target"}))
+		return
+	}
+	t, err := s.eng.SetTarget(c.Request.Context(), engine.Target{KPI: c.Param("kpi"), Target: *body.Target, Direction: body.Direction,
+		WarnWithin: body.WarnWithin, By: body.By, From: body.From, To: body.To})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, t)
+}
+
+// listTargets godoc
+//
+//	@Summary		List targets
+//	@Tags			targets
+//	@Produce		json
+//	@Success		200	{object}	TargetList
+//	@Router			/targets [get]
+func (s *Server) listTargets(c *gin.Context) {
+	ts, err := s.eng.Targets(c.Request.Context(), "")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, TargetList{Targets: ts})
+}
+
+// getTargets godoc
+//
+//	@Summary		A KPI's targets
+//	@Tags			targets
+//	@Produce		json
+//	@Param			kpi	path		string	true	"KPI name"
+//	@Success		200	{object}	TargetList
+//	@Failure		404	{object}	ErrorBody
+//	@Router			/targets/{kpi} [get]
+func (s *Server) getTargets(c *gin.Context) {
+	if _, err := s.eng.Catalog().Lookup(c.Param("kpi")); err != nil {
+		s.fail(c, err)
+		return
+	}
+	ts, err := s.eng.Targets(c.Request.Context(), c.Param("kpi"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, TargetList{Targets: ts})
+}
+
+// DeletedTargets is DELETE /v1/targets/{kpi}.
+type DeletedTargets struct {
+	Deleted int64 `json:"deleted"`
+}
+
+// deleteTargets godoc
+//
+//	@Summary		Delete a KPI's targets
+//	@Description	Deletes all targets of the KPI, or with by= only the one of that scope (by=region:north,segment:b2b; by= empty string: the unscoped one).
+//	@Tags			targets
+//	@Produce		json
+//	@Param			kpi	path		string	true	"KPI name"
+//	@Param			by	query		string	false	"scope: dim:value pairs, comma-separated"
+//	@Success		200	{object}	DeletedTargets
+//	@Failure		404	{object}	ErrorBody
+//	@Router			/targets/{kpi} [delete]
+func (s *Server) deleteTargets(c *gin.Context) {
+	raw, scoped := c.GetQuery("by")
+	by := map[string]string{}
+	for _, pair := range strings.Split(raw, ",") {
+		if pair = strings.TrimSpace(pair); pair == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(pair, ":")
+		if !ok {
+			s.fail(c, badRequest("invalid_parameter", fmt.Sprintf("invalid parameter \"by\": %q is not dimension:value", pair), map[string]any{"parameter": "by"}))
+			return
+		}
+		by[k] = v
+	}
+	n, err := s.eng.DeleteTargets(c.Request.Context(), c.Param("kpi"), by, scoped)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, DeletedTargets{Deleted: n})
+}

@@ -1,0 +1,83 @@
+package api
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func do(t *testing.T, method, url, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, decode(t, b)
+}
+
+// Targets round-trip through the API and drive the scorecard's status; the
+// numbers are the hand-built data's (engine/analysis_test.go).
+func TestTargetsScorecardVarianceEndpoints(t *testing.T) {
+	srv, _ := newTestServer(t)
+	status, body := do(t, "PUT", srv.URL+"/v1/targets/churn_rate", `{"target": 0.45, "warn_within": 0.05}`)
+	if status != 200 || body["direction"] != "lower_is_better" {
+		t.Fatalf("put: %d %v", status, body)
+	}
+	status, body = do(t, "PUT", srv.URL+"/v1/targets/churn_rate", `{"warn_within": 0.05}`)
+	if status != 400 || body["error"].(map[string]any)["details"].(map[string]any)["parameter"] != "target" {
+		t.Errorf("put without target: %d %v", status, body)
+	}
+	if status, _ = do(t, "PUT", srv.URL+"/v1/targets/nope", `{"target": 1}`); status != 404 {
+		t.Errorf("put on unknown KPI: %d", status)
+	}
+	status, body = do(t, "GET", srv.URL+"/v1/targets", "")
+	if ts, _ := body["targets"].([]any); status != 200 || len(ts) != 1 {
+		t.Errorf("list: %d %v", status, body)
+	}
+
+	status, body = do(t, "GET", srv.URL+"/v1/scorecard?from=2024-01-01&to=2024-04-01", "")
+	if status != 200 {
+		t.Fatalf("scorecard: %d %v", status, body)
+	}
+	found := false
+	for _, r := range body["rows"].([]any) {
+		row := r.(map[string]any)
+		if row["kpi"] == "churn_rate" {
+			found = true
+			if row["value"] != 0.5 || row["target"] != 0.45 || row["status"] != "warn" {
+				t.Errorf("churn row %v", row)
+			}
+		}
+		if row["kpi"] == "revenue" && (row["value"] != 420.0 || row["previous"] != 300.0 || row["status"] != nil) {
+			t.Errorf("revenue row %v", row)
+		}
+	}
+	if !found {
+		t.Error("no churn_rate row")
+	}
+
+	status, body = do(t, "GET", srv.URL+"/v1/kpis/revenue/variance?from=2024-01-01&to=2024-04-01&by=region", "")
+	if status != 200 || body["total_change"] != 120.0 || len(body["rows"].([]any)) != 3 {
+		t.Errorf("variance: %d %v", status, body)
+	}
+	if status, _ = do(t, "GET", srv.URL+"/v1/kpis/revenue/variance?by=region&grain=month", ""); status != 400 {
+		t.Errorf("variance with a grain: %d", status)
+	}
+	status, body = do(t, "GET", srv.URL+"/v1/kpis/revenue/diff?from_version=1&to_version=1&from=2024-01-01&to=2024-04-01&by=region", "")
+	if rows, _ := body["rows"].([]any); status != 200 || len(rows) != 3 || rows[0].(map[string]any)["difference"] != 0.0 {
+		t.Errorf("diff: %d %v", status, body)
+	}
+	if status, _ = do(t, "GET", srv.URL+"/v1/kpis/revenue/diff?from_version=1", ""); status != 400 {
+		t.Errorf("diff without to_version: %d", status)
+	}
+
+	status, body = do(t, "DELETE", srv.URL+"/v1/targets/churn_rate", "")
+	if status != 200 || body["deleted"] != 1.0 {
+		t.Errorf("delete: %d %v", status, body)
+	}
+}

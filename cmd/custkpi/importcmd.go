@@ -1,0 +1,63 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"custkpi/engine"
+)
+
+func newImportCommand() *cobra.Command {
+	var db dbFlags
+	var req engine.ImportRequest
+	var mapping []string
+	cmd := &cobra.Command{
+		Use:   "import KIND FILE",
+		Short: "Import a Parquet or CSV file as a dataset (customers, orders, surveys, tickets, events, acquisition_spend, contracts)",
+		Example: "  custkpi import --db shop.duckdb orders ./orders.parquet --map order_date=created_at\n" +
+			"  custkpi import --db shop.duckdb orders ./more.csv --mode append --orphans drop",
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req.Kind, req.Path = args[0], args[1]
+			req.Mapping = map[string]string{}
+			for _, m := range mapping {
+				k, v, ok := strings.Cut(m, "=")
+				if !ok {
+					return fmt.Errorf("--map %q: want canonical=source", m)
+				}
+				req.Mapping[k] = v
+			}
+			eng, err := db.open(cmd.Context(), newLogger())
+			if err != nil {
+				return err
+			}
+			defer eng.Close()
+			res, err := eng.Import(cmd.Context(), req)
+			if err != nil {
+				return describeError(err)
+			}
+			enc := json.NewEncoder(cmd.OutOrStdout())
+			enc.SetIndent("", "  ")
+			return enc.Encode(res)
+		},
+	}
+	db.register(cmd, "custkpi.duckdb")
+	cmd.Flags().StringSliceVar(&mapping, "map", nil, "canonical=source column mapping (repeatable, or comma-separated)")
+	cmd.Flags().StringVar(&req.Mode, "mode", "replace", "replace or append")
+	cmd.Flags().StringVar(&req.Orphans, "orphans", "reject", "reject or drop rows whose customer_id is not in customers")
+	cmd.Flags().StringVar(&req.Format, "format", "", "parquet or csv (default: from the extension)")
+	return cmd
+}
+
+// describeError adds the machine details of a caller-fault error to its
+// message, so the CLI shows the same information as the API.
+func describeError(err error) error {
+	if ee, ok := err.(*engine.Error); ok && len(ee.Details) > 0 {
+		d, _ := json.Marshal(ee.Details)
+		return fmt.Errorf("%s [%s] %s", ee.Message, ee.Code, d)
+	}
+	return err
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"custkpi/api"
+	"custkpi/engine"
+)
+
+func newKPICommand() *cobra.Command {
+	var db dbFlags
+	var from, to, grain, by, where, format string
+	var version int
+	var params []string
+	cmd := &cobra.Command{
+		Use:     "kpi NAME",
+		Short:   "Compute a KPI and print it (the same numbers as GET /v1/kpis/{name}/values)",
+		Example: "  custkpi kpi churn_rate --db shop.duckdb --from 2024-01-01 --to 2025-01-01 --grain quarter --by region",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			q := engine.Query{KPI: args[0], Version: version, Where: where, Params: map[string]string{}}
+			var err error
+			if from != "" {
+				if q.From, err = engine.ParseDate("from", from); err != nil {
+					return err
+				}
+			}
+			if to != "" {
+				if q.To, err = engine.ParseDate("to", to); err != nil {
+					return err
+				}
+			}
+			if q.Grain, err = engine.ParseGrain(grain); err != nil {
+				return err
+			}
+			if by != "" {
+				q.By = strings.Split(by, ",")
+			}
+			for _, p := range params {
+				k, v, ok := strings.Cut(p, "=")
+				if !ok {
+					return fmt.Errorf("--param %q: want name=value", p)
+				}
+				q.Params[k] = v
+			}
+			eng, err := db.open(cmd.Context(), newLogger())
+			if err != nil {
+				return err
+			}
+			defer eng.Close()
+			res, err := eng.Run(cmd.Context(), q)
+			if err != nil {
+				return describeError(err)
+			}
+			return printResult(cmd.OutOrStdout(), res, format)
+		},
+	}
+	db.register(cmd, "custkpi.duckdb")
+	cmd.Flags().StringVar(&from, "from", "", "window start, inclusive (YYYY-MM-DD)")
+	cmd.Flags().StringVar(&to, "to", "", "window end, exclusive (YYYY-MM-DD)")
+	cmd.Flags().StringVar(&grain, "grain", "none", "none, day, week, month, quarter or year")
+	cmd.Flags().StringVar(&by, "by", "", "comma-separated dimensions")
+	cmd.Flags().StringVar(&where, "where", "", "CEL condition on customer features")
+	cmd.Flags().IntVar(&version, "version", 0, "KPI version (default: the KPI's default)")
+	cmd.Flags().StringSliceVar(&params, "param", nil, "KPI parameter name=value (repeatable)")
+	cmd.Flags().StringVar(&format, "format", "table", "table, csv or json")
+	return cmd
+}
+
+func printResult(w io.Writer, res *engine.Result, format string) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	case "csv":
+		return api.WriteCSV(w, res.Columns, res.Rows)
+	case "table":
+		fmt.Fprintf(w, "%s v%d  %s .. %s  grain %s\n", res.KPI, res.Version, res.From, res.To, res.Grain)
+		return writeTable(w, res.Columns, res.Rows)
+	}
+	return fmt.Errorf("--format %q: want table, csv or json", format)
+}
+
+// writeTable prints aligned columns; nulls print as "null".
+func writeTable(w io.Writer, cols []string, rows [][]any) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, strings.Join(cols, "\t")+"\t")
+	for _, r := range rows {
+		cells := make([]string, len(r))
+		for i, v := range r {
+			if v == nil {
+				cells[i] = "null"
+			} else {
+				cells[i] = api.Cell(v)
+			}
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,363 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"custkpi/queries"
+)
+
+// Target is the standard value of a KPI: the scorecard compares the actual
+// value with it. A target may be scoped to dimension values (region=north)
+// and to a period (the scorecard window must lie within it).
+type Target struct {
+	KPI        string            `json:"kpi"`
+	Target     float64           `json:"target"`
+	Direction  string            `json:"direction" enums:"higher_is_better,lower_is_better"`
+	WarnWithin float64           `json:"warn_within"`
+	By         map[string]string `json:"by,omitempty"`
+	From       string            `json:"from,omitempty"`
+	To         string            `json:"to,omitempty"`
+	UpdatedAt  time.Time         `json:"updated_at"`
+}
+
+// scope is the canonical key of a target's dimension values.
+func scopeKey(by map[string]string) string {
+	keys := make([]string, 0, len(by))
+	for k := range by {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + by[k]
+	}
+	return strings.Join(parts, ";")
+}
+
+// SetTarget stores (or replaces) the target of a KPI for a scope and period.
+func (e *Engine) SetTarget(ctx context.Context, t Target) (*Target, error) {
+	k, err := e.catalog.Lookup(t.KPI)
+	if err != nil {
+		return nil, err
+	}
+	if t.Direction == "" {
+		t.Direction = k.Default.Direction
+	}
+	if t.Direction != "higher_is_better" && t.Direction != "lower_is_better" {
+		return nil, invalidParam("direction", "%q is not higher_is_better or lower_is_better", t.Direction)
+	}
+	if t.WarnWithin < 0 || math.IsNaN(t.WarnWithin) || math.IsInf(t.WarnWithin, 0) {
+		return nil, invalidParam("warn_within", "must be a non-negative number")
+	}
+	if math.IsNaN(t.Target) || math.IsInf(t.Target, 0) {
+		return nil, invalidParam("target", "must be a finite number")
+	}
+	if len(k.Default.Group) > 0 {
+		return nil, invalidParam("kpi", "%s is a matrix; targets apply to single-valued KPIs", k.Name)
+	}
+	if len(t.By) > 0 {
+		names := make([]string, 0, len(t.By))
+		for d := range t.By {
+			names = append(names, d)
+		}
+		if _, err := e.dimensions(ctx, k.Default, names); err != nil {
+			return nil, err
+		}
+	}
+	var from, to any
+	if t.From != "" || t.To != "" {
+		f, err := ParseDate("from", t.From)
+		if err != nil {
+			return nil, err
+		}
+		tt, err := ParseDate("to", t.To)
+		if err != nil {
+			return nil, err
+		}
+		if !f.Before(tt) {
+			return nil, invalidParam("from", "from must be before to")
+		}
+		from, to = f, tt
+	}
+	t.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
+	scope := scopeKey(t.By)
+	keys, vals := []string{}, []string{}
+	for k, v := range t.By {
+		keys, vals = append(keys, k), append(vals, v)
+	}
+	e.importMu.Lock()
+	defer e.importMu.Unlock()
+	tx, err := e.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("set target: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM meta_targets WHERE kpi = ? AND scope = ?
+		AND period_from IS NOT DISTINCT FROM ?::DATE AND period_to IS NOT DISTINCT FROM ?::DATE`, t.KPI, scope, from, to); err != nil {
+		return nil, fmt.Errorf("set target: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO meta_targets VALUES (?, ?, map(?::VARCHAR[], ?::VARCHAR[]), ?::DATE, ?::DATE, ?, ?, ?, ?)`,
+		t.KPI, scope, keys, vals, from, to, t.Target, t.Direction, t.WarnWithin, t.UpdatedAt); err != nil {
+		return nil, fmt.Errorf("set target: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("set target: %w", err)
+	}
+	return &t, nil
+}
+
+// Targets lists the targets, of one KPI when kpi is not empty.
+func (e *Engine) Targets(ctx context.Context, kpi string) ([]Target, error) {
+	rows, err := e.db.QueryContext(ctx, `SELECT kpi, scope, period_from, period_to, target, direction, warn_within, updated_at
+		FROM meta_targets WHERE ? = '' OR kpi = ? ORDER BY kpi, scope, period_from NULLS FIRST`, kpi, kpi)
+	if err != nil {
+		return nil, fmt.Errorf("targets: %w", err)
+	}
+	defer rows.Close()
+	out := []Target{}
+	for rows.Next() {
+		var t Target
+		var scope string
+		var from, to sql.NullTime
+		if err := rows.Scan(&t.KPI, &scope, &from, &to, &t.Target, &t.Direction, &t.WarnWithin, &t.UpdatedAt); err != nil {
+			return nil, fmt.Errorf("targets: %w", err)
+		}
+		if scope != "" {
+			t.By = map[string]string{}
+			for _, part := range strings.Split(scope, ";") {
+				k, v, _ := strings.Cut(part, "=")
+				t.By[k] = v
+			}
+		}
+		if from.Valid {
+			t.From, t.To = fmtDate(from.Time), fmtDate(to.Time)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// DeleteTargets removes a KPI's targets: all of them, or only the scope
+// given. It reports how many were removed.
+func (e *Engine) DeleteTargets(ctx context.Context, kpi string, by map[string]string, onlyScope bool) (int64, error) {
+	if _, err := e.catalog.Lookup(kpi); err != nil {
+		return 0, err
+	}
+	e.importMu.Lock()
+	defer e.importMu.Unlock()
+	q, args := "DELETE FROM meta_targets WHERE kpi = ?", []any{kpi}
+	if onlyScope {
+		q += " AND scope = ?"
+		args = append(args, scopeKey(by))
+	}
+	res, err := e.db.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, fmt.Errorf("delete targets: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// ScorecardRow is one KPI (or one scoped target) on the scorecard.
+type ScorecardRow struct {
+	KPI        string            `json:"kpi"`
+	Title      string            `json:"title"`
+	Unit       string            `json:"unit"`
+	Category   string            `json:"category"`
+	Version    int               `json:"version"`
+	By         map[string]string `json:"by,omitempty"`
+	Value      *float64          `json:"value"`
+	Previous   *float64          `json:"previous"`
+	Change     *float64          `json:"change"`
+	ChangePct  *float64          `json:"change_pct"`
+	Target     *float64          `json:"target"`
+	WarnWithin *float64          `json:"warn_within,omitempty"`
+	Status     *string           `json:"status" enums:"ok,warn,alert"`
+	Direction  string            `json:"direction"`
+}
+
+// Scorecard is every KPI whose data is present, against its target.
+type Scorecard struct {
+	From         string         `json:"from"`
+	To           string         `json:"to"`
+	PreviousFrom string         `json:"previous_from"`
+	Rows         []ScorecardRow `json:"rows"`
+	Skipped      []SkippedKPI   `json:"skipped"`
+	Elapsed      float64        `json:"elapsed_ms"`
+}
+
+// SkippedKPI is a KPI left off the scorecard, and why.
+type SkippedKPI struct {
+	KPI    string `json:"kpi"`
+	Reason string `json:"reason"`
+}
+
+// scorecardParallel is how many KPIs the scorecard computes at once. DuckDB
+// parallelises each statement too; a few at once keep both cores busy while
+// short statements wait on their results.
+const scorecardParallel = 4
+
+// Scorecard computes every KPI (default version) with its data present over
+// the window and the previous window, one statement each, a few at once,
+// and compares each with its target.
+func (e *Engine) Scorecard(ctx context.Context, from, to time.Time) (*Scorecard, error) {
+	start := time.Now()
+	from, to, err := e.window(from, to)
+	if err != nil {
+		return nil, err
+	}
+	targets, err := e.Targets(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	sc := &Scorecard{From: fmtDate(from), To: fmtDate(to), PreviousFrom: fmtDate(from.Add(-to.Sub(from))), Rows: []ScorecardRow{}, Skipped: []SkippedKPI{}}
+
+	type job struct {
+		kpi    *KPI
+		target *Target // nil: the unscoped row
+	}
+	var jobs []job
+	for _, k := range e.catalog.List() {
+		d := k.Default
+		if len(d.Group) > 0 {
+			continue // matrices have no single value
+		}
+		if err := e.requireData(d); err != nil {
+			sc.Skipped = append(sc.Skipped, SkippedKPI{KPI: k.Name, Reason: err.Error()})
+			continue
+		}
+		jobs = append(jobs, job{kpi: k})
+		for i := range targets {
+			t := &targets[i]
+			if t.KPI == k.Name && len(t.By) > 0 && targetApplies(t, from, to) {
+				jobs = append(jobs, job{kpi: k, target: t})
+			}
+		}
+	}
+	rows := make([]ScorecardRow, len(jobs))
+	errs := make([]error, len(jobs))
+	sem := make(chan struct{}, scorecardParallel)
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			rows[i], errs[i] = e.scorecardRow(ctx, j.kpi, j.target, targets, from, to)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("scorecard %s: %w", jobs[i].kpi.Name, err)
+		}
+	}
+	sc.Rows = rows
+	sc.Elapsed = float64(time.Since(start).Microseconds()) / 1000
+	return sc, nil
+}
+
+func (e *Engine) scorecardRow(ctx context.Context, k *KPI, scoped *Target, targets []Target, from, to time.Time) (ScorecardRow, error) {
+	d := k.Default
+	row := ScorecardRow{KPI: k.Name, Title: d.Title, Unit: d.Unit, Category: d.Category, Version: d.Version, Direction: d.Direction}
+	q := Query{KPI: k.Name, From: from, To: to}
+	if scoped != nil {
+		row.By = scoped.By
+		for dim := range scoped.By {
+			q.By = append(q.By, dim)
+		}
+		sort.Strings(q.By)
+	}
+	c, err := e.compare(ctx, q)
+	if err != nil {
+		return row, err
+	}
+	key := ""
+	if scoped != nil {
+		parts := make([]string, len(q.By))
+		for i, dim := range q.By {
+			parts[i] = scoped.By[dim]
+		}
+		key = strings.Join(parts, "\x00")
+	}
+	row.Value, row.Previous = c.num(c.cur[key], "value"), c.num(c.prev[key], "value")
+	if d.Kind == queries.Additive && len(q.By) > 0 {
+		// A group without rows in a window is a count of zero there.
+		if row.Value == nil {
+			row.Value = new(float64)
+		}
+		if row.Previous == nil {
+			row.Previous = new(float64)
+		}
+	}
+	if row.Value != nil && row.Previous != nil {
+		ch := *row.Value - *row.Previous
+		row.Change = &ch
+		if *row.Previous != 0 {
+			pct := ch / math.Abs(*row.Previous)
+			row.ChangePct = &pct
+		}
+	}
+	t := scoped
+	if t == nil {
+		t = bestTarget(targets, k.Name, from, to)
+	}
+	if t != nil {
+		row.Target, row.WarnWithin, row.Direction = &t.Target, &t.WarnWithin, t.Direction
+		if row.Value != nil {
+			s := targetStatus(*row.Value, t)
+			row.Status = &s
+		}
+	}
+	return row, nil
+}
+
+// targetApplies: a target without a period applies to every window; one
+// with a period applies to windows inside it.
+func targetApplies(t *Target, from, to time.Time) bool {
+	if t.From == "" {
+		return true
+	}
+	f, _ := time.Parse(time.DateOnly, t.From)
+	tt, _ := time.Parse(time.DateOnly, t.To)
+	return !from.Before(f) && !to.After(tt)
+}
+
+// bestTarget is the unscoped target of a KPI for the window: one set for a
+// period holding the window wins over one without a period.
+func bestTarget(targets []Target, kpi string, from, to time.Time) *Target {
+	var best *Target
+	for i := range targets {
+		t := &targets[i]
+		if t.KPI != kpi || len(t.By) > 0 || !targetApplies(t, from, to) {
+			continue
+		}
+		if best == nil || (best.From == "" && t.From != "") {
+			best = t
+		}
+	}
+	return best
+}
+
+// targetStatus: ok on the right side of the target (or on it); warn on the
+// wrong side by at most warn_within (in the KPI's unit); alert beyond.
+func targetStatus(value float64, t *Target) string {
+	gap := t.Target - value // how far below the target
+	if t.Direction == "lower_is_better" {
+		gap = value - t.Target // how far above it
+	}
+	switch {
+	case gap <= 0:
+		return "ok"
+	case gap <= t.WarnWithin+1e-12*math.Max(1, math.Abs(t.Target)): // float noise is not a miss
+		return "warn"
+	}
+	return "alert"
+}
