@@ -14,13 +14,13 @@ import (
 // compared is a KPI answered for the previous window and the window, in one
 // statement: rows keyed by the dimension values.
 type compared struct {
-	def      *queries.Definition
-	prev     map[string][]any // key → row
-	cur      map[string][]any
-	keys     []string
-	dimCols  []string
-	col      map[string]int
-	result   *Result
+	def     *queries.Definition
+	prev    map[string][]any // key → row
+	cur     map[string][]any
+	keys    []string
+	dimCols []string
+	col     map[string]int
+	result  *Result
 }
 
 func (e *Engine) compare(ctx context.Context, q Query) (*compared, error) {
