@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -95,9 +97,14 @@ func writeTable(w io.Writer, cols []string, rows [][]any) error {
 	for _, r := range rows {
 		cells := make([]string, len(r))
 		for i, v := range r {
-			if v == nil {
+			switch x := v.(type) {
+			case nil:
 				cells[i] = "null"
-			} else {
+			case float64:
+				// Six decimals are plenty on a terminal; csv and json keep
+				// full precision.
+				cells[i] = strconv.FormatFloat(math.Round(x*1e6)/1e6, 'f', -1, 64)
+			default:
 				cells[i] = api.Cell(v)
 			}
 		}
