@@ -33,6 +33,13 @@ type Engine interface {
 	SetTarget(ctx context.Context, t engine.Target) (*engine.Target, error)
 	Targets(ctx context.Context, kpi string) ([]engine.Target, error)
 	DeleteTargets(ctx context.Context, kpi string, by map[string]string, onlyScope bool) (int64, error)
+	RuleSets(ctx context.Context) ([]engine.RuleSetInfo, error)
+	RuleSet(ctx context.Context, name string, version int) (*engine.RuleSetInfo, error)
+	SaveRuleSet(ctx context.Context, name string, doc []byte) (*engine.RuleSetInfo, error)
+	ValidateRuleSet(ctx context.Context, doc []byte) (*engine.RuleSetCheck, error)
+	EvaluateRuleSet(ctx context.Context, name string, version int, asOf time.Time, forceGo bool) (*engine.Evaluation, error)
+	Assignments(ctx context.Context, ruleset string, version int, tier string, limit, offset int) (*engine.CustomerPage, error)
+	RuleSetTransitions(ctx context.Context, name string, fromVersion, toVersion int, fromAsOf, toAsOf time.Time) (*engine.Transitions, error)
 }
 
 // Options configure the server.
@@ -92,6 +99,13 @@ func New(eng Engine, opts Options) *Server {
 	v1.GET("/targets/:kpi", s.getTargets)
 	v1.PUT("/targets/:kpi", s.putTarget)
 	v1.DELETE("/targets/:kpi", s.deleteTargets)
+	v1.GET("/rulesets", s.listRuleSets)
+	v1.POST("/rulesets/validate", s.validateRuleSet)
+	v1.GET("/rulesets/:name", s.getRuleSet)
+	v1.PUT("/rulesets/:name", s.putRuleSet)
+	v1.POST("/rulesets/:name/evaluate", s.evaluateRuleSet)
+	v1.GET("/rulesets/:name/assignments", s.assignments)
+	v1.GET("/rulesets/:name/transitions", s.transitions)
 	v1.GET("/customers", s.listCustomers)
 	v1.GET("/customers/:id", s.getCustomer)
 	return s

@@ -588,6 +588,343 @@ const docTemplate = `{
                 }
             }
         },
+        "/rulesets": {
+            "get": {
+                "description": "Every rule set with its latest version, versions and description. The six built-ins are stored as version 1 of their names and are edited like any other.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "rulesets"
+                ],
+                "summary": "Rule sets",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.RuleSetList"
+                        }
+                    }
+                }
+            }
+        },
+        "/rulesets/validate": {
+            "post": {
+                "consumes": [
+                    "text/plain",
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "rulesets"
+                ],
+                "summary": "Check a rule set without saving",
+                "parameters": [
+                    {
+                        "description": "the rule set document, YAML or JSON",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "type": "string"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.Validation"
+                        }
+                    },
+                    "400": {
+                        "description": "invalid_ruleset",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/rulesets/{name}": {
+            "get": {
+                "description": "The document of a version (default: the latest).",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "rulesets"
+                ],
+                "summary": "One rule set version",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "example": "value_tiers",
+                        "description": "rule set name",
+                        "name": "name",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "integer",
+                        "description": "version (default: latest)",
+                        "name": "version",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/engine.RuleSetInfo"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            },
+            "put": {
+                "description": "Saves a YAML or JSON rule set (RULES.md) as the next version of its name, after compiling every condition against the feature schema of the loaded data. Refused with 400 invalid_ruleset and details.errors [{rule, line, column, message}] for syntax errors, unknown variables (with a suggestion), type errors, non-bool conditions, duplicate tiers, no default, and the length, nesting and cost limits.",
+                "consumes": [
+                    "text/plain",
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "rulesets"
+                ],
+                "summary": "Save a rule set",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "example": "value_tiers",
+                        "description": "rule set name",
+                        "name": "name",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "the rule set document, YAML or JSON",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "type": "string"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/api.SavedRuleSet"
+                        }
+                    },
+                    "400": {
+                        "description": "invalid_ruleset",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/rulesets/{name}/assignments": {
+            "get": {
+                "description": "The assignments of the latest evaluation of a rule set (or of one version), optionally of one tier.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "rulesets"
+                ],
+                "summary": "Customers of a tier",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "rule set name",
+                        "name": "name",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "tier",
+                        "name": "tier",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "version (default: the latest evaluated)",
+                        "name": "version",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "page size (default 100)",
+                        "name": "limit",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "rows to skip",
+                        "name": "offset",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.CustomerList"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/rulesets/{name}/evaluate": {
+            "post": {
+                "description": "Assigns every customer a tier (the first matching rule, else the default) from the features as of a date (orders, surveys and tickets strictly before it; default: the day after the latest order), stores the assignments with rule set, version and rule index, and answers the distribution, the path that ran (sql: one CASE expression inside DuckDB; go: the fallback) and the customers skipped by each rule because a feature it reads was null.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "rulesets"
+                ],
+                "summary": "Evaluate a rule set",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "example": "value_tiers",
+                        "description": "rule set name",
+                        "name": "name",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "integer",
+                        "description": "version (default: latest)",
+                        "name": "version",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "as-of date (YYYY-MM-DD)",
+                        "name": "as_of",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "sql",
+                            "go"
+                        ],
+                        "type": "string",
+                        "description": "force the Go path (go) for comparison",
+                        "name": "path",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/engine.Evaluation"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/rulesets/{name}/transitions": {
+            "get": {
+                "description": "Evaluates the rule set on both sides (two versions, or two as-of dates, or both) and counts the customers moving from each tier to each other tier.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "rulesets"
+                ],
+                "summary": "Tier migration matrix",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "rule set name",
+                        "name": "name",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "integer",
+                        "description": "version on the from side (default: latest)",
+                        "name": "from_version",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "version on the to side (default: latest)",
+                        "name": "to_version",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "as-of date on the from side (YYYY-MM-DD)",
+                        "name": "from_as_of",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "as-of date on the to side (YYYY-MM-DD)",
+                        "name": "to_as_of",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/engine.Transitions"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
         "/scorecard": {
             "get": {
                 "description": "Every KPI whose data is present (default version): value over the window, value over the previous window of the same length, change, target, and status against it: ok (on the right side), warn (on the wrong side by at most warn_within, in the KPI's unit), alert (beyond). Status is null without a target. Scoped targets add a row for their dimension values. KPIs left off (data missing) are listed under skipped.",
@@ -1157,6 +1494,30 @@ const docTemplate = `{
                 }
             }
         },
+        "api.RuleSetList": {
+            "type": "object",
+            "properties": {
+                "rulesets": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/engine.RuleSetInfo"
+                    }
+                }
+            }
+        },
+        "api.SavedRuleSet": {
+            "type": "object",
+            "properties": {
+                "name": {
+                    "type": "string",
+                    "example": "value_tiers"
+                },
+                "version": {
+                    "type": "integer",
+                    "example": 2
+                }
+            }
+        },
         "api.TargetBody": {
             "type": "object",
             "properties": {
@@ -1199,6 +1560,32 @@ const docTemplate = `{
                     "items": {
                         "$ref": "#/definitions/engine.Target"
                     }
+                }
+            }
+        },
+        "api.Validation": {
+            "type": "object",
+            "properties": {
+                "name": {
+                    "type": "string"
+                },
+                "path": {
+                    "description": "Path is where the set would run: sql (pushed down into DuckDB) or go.",
+                    "type": "string",
+                    "enum": [
+                        "sql",
+                        "go"
+                    ]
+                },
+                "tiers": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "valid": {
+                    "type": "boolean",
+                    "example": true
                 }
             }
         },
@@ -1311,6 +1698,51 @@ const docTemplate = `{
                 }
             }
         },
+        "engine.Evaluation": {
+            "type": "object",
+            "properties": {
+                "as_of": {
+                    "type": "string"
+                },
+                "customers": {
+                    "type": "integer"
+                },
+                "elapsed_ms": {
+                    "type": "number"
+                },
+                "evaluation": {
+                    "type": "integer"
+                },
+                "fallback_reason": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "null_skips": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/engine.NullSkip"
+                    }
+                },
+                "path": {
+                    "type": "string",
+                    "enum": [
+                        "sql",
+                        "go"
+                    ]
+                },
+                "tiers": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/engine.TierCount"
+                    }
+                },
+                "version": {
+                    "type": "integer"
+                }
+            }
+        },
         "engine.Grain": {
             "type": "string",
             "enum": [
@@ -1400,6 +1832,20 @@ const docTemplate = `{
                 }
             }
         },
+        "engine.NullSkip": {
+            "type": "object",
+            "properties": {
+                "customers": {
+                    "type": "integer"
+                },
+                "rule": {
+                    "type": "integer"
+                },
+                "tier": {
+                    "type": "string"
+                }
+            }
+        },
         "engine.Result": {
             "type": "object",
             "properties": {
@@ -1430,6 +1876,38 @@ const docTemplate = `{
                 },
                 "version": {
                     "type": "integer"
+                }
+            }
+        },
+        "engine.RuleSetInfo": {
+            "type": "object",
+            "properties": {
+                "builtin": {
+                    "type": "boolean"
+                },
+                "created_at": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "document": {
+                    "type": "string"
+                },
+                "latest_version": {
+                    "type": "integer"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "version": {
+                    "type": "integer"
+                },
+                "versions": {
+                    "type": "array",
+                    "items": {
+                        "type": "integer"
+                    }
                 }
             }
         },
@@ -1561,6 +2039,72 @@ const docTemplate = `{
                 },
                 "warn_within": {
                     "type": "number"
+                }
+            }
+        },
+        "engine.TierCount": {
+            "type": "object",
+            "properties": {
+                "customers": {
+                    "type": "integer"
+                },
+                "revenue_share": {
+                    "type": "number"
+                },
+                "rule": {
+                    "type": "integer"
+                },
+                "share": {
+                    "type": "number"
+                },
+                "tier": {
+                    "type": "string"
+                }
+            }
+        },
+        "engine.Transition": {
+            "type": "object",
+            "properties": {
+                "customers": {
+                    "type": "integer"
+                },
+                "from_tier": {
+                    "type": "string"
+                },
+                "to_tier": {
+                    "type": "string"
+                }
+            }
+        },
+        "engine.Transitions": {
+            "type": "object",
+            "properties": {
+                "from_as_of": {
+                    "type": "string"
+                },
+                "from_version": {
+                    "type": "integer"
+                },
+                "matrix": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/engine.Transition"
+                    }
+                },
+                "moved": {
+                    "type": "integer"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "stayed": {
+                    "type": "integer"
+                },
+                "to_as_of": {
+                    "type": "string"
+                },
+                "to_version": {
+                    "type": "integer"
                 }
             }
         },

@@ -118,6 +118,9 @@ func (e *Engine) init(ctx context.Context) error {
 	if err := e.loadState(ctx); err != nil {
 		return err
 	}
+	if err := e.seedBuiltins(ctx); err != nil {
+		return err
+	}
 	// A new database, or one written by an older build: make the features
 	// table exist so customer queries answer (empty) before any import.
 	var n int

@@ -141,6 +141,11 @@ func (e *Engine) plan(ctx context.Context, q Query) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if q.Where != "" && def.Dimensions != nil {
+		// Its rows are not all customers' (spend rows have none): a
+		// customer filter would silently drop them.
+		return nil, invalidParam("where", "KPI %s is not computed per customer; where= does not apply to it", def.Name)
+	}
 	where, err := e.whereFilter(ctx, q.Where)
 	if err != nil {
 		return nil, err

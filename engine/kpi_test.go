@@ -254,3 +254,45 @@ func TestKPIAgeBandAndSeveralDimensions(t *testing.T) {
 		{"south|<25", 100.0, nil, nil},
 	})
 }
+
+// An empty period gives 0/0 (not null counts) for the count-based ratios.
+func TestKPIEmptyPeriodZeroCounts(t *testing.T) {
+	e := handBuilt(t)
+	for _, kpi := range []string{"retention_rate", "churn_rate", "repeat_purchase_rate"} {
+		res, err := e.Run(context.Background(), Query{KPI: kpi, From: date("2022-01-01"), To: date("2022-02-01")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertRows(t, res, []row{{"", nullV, 0.0, 0.0}})
+	}
+}
+
+// Every KPI version's macro binds on an empty database and answers a
+// window of nothing (the catalog test of ARCHITECTURE.md, "KPI versions").
+func TestEveryKPICompilesOnEmptyDatabase(t *testing.T) {
+	e := mustOpen(t)
+	for _, k := range e.Catalog().List() {
+		for _, d := range k.Versions {
+			q := fmt.Sprintf("SELECT * FROM %s(TIMESTAMP '2024-01-01', TIMESTAMP '2024-02-01', TIMESTAMP '2023-12-01') LIMIT 0", d.MacroName())
+			rows, err := e.DB().Query(q)
+			if err != nil {
+				t.Errorf("%s: %v", d.File, err)
+				continue
+			}
+			cols, _ := rows.Columns()
+			rows.Close()
+			if d.Dimensions == nil && !contains(cols, "customer_id") {
+				t.Errorf("%s: rows without customer_id cannot be grouped by customer dimensions", d.File)
+			}
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

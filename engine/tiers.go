@@ -2,14 +2,35 @@ package engine
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"custkpi/rules"
 )
 
-// tierDimension resolves by=tier:<ruleset>. Rule sets arrive with the rules
-// capability; until one is saved and evaluated the name is unknown.
+// tierDimension resolves by=tier:<ruleset> to the latest evaluation of that
+// rule set, joined under a private alias like the customer dimensions.
 func (e *Engine) tierDimension(ctx context.Context, name, ruleset string, index int) (dimension, error) {
-	return dimension{}, &Error{Code: CodeUnknownDimension,
-		Message: "unknown dimension " + quoteString(name) + ": no evaluated rule set named " + quoteString(ruleset),
-		Details: map[string]any{"parameter": "by", "dimension": name}}
+	id, err := e.latestEvaluation(ctx, ruleset)
+	if err != nil {
+		return dimension{}, err
+	}
+	if id == 0 {
+		return dimension{}, &Error{Code: CodeUnknownDimension,
+			Message: fmt.Sprintf("unknown dimension %q: rule set %q has no evaluation; POST /v1/rulesets/%s/evaluate first", name, ruleset, ruleset),
+			Details: map[string]any{"parameter": "by", "dimension": name}}
+	}
+	alias := fmt.Sprintf("t%d", index)
+	return dimension{
+		name:     name,
+		expr:     alias + ".__tier",
+		join:     fmt.Sprintf("LEFT JOIN (SELECT customer_id AS __tier_key, tier AS __tier FROM tier_assignments WHERE evaluation = ?) %s ON %s.__tier_key = r.customer_id", alias, alias),
+		joinArgs: []any{id},
+		tier:     true,
+	}, nil
 }
 
 // filter is a SQL fragment selecting customer ids, with its bound arguments.
@@ -18,15 +39,108 @@ type filter struct {
 	args []any
 }
 
-// whereFilter translates a CEL where= condition into a customer-id subquery.
+// whereFilter compiles a where= condition with the rules compiler (the same
+// checks and errors as a rule) and translates it to a customer-id subquery
+// over the features. A condition the translator cannot express is
+// evaluated in Go over the features and bound as a list of ids.
 func (e *Engine) whereFilter(ctx context.Context, where string) (*filter, error) {
 	if where == "" {
 		return nil, nil
 	}
-	return nil, invalidParam("where", "where= conditions need the rules capability, which this build does not have yet")
+	schema, err := e.featureSchema(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cond, err := rules.CompileCondition(where, schema)
+	if err != nil {
+		var ee *Error
+		if errors.As(invalidRuleset(err), &ee) {
+			ee.Code = CodeInvalidParameter
+			ee.Message = "invalid parameter \"where\": " + ee.Message
+			ee.Details["parameter"] = "where"
+			return nil, ee
+		}
+		return nil, err
+	}
+	asOf, err := featuresAsOf(ctx, e.db)
+	if err != nil {
+		return nil, err
+	}
+	s, err := cond.SQL(rules.SQLOptions{Alias: "f", Relation: "customer_features", AsOf: asOf})
+	if err == nil {
+		return &filter{sql: "SELECT f.customer_id FROM customer_features f WHERE " + s}, nil
+	}
+	if !errors.Is(err, rules.ErrNotTranslatable) {
+		return nil, err
+	}
+	ids, err := e.matchInGo(ctx, cond, asOf)
+	if err != nil {
+		return nil, err
+	}
+	return &filter{sql: "SELECT unnest(?::VARCHAR[])", args: []any{ids}}, nil
 }
 
-// customerTiers lists a customer's tier in every evaluated rule set.
+// matchInGo evaluates a condition over every customer's features in Go.
+func (e *Engine) matchInGo(ctx context.Context, cond *rules.Condition, asOf time.Time) ([]string, error) {
+	env := rules.EvalEnv{AsOf: asOf, Percentiles: map[rules.PercentileRef]float64{}}
+	for _, p := range cond.Percentiles() {
+		col := quoteIdent(p.Feature)
+		var v sql.NullFloat64
+		if err := e.db.QueryRowContext(ctx, fmt.Sprintf("SELECT quantile_cont(CAST(%s AS DOUBLE), ?) FILTER (WHERE NOT isnan(CAST(%s AS DOUBLE))) FROM customer_features", col, col), p.P).Scan(&v); err != nil {
+			return nil, contextErr(ctx, err, "where: percentile")
+		}
+		if v.Valid {
+			env.Percentiles[p] = v.Float64
+		}
+	}
+	inputs := cond.Inputs()
+	cols := []string{"customer_id"}
+	for _, in := range inputs {
+		cols = append(cols, quoteIdent(in))
+	}
+	rows, err := e.db.QueryContext(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM customer_features")
+	if err != nil {
+		return nil, contextErr(ctx, err, "where")
+	}
+	defer rows.Close()
+	ids := []string{}
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("where: %w", err)
+		}
+		row := make(map[string]any, len(inputs))
+		for i, in := range inputs {
+			row[in] = vals[i+1]
+		}
+		o, err := cond.Eval(ctx, row, env)
+		if err != nil {
+			return nil, contextErr(ctx, err, "where")
+		}
+		if o == rules.Match {
+			ids = append(ids, vals[0].(string))
+		}
+	}
+	return ids, rows.Err()
+}
+
+// customerTiers lists a customer's tier in the latest evaluation of every
+// rule set, with the rule that matched.
 func (e *Engine) customerTiers(ctx context.Context, id string) ([]map[string]any, error) {
-	return []map[string]any{}, nil
+	rows, err := e.db.QueryContext(ctx, `SELECT a.ruleset, a.version, a.as_of, a.tier, a.rule
+		FROM tier_assignments a
+		WHERE a.customer_id = ? AND a.evaluation IN (SELECT max(id) FROM meta_evaluations GROUP BY ruleset)
+		ORDER BY a.ruleset`, id)
+	if err != nil {
+		return nil, contextErr(ctx, err, "customer tiers")
+	}
+	t, err := scanTable(rows)
+	if err != nil {
+		return nil, contextErr(ctx, err, "customer tiers")
+	}
+	return t.objects(), nil
 }

@@ -33,3 +33,33 @@ CREATE TABLE IF NOT EXISTS meta_targets (
     warn_within DOUBLE NOT NULL,
     updated_at  TIMESTAMP NOT NULL
 );
+-- Rule sets: every save is a new version; old versions stay readable.
+CREATE TABLE IF NOT EXISTS meta_rulesets (
+    name        VARCHAR NOT NULL,
+    version     INTEGER NOT NULL,
+    description VARCHAR,
+    document    VARCHAR NOT NULL,
+    builtin     BOOLEAN NOT NULL DEFAULT false,
+    created_at  TIMESTAMP NOT NULL,
+    PRIMARY KEY (name, version)
+);
+-- Evaluations of a rule set version as of a date, and their assignments.
+CREATE SEQUENCE IF NOT EXISTS meta_evaluation_id;
+CREATE TABLE IF NOT EXISTS meta_evaluations (
+    id           BIGINT PRIMARY KEY DEFAULT nextval('meta_evaluation_id'),
+    ruleset      VARCHAR NOT NULL,
+    version      INTEGER NOT NULL,
+    as_of        DATE NOT NULL,
+    path         VARCHAR NOT NULL,
+    customers    BIGINT NOT NULL,
+    evaluated_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tier_assignments (
+    evaluation  BIGINT NOT NULL,
+    ruleset     VARCHAR NOT NULL,
+    version     INTEGER NOT NULL,
+    as_of       DATE NOT NULL,
+    customer_id VARCHAR NOT NULL,
+    tier        VARCHAR NOT NULL,
+    rule        INTEGER NOT NULL
+);

@@ -6,7 +6,7 @@
 -- description: Active customers with at least 2 completed orders in the window / active customers.
 -- requires: orders
 -- kind: ratio
--- numerator: count_if(orders >= 2)
+-- numerator: count(*) FILTER (WHERE orders >= 2)
 -- denominator: count(customer_id)
 SELECT customer_id, count(*) AS orders
 FROM orders

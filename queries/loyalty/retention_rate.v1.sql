@@ -7,8 +7,8 @@
 -- requires: orders
 -- kind: ratio
 -- direction: higher_is_better
--- numerator: count_if(in_prev AND in_window)
--- denominator: count_if(in_prev)
+-- numerator: count(*) FILTER (WHERE in_prev AND in_window)
+-- denominator: count(*) FILTER (WHERE in_prev)
 SELECT customer_id,
        bool_or(order_date >= prev_start AND order_date < win_start) AS in_prev,
        bool_or(order_date >= win_start AND order_date < win_end) AS in_window

@@ -1,0 +1,258 @@
+package api
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"custkpi/engine"
+)
+
+// maxRuleSetBody bounds a rule set document.
+const maxRuleSetBody = 1 << 20
+
+// RuleSetList is GET /v1/rulesets.
+type RuleSetList struct {
+	RuleSets []engine.RuleSetInfo `json:"rulesets"`
+}
+
+// SavedRuleSet is the answer of PUT /v1/rulesets/{name}.
+type SavedRuleSet struct {
+	Name    string `json:"name" example:"value_tiers"`
+	Version int    `json:"version" example:"2"`
+}
+
+// Validation is the answer of POST /v1/rulesets/validate for a valid set.
+type Validation struct {
+	Valid bool     `json:"valid" example:"true"`
+	Name  string   `json:"name"`
+	Tiers []string `json:"tiers"`
+	// Path is where the set would run: sql (pushed down into DuckDB) or go.
+	Path string `json:"path" enums:"sql,go"`
+}
+
+func readDocument(c *gin.Context) ([]byte, error) {
+	doc, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxRuleSetBody))
+	if err != nil {
+		return nil, badRequest("invalid_body", fmt.Sprintf("the rule set document could not be read (at most %d bytes): %v", maxRuleSetBody, err), nil)
+	}
+	return doc, nil
+}
+
+// listRuleSets godoc
+//
+//	@Summary		Rule sets
+//	@Description	Every rule set with its latest version, versions and description. The six built-ins are stored as version 1 of their names and are edited like any other.
+//	@Tags			rulesets
+//	@Produce		json
+//	@Success		200	{object}	RuleSetList
+//	@Router			/rulesets [get]
+func (s *Server) listRuleSets(c *gin.Context) {
+	list, err := s.eng.RuleSets(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, RuleSetList{RuleSets: list})
+}
+
+// getRuleSet godoc
+//
+//	@Summary		One rule set version
+//	@Description	The document of a version (default: the latest).
+//	@Tags			rulesets
+//	@Produce		json
+//	@Param			name	path		string	true	"rule set name"	example(value_tiers)
+//	@Param			version	query		int		false	"version (default: latest)"
+//	@Success		200		{object}	engine.RuleSetInfo
+//	@Failure		404		{object}	ErrorBody
+//	@Router			/rulesets/{name} [get]
+func (s *Server) getRuleSet(c *gin.Context) {
+	v, err := intParam(c, "version")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	info, err := s.eng.RuleSet(c.Request.Context(), c.Param("name"), v)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, info)
+}
+
+// putRuleSet godoc
+//
+//	@Summary		Save a rule set
+//	@Description	Saves a YAML or JSON rule set (RULES.md) as the next version of its name, after compiling every condition against the feature schema of the loaded data. Refused with 400 invalid_ruleset and details.errors [{rule, line, column, message}] for syntax errors, unknown variables (with a suggestion), type errors, non-bool conditions, duplicate tiers, no default, and the length, nesting and cost limits.
+//	@Tags			rulesets
+//	@Accept			plain
+//	@Accept			json
+//	@Produce		json
+//	@Param			name	path		string	true	"rule set name"	example(value_tiers)
+//	@Param			body	body		string	true	"the rule set document, YAML or JSON"
+//	@Success		201		{object}	SavedRuleSet
+//	@Failure		400		{object}	ErrorBody	"invalid_ruleset"
+//	@Router			/rulesets/{name} [put]
+func (s *Server) putRuleSet(c *gin.Context) {
+	doc, err := readDocument(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	info, err := s.eng.SaveRuleSet(c.Request.Context(), c.Param("name"), doc)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, SavedRuleSet{Name: info.Name, Version: info.Version})
+}
+
+// validateRuleSet godoc
+//
+//	@Summary		Check a rule set without saving
+//	@Tags			rulesets
+//	@Accept			plain
+//	@Accept			json
+//	@Produce		json
+//	@Param			body	body		string	true	"the rule set document, YAML or JSON"
+//	@Success		200		{object}	Validation
+//	@Failure		400		{object}	ErrorBody	"invalid_ruleset"
+//	@Router			/rulesets/validate [post]
+func (s *Server) validateRuleSet(c *gin.Context) {
+	doc, err := readDocument(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	v, err := s.eng.ValidateRuleSet(c.Request.Context(), doc)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, Validation{Valid: true, Name: v.Name, Tiers: v.Tiers, Path: v.Path})
+}
+
+// evaluateRuleSet godoc
+//
+//	@Summary		Evaluate a rule set
+//	@Description	Assigns every customer a tier (the first matching rule, else the default) from the features as of a date (orders, surveys and tickets strictly before it; default: the day after the latest order), stores the assignments with rule set, version and rule index, and answers the distribution, the path that ran (sql: one CASE expression inside DuckDB; go: the fallback) and the customers skipped by each rule because a feature it reads was null.
+//	@Tags			rulesets
+//	@Produce		json
+//	@Param			name	path		string	true	"rule set name"	example(value_tiers)
+//	@Param			version	query		int		false	"version (default: latest)"
+//	@Param			as_of	query		string	false	"as-of date (YYYY-MM-DD)"
+//	@Param			path	query		string	false	"force the Go path (go) for comparison"	Enums(sql, go)
+//	@Success		200		{object}	engine.Evaluation
+//	@Failure		400		{object}	ErrorBody
+//	@Failure		404		{object}	ErrorBody
+//	@Router			/rulesets/{name}/evaluate [post]
+func (s *Server) evaluateRuleSet(c *gin.Context) {
+	v, err := intParam(c, "version")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var asOf time.Time
+	if raw := c.Query("as_of"); raw != "" {
+		if asOf, err = engine.ParseDate("as_of", raw); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	path := c.Query("path")
+	if path != "" && path != "sql" && path != "go" {
+		s.fail(c, badRequest("invalid_parameter", fmt.Sprintf("invalid parameter \"path\": %q is not sql or go", path), map[string]any{"parameter": "path"}))
+		return
+	}
+	ev, err := s.eng.EvaluateRuleSet(c.Request.Context(), c.Param("name"), v, asOf, path == "go")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, ev)
+}
+
+// assignments godoc
+//
+//	@Summary		Customers of a tier
+//	@Description	The assignments of the latest evaluation of a rule set (or of one version), optionally of one tier.
+//	@Tags			rulesets
+//	@Produce		json
+//	@Param			name	path		string	true	"rule set name"
+//	@Param			tier	query		string	false	"tier"
+//	@Param			version	query		int		false	"version (default: the latest evaluated)"
+//	@Param			limit	query		int		false	"page size (default 100)"
+//	@Param			offset	query		int		false	"rows to skip"
+//	@Success		200		{object}	CustomerList
+//	@Failure		404		{object}	ErrorBody
+//	@Router			/rulesets/{name}/assignments [get]
+func (s *Server) assignments(c *gin.Context) {
+	var nums [3]int
+	for i, p := range []string{"version", "limit", "offset"} {
+		n, err := intParam(c, p)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		nums[i] = n
+	}
+	page, err := s.eng.Assignments(c.Request.Context(), c.Param("name"), nums[0], c.Query("tier"), nums[1], nums[2])
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, CustomerList{Total: page.Total, Rows: page.Rows})
+}
+
+// transitions godoc
+//
+//	@Summary		Tier migration matrix
+//	@Description	Evaluates the rule set on both sides (two versions, or two as-of dates, or both) and counts the customers moving from each tier to each other tier.
+//	@Tags			rulesets
+//	@Produce		json
+//	@Param			name			path		string	true	"rule set name"
+//	@Param			from_version	query		int		false	"version on the from side (default: latest)"
+//	@Param			to_version		query		int		false	"version on the to side (default: latest)"
+//	@Param			from_as_of		query		string	false	"as-of date on the from side (YYYY-MM-DD)"
+//	@Param			to_as_of		query		string	false	"as-of date on the to side (YYYY-MM-DD)"
+//	@Success		200				{object}	engine.Transitions
+//	@Failure		400				{object}	ErrorBody
+//	@Failure		404				{object}	ErrorBody
+//	@Router			/rulesets/{name}/transitions [get]
+func (s *Server) transitions(c *gin.Context) {
+	var versions [2]int
+	for i, p := range []string{"from_version", "to_version"} {
+		n, err := intParam(c, p)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		versions[i] = n
+	}
+	var dates [2]time.Time
+	for i, p := range []string{"from_as_of", "to_as_of"} {
+		if raw := c.Query(p); raw != "" {
+			d, err := engine.ParseDate(p, raw)
+			if err != nil {
+				s.fail(c, err)
+				return
+			}
+			dates[i] = d
+		}
+	}
+	if versions[0] == versions[1] && dates[0].Equal(dates[1]) {
+		s.fail(c, badRequest("invalid_parameter", "invalid parameter \"from_version\": give two different versions or two different as-of dates",
+			map[string]any{"parameter": "from_version"}))
+		return
+	}
+	tr, err := s.eng.RuleSetTransitions(c.Request.Context(), c.Param("name"), versions[0], versions[1], dates[0], dates[1])
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, tr)
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"custkpi/engine"
+)
+
+func newRulesCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "rules",
+		Short: "Check, save and evaluate CEL tier rule sets",
+	}
+	var db dbFlags
+	printJSON := func(cmd *cobra.Command, v any) error {
+		enc := json.NewEncoder(cmd.OutOrStdout())
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	check := &cobra.Command{
+		Use:     "check FILE",
+		Short:   "Compile a rule set against the loaded data's features, without saving",
+		Example: "  custkpi rules check --db shop.duckdb value_tiers.yaml",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			doc, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			eng, err := db.open(cmd.Context(), newLogger())
+			if err != nil {
+				return err
+			}
+			defer eng.Close()
+			v, err := eng.ValidateRuleSet(cmd.Context(), doc)
+			if err != nil {
+				return describeError(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: valid; tiers %v; runs in %s\n", args[0], v.Tiers, v.Path)
+			return nil
+		},
+	}
+	save := &cobra.Command{
+		Use:   "save FILE",
+		Short: "Save a rule set as the next version of its name",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			doc, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			eng, err := db.open(cmd.Context(), newLogger())
+			if err != nil {
+				return err
+			}
+			defer eng.Close()
+			info, err := eng.SaveRuleSet(cmd.Context(), "", doc)
+			if err != nil {
+				return describeError(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "saved %s version %d\n", info.Name, info.Version)
+			return nil
+		},
+	}
+	var version int
+	var asOf string
+	var forceGo bool
+	evaluate := &cobra.Command{
+		Use:   "evaluate NAME",
+		Short: "Assign every customer a tier and print the distribution",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var at time.Time
+			if asOf != "" {
+				var err error
+				if at, err = engine.ParseDate("as_of", asOf); err != nil {
+					return err
+				}
+			}
+			eng, err := db.open(cmd.Context(), newLogger())
+			if err != nil {
+				return err
+			}
+			defer eng.Close()
+			ev, err := eng.EvaluateRuleSet(cmd.Context(), args[0], version, at, forceGo)
+			if err != nil {
+				return describeError(err)
+			}
+			return printJSON(cmd, ev)
+		},
+	}
+	evaluate.Flags().IntVar(&version, "version", 0, "version (default: latest)")
+	evaluate.Flags().StringVar(&asOf, "as-of", "", "as-of date (default: the day after the latest order)")
+	evaluate.Flags().BoolVar(&forceGo, "go", false, "evaluate in Go instead of SQL (for comparison)")
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the rule sets",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			eng, err := db.open(cmd.Context(), newLogger())
+			if err != nil {
+				return err
+			}
+			defer eng.Close()
+			l, err := eng.RuleSets(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return printJSON(cmd, l)
+		},
+	}
+	for _, c := range []*cobra.Command{check, save, evaluate, list} {
+		db.register(c, "custkpi.duckdb")
+		cmd.AddCommand(c)
+	}
+	return cmd
+}

@@ -1,0 +1,604 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"custkpi/rules"
+)
+
+// RuleSetInfo describes a stored rule set version.
+type RuleSetInfo struct {
+	Name          string    `json:"name"`
+	Version       int       `json:"version"`
+	LatestVersion int       `json:"latest_version"`
+	Versions      []int     `json:"versions"`
+	Description   string    `json:"description"`
+	Builtin       bool      `json:"builtin"`
+	CreatedAt     time.Time `json:"created_at"`
+	Document      string    `json:"document,omitempty"`
+}
+
+// invalidRuleset wraps the rules package's positioned errors into the
+// engine's caller-fault error (400 invalid_ruleset).
+func invalidRuleset(err error) error {
+	var inv *rules.InvalidError
+	if errors.As(err, &inv) {
+		return &Error{Code: CodeInvalidRuleset, Message: inv.Error(), Details: map[string]any{"errors": inv.Errors}, Err: err}
+	}
+	return err
+}
+
+// featureSchema is the CEL schema of the features relation: every column of
+// customer_features with its type (extra customers columns and model scores
+// included).
+func (e *Engine) featureSchema(ctx context.Context) (*rules.Schema, error) {
+	names, types, err := e.FeatureColumns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var feats []rules.Feature
+	for i, n := range names {
+		t, ok := rules.TypeForSQL(types[i])
+		if !ok || !rules.ValidFeatureName(n) {
+			continue // a column CEL cannot type (a list, a struct) is not a feature
+		}
+		feats = append(feats, rules.Feature{Name: n, Type: t})
+	}
+	s, err := rules.NewSchema(feats)
+	if err != nil {
+		return nil, fmt.Errorf("feature schema: %w", err)
+	}
+	return s, nil
+}
+
+// CheckRuleSet parses and compiles a rule set document against the feature
+// schema of the loaded data, without saving it.
+func (e *Engine) CheckRuleSet(ctx context.Context, doc []byte) (*rules.Compiled, error) {
+	rs, err := rules.Parse(doc)
+	if err != nil {
+		return nil, invalidRuleset(err)
+	}
+	schema, err := e.featureSchema(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := rules.Compile(rs, schema)
+	if err != nil {
+		return nil, invalidRuleset(err)
+	}
+	return c, nil
+}
+
+// SaveRuleSet checks a document and stores it as the next version of its
+// rule set. name, when not empty, must agree with the document's name.
+func (e *Engine) SaveRuleSet(ctx context.Context, name string, doc []byte) (*RuleSetInfo, error) {
+	c, err := e.CheckRuleSet(ctx, doc)
+	if err != nil {
+		return nil, err
+	}
+	rs := c.RuleSet()
+	if name != "" && rs.Name != "" && rs.Name != name {
+		return nil, &Error{Code: CodeInvalidRuleset,
+			Message: fmt.Sprintf("the document names rule set %q but it is saved as %q", rs.Name, name),
+			Details: map[string]any{"errors": []rules.RuleError{{Message: "name does not match the path"}}}}
+	}
+	if name == "" {
+		name = rs.Name
+	}
+	if !rules.ValidName(name) {
+		return nil, invalidParam("name", "%q is not a rule set name (lower case letters, digits, _)", name)
+	}
+	e.importMu.Lock()
+	defer e.importMu.Unlock()
+	return e.insertRuleSet(ctx, name, rs.Description, string(doc), false)
+}
+
+func (e *Engine) insertRuleSet(ctx context.Context, name, description, doc string, builtin bool) (*RuleSetInfo, error) {
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	var version int
+	err := e.db.QueryRowContext(ctx, `INSERT INTO meta_rulesets (name, version, description, document, builtin, created_at)
+		SELECT ?, coalesce(max(version), 0) + 1, ?, ?, ?, ? FROM meta_rulesets WHERE name = ? RETURNING version`,
+		name, description, doc, builtin, now, name).Scan(&version)
+	if err != nil {
+		return nil, fmt.Errorf("save rule set %s: %w", name, err)
+	}
+	return &RuleSetInfo{Name: name, Version: version, LatestVersion: version, Description: description, Builtin: builtin, CreatedAt: now}, nil
+}
+
+// seedBuiltins stores the built-in rule sets as version 1 of their names
+// when the database has none of that name: editable documents, like any.
+func (e *Engine) seedBuiltins(ctx context.Context) error {
+	for _, name := range rules.BuiltinNames() {
+		var n int
+		if err := e.db.QueryRowContext(ctx, "SELECT count(*) FROM meta_rulesets WHERE name = ?", name).Scan(&n); err != nil {
+			return fmt.Errorf("seed rule sets: %w", err)
+		}
+		if n > 0 {
+			continue
+		}
+		doc, _ := rules.BuiltinDocument(name)
+		rs, err := rules.Parse(doc)
+		if err != nil {
+			return fmt.Errorf("seed rule set %s: %w", name, err)
+		}
+		if _, err := e.insertRuleSet(ctx, name, rs.Description, string(doc), true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RuleSets lists every rule set at its latest version.
+func (e *Engine) RuleSets(ctx context.Context) ([]RuleSetInfo, error) {
+	rows, err := e.db.QueryContext(ctx, `SELECT name, max(version), arg_max(description, version), list(version ORDER BY version),
+		bool_and(builtin) FILTER (WHERE version = 1), max(created_at) FROM meta_rulesets GROUP BY name ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("rule sets: %w", err)
+	}
+	defer rows.Close()
+	out := []RuleSetInfo{}
+	for rows.Next() {
+		var r RuleSetInfo
+		var desc sql.NullString
+		var versions []any
+		var builtin sql.NullBool
+		if err := rows.Scan(&r.Name, &r.LatestVersion, &desc, &versions, &builtin, &r.CreatedAt); err != nil {
+			return nil, fmt.Errorf("rule sets: %w", err)
+		}
+		r.Version, r.Description, r.Builtin = r.LatestVersion, desc.String, builtin.Bool
+		for _, v := range versions {
+			if n, ok := normalise(v, "").(int64); ok {
+				r.Versions = append(r.Versions, int(n))
+			}
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// RuleSet returns one version of a rule set (0: the latest) with its
+// document.
+func (e *Engine) RuleSet(ctx context.Context, name string, version int) (*RuleSetInfo, error) {
+	all, err := e.RuleSets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(all, func(r RuleSetInfo) bool { return r.Name == name })
+	if i < 0 {
+		return nil, &Error{Code: CodeNotFound, Message: fmt.Sprintf("no rule set %q; GET /v1/rulesets lists them", name),
+			Details: map[string]any{"ruleset": name}}
+	}
+	info := all[i]
+	if version == 0 {
+		version = info.LatestVersion
+	}
+	if !slices.Contains(info.Versions, version) {
+		return nil, &Error{Code: CodeNotFound, Message: fmt.Sprintf("rule set %q has no version %d (versions: %s)", name, version, joinInts(info.Versions)),
+			Details: map[string]any{"ruleset": name, "parameter": "version", "versions": info.Versions}}
+	}
+	var desc sql.NullString
+	if err := e.db.QueryRowContext(ctx, `SELECT description, document, builtin, created_at FROM meta_rulesets WHERE name = ? AND version = ?`,
+		name, version).Scan(&desc, &info.Document, &info.Builtin, &info.CreatedAt); err != nil {
+		return nil, fmt.Errorf("rule set %s v%d: %w", name, version, err)
+	}
+	info.Version, info.Description = version, desc.String
+	return &info, nil
+}
+
+// TierCount is one tier of an evaluation's distribution.
+type TierCount struct {
+	Tier         string   `json:"tier"`
+	Rule         int      `json:"rule"`
+	Customers    int64    `json:"customers"`
+	Share        float64  `json:"share"`
+	RevenueShare *float64 `json:"revenue_share"`
+}
+
+// NullSkip counts customers who reached a rule whose condition was null.
+type NullSkip struct {
+	Rule      int    `json:"rule"`
+	Tier      string `json:"tier"`
+	Customers int64  `json:"customers"`
+}
+
+// Evaluation is the outcome of evaluating a rule set version.
+type Evaluation struct {
+	ID        int64       `json:"evaluation"`
+	Name      string      `json:"name"`
+	Version   int         `json:"version"`
+	AsOf      string      `json:"as_of"`
+	Path      string      `json:"path" enums:"sql,go"`
+	Fallback  string      `json:"fallback_reason,omitempty"`
+	Customers int64       `json:"customers"`
+	Tiers     []TierCount `json:"tiers"`
+	NullSkips []NullSkip  `json:"null_skips"`
+	ElapsedMS float64     `json:"elapsed_ms"`
+}
+
+// evalBatch is how many customers the Go path scans, evaluates and appends
+// at a time.
+const evalBatch = 8192
+
+// EvaluateRuleSet assigns every customer a tier as of a date (zero: the day
+// after the latest order), stores the assignments, and answers the
+// distribution. The rule set runs inside DuckDB as one CASE expression when
+// it translates; otherwise (or when forceGo) in Go, in batches.
+func (e *Engine) EvaluateRuleSet(ctx context.Context, name string, version int, asOf time.Time, forceGo bool) (*Evaluation, error) {
+	start := time.Now()
+	info, err := e.RuleSet(ctx, name, version)
+	if err != nil {
+		return nil, err
+	}
+	defaultAsOf, err := featuresAsOf(ctx, e.db)
+	if err != nil {
+		return nil, err
+	}
+	if asOf.IsZero() {
+		asOf = defaultAsOf
+	}
+	ctx, cancel := e.withTimeout(ctx)
+	defer cancel()
+	e.importMu.Lock()
+	defer e.importMu.Unlock()
+	conn, err := e.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate %s: %w", name, err)
+	}
+	defer conn.Close()
+
+	// The features as of the date: the materialised table when it is the
+	// default date, else computed into a temporary table.
+	rel := "customer_features"
+	if !asOf.Equal(defaultAsOf) {
+		if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE eval_features AS SELECT * FROM customer_features_at(?::TIMESTAMP)", asOf); err != nil {
+			return nil, contextErr(ctx, err, "evaluate "+name+": features")
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.eval_features")
+		rel = "temp.eval_features"
+	}
+	rs, err := rules.Parse([]byte(info.Document))
+	if err != nil {
+		return nil, invalidRuleset(err)
+	}
+	schema, err := e.featureSchema(ctx)
+	if err != nil {
+		return nil, err
+	}
+	compiled, err := rules.Compile(rs, schema)
+	if err != nil {
+		// A stored version that no longer compiles: the data changed under
+		// it (a column it reads is gone).
+		return nil, invalidRuleset(err)
+	}
+	ev := &Evaluation{Name: name, Version: info.Version, AsOf: fmtDate(asOf), Path: "sql", Tiers: []TierCount{}, NullSkips: []NullSkip{}}
+	var sqlRS rules.SQLRuleSet
+	if !forceGo {
+		sqlRS, err = compiled.SQL(rules.SQLOptions{Alias: "f", Relation: rel, AsOf: asOf})
+		if err != nil {
+			if !errors.Is(err, rules.ErrNotTranslatable) {
+				return nil, fmt.Errorf("evaluate %s: %w", name, err)
+			}
+			ev.Path, ev.Fallback = "go", err.Error()
+		}
+	} else {
+		ev.Path, ev.Fallback = "go", "asked for"
+	}
+
+	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+		return nil, fmt.Errorf("evaluate %s: %w", name, err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	// One evaluation per rule set version and date: a new one replaces it.
+	for _, del := range []string{
+		"DELETE FROM tier_assignments WHERE evaluation IN (SELECT id FROM meta_evaluations WHERE ruleset = ? AND version = ? AND as_of = ?::DATE)",
+		"DELETE FROM meta_evaluations WHERE ruleset = ? AND version = ? AND as_of = ?::DATE",
+	} {
+		if _, err := conn.ExecContext(ctx, del, name, info.Version, asOf); err != nil {
+			return nil, contextErr(ctx, err, "evaluate "+name)
+		}
+	}
+	if err := conn.QueryRowContext(ctx, `INSERT INTO meta_evaluations (ruleset, version, as_of, path, customers, evaluated_at)
+		VALUES (?, ?, ?::DATE, ?, 0, ?) RETURNING id`, name, info.Version, asOf, ev.Path, time.Now().UTC()).Scan(&ev.ID); err != nil {
+		return nil, fmt.Errorf("evaluate %s: %w", name, err)
+	}
+	skips := make([]int64, len(rs.Rules))
+	if ev.Path == "sql" {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO tier_assignments
+			SELECT ?, ?, ?, ?::DATE, f.customer_id, %s, %s FROM %s f`, sqlRS.Tier, sqlRS.RuleIndex, rel),
+			ev.ID, name, info.Version, asOf); err != nil {
+			return nil, contextErr(ctx, err, "evaluate "+name)
+		}
+		counts := make([]string, len(sqlRS.NullSkips))
+		for i, s := range sqlRS.NullSkips {
+			counts[i] = "count_if(" + s + ")"
+		}
+		if len(counts) > 0 {
+			got, err := countRow(ctx, conn, "SELECT "+strings.Join(counts, ", ")+" FROM "+rel+" f")
+			if err != nil {
+				return nil, contextErr(ctx, err, "evaluate "+name+": null skips")
+			}
+			copy(skips, got)
+		}
+	} else if err := e.evaluateInGo(ctx, conn, compiled, rel, asOf, ev, info.Version, skips); err != nil {
+		return nil, err
+	}
+
+	// The distribution, in rule order, with each tier's share of revenue.
+	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT a.tier, min(a.rule), count(*), sum(f.monetary) / nullif((SELECT sum(monetary) FROM %s), 0)
+		FROM tier_assignments a JOIN %s f USING (customer_id) WHERE a.evaluation = ? GROUP BY a.tier`, rel, rel), ev.ID)
+	if err != nil {
+		return nil, contextErr(ctx, err, "evaluate "+name+": distribution")
+	}
+	t, err := scanTable(rows)
+	if err != nil {
+		return nil, contextErr(ctx, err, "evaluate "+name+": distribution")
+	}
+	byTier := map[string]TierCount{}
+	for _, r := range t.rows {
+		tc := TierCount{Tier: r[0].(string), Rule: int(r[1].(int64)), Customers: r[2].(int64)}
+		if f, ok := r[3].(float64); ok {
+			tc.RevenueShare = &f
+		}
+		ev.Customers += tc.Customers
+		byTier[tc.Tier] = tc
+	}
+	for i, tier := range compiled.Tiers() {
+		tc, ok := byTier[tier]
+		if !ok {
+			tc = TierCount{Tier: tier, Rule: i + 1}
+			if tier == rs.Default {
+				tc.Rule = 0
+			}
+		}
+		if ev.Customers > 0 {
+			tc.Share = float64(tc.Customers) / float64(ev.Customers)
+		}
+		ev.Tiers = append(ev.Tiers, tc)
+	}
+	for i, n := range skips {
+		ev.NullSkips = append(ev.NullSkips, NullSkip{Rule: i + 1, Tier: rs.Rules[i].Tier, Customers: n})
+	}
+	if _, err := conn.ExecContext(ctx, "UPDATE meta_evaluations SET customers = ? WHERE id = ?", ev.Customers, ev.ID); err != nil {
+		return nil, fmt.Errorf("evaluate %s: %w", name, err)
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return nil, fmt.Errorf("evaluate %s: commit: %w", name, err)
+	}
+	committed = true
+	e.cache.purge() // tier dimensions read the latest evaluation
+	ev.ElapsedMS = float64(time.Since(start).Microseconds()) / 1000
+	return ev, nil
+}
+
+// evaluateInGo is the fallback path: the features are scanned in batches,
+// each customer evaluated by the compiled programs (cost-limited, under the
+// context's deadline), and the assignments appended to DuckDB.
+// Percentiles are computed in SQL first, over the same population.
+func (e *Engine) evaluateInGo(ctx context.Context, conn *sql.Conn, c *rules.Compiled, rel string, asOf time.Time, ev *Evaluation, version int, skips []int64) error {
+	env := rules.EvalEnv{AsOf: asOf, Percentiles: map[rules.PercentileRef]float64{}}
+	for _, p := range c.Percentiles() {
+		col := quoteIdent(p.Feature)
+		var v sql.NullFloat64
+		if err := conn.QueryRowContext(ctx, fmt.Sprintf("SELECT quantile_cont(CAST(%s AS DOUBLE), ?) FILTER (WHERE NOT isnan(CAST(%s AS DOUBLE))) FROM %s",
+			col, col, rel), p.P).Scan(&v); err != nil {
+			return contextErr(ctx, err, "evaluate: percentile")
+		}
+		if v.Valid {
+			env.Percentiles[p] = v.Float64
+		}
+	}
+	evaluator, err := c.NewEvaluator(env)
+	if err != nil {
+		return fmt.Errorf("evaluate: %w", err)
+	}
+	inputs := c.Inputs()
+	cols := []string{"customer_id"}
+	for _, in := range inputs {
+		cols = append(cols, quoteIdent(in))
+	}
+	rows, err := conn.QueryContext(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM "+rel)
+	if err != nil {
+		return contextErr(ctx, err, "evaluate: scan features")
+	}
+	type assigned struct {
+		id   string
+		tier string
+		rule int32
+	}
+	var batch []assigned
+	var scanned [][]any
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			rows.Close()
+			return fmt.Errorf("evaluate: scan: %w", err)
+		}
+		scanned = append(scanned, vals)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return contextErr(ctx, err, "evaluate: scan features")
+	}
+	for _, vals := range scanned {
+		a, err := evaluator.EvalValues(ctx, vals[1:])
+		if err != nil {
+			return contextErr(ctx, err, "evaluate in Go")
+		}
+		for _, r := range a.NullSkips {
+			skips[r-1]++
+		}
+		id, _ := vals[0].(string)
+		batch = append(batch, assigned{id, a.Tier, int32(a.Rule)})
+	}
+	// Append through DuckDB's appender: the fast way in from Go.
+	return conn.Raw(func(dc any) error {
+		app, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", "tier_assignments")
+		if err != nil {
+			return fmt.Errorf("evaluate: appender: %w", err)
+		}
+		asOfDate := time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC)
+		for _, a := range batch {
+			if err := app.AppendRow(ev.ID, ev.Name, int32(version), asOfDate, a.id, a.tier, a.rule); err != nil {
+				app.Close()
+				return fmt.Errorf("evaluate: append: %w", err)
+			}
+		}
+		return app.Close()
+	})
+}
+
+// latestEvaluation is the id of the newest evaluation of a rule set (any
+// version), or 0.
+func (e *Engine) latestEvaluation(ctx context.Context, ruleset string) (int64, error) {
+	var id sql.NullInt64
+	if err := e.db.QueryRowContext(ctx, "SELECT max(id) FROM meta_evaluations WHERE ruleset = ?", ruleset).Scan(&id); err != nil {
+		return 0, fmt.Errorf("latest evaluation of %s: %w", ruleset, err)
+	}
+	return id.Int64, nil
+}
+
+// Assignments lists the customers of an evaluation (the latest of the rule
+// set, or of one version), optionally of one tier.
+func (e *Engine) Assignments(ctx context.Context, ruleset string, version int, tier string, limit, offset int) (*CustomerPage, error) {
+	if limit == 0 {
+		limit = 100
+	}
+	if limit < 0 || limit > maxCustomerPage {
+		return nil, invalidParam("limit", "must be between 1 and %d", maxCustomerPage)
+	}
+	if offset < 0 {
+		return nil, invalidParam("offset", "must not be negative")
+	}
+	var id sql.NullInt64
+	if err := e.db.QueryRowContext(ctx, "SELECT max(id) FROM meta_evaluations WHERE ruleset = ? AND (? = 0 OR version = ?)", ruleset, version, version).Scan(&id); err != nil {
+		return nil, fmt.Errorf("assignments: %w", err)
+	}
+	if !id.Valid {
+		return nil, &Error{Code: CodeNotFound, Message: fmt.Sprintf("rule set %q has not been evaluated; POST /v1/rulesets/%s/evaluate", ruleset, ruleset),
+			Details: map[string]any{"ruleset": ruleset}}
+	}
+	page := &CustomerPage{}
+	if err := e.db.QueryRowContext(ctx, "SELECT count(*) FROM tier_assignments WHERE evaluation = ? AND (? = '' OR tier = ?)", id.Int64, tier, tier).Scan(&page.Total); err != nil {
+		return nil, fmt.Errorf("assignments: %w", err)
+	}
+	rows, err := e.db.QueryContext(ctx, fmt.Sprintf(`SELECT customer_id, tier, rule, ruleset, version, as_of FROM tier_assignments
+		WHERE evaluation = ? AND (? = '' OR tier = ?) ORDER BY customer_id LIMIT %d OFFSET %d`, limit, offset), id.Int64, tier, tier)
+	if err != nil {
+		return nil, fmt.Errorf("assignments: %w", err)
+	}
+	t, err := scanTable(rows)
+	if err != nil {
+		return nil, fmt.Errorf("assignments: %w", err)
+	}
+	page.Columns, page.Rows = t.columns, t.objects()
+	return page, nil
+}
+
+// Transition counts customers moving from each tier to each other tier
+// between two evaluations.
+type Transition struct {
+	From      *string `json:"from_tier"`
+	To        *string `json:"to_tier"`
+	Customers int64   `json:"customers"`
+}
+
+// Transitions is the tier migration matrix of a rule set between two
+// versions or two as-of dates.
+type Transitions struct {
+	Name        string       `json:"name"`
+	FromVersion int          `json:"from_version"`
+	ToVersion   int          `json:"to_version"`
+	FromAsOf    string       `json:"from_as_of"`
+	ToAsOf      string       `json:"to_as_of"`
+	Moved       int64        `json:"moved"`
+	Stayed      int64        `json:"stayed"`
+	Matrix      []Transition `json:"matrix"`
+}
+
+// RuleSetTransitions evaluates both sides (stored like any evaluation) and
+// counts the moves in SQL. A customer present on one side only has a null
+// tier on the other.
+func (e *Engine) RuleSetTransitions(ctx context.Context, name string, fromVersion, toVersion int, fromAsOf, toAsOf time.Time) (*Transitions, error) {
+	a, err := e.EvaluateRuleSet(ctx, name, fromVersion, fromAsOf, false)
+	if err != nil {
+		return nil, err
+	}
+	b, err := e.EvaluateRuleSet(ctx, name, toVersion, toAsOf, false)
+	if err != nil {
+		return nil, err
+	}
+	out := &Transitions{Name: name, FromVersion: a.Version, ToVersion: b.Version, FromAsOf: a.AsOf, ToAsOf: b.AsOf, Matrix: []Transition{}}
+	rows, err := e.db.QueryContext(ctx, `SELECT x.tier, y.tier, count(*) FROM
+		(SELECT customer_id, tier FROM tier_assignments WHERE evaluation = ?) x
+		FULL JOIN (SELECT customer_id, tier FROM tier_assignments WHERE evaluation = ?) y USING (customer_id)
+		GROUP BY ALL ORDER BY 1 NULLS FIRST, 2 NULLS FIRST`, a.ID, b.ID)
+	if err != nil {
+		return nil, fmt.Errorf("transitions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var tr Transition
+		var f, t sql.NullString
+		if err := rows.Scan(&f, &t, &tr.Customers); err != nil {
+			return nil, fmt.Errorf("transitions: %w", err)
+		}
+		if f.Valid {
+			tr.From = &f.String
+		}
+		if t.Valid {
+			tr.To = &t.String
+		}
+		if f.Valid && t.Valid && f.String == t.String {
+			out.Stayed += tr.Customers
+		} else {
+			out.Moved += tr.Customers
+		}
+		out.Matrix = append(out.Matrix, tr)
+	}
+	return out, rows.Err()
+}
+
+// RuleSetCheck is what validating a document tells: it compiles, its tiers,
+// and the path it would run on.
+type RuleSetCheck struct {
+	Name     string   `json:"name"`
+	Tiers    []string `json:"tiers"`
+	Path     string   `json:"path"`
+	Fallback string   `json:"fallback_reason,omitempty"`
+}
+
+// ValidateRuleSet checks a document as SaveRuleSet would, and says whether
+// it would run inside DuckDB.
+func (e *Engine) ValidateRuleSet(ctx context.Context, doc []byte) (*RuleSetCheck, error) {
+	c, err := e.CheckRuleSet(ctx, doc)
+	if err != nil {
+		return nil, err
+	}
+	asOf, err := featuresAsOf(ctx, e.db)
+	if err != nil {
+		return nil, err
+	}
+	out := &RuleSetCheck{Name: c.RuleSet().Name, Tiers: c.Tiers(), Path: "sql"}
+	if _, err := c.SQL(rules.SQLOptions{Alias: "f", Relation: "customer_features", AsOf: asOf}); err != nil {
+		out.Path, out.Fallback = "go", err.Error()
+	}
+	return out, nil
+}
