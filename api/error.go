@@ -35,6 +35,7 @@ var statusOf = map[engine.Code]int{
 	engine.CodeNotFound:         http.StatusNotFound,
 	engine.CodeMissingDataset:   http.StatusConflict,
 	engine.CodeMissingColumn:    http.StatusConflict,
+	engine.CodeNotConverged:     http.StatusUnprocessableEntity,
 	engine.CodeTimeout:          http.StatusGatewayTimeout,
 	engine.CodeCanceled:         499, // client closed the request (nginx's convention)
 }

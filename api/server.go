@@ -33,6 +33,8 @@ type Engine interface {
 	SetTarget(ctx context.Context, t engine.Target) (*engine.Target, error)
 	Targets(ctx context.Context, kpi string) ([]engine.Target, error)
 	DeleteTargets(ctx context.Context, kpi string, by map[string]string, onlyScope bool) (int64, error)
+	FitCLV(ctx context.Context, req engine.CLVFitRequest) (*engine.CLVFit, error)
+	LastCLVFit(ctx context.Context) (*engine.CLVFit, error)
 	RuleSets(ctx context.Context) ([]engine.RuleSetInfo, error)
 	RuleSet(ctx context.Context, name string, version int) (*engine.RuleSetInfo, error)
 	SaveRuleSet(ctx context.Context, name string, doc []byte) (*engine.RuleSetInfo, error)
@@ -106,6 +108,8 @@ func New(eng Engine, opts Options) *Server {
 	v1.POST("/rulesets/:name/evaluate", s.evaluateRuleSet)
 	v1.GET("/rulesets/:name/assignments", s.assignments)
 	v1.GET("/rulesets/:name/transitions", s.transitions)
+	v1.POST("/models/clv/fit", s.fitCLV)
+	v1.GET("/models/clv", s.getCLV)
 	v1.GET("/customers", s.listCustomers)
 	v1.GET("/customers/:id", s.getCustomer)
 	return s

@@ -588,6 +588,83 @@ const docTemplate = `{
                 }
             }
         },
+        "/models/clv": {
+            "get": {
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "models"
+                ],
+                "summary": "The last CLV fit",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/engine.CLVFit"
+                        }
+                    },
+                    "404": {
+                        "description": "not_found: no fit yet",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/models/clv/fit": {
+            "post": {
+                "description": "Fits BG/NBD (purchase frequency and dropout) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "models"
+                ],
+                "summary": "Fit the CLV model",
+                "parameters": [
+                    {
+                        "description": "calibration end (YYYY-MM-DD), unit, optional holdout end, margin, discount and horizon",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.CLVFitBody"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/engine.CLVFit"
+                        }
+                    },
+                    "400": {
+                        "description": "invalid_model_input",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "409": {
+                        "description": "missing_dataset",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "422": {
+                        "description": "model_not_converged",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
         "/rulesets": {
             "get": {
                 "description": "Every rule set with its latest version, versions and description. The six built-ins are stored as version 1 of their names and are edited like any other.",
@@ -1111,6 +1188,40 @@ const docTemplate = `{
         }
     },
     "definitions": {
+        "api.CLVFitBody": {
+            "type": "object",
+            "properties": {
+                "calibration_end": {
+                    "type": "string",
+                    "example": "1997-09-30"
+                },
+                "holdout_end": {
+                    "type": "string",
+                    "example": "1998-06-30"
+                },
+                "horizon_months": {
+                    "type": "integer",
+                    "example": 12
+                },
+                "margin": {
+                    "type": "number",
+                    "example": 0.3
+                },
+                "monthly_discount": {
+                    "type": "number",
+                    "example": 0.01
+                },
+                "unit": {
+                    "type": "string",
+                    "enum": [
+                        "day",
+                        "week",
+                        "month"
+                    ],
+                    "example": "week"
+                }
+            }
+        },
         "api.CustomerList": {
             "type": "object",
             "properties": {
@@ -1586,6 +1697,342 @@ const docTemplate = `{
                 "valid": {
                     "type": "boolean",
                     "example": true
+                }
+            }
+        },
+        "clv.BGNBD": {
+            "type": "object",
+            "properties": {
+                "a": {
+                    "type": "number"
+                },
+                "alpha": {
+                    "type": "number"
+                },
+                "b": {
+                    "type": "number"
+                },
+                "converged": {
+                    "type": "boolean"
+                },
+                "customers": {
+                    "type": "integer"
+                },
+                "func_evaluations": {
+                    "type": "integer"
+                },
+                "grad_norm": {
+                    "type": "number"
+                },
+                "iterations": {
+                    "type": "integer"
+                },
+                "log_likelihood": {
+                    "type": "number"
+                },
+                "method": {
+                    "type": "string"
+                },
+                "r": {
+                    "type": "number"
+                },
+                "status": {
+                    "type": "string"
+                }
+            }
+        },
+        "clv.FitOptions": {
+            "type": "object",
+            "properties": {
+                "calibration_end": {
+                    "type": "string"
+                },
+                "holdout_end": {
+                    "type": "string"
+                },
+                "horizon_months": {
+                    "description": "HorizonMonths is the CLV horizon (default 12).",
+                    "type": "integer"
+                },
+                "margin": {
+                    "description": "Margin is the share of revenue kept, in (0, 1]; 0 means 1, i.e. CLV in\nrevenue.",
+                    "type": "number"
+                },
+                "monthly_discount": {
+                    "description": "MonthlyDiscount is the discount rate per month, in [0, 1).",
+                    "type": "number"
+                },
+                "orders_relation": {
+                    "description": "OrdersRelation, CalibrationEnd, HoldoutEnd and Unit are as in\nSummaryOptions.",
+                    "type": "string"
+                },
+                "solver": {
+                    "description": "Solver tunes both maximum-likelihood fits. Its Start is ignored here\n(the two models have different parameters); use FitBGNBD and\nFitGammaGamma directly to warm-start.",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/clv.SolverOptions"
+                        }
+                    ]
+                },
+                "unit": {
+                    "type": "string"
+                }
+            }
+        },
+        "clv.FrequencyBin": {
+            "type": "object",
+            "properties": {
+                "actual_mean": {
+                    "type": "number"
+                },
+                "customers": {
+                    "type": "integer"
+                },
+                "expected_mean": {
+                    "type": "number"
+                },
+                "label": {
+                    "type": "string"
+                },
+                "min_x": {
+                    "type": "integer"
+                }
+            }
+        },
+        "clv.GammaGamma": {
+            "type": "object",
+            "properties": {
+                "converged": {
+                    "type": "boolean"
+                },
+                "customers": {
+                    "description": "Customers is the number of repeat buyers fitted; Excluded counts the\nrepeat buyers left out because their mean repeat value is not positive\n(the model has no mass there).",
+                    "type": "integer"
+                },
+                "excluded": {
+                    "type": "integer"
+                },
+                "func_evaluations": {
+                    "type": "integer"
+                },
+                "gamma": {
+                    "type": "number"
+                },
+                "grad_norm": {
+                    "type": "number"
+                },
+                "iterations": {
+                    "type": "integer"
+                },
+                "log_likelihood": {
+                    "type": "number"
+                },
+                "method": {
+                    "type": "string"
+                },
+                "p": {
+                    "type": "number"
+                },
+                "q": {
+                    "type": "number"
+                },
+                "status": {
+                    "type": "string"
+                }
+            }
+        },
+        "clv.HoldoutReport": {
+            "type": "object",
+            "properties": {
+                "actual_total": {
+                    "description": "ActualTotal and ExpectedTotal are the holdout repeat transactions,\nsummed over customers; ExpectedTotal uses E[Y(Length)|x, t_x, T].",
+                    "type": "integer"
+                },
+                "by_frequency": {
+                    "description": "ByFrequency bins customers by calibration x = 0..6 and 7+.",
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/clv.FrequencyBin"
+                    }
+                },
+                "customer_mae": {
+                    "description": "CustomerMAE and CustomerRMSE compare each customer's holdout count with\nits conditional expectation.",
+                    "type": "number"
+                },
+                "customer_rmse": {
+                    "type": "number"
+                },
+                "expected_total": {
+                    "type": "number"
+                },
+                "length": {
+                    "description": "Length of the holdout period in model units.",
+                    "type": "number"
+                },
+                "total_error": {
+                    "description": "TotalError = ExpectedTotal - ActualTotal; TotalErrorPct relative to actual.",
+                    "type": "number"
+                },
+                "total_error_pct": {
+                    "type": "number"
+                },
+                "tracking_error": {
+                    "description": "TrackingError = expected - actual repeat transactions over the holdout\nperiods of the tracking curve (the unconditional, cohort-based view;\nthe curve itself is Tracking's).",
+                    "type": "number"
+                }
+            }
+        },
+        "clv.SolverOptions": {
+            "type": "object",
+            "properties": {
+                "gradient_tolerance": {
+                    "description": "GradientTolerance is the largest gradient norm, of the mean negative\nlog-likelihood per customer with respect to the log-parameters, that\ncounts as converged (default 1e-6). The optimiser itself aims at 1e-10.",
+                    "type": "number"
+                },
+                "max_iterations": {
+                    "description": "MaxIterations bounds the major iterations of each optimiser run\n(default 1000).",
+                    "type": "integer"
+                },
+                "start": {
+                    "description": "Start optionally overrides the starting parameters (natural scale, in\nthe model's parameter order).",
+                    "type": "array",
+                    "items": {
+                        "type": "number"
+                    }
+                }
+            }
+        },
+        "clv.SummaryStats": {
+            "type": "object",
+            "properties": {
+                "calibration_end": {
+                    "type": "string"
+                },
+                "calibration_periods": {
+                    "type": "number"
+                },
+                "customers": {
+                    "type": "integer"
+                },
+                "first_purchase": {
+                    "type": "string"
+                },
+                "holdout_end": {
+                    "type": "string"
+                },
+                "holdout_length": {
+                    "type": "number"
+                },
+                "holdout_repeat_transactions": {
+                    "type": "integer"
+                },
+                "periods": {
+                    "type": "integer"
+                },
+                "repeat_buyers": {
+                    "type": "integer"
+                },
+                "repeat_transactions": {
+                    "type": "integer"
+                },
+                "unit": {
+                    "type": "string"
+                },
+                "unit_days": {
+                    "type": "number"
+                },
+                "zero_frequency": {
+                    "type": "integer"
+                }
+            }
+        },
+        "clv.Timings": {
+            "type": "object",
+            "properties": {
+                "bgnbd_ns": {
+                    "type": "integer"
+                },
+                "gamma_gamma_ns": {
+                    "type": "integer"
+                },
+                "holdout_ns": {
+                    "type": "integer"
+                },
+                "summary_ns": {
+                    "type": "integer"
+                },
+                "total_ns": {
+                    "type": "integer"
+                }
+            }
+        },
+        "clv.TrackingPoint": {
+            "type": "object",
+            "properties": {
+                "actual": {
+                    "type": "integer"
+                },
+                "actual_cumulative": {
+                    "type": "integer"
+                },
+                "expected": {
+                    "type": "number"
+                },
+                "expected_cumulative": {
+                    "type": "number"
+                },
+                "holdout": {
+                    "type": "boolean"
+                },
+                "period": {
+                    "type": "integer"
+                }
+            }
+        },
+        "engine.CLVFit": {
+            "type": "object",
+            "properties": {
+                "bgnbd": {
+                    "$ref": "#/definitions/clv.BGNBD"
+                },
+                "customers": {
+                    "type": "integer"
+                },
+                "fingerprint": {
+                    "type": "string"
+                },
+                "fitted_at": {
+                    "type": "string"
+                },
+                "gamma_gamma": {
+                    "$ref": "#/definitions/clv.GammaGamma"
+                },
+                "holdout": {
+                    "$ref": "#/definitions/clv.HoldoutReport"
+                },
+                "id": {
+                    "type": "integer"
+                },
+                "model": {
+                    "type": "string"
+                },
+                "options": {
+                    "$ref": "#/definitions/clv.FitOptions"
+                },
+                "scored": {
+                    "type": "integer"
+                },
+                "summary": {
+                    "$ref": "#/definitions/clv.SummaryStats"
+                },
+                "timings": {
+                    "$ref": "#/definitions/clv.Timings"
+                },
+                "tracking": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/clv.TrackingPoint"
+                    }
                 }
             }
         },

@@ -177,7 +177,9 @@ func (e *Engine) Health(ctx context.Context) (*Health, error) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	for k, d := range e.datasets {
-		h.Datasets[k] = d
+		if k != modelKind {
+			h.Datasets[k] = d
+		}
 	}
 	return h, nil
 }
@@ -227,6 +229,16 @@ func (e *Engine) loadState(ctx context.Context) error {
 		if err := e.db.QueryRowContext(ctx, "SELECT count(*) FROM "+quoteIdent(kind)).Scan(&d.Rows); err != nil {
 			return fmt.Errorf("load state: count %s: %w", kind, err)
 		}
+	}
+	// A fitted model is a pseudo-dataset: KPIs on its scores require it, and
+	// its fit id keys their cached answers.
+	var fit sql.NullInt64
+	var fittedAt sql.NullTime
+	if err := e.db.QueryRowContext(ctx, "SELECT max(id), max(fitted_at) FROM meta_model_fits WHERE model = 'clv'").Scan(&fit, &fittedAt); err != nil {
+		return fmt.Errorf("load state: model fits: %w", err)
+	}
+	if fit.Valid {
+		datasets[modelKind] = &DatasetInfo{Kind: modelKind, Generation: fit.Int64, ImportedAt: fittedAt.Time, Source: "POST /v1/models/clv/fit"}
 	}
 	var end sql.NullTime
 	if err := e.db.QueryRowContext(ctx,

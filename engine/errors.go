@@ -24,6 +24,7 @@ const (
 	CodeCanceled         Code = "canceled"
 	CodeInvalidRuleset   Code = "invalid_ruleset"
 	CodeInvalidModel     Code = "invalid_model_input"
+	CodeNotConverged     Code = "model_not_converged"
 )
 
 // Error is an error the caller can fix: it names what is wrong. Details carry

@@ -291,6 +291,11 @@ func kpiParams(d *queries.Definition, raw map[string]string) ([]boundParam, erro
 func (e *Engine) requireData(d *queries.Definition) error {
 	var missing []string
 	for _, kind := range d.Datasets() {
+		if kind == modelKind && e.dataset(kind) == nil {
+			return &Error{Code: CodeMissingDataset,
+				Message: fmt.Sprintf("KPI %s reads the CLV model's scores; fit it first with POST /v1/models/clv/fit", d.Name),
+				Details: map[string]any{"kpi": d.Name, "datasets": []string{modelKind}}}
+		}
 		if e.dataset(kind) == nil {
 			missing = append(missing, kind)
 		}

@@ -39,6 +39,6 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand(), newDemoCommand(), newImportCommand(), newKPICommand(), newScorecardCommand(), newRulesCommand())
+	root.AddCommand(newServeCommand(), newDemoCommand(), newImportCommand(), newKPICommand(), newScorecardCommand(), newRulesCommand(), newCLVCommand())
 	return root
 }

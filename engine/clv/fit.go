@@ -67,11 +67,11 @@ func (o *FitOptions) normalize() error {
 
 // Timings are the wall-clock durations of the steps of Fit.
 type Timings struct {
-	Summary    time.Duration `json:"summary_ns"`
-	BGNBD      time.Duration `json:"bgnbd_ns"`
-	GammaGamma time.Duration `json:"gamma_gamma_ns"`
-	Holdout    time.Duration `json:"holdout_ns"`
-	Total      time.Duration `json:"total_ns"`
+	Summary    time.Duration `json:"summary_ns" swaggertype:"integer"`
+	BGNBD      time.Duration `json:"bgnbd_ns" swaggertype:"integer"`
+	GammaGamma time.Duration `json:"gamma_gamma_ns" swaggertype:"integer"`
+	Holdout    time.Duration `json:"holdout_ns" swaggertype:"integer"`
+	Total      time.Duration `json:"total_ns" swaggertype:"integer"`
 }
 
 // FitResult is everything Fit produces, ready for JSON.

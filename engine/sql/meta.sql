@@ -63,3 +63,13 @@ CREATE TABLE IF NOT EXISTS tier_assignments (
     tier        VARCHAR NOT NULL,
     rule        INTEGER NOT NULL
 );
+-- Model fits (CLV): parameters, convergence, timings and the fingerprint
+-- of the data they were fitted on, as JSON.
+CREATE SEQUENCE IF NOT EXISTS meta_model_fit_id;
+CREATE TABLE IF NOT EXISTS meta_model_fits (
+    id          BIGINT PRIMARY KEY DEFAULT nextval('meta_model_fit_id'),
+    model       VARCHAR NOT NULL,
+    fitted_at   TIMESTAMP NOT NULL,
+    fingerprint VARCHAR NOT NULL,
+    result      JSON NOT NULL
+);

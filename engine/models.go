@@ -1,0 +1,144 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"custkpi/engine/clv"
+)
+
+// CLVFitRequest asks for a CLV fit on the imported orders.
+type CLVFitRequest struct {
+	CalibrationEnd  time.Time
+	HoldoutEnd      *time.Time
+	Unit            string  // day, week (default), month
+	Margin          float64 // share of revenue kept, (0, 1]; 0: 1
+	MonthlyDiscount float64 // [0, 1)
+	HorizonMonths   int     // default 12
+}
+
+// CLVFit is a stored fit: the models, how they were fitted, and on what.
+type CLVFit struct {
+	ID          int64     `json:"id"`
+	Model       string    `json:"model"`
+	FittedAt    time.Time `json:"fitted_at"`
+	Fingerprint string    `json:"fingerprint"`
+	Customers   int       `json:"customers"`
+	Scored      int64     `json:"scored"`
+	// The fit itself, flattened into the answer: options, summary, bgnbd,
+	// gamma_gamma, holdout, tracking, timings (API.md's shape).
+	*clv.FitResult
+}
+
+// modelKind is the pseudo-dataset a fitted model registers, so that KPIs on
+// model scores can require it and cached answers change with a new fit.
+const modelKind = "model:clv"
+
+// FitCLV fits BG/NBD and Gamma-Gamma on the completed orders (summaries in
+// DuckDB, likelihoods in Go), stores the fit, writes every customer's
+// p_alive, expected_purchases_90d and clv_12m, and rebuilds the features so
+// rules and the customer view see them. A fit that does not converge is
+// refused with its diagnostics; nothing is scored from it.
+func (e *Engine) FitCLV(ctx context.Context, req CLVFitRequest) (*CLVFit, error) {
+	if e.dataset("orders") == nil {
+		return nil, &Error{Code: CodeMissingDataset, Message: "the CLV model is fitted on orders; import orders first",
+			Details: map[string]any{"datasets": []string{"orders"}}}
+	}
+	if req.Unit == "" {
+		req.Unit = clv.UnitWeek
+	}
+	opts := clv.FitOptions{OrdersRelation: "orders", CalibrationEnd: req.CalibrationEnd, HoldoutEnd: req.HoldoutEnd, Unit: req.Unit,
+		Margin: req.Margin, MonthlyDiscount: req.MonthlyDiscount, HorizonMonths: req.HorizonMonths}
+	ctx, cancel := e.withTimeout(ctx)
+	defer cancel()
+	e.importMu.Lock()
+	defer e.importMu.Unlock()
+	res, err := clv.Fit(ctx, e.db, opts)
+	if err != nil {
+		return nil, modelError(ctx, err, res)
+	}
+	conn, err := e.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("clv fit: %w", err)
+	}
+	defer conn.Close()
+	scored, err := clv.WriteScores(ctx, conn, res, clv.ScoreOptions{Table: "clv_scores"})
+	if err != nil {
+		return nil, modelError(ctx, err, res)
+	}
+	if err := e.refreshDerived(ctx, conn); err != nil {
+		return nil, err
+	}
+	fit := &CLVFit{Model: "bgnbd+gamma_gamma", FittedAt: time.Now().UTC().Truncate(time.Microsecond),
+		Fingerprint: e.fingerprintOf("orders"), Customers: res.Summary.Customers, Scored: scored, FitResult: res}
+	doc, err := json.Marshal(fit)
+	if err != nil {
+		return nil, fmt.Errorf("clv fit: encode: %w", err)
+	}
+	if err := conn.QueryRowContext(ctx, `INSERT INTO meta_model_fits (model, fitted_at, fingerprint, result) VALUES ('clv', ?, ?, ?) RETURNING id`,
+		fit.FittedAt, fit.Fingerprint, string(doc)).Scan(&fit.ID); err != nil {
+		return nil, fmt.Errorf("clv fit: store: %w", err)
+	}
+	e.cache.purge()
+	if err := e.loadState(ctx); err != nil {
+		return nil, err
+	}
+	return fit, nil
+}
+
+// modelError turns the model's input errors into caller faults naming the
+// field, and a fit that did not converge into its own code with the
+// diagnostics (never silent garbage).
+func modelError(ctx context.Context, err error, res *clv.FitResult) error {
+	var in *clv.InputError
+	if errors.As(err, &in) {
+		return &Error{Code: CodeInvalidModel, Message: "clv fit: " + in.Error(), Details: map[string]any{"parameter": in.Field}, Err: err}
+	}
+	if errors.Is(err, clv.ErrNotConverged) {
+		details := map[string]any{}
+		if res != nil {
+			details["bgnbd"], details["gamma_gamma"] = res.BGNBD, res.GammaGamma
+		}
+		return &Error{Code: CodeNotConverged, Message: "the CLV fit did not converge: " + err.Error() +
+			"; try another calibration_end or unit, or more data", Details: details, Err: err}
+	}
+	return contextErr(ctx, err, "clv fit")
+}
+
+// LastCLVFit returns the last stored CLV fit.
+func (e *Engine) LastCLVFit(ctx context.Context) (*CLVFit, error) {
+	var doc string
+	var id int64
+	err := e.db.QueryRowContext(ctx, "SELECT id, CAST(result AS VARCHAR) FROM meta_model_fits WHERE model = 'clv' ORDER BY id DESC LIMIT 1").Scan(&id, &doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, &Error{Code: CodeNotFound, Message: "no CLV model has been fitted; POST /v1/models/clv/fit"}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("clv model: %w", err)
+	}
+	fit := &CLVFit{}
+	if err := json.Unmarshal([]byte(doc), fit); err != nil {
+		return nil, fmt.Errorf("clv model: decode: %w", err)
+	}
+	fit.ID = id
+	return fit, nil
+}
+
+// fingerprintOf identifies the current data of the given kinds.
+func (e *Engine) fingerprintOf(kinds ...string) string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	s := ""
+	for _, k := range kinds {
+		var gen int64
+		if d := e.datasets[k]; d != nil {
+			gen = d.Generation
+		}
+		s += fmt.Sprintf("%s:%d;", k, gen)
+	}
+	return s
+}

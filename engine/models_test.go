@@ -1,0 +1,131 @@
+package engine
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// cdnowEngine imports the CDNOW sample (../shared/data/real/cdnow, beside
+// the repository in CI too) through the ordinary import path: customers are
+// the sample ids with their first purchase as signup date, orders its rows.
+func cdnowEngine(t *testing.T) *Engine {
+	t.Helper()
+	e := mustOpen(t)
+	ctx := context.Background()
+	src := filepath.Join("..", "..", "shared", "data", "real", "cdnow", "CDNOW_sample.txt")
+	dir := t.TempDir()
+	if _, err := os.Stat(src); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI has ../shared beside the repository: %v", err)
+		}
+		t.Skipf("CDNOW sample not available: %v", err)
+	}
+	// Whitespace separated with a leading space and CRLF line ends.
+	read := `SELECT CAST(CAST(f[2] AS INTEGER) AS VARCHAR) AS cid, strptime(f[3], '%Y%m%d') AS d, CAST(f[5] AS DOUBLE) AS amount
+		FROM (SELECT string_split_regex(trim(line), '\s+') AS f
+		      FROM (SELECT unnest(string_split_regex(content, '\r?\n')) AS line FROM read_text('` + src + `'))
+		      WHERE trim(line) <> '')`
+	for _, q := range []string{
+		"COPY (SELECT cid AS customer_id, CAST(min(d) AS DATE) AS signup_date FROM (" + read + ") GROUP BY cid ORDER BY cid) TO '" + filepath.Join(dir, "customers.parquet") + "'",
+		"COPY (SELECT row_number() OVER (ORDER BY cid, d) AS order_id, cid AS customer_id, d AS order_date, amount FROM (" + read + ")) TO '" + filepath.Join(dir, "orders.parquet") + "'",
+	} {
+		if _, err := e.DB().ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustImport(t, e, "customers", filepath.Join(dir, "customers.parquet"))
+	mustImport(t, e, "orders", filepath.Join(dir, "orders.parquet"))
+	return e
+}
+
+// The product path (import, fit, scores as features, the predicted_clv KPI)
+// reproduces the published CDNOW figures (SOURCE.md): BG/NBD r, alpha, a, b
+// = 0.243, 4.414, 0.793, 2.426, LL −9582.43; Gamma-Gamma 6.25, 3.74, 15.44;
+// weekly repeat transactions in weeks 20..25 of 73, 55, 70, 33, 56, 99.
+func TestCLVFitCDNOW(t *testing.T) {
+	e := cdnowEngine(t)
+	ctx := context.Background()
+	if _, err := e.Run(ctx, Query{KPI: "predicted_clv"}); ErrorCode(err) != CodeMissingDataset {
+		t.Fatalf("predicted_clv before a fit: %v", err)
+	}
+	holdout := date("1998-06-30")
+	fit, err := e.FitCLV(ctx, CLVFitRequest{CalibrationEnd: date("1997-09-30"), HoldoutEnd: &holdout, Unit: "week"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, g := fit.BGNBD, fit.GammaGamma
+	for _, c := range []struct {
+		name      string
+		got, want float64
+		places    float64
+	}{
+		{"r", m.R, 0.243, 3}, {"alpha", m.Alpha, 4.414, 3}, {"a", m.A, 0.793, 3}, {"b", m.B, 2.426, 3},
+		{"LL", m.LogLikelihood, -9582.43, 2},
+		{"p", g.P, 6.25, 2}, {"q", g.Q, 3.74, 2}, {"gamma", g.Gamma, 15.44, 2}, {"GG LL", g.LogLikelihood, -4055.92, 2},
+	} {
+		if math.Abs(c.got-c.want) > 0.5*math.Pow(10, -c.places) {
+			t.Errorf("%s = %.6f, want %.*f", c.name, c.got, int(c.places), c.want)
+		}
+	}
+	if fit.Customers != 2357 || fit.Scored != 2357 || !m.Converged {
+		t.Errorf("customers %d scored %d converged %v", fit.Customers, fit.Scored, m.Converged)
+	}
+	actual := map[int]float64{}
+	for _, p := range fit.Tracking {
+		actual[p.Period] = float64(p.Actual)
+	}
+	for w, want := range map[int]float64{20: 73, 21: 55, 22: 70, 23: 33, 24: 56, 25: 99} {
+		if actual[w] != want {
+			t.Errorf("week %d actual %v, want %v", w, actual[w], want)
+		}
+	}
+	// Scores are features now; the KPI answers their mean.
+	page, err := e.Customers(ctx, CustomerQuery{Where: "p_alive > 0.9 && clv_12m > 100.0", OrderBy: "clv_12m", Desc: true, Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.Total == 0 || page.Rows[0]["expected_purchases_90d"] == nil {
+		t.Errorf("scored customers: %d %v", page.Total, page.Rows)
+	}
+	res, err := e.Run(ctx, Query{KPI: "predicted_clv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := res.Rows[0][0].(float64); v <= 0 || res.Rows[0][2] != 2357.0 {
+		t.Errorf("predicted_clv %v", res.Rows)
+	}
+	last, err := e.LastCLVFit(ctx)
+	if err != nil || last.ID != fit.ID || math.Abs(last.BGNBD.R-m.R) > 1e-12 {
+		t.Errorf("last fit %+v %v", last, err)
+	}
+}
+
+func TestCLVFitBadInput(t *testing.T) {
+	e := handBuilt(t)
+	ctx := context.Background()
+	for _, c := range []struct {
+		req   CLVFitRequest
+		param string
+	}{
+		{CLVFitRequest{CalibrationEnd: date("2020-01-01")}, "calibration_end"},
+		{CLVFitRequest{CalibrationEnd: date("2024-04-01"), Unit: "fortnight"}, "unit"},
+		{CLVFitRequest{CalibrationEnd: date("2024-04-01")}, ""}, // six customers: too few repeat buyers
+	} {
+		_, err := e.FitCLV(ctx, c.req)
+		var ee *Error
+		if !asError(err, &ee) || ee.Code != CodeInvalidModel {
+			t.Errorf("%+v: %v", c.req, err)
+			continue
+		}
+		if c.param != "" && ee.Details["parameter"] != c.param {
+			t.Errorf("%+v: details %v", c.req, ee.Details)
+		}
+	}
+	if _, err := e.LastCLVFit(ctx); ErrorCode(err) != CodeNotFound {
+		t.Errorf("no fit yet: %v", err)
+	}
+
+}
