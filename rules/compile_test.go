@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -225,5 +226,23 @@ func TestSuggest(t *testing.T) {
 		if got := s.suggest(name); got != want {
 			t.Errorf("suggest(%q) = %q, want %q", name, got, want)
 		}
+	}
+}
+
+func TestJSONShapes(t *testing.T) {
+	b, err := json.Marshal(RuleError{Rule: 1, Line: 4, Column: 11, Message: "m"})
+	if err != nil || string(b) != `{"rule":1,"line":4,"column":11,"message":"m"}` {
+		t.Errorf("RuleError JSON %s %v", b, err)
+	}
+	b, err = json.Marshal(Feature{Name: "monetary", Type: Double})
+	if err != nil || string(b) != `{"name":"monetary","type":"double"}` {
+		t.Errorf("Feature JSON %s %v", b, err)
+	}
+	var f Feature
+	if err := json.Unmarshal([]byte(`{"name":"x","type":"timestamp"}`), &f); err != nil || f.Type != Timestamp {
+		t.Errorf("Feature from JSON %+v %v", f, err)
+	}
+	if err := json.Unmarshal([]byte(`{"name":"x","type":"date"}`), &f); err == nil {
+		t.Error("unknown type accepted")
 	}
 }

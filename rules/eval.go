@@ -211,6 +211,9 @@ func toVal(f Feature, v any) (ref.Val, error) {
 			return types.Double(x), nil
 		case int:
 			return types.Double(x), nil
+		case interface{ Float64() float64 }:
+			// e.g. a DECIMAL scanned by the DuckDB driver.
+			return types.Double(x.Float64()), nil
 		}
 	case String:
 		switch x := v.(type) {

@@ -381,3 +381,24 @@ func TestComprehensionHonoursContext(t *testing.T) {
 		t.Errorf("got %v %v", got, err)
 	}
 }
+
+// The runtime cost limit holds where the estimate had to assume a size:
+// text longer than assumed stops the evaluation with an error rather than
+// running on.
+func TestRuntimeCostLimit(t *testing.T) {
+	c, err := CompileCondition(`segment.matches("(a|b)+c") && segment.contains("zz")`, mustSchema(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.expr.fast != nil {
+		t.Fatal("a text condition got the unchecked program")
+	}
+	if got, err := c.Eval(context.Background(), map[string]any{"segment": "abc"}, EvalEnv{}); err != nil || got != NoMatch {
+		t.Errorf("short text: %v %v", got, err)
+	}
+	huge := strings.Repeat("ab", 2<<20)
+	_, err = c.Eval(context.Background(), map[string]any{"segment": huge}, EvalEnv{})
+	if err == nil || !strings.Contains(err.Error(), "cost limit") {
+		t.Errorf("huge text: %v, want a cost limit error", err)
+	}
+}

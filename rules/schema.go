@@ -38,6 +38,26 @@ func (t Type) String() string {
 	return fmt.Sprintf("Type(%d)", int(t))
 }
 
+// MarshalText writes the type's CEL name, so features read well in JSON.
+func (t Type) MarshalText() ([]byte, error) {
+	if t.celType() == nil {
+		return nil, fmt.Errorf("rules: unknown type %d", int(t))
+	}
+	return []byte(t.String()), nil
+}
+
+// UnmarshalText reads a CEL type name: int, double, string, bool or
+// timestamp.
+func (t *Type) UnmarshalText(b []byte) error {
+	for _, c := range []Type{Int, Double, String, Bool, Timestamp} {
+		if string(b) == c.String() {
+			*t = c
+			return nil
+		}
+	}
+	return fmt.Errorf("rules: unknown type %q (want int, double, string, bool or timestamp)", b)
+}
+
 func (t Type) celType() *cel.Type {
 	switch t {
 	case Int:

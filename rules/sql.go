@@ -50,6 +50,9 @@ type SQLRuleSet struct {
 // operand, and deep nesting of them would multiply the text.
 const maxSQLLength = 64 << 10
 
+// maxRuleSetSQLLength bounds the text of a whole translated rule set.
+const maxRuleSetSQLLength = 4 << 20
+
 var aliasRE = identRE
 
 // SQL translates every rule to DuckDB SQL. It returns an error wrapping
@@ -66,6 +69,15 @@ func (c *Compiled) SQL(opts SQLOptions) (SQLRuleSet, error) {
 			return SQLRuleSet{}, fmt.Errorf("rules: translate %s: rule %d (tier %q): %w", c.label(), i+1, c.set.Rules[i].Tier, err)
 		}
 		out.Conditions[i] = s
+	}
+	// The null-skip expressions repeat every earlier condition; refuse a
+	// translation whose text would be unreasonably large.
+	total := 0
+	for i, cond := range out.Conditions {
+		total += (len(out.Conditions) - i + 2) * len(cond)
+	}
+	if total > maxRuleSetSQLLength {
+		return SQLRuleSet{}, fmt.Errorf("rules: translate %s: %w: the translation would be about %d bytes, over %d", c.label(), ErrNotTranslatable, total, maxRuleSetSQLLength)
 	}
 	var tier, idx strings.Builder
 	tier.WriteString("CASE")
@@ -220,12 +232,12 @@ func (t *translator) literal(e ast.Expr) (frag, error) {
 		if strings.ContainsRune(string(v), 0) {
 			return frag{}, t.unsupported(e, "a string holding a NUL character")
 		}
-		return frag{sql: quoteString(string(v)), kind: types.StringKind}, nil
+		return frag{sql: quoteString(string(v)), kind: types.StringKind, isConst: true}, nil
 	case types.Bool:
 		if v {
-			return frag{sql: "TRUE", kind: types.BoolKind}, nil
+			return frag{sql: "TRUE", kind: types.BoolKind, isConst: true}, nil
 		}
-		return frag{sql: "FALSE", kind: types.BoolKind}, nil
+		return frag{sql: "FALSE", kind: types.BoolKind, isConst: true}, nil
 	}
 	return frag{}, t.unsupported(e, "a %s literal", e.AsLiteral().Type().TypeName())
 }
