@@ -295,3 +295,35 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// Arrow and Parquet answers decode to the same table DuckDB would read.
+func TestKPIValuesArrowAndParquet(t *testing.T) {
+	srv, eng := newTestServer(t)
+	dir := t.TempDir()
+	for _, format := range []string{"parquet", "arrow"} {
+		status, h, body := get(t, srv.URL+"/v1/kpis/avg_order_value/values?from=2024-01-01&to=2024-04-01&by=region&format="+format)
+		if status != 200 || !strings.HasPrefix(h.Get("Content-Type"), "application/vnd.apache.") {
+			t.Fatalf("%s: %d %s", format, status, h.Get("Content-Type"))
+		}
+		if format == "arrow" {
+			if !bytes.Contains(body, []byte("region")) || len(body) < 200 {
+				t.Errorf("arrow stream of %d bytes", len(body))
+			}
+			continue
+		}
+		p := filepath.Join(dir, "values.parquet")
+		os.WriteFile(p, body, 0o644)
+		var n int
+		var north float64
+		if err := eng.DB().QueryRow("SELECT count(*), max(value) FILTER (WHERE region = 'north') FROM read_parquet('"+p+"')").Scan(&n, &north); err != nil {
+			t.Fatal(err)
+		}
+		if n != 3 || north != 160.0/3 {
+			t.Errorf("parquet: %d rows, north %v", n, north)
+		}
+	}
+	status, _, _ := get(t, srv.URL+"/v1/kpis/revenue/values?from=2024-01-01&to=2024-04-01", "Accept", "application/vnd.apache.parquet")
+	if status != 200 {
+		t.Errorf("Accept parquet: %d", status)
+	}
+}

@@ -35,12 +35,14 @@ func intParam(c *gin.Context, name string) (int, error) {
 //	@Tags			customers
 //	@Produce		json
 //	@Produce		text/csv
+//	@Produce		application/vnd.apache.arrow.stream
+//	@Produce		application/vnd.apache.parquet
 //	@Param			where		query		string	false	"CEL condition on features"	example(monetary > 500.0)
 //	@Param			order_by	query		string	false	"feature to sort by"		example(monetary)
 //	@Param			desc		query		bool	false	"sort descending"
 //	@Param			limit		query		int		false	"page size (default 100, at most 10000)"
 //	@Param			offset		query		int		false	"rows to skip"
-//	@Param			format		query		string	false	"output format"	Enums(json, csv)
+//	@Param			format		query		string	false	"output format (or the Accept header)"	Enums(json, csv, arrow, parquet)
 //	@Success		200			{object}	CustomerList
 //	@Failure		400			{object}	ErrorBody
 //	@Router			/customers [get]
@@ -70,7 +72,7 @@ func (s *Server) listCustomers(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if format == formatCSV {
+	if format != formatJSON {
 		rows := make([][]any, len(page.Rows))
 		for i, r := range page.Rows {
 			rows[i] = make([]any, len(page.Columns))
@@ -78,7 +80,7 @@ func (s *Server) listCustomers(c *gin.Context) {
 				rows[i][j] = r[col]
 			}
 		}
-		writeCSVResponse(c, "customers", page.Columns, rows)
+		s.writeTable(c, format, "customers", page.Columns, rows)
 		return
 	}
 	c.JSON(http.StatusOK, CustomerList{Total: page.Total, Rows: page.Rows})

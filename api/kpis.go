@@ -200,6 +200,8 @@ func parseKPIQuery(c *gin.Context, name string) (engine.Query, error) {
 //	@Tags			kpis
 //	@Produce		json
 //	@Produce		text/csv
+//	@Produce		application/vnd.apache.arrow.stream
+//	@Produce		application/vnd.apache.parquet
 //	@Param			name	path		string	true	"KPI name"						example(revenue)
 //	@Param			from	query		string	false	"window start, inclusive (YYYY-MM-DD)"	example(2024-01-01)
 //	@Param			to		query		string	false	"window end, exclusive (YYYY-MM-DD)"	example(2025-01-01)
@@ -207,7 +209,7 @@ func parseKPIQuery(c *gin.Context, name string) (engine.Query, error) {
 //	@Param			by		query		string	false	"comma-separated dimensions: customer columns, age_band, tier:<ruleset>"	example(region,segment)
 //	@Param			version	query		int		false	"KPI version (default: the KPI's default version)"
 //	@Param			where	query		string	false	"CEL condition on customer features restricting the customers counted"
-//	@Param			format	query		string	false	"output format"	Enums(json, csv)
+//	@Param			format	query		string	false	"output format (or the Accept header: text/csv, application/vnd.apache.arrow.stream, application/vnd.apache.parquet)"	Enums(json, csv, arrow, parquet)
 //	@Success		200		{object}	KPIValues
 //	@Failure		400		{object}	ErrorBody	"invalid_parameter, unknown_dimension"
 //	@Failure		404		{object}	ErrorBody	"unknown_kpi, unknown_version"
@@ -240,8 +242,8 @@ func (s *Server) kpiValues(c *gin.Context) {
 		c.Status(http.StatusNotModified)
 		return
 	}
-	if format == formatCSV {
-		writeCSVResponse(c, res.KPI, res.Columns, res.Rows)
+	if format != formatJSON {
+		s.writeTable(c, format, res.KPI, res.Columns, res.Rows)
 		return
 	}
 	c.JSON(http.StatusOK, res)

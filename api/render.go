@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -13,24 +14,36 @@ import (
 
 // Output formats of tabular endpoints.
 const (
-	formatJSON = "json"
-	formatCSV  = "csv"
+	formatJSON    = "json"
+	formatCSV     = "csv"
+	formatArrow   = "arrow"
+	formatParquet = "parquet"
 )
+
+// mediaTypes of the tabular formats, for Accept and Content-Type.
+var mediaTypes = map[string]string{
+	formatCSV:     "text/csv",
+	formatArrow:   "application/vnd.apache.arrow.stream",
+	formatParquet: "application/vnd.apache.parquet",
+}
 
 // outputFormat reads format= or, failing that, the Accept header.
 func outputFormat(c *gin.Context) (string, error) {
 	f := c.Query("format")
 	if f == "" {
-		if strings.Contains(c.GetHeader("Accept"), "text/csv") {
-			return formatCSV, nil
+		accept := c.GetHeader("Accept")
+		for name, mt := range mediaTypes {
+			if strings.Contains(accept, mt) {
+				return name, nil
+			}
 		}
 		return formatJSON, nil
 	}
 	switch f {
-	case formatJSON, formatCSV:
+	case formatJSON, formatCSV, formatArrow, formatParquet:
 		return f, nil
 	}
-	return "", badRequest("invalid_parameter", fmt.Sprintf("invalid parameter \"format\": %q is not json or csv", f),
+	return "", badRequest("invalid_parameter", fmt.Sprintf("invalid parameter \"format\": %q is not json, csv, arrow or parquet", f),
 		map[string]any{"parameter": "format"})
 }
 
@@ -67,11 +80,29 @@ func Cell(v any) string {
 	return fmt.Sprint(v)
 }
 
-func writeCSVResponse(c *gin.Context, name string, cols []string, rows [][]any) {
-	c.Header("Content-Type", "text/csv; charset=utf-8")
-	c.Header("Content-Disposition", fmt.Sprintf("inline; filename=%q", name+".csv"))
-	c.Status(http.StatusOK)
-	if err := WriteCSV(c.Writer, cols, rows); err != nil {
-		_ = c.Error(err)
+// writeTable answers a table in a non-JSON format. Arrow and Parquet are
+// built in memory first (the answers are aggregated and small), so an
+// encoding error is still a clean 500 and not a truncated body.
+func (s *Server) writeTable(c *gin.Context, format, name string, cols []string, rows [][]any) {
+	var buf bytes.Buffer
+	var err error
+	ext := format
+	switch format {
+	case formatCSV:
+		err = WriteCSV(&buf, cols, rows)
+	case formatArrow:
+		err, ext = WriteArrow(&buf, cols, rows), "arrows"
+	case formatParquet:
+		err = WriteParquet(&buf, cols, rows)
 	}
+	if err != nil {
+		s.fail(c, fmt.Errorf("write %s: %w", format, err))
+		return
+	}
+	ct := mediaTypes[format]
+	if format == formatCSV {
+		ct += "; charset=utf-8"
+	}
+	c.Header("Content-Disposition", fmt.Sprintf("inline; filename=%q", name+"."+ext))
+	c.Data(http.StatusOK, ct, buf.Bytes())
 }

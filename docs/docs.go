@@ -23,7 +23,9 @@ const docTemplate = `{
                 "description": "Per-customer features (KPIS.md) as of the day after the latest order, filtered by a CEL condition, sorted by any feature.",
                 "produces": [
                     "application/json",
-                    "text/csv"
+                    "text/csv",
+                    "application/vnd.apache.arrow.stream",
+                    "application/vnd.apache.parquet"
                 ],
                 "tags": [
                     "customers"
@@ -65,10 +67,12 @@ const docTemplate = `{
                     {
                         "enum": [
                             "json",
-                            "csv"
+                            "csv",
+                            "arrow",
+                            "parquet"
                         ],
                         "type": "string",
-                        "description": "output format",
+                        "description": "output format (or the Accept header)",
                         "name": "format",
                         "in": "query"
                     }
@@ -401,7 +405,9 @@ const docTemplate = `{
                 "description": "Computes a KPI over a window [from, to) (default: the 12 calendar months before the month after the latest order), cut into calendar periods by grain, grouped by customer dimensions. One SQL statement per request; ratios are recomputed per group from numerator and denominator; a zero denominator gives null. KPI-specific parameters (e.g. cycle_multiplier) are passed as extra query parameters. Headers: X-KPI-Version, X-KPI-Default-Version (true when no version was asked for), ETag (changes when the data is re-imported).",
                 "produces": [
                     "application/json",
-                    "text/csv"
+                    "text/csv",
+                    "application/vnd.apache.arrow.stream",
+                    "application/vnd.apache.parquet"
                 ],
                 "tags": [
                     "kpis"
@@ -466,10 +472,12 @@ const docTemplate = `{
                     {
                         "enum": [
                             "json",
-                            "csv"
+                            "csv",
+                            "arrow",
+                            "parquet"
                         ],
                         "type": "string",
-                        "description": "output format",
+                        "description": "output format (or the Accept header: text/csv, application/vnd.apache.arrow.stream, application/vnd.apache.parquet)",
                         "name": "format",
                         "in": "query"
                     }
