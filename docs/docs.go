@@ -2621,7 +2621,7 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "type": {
-                    "description": "double or varchar",
+                    "description": "double, varchar or weights",
                     "type": "string"
                 }
             }

@@ -516,9 +516,9 @@ func TestCatalogMissingDatasets(t *testing.T) {
 		}
 	}
 	// surveys x4, tickets x5 (with complaint_rate), events x4,
-	// acquisition_spend x1, contracts x1.
-	if n != 15 {
-		t.Errorf("%d KPIs read an optional dataset, want 15", n)
+	// acquisition_spend x1, contracts x1, and predicted_clv the CLV model.
+	if n != 16 {
+		t.Errorf("%d KPIs read an optional dataset, want 16", n)
 	}
 }
 
@@ -548,24 +548,30 @@ o2,c1,2024-01-05 09:30:00,50,completed
 	runCatalogCases(t, e2, []catalogCase{{kpi: "acquired_customers", want: []row{{"", 1.0, nil, nil}}}})
 }
 
-// A weight that is not a number fails the query (DuckDB's conversion error):
-// the engine passes weights through as text.
+// Weights are checked against the loaded score_* columns: a number that is
+// not one, or a misspelt column, is a 400 naming the parameter.
 func TestCatalogCSIBadWeights(t *testing.T) {
 	e := catalogEngine(t)
-	_, err := e.Run(context.Background(), Query{KPI: "csi", From: date("2024-01-01"), To: date("2024-04-01"),
-		Params: map[string]string{"weights": "score_service:abc"}})
-	if err == nil || !strings.Contains(err.Error(), "abc") {
-		t.Fatalf("weights score_service:abc: %v, want a conversion error", err)
+	for _, w := range []string{"score_service:abc", "score_servise:1", "score_service:-1"} {
+		_, err := e.Run(context.Background(), Query{KPI: "csi", From: date("2024-01-01"), To: date("2024-04-01"),
+			Params: map[string]string{"weights": w}})
+		var ee *Error
+		if !asError(err, &ee) || ee.Code != CodeInvalidParameter || ee.Details["parameter"] != "weights" {
+			t.Errorf("weights %s: %v, want invalid_parameter naming weights", w, err)
+		}
 	}
 }
 
-// Surveys without any score_* column: the CSI has nothing to average and
-// answers null (0/0), while the other survey KPIs answer.
+// Surveys without any score_* column: the CSI has nothing to average, so
+// it answers missing_column (never a number), while the other survey KPIs
+// answer.
 func TestCatalogCSIWithoutScores(t *testing.T) {
 	e := handBuilt(t)
 	mustImport(t, e, "surveys", writeFile(t, "surveys.csv", "response_id,customer_id,survey_date,csat,nps\nr1,c1,2024-01-10 09:00:00,4,9\n"))
+	if _, err := e.Run(context.Background(), Query{KPI: "csi", From: date("2024-01-01"), To: date("2024-04-01")}); ErrorCode(err) != CodeMissingColumn {
+		t.Errorf("csi without score columns: %v, want missing_column", err)
+	}
 	runCatalogCases(t, e, []catalogCase{
-		{kpi: "csi", want: []row{{"", nullV, 0.0, 0.0}}},
 		{kpi: "csat_avg", want: []row{{"", 4.0, 4.0, 1.0}}},
 	})
 }

@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -137,7 +139,7 @@ func (e *Engine) plan(ctx context.Context, q Query) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	params, err := kpiParams(def, q.Params)
+	params, err := e.kpiParams(def, q.Params)
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +266,7 @@ type boundParam struct {
 }
 
 // kpiParams checks the caller's KPI parameters against the definition.
-func kpiParams(d *queries.Definition, raw map[string]string) ([]boundParam, error) {
+func (e *Engine) kpiParams(d *queries.Definition, raw map[string]string) ([]boundParam, error) {
 	var out []boundParam
 	for _, p := range d.Params {
 		v, ok := raw[p.Name]
@@ -274,6 +276,11 @@ func kpiParams(d *queries.Definition, raw map[string]string) ([]boundParam, erro
 		val, err := parseParam(p, v)
 		if err != nil {
 			return nil, err
+		}
+		if p.Type == "weights" {
+			if err := e.checkWeights(d, p.Name, v); err != nil {
+				return nil, err
+			}
 		}
 		out = append(out, boundParam{p.Name, val})
 	}
@@ -307,7 +314,17 @@ func (e *Engine) requireData(d *queries.Definition) error {
 	}
 	for _, col := range d.Columns() {
 		kind, name, _ := strings.Cut(col, ".")
-		if !slices.Contains(e.dataset(kind).Columns, name) {
+		have := e.dataset(kind).Columns
+		if prefix, ok := strings.CutSuffix(name, "*"); ok {
+			// A pattern: at least one such column (score_* attribute scores).
+			if !slices.ContainsFunc(have, func(c string) bool { return strings.HasPrefix(c, prefix) }) {
+				return &Error{Code: CodeMissingColumn,
+					Message: fmt.Sprintf("KPI %s needs at least one %s column in %s, which the imported data does not have; re-import %s with them", d.Name, name, kind, kind),
+					Details: map[string]any{"kpi": d.Name, "dataset": kind, "column": name}}
+			}
+			continue
+		}
+		if !slices.Contains(have, name) {
 			return &Error{Code: CodeMissingColumn,
 				Message: fmt.Sprintf("KPI %s needs column %s of %s, which the imported data does not have; re-import %s with it", d.Name, name, kind, kind),
 				Details: map[string]any{"kpi": d.Name, "dataset": kind, "column": name}}
@@ -341,4 +358,41 @@ func (e *Engine) fingerprint(d *queries.Definition, all bool) string {
 		fmt.Fprintf(h, "%s:%d;", k, gen)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// checkWeights validates a weights parameter (`score_a:0.4,score_b:0.6`)
+// against the pattern columns of the KPI's dataset, so a misspelt column
+// is an error naming it and not a silent weight of 0.
+func (e *Engine) checkWeights(d *queries.Definition, param, raw string) error {
+	if !strings.Contains(raw, ":") {
+		return nil // equal weights
+	}
+	var available []string
+	for _, kind := range d.Datasets() {
+		k, err := LookupKind(kind)
+		if err != nil || len(k.Patterns) == 0 {
+			continue
+		}
+		if ds := e.dataset(kind); ds != nil {
+			for _, c := range ds.Columns {
+				for _, p := range k.Patterns {
+					if strings.HasPrefix(c, p.Name) {
+						available = append(available, c)
+					}
+				}
+			}
+		}
+	}
+	for _, pair := range strings.Split(raw, ",") {
+		name, w, ok := strings.Cut(strings.TrimSpace(pair), ":")
+		name = strings.TrimSpace(name)
+		f, err := strconv.ParseFloat(strings.TrimSpace(w), 64)
+		switch {
+		case !ok || err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0):
+			return invalidParam(param, "%q is not column:weight with a non-negative weight", pair)
+		case !slices.Contains(available, name):
+			return invalidParam(param, "%q is not an attribute score column of the loaded data (%s)", name, strings.Join(available, ", "))
+		}
+	}
+	return nil
 }

@@ -21,8 +21,11 @@
 //	denominator  aggregate expression (ratio)
 //	scale        factor applied to numerator/denominator (ratio; NPS uses 100)
 //	direction    higher_is_better or lower_is_better (scorecard status)
-//	param        `<name> <double|varchar> <default>`, repeatable: macro
-//	             parameters the API accepts as query parameters
+//	param        `<name> <double|varchar|weights> <default>`, repeatable:
+//	             macro parameters the API accepts as query parameters;
+//	             weights is `column:weight,...` over the requires dataset's
+//	             pattern columns (score_*), checked by the engine
+
 //	default      true on the version served when none is asked for
 //	dimensions   a list of the entity columns it can be grouped by (e.g.
 //	             channel) instead of the customer dimensions (the default)
@@ -58,7 +61,7 @@ const (
 // Param is a KPI-specific macro parameter (cycle_multiplier, inactive_days).
 type Param struct {
 	Name    string `json:"name"`
-	Type    string `json:"type"` // double or varchar
+	Type    string `json:"type"` // double, varchar or weights
 	Default string `json:"default"`
 }
 
@@ -253,8 +256,8 @@ func Parse(file, src string) (*Definition, error) {
 			d.Extra = append(d.Extra, Column{Name: name, Aggregate: strings.TrimSpace(agg)})
 		case "param":
 			f := strings.Fields(value)
-			if len(f) != 3 || !identifier.MatchString(f[0]) || (f[1] != "double" && f[1] != "varchar") {
-				return fail("line %d: param must be `<name> <double|varchar> <default>`", i+1)
+			if len(f) != 3 || !identifier.MatchString(f[0]) || (f[1] != "double" && f[1] != "varchar" && f[1] != "weights") {
+				return fail("line %d: param must be `<name> <double|varchar|weights> <default>`", i+1)
 			}
 			d.Params = append(d.Params, Param{Name: f[0], Type: f[1], Default: f[2]})
 		default:

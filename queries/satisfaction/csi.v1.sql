@@ -6,10 +6,10 @@
 -- description: 100 * ((sum_i w_i * mean_i) / sum_i w_i - 1) / 4 over the survey responses dated in the window, where mean_i is the mean of the non-null values of the score_* column i.
 -- description: weights is a list like score_a:0.4,score_b:0.6 (a column it does not name weighs 0); the default, or any value without a colon, weighs every score_* column 1.
 -- description: A column without any value in a group is left out of both sums. The means are recomputed per group and period. The numerator is sum_i w_i * (mean_i - 1) / 4.
--- requires: surveys
+-- requires: surveys, surveys.score_*
 -- kind: ratio
 -- scale: 100
--- param: weights varchar equal
+-- param: weights weights equal
 -- numerator: coalesce(list_transform([list({'a': attribute, 's': score, 'w': weight}) FILTER (WHERE attribute IS NOT NULL)], l -> list_sum(list_transform(list_distinct(list_transform(l, x -> {'a': x.a, 'w': x.w})), p -> p.w * (list_avg(list_transform(list_filter(l, x -> x.a = p.a), x -> x.s)) - 1) / 4)))[1], 0)
 -- denominator: coalesce(list_sum(list_transform(list_distinct(list({'a': attribute, 'w': weight}) FILTER (WHERE attribute IS NOT NULL)), p -> p.w)), 0)
 WITH weighting AS (
