@@ -32,32 +32,29 @@ func newCLVCommand() *cobra.Command {
 				}
 				req.HoldoutEnd = &h
 			}
-			eng, err := db.open(cmd.Context(), newLogger())
-			if err != nil {
-				return err
-			}
-			defer eng.Close()
-			f, err := eng.FitCLV(cmd.Context(), req)
-			if err != nil {
-				return describeError(err)
-			}
-			if format == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(f)
-			}
-			w := cmd.OutOrStdout()
-			m, g := f.BGNBD, f.GammaGamma
-			fmt.Fprintf(w, "CLV fit %d on %d customers (%s, calibration end %s), %s\n", f.ID, f.Customers, f.Summary.Unit,
-				f.Summary.CalibrationEnd.Format(time.DateOnly), f.Timings.Total.Round(time.Millisecond))
-			fmt.Fprintf(w, "BG/NBD       r=%.4f alpha=%.4f a=%.4f b=%.4f  LL=%.2f  converged=%v (%d iterations)\n",
-				m.R, m.Alpha, m.A, m.B, m.LogLikelihood, m.Converged, m.Iterations)
-			fmt.Fprintf(w, "Gamma-Gamma  p=%.4f q=%.4f gamma=%.4f  LL=%.2f  converged=%v\n", g.P, g.Q, g.Gamma, g.LogLikelihood, g.Converged)
-			if h := f.Holdout; h != nil {
-				fmt.Fprintf(w, "holdout      actual %d, expected %.1f (%.1f%%), per-customer MAE %.3f\n", h.ActualTotal, h.ExpectedTotal, h.TotalErrorPct, h.CustomerMAE)
-			}
-			fmt.Fprintf(w, "scored %d customers: p_alive, expected_purchases_90d, clv_12m\n", f.Scored)
-			return nil
+			return db.withEngine(cmd, func(eng *engine.Engine) error {
+				f, err := eng.FitCLV(cmd.Context(), req)
+				if err != nil {
+					return err
+				}
+				if format == "json" {
+					enc := json.NewEncoder(cmd.OutOrStdout())
+					enc.SetIndent("", "  ")
+					return enc.Encode(f)
+				}
+				w := cmd.OutOrStdout()
+				m, g := f.BGNBD, f.GammaGamma
+				fmt.Fprintf(w, "CLV fit %d on %d customers (%s, calibration end %s), %s\n", f.ID, f.Customers, f.Summary.Unit,
+					f.Summary.CalibrationEnd.Format(time.DateOnly), f.Timings.Total.Round(time.Millisecond))
+				fmt.Fprintf(w, "BG/NBD       r=%.4f alpha=%.4f a=%.4f b=%.4f  LL=%.2f  converged=%v (%d iterations)\n",
+					m.R, m.Alpha, m.A, m.B, m.LogLikelihood, m.Converged, m.Iterations)
+				fmt.Fprintf(w, "Gamma-Gamma  p=%.4f q=%.4f gamma=%.4f  LL=%.2f  converged=%v\n", g.P, g.Q, g.Gamma, g.LogLikelihood, g.Converged)
+				if h := f.Holdout; h != nil {
+					fmt.Fprintf(w, "holdout      actual %d, expected %.1f (%.1f%%), per-customer MAE %.3f\n", h.ActualTotal, h.ExpectedTotal, h.TotalErrorPct, h.CustomerMAE)
+				}
+				fmt.Fprintf(w, "scored %d customers: p_alive, expected_purchases_90d, clv_12m\n", f.Scored)
+				return nil
+			})
 		},
 	}
 	db.register(fit, "custkpi.duckdb")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -30,18 +31,15 @@ func newImportCommand() *cobra.Command {
 				}
 				req.Mapping[k] = v
 			}
-			eng, err := db.open(cmd.Context(), newLogger())
-			if err != nil {
-				return err
-			}
-			defer eng.Close()
-			res, err := eng.Import(cmd.Context(), req)
-			if err != nil {
-				return describeError(err)
-			}
-			enc := json.NewEncoder(cmd.OutOrStdout())
-			enc.SetIndent("", "  ")
-			return enc.Encode(res)
+			return db.withEngine(cmd, func(eng *engine.Engine) error {
+				res, err := eng.Import(cmd.Context(), req)
+				if err != nil {
+					return err
+				}
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(res)
+			})
 		},
 	}
 	db.register(cmd, "custkpi.duckdb")
@@ -55,7 +53,8 @@ func newImportCommand() *cobra.Command {
 // describeError adds the machine details of a caller-fault error to its
 // message, so the CLI shows the same information as the API.
 func describeError(err error) error {
-	if ee, ok := err.(*engine.Error); ok && len(ee.Details) > 0 {
+	var ee *engine.Error
+	if errors.As(err, &ee) && len(ee.Details) > 0 {
 		d, _ := json.Marshal(ee.Details)
 		return fmt.Errorf("%s [%s] %s", ee.Message, ee.Code, d)
 	}

@@ -17,7 +17,8 @@ import (
 
 func newKPICommand() *cobra.Command {
 	var db dbFlags
-	var from, to, grain, by, where, format string
+	var window windowFlags
+	var grain, by, where, format string
 	var version int
 	var params []string
 	cmd := &cobra.Command{
@@ -28,15 +29,8 @@ func newKPICommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q := engine.Query{KPI: args[0], Version: version, Where: where, Params: map[string]string{}}
 			var err error
-			if from != "" {
-				if q.From, err = engine.ParseDate("from", from); err != nil {
-					return err
-				}
-			}
-			if to != "" {
-				if q.To, err = engine.ParseDate("to", to); err != nil {
-					return err
-				}
+			if q.From, q.To, err = window.parse(); err != nil {
+				return err
 			}
 			if q.Grain, err = engine.ParseGrain(grain); err != nil {
 				return err
@@ -51,21 +45,17 @@ func newKPICommand() *cobra.Command {
 				}
 				q.Params[k] = v
 			}
-			eng, err := db.open(cmd.Context(), newLogger())
-			if err != nil {
-				return err
-			}
-			defer eng.Close()
-			res, err := eng.Run(cmd.Context(), q)
-			if err != nil {
-				return describeError(err)
-			}
-			return printResult(cmd.OutOrStdout(), res, format)
+			return db.withEngine(cmd, func(eng *engine.Engine) error {
+				res, err := eng.Run(cmd.Context(), q)
+				if err != nil {
+					return err
+				}
+				return printResult(cmd.OutOrStdout(), res, format)
+			})
 		},
 	}
 	db.register(cmd, "custkpi.duckdb")
-	cmd.Flags().StringVar(&from, "from", "", "window start, inclusive (YYYY-MM-DD)")
-	cmd.Flags().StringVar(&to, "to", "", "window end, exclusive (YYYY-MM-DD)")
+	window.register(cmd)
 	cmd.Flags().StringVar(&grain, "grain", "none", "none, day, week, month, quarter or year")
 	cmd.Flags().StringVar(&by, "by", "", "comma-separated dimensions")
 	cmd.Flags().StringVar(&where, "where", "", "CEL condition on customer features")

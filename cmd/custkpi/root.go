@@ -28,6 +28,37 @@ func (f *dbFlags) open(ctx context.Context, log *slog.Logger) (*engine.Engine, e
 	return engine.Open(ctx, engine.Options{Path: f.path, QueryTimeout: f.timeout, Threads: f.threads, Logger: log})
 }
 
+// withEngine opens the database, runs fn and closes it. A caller-fault
+// error gets its machine details appended, so the CLI says what the API says.
+func (f *dbFlags) withEngine(cmd *cobra.Command, fn func(*engine.Engine) error) error {
+	eng, err := f.open(cmd.Context(), newLogger())
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	return describeError(fn(eng))
+}
+
+// windowFlags are --from and --to.
+type windowFlags struct{ from, to string }
+
+func (w *windowFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&w.from, "from", "", "window start, inclusive (YYYY-MM-DD; default: the 12 months before the month after the latest order)")
+	cmd.Flags().StringVar(&w.to, "to", "", "window end, exclusive (YYYY-MM-DD)")
+}
+
+func (w *windowFlags) parse() (from, to time.Time, err error) {
+	if w.from != "" {
+		if from, err = engine.ParseDate("from", w.from); err != nil {
+			return
+		}
+	}
+	if w.to != "" {
+		to, err = engine.ParseDate("to", w.to)
+	}
+	return
+}
+
 func newLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }

@@ -32,17 +32,14 @@ func newRulesCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			eng, err := db.open(cmd.Context(), newLogger())
-			if err != nil {
-				return err
-			}
-			defer eng.Close()
-			v, err := eng.ValidateRuleSet(cmd.Context(), doc)
-			if err != nil {
-				return describeError(err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: valid; tiers %v; runs in %s\n", args[0], v.Tiers, v.Path)
-			return nil
+			return db.withEngine(cmd, func(eng *engine.Engine) error {
+				v, err := eng.ValidateRuleSet(cmd.Context(), doc)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: valid; tiers %v; runs in %s\n", args[0], v.Tiers, v.Path)
+				return nil
+			})
 		},
 	}
 	save := &cobra.Command{
@@ -54,17 +51,14 @@ func newRulesCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			eng, err := db.open(cmd.Context(), newLogger())
-			if err != nil {
-				return err
-			}
-			defer eng.Close()
-			info, err := eng.SaveRuleSet(cmd.Context(), "", doc)
-			if err != nil {
-				return describeError(err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "saved %s version %d\n", info.Name, info.Version)
-			return nil
+			return db.withEngine(cmd, func(eng *engine.Engine) error {
+				info, err := eng.SaveRuleSet(cmd.Context(), "", doc)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "saved %s version %d\n", info.Name, info.Version)
+				return nil
+			})
 		},
 	}
 	var version int
@@ -82,16 +76,13 @@ func newRulesCommand() *cobra.Command {
 					return err
 				}
 			}
-			eng, err := db.open(cmd.Context(), newLogger())
-			if err != nil {
-				return err
-			}
-			defer eng.Close()
-			ev, err := eng.EvaluateRuleSet(cmd.Context(), args[0], version, at, forceGo)
-			if err != nil {
-				return describeError(err)
-			}
-			return printJSON(cmd, ev)
+			return db.withEngine(cmd, func(eng *engine.Engine) error {
+				ev, err := eng.EvaluateRuleSet(cmd.Context(), args[0], version, at, forceGo)
+				if err != nil {
+					return err
+				}
+				return printJSON(cmd, ev)
+			})
 		},
 	}
 	evaluate.Flags().IntVar(&version, "version", 0, "version (default: latest)")
@@ -102,16 +93,13 @@ func newRulesCommand() *cobra.Command {
 		Short: "List the rule sets",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			eng, err := db.open(cmd.Context(), newLogger())
-			if err != nil {
-				return err
-			}
-			defer eng.Close()
-			l, err := eng.RuleSets(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return printJSON(cmd, l)
+			return db.withEngine(cmd, func(eng *engine.Engine) error {
+				l, err := eng.RuleSets(cmd.Context())
+				if err != nil {
+					return err
+				}
+				return printJSON(cmd, l)
+			})
 		},
 	}
 	for _, c := range []*cobra.Command{check, save, evaluate, list} {

@@ -13,40 +13,29 @@ import (
 
 func newScorecardCommand() *cobra.Command {
 	var db dbFlags
-	var from, to, format string
+	var window windowFlags
+	var format string
 	cmd := &cobra.Command{
 		Use:     "scorecard",
 		Short:   "Print every KPI against its target and the previous window (the same as GET /v1/scorecard)",
 		Example: "  custkpi scorecard --db shop.duckdb --from 2024-01-01 --to 2025-01-01",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q := engine.Query{}
-			var err error
-			if from != "" {
-				if q.From, err = engine.ParseDate("from", from); err != nil {
-					return err
-				}
-			}
-			if to != "" {
-				if q.To, err = engine.ParseDate("to", to); err != nil {
-					return err
-				}
-			}
-			eng, err := db.open(cmd.Context(), newLogger())
+			from, to, err := window.parse()
 			if err != nil {
 				return err
 			}
-			defer eng.Close()
-			sc, err := eng.Scorecard(cmd.Context(), q.From, q.To)
-			if err != nil {
-				return describeError(err)
-			}
-			return printScorecard(cmd.OutOrStdout(), sc, format)
+			return db.withEngine(cmd, func(eng *engine.Engine) error {
+				sc, err := eng.Scorecard(cmd.Context(), from, to)
+				if err != nil {
+					return err
+				}
+				return printScorecard(cmd.OutOrStdout(), sc, format)
+			})
 		},
 	}
 	db.register(cmd, "custkpi.duckdb")
-	cmd.Flags().StringVar(&from, "from", "", "window start (YYYY-MM-DD)")
-	cmd.Flags().StringVar(&to, "to", "", "window end, exclusive (YYYY-MM-DD)")
+	window.register(cmd)
 	cmd.Flags().StringVar(&format, "format", "table", "table, csv or json")
 	return cmd
 }
