@@ -26,13 +26,18 @@
 //	             weights is `column:weight,...` over the requires dataset's
 //	             pattern columns (score_*), checked by the engine
 
-//	default      true on the version served when none is asked for
-//	dimensions   a list of the entity columns it can be grouped by (e.g.
-//	             channel) instead of the customer dimensions (the default)
-//	group        entity columns every answer is grouped by, first (a matrix:
-//	             cohort, month_offset); the KPI takes no grain
-//	column       `<name> <aggregate>`, repeatable: extra output columns
-//	             (the cohort matrix's customers)
+// default      true on the version served when none is asked for
+// dimensions   a list of the entity columns it can be grouped by (e.g.
+//
+//	channel) instead of the customer dimensions (the default)
+//
+// group        entity columns every answer is grouped by, first (a matrix:
+//
+//	cohort, month_offset); the KPI takes no grain
+//
+// column       `<name> <aggregate>`, repeatable: extra output columns
+//
+//	(the cohort matrix's customers)
 package queries
 
 import (
