@@ -359,8 +359,12 @@ func (e *Engine) importOne(ctx context.Context, conn *sql.Conn, req ImportReques
 	}
 	defer tx.Rollback()
 	table := quoteIdent(kind.Name)
+	order := "__row"
+	if kind.SortBy != "" {
+		order = quoteIdent(kind.SortBy) + ", __row"
+	}
 	if req.Mode == "replace" {
-		_, err = tx.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT %s FROM stage ORDER BY __row", table, strings.Join(colNames, ", ")))
+		_, err = tx.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT %s FROM stage ORDER BY %s", table, strings.Join(colNames, ", "), order))
 	} else {
 		existing, cerr := e.tableColumns(ctx, tx, kind.Name)
 		if cerr != nil {
@@ -371,7 +375,7 @@ func (e *Engine) importOne(ctx context.Context, conn *sql.Conn, req ImportReques
 				return nil, bad(map[string]any{"column": c.name}, "column %s is not in the loaded %s data; append needs the same extra columns (or replace)", c.source, kind.Name)
 			}
 		}
-		_, err = tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s BY NAME SELECT %s FROM stage ORDER BY __row", table, strings.Join(colNames, ", ")))
+		_, err = tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s BY NAME SELECT %s FROM stage ORDER BY %s", table, strings.Join(colNames, ", "), order))
 	}
 	if err != nil {
 		return nil, contextErr(ctx, err, "import "+kind.Name+": swap")
