@@ -362,8 +362,12 @@ func (g *gen) macros(ctx context.Context) error {
 		`CREATE MACRO c_plate(p_i) AS CASE WHEN u('region', p_i, 0) >= 0.85 THEN 0.15
 			WHEN u('region', p_i, 0) >= 0.60 THEN 0.09 ELSE 0.06 END`,
 		// price per item: lognormal per customer, B2B dearer
-		`CREATE MACRO c_price(p_i) AS CASE WHEN c_b2b(p_i) THEN 45.0 * exp(0.5 * nrm('price', p_i, 0))
-			ELSE 30.0 * exp(0.45 * nrm('price', p_i, 0)) END`,
+		// Spend follows the Gamma-Gamma story (Fader & Hardie), so the
+		// CLV model fits the demo data the way it fits real data: each
+		// customer's order values are Gamma(6, scale 1/ν) with
+		// ν ~ Gamma(4, rate γ); the mean order is 6γ/3, about 90 (B2C,
+		// γ = 45) and 500 (B2B, γ = 250). c_price is the scale 1/ν.
+		`CREATE MACRO c_price(p_i) AS 1.0 / gam('nu', p_i, 0, 4.0, 1.0 / CASE WHEN c_b2b(p_i) THEN 250.0 ELSE 45.0 END)`,
 		// Order k of customer i at epoch second t: late (more in the
 		// Nov/Dec rush), status (returns follow late delivery and
 		// dissatisfaction), and the promised delivery: 20:00 on day 2..5
@@ -577,7 +581,7 @@ func orderRows(src string) string {
 		FROM o
 	), q AS (
 		SELECT *,
-			round(greatest(0.5, items * unit_price * exp(0.25 * nrm('amount', i, k))
+			round(greatest(0.5, gam('amount', i, k, 6.0, unit_price)
 				* CASE WHEN mon = 12 THEN 1.08 ELSE 1.0 END), 2) AS amount,
 			CASE WHEN is_late THEN promise + 3600 + floor(expo('lateh', i, k) * 40 * 3600)::BIGINT
 				ELSE t + 57600 + floor(u('transit', i, k) * (promise - t - 57600))::BIGINT END AS delivery
