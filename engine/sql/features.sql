@@ -19,18 +19,17 @@ agg AS (
     FROM o
     GROUP BY customer_id
 ),
-order_days AS (
-    SELECT DISTINCT customer_id, CAST(order_date AS DATE) AS d FROM o
-),
+-- Gaps between consecutive orders in days; a same-day order's gap is 0 and
+-- left out, so the non-zero gaps are those between distinct order dates.
 gaps AS (
     SELECT customer_id,
-           count(*) AS distinct_days,
-           median(gap) AS median_gap_days,
+           1 + count(*) FILTER (WHERE gap > 0) AS distinct_days,
+           median(gap) FILTER (WHERE gap > 0) AS median_gap_days,
            max(d) AS last_day
     FROM (
-        SELECT customer_id, d,
-               date_diff('day', lag(d) OVER (PARTITION BY customer_id ORDER BY d), d) AS gap
-        FROM order_days
+        SELECT customer_id, CAST(order_date AS DATE) AS d,
+               date_diff('day', lag(CAST(order_date AS DATE)) OVER (PARTITION BY customer_id ORDER BY order_date), CAST(order_date AS DATE)) AS gap
+        FROM o
     )
     GROUP BY customer_id
 ),
