@@ -204,3 +204,50 @@ func TestSaveRuleSetVersionsAndErrors(t *testing.T) {
 		t.Errorf("unsaved version: %v", err)
 	}
 }
+
+// The six built-ins on the hand-built data, as of 2024-04-11, worked out by
+// hand from the features (see features_test.go):
+//
+//	            c1     c2     c3     c4    c5    c6
+//	frequency   4      2      2      1     1     0
+//	monetary    260    320    100    70    90    0
+//	recency     14     1      77     27    22    null
+//	r, f, m     4,5,4  5,3,5  1,4,3  2,1,1 3,2,2 null
+//	rank_pct    0.2    0      0.4    0.8   0.6   null
+//	segment     b2c    b2b    b2c    b2c   b2c   b2c
+//
+// percentile("monetary", p) runs over all six (0, 70, 90, 100, 260, 320):
+// p 0.8 → 260; p 0.95 → 260 + 0.75·60 = 305; p 0.75 → 100 + 0.75·160 = 220.
+func TestBuiltinsOnHandBuilt(t *testing.T) {
+	e := handBuilt(t)
+	ctx := context.Background()
+	want := map[string]map[string]string{
+		"rfm_segments": {"c1": "champions", "c2": "potential_loyalist", "c3": "at_risk", "c4": "hibernating", "c5": "potential_loyalist", "c6": "no_purchase"},
+		"abc":          {"c1": "C", "c2": "A", "c3": "C", "c4": "C", "c5": "C", "c6": "C"},
+		"lifecycle":    {"c1": "repeat", "c2": "repeat", "c3": "repeat", "c4": "first_purchase", "c5": "first_purchase", "c6": "potential"},
+		// c1 and c2 reach 260 and are repeat buyers not suspected of churn.
+		"volume_loyalty": {"c1": "star", "c2": "star", "c3": "rising", "c4": "low_value", "c5": "low_value", "c6": "low_value"},
+		// Nobody spends 50 a month over the last year; c6 never bought.
+		"value_tiers": {"c1": "C", "c2": "C", "c3": "C", "c4": "C", "c5": "C", "c6": "D"},
+		// c2, the only b2b account, spent 320 ≥ 305.
+		"account_tiers": {"c1": "other", "c2": "strategic", "c3": "other", "c4": "other", "c5": "other", "c6": "other"},
+	}
+	for name, tiers := range want {
+		for _, forceGo := range []bool{false, true} {
+			ev, err := e.EvaluateRuleSet(ctx, name, 0, time.Time{}, forceGo)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			page, err := e.Assignments(ctx, name, 0, "", 10, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range page.Rows {
+				id := r["customer_id"].(string)
+				if r["tier"] != tiers[id] {
+					t.Errorf("%s (%s path): %s is %v, want %s", name, ev.Path, id, r["tier"], tiers[id])
+				}
+			}
+		}
+	}
+}
