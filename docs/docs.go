@@ -1894,7 +1894,7 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "gradient_tolerance": {
-                    "description": "GradientTolerance is the largest gradient norm, of the mean negative\nlog-likelihood per customer with respect to the log-parameters, that\ncounts as converged (default 1e-6). The optimiser itself aims at 1e-10.",
+                    "description": "GradientTolerance is the largest gradient norm, of the mean negative\nlog-likelihood per customer with respect to the log-parameters, that\ncounts as converged (default 1e-5: in log-parameters, a 1% move then\nchanges the mean log-likelihood by about 1e-7, far inside the\nparameters' own uncertainty). The optimiser itself aims at 1e-10.",
                     "type": "number"
                 },
                 "max_iterations": {
