@@ -384,33 +384,21 @@ func (e *Engine) EvaluateRuleSet(ctx context.Context, name string, version int, 
 	return ev, nil
 }
 
-// evaluateInGo is the fallback path: the features are scanned in batches,
-// each customer evaluated by the compiled programs (cost-limited, under the
+// evaluateInGo is the fallback path: the features a rule set reads are
+// scanned, each customer evaluated by the compiled programs (under the
 // context's deadline), and the assignments appended to DuckDB.
 // Percentiles are computed in SQL first, over the same population.
 func (e *Engine) evaluateInGo(ctx context.Context, conn *sql.Conn, c *rules.Compiled, rel string, asOf time.Time, ev *Evaluation, version int, skips []int64) error {
-	env := rules.EvalEnv{AsOf: asOf, Percentiles: map[rules.PercentileRef]float64{}}
-	for _, p := range c.Percentiles() {
-		col := quoteIdent(p.Feature)
-		var v sql.NullFloat64
-		if err := conn.QueryRowContext(ctx, fmt.Sprintf("SELECT quantile_cont(CAST(%s AS DOUBLE), ?) FILTER (WHERE NOT isnan(CAST(%s AS DOUBLE))) FROM %s",
-			col, col, rel), p.P).Scan(&v); err != nil {
-			return contextErr(ctx, err, "evaluate: percentile")
-		}
-		if v.Valid {
-			env.Percentiles[p] = v.Float64
-		}
+	pct, err := sqlPercentiles(ctx, conn, c.Percentiles(), rel)
+	if err != nil {
+		return err
 	}
-	evaluator, err := c.NewEvaluator(env)
+	evaluator, err := c.NewEvaluator(rules.EvalEnv{AsOf: asOf, Percentiles: pct})
 	if err != nil {
 		return fmt.Errorf("evaluate: %w", err)
 	}
-	inputs := c.Inputs()
-	cols := []string{"customer_id"}
-	for _, in := range inputs {
-		cols = append(cols, quoteIdent(in))
-	}
-	rows, err := conn.QueryContext(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM "+rel)
+	cols := append([]string{"customer_id"}, c.Inputs()...)
+	rows, err := conn.QueryContext(ctx, "SELECT "+quoteIdents(cols)+" FROM "+rel)
 	if err != nil {
 		return contextErr(ctx, err, "evaluate: scan features")
 	}
@@ -419,27 +407,18 @@ func (e *Engine) evaluateInGo(ctx context.Context, conn *sql.Conn, c *rules.Comp
 		tier string
 		rule int32
 	}
+	// Evaluated as they are read; appended once the scan has released the
+	// connection (the appender needs it).
 	var batch []assigned
-	var scanned [][]any
 	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
+		vals, err := scanValues(rows, len(cols))
+		if err != nil {
 			rows.Close()
 			return fmt.Errorf("evaluate: scan: %w", err)
 		}
-		scanned = append(scanned, vals)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return contextErr(ctx, err, "evaluate: scan features")
-	}
-	for _, vals := range scanned {
 		a, err := evaluator.EvalValues(ctx, vals[1:])
 		if err != nil {
+			rows.Close()
 			return contextErr(ctx, err, "evaluate in Go")
 		}
 		for _, r := range a.NullSkips {
@@ -447,6 +426,10 @@ func (e *Engine) evaluateInGo(ctx context.Context, conn *sql.Conn, c *rules.Comp
 		}
 		id, _ := vals[0].(string)
 		batch = append(batch, assigned{id, a.Tier, int32(a.Rule)})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return contextErr(ctx, err, "evaluate: scan features")
 	}
 	// Append through DuckDB's appender: the fast way in from Go.
 	return conn.Raw(func(dc any) error {
@@ -601,4 +584,33 @@ func (e *Engine) ValidateRuleSet(ctx context.Context, doc []byte) (*RuleSetCheck
 		out.Path, out.Fallback = "go", err.Error()
 	}
 	return out, nil
+}
+
+// sqlPercentiles computes each percentile(feature, p) a condition reads over
+// rel in DuckDB (NaN left out, as the rules package's Quantile does), for
+// the Go path. A percentile over no values is absent: null.
+func sqlPercentiles(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, refs []rules.PercentileRef, rel string) (map[rules.PercentileRef]float64, error) {
+	out := map[rules.PercentileRef]float64{}
+	for _, p := range refs {
+		col := "CAST(" + quoteIdent(p.Feature) + " AS DOUBLE)"
+		var v sql.NullFloat64
+		if err := q.QueryRowContext(ctx, fmt.Sprintf("SELECT quantile_cont(%s, ?) FILTER (WHERE NOT isnan(%s)) FROM %s", col, col, rel), p.P).Scan(&v); err != nil {
+			return nil, contextErr(ctx, err, "percentile of "+p.Feature)
+		}
+		if v.Valid {
+			out[p] = v.Float64
+		}
+	}
+	return out, nil
+}
+
+// quoteIdents quotes and joins column names for a SELECT list.
+func quoteIdents(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = quoteIdent(n)
+	}
+	return strings.Join(q, ", ")
 }

@@ -29,12 +29,8 @@ func scanTable(rows *sql.Rows) (*table, error) {
 	}
 	t := &table{columns: cols, rows: [][]any{}}
 	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
+		vals, err := scanValues(rows, len(cols))
+		if err != nil {
 			return nil, err
 		}
 		for i, v := range vals {
@@ -43,6 +39,17 @@ func scanTable(rows *sql.Rows) (*table, error) {
 		t.rows = append(t.rows, vals)
 	}
 	return t, rows.Err()
+}
+
+// scanValues reads the current row into n fresh values, as the driver
+// returns them.
+func scanValues(rows *sql.Rows, n int) ([]any, error) {
+	vals := make([]any, n)
+	ptrs := make([]any, n)
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	return vals, rows.Scan(ptrs...)
 }
 
 func normalise(v any, dbType string) any {

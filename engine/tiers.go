@@ -2,10 +2,8 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"custkpi/rules"
@@ -82,35 +80,21 @@ func (e *Engine) whereFilter(ctx context.Context, where string) (*filter, error)
 
 // matchInGo evaluates a condition over every customer's features in Go.
 func (e *Engine) matchInGo(ctx context.Context, cond *rules.Condition, asOf time.Time) ([]string, error) {
-	env := rules.EvalEnv{AsOf: asOf, Percentiles: map[rules.PercentileRef]float64{}}
-	for _, p := range cond.Percentiles() {
-		col := quoteIdent(p.Feature)
-		var v sql.NullFloat64
-		if err := e.db.QueryRowContext(ctx, fmt.Sprintf("SELECT quantile_cont(CAST(%s AS DOUBLE), ?) FILTER (WHERE NOT isnan(CAST(%s AS DOUBLE))) FROM customer_features", col, col), p.P).Scan(&v); err != nil {
-			return nil, contextErr(ctx, err, "where: percentile")
-		}
-		if v.Valid {
-			env.Percentiles[p] = v.Float64
-		}
+	pct, err := sqlPercentiles(ctx, e.db, cond.Percentiles(), "customer_features")
+	if err != nil {
+		return nil, err
 	}
+	env := rules.EvalEnv{AsOf: asOf, Percentiles: pct}
 	inputs := cond.Inputs()
-	cols := []string{"customer_id"}
-	for _, in := range inputs {
-		cols = append(cols, quoteIdent(in))
-	}
-	rows, err := e.db.QueryContext(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM customer_features")
+	rows, err := e.db.QueryContext(ctx, "SELECT "+quoteIdents(append([]string{"customer_id"}, inputs...))+" FROM customer_features")
 	if err != nil {
 		return nil, contextErr(ctx, err, "where")
 	}
 	defer rows.Close()
 	ids := []string{}
 	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
+		vals, err := scanValues(rows, len(inputs)+1)
+		if err != nil {
 			return nil, fmt.Errorf("where: %w", err)
 		}
 		row := make(map[string]any, len(inputs))
