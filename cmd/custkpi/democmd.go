@@ -50,13 +50,8 @@ func newDemoCommand() *cobra.Command {
 			if o.noServe {
 				return nil
 			}
-			srv := &Server{Engine: eng, Log: log}
-			if err := srv.Listen(o.addr); err != nil {
-				return err
-			}
 			fmt.Fprintf(cmd.OutOrStdout(), "database %s\n", db.path)
-			printURLs(cmd.OutOrStdout(), srv.Addr())
-			return srv.Serve(ctx)
+			return serveAPI(ctx, cmd.OutOrStdout(), eng, log, o.addr)
 		},
 	}
 	db.register(cmd, "")

@@ -28,11 +28,7 @@ func newRulesCommand() *cobra.Command {
 		Example: "  custkpi rules check --db shop.duckdb value_tiers.yaml",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			doc, err := os.ReadFile(args[0])
-			if err != nil {
-				return err
-			}
-			return db.withEngine(cmd, func(eng *engine.Engine) error {
+			return withDocument(cmd, &db, args[0], func(eng *engine.Engine, doc []byte) error {
 				v, err := eng.ValidateRuleSet(cmd.Context(), doc)
 				if err != nil {
 					return err
@@ -47,11 +43,7 @@ func newRulesCommand() *cobra.Command {
 		Short: "Save a rule set as the next version of its name",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			doc, err := os.ReadFile(args[0])
-			if err != nil {
-				return err
-			}
-			return db.withEngine(cmd, func(eng *engine.Engine) error {
+			return withDocument(cmd, &db, args[0], func(eng *engine.Engine, doc []byte) error {
 				info, err := eng.SaveRuleSet(cmd.Context(), "", doc)
 				if err != nil {
 					return err
@@ -107,4 +99,13 @@ func newRulesCommand() *cobra.Command {
 		cmd.AddCommand(c)
 	}
 	return cmd
+}
+
+// withDocument reads a rule set file and runs fn with it and the engine.
+func withDocument(cmd *cobra.Command, db *dbFlags, path string, fn func(*engine.Engine, []byte) error) error {
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return db.withEngine(cmd, func(eng *engine.Engine) error { return fn(eng, doc) })
 }

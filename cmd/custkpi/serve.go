@@ -80,17 +80,23 @@ func newServeCommand() *cobra.Command {
 				return err
 			}
 			defer eng.Close()
-			srv := &Server{Engine: eng, Log: log}
-			if err := srv.Listen(addr); err != nil {
-				return err
-			}
-			printURLs(cmd.OutOrStdout(), srv.Addr())
-			return srv.Serve(ctx)
+			return serveAPI(ctx, cmd.OutOrStdout(), eng, log, addr)
 		},
 	}
 	db.register(cmd, "custkpi.duckdb")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "listen address")
 	return cmd
+}
+
+// serveAPI serves eng on addr until ctx is done, after printing the URLs
+// (the first line names the bound address; the end-to-end test reads it).
+func serveAPI(ctx context.Context, out io.Writer, eng *engine.Engine, log *slog.Logger, addr string) error {
+	srv := &Server{Engine: eng, Log: log}
+	if err := srv.Listen(addr); err != nil {
+		return err
+	}
+	printURLs(out, srv.Addr())
+	return srv.Serve(ctx)
 }
 
 func printURLs(w io.Writer, addr string) {
