@@ -38,6 +38,7 @@ var statusOf = map[engine.Code]int{
 	engine.CodeNotConverged:     http.StatusUnprocessableEntity,
 	engine.CodeTimeout:          http.StatusGatewayTimeout,
 	engine.CodeCanceled:         499, // client closed the request (nginx's convention)
+	engine.CodeBusy:             http.StatusServiceUnavailable,
 }
 
 // httpError is an error the api layer itself raises (bad request syntax).

@@ -2094,7 +2094,7 @@ const docTemplate = `{
                     }
                 },
                 "generation": {
-                    "description": "Generation is the id of the import that produced the current data; it\nkeys cached results.",
+                    "description": "Generation is the generation of the write that last changed this\ndataset; it keys cached results.",
                     "type": "integer"
                 },
                 "imported_at": {

@@ -17,8 +17,11 @@ type dimension struct {
 	join     string
 	joinArgs []any
 	tier     bool
-	customer bool   // a customers column, joined by customerJoin
-	alias    string // its private name in that join
+	// evaluation behind a tier dimension: its id is bound, its generation
+	// keys the cache.
+	evaluation evaluationRef
+	customer   bool   // a customers column, joined by customerJoin
+	alias      string // its private name in that join
 }
 
 // Dimension columns of customers that are identifiers, not groups.
@@ -45,30 +48,34 @@ func customerJoin(dims []dimension) string {
 // every customers column (extra imported ones too) but the identifiers,
 // plus age_band.
 func (e *Engine) CustomerDimensions(ctx context.Context) ([]string, error) {
-	cols, err := e.tableColumns(ctx, e.db, "customers")
-	if err != nil {
-		return nil, err
-	}
+	return customerDimensions(e.snap()), nil
+}
+
+func customerDimensions(s *snapshot) []string {
 	var out []string
-	for _, c := range cols {
+	for _, c := range s.customerColumns {
 		if !slices.Contains(notDimensions, c) {
 			out = append(out, c)
 		}
 	}
-	return append(out, "age_band"), nil
+	return append(out, "age_band")
 }
 
 // Dimensions lists what a KPI version can be grouped by.
 func (e *Engine) Dimensions(ctx context.Context, d *queries.Definition) ([]string, error) {
+	return dimensionsOf(e.snap(), d)
+}
+
+func dimensionsOf(s *snapshot, d *queries.Definition) ([]string, error) {
 	if d.Dimensions != nil {
 		return d.Dimensions, nil
 	}
-	return e.CustomerDimensions(ctx)
+	return customerDimensions(s), nil
 }
 
 // dimensions resolves by= names against the KPI's dimensions. A name that is
 // not one of them is an error naming the choices; nothing else reaches SQL.
-func (e *Engine) dimensions(ctx context.Context, def *queries.Definition, by []string) ([]dimension, error) {
+func (e *Engine) dimensions(ctx context.Context, s *snapshot, def *queries.Definition, by []string) ([]dimension, error) {
 	if len(by) > maxDimensions {
 		return nil, invalidParam("by", "at most %d dimensions", maxDimensions)
 	}
@@ -82,7 +89,7 @@ func (e *Engine) dimensions(ctx context.Context, def *queries.Definition, by []s
 			if def.Dimensions != nil {
 				return nil, unknownDimension(def, name, def.Dimensions)
 			}
-			d, err := e.tierDimension(ctx, name, rs, len(out))
+			d, err := tierDimension(s, name, rs, len(out))
 			if err != nil {
 				return nil, err
 			}
@@ -91,7 +98,7 @@ func (e *Engine) dimensions(ctx context.Context, def *queries.Definition, by []s
 		}
 		if allowed == nil {
 			var err error
-			if allowed, err = e.Dimensions(ctx, def); err != nil {
+			if allowed, err = dimensionsOf(s, def); err != nil {
 				return nil, err
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -40,8 +41,9 @@ type Options struct {
 	Logger       *slog.Logger
 }
 
-// Engine is safe for concurrent use. Imports are serialised; queries run in
-// parallel on DuckDB's connection pool.
+// Engine is safe for concurrent use. Writes are serialised and each one
+// commits a new generation; queries run in parallel on DuckDB's connection
+// pool, each against one generation (see store.go).
 type Engine struct {
 	db      *sql.DB
 	conn    *duckdb.Connector
@@ -50,11 +52,9 @@ type Engine struct {
 	catalog *Catalog
 	cache   *resultCache
 
-	importMu sync.Mutex // one import (or other write) at a time
-
-	mu       sync.RWMutex
-	datasets map[string]*DatasetInfo // loaded datasets by kind
-	dataEnd  time.Time               // day after the latest order (zero: no orders)
+	writeMu sync.Mutex   // one write at a time
+	pubMu   sync.RWMutex // a commit and its snapshot publish, against read pins
+	current atomic.Pointer[snapshot]
 }
 
 // Open opens (creating when absent) the database and makes it ready: the
@@ -79,12 +79,11 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("open database %q: %w", opts.Path, err)
 	}
 	e := &Engine{
-		db:       sql.OpenDB(connector),
-		conn:     connector,
-		opts:     opts,
-		log:      opts.Logger,
-		datasets: map[string]*DatasetInfo{},
-		cache:    newResultCache(opts.CacheEntries),
+		db:    sql.OpenDB(connector),
+		conn:  connector,
+		opts:  opts,
+		log:   opts.Logger,
+		cache: newResultCache(opts.CacheEntries),
 	}
 	if err := e.init(ctx); err != nil {
 		e.Close()
@@ -115,27 +114,13 @@ func (e *Engine) init(ctx context.Context) error {
 	if err := e.catalog.register(ctx, e.db); err != nil {
 		return err
 	}
-	if err := e.loadState(ctx); err != nil {
+	if err := e.publish(ctx, e.db); err != nil {
 		return err
 	}
-	if err := e.seedBuiltins(ctx); err != nil {
+	if err := e.recover(ctx); err != nil {
 		return err
 	}
-	// A new database, or one written by an older build: make the features
-	// table exist so customer queries answer (empty) before any import.
-	var n int
-	if err := e.db.QueryRowContext(ctx, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'customer_features'").Scan(&n); err != nil {
-		return fmt.Errorf("open: %w", err)
-	}
-	if n == 0 {
-		conn, err := e.db.Conn(ctx)
-		if err != nil {
-			return fmt.Errorf("open: %w", err)
-		}
-		defer conn.Close()
-		return e.refreshDerived(ctx, conn)
-	}
-	return nil
+	return e.seedBuiltins(ctx)
 }
 
 // Close releases the database.
@@ -174,9 +159,7 @@ func (e *Engine) Health(ctx context.Context) (*Health, error) {
 	if err := e.db.QueryRowContext(ctx, "SELECT version()").Scan(&h.DuckDBVersion); err != nil {
 		return nil, fmt.Errorf("health: %w", err)
 	}
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	for k, d := range e.datasets {
+	for k, d := range e.snap().datasets {
 		if k != modelKind {
 			h.Datasets[k] = d
 		}
@@ -192,20 +175,57 @@ type DatasetInfo struct {
 	Checksum   string    `json:"checksum"`
 	ImportedAt time.Time `json:"imported_at"`
 	Columns    []string  `json:"columns"`
-	// Generation is the id of the import that produced the current data; it
-	// keys cached results.
+	// Generation is the generation of the write that last changed this
+	// dataset; it keys cached results.
 	Generation int64 `json:"generation"`
 }
 
-// loadState reads what is loaded from the metadata, so a reopened database
-// knows its datasets, and computes the end of the data.
-func (e *Engine) loadState(ctx context.Context) error {
-	rows, err := e.db.QueryContext(ctx, `
-		SELECT i.kind, i.id, i.source, i.checksum, i.imported_at, i.columns
+// loadSnapshot reads what the committed data holds: the datasets (from the
+// import history), the latest fit and evaluations, and the end of the data.
+func loadSnapshot(ctx context.Context, q querier) (*snapshot, error) {
+	s := &snapshot{evaluations: map[string]evaluationRef{}}
+	if err := q.QueryRowContext(ctx, "SELECT generation FROM meta_state").Scan(&s.generation); err != nil {
+		return nil, fmt.Errorf("load state: %w", err)
+	}
+	var err error
+	if s.datasets, err = loadDatasets(ctx, q); err != nil {
+		return nil, err
+	}
+	// A fitted model is a pseudo-dataset: KPIs on its scores require it, and
+	// its generation keys their cached answers.
+	var fit, fitGen sql.NullInt64
+	var fittedAt sql.NullTime
+	if err := q.QueryRowContext(ctx, `SELECT id, coalesce(generation, id), fitted_at FROM meta_model_fits
+		WHERE model = 'clv' ORDER BY id DESC LIMIT 1`).Scan(&fit, &fitGen, &fittedAt); err != nil && err != sql.ErrNoRows {
+		return nil, fmt.Errorf("load state: model fits: %w", err)
+	}
+	if fit.Valid {
+		s.datasets[modelKind] = &DatasetInfo{Kind: modelKind, Generation: fitGen.Int64, ImportedAt: fittedAt.Time, Source: "clv fit"}
+	}
+	if s.evaluations, err = loadEvaluations(ctx, q); err != nil {
+		return nil, err
+	}
+	if s.customerColumns, err = tableColumns(ctx, q, "customers"); err != nil {
+		return nil, err
+	}
+	var end sql.NullTime
+	if err := q.QueryRowContext(ctx,
+		`SELECT date_trunc('day', max(order_date)) + INTERVAL 1 DAY FROM orders`).Scan(&end); err != nil {
+		return nil, fmt.Errorf("load state: end of data: %w", err)
+	}
+	s.dataEnd = end.Time
+	return s, nil
+}
+
+// loadDatasets reads the latest successful import of each kind and counts
+// the rows of its table.
+func loadDatasets(ctx context.Context, q querier) (map[string]*DatasetInfo, error) {
+	rows, err := q.QueryContext(ctx, `
+		SELECT i.kind, coalesce(i.generation, i.id), i.source, i.checksum, i.imported_at, i.columns
 		FROM meta_imports i
 		WHERE i.id = (SELECT max(id) FROM meta_imports j WHERE j.kind = i.kind AND j.status = 'ok')`)
 	if err != nil {
-		return fmt.Errorf("load state: %w", err)
+		return nil, fmt.Errorf("load state: %w", err)
 	}
 	defer rows.Close()
 	datasets := map[string]*DatasetInfo{}
@@ -213,7 +233,7 @@ func (e *Engine) loadState(ctx context.Context) error {
 		d := &DatasetInfo{}
 		var cols []any
 		if err := rows.Scan(&d.Kind, &d.Generation, &d.Source, &d.Checksum, &d.ImportedAt, &cols); err != nil {
-			return fmt.Errorf("load state: %w", err)
+			return nil, fmt.Errorf("load state: %w", err)
 		}
 		for _, c := range cols {
 			if s, ok := c.(string); ok {
@@ -223,41 +243,43 @@ func (e *Engine) loadState(ctx context.Context) error {
 		datasets[d.Kind] = d
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("load state: %w", err)
+		return nil, fmt.Errorf("load state: %w", err)
 	}
 	for kind, d := range datasets {
-		if err := e.db.QueryRowContext(ctx, "SELECT count(*) FROM "+quoteIdent(kind)).Scan(&d.Rows); err != nil {
-			return fmt.Errorf("load state: count %s: %w", kind, err)
+		if err := q.QueryRowContext(ctx, "SELECT count(*) FROM "+quoteIdent(kind)).Scan(&d.Rows); err != nil {
+			return nil, fmt.Errorf("load state: count %s: %w", kind, err)
 		}
 	}
-	// A fitted model is a pseudo-dataset: KPIs on its scores require it, and
-	// its fit id keys their cached answers.
-	var fit sql.NullInt64
-	var fittedAt sql.NullTime
-	if err := e.db.QueryRowContext(ctx, "SELECT max(id), max(fitted_at) FROM meta_model_fits WHERE model = 'clv'").Scan(&fit, &fittedAt); err != nil {
-		return fmt.Errorf("load state: model fits: %w", err)
-	}
-	if fit.Valid {
-		datasets[modelKind] = &DatasetInfo{Kind: modelKind, Generation: fit.Int64, ImportedAt: fittedAt.Time, Source: "POST /v1/models/clv/fit"}
-	}
-	var end sql.NullTime
-	if err := e.db.QueryRowContext(ctx,
-		`SELECT date_trunc('day', max(order_date)) + INTERVAL 1 DAY FROM orders`).Scan(&end); err != nil {
-		return fmt.Errorf("load state: end of data: %w", err)
-	}
-	e.mu.Lock()
-	e.datasets = datasets
-	e.dataEnd = end.Time
-	e.mu.Unlock()
-	return nil
+	return datasets, nil
 }
 
+// loadEvaluations reads the latest evaluation of each rule set.
+func loadEvaluations(ctx context.Context, q querier) (map[string]evaluationRef, error) {
+	rows, err := q.QueryContext(ctx, `SELECT ruleset, max(id), arg_max(coalesce(generation, 0), id) FROM meta_evaluations GROUP BY ruleset`)
+	if err != nil {
+		return nil, fmt.Errorf("load state: evaluations: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]evaluationRef{}
+	for rows.Next() {
+		var name string
+		var ref evaluationRef
+		if err := rows.Scan(&name, &ref.id, &ref.generation); err != nil {
+			return nil, fmt.Errorf("load state: evaluations: %w", err)
+		}
+		out[name] = ref
+	}
+	return out, rows.Err()
+}
+
+// querier is what reads need of *sql.DB, *sql.Conn and *sql.Tx.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // tableColumns lists a table's columns in order.
-func (e *Engine) tableColumns(ctx context.Context, q querier, table string) ([]string, error) {
+func tableColumns(ctx context.Context, q querier, table string) ([]string, error) {
 	rows, err := q.QueryContext(ctx,
 		`SELECT column_name FROM information_schema.columns
 		 WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position`, table)
@@ -278,17 +300,13 @@ func (e *Engine) tableColumns(ctx context.Context, q querier, table string) ([]s
 
 // dataset returns the loaded dataset of kind, or nil.
 func (e *Engine) dataset(kind string) *DatasetInfo {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	return e.datasets[kind]
+	return e.snap().datasets[kind]
 }
 
 // DataEnd is the day after the latest order: the default end of a window and
 // the default as-of date of features. Zero when no orders are loaded.
 func (e *Engine) DataEnd() time.Time {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	return e.dataEnd
+	return e.snap().dataEnd
 }
 
 var errNoOrders = errors.New("no orders loaded")

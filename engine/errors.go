@@ -25,6 +25,8 @@ const (
 	CodeInvalidRuleset   Code = "invalid_ruleset"
 	CodeInvalidModel     Code = "invalid_model_input"
 	CodeNotConverged     Code = "model_not_converged"
+	// CodeBusy: writes kept landing while a read planned; try again.
+	CodeBusy Code = "busy"
 )
 
 // Error is an error the caller can fix: it names what is wrong. Details carry
@@ -75,4 +77,9 @@ func contextErr(ctx context.Context, err error, what string) error {
 		return &Error{Code: CodeCanceled, Message: what + ": request canceled", Err: err}
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// errBusy is a read that lost the race against writes maxReplans times.
+func errBusy(what string) error {
+	return &Error{Code: CodeBusy, Message: what + ": the data changed while the request was planned, repeatedly; try again"}
 }

@@ -63,40 +63,31 @@ func (e *Engine) Import(ctx context.Context, req ImportRequest) (*ImportResult, 
 }
 
 // ImportBatch imports several files in order (customers first where orders
-// reference them) and rebuilds the features once at the end. Each file is
-// its own all-or-nothing import; the first failure stops the batch.
+// reference them) as one write: all of them and the features rebuilt from
+// them commit as one generation, or none does. A refused file is recorded in
+// the import history with its reason, and the data loaded before is
+// untouched.
 func (e *Engine) ImportBatch(ctx context.Context, reqs []ImportRequest) ([]*ImportResult, error) {
-	e.importMu.Lock()
-	defer e.importMu.Unlock()
-	conn, err := e.db.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("import: %w", err)
-	}
-	defer conn.Close()
 	var out []*ImportResult
-	var firstErr error
-	for _, req := range reqs {
-		res, err := e.importOne(ctx, conn, req)
-		if err != nil {
-			e.recordFailure(ctx, conn, req, err)
-			firstErr = err
-			break
+	var failed *ImportRequest
+	_, err := e.write(ctx, "import", true, func(ctx context.Context, conn *sql.Conn, gen int64) error {
+		out = out[:0]
+		for i := range reqs {
+			res, err := e.importOne(ctx, conn, gen, reqs[i])
+			if err != nil {
+				failed = &reqs[i]
+				return err
+			}
+			out = append(out, res)
 		}
-		out = append(out, res)
-	}
-	if len(out) > 0 {
-		// Data changed: refresh what derives from it, even when a later
-		// file of the batch failed.
-		if err := e.refreshDerived(ctx, conn); err != nil && firstErr == nil {
-			firstErr = err
+		crashPoint("staged")
+		return nil
+	})
+	if err != nil {
+		if failed != nil {
+			e.recordFailure(ctx, *failed, err)
 		}
-		e.cache.purge()
-	}
-	if err := e.loadState(ctx); err != nil && firstErr == nil {
-		firstErr = err
-	}
-	if firstErr != nil {
-		return out, firstErr
+		return nil, err
 	}
 	for _, r := range out {
 		if d := e.dataset(r.Kind); d != nil {
@@ -115,7 +106,48 @@ type stagedColumn struct {
 	extra   bool
 }
 
-func (e *Engine) importOne(ctx context.Context, conn *sql.Conn, req ImportRequest) (*ImportResult, error) {
+// fileImport is one file on its way in: the request, its kind, the staged
+// columns, and the warnings gathered on the way. Its steps run on the
+// write's connection, inside the write's transaction.
+type fileImport struct {
+	req      ImportRequest
+	kind     *Kind
+	conn     *sql.Conn
+	cols     []stagedColumn
+	warnings []string
+}
+
+// bad is a refusal of the file, naming it and its kind.
+func (f *fileImport) bad(details map[string]any, format string, a ...any) error {
+	if details == nil {
+		details = map[string]any{}
+	}
+	details["file"] = f.req.Source
+	details["kind"] = f.kind.Name
+	return &Error{Code: CodeInvalidDataset, Message: f.req.Source + ": " + fmt.Sprintf(format, a...), Details: details}
+}
+
+func (e *Engine) importOne(ctx context.Context, conn *sql.Conn, gen int64, req ImportRequest) (*ImportResult, error) {
+	f, err := newFileImport(conn, req)
+	if err != nil {
+		return nil, err
+	}
+	checksum, err := fileChecksum(req.Path)
+	if err != nil {
+		return nil, f.bad(nil, "cannot read the file: %v", unwrapPathError(err))
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.stage_raw; DROP TABLE IF EXISTS temp.stage")
+	steps := []func(context.Context) error{f.stageRaw, f.checkTypes, f.stageTyped, f.checkValues, f.checkUnique, f.checkOrphans}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return e.swapIn(ctx, f, gen, checksum)
+}
+
+// newFileImport checks the request's options and fills in the defaults.
+func newFileImport(conn *sql.Conn, req ImportRequest) (*fileImport, error) {
 	kind, err := LookupKind(req.Kind)
 	if err != nil {
 		return nil, err
@@ -135,96 +167,89 @@ func (e *Engine) importOne(ctx context.Context, conn *sql.Conn, req ImportReques
 	if req.Source == "" {
 		req.Source = req.Path
 	}
-	file := req.Source
-	bad := func(details map[string]any, format string, a ...any) error {
-		if details == nil {
-			details = map[string]any{}
-		}
-		details["file"] = file
-		details["kind"] = kind.Name
-		return &Error{Code: CodeInvalidDataset, Message: file + ": " + fmt.Sprintf(format, a...), Details: details}
-	}
-
-	checksum, err := fileChecksum(req.Path)
-	if err != nil {
-		return nil, bad(nil, "cannot read the file: %v", unwrapPathError(err))
-	}
-	format := req.Format
-	if format == "" {
+	if req.Format == "" {
 		switch strings.ToLower(filepath.Ext(req.Path)) {
 		case ".csv", ".tsv", ".txt":
-			format = "csv"
+			req.Format = "csv"
 		default:
-			format = "parquet"
+			req.Format = "parquet"
 		}
 	}
-	var read string
-	switch format {
-	case "parquet":
-		read = "SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS __row FROM read_parquet(?, file_row_number = true)"
-	case "csv":
+	if req.Format != "parquet" && req.Format != "csv" {
+		return nil, invalidParam("format", "%q is not parquet or csv", req.Format)
+	}
+	return &fileImport{req: req, kind: kind, conn: conn}, nil
+}
+
+// stageRaw reads the file as it is into a temporary table, numbering its
+// rows from 1 (header excluded) so errors can name them, and resolves the
+// mapping against its columns.
+func (f *fileImport) stageRaw(ctx context.Context) error {
+	read := "SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS __row FROM read_parquet(?, file_row_number = true)"
+	if f.req.Format == "csv" {
 		read = "SELECT *, row_number() OVER () AS __row FROM read_csv(?, header = true)"
-	default:
-		return nil, invalidParam("format", "%q is not parquet or csv", format)
 	}
-	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE stage_raw AS "+read, req.Path); err != nil {
+	if _, err := f.conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE stage_raw AS "+read, f.req.Path); err != nil {
 		if ctx.Err() != nil {
-			return nil, contextErr(ctx, err, "import")
+			return contextErr(ctx, err, "import")
 		}
-		return nil, bad(nil, "cannot read it as %s: %s", format, firstLine(err.Error()))
+		return f.bad(nil, "cannot read it as %s: %s", f.req.Format, firstLine(err.Error()))
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.stage_raw; DROP TABLE IF EXISTS temp.stage")
-
-	srcTypes, srcOrder, err := stageColumns(ctx, conn, "stage_raw")
+	srcTypes, srcOrder, err := stageColumns(ctx, f.conn, "stage_raw")
 	if err != nil {
-		return nil, fmt.Errorf("import %s: %w", kind.Name, err)
+		return fmt.Errorf("import %s: %w", f.kind.Name, err)
 	}
+	f.cols, err = resolveColumns(f.kind, f.req.Mapping, srcTypes, srcOrder, f.bad)
+	return err
+}
 
-	// Resolve the mapping: canonical name → source column.
-	cols, err := resolveColumns(kind, req.Mapping, srcTypes, srcOrder, bad)
-	if err != nil {
-		return nil, err
-	}
-	var warnings []string
+// needsCast tells whether a column's values must be cast to its canonical
+// type (and so checked for values that do not cast).
+func (c stagedColumn) needsCast() bool {
+	return c.source != "" && !c.extra && !strings.EqualFold(c.srcType, c.col.Type)
+}
 
-	// Types: every value must cast to the canonical type. One scan counts
-	// the failures of all columns; only failing columns are read again for
-	// their first rows.
+// checkTypes demands that every value casts to its canonical type. One scan
+// counts the failures of all columns; only a failing column is read again
+// for its first rows.
+func (f *fileImport) checkTypes(ctx context.Context) error {
 	var casts []string
-	for _, c := range cols {
-		if c.source == "" || c.extra || strings.EqualFold(c.srcType, c.col.Type) {
-			continue
-		}
-		casts = append(casts, fmt.Sprintf("count_if(%s IS NOT NULL AND TRY_CAST(%s AS %s) IS NULL)",
-			quoteIdent(c.source), quoteIdent(c.source), c.col.Type))
-	}
-	if len(casts) > 0 {
-		counts, err := countRow(ctx, conn, "SELECT "+strings.Join(casts, ", ")+" FROM stage_raw")
-		if err != nil {
-			return nil, fmt.Errorf("import %s: check types: %w", kind.Name, err)
-		}
-		i := 0
-		for _, c := range cols {
-			if c.source == "" || c.extra || strings.EqualFold(c.srcType, c.col.Type) {
-				continue
-			}
-			if n := counts[i]; n > 0 {
-				rows, err := offendingRows(ctx, conn, "stage_raw", c.source, fmt.Sprintf("%s IS NOT NULL AND TRY_CAST(%s AS %s) IS NULL",
-					quoteIdent(c.source), quoteIdent(c.source), c.col.Type))
-				if err != nil {
-					return nil, err
-				}
-				return nil, bad(map[string]any{"column": c.name, "source_column": c.source, "expected_type": c.col.Type, "rows": rows, "count": n},
-					"column %s: %d value(s) are not %s (first rows: %s)", c.source, n, c.col.Type, describeRows(rows, c.source))
-			}
-			i++
+	var cast []stagedColumn
+	for _, c := range f.cols {
+		if c.needsCast() {
+			casts = append(casts, "count_if("+castFails(c)+")")
+			cast = append(cast, c)
 		}
 	}
+	if len(casts) == 0 {
+		return nil
+	}
+	counts, err := countRow(ctx, f.conn, "SELECT "+strings.Join(casts, ", ")+" FROM stage_raw")
+	if err != nil {
+		return contextErr(ctx, err, "import "+f.kind.Name+": check types")
+	}
+	for i, c := range cast {
+		if n := counts[i]; n > 0 {
+			rows, err := offendingRows(ctx, f.conn, "stage_raw", c.source, castFails(c))
+			if err != nil {
+				return err
+			}
+			return f.bad(map[string]any{"column": c.name, "source_column": c.source, "expected_type": c.col.Type, "rows": rows, "count": n},
+				"column %s: %d value(s) are not %s (first rows: %s)", c.source, n, c.col.Type, describeRows(rows, c.source))
+		}
+	}
+	return nil
+}
 
-	// The typed stage, in canonical order, absent optional columns as
-	// typed nulls so KPI macros bind, extra columns as they came.
+func castFails(c stagedColumn) string {
+	return fmt.Sprintf("%s IS NOT NULL AND TRY_CAST(%s AS %s) IS NULL", quoteIdent(c.source), quoteIdent(c.source), c.col.Type)
+}
+
+// stageTyped builds the typed stage, in canonical order: absent optional
+// columns as typed nulls so KPI macros bind, extra columns as they came.
+func (f *fileImport) stageTyped(ctx context.Context) error {
 	var sel []string
-	for _, c := range cols {
+	for _, c := range f.cols {
 		switch {
 		case c.extra:
 			sel = append(sel, quoteIdent(c.source)+" AS "+quoteIdent(c.name))
@@ -234,184 +259,235 @@ func (e *Engine) importOne(ctx context.Context, conn *sql.Conn, req ImportReques
 			sel = append(sel, fmt.Sprintf("TRY_CAST(%s AS %s) AS %s", quoteIdent(c.source), c.col.Type, quoteIdent(c.name)))
 		}
 	}
-	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE stage AS SELECT __row, "+strings.Join(sel, ", ")+" FROM stage_raw"); err != nil {
-		return nil, contextErr(ctx, err, "import "+kind.Name+": stage")
+	if _, err := f.conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE stage AS SELECT __row, "+strings.Join(sel, ", ")+" FROM stage_raw"); err != nil {
+		return contextErr(ctx, err, "import "+f.kind.Name+": stage")
 	}
+	// The raw copy is no longer needed; dropping it now halves what the
+	// rest of the import holds.
+	_, err := f.conn.ExecContext(ctx, "DROP TABLE temp.stage_raw")
+	return contextErr(ctx, err, "import "+f.kind.Name+": stage")
+}
 
-	// Value checks, all in one scan.
-	type check struct {
-		column, what, cond string
-	}
-	var checks []check
-	for _, c := range cols {
+// valueCheck is a condition no row of a column may meet.
+type valueCheck struct {
+	column, what, cond string
+}
+
+// valueChecks lists the required, range and allowed-value checks.
+func (f *fileImport) valueChecks() []valueCheck {
+	var checks []valueCheck
+	for _, c := range f.cols {
 		if c.extra {
 			continue
 		}
 		q := quoteIdent(c.name)
 		if c.col.Required {
-			checks = append(checks, check{c.name, "is empty (required)", q + " IS NULL"})
+			checks = append(checks, valueCheck{c.name, "is empty (required)", q + " IS NULL"})
 		}
 		if c.col.Min != nil && c.col.Max != nil {
-			checks = append(checks, check{c.name, fmt.Sprintf("is outside %g..%g", *c.col.Min, *c.col.Max),
+			checks = append(checks, valueCheck{c.name, fmt.Sprintf("is outside %g..%g", *c.col.Min, *c.col.Max),
 				fmt.Sprintf("%s < %g OR %s > %g", q, *c.col.Min, q, *c.col.Max)})
 		} else if c.col.Min != nil {
-			checks = append(checks, check{c.name, fmt.Sprintf("is below %g", *c.col.Min), fmt.Sprintf("%s < %g", q, *c.col.Min)})
+			checks = append(checks, valueCheck{c.name, fmt.Sprintf("is below %g", *c.col.Min), fmt.Sprintf("%s < %g", q, *c.col.Min)})
 		}
 		if len(c.col.OneOf) > 0 {
 			vals := make([]string, len(c.col.OneOf))
 			for i, v := range c.col.OneOf {
 				vals[i] = quoteString(v)
 			}
-			checks = append(checks, check{c.name, "is not one of " + strings.Join(c.col.OneOf, ", "),
+			checks = append(checks, valueCheck{c.name, "is not one of " + strings.Join(c.col.OneOf, ", "),
 				fmt.Sprintf("%s NOT IN (%s)", q, strings.Join(vals, ", "))})
 		}
 	}
-	if len(checks) > 0 {
-		exprs := make([]string, len(checks))
-		for i, ch := range checks {
-			exprs[i] = "count_if(" + ch.cond + ")"
-		}
-		counts, err := countRow(ctx, conn, "SELECT "+strings.Join(exprs, ", ")+" FROM stage")
-		if err != nil {
-			return nil, contextErr(ctx, err, "import "+kind.Name+": check values")
-		}
-		for i, ch := range checks {
-			if counts[i] == 0 {
-				continue
-			}
-			rows, err := offendingRows(ctx, conn, "stage", ch.column, ch.cond)
-			if err != nil {
-				return nil, err
-			}
-			src := sourceName(cols, ch.column)
-			return nil, bad(map[string]any{"column": ch.column, "source_column": src, "rows": rows, "count": counts[i]},
-				"column %s: %d value(s) %s (first rows: %s)", src, counts[i], ch.what, describeRows(rows, ch.column))
-		}
-	}
+	return checks
+}
 
-	// Unique ids, within the file and, when appending, against the data.
-	for _, c := range cols {
+// checkValues runs every value check in one scan of the stage.
+func (f *fileImport) checkValues(ctx context.Context) error {
+	checks := f.valueChecks()
+	if len(checks) == 0 {
+		return nil
+	}
+	exprs := make([]string, len(checks))
+	for i, ch := range checks {
+		exprs[i] = "count_if(" + ch.cond + ")"
+	}
+	counts, err := countRow(ctx, f.conn, "SELECT "+strings.Join(exprs, ", ")+" FROM stage")
+	if err != nil {
+		return contextErr(ctx, err, "import "+f.kind.Name+": check values")
+	}
+	for i, ch := range checks {
+		if counts[i] == 0 {
+			continue
+		}
+		rows, err := offendingRows(ctx, f.conn, "stage", ch.column, ch.cond)
+		if err != nil {
+			return err
+		}
+		src := sourceName(f.cols, ch.column)
+		return f.bad(map[string]any{"column": ch.column, "source_column": src, "rows": rows, "count": counts[i]},
+			"column %s: %d value(s) %s (first rows: %s)", src, counts[i], ch.what, describeRows(rows, ch.column))
+	}
+	return nil
+}
+
+// checkUnique demands unique ids within the file and, when appending,
+// against the loaded data.
+func (f *fileImport) checkUnique(ctx context.Context) error {
+	for _, c := range f.cols {
 		if !c.col.Unique {
 			continue
 		}
 		q := quoteIdent(c.name)
 		dupSQL := fmt.Sprintf(`SELECT %s, list(__row ORDER BY __row)[:5], count(*) FROM stage GROUP BY 1 HAVING count(*) > 1 ORDER BY min(__row) LIMIT %d`, q, maxShownRows)
-		if req.Mode == "append" {
+		if f.req.Mode == "append" {
 			dupSQL = fmt.Sprintf(`SELECT %s, list(__row ORDER BY __row)[:5], count(*) FROM (
 				SELECT %s, __row FROM stage UNION ALL SELECT %s, NULL FROM %s WHERE %s IN (SELECT %s FROM stage))
-				GROUP BY 1 HAVING count(*) > 1 ORDER BY min(__row) LIMIT %d`, q, q, q, quoteIdent(kind.Name), q, q, maxShownRows)
+				GROUP BY 1 HAVING count(*) > 1 ORDER BY min(__row) LIMIT %d`, q, q, q, quoteIdent(f.kind.Name), q, q, maxShownRows)
 		}
-		dups, err := duplicateRows(ctx, conn, dupSQL)
+		dups, err := duplicateRows(ctx, f.conn, dupSQL)
 		if err != nil {
-			return nil, contextErr(ctx, err, "import "+kind.Name+": check unique "+c.name)
+			return contextErr(ctx, err, "import "+f.kind.Name+": check unique "+c.name)
 		}
 		if len(dups) > 0 {
 			var parts []string
 			for _, d := range dups {
 				parts = append(parts, fmt.Sprintf("%v at rows %v", d["value"], d["rows"]))
 			}
-			return nil, bad(map[string]any{"column": c.name, "source_column": sourceName(cols, c.name), "duplicates": dups},
-				"column %s must be unique: duplicate %s", sourceName(cols, c.name), strings.Join(parts, "; "))
+			src := sourceName(f.cols, c.name)
+			return f.bad(map[string]any{"column": c.name, "source_column": src, "duplicates": dups},
+				"column %s must be unique: duplicate %s", src, strings.Join(parts, "; "))
 		}
 	}
+	return nil
+}
 
-	// Orphans: rows whose customer is not in customers.
-	for _, c := range cols {
+// checkOrphans refuses (or, with orphans=drop, drops and reports) rows whose
+// customer is not in customers: the customers of this write, since a batch
+// imports customers first in the same transaction.
+func (f *fileImport) checkOrphans(ctx context.Context) error {
+	for _, c := range f.cols {
 		if c.col.References == "" {
 			continue
 		}
 		cond := fmt.Sprintf("%s NOT IN (SELECT customer_id FROM customers)", quoteIdent(c.name))
-		counts, err := countRow(ctx, conn, "SELECT count_if("+cond+") FROM stage")
+		counts, err := countRow(ctx, f.conn, "SELECT count_if("+cond+") FROM stage")
 		if err != nil {
-			return nil, contextErr(ctx, err, "import "+kind.Name+": check orphans")
+			return contextErr(ctx, err, "import "+f.kind.Name+": check orphans")
 		}
 		if counts[0] == 0 {
 			continue
 		}
-		rows, err := offendingRows(ctx, conn, "stage", c.name, cond)
+		rows, err := offendingRows(ctx, f.conn, "stage", c.name, cond)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if req.Orphans == "reject" {
-			return nil, bad(map[string]any{"column": c.name, "source_column": sourceName(cols, c.name), "rows": rows, "count": counts[0]},
+		if f.req.Orphans == "reject" {
+			return f.bad(map[string]any{"column": c.name, "source_column": sourceName(f.cols, c.name), "rows": rows, "count": counts[0]},
 				"%d row(s) reference a customer_id that is not in customers (first rows: %s); import customers first, or pass orphans=drop to exclude them",
 				counts[0], describeRows(rows, c.name))
 		}
-		if _, err := conn.ExecContext(ctx, "DELETE FROM stage WHERE "+cond); err != nil {
-			return nil, contextErr(ctx, err, "import "+kind.Name+": drop orphans")
+		if _, err := f.conn.ExecContext(ctx, "DELETE FROM stage WHERE "+cond); err != nil {
+			return contextErr(ctx, err, "import "+f.kind.Name+": drop orphans")
 		}
-		warnings = append(warnings, fmt.Sprintf("%d row(s) dropped: customer_id not in customers (first rows: %s)", counts[0], describeRows(rows, c.name)))
+		f.warnings = append(f.warnings, fmt.Sprintf("%d row(s) dropped: customer_id not in customers (first rows: %s)", counts[0], describeRows(rows, c.name)))
 	}
+	return nil
+}
 
-	// Swap in, in one transaction with the history row.
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	colNames := make([]string, 0, len(cols))
-	present := make([]string, 0, len(cols))
-	for _, c := range cols {
+// swapIn replaces (or appends to) the dataset's table from the stage, in
+// time order, and records the import with its generation. It runs in the
+// write's transaction: nothing of it is seen before the commit.
+func (e *Engine) swapIn(ctx context.Context, f *fileImport, gen int64, checksum string) (*ImportResult, error) {
+	kind, req := f.kind, f.req
+	colNames := make([]string, 0, len(f.cols))
+	present := make([]string, 0, len(f.cols))
+	for _, c := range f.cols {
 		colNames = append(colNames, quoteIdent(c.name))
 		if c.source != "" {
 			present = append(present, c.name)
 		}
 	}
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("import %s: %w", kind.Name, err)
-	}
-	defer tx.Rollback()
 	table := quoteIdent(kind.Name)
 	order := "__row"
 	if kind.SortBy != "" {
 		order = quoteIdent(kind.SortBy) + ", __row"
 	}
+	var err error
 	if req.Mode == "replace" {
-		_, err = tx.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT %s FROM stage ORDER BY %s", table, strings.Join(colNames, ", "), order))
+		_, err = f.conn.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT %s FROM stage ORDER BY %s", table, strings.Join(colNames, ", "), order))
 	} else {
-		existing, cerr := e.tableColumns(ctx, tx, kind.Name)
-		if cerr != nil {
-			return nil, cerr
+		if err := e.checkAppendColumns(ctx, f); err != nil {
+			return nil, err
 		}
-		for _, c := range cols {
-			if c.extra && !slices.Contains(existing, c.name) {
-				return nil, bad(map[string]any{"column": c.name}, "column %s is not in the loaded %s data; append needs the same extra columns (or replace)", c.source, kind.Name)
-			}
-		}
-		_, err = tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s BY NAME SELECT %s FROM stage ORDER BY %s", table, strings.Join(colNames, ", "), order))
+		present = appendedColumns(present, e.dataset(kind.Name))
+		_, err = f.conn.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s BY NAME SELECT %s FROM stage ORDER BY %s", table, strings.Join(colNames, ", "), order))
 	}
 	if err != nil {
 		return nil, contextErr(ctx, err, "import "+kind.Name+": swap")
 	}
 	var rows int64
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM stage").Scan(&rows); err != nil {
+	if err := f.conn.QueryRowContext(ctx, "SELECT count(*) FROM stage").Scan(&rows); err != nil {
 		return nil, fmt.Errorf("import %s: %w", kind.Name, err)
 	}
-	if req.Mode == "append" {
-		// The dataset's columns are those of every file appended so far.
-		if prev := e.dataset(kind.Name); prev != nil {
-			for _, c := range prev.Columns {
-				if !slices.Contains(present, c) {
-					present = append(present, c)
-				}
-			}
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO meta_imports (kind, source, mode, status, rows, checksum, columns, imported_at)
-		VALUES (?, ?, ?, 'ok', ?, ?, ?::VARCHAR[], ?)`, kind.Name, req.Source, req.Mode, rows, checksum, present, now); err != nil {
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if _, err := f.conn.ExecContext(ctx, `INSERT INTO meta_imports (kind, source, mode, status, rows, checksum, columns, imported_at, generation)
+		VALUES (?, ?, ?, 'ok', ?, ?, ?::VARCHAR[], ?, ?)`, kind.Name, req.Source, req.Mode, rows, checksum, present, now, gen); err != nil {
 		return nil, fmt.Errorf("import %s: record: %w", kind.Name, err)
 	}
-	if kind.Name == "customers" {
-		var orphans int64
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM orders WHERE customer_id NOT IN (SELECT customer_id FROM customers)").Scan(&orphans); err == nil && orphans > 0 {
-			warnings = append(warnings, fmt.Sprintf("%d loaded order(s) now reference a customer_id that is not in customers; they count in KPIs without dimensions", orphans))
-		}
+	if err := f.warnOrphanedOrders(ctx); err != nil {
+		return nil, err
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("import %s: commit: %w", kind.Name, err)
-	}
+	warnings := f.warnings
 	if warnings == nil {
 		warnings = []string{}
 	}
 	return &ImportResult{Kind: kind.Name, Mode: req.Mode, Rows: rows, Source: req.Source, Checksum: checksum,
 		ImportedAt: now, Columns: present, Warnings: warnings}, nil
+}
+
+// checkAppendColumns refuses an append that brings extra columns the loaded
+// table does not have.
+func (e *Engine) checkAppendColumns(ctx context.Context, f *fileImport) error {
+	existing, err := tableColumns(ctx, f.conn, f.kind.Name)
+	if err != nil {
+		return err
+	}
+	for _, c := range f.cols {
+		if c.extra && !slices.Contains(existing, c.name) {
+			return f.bad(map[string]any{"column": c.name}, "column %s is not in the loaded %s data; append needs the same extra columns (or replace)", c.source, f.kind.Name)
+		}
+	}
+	return nil
+}
+
+// appendedColumns: the dataset's columns are those of every file appended.
+func appendedColumns(present []string, prev *DatasetInfo) []string {
+	if prev == nil {
+		return present
+	}
+	for _, c := range prev.Columns {
+		if !slices.Contains(present, c) {
+			present = append(present, c)
+		}
+	}
+	return present
+}
+
+// warnOrphanedOrders warns when new customers leave loaded orders without a
+// customer.
+func (f *fileImport) warnOrphanedOrders(ctx context.Context) error {
+	if f.kind.Name != "customers" {
+		return nil
+	}
+	var orphans int64
+	if err := f.conn.QueryRowContext(ctx, "SELECT count(*) FROM orders WHERE customer_id NOT IN (SELECT customer_id FROM customers)").Scan(&orphans); err != nil {
+		return contextErr(ctx, err, "import customers: orphaned orders")
+	}
+	if orphans > 0 {
+		f.warnings = append(f.warnings, fmt.Sprintf("%d loaded order(s) now reference a customer_id that is not in customers; they count in KPIs without dimensions", orphans))
+	}
+	return nil
 }
 
 // resolveColumns pairs the kind's canonical columns with the file's columns
@@ -621,8 +697,9 @@ func firstLine(s string) string {
 }
 
 // recordFailure keeps a failed import in the history, so GET /v1/datasets
-// shows what was tried and why it was refused.
-func (e *Engine) recordFailure(ctx context.Context, conn *sql.Conn, req ImportRequest, cause error) {
+// shows what was tried and why it was refused. It is a write of its own,
+// after the failed one rolled back, and makes no generation: no data changed.
+func (e *Engine) recordFailure(ctx context.Context, req ImportRequest, cause error) {
 	src := req.Source
 	if src == "" {
 		src = req.Path
@@ -631,7 +708,9 @@ func (e *Engine) recordFailure(ctx context.Context, conn *sql.Conn, req ImportRe
 	if mode == "" {
 		mode = "replace"
 	}
-	if _, err := conn.ExecContext(context.WithoutCancel(ctx), `INSERT INTO meta_imports (kind, source, mode, status, message, imported_at)
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	if _, err := e.db.ExecContext(context.WithoutCancel(ctx), `INSERT INTO meta_imports (kind, source, mode, status, message, imported_at)
 		VALUES (?, ?, ?, 'failed', ?, ?)`, req.Kind, src, mode, cause.Error(), time.Now().UTC()); err != nil {
 		e.log.Warn("record failed import", "kind", req.Kind, "err", err)
 	}
@@ -682,11 +761,10 @@ func (e *Engine) ImportHistory(ctx context.Context, limit int) ([]ImportRecord, 
 
 // Datasets lists the loaded datasets by kind, in the data contract's order.
 func (e *Engine) Datasets() []*DatasetInfo {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
+	datasets := e.snap().datasets
 	var out []*DatasetInfo
 	for _, k := range Kinds {
-		if d := e.datasets[k.Name]; d != nil {
+		if d := datasets[k.Name]; d != nil {
 			c := *d
 			out = append(out, &c)
 		}

@@ -3,8 +3,10 @@ package engine
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -51,41 +53,55 @@ type Result struct {
 // maxDimensions bounds by=: more groups than this is a table export, not a KPI.
 const maxDimensions = 5
 
-// Run answers a KPI query in one SQL statement (or from the cache).
+// Run answers a KPI query in one SQL statement (or from the cache), read
+// from one generation: the plan is made from the current snapshot and the
+// statement runs pinned to that snapshot's generation; a write landing in
+// between makes it plan again.
 func (e *Engine) Run(ctx context.Context, q Query) (*Result, error) {
-	plan, err := e.plan(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	if r, ok := e.cache.get(plan.cacheKey); ok {
-		c := *r
-		c.Cached = true
-		return &c, nil
-	}
-	start := time.Now()
 	ctx, cancel := e.withTimeout(ctx)
 	defer cancel()
-	rows, err := e.db.QueryContext(ctx, plan.sql, plan.args...)
-	if err != nil {
-		return nil, contextErr(ctx, err, "kpi "+q.KPI)
+	for range maxReplans {
+		s := e.snap()
+		plan, err := e.plan(ctx, s, q)
+		if err != nil {
+			return nil, err
+		}
+		if r, ok := e.cache.get(plan.cacheKey); ok {
+			c := *r
+			c.Cached = true
+			return &c, nil
+		}
+		start := time.Now()
+		var t *table
+		ok, err := e.pinned(ctx, s, func(ctx context.Context, conn *sql.Conn) error {
+			rows, err := conn.QueryContext(ctx, plan.sql, plan.args...)
+			if err != nil {
+				return err
+			}
+			t, err = scanTable(rows)
+			return err
+		})
+		if err != nil {
+			return nil, contextErr(ctx, err, "kpi "+q.KPI)
+		}
+		if !ok {
+			continue
+		}
+		res := plan.result
+		res.Columns = t.columns
+		res.Rows = t.rows
+		res.Elapsed = time.Since(start)
+		e.cache.put(plan.cacheKey, res)
+		out := *res
+		return &out, nil
 	}
-	table, err := scanTable(rows)
-	if err != nil {
-		return nil, contextErr(ctx, err, "kpi "+q.KPI)
-	}
-	res := plan.result
-	res.Columns = table.columns
-	res.Rows = table.rows
-	res.Elapsed = time.Since(start)
-	e.cache.put(plan.cacheKey, res)
-	out := *res
-	return &out, nil
+	return nil, errBusy("kpi " + q.KPI)
 }
 
 // SQL returns the statement and arguments a query would run, for the
 // catalog's "explain" and for tests.
 func (e *Engine) SQL(ctx context.Context, q Query) (string, []any, error) {
-	p, err := e.plan(ctx, q)
+	p, err := e.plan(ctx, e.snap(), q)
 	if err != nil {
 		return "", nil, err
 	}
@@ -102,7 +118,7 @@ type plan struct {
 
 // plan validates a query and composes its statement. Every value is bound;
 // identifiers come from the catalog and from DuckDB's own column lists.
-func (e *Engine) plan(ctx context.Context, q Query) (*plan, error) {
+func (e *Engine) plan(ctx context.Context, s *snapshot, q Query) (*plan, error) {
 	kpi, err := e.catalog.Lookup(q.KPI)
 	if err != nil {
 		return nil, err
@@ -111,7 +127,7 @@ func (e *Engine) plan(ctx context.Context, q Query) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := e.requireData(def); err != nil {
+	if err := requireData(s, def); err != nil {
 		return nil, err
 	}
 	if q.Grain == "" {
@@ -120,7 +136,7 @@ func (e *Engine) plan(ctx context.Context, q Query) (*plan, error) {
 	if len(def.Group) > 0 && q.Grain != GrainNone {
 		return nil, invalidParam("grain", "KPI %s is a matrix grouped by %s; it takes no grain", def.Name, strings.Join(def.Group, ", "))
 	}
-	from, to, err := e.window(q.From, q.To)
+	from, to, err := window(s, q.From, q.To)
 	if err != nil {
 		return nil, err
 	}
@@ -135,11 +151,11 @@ func (e *Engine) plan(ctx context.Context, q Query) (*plan, error) {
 		prev := period{Label: w.PrevStart, Start: w.PrevStart, End: w.Start, PrevStart: w.PrevStart.Add(-w.Start.Sub(w.PrevStart))}
 		ps = []period{prev, w}
 	}
-	dims, err := e.dimensions(ctx, def, q.By)
+	dims, err := e.dimensions(ctx, s, def, q.By)
 	if err != nil {
 		return nil, err
 	}
-	params, err := e.kpiParams(def, q.Params)
+	params, err := kpiParams(s, def, q.Params)
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +248,7 @@ func (e *Engine) plan(ctx context.Context, q Query) (*plan, error) {
 	}
 	res := &Result{
 		KPI: def.Name, Version: def.Version, From: fmtDate(from), To: fmtDate(to),
-		Grain: q.Grain, By: by, Fingerprint: e.fingerprint(def, q.Where != "" || hasTier(dims)),
+		Grain: q.Grain, By: by, Fingerprint: fingerprint(s, def, q.Where != "", dims),
 	}
 	if len(paramOut) > 0 {
 		res.Params = paramOut
@@ -266,7 +282,7 @@ type boundParam struct {
 }
 
 // kpiParams checks the caller's KPI parameters against the definition.
-func (e *Engine) kpiParams(d *queries.Definition, raw map[string]string) ([]boundParam, error) {
+func kpiParams(s *snapshot, d *queries.Definition, raw map[string]string) ([]boundParam, error) {
 	var out []boundParam
 	for _, p := range d.Params {
 		v, ok := raw[p.Name]
@@ -278,7 +294,7 @@ func (e *Engine) kpiParams(d *queries.Definition, raw map[string]string) ([]boun
 			return nil, err
 		}
 		if p.Type == "weights" {
-			if err := e.checkWeights(d, p.Name, v); err != nil {
+			if err := checkWeights(s, d, p.Name, v); err != nil {
 				return nil, err
 			}
 		}
@@ -295,15 +311,15 @@ func (e *Engine) kpiParams(d *queries.Definition, raw map[string]string) ([]boun
 
 // requireData refuses a KPI whose datasets or optional columns are absent:
 // an answer of zeros would look like a fact.
-func (e *Engine) requireData(d *queries.Definition) error {
+func requireData(s *snapshot, d *queries.Definition) error {
 	var missing []string
 	for _, kind := range d.Datasets() {
-		if kind == modelKind && e.dataset(kind) == nil {
+		if kind == modelKind && s.datasets[kind] == nil {
 			return &Error{Code: CodeMissingDataset,
 				Message: fmt.Sprintf("KPI %s reads the CLV model's scores; fit it first with POST /v1/models/clv/fit", d.Name),
 				Details: map[string]any{"kpi": d.Name, "datasets": []string{modelKind}}}
 		}
-		if e.dataset(kind) == nil {
+		if s.datasets[kind] == nil {
 			missing = append(missing, kind)
 		}
 	}
@@ -314,7 +330,7 @@ func (e *Engine) requireData(d *queries.Definition) error {
 	}
 	for _, col := range d.Columns() {
 		kind, name, _ := strings.Cut(col, ".")
-		have := e.dataset(kind).Columns
+		have := s.datasets[kind].Columns
 		if prefix, ok := strings.CutSuffix(name, "*"); ok {
 			// A pattern: at least one such column (score_* attribute scores).
 			if !slices.ContainsFunc(have, func(c string) bool { return strings.HasPrefix(c, prefix) }) {
@@ -333,29 +349,29 @@ func (e *Engine) requireData(d *queries.Definition) error {
 	return nil
 }
 
-// fingerprint identifies the data a KPI reads: the import generation of each
-// dataset it needs, plus customers (dimensions). Features and tiers read
-// every dataset, so a query using them depends on all.
-func (e *Engine) fingerprint(d *queries.Definition, all bool) string {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
+// fingerprint identifies the data a KPI reads: the generation that last
+// changed each dataset it needs, plus customers (dimensions), and the
+// evaluation behind each tier dimension. Features read every dataset and the
+// model, so a where= condition depends on all of them.
+func fingerprint(s *snapshot, d *queries.Definition, features bool, dims []dimension) string {
 	kinds := append([]string{"customers"}, d.Datasets()...)
-	if all {
-		kinds = kinds[:0]
-		for k := range e.datasets {
-			kinds = append(kinds, k)
-		}
-		kinds = append(kinds, "tiers")
+	if features {
+		kinds = slices.Collect(maps.Keys(s.datasets))
 	}
 	sort.Strings(kinds)
 	kinds = slices.Compact(kinds)
 	h := sha256.New()
 	for _, k := range kinds {
 		var gen int64
-		if d := e.datasets[k]; d != nil {
+		if d := s.datasets[k]; d != nil {
 			gen = d.Generation
 		}
 		fmt.Fprintf(h, "%s:%d;", k, gen)
+	}
+	for _, dim := range dims {
+		if dim.tier {
+			fmt.Fprintf(h, "%s:%d;", dim.name, dim.evaluation.generation)
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
@@ -363,7 +379,7 @@ func (e *Engine) fingerprint(d *queries.Definition, all bool) string {
 // checkWeights validates a weights parameter (`score_a:0.4,score_b:0.6`)
 // against the pattern columns of the KPI's dataset, so a misspelt column
 // is an error naming it and not a silent weight of 0.
-func (e *Engine) checkWeights(d *queries.Definition, param, raw string) error {
+func checkWeights(s *snapshot, d *queries.Definition, param, raw string) error {
 	if !strings.Contains(raw, ":") {
 		return nil // equal weights
 	}
@@ -373,7 +389,7 @@ func (e *Engine) checkWeights(d *queries.Definition, param, raw string) error {
 		if err != nil || len(k.Patterns) == 0 {
 			continue
 		}
-		if ds := e.dataset(kind); ds != nil {
+		if ds := s.datasets[kind]; ds != nil {
 			for _, c := range ds.Columns {
 				for _, p := range k.Patterns {
 					if strings.HasPrefix(c, p.Name) {

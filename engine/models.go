@@ -55,39 +55,40 @@ func (e *Engine) FitCLV(ctx context.Context, req CLVFitRequest) (*CLVFit, error)
 		Margin: req.Margin, MonthlyDiscount: req.MonthlyDiscount, HorizonMonths: req.HorizonMonths}
 	ctx, cancel := e.withTimeout(ctx)
 	defer cancel()
-	e.importMu.Lock()
-	defer e.importMu.Unlock()
-	res, err := clv.Fit(ctx, e.db, opts)
+	var fit *CLVFit
+	// The fit reads the orders inside the write, so the data it scores is the
+	// data it was fitted on; scores, features and the fit record commit
+	// together or not at all.
+	_, err := e.write(ctx, "clv fit", true, func(ctx context.Context, conn *sql.Conn, gen int64) error {
+		res, err := clv.Fit(ctx, conn, opts)
+		if err != nil {
+			return modelError(ctx, err, res)
+		}
+		scored, err := clv.WriteScores(ctx, conn, res, clv.ScoreOptions{Table: "clv_scores"})
+		if err != nil {
+			return modelError(ctx, err, res)
+		}
+		fit = &CLVFit{Model: "bgnbd+gamma_gamma", FittedAt: time.Now().UTC().Truncate(time.Microsecond),
+			Fingerprint: fingerprintOf(e.snap(), "orders"), Customers: res.Summary.Customers, Scored: scored, FitResult: res}
+		return recordFit(ctx, conn, gen, fit)
+	})
 	if err != nil {
-		return nil, modelError(ctx, err, res)
-	}
-	conn, err := e.db.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("clv fit: %w", err)
-	}
-	defer conn.Close()
-	scored, err := clv.WriteScores(ctx, conn, res, clv.ScoreOptions{Table: "clv_scores"})
-	if err != nil {
-		return nil, modelError(ctx, err, res)
-	}
-	if err := e.refreshDerived(ctx, conn); err != nil {
-		return nil, err
-	}
-	fit := &CLVFit{Model: "bgnbd+gamma_gamma", FittedAt: time.Now().UTC().Truncate(time.Microsecond),
-		Fingerprint: e.fingerprintOf("orders"), Customers: res.Summary.Customers, Scored: scored, FitResult: res}
-	doc, err := json.Marshal(fit)
-	if err != nil {
-		return nil, fmt.Errorf("clv fit: encode: %w", err)
-	}
-	if err := conn.QueryRowContext(ctx, `INSERT INTO meta_model_fits (model, fitted_at, fingerprint, result) VALUES ('clv', ?, ?, ?) RETURNING id`,
-		fit.FittedAt, fit.Fingerprint, string(doc)).Scan(&fit.ID); err != nil {
-		return nil, fmt.Errorf("clv fit: store: %w", err)
-	}
-	e.cache.purge()
-	if err := e.loadState(ctx); err != nil {
 		return nil, err
 	}
 	return fit, nil
+}
+
+// recordFit stores a fit with the generation that wrote its scores.
+func recordFit(ctx context.Context, conn *sql.Conn, gen int64, fit *CLVFit) error {
+	doc, err := json.Marshal(fit)
+	if err != nil {
+		return fmt.Errorf("clv fit: encode: %w", err)
+	}
+	if err := conn.QueryRowContext(ctx, `INSERT INTO meta_model_fits (model, fitted_at, fingerprint, result, generation, scored)
+		VALUES ('clv', ?, ?, ?, ?, ?) RETURNING id`, fit.FittedAt, fit.Fingerprint, string(doc), gen, fit.Scored).Scan(&fit.ID); err != nil {
+		return contextErr(ctx, err, "clv fit: store")
+	}
+	return nil
 }
 
 // modelError turns the model's input errors into caller faults naming the
@@ -129,16 +130,14 @@ func (e *Engine) LastCLVFit(ctx context.Context) (*CLVFit, error) {
 }
 
 // fingerprintOf identifies the current data of the given kinds.
-func (e *Engine) fingerprintOf(kinds ...string) string {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	s := ""
+func fingerprintOf(s *snapshot, kinds ...string) string {
+	out := ""
 	for _, k := range kinds {
 		var gen int64
-		if d := e.datasets[k]; d != nil {
+		if d := s.datasets[k]; d != nil {
 			gen = d.Generation
 		}
-		s += fmt.Sprintf("%s:%d;", k, gen)
+		out += fmt.Sprintf("%s:%d;", k, gen)
 	}
-	return s
+	return out
 }

@@ -130,9 +130,9 @@ func ParseDate(param, s string) (time.Time, error) {
 
 // window resolves a request's window, applying the default when both ends
 // are absent.
-func (e *Engine) window(from, to time.Time) (time.Time, time.Time, error) {
+func window(s *snapshot, from, to time.Time) (time.Time, time.Time, error) {
 	if from.IsZero() && to.IsZero() {
-		end := e.DataEnd()
+		end := s.dataEnd
 		if end.IsZero() {
 			return from, to, &Error{Code: CodeMissingDataset,
 				Message: "no orders are loaded, so there is no default window; import orders or pass from and to",

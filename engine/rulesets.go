@@ -97,15 +97,18 @@ func (e *Engine) SaveRuleSet(ctx context.Context, name string, doc []byte) (*Rul
 	if !rules.ValidName(name) {
 		return nil, invalidParam("name", "%q is not a rule set name (lower case letters, digits, _)", name)
 	}
-	e.importMu.Lock()
-	defer e.importMu.Unlock()
-	return e.insertRuleSet(ctx, name, rs.Description, string(doc), false)
+	var info *RuleSetInfo
+	_, err = e.write(ctx, "save rule set", false, func(ctx context.Context, conn *sql.Conn, _ int64) error {
+		info, err = insertRuleSet(ctx, conn, name, rs.Description, string(doc), false)
+		return err
+	})
+	return info, err
 }
 
-func (e *Engine) insertRuleSet(ctx context.Context, name, description, doc string, builtin bool) (*RuleSetInfo, error) {
+func insertRuleSet(ctx context.Context, q querier, name, description, doc string, builtin bool) (*RuleSetInfo, error) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	var version int
-	err := e.db.QueryRowContext(ctx, `INSERT INTO meta_rulesets (name, version, description, document, builtin, created_at)
+	err := q.QueryRowContext(ctx, `INSERT INTO meta_rulesets (name, version, description, document, builtin, created_at)
 		SELECT ?, coalesce(max(version), 0) + 1, ?, ?, ?, ? FROM meta_rulesets WHERE name = ? RETURNING version`,
 		name, description, doc, builtin, now, name).Scan(&version)
 	if err != nil {
@@ -116,25 +119,35 @@ func (e *Engine) insertRuleSet(ctx context.Context, name, description, doc strin
 
 // seedBuiltins stores the built-in rule sets as version 1 of their names
 // when the database has none of that name: editable documents, like any.
+// A database that has them all is not written to.
 func (e *Engine) seedBuiltins(ctx context.Context) error {
+	var missing []string
 	for _, name := range rules.BuiltinNames() {
 		var n int
 		if err := e.db.QueryRowContext(ctx, "SELECT count(*) FROM meta_rulesets WHERE name = ?", name).Scan(&n); err != nil {
 			return fmt.Errorf("seed rule sets: %w", err)
 		}
-		if n > 0 {
-			continue
-		}
-		doc, _ := rules.BuiltinDocument(name)
-		rs, err := rules.Parse(doc)
-		if err != nil {
-			return fmt.Errorf("seed rule set %s: %w", name, err)
-		}
-		if _, err := e.insertRuleSet(ctx, name, rs.Description, string(doc), true); err != nil {
-			return err
+		if n == 0 {
+			missing = append(missing, name)
 		}
 	}
-	return nil
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err := e.write(ctx, "seed rule sets", false, func(ctx context.Context, conn *sql.Conn, _ int64) error {
+		for _, name := range missing {
+			doc, _ := rules.BuiltinDocument(name)
+			rs, err := rules.Parse(doc)
+			if err != nil {
+				return fmt.Errorf("seed rule set %s: %w", name, err)
+			}
+			if _, err := insertRuleSet(ctx, conn, name, rs.Description, string(doc), true); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return err
 }
 
 // RuleSets lists every rule set at its latest version.
@@ -231,39 +244,61 @@ const evalBatch = 8192
 // EvaluateRuleSet assigns every customer a tier as of a date (zero: the day
 // after the latest order), stores the assignments, and answers the
 // distribution. The rule set runs inside DuckDB as one CASE expression when
-// it translates; otherwise (or when forceGo) in Go, in batches.
+// it translates; otherwise (or when forceGo) in Go, in batches. The
+// assignments and their evaluation commit as one generation.
 func (e *Engine) EvaluateRuleSet(ctx context.Context, name string, version int, asOf time.Time, forceGo bool) (*Evaluation, error) {
 	start := time.Now()
+	ctx, cancel := e.withTimeout(ctx)
+	defer cancel()
+	var ev *Evaluation
+	_, err := e.write(ctx, "evaluate rule set", false, func(ctx context.Context, conn *sql.Conn, gen int64) error {
+		run, err := e.prepareEvaluation(ctx, conn, name, version, asOf, forceGo, "")
+		if err != nil {
+			return err
+		}
+		defer run.cleanup(ctx)
+		if ev, err = run.assign(ctx); err != nil {
+			return err
+		}
+		return run.store(ctx, gen, ev)
+	})
+	if err != nil {
+		return nil, err
+	}
+	ev.ElapsedMS = float64(time.Since(start).Microseconds()) / 1000
+	return ev, nil
+}
+
+// evaluationRun is one rule set version evaluated as of a date on one
+// connection: the features relation it reads and the compiled rules.
+type evaluationRun struct {
+	e        *Engine
+	conn     *sql.Conn
+	info     *RuleSetInfo
+	rs       *rules.RuleSet
+	compiled *rules.Compiled
+	asOf     time.Time
+	rel      string // the features as of asOf
+	assigned string // name of the temp table of (customer_id, tier, rule)
+	forceGo  bool
+}
+
+// prepareEvaluation reads the rule set version, compiles it against the
+// feature schema, and puts the features as of the date in reach: the
+// materialised table when it is the default date, else a temporary table.
+//
+// tag tells apart the temp tables of two runs on one connection.
+func (e *Engine) prepareEvaluation(ctx context.Context, conn *sql.Conn, name string, version int, asOf time.Time, forceGo bool, tag string) (*evaluationRun, error) {
 	info, err := e.RuleSet(ctx, name, version)
 	if err != nil {
 		return nil, err
 	}
-	defaultAsOf, err := featuresAsOf(ctx, e.db)
+	defaultAsOf, err := featuresAsOf(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
 	if asOf.IsZero() {
 		asOf = defaultAsOf
-	}
-	ctx, cancel := e.withTimeout(ctx)
-	defer cancel()
-	e.importMu.Lock()
-	defer e.importMu.Unlock()
-	conn, err := e.db.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("evaluate %s: %w", name, err)
-	}
-	defer conn.Close()
-
-	// The features as of the date: the materialised table when it is the
-	// default date, else computed into a temporary table.
-	rel := "customer_features"
-	if !asOf.Equal(defaultAsOf) {
-		if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE eval_features AS SELECT * FROM customer_features_at(?::TIMESTAMP)", asOf); err != nil {
-			return nil, contextErr(ctx, err, "evaluate "+name+": features")
-		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.eval_features")
-		rel = "temp.eval_features"
 	}
 	rs, err := rules.Parse([]byte(info.Document))
 	if err != nil {
@@ -279,88 +314,109 @@ func (e *Engine) EvaluateRuleSet(ctx context.Context, name string, version int, 
 		// it (a column it reads is gone).
 		return nil, invalidRuleset(err)
 	}
-	ev := &Evaluation{Name: name, Version: info.Version, AsOf: fmtDate(asOf), Path: "sql", Tiers: []TierCount{}, NullSkips: []NullSkip{}}
-	var sqlRS rules.SQLRuleSet
-	if !forceGo {
-		sqlRS, err = compiled.SQL(rules.SQLOptions{Alias: "f", Relation: rel, AsOf: asOf})
-		if err != nil {
-			if !errors.Is(err, rules.ErrNotTranslatable) {
-				return nil, fmt.Errorf("evaluate %s: %w", name, err)
-			}
-			ev.Path, ev.Fallback = "go", err.Error()
+	run := &evaluationRun{e: e, conn: conn, info: info, rs: rs, compiled: compiled, asOf: asOf,
+		rel: "customer_features", assigned: "eval_assigned" + tag, forceGo: forceGo}
+	if !asOf.Equal(defaultAsOf) {
+		run.rel = "temp.eval_features" + tag
+		if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE eval_features"+tag+" AS SELECT * FROM customer_features_at(?::TIMESTAMP)", asOf); err != nil {
+			return nil, contextErr(ctx, err, "evaluate "+name+": features")
 		}
-	} else {
-		ev.Path, ev.Fallback = "go", "asked for"
 	}
+	return run, nil
+}
 
-	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
-		return nil, fmt.Errorf("evaluate %s: %w", name, err)
+func (r *evaluationRun) cleanup(ctx context.Context) {
+	if r.rel != "customer_features" {
+		r.conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+r.rel)
 	}
-	committed := false
-	defer func() {
-		if !committed {
-			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+	r.conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp."+r.assigned)
+}
+
+// assign computes every customer's tier into the run's temp table, on the
+// SQL path when the rules translate, and answers the distribution.
+func (r *evaluationRun) assign(ctx context.Context) (*Evaluation, error) {
+	name := r.info.Name
+	ev := &Evaluation{Name: name, Version: r.info.Version, AsOf: fmtDate(r.asOf), Path: "sql", Tiers: []TierCount{}, NullSkips: []NullSkip{}}
+	if _, err := r.conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE "+r.assigned+" (customer_id VARCHAR, tier VARCHAR, rule INTEGER)"); err != nil {
+		return nil, contextErr(ctx, err, "evaluate "+name)
+	}
+	var sqlRS rules.SQLRuleSet
+	var err error
+	if r.forceGo {
+		ev.Path, ev.Fallback = "go", "asked for"
+	} else if sqlRS, err = r.compiled.SQL(rules.SQLOptions{Alias: "f", Relation: r.rel, AsOf: r.asOf}); err != nil {
+		if !errors.Is(err, rules.ErrNotTranslatable) {
+			return nil, fmt.Errorf("evaluate %s: %w", name, err)
 		}
-	}()
-	// One evaluation per rule set version and date: a new one replaces it.
-	for _, del := range []string{
-		"DELETE FROM tier_assignments WHERE evaluation IN (SELECT id FROM meta_evaluations WHERE ruleset = ? AND version = ? AND as_of = ?::DATE)",
-		"DELETE FROM meta_evaluations WHERE ruleset = ? AND version = ? AND as_of = ?::DATE",
-	} {
-		if _, err := conn.ExecContext(ctx, del, name, info.Version, asOf); err != nil {
-			return nil, contextErr(ctx, err, "evaluate "+name)
-		}
+		ev.Path, ev.Fallback = "go", err.Error()
 	}
-	if err := conn.QueryRowContext(ctx, `INSERT INTO meta_evaluations (ruleset, version, as_of, path, customers, evaluated_at)
-		VALUES (?, ?, ?::DATE, ?, 0, ?) RETURNING id`, name, info.Version, asOf, ev.Path, time.Now().UTC()).Scan(&ev.ID); err != nil {
-		return nil, fmt.Errorf("evaluate %s: %w", name, err)
-	}
-	skips := make([]int64, len(rs.Rules))
+	skips := make([]int64, len(r.rs.Rules))
 	if ev.Path == "sql" {
-		if _, err := conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO tier_assignments
-			SELECT ?, ?, ?, ?::DATE, f.customer_id, %s, %s FROM %s f`, sqlRS.Tier, sqlRS.RuleIndex, rel),
-			ev.ID, name, info.Version, asOf); err != nil {
-			return nil, contextErr(ctx, err, "evaluate "+name)
-		}
-		counts := make([]string, len(sqlRS.NullSkips))
-		for i, s := range sqlRS.NullSkips {
-			counts[i] = "count_if(" + s + ")"
-		}
-		if len(counts) > 0 {
-			got, err := countRow(ctx, conn, "SELECT "+strings.Join(counts, ", ")+" FROM "+rel+" f")
-			if err != nil {
-				return nil, contextErr(ctx, err, "evaluate "+name+": null skips")
-			}
-			copy(skips, got)
-		}
-	} else if err := e.evaluateInGo(ctx, conn, compiled, rel, asOf, ev, info.Version, skips); err != nil {
+		err = r.assignInSQL(ctx, sqlRS, skips)
+	} else {
+		err = evaluateInGo(ctx, r.conn, r.compiled, r.rel, r.assigned, r.asOf, skips)
+	}
+	if err != nil {
 		return nil, err
 	}
+	if err := r.distribution(ctx, ev); err != nil {
+		return nil, err
+	}
+	for i, n := range skips {
+		ev.NullSkips = append(ev.NullSkips, NullSkip{Rule: i + 1, Tier: r.rs.Rules[i].Tier, Customers: n})
+	}
+	return ev, nil
+}
 
-	// The distribution, in rule order, with each tier's share of revenue.
-	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT a.tier, min(a.rule), count(*), sum(f.monetary) / nullif((SELECT sum(monetary) FROM %s), 0)
-		FROM tier_assignments a JOIN %s f USING (customer_id) WHERE a.evaluation = ? GROUP BY a.tier`, rel, rel), ev.ID)
+// assignInSQL runs the rule set as one CASE expression inside DuckDB and
+// counts each rule's null skips in one more scan.
+func (r *evaluationRun) assignInSQL(ctx context.Context, sqlRS rules.SQLRuleSet, skips []int64) error {
+	name := r.info.Name
+	if _, err := r.conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO temp.%s SELECT f.customer_id, %s, %s FROM %s f`,
+		r.assigned, sqlRS.Tier, sqlRS.RuleIndex, r.rel)); err != nil {
+		return contextErr(ctx, err, "evaluate "+name)
+	}
+	counts := make([]string, len(sqlRS.NullSkips))
+	for i, s := range sqlRS.NullSkips {
+		counts[i] = "count_if(" + s + ")"
+	}
+	if len(counts) == 0 {
+		return nil
+	}
+	got, err := countRow(ctx, r.conn, "SELECT "+strings.Join(counts, ", ")+" FROM "+r.rel+" f")
 	if err != nil {
-		return nil, contextErr(ctx, err, "evaluate "+name+": distribution")
+		return contextErr(ctx, err, "evaluate "+name+": null skips")
+	}
+	copy(skips, got)
+	return nil
+}
+
+// distribution counts the assigned tiers, in rule order, with each tier's
+// share of revenue.
+func (r *evaluationRun) distribution(ctx context.Context, ev *Evaluation) error {
+	rows, err := r.conn.QueryContext(ctx, fmt.Sprintf(`SELECT a.tier, min(a.rule), count(*), sum(f.monetary) / nullif((SELECT sum(monetary) FROM %s), 0)
+		FROM temp.%s a JOIN %s f USING (customer_id) GROUP BY a.tier`, r.rel, r.assigned, r.rel))
+	if err != nil {
+		return contextErr(ctx, err, "evaluate "+ev.Name+": distribution")
 	}
 	t, err := scanTable(rows)
 	if err != nil {
-		return nil, contextErr(ctx, err, "evaluate "+name+": distribution")
+		return contextErr(ctx, err, "evaluate "+ev.Name+": distribution")
 	}
 	byTier := map[string]TierCount{}
-	for _, r := range t.rows {
-		tc := TierCount{Tier: r[0].(string), Rule: int(r[1].(int64)), Customers: r[2].(int64)}
-		if f, ok := r[3].(float64); ok {
+	for _, row := range t.rows {
+		tc := TierCount{Tier: row[0].(string), Rule: int(row[1].(int64)), Customers: row[2].(int64)}
+		if f, ok := row[3].(float64); ok {
 			tc.RevenueShare = &f
 		}
 		ev.Customers += tc.Customers
 		byTier[tc.Tier] = tc
 	}
-	for i, tier := range compiled.Tiers() {
+	for i, tier := range r.compiled.Tiers() {
 		tc, ok := byTier[tier]
 		if !ok {
 			tc = TierCount{Tier: tier, Rule: i + 1}
-			if tier == rs.Default {
+			if tier == r.rs.Default {
 				tc.Rule = 0
 			}
 		}
@@ -369,26 +425,38 @@ func (e *Engine) EvaluateRuleSet(ctx context.Context, name string, version int, 
 		}
 		ev.Tiers = append(ev.Tiers, tc)
 	}
-	for i, n := range skips {
-		ev.NullSkips = append(ev.NullSkips, NullSkip{Rule: i + 1, Tier: rs.Rules[i].Tier, Customers: n})
+	return nil
+}
+
+// store records the evaluation with its generation and its assignments,
+// replacing an earlier evaluation of the same version and date.
+func (r *evaluationRun) store(ctx context.Context, gen int64, ev *Evaluation) error {
+	name, version := r.info.Name, r.info.Version
+	for _, del := range []string{
+		"DELETE FROM tier_assignments WHERE evaluation IN (SELECT id FROM meta_evaluations WHERE ruleset = ? AND version = ? AND as_of = ?::DATE)",
+		"DELETE FROM meta_evaluations WHERE ruleset = ? AND version = ? AND as_of = ?::DATE",
+	} {
+		if _, err := r.conn.ExecContext(ctx, del, name, version, r.asOf); err != nil {
+			return contextErr(ctx, err, "evaluate "+name)
+		}
 	}
-	if _, err := conn.ExecContext(ctx, "UPDATE meta_evaluations SET customers = ? WHERE id = ?", ev.Customers, ev.ID); err != nil {
-		return nil, fmt.Errorf("evaluate %s: %w", name, err)
+	if err := r.conn.QueryRowContext(ctx, `INSERT INTO meta_evaluations (ruleset, version, as_of, path, customers, evaluated_at, generation)
+		VALUES (?, ?, ?::DATE, ?, ?, ?, ?) RETURNING id`, name, version, r.asOf, ev.Path, ev.Customers, time.Now().UTC(), gen).Scan(&ev.ID); err != nil {
+		return contextErr(ctx, err, "evaluate "+name)
 	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return nil, fmt.Errorf("evaluate %s: commit: %w", name, err)
+	if _, err := r.conn.ExecContext(ctx, `INSERT INTO tier_assignments
+		SELECT ?, ?, ?, ?::DATE, customer_id, tier, rule FROM temp.`+r.assigned, ev.ID, name, version, r.asOf); err != nil {
+		return contextErr(ctx, err, "evaluate "+name)
 	}
-	committed = true
-	e.cache.purge() // tier dimensions read the latest evaluation
-	ev.ElapsedMS = float64(time.Since(start).Microseconds()) / 1000
-	return ev, nil
+	crashPoint("staged")
+	return nil
 }
 
 // evaluateInGo is the fallback path: the features a rule set reads are
 // scanned, each customer evaluated by the compiled programs (under the
-// context's deadline), and the assignments appended to DuckDB.
+// context's deadline), and the assignments appended to the run's temp table.
 // Percentiles are computed in SQL first, over the same population.
-func (e *Engine) evaluateInGo(ctx context.Context, conn *sql.Conn, c *rules.Compiled, rel string, asOf time.Time, ev *Evaluation, version int, skips []int64) error {
+func evaluateInGo(ctx context.Context, conn *sql.Conn, c *rules.Compiled, rel, table string, asOf time.Time, skips []int64) error {
 	pct, err := sqlPercentiles(ctx, conn, c.Percentiles(), rel)
 	if err != nil {
 		return err
@@ -433,29 +501,18 @@ func (e *Engine) evaluateInGo(ctx context.Context, conn *sql.Conn, c *rules.Comp
 	}
 	// Append through DuckDB's appender: the fast way in from Go.
 	return conn.Raw(func(dc any) error {
-		app, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", "tier_assignments")
+		app, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", table)
 		if err != nil {
 			return fmt.Errorf("evaluate: appender: %w", err)
 		}
-		asOfDate := time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC)
 		for _, a := range batch {
-			if err := app.AppendRow(ev.ID, ev.Name, int32(version), asOfDate, a.id, a.tier, a.rule); err != nil {
+			if err := app.AppendRow(a.id, a.tier, a.rule); err != nil {
 				app.Close()
 				return fmt.Errorf("evaluate: append: %w", err)
 			}
 		}
 		return app.Close()
 	})
-}
-
-// latestEvaluation is the id of the newest evaluation of a rule set (any
-// version), or 0.
-func (e *Engine) latestEvaluation(ctx context.Context, ruleset string) (int64, error) {
-	var id sql.NullInt64
-	if err := e.db.QueryRowContext(ctx, "SELECT max(id) FROM meta_evaluations WHERE ruleset = ?", ruleset).Scan(&id); err != nil {
-		return 0, fmt.Errorf("latest evaluation of %s: %w", ruleset, err)
-	}
-	return id.Int64, nil
 }
 
 // Assignments lists the customers of an evaluation (the latest of the rule
@@ -516,25 +573,52 @@ type Transitions struct {
 	Matrix      []Transition `json:"matrix"`
 }
 
-// RuleSetTransitions evaluates both sides (stored like any evaluation) and
-// counts the moves in SQL. A customer present on one side only has a null
-// tier on the other.
+// RuleSetTransitions evaluates both sides into temporary tables, without
+// storing anything (it answers a GET), and counts the moves in SQL. A
+// customer present on one side only has a null tier on the other. Both
+// sides read one generation.
 func (e *Engine) RuleSetTransitions(ctx context.Context, name string, fromVersion, toVersion int, fromAsOf, toAsOf time.Time) (*Transitions, error) {
-	a, err := e.EvaluateRuleSet(ctx, name, fromVersion, fromAsOf, false)
+	ctx, cancel := e.withTimeout(ctx)
+	defer cancel()
+	var out *Transitions
+	err := e.read(ctx, func(ctx context.Context, conn *sql.Conn) error {
+		a, err := e.evaluateUnstored(ctx, conn, name, fromVersion, fromAsOf, "_from")
+		if err != nil {
+			return err
+		}
+		defer a.cleanup(ctx)
+		b, err := e.evaluateUnstored(ctx, conn, name, toVersion, toAsOf, "_to")
+		if err != nil {
+			return err
+		}
+		defer b.cleanup(ctx)
+		out, err = transitionMatrix(ctx, conn, a, b)
+		return err
+	})
+	return out, err
+}
+
+// evaluateUnstored assigns the tiers of one side of a transition.
+func (e *Engine) evaluateUnstored(ctx context.Context, conn *sql.Conn, name string, version int, asOf time.Time, tag string) (*evaluationRun, error) {
+	run, err := e.prepareEvaluation(ctx, conn, name, version, asOf, false, tag)
 	if err != nil {
 		return nil, err
 	}
-	b, err := e.EvaluateRuleSet(ctx, name, toVersion, toAsOf, false)
-	if err != nil {
+	if _, err := run.assign(ctx); err != nil {
+		run.cleanup(ctx)
 		return nil, err
 	}
-	out := &Transitions{Name: name, FromVersion: a.Version, ToVersion: b.Version, FromAsOf: a.AsOf, ToAsOf: b.AsOf, Matrix: []Transition{}}
-	rows, err := e.db.QueryContext(ctx, `SELECT x.tier, y.tier, count(*) FROM
-		(SELECT customer_id, tier FROM tier_assignments WHERE evaluation = ?) x
-		FULL JOIN (SELECT customer_id, tier FROM tier_assignments WHERE evaluation = ?) y USING (customer_id)
-		GROUP BY ALL ORDER BY 1 NULLS FIRST, 2 NULLS FIRST`, a.ID, b.ID)
+	return run, nil
+}
+
+// transitionMatrix counts the customers of each (from tier, to tier).
+func transitionMatrix(ctx context.Context, conn *sql.Conn, a, b *evaluationRun) (*Transitions, error) {
+	out := &Transitions{Name: a.info.Name, FromVersion: a.info.Version, ToVersion: b.info.Version,
+		FromAsOf: fmtDate(a.asOf), ToAsOf: fmtDate(b.asOf), Matrix: []Transition{}}
+	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT x.tier, y.tier, count(*) FROM temp.%s x
+		FULL JOIN temp.%s y USING (customer_id) GROUP BY ALL ORDER BY 1 NULLS FIRST, 2 NULLS FIRST`, a.assigned, b.assigned))
 	if err != nil {
-		return nil, fmt.Errorf("transitions: %w", err)
+		return nil, contextErr(ctx, err, "transitions")
 	}
 	defer rows.Close()
 	for rows.Next() {

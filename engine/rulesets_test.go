@@ -98,7 +98,21 @@ func TestTiersAsDimensionWhereAndTransitions(t *testing.T) {
 		t.Errorf("matrix %v", moves)
 	}
 
-	// The latest evaluation is the default as-of one (evaluated second).
+	// Transitions answer a GET: they store nothing and make no generation.
+	gen := e.Generation()
+	if _, err := e.Run(ctx, Query{KPI: "revenue", By: []string{"tier:lifecycle"}}); ErrorCode(err) != CodeUnknownDimension {
+		t.Errorf("transitions stored an evaluation: %v", err)
+	}
+	if e.Generation() != gen {
+		t.Errorf("transitions wrote: generation %d -> %d", gen, e.Generation())
+	}
+	if _, err := e.EvaluateRuleSet(ctx, "lifecycle", 0, time.Time{}, false); err != nil {
+		t.Fatal(err)
+	}
+	if e.Generation() != gen+1 {
+		t.Errorf("an evaluation is one generation: %d -> %d", gen, e.Generation())
+	}
+
 	// Q1 2024 revenue: repeat c1 160 + c3 100; first_purchase c4 70 + c5 90.
 	res, err := e.Run(ctx, Query{KPI: "revenue", From: date("2024-01-01"), To: date("2024-04-01"), By: []string{"tier:lifecycle"}})
 	if err != nil {
@@ -249,5 +263,45 @@ func TestBuiltinsOnHandBuilt(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A rule set saved again and re-evaluated changes the answer of by=tier, and
+// so must change its fingerprint (the ETag): the old one must not answer
+// 304 for the new rows. Monetary: c1 260, c3 250 are big at 250, only c1 at
+// 255 (see the fixture).
+func TestTierFingerprintFollowsEvaluation(t *testing.T) {
+	e := handBuilt(t)
+	ctx := context.Background()
+	doc := "name: spenders\nrules:\n  - tier: big\n    when: monetary >= 250.0\ndefault: small\n"
+	q := Query{KPI: "active_customers", From: date("2023-01-01"), To: date("2025-01-01"), By: []string{"tier:spenders"}}
+	run := func(doc string) *Result {
+		t.Helper()
+		if _, err := e.SaveRuleSet(ctx, "spenders", []byte(doc)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.EvaluateRuleSet(ctx, "spenders", 0, time.Time{}, false); err != nil {
+			t.Fatal(err)
+		}
+		res, err := e.Run(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	a := run(doc)
+	b := run(strings.Replace(doc, "250.0", "1000000.0", 1))
+	if a.Fingerprint == b.Fingerprint {
+		t.Errorf("same fingerprint %s for two evaluations", a.Fingerprint)
+	}
+	if b.Cached {
+		t.Error("the second evaluation's answer came from the cache")
+	}
+	// Everyone is small now: one row.
+	if len(b.Rows) != 1 || b.Rows[0][0] != "small" {
+		t.Errorf("rows after re-evaluation: %v", b.Rows)
+	}
+	if len(a.Rows) != 2 {
+		t.Errorf("rows of the first evaluation: %v", a.Rows)
 	}
 }

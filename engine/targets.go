@@ -67,7 +67,7 @@ func (e *Engine) SetTarget(ctx context.Context, t Target) (*Target, error) {
 		for d := range t.By {
 			names = append(names, d)
 		}
-		if _, err := e.dimensions(ctx, k.Default, names); err != nil {
+		if _, err := e.dimensions(ctx, e.snap(), k.Default, names); err != nil {
 			return nil, err
 		}
 	}
@@ -92,23 +92,19 @@ func (e *Engine) SetTarget(ctx context.Context, t Target) (*Target, error) {
 	for k, v := range t.By {
 		keys, vals = append(keys, k), append(vals, v)
 	}
-	e.importMu.Lock()
-	defer e.importMu.Unlock()
-	tx, err := e.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("set target: %w", err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM meta_targets WHERE kpi = ? AND scope = ?
+	_, err = e.write(ctx, "set target", false, func(ctx context.Context, conn *sql.Conn, _ int64) error {
+		if _, err := conn.ExecContext(ctx, `DELETE FROM meta_targets WHERE kpi = ? AND scope = ?
 		AND period_from IS NOT DISTINCT FROM ?::DATE AND period_to IS NOT DISTINCT FROM ?::DATE`, t.KPI, scope, from, to); err != nil {
-		return nil, fmt.Errorf("set target: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO meta_targets VALUES (?, ?, map(?::VARCHAR[], ?::VARCHAR[]), ?::DATE, ?::DATE, ?, ?, ?, ?)`,
-		t.KPI, scope, keys, vals, from, to, t.Target, t.Direction, t.WarnWithin, t.UpdatedAt); err != nil {
-		return nil, fmt.Errorf("set target: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("set target: %w", err)
+			return fmt.Errorf("set target: %w", err)
+		}
+		if _, err := conn.ExecContext(ctx, `INSERT INTO meta_targets VALUES (?, ?, map(?::VARCHAR[], ?::VARCHAR[]), ?::DATE, ?::DATE, ?, ?, ?, ?)`,
+			t.KPI, scope, keys, vals, from, to, t.Target, t.Direction, t.WarnWithin, t.UpdatedAt); err != nil {
+			return fmt.Errorf("set target: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &t, nil
 }
@@ -150,18 +146,21 @@ func (e *Engine) DeleteTargets(ctx context.Context, kpi string, by map[string]st
 	if _, err := e.catalog.Lookup(kpi); err != nil {
 		return 0, err
 	}
-	e.importMu.Lock()
-	defer e.importMu.Unlock()
 	q, args := "DELETE FROM meta_targets WHERE kpi = ?", []any{kpi}
 	if onlyScope {
 		q += " AND scope = ?"
 		args = append(args, scopeKey(by))
 	}
-	res, err := e.db.ExecContext(ctx, q, args...)
-	if err != nil {
-		return 0, fmt.Errorf("delete targets: %w", err)
-	}
-	return res.RowsAffected()
+	var n int64
+	_, err := e.write(ctx, "delete targets", false, func(ctx context.Context, conn *sql.Conn, _ int64) error {
+		res, err := conn.ExecContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("delete targets: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
 }
 
 // ScorecardRow is one KPI (or one scoped target) on the scorecard.
@@ -208,7 +207,8 @@ const scorecardParallel = 4
 // and compares each with its target.
 func (e *Engine) Scorecard(ctx context.Context, from, to time.Time) (*Scorecard, error) {
 	start := time.Now()
-	from, to, err := e.window(from, to)
+	s := e.snap()
+	from, to, err := window(s, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +228,7 @@ func (e *Engine) Scorecard(ctx context.Context, from, to time.Time) (*Scorecard,
 		if len(d.Group) > 0 {
 			continue // matrices have no single value
 		}
-		if err := e.requireData(d); err != nil {
+		if err := requireData(s, d); err != nil {
 			sc.Skipped = append(sc.Skipped, SkippedKPI{KPI: k.Name, Reason: err.Error()})
 			continue
 		}

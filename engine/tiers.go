@@ -10,24 +10,23 @@ import (
 )
 
 // tierDimension resolves by=tier:<ruleset> to the latest evaluation of that
-// rule set, joined under a private alias like the customer dimensions.
-func (e *Engine) tierDimension(ctx context.Context, name, ruleset string, index int) (dimension, error) {
-	id, err := e.latestEvaluation(ctx, ruleset)
-	if err != nil {
-		return dimension{}, err
-	}
-	if id == 0 {
+// rule set in the snapshot, joined under a private alias like the customer
+// dimensions.
+func tierDimension(s *snapshot, name, ruleset string, index int) (dimension, error) {
+	ev, ok := s.evaluations[ruleset]
+	if !ok {
 		return dimension{}, &Error{Code: CodeUnknownDimension,
-			Message: fmt.Sprintf("unknown dimension %q: rule set %q has no evaluation; POST /v1/rulesets/%s/evaluate first", name, ruleset, ruleset),
+			Message: fmt.Sprintf("unknown dimension %q: rule set %q has no evaluation; evaluate it first", name, ruleset),
 			Details: map[string]any{"parameter": "by", "dimension": name}}
 	}
 	alias := fmt.Sprintf("t%d", index)
 	return dimension{
-		name:     name,
-		expr:     alias + ".__tier",
-		join:     fmt.Sprintf("LEFT JOIN (SELECT customer_id AS __tier_key, tier AS __tier FROM tier_assignments WHERE evaluation = ?) %s ON %s.__tier_key = r.customer_id", alias, alias),
-		joinArgs: []any{id},
-		tier:     true,
+		name:       name,
+		expr:       alias + ".__tier",
+		join:       fmt.Sprintf("LEFT JOIN (SELECT customer_id AS __tier_key, tier AS __tier FROM tier_assignments WHERE evaluation = ?) %s ON %s.__tier_key = r.customer_id", alias, alias),
+		joinArgs:   []any{ev.id},
+		tier:       true,
+		evaluation: ev,
 	}, nil
 }
 

@@ -73,3 +73,28 @@ CREATE TABLE IF NOT EXISTS meta_model_fits (
     fingerprint VARCHAR NOT NULL,
     result      JSON NOT NULL
 );
+-- Generations: every write (import, evaluation, fit, target or rule-set
+-- change) commits a new generation in the same transaction as its data and
+-- everything derived from it. meta_state has exactly one row: the current
+-- generation, and the generation customer_features was built from (they
+-- differ only in a database written by an older build, which Open repairs).
+CREATE TABLE IF NOT EXISTS meta_generations (
+    id         BIGINT NOT NULL,
+    cause      VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta_state (
+    generation          BIGINT NOT NULL,
+    features_generation BIGINT NOT NULL
+);
+-- A database from an older build starts above every id it already used as
+-- a cache generation, so no new generation can be mistaken for an old one.
+INSERT INTO meta_state SELECT greatest(
+        (SELECT coalesce(max(id), 0) FROM meta_imports),
+        (SELECT coalesce(max(id), 0) FROM meta_evaluations),
+        (SELECT coalesce(max(id), 0) FROM meta_model_fits)), -1
+    WHERE NOT EXISTS (SELECT 1 FROM meta_state);
+ALTER TABLE meta_imports ADD COLUMN IF NOT EXISTS generation BIGINT;
+ALTER TABLE meta_evaluations ADD COLUMN IF NOT EXISTS generation BIGINT;
+ALTER TABLE meta_model_fits ADD COLUMN IF NOT EXISTS generation BIGINT;
+ALTER TABLE meta_model_fits ADD COLUMN IF NOT EXISTS scored BIGINT;

@@ -1,0 +1,38 @@
+package engine
+
+import (
+	"os"
+	"strings"
+	"syscall"
+)
+
+// crashEnv names the points at which the process kills itself with SIGKILL,
+// for the crash tests: CUSTKPI_CRASH_AT=commit makes the next write die just
+// before its commit. The points are "staged" (an import's data is in the
+// transaction), "derive" (before the feature rebuild), "commit" (before the
+// commit) and "committed" (after the commit, before the answer). Several may
+// be listed, comma-separated. Unset, as in production, it costs one lookup
+// at start-up.
+const crashEnv = "CUSTKPI_CRASH_AT"
+
+var crashAt = parseCrashPoints(os.Getenv(crashEnv))
+
+func parseCrashPoints(v string) map[string]bool {
+	if v == "" {
+		return nil
+	}
+	out := map[string]bool{}
+	for _, p := range strings.Split(v, ",") {
+		out[strings.TrimSpace(p)] = true
+	}
+	return out
+}
+
+// crashPoint dies the way kill -9 kills when the point is armed: no deferred
+// function, no flush, no goodbye.
+func crashPoint(name string) {
+	if crashAt[name] {
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {} // the signal is on its way
+	}
+}
