@@ -19,6 +19,7 @@ import (
 // can substitute a fake where the real engine is not the point).
 type Engine interface {
 	Health(ctx context.Context) (*engine.Health, error)
+	Generation() int64
 	Catalog() *engine.Catalog
 	Dimensions(ctx context.Context, d *queries.Definition) ([]string, error)
 	Run(ctx context.Context, q engine.Query) (*engine.Result, error)
@@ -89,6 +90,7 @@ func New(eng Engine, opts Options) *Server {
 
 	v1 := r.Group("/v1")
 	v1.GET("/health", s.health)
+	r.GET("/readyz", s.readyz)
 	v1.GET("/datasets", s.listDatasets)
 	v1.POST("/datasets/:kind", s.importDataset)
 	v1.GET("/kpis", s.listKPIs)
@@ -159,4 +161,18 @@ func (s *Server) health(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, HealthResponse{Status: "ok", DuckDBVersion: h.DuckDBVersion, Datasets: h.Datasets})
+}
+
+// ReadyResponse is GET /readyz.
+type ReadyResponse struct {
+	Status     string `json:"status" example:"ready"`
+	Generation int64  `json:"generation" example:"12"`
+}
+
+// readyz answers 200 once the database is open and any recovery after a
+// crash is done, with the generation the server answers from. (While the
+// database opens, the binary itself answers 503 not_ready.) It is outside
+// /v1, so it is not in the OpenAPI document, like /metrics will be.
+func (s *Server) readyz(c *gin.Context) {
+	c.JSON(http.StatusOK, ReadyResponse{Status: "ready", Generation: s.eng.Generation()})
 }

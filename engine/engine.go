@@ -39,6 +39,9 @@ type Options struct {
 	// CacheEntries is the number of KPI results kept (0: 512; <0: no cache).
 	CacheEntries int
 	Logger       *slog.Logger
+	// Inspect opens the database as it is, for custkpi check: no recovery,
+	// no seeding, so nothing is repaired before it is looked at.
+	Inspect bool
 }
 
 // Engine is safe for concurrent use. Writes are serialised and each one
@@ -116,6 +119,9 @@ func (e *Engine) init(ctx context.Context) error {
 	}
 	if err := e.publish(ctx, e.db); err != nil {
 		return err
+	}
+	if e.opts.Inspect {
+		return nil
 	}
 	if err := e.recover(ctx); err != nil {
 		return err

@@ -92,7 +92,8 @@ func (e *Engine) write(ctx context.Context, cause string, derive bool, fn func(c
 }
 
 // rebuildFeatures recomputes customer_features as of the day after the
-// latest order and stamps it with the generation it belongs to.
+// latest order and stamps it, and the data it derives from, with the
+// generation.
 func rebuildFeatures(ctx context.Context, conn *sql.Conn, gen int64) error {
 	asOf, err := featuresAsOf(ctx, conn)
 	if err != nil {
@@ -101,7 +102,7 @@ func rebuildFeatures(ctx context.Context, conn *sql.Conn, gen int64) error {
 	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TABLE customer_features AS SELECT * FROM customer_features_at(?::TIMESTAMP)", asOf); err != nil {
 		return contextErr(ctx, err, "rebuild customer features")
 	}
-	if _, err := conn.ExecContext(ctx, "UPDATE meta_state SET features_generation = ?", gen); err != nil {
+	if _, err := conn.ExecContext(ctx, "UPDATE meta_state SET data_generation = ?, features_generation = ?", gen, gen); err != nil {
 		return fmt.Errorf("rebuild customer features: stamp: %w", err)
 	}
 	return nil
@@ -112,7 +113,7 @@ func rebuildFeatures(ctx context.Context, conn *sql.Conn, gen int64) error {
 // whose features were never built, gets them rebuilt in a write of its own.
 func (e *Engine) recover(ctx context.Context) error {
 	var gen, featuresGen int64
-	if err := e.db.QueryRowContext(ctx, "SELECT generation, features_generation FROM meta_state").Scan(&gen, &featuresGen); err != nil {
+	if err := e.db.QueryRowContext(ctx, "SELECT data_generation, features_generation FROM meta_state").Scan(&gen, &featuresGen); err != nil {
 		return fmt.Errorf("open: state: %w", err)
 	}
 	var tables int
@@ -122,7 +123,7 @@ func (e *Engine) recover(ctx context.Context) error {
 	if tables == 1 && featuresGen == gen {
 		return nil
 	}
-	e.log.Info("rebuilding customer features", "generation", gen, "features_generation", featuresGen)
+	e.log.Info("rebuilding customer features", "data_generation", gen, "features_generation", featuresGen)
 	_, err := e.write(ctx, "recover: rebuild features", true, func(context.Context, *sql.Conn, int64) error { return nil })
 	return err
 }

@@ -70,6 +70,6 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand(), newDemoCommand(), newImportCommand(), newKPICommand(), newScorecardCommand(), newRulesCommand(), newCLVCommand())
+	root.AddCommand(newServeCommand(), newDemoCommand(), newImportCommand(), newKPICommand(), newScorecardCommand(), newRulesCommand(), newCLVCommand(), newCheckCommand())
 	return root
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,13 +18,16 @@ import (
 )
 
 // Server is a running API over an engine: what `serve` and `demo` run, and
-// what the end-to-end test starts and stops.
+// what the end-to-end test starts and stops. It may listen before its engine
+// is open (recovery after a crash can take a while): until SetEngine, it
+// answers /readyz and every API call with 503 not_ready, /v1/health with
+// "starting".
 type Server struct {
-	Engine *engine.Engine
-	Log    *slog.Logger
+	Log *slog.Logger
 
 	listener net.Listener
 	http     *http.Server
+	handler  atomic.Pointer[http.Handler]
 }
 
 // Listen binds addr (port 0 picks a free port; Addr tells which).
@@ -34,10 +38,31 @@ func (s *Server) Listen(addr string) error {
 	}
 	s.listener = l
 	s.http = &http.Server{
-		Handler:           api.New(s.Engine, api.Options{Logger: s.Log}).Handler(),
+		Handler:           http.HandlerFunc(s.serveHTTP),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	return nil
+}
+
+// SetEngine starts answering with the API over eng.
+func (s *Server) SetEngine(eng *engine.Engine) {
+	h := api.New(eng, api.Options{Logger: s.Log}).Handler()
+	s.handler.Store(&h)
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if h := s.handler.Load(); h != nil {
+		(*h).ServeHTTP(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Retry-After", "1")
+	if r.URL.Path == "/v1/health" {
+		w.Write([]byte(`{"status":"starting"}`))
+		return
+	}
+	w.WriteHeader(http.StatusServiceUnavailable)
+	w.Write([]byte(`{"error":{"code":"not_ready","message":"the database is being opened (and recovered, after a crash); try again shortly"}}`))
 }
 
 // Addr is the bound address, e.g. 127.0.0.1:8080.
@@ -75,12 +100,27 @@ func newServeCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			log := newLogger()
+			// Listen first: a load balancer sees the process up but not ready
+			// (/readyz 503) while the database opens and recovers.
+			srv := &Server{Log: log}
+			if err := srv.Listen(addr); err != nil {
+				return err
+			}
+			printURLs(cmd.OutOrStdout(), srv.Addr())
+			ctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			served := make(chan error, 1)
+			go func() { served <- srv.Serve(ctx) }()
 			eng, err := db.open(ctx, log)
 			if err != nil {
+				cancel()
+				<-served
 				return err
 			}
 			defer eng.Close()
-			return serveAPI(ctx, cmd.OutOrStdout(), eng, log, addr)
+			srv.SetEngine(eng)
+			log.Info("ready", "generation", eng.Generation())
+			return <-served
 		},
 	}
 	db.register(cmd, "custkpi.duckdb")
@@ -91,10 +131,11 @@ func newServeCommand() *cobra.Command {
 // serveAPI serves eng on addr until ctx is done, after printing the URLs
 // (the first line names the bound address; the end-to-end test reads it).
 func serveAPI(ctx context.Context, out io.Writer, eng *engine.Engine, log *slog.Logger, addr string) error {
-	srv := &Server{Engine: eng, Log: log}
+	srv := &Server{Log: log}
 	if err := srv.Listen(addr); err != nil {
 		return err
 	}
+	srv.SetEngine(eng)
 	printURLs(out, srv.Addr())
 	return srv.Serve(ctx)
 }

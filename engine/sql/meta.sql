@@ -76,8 +76,10 @@ CREATE TABLE IF NOT EXISTS meta_model_fits (
 -- Generations: every write (import, evaluation, fit, target or rule-set
 -- change) commits a new generation in the same transaction as its data and
 -- everything derived from it. meta_state has exactly one row: the current
--- generation, and the generation customer_features was built from (they
--- differ only in a database written by an older build, which Open repairs).
+-- generation, the last generation that changed what the features derive
+-- from (datasets, scores), and the generation customer_features was built
+-- from. The last two differ only in a database written by an older build,
+-- which Open repairs.
 CREATE TABLE IF NOT EXISTS meta_generations (
     id         BIGINT NOT NULL,
     cause      VARCHAR NOT NULL,
@@ -85,6 +87,7 @@ CREATE TABLE IF NOT EXISTS meta_generations (
 );
 CREATE TABLE IF NOT EXISTS meta_state (
     generation          BIGINT NOT NULL,
+    data_generation     BIGINT NOT NULL,
     features_generation BIGINT NOT NULL
 );
 -- A database from an older build starts above every id it already used as
@@ -92,7 +95,7 @@ CREATE TABLE IF NOT EXISTS meta_state (
 INSERT INTO meta_state SELECT greatest(
         (SELECT coalesce(max(id), 0) FROM meta_imports),
         (SELECT coalesce(max(id), 0) FROM meta_evaluations),
-        (SELECT coalesce(max(id), 0) FROM meta_model_fits)), -1
+        (SELECT coalesce(max(id), 0) FROM meta_model_fits)), 0, -1
     WHERE NOT EXISTS (SELECT 1 FROM meta_state);
 ALTER TABLE meta_imports ADD COLUMN IF NOT EXISTS generation BIGINT;
 ALTER TABLE meta_evaluations ADD COLUMN IF NOT EXISTS generation BIGINT;

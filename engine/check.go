@@ -1,0 +1,107 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// Invariant is one property a consistent database has: the derived data
+// (features, tiers, scores) and the history agree with the datasets.
+type Invariant struct {
+	Name string `json:"name"`
+	// What it demands, for people.
+	Rule string `json:"rule"`
+	OK   bool   `json:"ok"`
+	// Problem says what is wrong when OK is false.
+	Problem string `json:"problem,omitempty"`
+}
+
+// invariantCheck is an invariant and the query that finds its violations:
+// it answers one row, (ok BOOLEAN, problem VARCHAR).
+type invariantCheck struct {
+	name, rule, query string
+}
+
+var invariantChecks = []invariantCheck{
+	{"generation", "the current generation is the last one recorded",
+		`SELECT s.generation = coalesce(g.last, s.generation),
+		        format('meta_state says generation {} but the log ends at {}', s.generation, g.last)
+		 FROM meta_state s, (SELECT max(id) AS last FROM meta_generations) g`},
+	{"features_generation", "customer_features was built from the data of the current generation",
+		`SELECT data_generation = features_generation AND data_generation <= generation,
+		        format('customer_features belongs to generation {}, the data to {}', features_generation, data_generation)
+		 FROM meta_state`},
+	{"features_customers", "customer_features has exactly one row per customer",
+		`SELECT f.n = c.n AND f.d = f.n,
+		        format('{} customers but {} feature rows ({} distinct)', c.n, f.n, f.d)
+		 FROM (SELECT count(*) AS n, count(DISTINCT customer_id) AS d FROM customer_features) f,
+		      (SELECT count(*) AS n FROM customers) c`},
+	{"features_monetary", "the customers' monetary sums equal their completed order revenue",
+		`SELECT abs(f.m - o.m) <= 1e-6 * greatest(1, abs(o.m)),
+		        format('features sum to {} but completed orders of known customers to {}', f.m, o.m)
+		 FROM (SELECT coalesce(sum(monetary), 0) AS m FROM customer_features) f,
+		      (SELECT coalesce(sum(amount), 0) AS m FROM orders
+		       WHERE coalesce(status, 'completed') = 'completed' AND customer_id IN (SELECT customer_id FROM customers)) o`},
+	{"dataset_rows", "every dataset holds the rows its imports recorded (since its last replace)",
+		datasetRowsCheck()},
+	{"evaluations", "every evaluation holds as many assignments as it counted, and every assignment has its evaluation",
+		`SELECT count(*) = 0, format('{} evaluation(s) disagree with their assignments, e.g. {}', count(*), min(what))
+		 FROM (
+		   SELECT format('evaluation {} counted {} but holds {}', e.id, e.customers, count(a.customer_id)) AS what
+		   FROM meta_evaluations e LEFT JOIN tier_assignments a ON a.evaluation = e.id
+		   GROUP BY e.id, e.customers HAVING count(a.customer_id) <> e.customers
+		   UNION ALL
+		   SELECT format('assignments of evaluation {}, which is not recorded', evaluation)
+		   FROM (SELECT DISTINCT evaluation FROM tier_assignments) WHERE evaluation NOT IN (SELECT id FROM meta_evaluations))`},
+	{"scores", "every model score belongs to the last recorded fit",
+		`SELECT coalesce(f.scored, 0) = s.n OR (f.scored IS NULL AND f.id IS NOT NULL),
+		        format('{} scores but the last fit ({}) scored {}', s.n, coalesce(f.id::VARCHAR, 'none'), coalesce(f.scored::VARCHAR, 'nothing'))
+		 FROM (SELECT count(*) AS n FROM clv_scores) s
+		 LEFT JOIN (SELECT id, scored FROM meta_model_fits WHERE model = 'clv' ORDER BY id DESC LIMIT 1) f ON true`},
+}
+
+// datasetRowsCheck compares each kind's table with the rows its successful
+// imports recorded since its last replace.
+func datasetRowsCheck() string {
+	q := `SELECT count(*) = 0, format('{}', string_agg(format('{} has {} rows, its imports recorded {}', kind, have, recorded), '; '))
+	      FROM (`
+	for i, k := range Kinds {
+		if i > 0 {
+			q += " UNION ALL "
+		}
+		q += fmt.Sprintf(`SELECT '%[1]s' AS kind, (SELECT count(*) FROM %[2]s) AS have,
+			(SELECT sum(rows) FROM meta_imports WHERE kind = '%[1]s' AND status = 'ok' AND id >= coalesce(
+				(SELECT max(id) FROM meta_imports WHERE kind = '%[1]s' AND status = 'ok' AND mode = 'replace'), 0)) AS recorded`,
+			k.Name, quoteIdent(k.Name))
+	}
+	return q + `) WHERE recorded IS NOT NULL AND have <> recorded`
+}
+
+// Check verifies the invariants on the database as committed, in one read
+// transaction (whatever generation it holds, even one this engine did not
+// write), and reports each. It changes nothing.
+func (e *Engine) Check(ctx context.Context) ([]Invariant, error) {
+	conn, err := e.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("check: %w", err)
+	}
+	defer conn.Close()
+	if _, err := beginRead(ctx, conn); err != nil {
+		return nil, fmt.Errorf("check: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+	var out []Invariant
+	for _, c := range invariantChecks {
+		inv := Invariant{Name: c.name, Rule: c.rule}
+		var problem sql.NullString
+		if err := conn.QueryRowContext(ctx, c.query).Scan(&inv.OK, &problem); err != nil {
+			return nil, contextErr(ctx, err, "check "+c.name)
+		}
+		if !inv.OK {
+			inv.Problem = problem.String
+		}
+		out = append(out, inv)
+	}
+	return out, nil
+}

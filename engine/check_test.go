@@ -1,0 +1,56 @@
+package engine
+
+import (
+	"context"
+	"testing"
+)
+
+func TestCheckInvariants(t *testing.T) {
+	e := handBuilt(t)
+	ctx := context.Background()
+	if _, err := e.EvaluateRuleSet(ctx, "lifecycle", 0, date("2024-02-01"), false); err != nil {
+		t.Fatal(err)
+	}
+	failing := func() map[string]string {
+		t.Helper()
+		invs, err := e.Check(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(invs) != len(invariantChecks) {
+			t.Fatalf("%d invariants reported", len(invs))
+		}
+		out := map[string]string{}
+		for _, inv := range invs {
+			if !inv.OK {
+				out[inv.Name] = inv.Problem
+			}
+		}
+		return out
+	}
+	if f := failing(); len(f) != 0 {
+		t.Fatalf("a database written by the engine breaks invariants: %v", f)
+	}
+
+	// Break each one behind the engine's back; check names exactly those.
+	for _, stmt := range []string{
+		"DELETE FROM customer_features WHERE customer_id = 'c1'",
+		"INSERT INTO clv_scores VALUES ('c1', 0.5, 1, 10)",
+		"DELETE FROM tier_assignments WHERE customer_id = 'c2'",
+		"DELETE FROM orders WHERE order_id = 'o1'",
+		"UPDATE meta_state SET generation = generation + 5, data_generation = data_generation + 1",
+	} {
+		if _, err := e.DB().ExecContext(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := failing()
+	for _, name := range []string{"generation", "features_generation", "features_customers", "features_monetary", "dataset_rows", "evaluations", "scores"} {
+		if f[name] == "" {
+			t.Errorf("invariant %s not reported broken (broken: %v)", name, f)
+		}
+	}
+	if want := "meta_state says generation"; len(f["generation"]) < len(want) || f["generation"][:len(want)] != want {
+		t.Errorf("generation problem: %q", f["generation"])
+	}
+}
