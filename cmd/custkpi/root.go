@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -72,4 +74,23 @@ func newRootCommand() *cobra.Command {
 	}
 	root.AddCommand(newServeCommand(), newDemoCommand(), newImportCommand(), newKPICommand(), newScorecardCommand(), newRulesCommand(), newCLVCommand())
 	return root
+}
+
+// parsePairs reads key=value flag values (--param). Spaces around the key and
+// the value are dropped and blank items skipped; the value is otherwise kept
+// whole (it may hold commas or '=').
+func parsePairs(flag, want string, items []string) (map[string]string, error) {
+	pairs := make(map[string]string, len(items))
+	for _, item := range items {
+		if strings.TrimSpace(item) == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(item, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || k == "" {
+			return nil, fmt.Errorf("%s %q: want %s", flag, item, want)
+		}
+		pairs[k] = v
+	}
+	return pairs, nil
 }
