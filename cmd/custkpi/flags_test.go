@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"math"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -67,5 +68,35 @@ func wantRow(t *testing.T, out string, want ...float64) {
 		if got, err := strconv.ParseFloat(recs[1][i], 64); err != nil || math.Abs(got-w) > 1e-9 {
 			t.Errorf("%s = %s, want %g", recs[0][i], recs[1][i], w)
 		}
+	}
+}
+
+// Spaces around --by items and around --map keys and values are ignored.
+func TestByAndMapAreTrimmed(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "shop.duckdb")
+	importFixture(t, db, "customers")
+	// orders.csv with its own column names for order_date and amount.
+	b, err := os.ReadFile(filepath.Join(handbuilt, "orders.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, body, _ := strings.Cut(string(b), "\n")
+	header = strings.NewReplacer("order_date", "created_at", "amount", "total").Replace(header)
+	orders := filepath.Join(dir, "orders.csv")
+	if err := os.WriteFile(orders, []byte(header+"\n"+body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runCLI("import", "--db", db, "orders", orders, "--map", "order_date = created_at", "--map", " amount= total , "); err != nil {
+		t.Fatalf("import with spaced --map: %v\n%s", err, out)
+	}
+	out, err := runCLI("kpi", "revenue", "--db", db, "--from", "2024-01-01", "--to", "2024-04-01", "--by", " region, segment ", "--format", "csv")
+	if err != nil {
+		t.Fatalf("kpi with spaced --by: %v", err)
+	}
+	// c1 50+80+30; c3 40+60 and c4 70; c5 90 (o5 returned, o9 cancelled).
+	want := "region,segment,value\neast,b2c,90\nnorth,b2c,160\nsouth,b2c,170\n"
+	if out != want {
+		t.Errorf("revenue by region, segment:\n%s\nwant:\n%s", out, want)
 	}
 }

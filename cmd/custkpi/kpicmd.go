@@ -35,9 +35,7 @@ func newKPICommand() *cobra.Command {
 			if q.Grain, err = engine.ParseGrain(grain); err != nil {
 				return err
 			}
-			if by != "" {
-				q.By = strings.Split(by, ",")
-			}
+			q.By = splitList(by)
 			if q.Params, err = parsePairs("--param", "name=value", params); err != nil {
 				return err
 			}
@@ -53,7 +51,7 @@ func newKPICommand() *cobra.Command {
 	db.register(cmd, "custkpi.duckdb")
 	window.register(cmd)
 	cmd.Flags().StringVar(&grain, "grain", "none", "none, day, week, month, quarter or year")
-	cmd.Flags().StringVar(&by, "by", "", "comma-separated dimensions")
+	cmd.Flags().StringVar(&by, "by", "", "comma-separated dimensions (spaces around each are ignored)")
 	cmd.Flags().StringVar(&where, "where", "", "CEL condition on customer features")
 	cmd.Flags().IntVar(&version, "version", 0, "KPI version (default: the KPI's default)")
 	// StringArray, not StringSlice: a value such as csi's

@@ -76,9 +76,22 @@ func newRootCommand() *cobra.Command {
 	return root
 }
 
-// parsePairs reads key=value flag values (--param). Spaces around the key and
-// the value are dropped and blank items skipped; the value is otherwise kept
-// whole (it may hold commas or '=').
+// splitList reads a comma-separated flag value such as --by "region, segment":
+// items are trimmed and empty ones dropped, as the API reads by=.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// parsePairs reads key=value flag values (--param, --map). Spaces around the
+// key and the value are dropped, so "order_date = created_at" works, and
+// blank items are skipped (a trailing comma in --map); the value is otherwise
+// kept whole (it may hold commas or '=').
 func parsePairs(flag, want string, items []string) (map[string]string, error) {
 	pairs := make(map[string]string, len(items))
 	for _, item := range items {
