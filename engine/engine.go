@@ -11,7 +11,9 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -37,7 +39,29 @@ type Options struct {
 	Threads int
 	// CacheEntries is the number of KPI results kept (0: 512; <0: no cache).
 	CacheEntries int
-	Logger       *slog.Logger
+	// MustExist refuses a database file that is not there (ErrNoDatabase)
+	// instead of creating an empty one: for callers that only read, to
+	// which a new database could only answer zeros.
+	MustExist bool
+	Logger    *slog.Logger
+}
+
+// ErrNoDatabase is returned by Open with MustExist when the file is absent.
+var ErrNoDatabase = errors.New("database file does not exist")
+
+// checkExists is MustExist's check, made before DuckDB would create the file.
+func checkExists(path string) error {
+	if path == "" {
+		return nil // in-memory: there is no file to find
+	}
+	_, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("open database %q: %w", path, ErrNoDatabase)
+	case err != nil:
+		return fmt.Errorf("open database %q: %w", path, err)
+	}
+	return nil
 }
 
 // Engine is safe for concurrent use. Imports are serialised; queries run in
@@ -57,7 +81,7 @@ type Engine struct {
 	dataEnd  time.Time               // day after the latest order (zero: no orders)
 }
 
-// Open opens (creating when absent) the database and makes it ready: the
+// Open opens (creating when absent, unless MustExist) the database and makes it ready: the
 // canonical tables, the metadata tables, the feature macros and every KPI
 // version's macro.
 func Open(ctx context.Context, opts Options) (*Engine, error) {
@@ -66,6 +90,11 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MustExist {
+		if err := checkExists(opts.Path); err != nil {
+			return nil, err
+		}
 	}
 	threads := opts.Threads
 	connector, err := duckdb.NewConnector(opts.Path, func(execer driver.ExecerContext) error {

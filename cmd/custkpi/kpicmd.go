@@ -48,7 +48,7 @@ func newKPICommand() *cobra.Command {
 			})
 		},
 	}
-	db.register(cmd, "custkpi.duckdb")
+	db.registerExisting(cmd, "custkpi.duckdb")
 	window.register(cmd)
 	cmd.Flags().StringVar(&grain, "grain", "none", "none, day, week, month, quarter or year")
 	cmd.Flags().StringVar(&by, "by", "", "comma-separated dimensions (spaces around each are ignored)")

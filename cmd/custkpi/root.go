@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -18,16 +19,45 @@ type dbFlags struct {
 	path    string
 	timeout time.Duration
 	threads int
+	// mustExist: the command only reads, so a missing file is an error
+	// rather than a new empty database answering zeros.
+	mustExist bool
 }
 
+// register adds the flags of a command that writes: it creates the database
+// when absent.
 func (f *dbFlags) register(cmd *cobra.Command, defaultPath string) {
-	cmd.Flags().StringVar(&f.path, "db", defaultPath, "DuckDB database file (created when absent; '' or :memory: for in-memory)")
+	f.registerFlags(cmd, defaultPath, "DuckDB database file (created when absent; '' or :memory: for in-memory)")
+}
+
+// registerExisting adds the flags of a command that only reads: the
+// database must exist.
+func (f *dbFlags) registerExisting(cmd *cobra.Command, defaultPath string) {
+	f.mustExist = true
+	f.registerFlags(cmd, defaultPath, "DuckDB database file; must exist (custkpi demo or custkpi import creates one)")
+}
+
+func (f *dbFlags) registerFlags(cmd *cobra.Command, defaultPath, usage string) {
+	cmd.Flags().StringVar(&f.path, "db", defaultPath, usage)
 	cmd.Flags().DurationVar(&f.timeout, "timeout", 60*time.Second, "bound on every query; a query past it is interrupted inside DuckDB")
 	cmd.Flags().IntVar(&f.threads, "threads", 0, "DuckDB threads (0: one per core)")
 }
 
 func (f *dbFlags) open(ctx context.Context, log *slog.Logger) (*engine.Engine, error) {
-	return engine.Open(ctx, engine.Options{Path: f.path, QueryTimeout: f.timeout, Threads: f.threads, Logger: log})
+	eng, err := engine.Open(ctx, engine.Options{Path: f.path, QueryTimeout: f.timeout, Threads: f.threads, MustExist: f.mustExist, Logger: log})
+	if err != nil {
+		return nil, explainOpenError(f.path, err)
+	}
+	return eng, nil
+}
+
+// explainOpenError tells a CLI user how to make the database a read
+// command did not find; other errors pass unchanged.
+func explainOpenError(path string, err error) error {
+	if errors.Is(err, engine.ErrNoDatabase) {
+		return fmt.Errorf("%w: create it first with `custkpi demo --db %s` or `custkpi import --db %s KIND FILE`", err, path, path)
+	}
+	return err
 }
 
 // withEngine opens the database, runs fn and closes it. A caller-fault

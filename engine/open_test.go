@@ -1,0 +1,40 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// MustExist refuses a missing file and leaves none behind; without it the
+// file is created, and then MustExist opens it.
+func TestOpenMustExist(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "missing.duckdb")
+	_, err := Open(ctx, Options{Path: path, MustExist: true})
+	if !errors.Is(err, ErrNoDatabase) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("open missing with MustExist: %v, want ErrNoDatabase naming %s", err, path)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a refused open left %s behind (%v)", path, err)
+	}
+	e, err := Open(ctx, Options{Path: path})
+	if err != nil {
+		t.Fatalf("open to create: %v", err)
+	}
+	e.Close()
+	e, err = Open(ctx, Options{Path: path, MustExist: true})
+	if err != nil {
+		t.Fatalf("open existing with MustExist: %v", err)
+	}
+	e.Close()
+	// In memory there is no file to require.
+	e, err = Open(ctx, Options{MustExist: true})
+	if err != nil {
+		t.Fatalf("in-memory with MustExist: %v", err)
+	}
+	e.Close()
+}
