@@ -14,6 +14,9 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"regexp"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,6 +51,46 @@ type Options struct {
 
 // ErrNoDatabase is returned by Open with MustExist when the file is absent.
 var ErrNoDatabase = errors.New("database file does not exist")
+
+// LockedError is returned by Open when another process holds the database
+// file: DuckDB lets one process open a file for writing at a time.
+type LockedError struct {
+	Path string
+	// PID and Program of the holder, when DuckDB names them (0 and "" if not).
+	PID     int
+	Program string
+	Err     error // DuckDB's error
+}
+
+func (e *LockedError) Error() string {
+	if e.PID == 0 {
+		return fmt.Sprintf("database %q is locked by another process", e.Path)
+	}
+	return fmt.Sprintf("database %q is locked by another process (PID %d, %s)", e.Path, e.PID, e.Program)
+}
+
+func (e *LockedError) Unwrap() error { return e.Err }
+
+// lockHolder finds the holder in DuckDB's lock conflict message: `IO Error:
+// Could not set lock on file "x.duckdb": Conflicting lock is held in
+// /usr/bin/custkpi (PID 4242) by user root. See also ...`. The driver
+// passes the message on as text only, so the text is all there is to match.
+var lockHolder = regexp.MustCompile(`held in (.+?) \(PID (\d+)\)`)
+
+// lockConflict reads DuckDB's lock conflict error as a LockedError; nil for
+// any other error.
+func lockConflict(path string, err error) *LockedError {
+	msg := err.Error()
+	if !strings.Contains(msg, "Could not set lock on file") {
+		return nil
+	}
+	le := &LockedError{Path: path, Err: err}
+	if m := lockHolder.FindStringSubmatch(msg); m != nil {
+		le.Program = m[1]
+		le.PID, _ = strconv.Atoi(m[2])
+	}
+	return le
+}
 
 // checkExists is MustExist's check, made before DuckDB would create the file.
 func checkExists(path string) error {
@@ -105,6 +148,9 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		return nil
 	})
 	if err != nil {
+		if le := lockConflict(opts.Path, err); le != nil {
+			return nil, le
+		}
 		return nil, fmt.Errorf("open database %q: %w", opts.Path, err)
 	}
 	e := &Engine{

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"errors"
+	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // asMainEnv makes the test binary run main instead of the tests, so a test
@@ -66,5 +70,76 @@ func TestReadCommandsNeedDatabase(t *testing.T) {
 	// A command that writes still creates it.
 	if out, err := runCLI("rules", "save", "--db", db, rules); err != nil || !strings.Contains(out, "saved spend version 1") {
 		t.Errorf("rules save on a new database: %v %s", err, out)
+	}
+}
+
+// While `custkpi serve` holds the database, a CLI command on it says which
+// process holds it and what to do, instead of DuckDB's raw lock error.
+func TestLockedDatabase(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "shop.duckdb")
+	importFixture(t, db, "customers", "orders")
+
+	serve := custkpiProcess(t, "serve", "--db", db, "--addr", "127.0.0.1:0")
+	stdout, err := serve.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	serve.Stderr = &stderr
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopProcess(t, serve) })
+	// The first line names the bound address (see serveAPI).
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("serve printed nothing: %v\n%s", err, stderr.String())
+	}
+	base := strings.TrimSpace(strings.TrimPrefix(line, "custkpi API on "))
+	waitHealthy(t, base)
+
+	pid := fmt.Sprintf("(PID %d", serve.Process.Pid)
+	for _, args := range [][]string{
+		{"kpi", "revenue", "--db", db},
+		{"import", "--db", db, "orders", filepath.Join(handbuilt, "orders.csv")},
+	} {
+		_, err := runCLI(args...)
+		if err == nil || !strings.Contains(err.Error(), pid) || !strings.Contains(err.Error(), "in use by another custkpi process") ||
+			!strings.Contains(err.Error(), "custkpi serve") || !strings.Contains(err.Error(), "API") {
+			t.Errorf("%v while serve (pid %d) holds the database: %v", args, serve.Process.Pid, err)
+		}
+	}
+}
+
+func waitHealthy(t *testing.T, base string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(base + "/v1/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s/v1/health did not answer 200: %v", base, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// stopProcess interrupts a child (serve drains and closes the database) and
+// kills it if it does not exit in time.
+func stopProcess(t *testing.T, cmd *exec.Cmd) {
+	cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Errorf("pid %d did not stop on SIGINT; killing it", cmd.Process.Pid)
+		cmd.Process.Kill()
+		<-done
 	}
 }

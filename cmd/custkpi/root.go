@@ -51,11 +51,19 @@ func (f *dbFlags) open(ctx context.Context, log *slog.Logger) (*engine.Engine, e
 	return eng, nil
 }
 
-// explainOpenError tells a CLI user how to make the database a read
-// command did not find; other errors pass unchanged.
+// explainOpenError tells a CLI user what to do about the two ways a good
+// command line fails to open its database; other errors pass unchanged.
 func explainOpenError(path string, err error) error {
-	if errors.Is(err, engine.ErrNoDatabase) {
+	var locked *engine.LockedError
+	switch {
+	case errors.Is(err, engine.ErrNoDatabase):
 		return fmt.Errorf("%w: create it first with `custkpi demo --db %s` or `custkpi import --db %s KIND FILE`", err, path, path)
+	case errors.As(err, &locked):
+		// DuckDB lets one process open a file at a time; the holder is most
+		// likely a running `custkpi serve`, which answers the same question
+		// over HTTP.
+		return fmt.Errorf("%w: the database is in use by another custkpi process, e.g. a running `custkpi serve`; "+
+			"stop it, or send the request to that server's API", err)
 	}
 	return err
 }
