@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -219,11 +220,19 @@ type DeletedTargets struct {
 //	@Tags			targets
 //	@Produce		json
 //	@Param			kpi	path		string	true	"KPI name"
-//	@Param			by	query		string	false	"scope: dim:value pairs, comma-separated"
+//	@Param			by	query		string	false	"scope: dim:value pairs, comma-separated; a ';' in a value percent-encoded as %3B"
 //	@Success		200	{object}	DeletedTargets
 //	@Failure		404	{object}	ErrorBody
 //	@Router			/targets/{kpi} [delete]
 func (s *Server) deleteTargets(c *gin.Context) {
+	// Go's query parser drops a pair holding a raw ';' (by=region:north;south)
+	// without a word: by would read as absent and every target of the KPI
+	// would go. Refuse it; by=region:north%3Bsouth names the scope.
+	if _, err := url.ParseQuery(c.Request.URL.RawQuery); err != nil {
+		s.fail(c, badRequest("invalid_parameter", "invalid query: "+err.Error()+" (percent-encode ';' in a value as %3B)",
+			map[string]any{"parameter": "by"}))
+		return
+	}
 	raw, scoped := c.GetQuery("by")
 	by := map[string]string{}
 	for _, pair := range strings.Split(raw, ",") {

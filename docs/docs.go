@@ -1173,7 +1173,7 @@ const docTemplate = `{
                     },
                     {
                         "type": "string",
-                        "description": "scope: dim:value pairs, comma-separated",
+                        "description": "scope: dim:value pairs, comma-separated; a ';' in a value percent-encoded as %3B",
                         "name": "by",
                         "in": "query"
                     }

@@ -11,7 +11,12 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,10 +43,72 @@ type Options struct {
 	Threads int
 	// CacheEntries is the number of KPI results kept (0: 512; <0: no cache).
 	CacheEntries int
-	Logger       *slog.Logger
 	// Inspect opens the database as it is, for custkpi check: no recovery,
 	// no seeding, so nothing is repaired before it is looked at.
 	Inspect bool
+	// MustExist refuses a database file that is not there (ErrNoDatabase)
+	// instead of creating an empty one: for callers that only read, to
+	// which a new database could only answer zeros.
+	MustExist bool
+	Logger    *slog.Logger
+}
+
+// ErrNoDatabase is returned by Open with MustExist when the file is absent.
+var ErrNoDatabase = errors.New("database file does not exist")
+
+// LockedError is returned by Open when another process holds the database
+// file: DuckDB lets one process open a file for writing at a time.
+type LockedError struct {
+	Path string
+	// PID and Program of the holder, when DuckDB names them (0 and "" if not).
+	PID     int
+	Program string
+	Err     error // DuckDB's error
+}
+
+func (e *LockedError) Error() string {
+	if e.PID == 0 {
+		return fmt.Sprintf("database %q is locked by another process", e.Path)
+	}
+	return fmt.Sprintf("database %q is locked by another process (PID %d, %s)", e.Path, e.PID, e.Program)
+}
+
+func (e *LockedError) Unwrap() error { return e.Err }
+
+// lockHolder finds the holder in DuckDB's lock conflict message: `IO Error:
+// Could not set lock on file "x.duckdb": Conflicting lock is held in
+// /usr/bin/custkpi (PID 4242) by user root. See also ...`. The driver
+// passes the message on as text only, so the text is all there is to match.
+var lockHolder = regexp.MustCompile(`held in (.+?) \(PID (\d+)\)`)
+
+// lockConflict reads DuckDB's lock conflict error as a LockedError; nil for
+// any other error.
+func lockConflict(path string, err error) *LockedError {
+	msg := err.Error()
+	if !strings.Contains(msg, "Could not set lock on file") {
+		return nil
+	}
+	le := &LockedError{Path: path, Err: err}
+	if m := lockHolder.FindStringSubmatch(msg); m != nil {
+		le.Program = m[1]
+		le.PID, _ = strconv.Atoi(m[2])
+	}
+	return le
+}
+
+// checkExists is MustExist's check, made before DuckDB would create the file.
+func checkExists(path string) error {
+	if path == "" {
+		return nil // in-memory: there is no file to find
+	}
+	_, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("open database %q: %w", path, ErrNoDatabase)
+	case err != nil:
+		return fmt.Errorf("open database %q: %w", path, err)
+	}
+	return nil
 }
 
 // Engine is safe for concurrent use. Writes are serialised and each one
@@ -60,7 +127,7 @@ type Engine struct {
 	current atomic.Pointer[snapshot]
 }
 
-// Open opens (creating when absent) the database and makes it ready: the
+// Open opens (creating when absent, unless MustExist) the database and makes it ready: the
 // canonical tables, the metadata tables, the feature macros and every KPI
 // version's macro.
 func Open(ctx context.Context, opts Options) (*Engine, error) {
@@ -69,6 +136,11 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MustExist {
+		if err := checkExists(opts.Path); err != nil {
+			return nil, err
+		}
 	}
 	threads := opts.Threads
 	connector, err := duckdb.NewConnector(opts.Path, func(execer driver.ExecerContext) error {
@@ -79,6 +151,9 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		return nil
 	})
 	if err != nil {
+		if le := lockConflict(opts.Path, err); le != nil {
+			return nil, le
+		}
 		return nil, fmt.Errorf("open database %q: %w", opts.Path, err)
 	}
 	e := &Engine{

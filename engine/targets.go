@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/duckdb/duckdb-go/v2"
+
 	"custkpi/queries"
 )
 
@@ -27,7 +29,16 @@ type Target struct {
 	UpdatedAt  time.Time         `json:"updated_at"`
 }
 
-// scope is the canonical key of a target's dimension values.
+// scopeEscaper escapes the separators of the canonical scope key, so a value
+// holding ';' or '=' (region "north;south") cannot read as two pairs and two
+// different scopes never share a key. Keys without them are unchanged, so
+// targets stored before still match.
+var scopeEscaper = strings.NewReplacer(`\`, `\\`, ";", `\;`, "=", `\=`)
+
+// scopeKey is the canonical key of a target's dimension values
+// ("dim=value;..." sorted by dimension): it identifies the scope when a
+// target is replaced or deleted. The values themselves are read back from
+// the by_values map, never parsed out of the key.
 func scopeKey(by map[string]string) string {
 	keys := make([]string, 0, len(by))
 	for k := range by {
@@ -36,9 +47,30 @@ func scopeKey(by map[string]string) string {
 	sort.Strings(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = k + "=" + by[k]
+		parts[i] = scopeEscaper.Replace(k) + "=" + scopeEscaper.Replace(by[k])
 	}
 	return strings.Join(parts, ";")
+}
+
+// scopeValues reads a target's by_values MAP (nil for an unscoped target).
+func scopeValues(v any) (map[string]string, error) {
+	m, ok := v.(duckdb.Map)
+	if v == nil || (ok && len(m) == 0) {
+		return nil, nil
+	}
+	if !ok {
+		return nil, fmt.Errorf("by_values: unexpected %T", v)
+	}
+	by := make(map[string]string, len(m))
+	for k, val := range m {
+		ks, kok := k.(string)
+		vs, vok := val.(string)
+		if !kok || !vok {
+			return nil, fmt.Errorf("by_values: unexpected entry %T=%T", k, val)
+		}
+		by[ks] = vs
+	}
+	return by, nil
 }
 
 // SetTarget stores (or replaces) the target of a KPI for a scope and period.
@@ -111,7 +143,7 @@ func (e *Engine) SetTarget(ctx context.Context, t Target) (*Target, error) {
 
 // Targets lists the targets, of one KPI when kpi is not empty.
 func (e *Engine) Targets(ctx context.Context, kpi string) ([]Target, error) {
-	rows, err := e.db.QueryContext(ctx, `SELECT kpi, scope, period_from, period_to, target, direction, warn_within, updated_at
+	rows, err := e.db.QueryContext(ctx, `SELECT kpi, by_values, period_from, period_to, target, direction, warn_within, updated_at
 		FROM meta_targets WHERE ? = '' OR kpi = ? ORDER BY kpi, scope, period_from NULLS FIRST`, kpi, kpi)
 	if err != nil {
 		return nil, fmt.Errorf("targets: %w", err)
@@ -120,17 +152,13 @@ func (e *Engine) Targets(ctx context.Context, kpi string) ([]Target, error) {
 	out := []Target{}
 	for rows.Next() {
 		var t Target
-		var scope string
+		var by any
 		var from, to sql.NullTime
-		if err := rows.Scan(&t.KPI, &scope, &from, &to, &t.Target, &t.Direction, &t.WarnWithin, &t.UpdatedAt); err != nil {
+		if err := rows.Scan(&t.KPI, &by, &from, &to, &t.Target, &t.Direction, &t.WarnWithin, &t.UpdatedAt); err != nil {
 			return nil, fmt.Errorf("targets: %w", err)
 		}
-		if scope != "" {
-			t.By = map[string]string{}
-			for _, part := range strings.Split(scope, ";") {
-				k, v, _ := strings.Cut(part, "=")
-				t.By[k] = v
-			}
+		if t.By, err = scopeValues(by); err != nil {
+			return nil, fmt.Errorf("targets of %s: %w", t.KPI, err)
 		}
 		if from.Valid {
 			t.From, t.To = fmtDate(from.Time), fmtDate(to.Time)

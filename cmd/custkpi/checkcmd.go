@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -29,13 +28,10 @@ It prints one line per invariant and exits 1 when any is broken.`,
 			if db.path == "" || db.path == ":memory:" {
 				return errors.New("check needs a database file: --db FILE")
 			}
-			if _, err := os.Stat(db.path); err != nil {
-				return fmt.Errorf("database %s: %w", db.path, err)
-			}
 			eng, err := engine.Open(cmd.Context(), engine.Options{Path: db.path, QueryTimeout: db.timeout, Threads: db.threads,
-				Logger: newLogger(), Inspect: true})
+				Logger: newLogger(), MustExist: true, Inspect: true})
 			if err != nil {
-				return err
+				return explainOpenError(db.path, err)
 			}
 			defer eng.Close()
 			invs, err := eng.Check(cmd.Context())

@@ -51,6 +51,8 @@ func TestServeEndToEnd(t *testing.T) {
 	if !strings.HasPrefix(base, "http://127.0.0.1:") {
 		t.Fatalf("first line %q", line)
 	}
+	// serve listens before the database is open: /readyz says when it is.
+	waitReady(t, base)
 
 	getJSON := func(path string) map[string]any {
 		t.Helper()
@@ -115,5 +117,28 @@ func TestServeEndToEnd(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("serve did not stop after its context was cancelled")
+	}
+}
+
+// waitReady polls /readyz until it answers 200: before that, /v1/health
+// answers "starting" and the API 503 not_ready.
+func waitReady(t *testing.T, base string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+			if resp.StatusCode != http.StatusServiceUnavailable {
+				t.Fatalf("/readyz answered %d", resp.StatusCode)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not ready after a minute: %v", base, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -23,13 +22,9 @@ func newImportCommand() *cobra.Command {
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req.Kind, req.Path = args[0], args[1]
-			req.Mapping = map[string]string{}
-			for _, m := range mapping {
-				k, v, ok := strings.Cut(m, "=")
-				if !ok {
-					return fmt.Errorf("--map %q: want canonical=source", m)
-				}
-				req.Mapping[k] = v
+			var err error
+			if req.Mapping, err = parsePairs("--map", "canonical=source", mapping); err != nil {
+				return err
 			}
 			return db.withEngine(cmd, func(eng *engine.Engine) error {
 				res, err := eng.Import(cmd.Context(), req)
@@ -43,7 +38,7 @@ func newImportCommand() *cobra.Command {
 		},
 	}
 	db.register(cmd, "custkpi.duckdb")
-	cmd.Flags().StringSliceVar(&mapping, "map", nil, "canonical=source column mapping (repeatable, or comma-separated)")
+	cmd.Flags().StringSliceVar(&mapping, "map", nil, "canonical=source column mapping (repeatable, or comma-separated; spaces around names are ignored)")
 	cmd.Flags().StringVar(&req.Mode, "mode", "replace", "replace or append")
 	cmd.Flags().StringVar(&req.Orphans, "orphans", "reject", "reject or drop rows whose customer_id is not in customers")
 	cmd.Flags().StringVar(&req.Format, "format", "", "parquet or csv (default: from the extension)")

@@ -27,7 +27,7 @@ func newKPICommand() *cobra.Command {
 		Example: "  custkpi kpi churn_rate --db shop.duckdb --from 2024-01-01 --to 2025-01-01 --grain quarter --by region",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			q := engine.Query{KPI: args[0], Version: version, Where: where, Params: map[string]string{}}
+			q := engine.Query{KPI: args[0], Version: version, Where: where}
 			var err error
 			if q.From, q.To, err = window.parse(); err != nil {
 				return err
@@ -35,15 +35,9 @@ func newKPICommand() *cobra.Command {
 			if q.Grain, err = engine.ParseGrain(grain); err != nil {
 				return err
 			}
-			if by != "" {
-				q.By = strings.Split(by, ",")
-			}
-			for _, p := range params {
-				k, v, ok := strings.Cut(p, "=")
-				if !ok {
-					return fmt.Errorf("--param %q: want name=value", p)
-				}
-				q.Params[k] = v
+			q.By = splitList(by)
+			if q.Params, err = parsePairs("--param", "name=value", params); err != nil {
+				return err
 			}
 			return db.withEngine(cmd, func(eng *engine.Engine) error {
 				res, err := eng.Run(cmd.Context(), q)
@@ -54,13 +48,15 @@ func newKPICommand() *cobra.Command {
 			})
 		},
 	}
-	db.register(cmd, "custkpi.duckdb")
+	db.registerExisting(cmd, "custkpi.duckdb")
 	window.register(cmd)
 	cmd.Flags().StringVar(&grain, "grain", "none", "none, day, week, month, quarter or year")
-	cmd.Flags().StringVar(&by, "by", "", "comma-separated dimensions")
+	cmd.Flags().StringVar(&by, "by", "", "comma-separated dimensions (spaces around each are ignored)")
 	cmd.Flags().StringVar(&where, "where", "", "CEL condition on customer features")
 	cmd.Flags().IntVar(&version, "version", 0, "KPI version (default: the KPI's default)")
-	cmd.Flags().StringSliceVar(&params, "param", nil, "KPI parameter name=value (repeatable)")
+	// StringArray, not StringSlice: a value such as csi's
+	// weights=score_a:0.4,score_b:0.6 holds commas and must stay whole.
+	cmd.Flags().StringArrayVar(&params, "param", nil, "KPI parameter name=value (repeatable; the value is kept whole, commas included)")
 	cmd.Flags().StringVar(&format, "format", "table", "table, csv or json")
 	return cmd
 }

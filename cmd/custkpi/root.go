@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,16 +19,53 @@ type dbFlags struct {
 	path    string
 	timeout time.Duration
 	threads int
+	// mustExist: the command only reads, so a missing file is an error
+	// rather than a new empty database answering zeros.
+	mustExist bool
 }
 
+// register adds the flags of a command that writes: it creates the database
+// when absent.
 func (f *dbFlags) register(cmd *cobra.Command, defaultPath string) {
-	cmd.Flags().StringVar(&f.path, "db", defaultPath, "DuckDB database file (created when absent; '' or :memory: for in-memory)")
+	f.registerFlags(cmd, defaultPath, "DuckDB database file (created when absent; '' or :memory: for in-memory)")
+}
+
+// registerExisting adds the flags of a command that only reads: the
+// database must exist.
+func (f *dbFlags) registerExisting(cmd *cobra.Command, defaultPath string) {
+	f.mustExist = true
+	f.registerFlags(cmd, defaultPath, "DuckDB database file; must exist (custkpi demo or custkpi import creates one)")
+}
+
+func (f *dbFlags) registerFlags(cmd *cobra.Command, defaultPath, usage string) {
+	cmd.Flags().StringVar(&f.path, "db", defaultPath, usage)
 	cmd.Flags().DurationVar(&f.timeout, "timeout", 60*time.Second, "bound on every query; a query past it is interrupted inside DuckDB")
 	cmd.Flags().IntVar(&f.threads, "threads", 0, "DuckDB threads (0: one per core)")
 }
 
 func (f *dbFlags) open(ctx context.Context, log *slog.Logger) (*engine.Engine, error) {
-	return engine.Open(ctx, engine.Options{Path: f.path, QueryTimeout: f.timeout, Threads: f.threads, Logger: log})
+	eng, err := engine.Open(ctx, engine.Options{Path: f.path, QueryTimeout: f.timeout, Threads: f.threads, MustExist: f.mustExist, Logger: log})
+	if err != nil {
+		return nil, explainOpenError(f.path, err)
+	}
+	return eng, nil
+}
+
+// explainOpenError tells a CLI user what to do about the two ways a good
+// command line fails to open its database; other errors pass unchanged.
+func explainOpenError(path string, err error) error {
+	var locked *engine.LockedError
+	switch {
+	case errors.Is(err, engine.ErrNoDatabase):
+		return fmt.Errorf("%w: create it first with `custkpi demo --db %s` or `custkpi import --db %s KIND FILE`", err, path, path)
+	case errors.As(err, &locked):
+		// DuckDB lets one process open a file at a time; the holder is most
+		// likely a running `custkpi serve`, which answers the same question
+		// over HTTP.
+		return fmt.Errorf("%w: the database is in use by another custkpi process, e.g. a running `custkpi serve`; "+
+			"stop it, or send the request to that server's API", err)
+	}
+	return err
 }
 
 // withEngine opens the database, runs fn and closes it. A caller-fault
@@ -72,4 +112,36 @@ func newRootCommand() *cobra.Command {
 	}
 	root.AddCommand(newServeCommand(), newDemoCommand(), newImportCommand(), newKPICommand(), newScorecardCommand(), newRulesCommand(), newCLVCommand(), newCheckCommand())
 	return root
+}
+
+// splitList reads a comma-separated flag value such as --by "region, segment":
+// items are trimmed and empty ones dropped, as the API reads by=.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// parsePairs reads key=value flag values (--param, --map). Spaces around the
+// key and the value are dropped, so "order_date = created_at" works, and
+// blank items are skipped (a trailing comma in --map); the value is otherwise
+// kept whole (it may hold commas or '=').
+func parsePairs(flag, want string, items []string) (map[string]string, error) {
+	pairs := make(map[string]string, len(items))
+	for _, item := range items {
+		if strings.TrimSpace(item) == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(item, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || k == "" {
+			return nil, fmt.Errorf("%s %q: want %s", flag, item, want)
+		}
+		pairs[k] = v
+	}
+	return pairs, nil
 }

@@ -16,7 +16,9 @@ func newRulesCommand() *cobra.Command {
 		Use:   "rules",
 		Short: "Check, save and evaluate CEL tier rule sets",
 	}
-	var db dbFlags
+	// One set of database flags each: save may create the database, the
+	// others only read it.
+	var checkDB, saveDB, evaluateDB, listDB dbFlags
 	printJSON := func(cmd *cobra.Command, v any) error {
 		enc := json.NewEncoder(cmd.OutOrStdout())
 		enc.SetIndent("", "  ")
@@ -28,7 +30,7 @@ func newRulesCommand() *cobra.Command {
 		Example: "  custkpi rules check --db shop.duckdb value_tiers.yaml",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withDocument(cmd, &db, args[0], func(eng *engine.Engine, doc []byte) error {
+			return withDocument(cmd, &checkDB, args[0], func(eng *engine.Engine, doc []byte) error {
 				v, err := eng.ValidateRuleSet(cmd.Context(), doc)
 				if err != nil {
 					return err
@@ -43,7 +45,7 @@ func newRulesCommand() *cobra.Command {
 		Short: "Save a rule set as the next version of its name",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withDocument(cmd, &db, args[0], func(eng *engine.Engine, doc []byte) error {
+			return withDocument(cmd, &saveDB, args[0], func(eng *engine.Engine, doc []byte) error {
 				info, err := eng.SaveRuleSet(cmd.Context(), "", doc)
 				if err != nil {
 					return err
@@ -68,7 +70,7 @@ func newRulesCommand() *cobra.Command {
 					return err
 				}
 			}
-			return db.withEngine(cmd, func(eng *engine.Engine) error {
+			return evaluateDB.withEngine(cmd, func(eng *engine.Engine) error {
 				ev, err := eng.EvaluateRuleSet(cmd.Context(), args[0], version, at, forceGo)
 				if err != nil {
 					return err
@@ -85,7 +87,7 @@ func newRulesCommand() *cobra.Command {
 		Short: "List the rule sets",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return db.withEngine(cmd, func(eng *engine.Engine) error {
+			return listDB.withEngine(cmd, func(eng *engine.Engine) error {
 				l, err := eng.RuleSets(cmd.Context())
 				if err != nil {
 					return err
@@ -94,10 +96,11 @@ func newRulesCommand() *cobra.Command {
 			})
 		},
 	}
-	for _, c := range []*cobra.Command{check, save, evaluate, list} {
-		db.register(c, "custkpi.duckdb")
-		cmd.AddCommand(c)
-	}
+	checkDB.registerExisting(check, "custkpi.duckdb")
+	saveDB.register(save, "custkpi.duckdb")
+	evaluateDB.registerExisting(evaluate, "custkpi.duckdb")
+	listDB.registerExisting(list, "custkpi.duckdb")
+	cmd.AddCommand(check, save, evaluate, list)
 	return cmd
 }
 

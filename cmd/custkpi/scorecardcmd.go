@@ -34,7 +34,7 @@ func newScorecardCommand() *cobra.Command {
 			})
 		},
 	}
-	db.register(cmd, "custkpi.duckdb")
+	db.registerExisting(cmd, "custkpi.duckdb")
 	window.register(cmd)
 	cmd.Flags().StringVar(&format, "format", "table", "table, csv or json")
 	return cmd

@@ -21,7 +21,9 @@ CREATE TABLE IF NOT EXISTS clv_scores (
     clv_12m DOUBLE
 );
 -- KPI targets (standards): a value per KPI, optionally scoped to dimension
--- values and to a period. scope is the canonical "dim=value;..." string.
+-- values and to a period. scope is the canonical "dim=value;..." key that
+-- identifies the scope ('\', ';' and '=' escaped with '\'); by_values holds
+-- the dimension values themselves, and is what is read back.
 CREATE TABLE IF NOT EXISTS meta_targets (
     kpi         VARCHAR NOT NULL,
     scope       VARCHAR NOT NULL,

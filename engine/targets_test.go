@@ -1,0 +1,94 @@
+package engine
+
+import (
+	"context"
+	"maps"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A scope value holding the key's separators (';', '=') round-trips, the
+// scorecard answers for it, and deleting that scope removes it alone.
+func TestTargetScopeWithSeparators(t *testing.T) {
+	e := mustOpen(t)
+	ctx := context.Background()
+	// The hand-built customers with region "north" renamed "north;south".
+	b, err := os.ReadFile("testdata/handbuilt/customers.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	customers := filepath.Join(t.TempDir(), "customers.csv")
+	if err := os.WriteFile(customers, []byte(strings.ReplaceAll(string(b), "north", "north;south")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustImport(t, e, "customers", customers)
+	mustImport(t, e, "orders", "testdata/handbuilt/orders.csv")
+
+	// The last two scopes had the same key "region=east;segment=b2c"
+	// before the separators were escaped: the second replaced the first.
+	scopes := []map[string]string{
+		{"region": "north;south"},
+		{"region": "east", "segment": "b2c"},
+		{"region": "east;segment=b2c"},
+	}
+	for i, by := range scopes {
+		if _, err := e.SetTarget(ctx, Target{KPI: "revenue", Target: float64(100 * (i + 1)), By: by}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := e.Targets(ctx, "revenue")
+	if err != nil || len(list) != 3 {
+		t.Fatalf("targets: %v %v", list, err)
+	}
+	for i, by := range scopes {
+		found := false
+		for _, tg := range list {
+			found = found || (maps.Equal(tg.By, by) && tg.Target == float64(100*(i+1)))
+		}
+		if !found {
+			t.Errorf("scope %v (target %d) not read back: %v", by, 100*(i+1), list)
+		}
+	}
+
+	sc, err := e.Scorecard(ctx, date("2024-01-01"), date("2024-04-01"))
+	if err != nil {
+		t.Fatalf("scorecard: %v", err)
+	}
+	rows := map[string]ScorecardRow{}
+	for _, r := range sc.Rows {
+		if r.KPI == "revenue" && r.By != nil {
+			rows[scopeKey(r.By)] = r
+		}
+	}
+	// c1 50+80+30 (c2's January order was returned): 160 ≥ 100, ok. east
+	// b2c is c5's 90 < 200 (alert); no customer is in region
+	// "east;segment=b2c": 0 < 300 (alert).
+	for _, w := range []struct {
+		by     map[string]string
+		value  float64
+		status string
+	}{{scopes[0], 160, "ok"}, {scopes[1], 90, "alert"}, {scopes[2], 0, "alert"}} {
+		r, ok := rows[scopeKey(w.by)]
+		if !ok {
+			t.Errorf("no scorecard row for %v", w.by)
+			continue
+		}
+		approx(t, "revenue "+scopeKey(w.by), r.Value, w.value)
+		if r.Status == nil || *r.Status != w.status {
+			t.Errorf("%v: status %v, want %s", w.by, r.Status, w.status)
+		}
+	}
+
+	n, err := e.DeleteTargets(ctx, "revenue", scopes[0], true)
+	if err != nil || n != 1 {
+		t.Fatalf("delete north;south: %d %v", n, err)
+	}
+	if n, err = e.DeleteTargets(ctx, "revenue", scopes[1], true); err != nil || n != 1 {
+		t.Fatalf("delete east/b2c: %d %v", n, err)
+	}
+	if list, _ := e.Targets(ctx, "revenue"); len(list) != 1 || !maps.Equal(list[0].By, scopes[2]) {
+		t.Errorf("after deletes: %v", list)
+	}
+}
