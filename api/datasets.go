@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -66,6 +67,9 @@ func (s *Server) listDatasets(c *gin.Context) {
 //	@Param			mapping	formData	string		false	"canonical=source pairs, comma-separated (multipart form)"
 //	@Param			mode	formData	string		false	"replace (default) or append (multipart form)"
 //	@Param			orphans	formData	string		false	"reject (default) or drop rows whose customer_id is unknown (multipart form)"
+//	@Param			Prefer	header		string	false	"respond-async: run as a job and answer 202 at once"
+//	@Param			async	query		bool	false	"true: run as a job (as Prefer: respond-async)"
+//	@Success		202		{object}	JobResponse	"the job; Location: /v1/jobs/{id}"
 //	@Success		201		{object}	engine.ImportResult
 //	@Failure		400		{object}	ErrorBody	"invalid_dataset, invalid_parameter"
 //	@Failure		404		{object}	ErrorBody	"unknown_dataset_kind"
@@ -77,6 +81,14 @@ func (s *Server) importDataset(c *gin.Context) {
 		return
 	}
 	req := engine.ImportRequest{Kind: kind}
+	// An upload is removed when the import is done (by respond, in the
+	// request or in its job), or here when the request fails before.
+	cleanup, owned := func() {}, true
+	defer func() {
+		if owned {
+			cleanup()
+		}
+	}()
 	if strings.HasPrefix(c.ContentType(), "multipart/") {
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.opts.MaxUploadBytes)
 		fh, err := c.FormFile("file")
@@ -97,7 +109,7 @@ func (s *Server) importDataset(c *gin.Context) {
 			s.fail(c, fmt.Errorf("stage upload: %w", err))
 			return
 		}
-		defer os.Remove(tmp.Name())
+		cleanup = func() { os.Remove(tmp.Name()) }
 		_, err = io.Copy(tmp, src)
 		if cerr := tmp.Close(); err == nil {
 			err = cerr
@@ -126,12 +138,10 @@ func (s *Server) importDataset(c *gin.Context) {
 		}
 		req.Path, req.Mapping, req.Mode, req.Orphans, req.Format = body.Path, body.Mapping, body.Mode, body.Orphans, body.Format
 	}
-	res, err := s.eng.Import(c.Request.Context(), req)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, res)
+	owned = false
+	s.respond(c, "import", http.StatusCreated, cleanup, func(ctx context.Context) (any, error) {
+		return s.eng.Import(ctx, req)
+	})
 }
 
 // parseMapping reads "order_date=created_at,amount=total".

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -28,6 +29,9 @@ type CLVFitBody struct {
 //	@Accept			json
 //	@Produce		json
 //	@Param			body	body		CLVFitBody	true	"calibration end (YYYY-MM-DD), unit, optional holdout end, margin, discount and horizon"
+//	@Param			Prefer	header		string	false	"respond-async: run as a job and answer 202 at once"
+//	@Param			async	query		bool	false	"true: run as a job (as Prefer: respond-async)"
+//	@Success		202		{object}	JobResponse	"the job; Location: /v1/jobs/{id}"
 //	@Success		200		{object}	engine.CLVFit
 //	@Failure		400		{object}	ErrorBody	"invalid_model_input"
 //	@Failure		409		{object}	ErrorBody	"missing_dataset"
@@ -55,12 +59,9 @@ func (s *Server) fitCLV(c *gin.Context) {
 		}
 		req.HoldoutEnd = &h
 	}
-	fit, err := s.eng.FitCLV(c.Request.Context(), req)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, fit)
+	s.respond(c, "clv_fit", http.StatusOK, nil, func(ctx context.Context) (any, error) {
+		return s.eng.FitCLV(ctx, req)
+	})
 }
 
 // getCLV godoc

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -146,6 +147,9 @@ func (s *Server) validateRuleSet(c *gin.Context) {
 //	@Param			version	query		int		false	"version (default: latest)"
 //	@Param			as_of	query		string	false	"as-of date (YYYY-MM-DD)"
 //	@Param			path	query		string	false	"force the Go path (go) for comparison"	Enums(sql, go)
+//	@Param			Prefer	header		string	false	"respond-async: run as a job and answer 202 at once"
+//	@Param			async	query		bool	false	"true: run as a job (as Prefer: respond-async)"
+//	@Success		202		{object}	JobResponse	"the job; Location: /v1/jobs/{id}"
 //	@Success		200		{object}	engine.Evaluation
 //	@Failure		400		{object}	ErrorBody
 //	@Failure		404		{object}	ErrorBody
@@ -168,12 +172,10 @@ func (s *Server) evaluateRuleSet(c *gin.Context) {
 		s.fail(c, badRequest("invalid_parameter", fmt.Sprintf("invalid parameter \"path\": %q is not sql or go", path), map[string]any{"parameter": "path"}))
 		return
 	}
-	ev, err := s.eng.EvaluateRuleSet(c.Request.Context(), c.Param("name"), v, asOf, path == "go")
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, ev)
+	name := c.Param("name")
+	s.respond(c, "evaluation", http.StatusOK, nil, func(ctx context.Context) (any, error) {
+		return s.eng.EvaluateRuleSet(ctx, name, v, asOf, path == "go")
+	})
 }
 
 // assignments godoc

@@ -12,6 +12,7 @@ import (
 
 	"custkpi/docs"
 	"custkpi/engine"
+	"custkpi/jobs"
 	"custkpi/queries"
 )
 
@@ -52,6 +53,8 @@ type Options struct {
 	UploadDir string
 	// MaxUploadBytes bounds an upload (default 4 GiB).
 	MaxUploadBytes int64
+	// JobTimeout bounds an asynchronous job (default one hour).
+	JobTimeout time.Duration
 }
 
 // Server is the HTTP API.
@@ -60,6 +63,7 @@ type Server struct {
 	log  *slog.Logger
 	opts Options
 	gin  *gin.Engine
+	jobs *jobs.Registry
 }
 
 // New builds the routes.
@@ -72,6 +76,7 @@ func New(eng Engine, opts Options) *Server {
 	}
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{eng: eng, log: opts.Logger, opts: opts, gin: gin.New()}
+	s.jobs = jobs.New(jobs.Options{Timeout: opts.JobTimeout, DescribeError: s.describeJobError})
 	r := s.gin
 	r.Use(s.recoverJSON, s.logRequests)
 	r.HandleMethodNotAllowed = true
@@ -90,6 +95,9 @@ func New(eng Engine, opts Options) *Server {
 
 	v1 := r.Group("/v1")
 	v1.GET("/health", s.health)
+	v1.GET("/jobs", s.listJobs)
+	v1.GET("/jobs/:id", s.getJob)
+	v1.DELETE("/jobs/:id", s.cancelJob)
 	r.GET("/readyz", s.readyz)
 	v1.GET("/datasets", s.listDatasets)
 	v1.POST("/datasets/:kind", s.importDataset)

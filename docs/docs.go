@@ -210,6 +210,18 @@ const docTemplate = `{
                         "description": "reject (default) or drop rows whose customer_id is unknown (multipart form)",
                         "name": "orphans",
                         "in": "formData"
+                    },
+                    {
+                        "type": "string",
+                        "description": "respond-async: run as a job and answer 202 at once",
+                        "name": "Prefer",
+                        "in": "header"
+                    },
+                    {
+                        "type": "boolean",
+                        "description": "true: run as a job (as Prefer: respond-async)",
+                        "name": "async",
+                        "in": "query"
                     }
                 ],
                 "responses": {
@@ -217,6 +229,12 @@ const docTemplate = `{
                         "description": "Created",
                         "schema": {
                             "$ref": "#/definitions/engine.ImportResult"
+                        }
+                    },
+                    "202": {
+                        "description": "the job; Location: /v1/jobs/{id}",
+                        "schema": {
+                            "$ref": "#/definitions/api.JobResponse"
                         }
                     },
                     "400": {
@@ -249,6 +267,94 @@ const docTemplate = `{
                         "description": "OK",
                         "schema": {
                             "$ref": "#/definitions/api.HealthResponse"
+                        }
+                    }
+                }
+            }
+        },
+        "/jobs": {
+            "get": {
+                "description": "Recent jobs (imports, rule evaluations, model fits asked with ` + "`" + `Prefer: respond-async` + "`" + ` or ` + "`" + `async=true` + "`" + `), newest first; finished ones are kept up to a hundred.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "jobs"
+                ],
+                "summary": "Jobs",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.JobList"
+                        }
+                    }
+                }
+            }
+        },
+        "/jobs/{id}": {
+            "get": {
+                "description": "State (queued, running, succeeded, failed, cancelled), phase, progress (done of total, in unit), timestamps, and the result or the error.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "jobs"
+                ],
+                "summary": "A job",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "job id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/jobs.Job"
+                        }
+                    },
+                    "404": {
+                        "description": "not_found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "description": "Asks a job to stop: its write rolls back and the previous generation stays. A finished job is left as it is. Answers the job.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "jobs"
+                ],
+                "summary": "Cancel a job",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "job id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/jobs.Job"
+                        }
+                    },
+                    "404": {
+                        "description": "not_found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
                         }
                     }
                 }
@@ -643,6 +749,18 @@ const docTemplate = `{
                         "schema": {
                             "$ref": "#/definitions/api.CLVFitBody"
                         }
+                    },
+                    {
+                        "type": "string",
+                        "description": "respond-async: run as a job and answer 202 at once",
+                        "name": "Prefer",
+                        "in": "header"
+                    },
+                    {
+                        "type": "boolean",
+                        "description": "true: run as a job (as Prefer: respond-async)",
+                        "name": "async",
+                        "in": "query"
                     }
                 ],
                 "responses": {
@@ -650,6 +768,12 @@ const docTemplate = `{
                         "description": "OK",
                         "schema": {
                             "$ref": "#/definitions/engine.CLVFit"
+                        }
+                    },
+                    "202": {
+                        "description": "the job; Location: /v1/jobs/{id}",
+                        "schema": {
+                            "$ref": "#/definitions/api.JobResponse"
                         }
                     },
                     "400": {
@@ -921,6 +1045,18 @@ const docTemplate = `{
                         "description": "force the Go path (go) for comparison",
                         "name": "path",
                         "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "respond-async: run as a job and answer 202 at once",
+                        "name": "Prefer",
+                        "in": "header"
+                    },
+                    {
+                        "type": "boolean",
+                        "description": "true: run as a job (as Prefer: respond-async)",
+                        "name": "async",
+                        "in": "query"
                     }
                 ],
                 "responses": {
@@ -928,6 +1064,12 @@ const docTemplate = `{
                         "description": "OK",
                         "schema": {
                             "$ref": "#/definitions/engine.Evaluation"
+                        }
+                    },
+                    "202": {
+                        "description": "the job; Location: /v1/jobs/{id}",
+                        "schema": {
+                            "$ref": "#/definitions/api.JobResponse"
                         }
                     },
                     "400": {
@@ -1348,6 +1490,25 @@ const docTemplate = `{
                 "path": {
                     "type": "string",
                     "example": "/data/orders.parquet"
+                }
+            }
+        },
+        "api.JobList": {
+            "type": "object",
+            "properties": {
+                "jobs": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/jobs.Job"
+                    }
+                }
+            }
+        },
+        "api.JobResponse": {
+            "type": "object",
+            "properties": {
+                "job": {
+                    "$ref": "#/definitions/jobs.Job"
                 }
             }
         },
@@ -2608,6 +2769,67 @@ const docTemplate = `{
                 },
                 "version": {
                     "type": "integer"
+                }
+            }
+        },
+        "jobs.Error": {
+            "type": "object",
+            "properties": {
+                "code": {
+                    "type": "string"
+                },
+                "details": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "message": {
+                    "type": "string"
+                }
+            }
+        },
+        "jobs.Job": {
+            "type": "object",
+            "properties": {
+                "created_at": {
+                    "type": "string"
+                },
+                "done": {
+                    "type": "integer"
+                },
+                "error": {
+                    "$ref": "#/definitions/jobs.Error"
+                },
+                "finished_at": {
+                    "type": "string"
+                },
+                "id": {
+                    "type": "string"
+                },
+                "kind": {
+                    "type": "string"
+                },
+                "phase": {
+                    "type": "string"
+                },
+                "result": {},
+                "started_at": {
+                    "type": "string"
+                },
+                "state": {
+                    "type": "string",
+                    "enum": [
+                        "queued",
+                        "running",
+                        "succeeded",
+                        "failed",
+                        "cancelled"
+                    ]
+                },
+                "total": {
+                    "type": "integer"
+                },
+                "unit": {
+                    "type": "string"
                 }
             }
         },

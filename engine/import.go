@@ -114,6 +114,7 @@ type fileImport struct {
 	kind     *Kind
 	conn     *sql.Conn
 	cols     []stagedColumn
+	rows     int64 // in the file
 	warnings []string
 }
 
@@ -137,13 +138,26 @@ func (e *Engine) importOne(ctx context.Context, conn *sql.Conn, gen int64, req I
 		return nil, f.bad(nil, "cannot read the file: %v", unwrapPathError(err))
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.stage_raw; DROP TABLE IF EXISTS temp.stage")
-	steps := []func(context.Context) error{f.stageRaw, f.checkTypes, f.stageTyped, f.checkValues, f.checkUnique, f.checkOrphans}
-	for _, step := range steps {
+	progress := progressOf(ctx)
+	progress.Phase("reading " + f.kind.Name)
+	if err := f.stageRaw(ctx); err != nil {
+		return nil, err
+	}
+	progress.Phase("validating " + f.kind.Name)
+	progress.Total(f.rows, "rows")
+	for _, step := range []func(context.Context) error{f.checkTypes, f.stageTyped, f.checkValues, f.checkUnique, f.checkOrphans} {
 		if err := step(ctx); err != nil {
 			return nil, err
 		}
 	}
-	return e.swapIn(ctx, f, gen, checksum)
+	progress.Add(f.rows)
+	progress.Phase("writing " + f.kind.Name)
+	progress.Total(f.rows, "rows")
+	res, err := e.swapIn(ctx, f, gen, checksum)
+	if err == nil {
+		progress.Add(f.rows)
+	}
+	return res, err
 }
 
 // newFileImport checks the request's options and fills in the defaults.
@@ -194,6 +208,9 @@ func (f *fileImport) stageRaw(ctx context.Context) error {
 			return contextErr(ctx, err, "import")
 		}
 		return f.bad(nil, "cannot read it as %s: %s", f.req.Format, firstLine(err.Error()))
+	}
+	if err := f.conn.QueryRowContext(ctx, "SELECT count(*) FROM stage_raw").Scan(&f.rows); err != nil {
+		return contextErr(ctx, err, "import "+f.kind.Name)
 	}
 	srcTypes, srcOrder, err := stageColumns(ctx, f.conn, "stage_raw")
 	if err != nil {

@@ -60,10 +60,12 @@ func (e *Engine) FitCLV(ctx context.Context, req CLVFitRequest) (*CLVFit, error)
 	// data it was fitted on; scores, features and the fit record commit
 	// together or not at all.
 	_, err := e.write(ctx, "clv fit", true, func(ctx context.Context, conn *sql.Conn, gen int64) error {
+		progressOf(ctx).Phase("fitting")
 		res, err := clv.Fit(ctx, conn, opts)
 		if err != nil {
 			return modelError(ctx, err, res)
 		}
+		progressOf(ctx).Phase("scoring")
 		scored, err := clv.WriteScores(ctx, conn, res, clv.ScoreOptions{Table: "clv_scores"})
 		if err != nil {
 			return modelError(ctx, err, res)

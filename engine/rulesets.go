@@ -257,9 +257,11 @@ func (e *Engine) EvaluateRuleSet(ctx context.Context, name string, version int, 
 			return err
 		}
 		defer run.cleanup(ctx)
+		progressOf(ctx).Phase("evaluating")
 		if ev, err = run.assign(ctx); err != nil {
 			return err
 		}
+		progressOf(ctx).Phase("writing")
 		return run.store(ctx, gen, ev)
 	})
 	if err != nil {

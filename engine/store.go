@@ -63,6 +63,7 @@ func (e *Engine) write(ctx context.Context, cause string, derive bool, fn func(c
 		return 0, err
 	}
 	if derive {
+		progressOf(ctx).Phase("deriving")
 		crashPoint("derive")
 		if err := rebuildFeatures(ctx, conn, gen); err != nil {
 			return 0, err

@@ -1,0 +1,124 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"custkpi/engine"
+	"custkpi/jobs"
+)
+
+// JobResponse is the 202 answer of a write asked to run asynchronously.
+type JobResponse struct {
+	Job jobs.Job `json:"job"`
+}
+
+// JobList is GET /v1/jobs.
+type JobList struct {
+	Jobs []jobs.Job `json:"jobs"`
+}
+
+// wantsAsync: `Prefer: respond-async` (RFC 7240) or `?async=true`.
+func wantsAsync(c *gin.Context) bool {
+	if c.Query("async") == "true" {
+		return true
+	}
+	for _, pref := range c.Request.Header.Values("Prefer") {
+		for _, p := range strings.Split(pref, ",") {
+			if strings.EqualFold(strings.TrimSpace(p), "respond-async") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// respond runs a write: as a job when the client asked for it (202 with
+// the job and its Location), else within the request (status with the
+// result). release, when not nil, runs once fn is done, wherever it ran: it
+// frees what fn used (an uploaded file).
+func (s *Server) respond(c *gin.Context, kind string, status int, release func(), fn func(ctx context.Context) (any, error)) {
+	if release == nil {
+		release = func() {}
+	}
+	if wantsAsync(c) {
+		job := s.jobs.Start(kind, func(ctx context.Context, p *jobs.Progress) (any, error) {
+			defer release()
+			return fn(engine.WithProgress(ctx, p))
+		})
+		c.Header("Location", "/v1/jobs/"+job.ID)
+		c.JSON(http.StatusAccepted, JobResponse{Job: job})
+		return
+	}
+	defer release()
+	res, err := fn(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(status, res)
+}
+
+// describeJobError is a failed job's error in the API's words.
+func (s *Server) describeJobError(err error) jobs.Error {
+	_, body := errorResponse(err, s.log)
+	return jobs.Error{Code: body.Error.Code, Message: body.Error.Message, Details: body.Error.Details}
+}
+
+// listJobs godoc
+//
+//	@Summary		Jobs
+//	@Description	Recent jobs (imports, rule evaluations, model fits asked with `Prefer: respond-async` or `async=true`), newest first; finished ones are kept up to a hundred.
+//	@Tags			jobs
+//	@Produce		json
+//	@Success		200	{object}	JobList
+//	@Router			/jobs [get]
+func (s *Server) listJobs(c *gin.Context) {
+	c.JSON(http.StatusOK, JobList{Jobs: s.jobs.List()})
+}
+
+// getJob godoc
+//
+//	@Summary		A job
+//	@Description	State (queued, running, succeeded, failed, cancelled), phase, progress (done of total, in unit), timestamps, and the result or the error.
+//	@Tags			jobs
+//	@Produce		json
+//	@Param			id	path		string	true	"job id"
+//	@Success		200	{object}	jobs.Job
+//	@Failure		404	{object}	ErrorBody	"not_found"
+//	@Router			/jobs/{id} [get]
+func (s *Server) getJob(c *gin.Context) {
+	job, ok := s.jobs.Get(c.Param("id"))
+	if !ok {
+		s.fail(c, noJob(c.Param("id")))
+		return
+	}
+	c.JSON(http.StatusOK, job)
+}
+
+// cancelJob godoc
+//
+//	@Summary		Cancel a job
+//	@Description	Asks a job to stop: its write rolls back and the previous generation stays. A finished job is left as it is. Answers the job.
+//	@Tags			jobs
+//	@Produce		json
+//	@Param			id	path		string	true	"job id"
+//	@Success		200	{object}	jobs.Job
+//	@Failure		404	{object}	ErrorBody	"not_found"
+//	@Router			/jobs/{id} [delete]
+func (s *Server) cancelJob(c *gin.Context) {
+	job, ok := s.jobs.Cancel(c.Param("id"))
+	if !ok {
+		s.fail(c, noJob(c.Param("id")))
+		return
+	}
+	c.JSON(http.StatusOK, job)
+}
+
+func noJob(id string) error {
+	return &httpError{status: http.StatusNotFound, body: ErrorDetail{Code: "not_found", Message: "no job " + id + " (finished jobs are kept up to a hundred)",
+		Details: map[string]any{"job": id}}}
+}
