@@ -3,9 +3,7 @@ package api
 import (
 	"bytes"
 	"cmp"
-	"encoding/csv"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"slices"
@@ -13,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"custkpi/render"
 )
 
 // Output formats of tabular endpoints.
@@ -113,39 +113,6 @@ func matchRange(mediaRange, mediaType string) bool {
 	return ok && strings.HasPrefix(mediaType, prefix+"/")
 }
 
-// WriteCSV writes a table as CSV with a header line; nulls are empty cells.
-// The CLI prints the same bytes as the API.
-func WriteCSV(w io.Writer, cols []string, rows [][]any) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(cols); err != nil {
-		return err
-	}
-	rec := make([]string, len(cols))
-	for _, r := range rows {
-		for i, v := range r {
-			rec[i] = Cell(v)
-		}
-		if err := cw.Write(rec); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
-// Cell renders one value for CSV and the CLI's tables.
-func Cell(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64)
-	case string:
-		return x
-	}
-	return fmt.Sprint(v)
-}
-
 // writeTable answers a table in a non-JSON format. Arrow and Parquet are
 // built in memory first (the answers are aggregated and small), so an
 // encoding error is still a clean 500 and not a truncated body.
@@ -155,11 +122,11 @@ func (s *Server) writeTable(c *gin.Context, format, name string, cols []string, 
 	ext := format
 	switch format {
 	case formatCSV:
-		err = WriteCSV(&buf, cols, rows)
+		err = render.WriteCSV(&buf, cols, rows)
 	case formatArrow:
-		err, ext = WriteArrow(&buf, cols, rows), "arrows"
+		err, ext = render.WriteArrow(&buf, cols, rows), "arrows"
 	case formatParquet:
-		err = WriteParquet(&buf, cols, rows)
+		err = render.WriteParquet(&buf, cols, rows)
 	}
 	if err != nil {
 		s.fail(c, fmt.Errorf("write %s: %w", format, err))

@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"custkpi/api"
 	"custkpi/engine"
+	"custkpi/render"
 )
 
 func newKPICommand() *cobra.Command {
@@ -68,7 +68,7 @@ func printResult(w io.Writer, res *engine.Result, format string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(res)
 	case "csv":
-		return api.WriteCSV(w, res.Columns, res.Rows)
+		return render.WriteCSV(w, res.Columns, res.Rows)
 	case "table":
 		fmt.Fprintf(w, "%s v%d  %s .. %s  grain %s\n", res.KPI, res.Version, res.From, res.To, res.Grain)
 		return writeTable(w, res.Columns, res.Rows)
@@ -91,7 +91,7 @@ func writeTable(w io.Writer, cols []string, rows [][]any) error {
 				// full precision.
 				cells[i] = strconv.FormatFloat(math.Round(x*1e6)/1e6, 'f', -1, 64)
 			default:
-				cells[i] = api.Cell(v)
+				cells[i] = render.Cell(v)
 			}
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")

@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"custkpi/api"
 	"custkpi/engine"
+	"custkpi/render"
 )
 
 func newScorecardCommand() *cobra.Command {
@@ -67,7 +67,7 @@ func printScorecard(w io.Writer, sc *engine.Scorecard, format string) error {
 	}
 	switch format {
 	case "csv":
-		return api.WriteCSV(w, cols, rows)
+		return render.WriteCSV(w, cols, rows)
 	case "table":
 		fmt.Fprintf(w, "scorecard %s .. %s (previous window from %s), %.0f ms\n", sc.From, sc.To, sc.PreviousFrom, sc.Elapsed)
 		if err := writeTable(w, cols, rows); err != nil {

@@ -1,4 +1,4 @@
-package api
+package render
 
 import (
 	"fmt"
@@ -17,7 +17,7 @@ import (
 // (periods × groups, or one page of customers), so building them in Go is
 // cheap; each column's type is that of its values: float64, int64, bool,
 // or string for anything else (dates are YYYY-MM-DD strings already).
-func toArrow(cols []string, rows [][]any) (arrow.Record, error) {
+func ToArrow(cols []string, rows [][]any) (arrow.Record, error) {
 	mem := memory.NewGoAllocator()
 	fields := make([]arrow.Field, len(cols))
 	for j, name := range cols {
@@ -81,7 +81,7 @@ func columnType(rows [][]any, j int) arrow.DataType {
 
 // WriteArrow writes a table as an Arrow IPC stream.
 func WriteArrow(w io.Writer, cols []string, rows [][]any) error {
-	rec, err := toArrow(cols, rows)
+	rec, err := ToArrow(cols, rows)
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func WriteArrow(w io.Writer, cols []string, rows [][]any) error {
 
 // WriteParquet writes a table as a Parquet file (zstd).
 func WriteParquet(w io.Writer, cols []string, rows [][]any) error {
-	rec, err := toArrow(cols, rows)
+	rec, err := ToArrow(cols, rows)
 	if err != nil {
 		return err
 	}
