@@ -87,7 +87,7 @@ func (c *Catalog) Lookup(name string) (*KPI, error) {
 	}
 	return nil, &Error{
 		Code:    CodeUnknownKPI,
-		Message: fmt.Sprintf("unknown KPI %q; GET /v1/kpis lists them", name),
+		Message: fmt.Sprintf("unknown KPI %q; the catalog lists the KPIs", name),
 		Details: map[string]any{"kpi": name},
 	}
 }

@@ -228,7 +228,7 @@ func (e *Engine) withTimeout(ctx context.Context) (context.Context, context.Canc
 	return context.WithCancel(ctx)
 }
 
-// Health is what GET /v1/health reports.
+// Health is the state of the engine: the DuckDB version and the datasets.
 type Health struct {
 	DuckDBVersion string                  `json:"duckdb_version"`
 	Datasets      map[string]*DatasetInfo `json:"datasets"`

@@ -713,7 +713,7 @@ func firstLine(s string) string {
 	return line
 }
 
-// recordFailure keeps a failed import in the history, so GET /v1/datasets
+// recordFailure keeps a failed import in the history, so the history
 // shows what was tried and why it was refused. It is a write of its own,
 // after the failed one rolled back, and makes no generation: no data changed.
 func (e *Engine) recordFailure(ctx context.Context, req ImportRequest, cause error) {

@@ -316,7 +316,7 @@ func requireData(s *snapshot, d *queries.Definition) error {
 	for _, kind := range d.Datasets() {
 		if kind == modelKind && s.datasets[kind] == nil {
 			return &Error{Code: CodeMissingDataset,
-				Message: fmt.Sprintf("KPI %s reads the CLV model's scores; fit it first with POST /v1/models/clv/fit", d.Name),
+				Message: fmt.Sprintf("KPI %s reads the CLV model's scores; fit the CLV model first", d.Name),
 				Details: map[string]any{"kpi": d.Name, "datasets": []string{modelKind}}}
 		}
 		if s.datasets[kind] == nil {
@@ -325,7 +325,7 @@ func requireData(s *snapshot, d *queries.Definition) error {
 	}
 	if len(missing) > 0 {
 		return &Error{Code: CodeMissingDataset,
-			Message: fmt.Sprintf("KPI %s needs the %s dataset(s); import them with POST /v1/datasets/{kind}", d.Name, strings.Join(missing, ", ")),
+			Message: fmt.Sprintf("KPI %s needs the %s dataset(s); import them first", d.Name, strings.Join(missing, ", ")),
 			Details: map[string]any{"kpi": d.Name, "datasets": missing}}
 	}
 	for _, col := range d.Columns() {

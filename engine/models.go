@@ -118,7 +118,7 @@ func (e *Engine) LastCLVFit(ctx context.Context) (*CLVFit, error) {
 	var id int64
 	err := e.db.QueryRowContext(ctx, "SELECT id, CAST(result AS VARCHAR) FROM meta_model_fits WHERE model = 'clv' ORDER BY id DESC LIMIT 1").Scan(&id, &doc)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, &Error{Code: CodeNotFound, Message: "no CLV model has been fitted; POST /v1/models/clv/fit"}
+		return nil, &Error{Code: CodeNotFound, Message: "no CLV model has been fitted yet; fit one first"}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("clv model: %w", err)

@@ -187,7 +187,7 @@ func (e *Engine) RuleSet(ctx context.Context, name string, version int) (*RuleSe
 	}
 	i := slices.IndexFunc(all, func(r RuleSetInfo) bool { return r.Name == name })
 	if i < 0 {
-		return nil, &Error{Code: CodeNotFound, Message: fmt.Sprintf("no rule set %q; GET /v1/rulesets lists them", name),
+		return nil, &Error{Code: CodeNotFound, Message: fmt.Sprintf("no rule set %q; the rule set list names them", name),
 			Details: map[string]any{"ruleset": name}}
 	}
 	info := all[i]
@@ -534,7 +534,7 @@ func (e *Engine) Assignments(ctx context.Context, ruleset string, version int, t
 		return nil, fmt.Errorf("assignments: %w", err)
 	}
 	if !id.Valid {
-		return nil, &Error{Code: CodeNotFound, Message: fmt.Sprintf("rule set %q has not been evaluated; POST /v1/rulesets/%s/evaluate", ruleset, ruleset),
+		return nil, &Error{Code: CodeNotFound, Message: fmt.Sprintf("rule set %q has not been evaluated; evaluate it first", ruleset),
 			Details: map[string]any{"ruleset": ruleset}}
 	}
 	page := &CustomerPage{}
