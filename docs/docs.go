@@ -2478,7 +2478,7 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "grain": {
-                    "$ref": "#/definitions/engine.Grain"
+                    "$ref": "#/definitions/kpi.Grain"
                 },
                 "kpi": {
                     "type": "string"
@@ -2832,6 +2832,25 @@ const docTemplate = `{
                     "type": "string"
                 }
             }
+        },
+        "kpi.Grain": {
+            "type": "string",
+            "enum": [
+                "none",
+                "day",
+                "week",
+                "month",
+                "quarter",
+                "year"
+            ],
+            "x-enum-varnames": [
+                "GrainNone",
+                "GrainDay",
+                "GrainWeek",
+                "GrainMonth",
+                "GrainQuarter",
+                "GrainYear"
+            ]
         },
         "queries.Param": {
             "type": "object",

@@ -28,7 +28,7 @@ func (e *Engine) compare(ctx context.Context, q Query) (*compared, error) {
 		return nil, invalidParam("grain", "comparisons use the whole window; leave grain out")
 	}
 	q.Grain = GrainNone
-	q.compare = true
+	q.Compare = true
 	res, err := e.Run(ctx, q)
 	if err != nil {
 		return nil, err

@@ -27,7 +27,13 @@ const maxCustomerPage = 10000
 
 // FeatureColumns lists the customer_features columns with their DuckDB types.
 func (e *Engine) FeatureColumns(ctx context.Context) ([]string, []string, error) {
-	rows, err := e.db.QueryContext(ctx, `SELECT column_name, data_type FROM information_schema.columns
+	s := e.snap()
+	return s.featureNames, s.featureTypes, nil
+}
+
+// featureColumns reads the columns of customer_features and their types.
+func featureColumns(ctx context.Context, q querier) ([]string, []string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT column_name, data_type FROM information_schema.columns
 		WHERE table_schema = 'main' AND table_name = 'customer_features' ORDER BY ordinal_position`)
 	if err != nil {
 		return nil, nil, fmt.Errorf("feature columns: %w", err)
@@ -67,14 +73,14 @@ func (e *Engine) Customers(ctx context.Context, q CustomerQuery) (*CustomerPage,
 	if q.Offset < 0 {
 		return nil, invalidParam("offset", "must not be negative")
 	}
-	where, err := e.whereFilter(ctx, q.Where)
-	if err != nil {
-		return nil, err
-	}
 	cond, args := "true", []any{}
-	if where != nil {
-		cond = "customer_id IN (" + where.sql + ")"
-		args = append(args, where.args...)
+	if q.Where != "" {
+		where, err := e.whereFilter(ctx, e.snap(), q.Where)
+		if err != nil {
+			return nil, err
+		}
+		cond = "customer_id IN (" + where.SQL + ")"
+		args = append(args, where.Args...)
 	}
 	dir := "ASC"
 	if q.Desc {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/duckdb/duckdb-go/v2"
 
+	"custkpi/kpi"
 	"custkpi/queries"
 )
 
@@ -119,7 +120,7 @@ type Engine struct {
 	conn    *duckdb.Connector
 	opts    Options
 	log     *slog.Logger
-	catalog *Catalog
+	catalog *kpi.Catalog
 	cache   *resultCache
 
 	writeMu sync.Mutex   // one write at a time
@@ -186,10 +187,10 @@ func (e *Engine) init(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if e.catalog, err = newCatalog(defs); err != nil {
+	if e.catalog, err = kpi.NewCatalog(defs); err != nil {
 		return err
 	}
-	if err := e.catalog.register(ctx, e.db); err != nil {
+	if err := registerMacros(ctx, e.db, e.catalog); err != nil {
 		return err
 	}
 	if err := e.publish(ctx, e.db); err != nil {
@@ -202,6 +203,18 @@ func (e *Engine) init(ctx context.Context) error {
 		return err
 	}
 	return e.seedBuiltins(ctx)
+}
+
+// registerMacros creates each KPI version's table macro.
+func registerMacros(ctx context.Context, db *sql.DB, cat *kpi.Catalog) error {
+	for _, k := range cat.List() {
+		for _, d := range k.Versions {
+			if _, err := db.ExecContext(ctx, kpi.MacroSQL(d)); err != nil {
+				return fmt.Errorf("register KPI %s v%d (%s): %w", d.Name, d.Version, d.File, err)
+			}
+		}
+	}
+	return nil
 }
 
 // Close releases the database.
@@ -218,7 +231,7 @@ func (e *Engine) Close() error {
 func (e *Engine) DB() *sql.DB { return e.db }
 
 // Catalog returns the KPI catalog.
-func (e *Engine) Catalog() *Catalog { return e.catalog }
+func (e *Engine) Catalog() *kpi.Catalog { return e.catalog }
 
 // withTimeout applies the configured query timeout.
 func (e *Engine) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -286,16 +299,54 @@ func loadSnapshot(ctx context.Context, q querier) (*snapshot, error) {
 	if s.evaluations, err = loadEvaluations(ctx, q); err != nil {
 		return nil, err
 	}
-	if s.customerColumns, err = tableColumns(ctx, q, "customers"); err != nil {
-		return nil, err
-	}
 	var end sql.NullTime
 	if err := q.QueryRowContext(ctx,
 		`SELECT date_trunc('day', max(order_date)) + INTERVAL 1 DAY FROM orders`).Scan(&end); err != nil {
 		return nil, fmt.Errorf("load state: end of data: %w", err)
 	}
 	s.dataEnd = end.Time
+	if err := loadFeatures(ctx, q, s); err != nil {
+		return nil, err
+	}
+	if s.data, err = plannerData(ctx, q, s); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// loadFeatures reads the features' columns and builds their CEL schema.
+func loadFeatures(ctx context.Context, q querier, s *snapshot) error {
+	var err error
+	if s.featureNames, s.featureTypes, err = featureColumns(ctx, q); err != nil {
+		return err
+	}
+	if s.schema, err = buildSchema(s.featureNames, s.featureTypes); err != nil {
+		return err
+	}
+	s.featuresAsOf, err = featuresAsOf(ctx, q)
+	return err
+}
+
+// plannerData is the snapshot as the KPI planner sees it.
+func plannerData(ctx context.Context, q querier, s *snapshot) (*kpi.Data, error) {
+	d := &kpi.Data{Generation: s.generation, DataEnd: s.dataEnd, Datasets: map[string]kpi.Dataset{}, Evaluations: map[string]kpi.Evaluation{}}
+	var err error
+	if d.CustomerColumns, err = tableColumns(ctx, q, "customers"); err != nil {
+		return nil, err
+	}
+	for kind, ds := range s.datasets {
+		pd := kpi.Dataset{Generation: ds.Generation, Columns: ds.Columns}
+		if k, err := LookupKind(kind); err == nil {
+			for _, p := range k.Patterns {
+				pd.Patterns = append(pd.Patterns, p.Name)
+			}
+		}
+		d.Datasets[kind] = pd
+	}
+	for name, ev := range s.evaluations {
+		d.Evaluations[name] = kpi.Evaluation{ID: ev.id, Generation: ev.generation}
+	}
+	return d, nil
 }
 
 // loadDatasets reads the latest successful import of each kind and counts

@@ -4,65 +4,42 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"custkpi/fault"
 )
 
-// Code is a stable machine word for an error the caller caused. The api
-// package maps each code to an HTTP status in one place.
-type Code string
+// The error vocabulary lives in package fault, below every package that
+// raises it; these names keep the engine's callers (api, cmd) unchanged.
+type (
+	Code  = fault.Code
+	Error = fault.Error
+)
 
 const (
-	CodeInvalidParameter Code = "invalid_parameter"
-	CodeUnknownKPI       Code = "unknown_kpi"
-	CodeUnknownVersion   Code = "unknown_version"
-	CodeUnknownDimension Code = "unknown_dimension"
-	CodeUnknownKind      Code = "unknown_dataset_kind"
-	CodeInvalidDataset   Code = "invalid_dataset"
-	CodeMissingDataset   Code = "missing_dataset"
-	CodeMissingColumn    Code = "missing_column"
-	CodeNotFound         Code = "not_found"
-	CodeTimeout          Code = "timeout"
-	CodeCanceled         Code = "canceled"
-	CodeInvalidRuleset   Code = "invalid_ruleset"
-	CodeInvalidModel     Code = "invalid_model_input"
-	CodeNotConverged     Code = "model_not_converged"
-	// CodeBusy: writes kept landing while a read planned; try again.
-	CodeBusy Code = "busy"
+	CodeInvalidParameter = fault.CodeInvalidParameter
+	CodeUnknownKPI       = fault.CodeUnknownKPI
+	CodeUnknownVersion   = fault.CodeUnknownVersion
+	CodeUnknownDimension = fault.CodeUnknownDimension
+	CodeUnknownKind      = fault.CodeUnknownKind
+	CodeInvalidDataset   = fault.CodeInvalidDataset
+	CodeMissingDataset   = fault.CodeMissingDataset
+	CodeMissingColumn    = fault.CodeMissingColumn
+	CodeNotFound         = fault.CodeNotFound
+	CodeTimeout          = fault.CodeTimeout
+	CodeCanceled         = fault.CodeCanceled
+	CodeInvalidRuleset   = fault.CodeInvalidRuleset
+	CodeInvalidModel     = fault.CodeInvalidModel
+	CodeNotConverged     = fault.CodeNotConverged
+	CodeBusy             = fault.CodeBusy
 )
 
-// Error is an error the caller can fix: it names what is wrong. Details carry
-// machine-readable context (the parameter, the file and column, the rows).
-type Error struct {
-	Code    Code
-	Message string
-	Details map[string]any
-	Err     error // the underlying cause, if any
-}
-
-func (e *Error) Error() string { return e.Message }
-func (e *Error) Unwrap() error { return e.Err }
-
-// Errorf builds a caller-fault error.
-func Errorf(code Code, details map[string]any, format string, a ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, a...), Details: details}
-}
-
-// invalidParam names the bad query parameter, as prometheus' invalidParamError.
-func invalidParam(param, format string, a ...any) *Error {
-	return &Error{
-		Code:    CodeInvalidParameter,
-		Message: fmt.Sprintf("invalid parameter %q: %s", param, fmt.Sprintf(format, a...)),
-		Details: map[string]any{"parameter": param},
-	}
-}
-
-// ErrorCode returns the code of a caller-fault error, or "" for anything else.
-func ErrorCode(err error) Code {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return ""
-}
+var (
+	// Errorf builds a caller-fault error.
+	Errorf = fault.Errorf
+	// ErrorCode returns the code of a caller-fault error, or "".
+	ErrorCode    = fault.ErrorCode
+	invalidParam = fault.InvalidParam
+)
 
 // contextErr turns a query that died of its context into a typed error, so a
 // deadline becomes "timeout" and not an internal error. DuckDB reports an

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"custkpi/kpi"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
@@ -37,14 +38,16 @@ func invalidRuleset(err error) error {
 	return err
 }
 
-// featureSchema is the CEL schema of the features relation: every column of
-// customer_features with its type (extra customers columns and model scores
-// included).
+// featureSchema is the CEL schema of the features of the current
+// generation, built once when the generation was published.
 func (e *Engine) featureSchema(ctx context.Context) (*rules.Schema, error) {
-	names, types, err := e.FeatureColumns(ctx)
-	if err != nil {
-		return nil, err
-	}
+	return e.snap().schema, nil
+}
+
+// buildSchema makes the CEL schema of the features relation: every column
+// of customer_features with its type (extra customers columns and model
+// scores included).
+func buildSchema(names, types []string) (*rules.Schema, error) {
 	var feats []rules.Feature
 	for i, n := range names {
 		t, ok := rules.TypeForSQL(types[i])
@@ -195,7 +198,7 @@ func (e *Engine) RuleSet(ctx context.Context, name string, version int) (*RuleSe
 		version = info.LatestVersion
 	}
 	if !slices.Contains(info.Versions, version) {
-		return nil, &Error{Code: CodeNotFound, Message: fmt.Sprintf("rule set %q has no version %d (versions: %s)", name, version, joinInts(info.Versions)),
+		return nil, &Error{Code: CodeNotFound, Message: fmt.Sprintf("rule set %q has no version %d (versions: %s)", name, version, kpi.JoinInts(info.Versions)),
 			Details: map[string]any{"ruleset": name, "parameter": "version", "versions": info.Versions}}
 	}
 	var desc sql.NullString
@@ -338,7 +341,7 @@ func (r *evaluationRun) cleanup(ctx context.Context) {
 // SQL path when the rules translate, and answers the distribution.
 func (r *evaluationRun) assign(ctx context.Context) (*Evaluation, error) {
 	name := r.info.Name
-	ev := &Evaluation{Name: name, Version: r.info.Version, AsOf: fmtDate(r.asOf), Path: "sql", Tiers: []TierCount{}, NullSkips: []NullSkip{}}
+	ev := &Evaluation{Name: name, Version: r.info.Version, AsOf: kpi.Date(r.asOf), Path: "sql", Tiers: []TierCount{}, NullSkips: []NullSkip{}}
 	if _, err := r.conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE "+r.assigned+" (customer_id VARCHAR, tier VARCHAR, rule INTEGER)"); err != nil {
 		return nil, contextErr(ctx, err, "evaluate "+name)
 	}
@@ -616,7 +619,7 @@ func (e *Engine) evaluateUnstored(ctx context.Context, conn *sql.Conn, name stri
 // transitionMatrix counts the customers of each (from tier, to tier).
 func transitionMatrix(ctx context.Context, conn *sql.Conn, a, b *evaluationRun) (*Transitions, error) {
 	out := &Transitions{Name: a.info.Name, FromVersion: a.info.Version, ToVersion: b.info.Version,
-		FromAsOf: fmtDate(a.asOf), ToAsOf: fmtDate(b.asOf), Matrix: []Transition{}}
+		FromAsOf: kpi.Date(a.asOf), ToAsOf: kpi.Date(b.asOf), Matrix: []Transition{}}
 	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT x.tier, y.tier, count(*) FROM temp.%s x
 		FULL JOIN temp.%s y USING (customer_id) GROUP BY ALL ORDER BY 1 NULLS FIRST, 2 NULLS FIRST`, a.assigned, b.assigned))
 	if err != nil {

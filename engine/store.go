@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"custkpi/kpi"
+	"custkpi/rules"
 )
 
 // snapshot is what a request needs to know about the data of one
@@ -19,8 +22,13 @@ type snapshot struct {
 	// evaluations: the latest evaluation of each rule set (tier dimensions
 	// read it) and the generation that wrote it.
 	evaluations map[string]evaluationRef
-	// customerColumns: the customers table's columns (dimensions).
-	customerColumns []string
+	// data is what the KPI planner needs of this generation.
+	data *kpi.Data
+	// The features: columns, types, their CEL schema, and the instant they
+	// are computed as of.
+	featureNames, featureTypes []string
+	schema                     *rules.Schema
+	featuresAsOf               time.Time
 }
 
 type evaluationRef struct {

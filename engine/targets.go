@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"custkpi/kpi"
 	"database/sql"
 	"fmt"
 	"math"
@@ -99,7 +100,7 @@ func (e *Engine) SetTarget(ctx context.Context, t Target) (*Target, error) {
 		for d := range t.By {
 			names = append(names, d)
 		}
-		if _, err := e.dimensions(ctx, e.snap(), k.Default, names); err != nil {
+		if err := kpi.CheckDimensions(e.snap().data, k.Default, names); err != nil {
 			return nil, err
 		}
 	}
@@ -142,9 +143,9 @@ func (e *Engine) SetTarget(ctx context.Context, t Target) (*Target, error) {
 }
 
 // Targets lists the targets, of one KPI when kpi is not empty.
-func (e *Engine) Targets(ctx context.Context, kpi string) ([]Target, error) {
+func (e *Engine) Targets(ctx context.Context, name string) ([]Target, error) {
 	rows, err := e.db.QueryContext(ctx, `SELECT kpi, by_values, period_from, period_to, target, direction, warn_within, updated_at
-		FROM meta_targets WHERE ? = '' OR kpi = ? ORDER BY kpi, scope, period_from NULLS FIRST`, kpi, kpi)
+		FROM meta_targets WHERE ? = '' OR kpi = ? ORDER BY kpi, scope, period_from NULLS FIRST`, name, name)
 	if err != nil {
 		return nil, fmt.Errorf("targets: %w", err)
 	}
@@ -161,7 +162,7 @@ func (e *Engine) Targets(ctx context.Context, kpi string) ([]Target, error) {
 			return nil, fmt.Errorf("targets of %s: %w", t.KPI, err)
 		}
 		if from.Valid {
-			t.From, t.To = fmtDate(from.Time), fmtDate(to.Time)
+			t.From, t.To = kpi.Date(from.Time), kpi.Date(to.Time)
 		}
 		out = append(out, t)
 	}
@@ -236,7 +237,7 @@ const scorecardParallel = 4
 func (e *Engine) Scorecard(ctx context.Context, from, to time.Time) (*Scorecard, error) {
 	start := time.Now()
 	s := e.snap()
-	from, to, err := window(s, from, to)
+	from, to, err := kpi.Window(s.dataEnd, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +245,7 @@ func (e *Engine) Scorecard(ctx context.Context, from, to time.Time) (*Scorecard,
 	if err != nil {
 		return nil, err
 	}
-	sc := &Scorecard{From: fmtDate(from), To: fmtDate(to), PreviousFrom: fmtDate(from.Add(-to.Sub(from))), Rows: []ScorecardRow{}, Skipped: []SkippedKPI{}}
+	sc := &Scorecard{From: kpi.Date(from), To: kpi.Date(to), PreviousFrom: kpi.Date(from.Add(-to.Sub(from))), Rows: []ScorecardRow{}, Skipped: []SkippedKPI{}}
 
 	type job struct {
 		kpi    *KPI
@@ -256,7 +257,7 @@ func (e *Engine) Scorecard(ctx context.Context, from, to time.Time) (*Scorecard,
 		if len(d.Group) > 0 {
 			continue // matrices have no single value
 		}
-		if err := requireData(s, d); err != nil {
+		if err := kpi.RequireData(s.data, d); err != nil {
 			sc.Skipped = append(sc.Skipped, SkippedKPI{KPI: k.Name, Reason: err.Error()})
 			continue
 		}

@@ -6,49 +6,16 @@ import (
 	"fmt"
 	"time"
 
+	"custkpi/kpi"
 	"custkpi/rules"
 )
-
-// tierDimension resolves by=tier:<ruleset> to the latest evaluation of that
-// rule set in the snapshot, joined under a private alias like the customer
-// dimensions.
-func tierDimension(s *snapshot, name, ruleset string, index int) (dimension, error) {
-	ev, ok := s.evaluations[ruleset]
-	if !ok {
-		return dimension{}, &Error{Code: CodeUnknownDimension,
-			Message: fmt.Sprintf("unknown dimension %q: rule set %q has no evaluation; evaluate it first", name, ruleset),
-			Details: map[string]any{"parameter": "by", "dimension": name}}
-	}
-	alias := fmt.Sprintf("t%d", index)
-	return dimension{
-		name:       name,
-		expr:       alias + ".__tier",
-		join:       fmt.Sprintf("LEFT JOIN (SELECT customer_id AS __tier_key, tier AS __tier FROM tier_assignments WHERE evaluation = ?) %s ON %s.__tier_key = r.customer_id", alias, alias),
-		joinArgs:   []any{ev.id},
-		tier:       true,
-		evaluation: ev,
-	}, nil
-}
-
-// filter is a SQL fragment selecting customer ids, with its bound arguments.
-type filter struct {
-	sql  string
-	args []any
-}
 
 // whereFilter compiles a where= condition with the rules compiler (the same
 // checks and errors as a rule) and translates it to a customer-id subquery
 // over the features. A condition the translator cannot express is
 // evaluated in Go over the features and bound as a list of ids.
-func (e *Engine) whereFilter(ctx context.Context, where string) (*filter, error) {
-	if where == "" {
-		return nil, nil
-	}
-	schema, err := e.featureSchema(ctx)
-	if err != nil {
-		return nil, err
-	}
-	cond, err := rules.CompileCondition(where, schema)
+func (e *Engine) whereFilter(ctx context.Context, snap *snapshot, where string) (*kpi.Filter, error) {
+	cond, err := rules.CompileCondition(where, snap.schema)
 	if err != nil {
 		var ee *Error
 		if errors.As(invalidRuleset(err), &ee) {
@@ -59,13 +26,10 @@ func (e *Engine) whereFilter(ctx context.Context, where string) (*filter, error)
 		}
 		return nil, err
 	}
-	asOf, err := featuresAsOf(ctx, e.db)
-	if err != nil {
-		return nil, err
-	}
+	asOf := snap.featuresAsOf
 	s, err := cond.SQL(rules.SQLOptions{Alias: "f", Relation: "customer_features", AsOf: asOf})
 	if err == nil {
-		return &filter{sql: "SELECT f.customer_id FROM customer_features f WHERE " + s}, nil
+		return &kpi.Filter{SQL: "SELECT f.customer_id FROM customer_features f WHERE " + s}, nil
 	}
 	if !errors.Is(err, rules.ErrNotTranslatable) {
 		return nil, err
@@ -74,7 +38,7 @@ func (e *Engine) whereFilter(ctx context.Context, where string) (*filter, error)
 	if err != nil {
 		return nil, err
 	}
-	return &filter{sql: "SELECT unnest(?::VARCHAR[])", args: []any{ids}}, nil
+	return &kpi.Filter{SQL: "SELECT unnest(?::VARCHAR[])", Args: []any{ids}}, nil
 }
 
 // matchInGo evaluates a condition over every customer's features in Go.

@@ -1,7 +1,9 @@
-package engine
+package kpi
 
 import (
 	"time"
+
+	"custkpi/fault"
 )
 
 // Grain is a calendar grain a window is cut into.
@@ -29,16 +31,16 @@ func ParseGrain(s string) (Grain, error) {
 			return g, nil
 		}
 	}
-	return "", invalidParam("grain", "%q is not one of none, day, week, month, quarter, year", s)
+	return "", fault.InvalidParam("grain", "%q is not one of none, day, week, month, quarter, year", s)
 }
 
 // maxPeriods bounds how many periods one request may ask for: ten years of
 // days. More is almost certainly a mistake and would build a huge statement.
 const maxPeriods = 3700
 
-// period is one window of a request: [Start, End), its previous window
+// Period is one window of a request: [Start, End), its previous window
 // starting at PrevStart and ending at Start, and the label of the row.
-type period struct {
+type Period struct {
 	Label     time.Time // first day of the calendar period (grain none: the window start)
 	Start     time.Time
 	End       time.Time
@@ -83,21 +85,21 @@ func step(t time.Time, g Grain, n int) time.Time {
 	return t
 }
 
-// periods cuts [from, to) into the periods of grain g. Grain none is the
+// Periods cuts [from, to) into the periods of grain g. Grain none is the
 // whole window, whose previous window has the same length just before it.
 // With a grain, each calendar period is clipped to the window and its
 // previous window is the same span one grain earlier (for a whole period:
 // the previous calendar period), as KPIS.md defines.
-func periods(from, to time.Time, g Grain) ([]period, error) {
+func Periods(from, to time.Time, g Grain) ([]Period, error) {
 	if g == GrainNone {
-		return []period{{Label: from, Start: from, End: to, PrevStart: from.Add(-to.Sub(from))}}, nil
+		return []Period{{Label: from, Start: from, End: to, PrevStart: from.Add(-to.Sub(from))}}, nil
 	}
-	var out []period
+	var out []Period
 	for cal := truncate(from, g); cal.Before(to); cal = step(cal, g, 1) {
 		if len(out) == maxPeriods {
-			return nil, invalidParam("grain", "the window has more than %d periods of a %s; use a coarser grain or a shorter window", maxPeriods, g)
+			return nil, fault.InvalidParam("grain", "the window has more than %d periods of a %s; use a coarser grain or a shorter window", maxPeriods, g)
 		}
-		p := period{Label: cal, Start: cal, End: step(cal, g, 1)}
+		p := Period{Label: cal, Start: cal, End: step(cal, g, 1)}
 		if p.Start.Before(from) {
 			p.Start = from
 		}
@@ -123,34 +125,34 @@ func defaultWindow(dataEnd time.Time) (time.Time, time.Time) {
 func ParseDate(param, s string) (time.Time, error) {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return time.Time{}, invalidParam(param, "%q is not a date (YYYY-MM-DD)", s)
+		return time.Time{}, fault.InvalidParam(param, "%q is not a date (YYYY-MM-DD)", s)
 	}
 	return t, nil
 }
 
-// window resolves a request's window, applying the default when both ends
-// are absent.
-func window(s *snapshot, from, to time.Time) (time.Time, time.Time, error) {
+// Window resolves a request's window, applying the default when both ends
+// are absent. dataEnd is the day after the latest order (zero: no orders).
+func Window(dataEnd, from, to time.Time) (time.Time, time.Time, error) {
 	if from.IsZero() && to.IsZero() {
-		end := s.dataEnd
-		if end.IsZero() {
-			return from, to, &Error{Code: CodeMissingDataset,
+		if dataEnd.IsZero() {
+			return from, to, &fault.Error{Code: fault.CodeMissingDataset,
 				Message: "no orders are loaded, so there is no default window; import orders or pass from and to",
 				Details: map[string]any{"datasets": []string{"orders"}}}
 		}
-		from, to = defaultWindow(end)
+		from, to = defaultWindow(dataEnd)
 		return from, to, nil
 	}
 	if from.IsZero() {
-		return from, to, invalidParam("from", "required when to is given")
+		return from, to, fault.InvalidParam("from", "required when to is given")
 	}
 	if to.IsZero() {
-		return from, to, invalidParam("to", "required when from is given")
+		return from, to, fault.InvalidParam("to", "required when from is given")
 	}
 	if !from.Before(to) {
-		return from, to, invalidParam("from", "from %s must be before to %s", from.Format(time.DateOnly), to.Format(time.DateOnly))
+		return from, to, fault.InvalidParam("from", "from %s must be before to %s", from.Format(time.DateOnly), to.Format(time.DateOnly))
 	}
 	return from, to, nil
 }
 
-func fmtDate(t time.Time) string { return t.Format(time.DateOnly) }
+// Date formats a day as the API writes dates.
+func Date(t time.Time) string { return t.Format(time.DateOnly) }

@@ -1,13 +1,12 @@
-package engine
+package kpi
 
 import (
-	"context"
-	"database/sql"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
 
+	"custkpi/fault"
 	"custkpi/queries"
 )
 
@@ -31,9 +30,9 @@ func (k *KPI) Version(v int) (*queries.Definition, error) {
 			return d, nil
 		}
 	}
-	return nil, &Error{
-		Code:    CodeUnknownVersion,
-		Message: fmt.Sprintf("KPI %q has no version %d (versions: %s)", k.Name, v, joinInts(k.VersionNumbers())),
+	return nil, &fault.Error{
+		Code:    fault.CodeUnknownVersion,
+		Message: fmt.Sprintf("KPI %q has no version %d (versions: %s)", k.Name, v, JoinInts(k.VersionNumbers())),
 		Details: map[string]any{"parameter": "version", "kpi": k.Name, "versions": k.VersionNumbers()},
 	}
 }
@@ -53,7 +52,7 @@ type Catalog struct {
 	names []string
 }
 
-func newCatalog(defs []*queries.Definition) (*Catalog, error) {
+func NewCatalog(defs []*queries.Definition) (*Catalog, error) {
 	c := &Catalog{kpis: map[string]*KPI{}}
 	for _, d := range defs {
 		k := c.kpis[d.Name]
@@ -85,28 +84,17 @@ func (c *Catalog) Lookup(name string) (*KPI, error) {
 	if k, ok := c.kpis[name]; ok {
 		return k, nil
 	}
-	return nil, &Error{
-		Code:    CodeUnknownKPI,
+	return nil, &fault.Error{
+		Code:    fault.CodeUnknownKPI,
 		Message: fmt.Sprintf("unknown KPI %q; the catalog lists the KPIs", name),
 		Details: map[string]any{"kpi": name},
 	}
 }
 
-// register creates each version's table macro. The window parameters come
-// first; KPI parameters are named with defaults so a caller passes only what
-// it changes.
-func (c *Catalog) register(ctx context.Context, db *sql.DB) error {
-	for _, k := range c.List() {
-		for _, d := range k.Versions {
-			if _, err := db.ExecContext(ctx, macroSQL(d)); err != nil {
-				return fmt.Errorf("register KPI %s v%d (%s): %w", d.Name, d.Version, d.File, err)
-			}
-		}
-	}
-	return nil
-}
-
-func macroSQL(d *queries.Definition) string {
+// MacroSQL is the statement that creates a version's table macro. The
+// window parameters come first; KPI parameters are named with defaults so a
+// caller passes only what it changes.
+func MacroSQL(d *queries.Definition) string {
 	params := []string{"win_start", "win_end", "prev_start"}
 	for _, p := range d.Params {
 		params = append(params, fmt.Sprintf("%s := %s", p.Name, paramLiteral(p, p.Default)))
@@ -120,7 +108,7 @@ func paramLiteral(p queries.Param, v string) string {
 	if p.Type == "double" {
 		return v + "::DOUBLE"
 	}
-	return quoteString(v)
+	return QuoteString(v)
 }
 
 // parseParam checks a caller's value for a KPI parameter and returns the
@@ -129,14 +117,14 @@ func parseParam(p queries.Param, raw string) (any, error) {
 	if p.Type == "double" {
 		f, err := strconv.ParseFloat(raw, 64)
 		if err != nil {
-			return nil, invalidParam(p.Name, "%q is not a number", raw)
+			return nil, fault.InvalidParam(p.Name, "%q is not a number", raw)
 		}
 		return f, nil
 	}
 	return raw, nil
 }
 
-func joinInts(v []int) string {
+func JoinInts(v []int) string {
 	s := make([]string, len(v))
 	for i, x := range v {
 		s[i] = strconv.Itoa(x)

@@ -1,0 +1,70 @@
+// Package fault is the one error vocabulary of custkpi: a stable code for
+// each way a caller can be wrong (or a request can fail for a reason the
+// caller should know), a message that names what is wrong, and details for
+// machines. Every package below the API returns these; the api package maps
+// each code to an HTTP status in one place.
+package fault
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is a stable machine word for an error the caller caused. The api
+// package maps each code to an HTTP status in one place.
+type Code string
+
+const (
+	CodeInvalidParameter Code = "invalid_parameter"
+	CodeUnknownKPI       Code = "unknown_kpi"
+	CodeUnknownVersion   Code = "unknown_version"
+	CodeUnknownDimension Code = "unknown_dimension"
+	CodeUnknownKind      Code = "unknown_dataset_kind"
+	CodeInvalidDataset   Code = "invalid_dataset"
+	CodeMissingDataset   Code = "missing_dataset"
+	CodeMissingColumn    Code = "missing_column"
+	CodeNotFound         Code = "not_found"
+	CodeTimeout          Code = "timeout"
+	CodeCanceled         Code = "canceled"
+	CodeInvalidRuleset   Code = "invalid_ruleset"
+	CodeInvalidModel     Code = "invalid_model_input"
+	CodeNotConverged     Code = "model_not_converged"
+	// CodeBusy: writes kept landing while a read planned; try again.
+	CodeBusy Code = "busy"
+)
+
+// Error is an error the caller can fix: it names what is wrong. Details carry
+// machine-readable context (the parameter, the file and column, the rows).
+type Error struct {
+	Code    Code
+	Message string
+	Details map[string]any
+	Err     error // the underlying cause, if any
+}
+
+func (e *Error) Error() string { return e.Message }
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf builds a caller-fault error.
+func Errorf(code Code, details map[string]any, format string, a ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, a...), Details: details}
+}
+
+// InvalidParam names the bad query parameter, as prometheus' invalidParamError.
+func InvalidParam(param, format string, a ...any) *Error {
+	return &Error{
+		Code:    CodeInvalidParameter,
+		Message: fmt.Sprintf("invalid parameter %q: %s", param, fmt.Sprintf(format, a...)),
+		Details: map[string]any{"parameter": param},
+	}
+}
+
+// ErrorCode returns the code of a caller-fault error, or "" for anything else.
+func ErrorCode(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+

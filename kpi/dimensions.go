@@ -1,0 +1,147 @@
+package kpi
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"custkpi/fault"
+	"custkpi/queries"
+)
+
+// dimension is one by= group of a query: the expression it selects and the
+// join that brings it in.
+type dimension struct {
+	name     string
+	expr     string
+	join     string
+	joinArgs []any
+	tier     bool
+	// evaluation behind a tier dimension: its id is bound, its generation
+	// keys the cache.
+	evaluation Evaluation
+	customer   bool   // a customers column, joined by customerJoin
+	alias      string // its private name in that join
+}
+
+// Dimension columns of customers that are identifiers, not groups.
+var notDimensions = []string{"customer_id", "referred_by"}
+
+// customerJoin brings the customer dimensions of a query in under private
+// names, so they can never clash with the KPI rows' own columns (the header
+// aggregates read customer_id and measures unqualified).
+func customerJoin(dims []dimension) string {
+	var cols []string
+	for _, d := range dims {
+		if d.customer {
+			cols = append(cols, fmt.Sprintf("%s AS %s", QuoteIdent(d.name), d.alias))
+		}
+	}
+	if len(cols) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("LEFT JOIN (SELECT customer_id AS __dim_key, %s FROM customer_dims()) d ON d.__dim_key = r.customer_id",
+		strings.Join(cols, ", "))
+}
+
+// CustomerDimensions lists the customer columns a KPI can be grouped by:
+// every customers column (extra imported ones too) but the identifiers,
+// plus age_band.
+func CustomerDimensions(data *Data) []string {
+	var out []string
+	for _, c := range data.CustomerColumns {
+		if !slices.Contains(notDimensions, c) {
+			out = append(out, c)
+		}
+	}
+	return append(out, "age_band")
+}
+
+// Dimensions lists what a KPI version can be grouped by.
+func Dimensions(data *Data, d *queries.Definition) ([]string, error) {
+	if d.Dimensions != nil {
+		return d.Dimensions, nil
+	}
+	return CustomerDimensions(data), nil
+}
+
+// dimensions resolves by= names against the KPI's dimensions. A name that is
+// not one of them is an error naming the choices; nothing else reaches SQL.
+func dimensions(data *Data, def *queries.Definition, by []string) ([]dimension, error) {
+	if len(by) > maxDimensions {
+		return nil, fault.InvalidParam("by", "at most %d dimensions", maxDimensions)
+	}
+	var allowed []string
+	var out []dimension
+	for _, name := range by {
+		if slices.ContainsFunc(out, func(d dimension) bool { return d.name == name }) {
+			return nil, fault.InvalidParam("by", "dimension %q given twice", name)
+		}
+		if rs, ok := strings.CutPrefix(name, "tier:"); ok {
+			if def.Dimensions != nil {
+				return nil, unknownDimension(def, name, def.Dimensions)
+			}
+			d, err := tierDimension(data, name, rs, len(out))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, d)
+			continue
+		}
+		if allowed == nil {
+			var err error
+			if allowed, err = Dimensions(data, def); err != nil {
+				return nil, err
+			}
+		}
+		if !slices.Contains(allowed, name) {
+			return nil, unknownDimension(def, name, allowed)
+		}
+		if def.Dimensions != nil {
+			out = append(out, dimension{name: name, expr: "r." + QuoteIdent(name)})
+		} else {
+			alias := fmt.Sprintf("__dim_%d", len(out))
+			out = append(out, dimension{name: name, expr: "d." + alias, customer: true, alias: alias})
+		}
+	}
+	return out, nil
+}
+
+func unknownDimension(def *queries.Definition, name string, allowed []string) error {
+	return &fault.Error{
+		Code:    fault.CodeUnknownDimension,
+		Message: fmt.Sprintf("unknown dimension %q for KPI %s; one of: %s, or tier:<ruleset>", name, def.Name, strings.Join(allowed, ", ")),
+		Details: map[string]any{"parameter": "by", "dimension": name, "dimensions": allowed},
+	}
+}
+
+func hasTier(dims []dimension) bool {
+	return slices.ContainsFunc(dims, func(d dimension) bool { return d.tier })
+}
+
+// tierDimension resolves by=tier:<ruleset> to the latest evaluation of that
+// rule set in the snapshot, joined under a private alias like the customer
+// dimensions.
+func tierDimension(data *Data, name, ruleset string, index int) (dimension, error) {
+	ev, ok := data.Evaluations[ruleset]
+	if !ok {
+		return dimension{}, &fault.Error{Code: fault.CodeUnknownDimension,
+			Message: fmt.Sprintf("unknown dimension %q: rule set %q has no evaluation; evaluate it first", name, ruleset),
+			Details: map[string]any{"parameter": "by", "dimension": name}}
+	}
+	alias := fmt.Sprintf("t%d", index)
+	return dimension{
+		name:       name,
+		expr:       alias + ".__tier",
+		join:       fmt.Sprintf("LEFT JOIN (SELECT customer_id AS __tier_key, tier AS __tier FROM tier_assignments WHERE evaluation = ?) %s ON %s.__tier_key = r.customer_id", alias, alias),
+		joinArgs:   []any{ev.ID},
+		tier:       true,
+		evaluation: ev,
+	}, nil
+}
+
+// CheckDimensions checks by= names as a query would, without planning one.
+func CheckDimensions(data *Data, def *queries.Definition, by []string) error {
+	_, err := dimensions(data, def, by)
+	return err
+}

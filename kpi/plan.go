@@ -1,0 +1,351 @@
+package kpi
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"custkpi/fault"
+	"custkpi/queries"
+)
+
+// Plan validates a query against the catalog and the data of one
+// generation and composes its one statement: the periods of the window as
+// bound VALUES, joined LATERAL to the version's macro, joined to the
+// dimensions, grouped. Every value is bound; identifiers come from the
+// catalog and from the data's own column lists. It does no I/O.
+func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) {
+	def, err := resolve(cat, data, q)
+	if err != nil {
+		return nil, err
+	}
+	if q.Grain == "" {
+		q.Grain = GrainNone
+	}
+	from, to, ps, err := windowPeriods(data, def, q)
+	if err != nil {
+		return nil, err
+	}
+	dims, err := dimensions(data, def, q.By)
+	if err != nil {
+		return nil, err
+	}
+	params, err := kpiParams(data, def, q.Params)
+	if err != nil {
+		return nil, err
+	}
+	if q.Where != "" && def.Dimensions != nil {
+		// Its rows are not all customers' (spend rows have none): a
+		// customer filter would silently drop them.
+		return nil, fault.InvalidParam("where", "KPI %s is not computed per customer; where= does not apply to it", def.Name)
+	}
+	var b statementBuilder
+	b.periods(ps)
+	b.kpiRows(def, params, where, len(dims) == 0 && len(def.Group) == 0)
+	b.aggregate(def, dims, q.Grain != GrainNone || q.Compare)
+	res := header(data, def, q, from, to, dims, params)
+	key := strings.Join([]string{def.Name, fmt.Sprint(def.Version), res.From, res.To, string(q.Grain),
+		strings.Join(res.By, ","), q.Where, fmt.Sprint(params), fmt.Sprint(q.Compare), res.Fingerprint}, "|")
+	return &Statement{Def: def, SQL: b.String(), Args: b.args, Key: key, Result: res}, nil
+}
+
+// Definition resolves the KPI version a query asks for.
+func Definition(cat *Catalog, q Query) (*queries.Definition, error) {
+	k, err := cat.Lookup(q.KPI)
+	if err != nil {
+		return nil, err
+	}
+	return k.Version(q.Version)
+}
+
+// resolve finds the version and checks that its data is present.
+func resolve(cat *Catalog, data *Data, q Query) (*queries.Definition, error) {
+	def, err := Definition(cat, q)
+	if err != nil {
+		return nil, err
+	}
+	if err := RequireData(data, def); err != nil {
+		return nil, err
+	}
+	return def, nil
+}
+
+// windowPeriods resolves the window and cuts it into the grain's periods;
+// a comparison asks for the window and the one before it.
+func windowPeriods(data *Data, def *queries.Definition, q Query) (time.Time, time.Time, []Period, error) {
+	if len(def.Group) > 0 && q.Grain != GrainNone {
+		return time.Time{}, time.Time{}, nil, fault.InvalidParam("grain", "KPI %s is a matrix grouped by %s; it takes no grain", def.Name, strings.Join(def.Group, ", "))
+	}
+	from, to, err := Window(data.DataEnd, q.From, q.To)
+	if err != nil {
+		return from, to, nil, err
+	}
+	ps, err := Periods(from, to, q.Grain)
+	if err != nil {
+		return from, to, nil, err
+	}
+	if q.Compare {
+		// Grain none: W and W_prev; the previous window's own previous
+		// window is the same length again before it.
+		w := ps[0]
+		prev := Period{Label: w.PrevStart, Start: w.PrevStart, End: w.Start, PrevStart: w.PrevStart.Add(-w.Start.Sub(w.PrevStart))}
+		ps = []Period{prev, w}
+	}
+	return from, to, ps, nil
+}
+
+// header is the answer's description, which names the data it read.
+func header(data *Data, def *queries.Definition, q Query, from, to time.Time, dims []dimension, params []boundParam) *Result {
+	by := make([]string, len(dims))
+	for i, d := range dims {
+		by[i] = d.name
+	}
+	res := &Result{
+		KPI: def.Name, Version: def.Version, From: Date(from), To: Date(to),
+		Grain: q.Grain, By: by, Fingerprint: fingerprint(data, def, q.Where != "", dims),
+	}
+	if len(params) > 0 {
+		res.Params = map[string]any{}
+		for _, p := range params {
+			res.Params[p.name] = p.value
+		}
+	}
+	return res
+}
+
+// statementBuilder writes a statement and collects its bound arguments in
+// the order of their placeholders.
+type statementBuilder struct {
+	strings.Builder
+	args []any
+}
+
+// periods writes the CTE of the request's periods, every one a bound row.
+func (b *statementBuilder) periods(ps []Period) {
+	b.WriteString("WITH periods(period, win_start, win_end, prev_start) AS (VALUES ")
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP)")
+		b.args = append(b.args, Date(p.Label), p.Start, p.End, p.PrevStart)
+	}
+}
+
+// kpiRows joins each period to the version's macro. Without dimensions
+// every period answers, even one without rows (its count is 0, its ratio
+// null): the join is a LEFT one.
+func (b *statementBuilder) kpiRows(def *queries.Definition, params []boundParam, where *Filter, everyPeriod bool) {
+	b.WriteString("),\nkpi_rows AS (\n  SELECT p.period, k.* FROM periods p\n  ")
+	if everyPeriod {
+		b.WriteString("LEFT ")
+	}
+	fmt.Fprintf(b, "JOIN LATERAL (SELECT * FROM %s(p.win_start, p.win_end, p.prev_start", def.MacroName())
+	for _, p := range params {
+		fmt.Fprintf(b, ", %s := ?", p.name)
+		b.args = append(b.args, p.value)
+	}
+	b.WriteString(")")
+	if where != nil {
+		fmt.Fprintf(b, " WHERE customer_id IN (%s)", where.SQL)
+		b.args = append(b.args, where.Args...)
+	}
+	b.WriteString(") k ON true\n)\nSELECT ")
+}
+
+// aggregate writes the select list, the dimension joins and the grouping.
+func (b *statementBuilder) aggregate(def *queries.Definition, dims []dimension, byPeriod bool) {
+	var cols, group []string
+	if byPeriod {
+		cols = append(cols, "r.period AS period")
+		group = append(group, "1")
+	}
+	for _, g := range def.Group {
+		cols = append(cols, "r."+QuoteIdent(g)+" AS "+QuoteIdent(g))
+		group = append(group, fmt.Sprint(len(group)+1))
+	}
+	var joins []string
+	var joinArgs []any
+	if j := customerJoin(dims); j != "" {
+		joins = append(joins, j)
+	}
+	for _, d := range dims {
+		cols = append(cols, fmt.Sprintf("%s AS %s", d.expr, QuoteIdent(d.name)))
+		group = append(group, fmt.Sprint(len(group)+1))
+		if d.join != "" && !slices.Contains(joins, d.join) {
+			joins = append(joins, d.join)
+			joinArgs = append(joinArgs, d.joinArgs...)
+		}
+	}
+	cols = append(cols, valueColumns(def)...)
+	for _, x := range def.Extra {
+		cols = append(cols, fmt.Sprintf("CAST(%s AS DOUBLE) AS %s", x.Aggregate, QuoteIdent(x.Name)))
+	}
+	b.WriteString(strings.Join(cols, ", "))
+	b.WriteString("\nFROM kpi_rows r")
+	for _, j := range joins {
+		b.WriteString("\n" + j)
+	}
+	b.args = append(b.args, joinArgs...)
+	if len(group) > 0 {
+		b.WriteString("\nGROUP BY " + strings.Join(group, ", "))
+		order := make([]string, len(group))
+		for i, g := range group {
+			order[i] = g + " NULLS LAST"
+		}
+		b.WriteString("\nORDER BY " + strings.Join(order, ", "))
+	}
+}
+
+// valueColumns are the aggregate columns of the KPI, cast to DOUBLE so every
+// KPI answers numbers of one type. A ratio is recomputed from its sums for
+// each group and period; a zero denominator gives null.
+func valueColumns(d *queries.Definition) []string {
+	if d.Kind == queries.Ratio {
+		scale := ""
+		if d.Scale != 1 {
+			scale = fmt.Sprintf("%g * ", d.Scale)
+		}
+		return []string{
+			fmt.Sprintf("CAST(%s(%s) / nullif(%s, 0) AS DOUBLE) AS value", scale, d.Numerator, d.Denominator),
+			fmt.Sprintf("CAST(%s AS DOUBLE) AS numerator", d.Numerator),
+			fmt.Sprintf("CAST(%s AS DOUBLE) AS denominator", d.Denominator),
+		}
+	}
+	return []string{fmt.Sprintf("CAST(%s AS DOUBLE) AS value", d.Value)}
+}
+
+type boundParam struct {
+	name  string
+	value any
+}
+
+// kpiParams checks the caller's KPI parameters against the definition.
+func kpiParams(data *Data, d *queries.Definition, raw map[string]string) ([]boundParam, error) {
+	var out []boundParam
+	for _, p := range d.Params {
+		v, ok := raw[p.Name]
+		if !ok {
+			continue
+		}
+		val, err := parseParam(p, v)
+		if err != nil {
+			return nil, err
+		}
+		if p.Type == "weights" {
+			if err := checkWeights(data, d, p.Name, v); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, boundParam{p.Name, val})
+	}
+	for name := range raw {
+		if !slices.ContainsFunc(d.Params, func(p queries.Param) bool { return p.Name == name }) {
+			return nil, fault.InvalidParam(name, "KPI %s v%d has no parameter %q", d.Name, d.Version, name)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out, nil
+}
+
+// RequireData refuses a KPI whose datasets or optional columns are absent:
+// an answer of zeros would look like a fact.
+func RequireData(data *Data, d *queries.Definition) error {
+	var missing []string
+	for _, kind := range d.Datasets() {
+		if kind == ModelKind && !data.has(kind) {
+			return &fault.Error{Code: fault.CodeMissingDataset,
+				Message: fmt.Sprintf("KPI %s reads the CLV model's scores; fit the CLV model first", d.Name),
+				Details: map[string]any{"kpi": d.Name, "datasets": []string{ModelKind}}}
+		}
+		if !data.has(kind) {
+			missing = append(missing, kind)
+		}
+	}
+	if len(missing) > 0 {
+		return &fault.Error{Code: fault.CodeMissingDataset,
+			Message: fmt.Sprintf("KPI %s needs the %s dataset(s); import them first", d.Name, strings.Join(missing, ", ")),
+			Details: map[string]any{"kpi": d.Name, "datasets": missing}}
+	}
+	for _, col := range d.Columns() {
+		kind, name, _ := strings.Cut(col, ".")
+		have := data.Datasets[kind].Columns
+		if prefix, ok := strings.CutSuffix(name, "*"); ok {
+			// A pattern: at least one such column (score_* attribute scores).
+			if !slices.ContainsFunc(have, func(c string) bool { return strings.HasPrefix(c, prefix) }) {
+				return &fault.Error{Code: fault.CodeMissingColumn,
+					Message: fmt.Sprintf("KPI %s needs at least one %s column in %s, which the imported data does not have; re-import %s with them", d.Name, name, kind, kind),
+					Details: map[string]any{"kpi": d.Name, "dataset": kind, "column": name}}
+			}
+			continue
+		}
+		if !slices.Contains(have, name) {
+			return &fault.Error{Code: fault.CodeMissingColumn,
+				Message: fmt.Sprintf("KPI %s needs column %s of %s, which the imported data does not have; re-import %s with it", d.Name, name, kind, kind),
+				Details: map[string]any{"kpi": d.Name, "dataset": kind, "column": name}}
+		}
+	}
+	return nil
+}
+
+// fingerprint identifies the data a KPI reads: the generation that last
+// changed each dataset it needs, plus customers (dimensions), and the
+// evaluation behind each tier dimension. Features read every dataset and the
+// model, so a where= condition depends on all of them.
+func fingerprint(data *Data, d *queries.Definition, features bool, dims []dimension) string {
+	kinds := append([]string{"customers"}, d.Datasets()...)
+	if features {
+		kinds = slices.Collect(maps.Keys(data.Datasets))
+	}
+	sort.Strings(kinds)
+	kinds = slices.Compact(kinds)
+	h := sha256.New()
+	for _, k := range kinds {
+		fmt.Fprintf(h, "%s:%d;", k, data.Datasets[k].Generation)
+	}
+	for _, dim := range dims {
+		if dim.tier {
+			fmt.Fprintf(h, "%s:%d;", dim.name, dim.evaluation.Generation)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// checkWeights validates a weights parameter (`score_a:0.4,score_b:0.6`)
+// against the pattern columns of the KPI's dataset, so a misspelt column
+// is an error naming it and not a silent weight of 0.
+func checkWeights(data *Data, d *queries.Definition, param, raw string) error {
+	if !strings.Contains(raw, ":") {
+		return nil // equal weights
+	}
+	var available []string
+	for _, kind := range d.Datasets() {
+		ds := data.Datasets[kind]
+		for _, c := range ds.Columns {
+			for _, p := range ds.Patterns {
+				if strings.HasPrefix(c, p) {
+					available = append(available, c)
+				}
+			}
+		}
+	}
+	for _, pair := range strings.Split(raw, ",") {
+		name, w, ok := strings.Cut(strings.TrimSpace(pair), ":")
+		name = strings.TrimSpace(name)
+		f, err := strconv.ParseFloat(strings.TrimSpace(w), 64)
+		switch {
+		case !ok || err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0):
+			return fault.InvalidParam(param, "%q is not column:weight with a non-negative weight", pair)
+		case !slices.Contains(available, name):
+			return fault.InvalidParam(param, "%q is not an attribute score column of the loaded data (%s)", name, strings.Join(available, ", "))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,63 @@
+package kpi
+
+import (
+	"time"
+
+	"custkpi/queries"
+)
+
+// Query asks for one KPI over a window.
+type Query struct {
+	KPI     string
+	Version int       // 0: the KPI's default version
+	From    time.Time // zero From and To: the default window
+	To      time.Time
+	Grain   Grain
+	By      []string          // dimensions: customer columns, age_band, tier:<ruleset>
+	Where   string            // CEL condition on customer features
+	Params  map[string]string // the KPI's own parameters (cycle_multiplier=...)
+
+	// Compare, set by the engine's own analyses, asks for two periods in one
+	// statement: the previous window (labelled by its start) and the window.
+	Compare bool `json:"-"`
+}
+
+// Result is a KPI answer: a table whose columns are period (with a grain),
+// the dimensions, value and, for ratios, numerator and denominator.
+type Result struct {
+	KPI         string         `json:"kpi"`
+	Version     int            `json:"version"`
+	From        string         `json:"from"`
+	To          string         `json:"to"`
+	Grain       Grain          `json:"grain"`
+	By          []string       `json:"by"`
+	Params      map[string]any `json:"params,omitempty"`
+	Fingerprint string         `json:"fingerprint"`
+	Columns     []string       `json:"-"`
+	Rows        [][]any        `json:"-"`
+	Cached      bool           `json:"-"`
+	Elapsed     time.Duration  `json:"-"`
+}
+
+// maxDimensions bounds by=: more groups than this is a table export, not a KPI.
+const maxDimensions = 5
+
+// Filter restricts the customers a KPI counts: a SQL fragment selecting
+// customer ids, with its bound arguments. The engine makes it from a where=
+// condition (through the rules package's translation, or a list of ids the
+// Go evaluation matched); the planner only places it.
+type Filter struct {
+	SQL  string
+	Args []any
+}
+
+// Statement is a planned query: the one SQL statement, its bound arguments,
+// the cache key (which names the generations of the data read), and the
+// answer's header, to be completed with the rows.
+type Statement struct {
+	Def    *queries.Definition
+	SQL    string
+	Args   []any
+	Key    string
+	Result *Result
+}

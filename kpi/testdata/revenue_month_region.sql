@@ -1,0 +1,10 @@
+WITH periods(period, win_start, win_end, prev_start) AS (VALUES (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP), (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP), (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP)),
+kpi_rows AS (
+  SELECT p.period, k.* FROM periods p
+  JOIN LATERAL (SELECT * FROM kpi_revenue_v1(p.win_start, p.win_end, p.prev_start)) k ON true
+)
+SELECT r.period AS period, d.__dim_0 AS "region", CAST(coalesce(sum(amount), 0) AS DOUBLE) AS value
+FROM kpi_rows r
+LEFT JOIN (SELECT customer_id AS __dim_key, "region" AS __dim_0 FROM customer_dims()) d ON d.__dim_key = r.customer_id
+GROUP BY 1, 2
+ORDER BY 1 NULLS LAST, 2 NULLS LAST
