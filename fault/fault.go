@@ -67,4 +67,3 @@ func ErrorCode(err error) Code {
 	}
 	return ""
 }
-
