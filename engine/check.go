@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"custkpi/store"
 	"database/sql"
 	"fmt"
 )
@@ -29,9 +30,9 @@ var invariantChecks = []invariantCheck{
 		        format('meta_state says generation {} but the log ends at {}', s.generation, g.last)
 		 FROM meta_state s, (SELECT max(id) AS last FROM meta_generations) g`},
 	{"features_generation", "customer_features was built from the data of the current generation",
-		`SELECT data_generation = features_generation AND data_generation <= generation,
-		        format('customer_features belongs to generation {}, the data to {}', features_generation, data_generation)
-		 FROM meta_state`},
+		`SELECT d.data_generation = d.features_generation AND d.data_generation <= s.generation,
+		        format('customer_features belongs to generation {}, the data to {}', d.features_generation, d.data_generation)
+		 FROM meta_derived d, meta_state s`},
 	{"features_customers", "customer_features has exactly one row per customer",
 		`SELECT f.n = c.n AND f.d = f.n,
 		        format('{} customers but {} feature rows ({} distinct)', c.n, f.n, f.d)
@@ -87,7 +88,7 @@ func (e *Engine) Check(ctx context.Context) ([]Invariant, error) {
 		return nil, fmt.Errorf("check: %w", err)
 	}
 	defer conn.Close()
-	if _, err := beginRead(ctx, conn); err != nil {
+	if _, err := store.BeginRead(ctx, conn); err != nil {
 		return nil, fmt.Errorf("check: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")

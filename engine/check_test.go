@@ -38,7 +38,8 @@ func TestCheckInvariants(t *testing.T) {
 		"INSERT INTO clv_scores VALUES ('c1', 0.5, 1, 10)",
 		"DELETE FROM tier_assignments WHERE customer_id = 'c2'",
 		"DELETE FROM orders WHERE order_id = 'o1'",
-		"UPDATE meta_state SET generation = generation + 5, data_generation = data_generation + 1",
+		"UPDATE meta_state SET generation = generation + 5",
+		"UPDATE meta_derived SET data_generation = data_generation + 1",
 	} {
 		if _, err := e.DB().ExecContext(ctx, stmt); err != nil {
 			t.Fatal(err)

@@ -7,24 +7,15 @@ package engine
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	_ "embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
-	"regexp"
-	"strconv"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
-
-	"github.com/duckdb/duckdb-go/v2"
 
 	"custkpi/kpi"
 	"custkpi/queries"
+	"custkpi/store"
 )
 
 //go:embed sql/meta.sql
@@ -54,78 +45,22 @@ type Options struct {
 	Logger    *slog.Logger
 }
 
-// ErrNoDatabase is returned by Open with MustExist when the file is absent.
-var ErrNoDatabase = errors.New("database file does not exist")
+// The store's open errors, named here for the CLI.
+var ErrNoDatabase = store.ErrNoDatabase
 
-// LockedError is returned by Open when another process holds the database
-// file: DuckDB lets one process open a file for writing at a time.
-type LockedError struct {
-	Path string
-	// PID and Program of the holder, when DuckDB names them (0 and "" if not).
-	PID     int
-	Program string
-	Err     error // DuckDB's error
-}
-
-func (e *LockedError) Error() string {
-	if e.PID == 0 {
-		return fmt.Sprintf("database %q is locked by another process", e.Path)
-	}
-	return fmt.Sprintf("database %q is locked by another process (PID %d, %s)", e.Path, e.PID, e.Program)
-}
-
-func (e *LockedError) Unwrap() error { return e.Err }
-
-// lockHolder finds the holder in DuckDB's lock conflict message: `IO Error:
-// Could not set lock on file "x.duckdb": Conflicting lock is held in
-// /usr/bin/custkpi (PID 4242) by user root. See also ...`. The driver
-// passes the message on as text only, so the text is all there is to match.
-var lockHolder = regexp.MustCompile(`held in (.+?) \(PID (\d+)\)`)
-
-// lockConflict reads DuckDB's lock conflict error as a LockedError; nil for
-// any other error.
-func lockConflict(path string, err error) *LockedError {
-	msg := err.Error()
-	if !strings.Contains(msg, "Could not set lock on file") {
-		return nil
-	}
-	le := &LockedError{Path: path, Err: err}
-	if m := lockHolder.FindStringSubmatch(msg); m != nil {
-		le.Program = m[1]
-		le.PID, _ = strconv.Atoi(m[2])
-	}
-	return le
-}
-
-// checkExists is MustExist's check, made before DuckDB would create the file.
-func checkExists(path string) error {
-	if path == "" {
-		return nil // in-memory: there is no file to find
-	}
-	_, err := os.Stat(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("open database %q: %w", path, ErrNoDatabase)
-	case err != nil:
-		return fmt.Errorf("open database %q: %w", path, err)
-	}
-	return nil
-}
+// LockedError: another process holds the database file.
+type LockedError = store.LockedError
 
 // Engine is safe for concurrent use. Writes are serialised and each one
 // commits a new generation; queries run in parallel on DuckDB's connection
 // pool, each against one generation (see store.go).
 type Engine struct {
-	db      *sql.DB
-	conn    *duckdb.Connector
+	store   *store.Store[*snapshot]
+	db      *sql.DB // the store's handle
 	opts    Options
 	log     *slog.Logger
 	catalog *kpi.Catalog
 	cache   *resultCache
-
-	writeMu sync.Mutex   // one write at a time
-	pubMu   sync.RWMutex // a commit and its snapshot publish, against read pins
-	current atomic.Pointer[snapshot]
 }
 
 // Open opens (creating when absent, unless MustExist) the database and makes it ready: the
@@ -138,28 +73,13 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.MustExist {
-		if err := checkExists(opts.Path); err != nil {
-			return nil, err
-		}
-	}
-	threads := opts.Threads
-	connector, err := duckdb.NewConnector(opts.Path, func(execer driver.ExecerContext) error {
-		if threads > 0 {
-			_, err := execer.ExecContext(ctx, fmt.Sprintf("SET threads = %d", threads), nil)
-			return err
-		}
-		return nil
-	})
+	st, err := store.Open(ctx, store.Options{Path: opts.Path, Threads: opts.Threads, MustExist: opts.MustExist}, loadSnapshot)
 	if err != nil {
-		if le := lockConflict(opts.Path, err); le != nil {
-			return nil, le
-		}
-		return nil, fmt.Errorf("open database %q: %w", opts.Path, err)
+		return nil, err
 	}
 	e := &Engine{
-		db:    sql.OpenDB(connector),
-		conn:  connector,
+		store: st,
+		db:    st.DB(),
 		opts:  opts,
 		log:   opts.Logger,
 		cache: newResultCache(opts.CacheEntries),
@@ -193,7 +113,7 @@ func (e *Engine) init(ctx context.Context) error {
 	if err := registerMacros(ctx, e.db, e.catalog); err != nil {
 		return err
 	}
-	if err := e.publish(ctx, e.db); err != nil {
+	if err := e.store.Publish(ctx); err != nil {
 		return err
 	}
 	if e.opts.Inspect {
@@ -218,13 +138,7 @@ func registerMacros(ctx context.Context, db *sql.DB, cat *kpi.Catalog) error {
 }
 
 // Close releases the database.
-func (e *Engine) Close() error {
-	err := e.db.Close()
-	if cerr := e.conn.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
+func (e *Engine) Close() error { return e.store.Close() }
 
 // DB is the database handle, for packages of the engine (models, rules
 // storage) and for tests; callers must not write canonical tables through it.
@@ -276,7 +190,7 @@ type DatasetInfo struct {
 
 // loadSnapshot reads what the committed data holds: the datasets (from the
 // import history), the latest fit and evaluations, and the end of the data.
-func loadSnapshot(ctx context.Context, q querier) (*snapshot, error) {
+func loadSnapshot(ctx context.Context, q store.Querier) (*snapshot, error) {
 	s := &snapshot{evaluations: map[string]evaluationRef{}}
 	if err := q.QueryRowContext(ctx, "SELECT generation FROM meta_state").Scan(&s.generation); err != nil {
 		return nil, fmt.Errorf("load state: %w", err)
@@ -405,10 +319,7 @@ func loadEvaluations(ctx context.Context, q querier) (map[string]evaluationRef, 
 }
 
 // querier is what reads need of *sql.DB, *sql.Conn and *sql.Tx.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
+type querier = store.Querier
 
 // tableColumns lists a table's columns in order.
 func tableColumns(ctx context.Context, q querier, table string) ([]string, error) {

@@ -56,7 +56,7 @@ func contextErr(ctx context.Context, err error, what string) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-// errBusy is a read that lost the race against writes maxReplans times.
+// errBusy is a read that lost the race against writes too many times.
 func errBusy(what string) error {
 	return &Error{Code: CodeBusy, Message: what + ": the data changed while the request was planned, repeatedly; try again"}
 }

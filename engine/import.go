@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"crypto/sha256"
+	"custkpi/store"
 	"database/sql"
 	"encoding/hex"
 	"errors"
@@ -80,7 +81,7 @@ func (e *Engine) ImportBatch(ctx context.Context, reqs []ImportRequest) ([]*Impo
 			}
 			out = append(out, res)
 		}
-		crashPoint("staged")
+		store.CrashPoint("staged")
 		return nil
 	})
 	if err != nil {
@@ -725,8 +726,6 @@ func (e *Engine) recordFailure(ctx context.Context, req ImportRequest, cause err
 	if mode == "" {
 		mode = "replace"
 	}
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
 	if _, err := e.db.ExecContext(context.WithoutCancel(ctx), `INSERT INTO meta_imports (kind, source, mode, status, message, imported_at)
 		VALUES (?, ?, ?, 'failed', ?, ?)`, req.Kind, src, mode, cause.Error(), time.Now().UTC()); err != nil {
 		e.log.Warn("record failed import", "kind", req.Kind, "err", err)

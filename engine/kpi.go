@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"custkpi/kpi"
+	"custkpi/store"
 )
 
 // The KPI query and its answer belong to the planner (package kpi); these
@@ -44,7 +45,7 @@ var (
 func (e *Engine) Run(ctx context.Context, q Query) (*Result, error) {
 	ctx, cancel := e.withTimeout(ctx)
 	defer cancel()
-	for range maxReplans {
+	for range store.MaxReplans {
 		s := e.snap()
 		st, err := e.plan(ctx, s, q)
 		if err != nil {

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"custkpi/kpi"
+	"custkpi/store"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
@@ -453,7 +454,7 @@ func (r *evaluationRun) store(ctx context.Context, gen int64, ev *Evaluation) er
 		SELECT ?, ?, ?, ?::DATE, customer_id, tier, rule FROM temp.`+r.assigned, ev.ID, name, version, r.asOf); err != nil {
 		return contextErr(ctx, err, "evaluate "+name)
 	}
-	crashPoint("staged")
+	store.CrashPoint("staged")
 	return nil
 }
 

@@ -75,30 +75,23 @@ CREATE TABLE IF NOT EXISTS meta_model_fits (
     fingerprint VARCHAR NOT NULL,
     result      JSON NOT NULL
 );
--- Generations: every write (import, evaluation, fit, target or rule-set
--- change) commits a new generation in the same transaction as its data and
--- everything derived from it. meta_state has exactly one row: the current
--- generation, the last generation that changed what the features derive
--- from (datasets, scores), and the generation customer_features was built
--- from. The last two differ only in a database written by an older build,
--- which Open repairs.
-CREATE TABLE IF NOT EXISTS meta_generations (
-    id         BIGINT NOT NULL,
-    cause      VARCHAR NOT NULL,
-    created_at TIMESTAMP NOT NULL
-);
-CREATE TABLE IF NOT EXISTS meta_state (
-    generation          BIGINT NOT NULL,
+-- What customer_features derive from: one row, the last generation that
+-- changed the data they read (datasets, scores) and the generation they were
+-- built from. The two differ only in a database written by an older build,
+-- which Open repairs. (The generations themselves are the store's.)
+CREATE TABLE IF NOT EXISTS meta_derived (
     data_generation     BIGINT NOT NULL,
     features_generation BIGINT NOT NULL
 );
--- A database from an older build starts above every id it already used as
--- a cache generation, so no new generation can be mistaken for an old one.
-INSERT INTO meta_state SELECT greatest(
+INSERT INTO meta_derived SELECT 0, -1 WHERE NOT EXISTS (SELECT 1 FROM meta_derived);
+-- A database from an older build (no generation yet) starts above every id
+-- it already used as a cache generation, so no new generation can be
+-- mistaken for an old one.
+UPDATE meta_state SET generation = greatest(generation,
         (SELECT coalesce(max(id), 0) FROM meta_imports),
         (SELECT coalesce(max(id), 0) FROM meta_evaluations),
-        (SELECT coalesce(max(id), 0) FROM meta_model_fits)), 0, -1
-    WHERE NOT EXISTS (SELECT 1 FROM meta_state);
+        (SELECT coalesce(max(id), 0) FROM meta_model_fits))
+    WHERE NOT EXISTS (SELECT 1 FROM meta_generations);
 ALTER TABLE meta_imports ADD COLUMN IF NOT EXISTS generation BIGINT;
 ALTER TABLE meta_evaluations ADD COLUMN IF NOT EXISTS generation BIGINT;
 ALTER TABLE meta_model_fits ADD COLUMN IF NOT EXISTS generation BIGINT;

@@ -1,4 +1,4 @@
-package engine
+package store
 
 import (
 	"os"
@@ -28,9 +28,9 @@ func parseCrashPoints(v string) map[string]bool {
 	return out
 }
 
-// crashPoint dies the way kill -9 kills when the point is armed: no deferred
+// CrashPoint dies the way kill -9 kills when the point is armed: no deferred
 // function, no flush, no goodbye.
-func crashPoint(name string) {
+func CrashPoint(name string) {
 	if crashAt[name] {
 		syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		select {} // the signal is on its way

@@ -1,0 +1,120 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"custkpi/kpi"
+	"custkpi/rules"
+	"custkpi/store"
+)
+
+// snapshot is what a request needs to know about the data of one
+// generation, read once when the generation is published and never changed
+// afterwards: requests share it without locks.
+type snapshot struct {
+	generation int64
+	// datasets by kind; each one's Generation is the generation of the write
+	// that last changed it, so cached answers of untouched data survive.
+	datasets map[string]*DatasetInfo
+	dataEnd  time.Time // day after the latest order (zero: no orders)
+	// evaluations: the latest evaluation of each rule set (tier dimensions
+	// read it) and the generation that wrote it.
+	evaluations map[string]evaluationRef
+	// data is what the KPI planner needs of this generation.
+	data *kpi.Data
+	// The features: columns, types, their CEL schema, and the instant they
+	// are computed as of.
+	featureNames, featureTypes []string
+	schema                     *rules.Schema
+	featuresAsOf               time.Time
+}
+
+// Generation makes a snapshot a store.Snapshot.
+func (s *snapshot) Generation() int64 { return s.generation }
+
+type evaluationRef struct {
+	id         int64
+	generation int64
+}
+
+// snap is the current snapshot.
+func (e *Engine) snap() *snapshot { return e.store.Current() }
+
+// Generation is the generation of the data the engine answers from now.
+func (e *Engine) Generation() int64 { return e.snap().generation }
+
+// write runs fn as one write of the store (one transaction, one new
+// generation) and, when derive is set, rebuilds customer_features from the
+// data as written, in the same transaction: derived data never lags the
+// data it derives from.
+func (e *Engine) write(ctx context.Context, cause string, derive bool, fn func(ctx context.Context, conn *sql.Conn, gen int64) error) (int64, error) {
+	return e.store.Write(ctx, cause, func(ctx context.Context, conn *sql.Conn, gen int64) error {
+		if err := fn(ctx, conn, gen); err != nil {
+			return err
+		}
+		if !derive {
+			return nil
+		}
+		progressOf(ctx).Phase("deriving")
+		store.CrashPoint("derive")
+		return rebuildFeatures(ctx, conn, gen)
+	})
+}
+
+// rebuildFeatures recomputes customer_features as of the day after the
+// latest order and stamps it, and the data it derives from, with the
+// generation.
+func rebuildFeatures(ctx context.Context, conn *sql.Conn, gen int64) error {
+	asOf, err := featuresAsOf(ctx, conn)
+	if err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TABLE customer_features AS SELECT * FROM customer_features_at(?::TIMESTAMP)", asOf); err != nil {
+		return contextErr(ctx, err, "rebuild customer features")
+	}
+	if _, err := conn.ExecContext(ctx, "UPDATE meta_derived SET data_generation = ?, features_generation = ?", gen, gen); err != nil {
+		return fmt.Errorf("rebuild customer features: stamp: %w", err)
+	}
+	return nil
+}
+
+// recover makes the derived data of the current generation whole before
+// the engine answers anything: a database written by an older build, or one
+// whose features were never built, gets them rebuilt in a write of its own.
+func (e *Engine) recover(ctx context.Context) error {
+	var dataGen, featuresGen int64
+	if err := e.db.QueryRowContext(ctx, "SELECT data_generation, features_generation FROM meta_derived").Scan(&dataGen, &featuresGen); err != nil {
+		return fmt.Errorf("open: state: %w", err)
+	}
+	var tables int
+	if err := e.db.QueryRowContext(ctx, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'customer_features'").Scan(&tables); err != nil {
+		return fmt.Errorf("open: %w", err)
+	}
+	if tables == 1 && featuresGen == dataGen {
+		return nil
+	}
+	if tables == 1 {
+		e.log.Info("rebuilding customer features", "data_generation", dataGen, "features_generation", featuresGen)
+	}
+	_, err := e.write(ctx, "build customer features", true, func(context.Context, *sql.Conn, int64) error { return nil })
+	return err
+}
+
+// pinned runs fn pinned to the snapshot's generation (see store.Pinned).
+func (e *Engine) pinned(ctx context.Context, want *snapshot, fn func(ctx context.Context, conn *sql.Conn) error) (bool, error) {
+	ok, err := e.store.Pinned(ctx, want, fn)
+	return ok, contextErr(ctx, err, "read")
+}
+
+// read runs fn pinned to the current generation.
+func (e *Engine) read(ctx context.Context, fn func(ctx context.Context, conn *sql.Conn) error) error {
+	err := e.store.Read(ctx, func(ctx context.Context, conn *sql.Conn, _ *snapshot) error { return fn(ctx, conn) })
+	if errors.Is(err, store.ErrBusy) {
+		return errBusy("read")
+	}
+	return err
+}
