@@ -147,66 +147,92 @@ func (e *Engine) Variance(ctx context.Context, q Query) (*Variance, error) {
 		v.TotalChange = &d
 	}
 
-	if def.Kind == queries.Additive {
-		for _, k := range groups.keys {
-			row := groups.dims(k)
-			cur, prev := groups.num(groups.cur[k], "value"), groups.num(groups.prev[k], "value")
-			delta := orZero(cur) - orZero(prev)
-			row["value"], row["previous"] = cur, prev
-			row["rate_effect"], row["mix_effect"], row["contribution"] = delta, 0.0, delta
-			v.Rows = append(v.Rows, row)
-		}
-	} else {
-		var sumD, sumDp, sumN, sumNp float64
-		for _, k := range groups.keys {
-			sumN += orZero(groups.num(groups.cur[k], "numerator"))
-			sumD += orZero(groups.num(groups.cur[k], "denominator"))
-			sumNp += orZero(groups.num(groups.prev[k], "numerator"))
-			sumDp += orZero(groups.num(groups.prev[k], "denominator"))
-		}
-		scale := def.Scale
-		if sumD == 0 || sumDp == 0 {
-			return nil, &Error{Code: CodeInvalidParameter,
-				Message: fmt.Sprintf("variance of %s: the %s window has a zero denominator, so there is no change to split", def.Name, map[bool]string{true: "current", false: "previous"}[sumD == 0]),
-				Details: map[string]any{"parameter": "from"}}
-		}
-		R, Rp := scale*sumN/sumD, scale*sumNp/sumDp
-		avgTotal := (R + Rp) / 2
-		for _, k := range groups.keys {
-			row := groups.dims(k)
-			n, d := orZero(groups.num(groups.cur[k], "numerator")), orZero(groups.num(groups.cur[k], "denominator"))
-			np, dp := orZero(groups.num(groups.prev[k], "numerator")), orZero(groups.num(groups.prev[k], "denominator"))
-			row["value"], row["previous"] = groups.num(groups.cur[k], "value"), groups.num(groups.prev[k], "value")
-			row["numerator"], row["denominator"] = n, d
-			row["previous_numerator"], row["previous_denominator"] = np, dp
-			if d == 0 && dp == 0 {
-				row["rate_effect"], row["mix_effect"], row["contribution"] = 0.0, 0.0, 0.0
-				v.Rows = append(v.Rows, row)
-				continue
-			}
-			var r, rp float64
-			switch {
-			case d == 0:
-				rp = scale * np / dp
-				r = rp
-			case dp == 0:
-				r = scale * n / d
-				rp = r
-			default:
-				r, rp = scale*n/d, scale*np/dp
-			}
-			s, sp := d/sumD, dp/sumDp
-			rate := (r - rp) * (s + sp) / 2
-			mix := (s - sp) * ((r+rp)/2 - avgTotal)
-			row["share"], row["previous_share"] = s, sp
-			row["rate_effect"], row["mix_effect"], row["contribution"] = rate, mix, rate+mix
-			v.Rows = append(v.Rows, row)
+	switch def.Kind {
+	case queries.Additive:
+		v.Rows = additiveVarianceRows(groups)
+	default:
+		if v.Rows, err = ratioVarianceRows(def, groups); err != nil {
+			return nil, err
 		}
 	}
 	sort.SliceStable(v.Rows, func(i, j int) bool {
 		return math.Abs(v.Rows[i]["contribution"].(float64)) > math.Abs(v.Rows[j]["contribution"].(float64))
 	})
 	return v, nil
+}
+
+// additiveVarianceRows returns a row per group: its delta is all rate
+// effect.
+func additiveVarianceRows(groups *compared) []map[string]any {
+	rows := []map[string]any{}
+	for _, k := range groups.keys {
+		row := groups.dims(k)
+		cur, prev := groups.num(groups.cur[k], "value"), groups.num(groups.prev[k], "value")
+		delta := orZero(cur) - orZero(prev)
+		row["value"], row["previous"] = cur, prev
+		row["rate_effect"], row["mix_effect"], row["contribution"] = delta, 0.0, delta
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// ratioVarianceRows returns a row per group with the rate and mix effects
+// of Variance's comment.
+func ratioVarianceRows(def *queries.Definition, groups *compared) ([]map[string]any, error) {
+	var sumD, sumDp, sumN, sumNp float64
+	for _, k := range groups.keys {
+		sumN += orZero(groups.num(groups.cur[k], "numerator"))
+		sumD += orZero(groups.num(groups.cur[k], "denominator"))
+		sumNp += orZero(groups.num(groups.prev[k], "numerator"))
+		sumDp += orZero(groups.num(groups.prev[k], "denominator"))
+	}
+	scale := def.Scale
+	if sumD == 0 || sumDp == 0 {
+		return nil, &Error{Code: CodeInvalidParameter,
+			Message: fmt.Sprintf("variance of %s: the %s window has a zero denominator, so there is no change to split", def.Name, map[bool]string{true: "current", false: "previous"}[sumD == 0]),
+			Details: map[string]any{"parameter": "from"}}
+	}
+	R, Rp := scale*sumN/sumD, scale*sumNp/sumDp
+	avgTotal := (R + Rp) / 2
+	rows := []map[string]any{}
+	for _, k := range groups.keys {
+		row := groups.dims(k)
+		n, d := orZero(groups.num(groups.cur[k], "numerator")), orZero(groups.num(groups.cur[k], "denominator"))
+		np, dp := orZero(groups.num(groups.prev[k], "numerator")), orZero(groups.num(groups.prev[k], "denominator"))
+		row["value"], row["previous"] = groups.num(groups.cur[k], "value"), groups.num(groups.prev[k], "value")
+		row["numerator"], row["denominator"] = n, d
+		row["previous_numerator"], row["previous_denominator"] = np, dp
+		if d == 0 && dp == 0 {
+			row["rate_effect"], row["mix_effect"], row["contribution"] = 0.0, 0.0, 0.0
+			rows = append(rows, row)
+			continue
+		}
+		r, rp := groupRatios(scale, n, d, np, dp)
+		s, sp := d/sumD, dp/sumDp
+		rate := (r - rp) * (s + sp) / 2
+		mix := (s - sp) * ((r+rp)/2 - avgTotal)
+		row["share"], row["previous_share"] = s, sp
+		row["rate_effect"], row["mix_effect"], row["contribution"] = rate, mix, rate+mix
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// groupRatios returns a group's ratio in the window and the previous one;
+// a group absent from one window (zero denominator) takes its other
+// window's ratio there.
+func groupRatios(scale, n, d, np, dp float64) (r, rp float64) {
+	switch {
+	case d == 0:
+		rp = scale * np / dp
+		r = rp
+	case dp == 0:
+		r = scale * n / d
+		rp = r
+	default:
+		r, rp = scale*n/d, scale*np/dp
+	}
+	return r, rp
 }
 
 func kindName(d *queries.Definition) string {

@@ -42,6 +42,7 @@ package queries
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -198,14 +199,23 @@ func LoadFS(fsys fs.FS) ([]*Definition, error) {
 
 // Parse reads one KPI file. file is its path below the queries root.
 func Parse(file, src string) (*Definition, error) {
-	fail := func(format string, a ...any) (*Definition, error) {
-		return nil, fmt.Errorf("%s: %s", file, fmt.Sprintf(format, a...))
-	}
 	m := fileName.FindStringSubmatch(path.Base(file))
 	if m == nil {
-		return fail("file name must be <name>.v<N>.sql")
+		return nil, fmt.Errorf("%s: file name must be <name>.v<N>.sql", file)
 	}
 	d := &Definition{File: file, Source: src, Scale: 1, Direction: "higher_is_better"}
+	if err := d.readHeader(src); err != nil {
+		return nil, fmt.Errorf("%s: %s", file, err)
+	}
+	if err := d.check(m[1], m[2]); err != nil {
+		return nil, fmt.Errorf("%s: %s", file, err)
+	}
+	return d, nil
+}
+
+// readHeader reads the `-- key: value` lines that open src into d; the
+// first line that is not a comment starts the body.
+func (d *Definition) readHeader(src string) error {
 	lines := strings.Split(src, "\n")
 	body := 0
 	for i, line := range lines {
@@ -218,90 +228,103 @@ func Parse(file, src string) (*Definition, error) {
 		if !ok {
 			continue // a plain comment in the header
 		}
-		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
-		var err error
-		switch key {
-		case "name":
-			d.Name = value
-		case "version":
-			d.Version, err = strconv.Atoi(value)
-		case "title":
-			d.Title = value
-		case "category":
-			d.Category = value
-		case "unit":
-			d.Unit = value
-		case "description":
-			d.Description = strings.TrimSpace(d.Description + " " + value)
-		case "kind":
-			d.Kind = Kind(value)
-		case "requires":
-			d.Requires = splitList(value)
-		case "value":
-			d.Value = value
-		case "numerator":
-			d.Numerator = value
-		case "denominator":
-			d.Denominator = value
-		case "scale":
-			d.Scale, err = strconv.ParseFloat(value, 64)
-		case "direction":
-			d.Direction = value
-		case "default":
-			d.Default, err = strconv.ParseBool(value)
-		case "dimensions":
-			d.Dimensions = splitList(value)
-		case "group":
-			d.Group = splitList(value)
-		case "column":
-			name, agg, ok := strings.Cut(value, " ")
-			if !ok || !identifier.MatchString(name) {
-				return fail("line %d: column must be `<name> <aggregate>`", i+1)
-			}
-			d.Extra = append(d.Extra, Column{Name: name, Aggregate: strings.TrimSpace(agg)})
-		case "param":
-			f := strings.Fields(value)
-			if len(f) != 3 || !identifier.MatchString(f[0]) || (f[1] != "double" && f[1] != "varchar" && f[1] != "weights") {
-				return fail("line %d: param must be `<name> <double|varchar|weights> <default>`", i+1)
-			}
-			d.Params = append(d.Params, Param{Name: f[0], Type: f[1], Default: f[2]})
-		default:
-			return fail("line %d: unknown header key %q", i+1, key)
-		}
-		if err != nil {
-			return fail("line %d: %s: %v", i+1, key, err)
+		if err := d.setHeader(strings.TrimSpace(key), strings.TrimSpace(value)); err != nil {
+			return fmt.Errorf("line %d: %s", i+1, err)
 		}
 	}
 	d.Body = strings.TrimSpace(strings.Join(lines[body:], "\n"))
+	return nil
+}
+
+// setHeader stores one header value in d.
+func (d *Definition) setHeader(key, value string) error {
+	var err error
+	switch key {
+	case "name":
+		d.Name = value
+	case "version":
+		d.Version, err = strconv.Atoi(value)
+	case "title":
+		d.Title = value
+	case "category":
+		d.Category = value
+	case "unit":
+		d.Unit = value
+	case "description":
+		d.Description = strings.TrimSpace(d.Description + " " + value)
+	case "kind":
+		d.Kind = Kind(value)
+	case "requires":
+		d.Requires = splitList(value)
+	case "value":
+		d.Value = value
+	case "numerator":
+		d.Numerator = value
+	case "denominator":
+		d.Denominator = value
+	case "scale":
+		d.Scale, err = strconv.ParseFloat(value, 64)
+	case "direction":
+		d.Direction = value
+	case "default":
+		d.Default, err = strconv.ParseBool(value)
+	case "dimensions":
+		d.Dimensions = splitList(value)
+	case "group":
+		d.Group = splitList(value)
+	case "column":
+		name, agg, ok := strings.Cut(value, " ")
+		if !ok || !identifier.MatchString(name) {
+			return errors.New("column must be `<name> <aggregate>`")
+		}
+		d.Extra = append(d.Extra, Column{Name: name, Aggregate: strings.TrimSpace(agg)})
+	case "param":
+		f := strings.Fields(value)
+		if len(f) != 3 || !identifier.MatchString(f[0]) || (f[1] != "double" && f[1] != "varchar" && f[1] != "weights") {
+			return errors.New("param must be `<name> <double|varchar|weights> <default>`")
+		}
+		d.Params = append(d.Params, Param{Name: f[0], Type: f[1], Default: f[2]})
+	default:
+		return fmt.Errorf("unknown header key %q", key)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %v", key, err)
+	}
+	return nil
+}
+
+// check checks a read definition against its file name (name and version)
+// and for the keys its kind needs.
+func (d *Definition) check(name, version string) error {
 	switch {
-	case d.Name != m[1]:
-		return fail("header name %q does not match the file name", d.Name)
-	case strconv.Itoa(d.Version) != m[2]:
-		return fail("header version %d does not match the file name", d.Version)
+	case d.Name != name:
+		return fmt.Errorf("header name %q does not match the file name", d.Name)
+	case strconv.Itoa(d.Version) != version:
+		return fmt.Errorf("header version %d does not match the file name", d.Version)
 	case d.Title == "" || d.Category == "" || d.Unit == "" || d.Description == "":
-		return fail("title, category, unit and description are required")
-	case path.Dir(file) != d.Category:
-		return fail("category %q does not match the directory %q", d.Category, path.Dir(file))
+		return errors.New("title, category, unit and description are required")
+	case path.Dir(d.File) != d.Category:
+		return fmt.Errorf("category %q does not match the directory %q", d.Category, path.Dir(d.File))
 	case len(d.Requires) == 0:
-		return fail("requires is empty")
+		return errors.New("requires is empty")
 	case d.Direction != "higher_is_better" && d.Direction != "lower_is_better":
-		return fail("direction must be higher_is_better or lower_is_better")
+		return errors.New("direction must be higher_is_better or lower_is_better")
 	case d.Body == "":
-		return fail("no SQL body")
+		return errors.New("no SQL body")
 	}
 	switch d.Kind {
 	case Additive, Statistic:
 		if d.Value == "" || d.Numerator != "" || d.Denominator != "" {
-			return fail("kind %s needs value and no numerator/denominator", d.Kind)
+			return fmt.Errorf("kind %s needs value and no numerator/denominator", d.Kind)
 		}
 	case Ratio:
 		if d.Value != "" || d.Numerator == "" || d.Denominator == "" {
-			return fail("kind ratio needs numerator and denominator and no value")
+			return errors.New("kind ratio needs numerator and denominator and no value")
 		}
 	default:
-		return fail("kind must be additive, ratio or statistic")
+		return errors.New("kind must be additive, ratio or statistic")
 	}
-	return d, nil
+	return nil
 }
 
 func splitList(s string) []string {

@@ -401,7 +401,37 @@ func Compile(rs *RuleSet, s *Schema) (*Compiled, error) {
 		errs.add(0, 0, 0, "rule set is empty")
 		return nil, errs.err()
 	}
-	root := rs.pos.root
+	if !checkSetShape(rs, &errs) {
+		return nil, errs.err()
+	}
+	c := &Compiled{set: rs.clone(), schema: s, exprs: make([]*compiledExpr, len(rs.Rules))}
+	// tiers maps each tier name to its rule index, 0 for the default.
+	tiers := map[string]int{}
+	for i := range c.set.Rules {
+		r := &c.set.Rules[i]
+		checkRuleTier(r, i+1, tiers, &errs)
+		ce, issues := s.compileExpr(r.When)
+		for _, is := range issues {
+			line, col := r.docPos(is.line, is.col)
+			errs.add(i+1, line, col, "%s", is.msg)
+		}
+		if ce != nil {
+			c.exprs[i] = ce
+			c.addUses(ce)
+		}
+	}
+	checkDefault(rs, tiers, &errs)
+	checkHighValue(rs, tiers, &errs)
+	if err := errs.err(); err != nil {
+		return nil, err
+	}
+	slices.Sort(c.inputs)
+	return c, nil
+}
+
+// checkSetShape checks the set's name and number of rules. It returns
+// false when there are too many rules to go on checking them.
+func checkSetShape(rs *RuleSet, errs *errorList) bool {
 	if rs.Name != "" && !ValidName(rs.Name) {
 		p := rs.pos.name
 		errs.add(0, p.line, p.col, "name %q must be 1 to 64 letters, digits, '_' or '-'", rs.Name)
@@ -409,58 +439,54 @@ func Compile(rs *RuleSet, s *Schema) (*Compiled, error) {
 	if len(rs.Rules) == 0 {
 		p := rs.pos.rules
 		if p.line == 0 {
-			p = root
+			p = rs.pos.root
 		}
 		errs.add(0, p.line, p.col, "a rule set needs at least one rule")
 	}
 	if len(rs.Rules) > MaxRules {
 		errs.add(0, rs.pos.rules.line, rs.pos.rules.col, "%d rules; the limit (rules) is %d", len(rs.Rules), MaxRules)
-		return nil, errs.err()
+		return false
 	}
-	c := &Compiled{set: rs.clone(), schema: s, exprs: make([]*compiledExpr, len(rs.Rules))}
-	tiers := map[string]int{}
-	seenInput := map[int]bool{}
-	seenPct := map[PercentileRef]bool{}
-	for i := range c.set.Rules {
-		r := &c.set.Rules[i]
-		idx := i + 1
-		tp := r.tierPos
-		if tp.line == 0 {
-			tp = pos{r.Line, r.Column}
-		}
-		if msg := tierProblem(r.Tier); msg != "" {
-			errs.add(idx, tp.line, tp.col, "tier %s", msg)
-		} else if prev, dup := tiers[r.Tier]; dup {
-			errs.add(idx, tp.line, tp.col, "tier %q is already rule %d's; tier names are unique within a set", r.Tier, prev)
-		} else {
-			tiers[r.Tier] = idx
-		}
-		ce, issues := s.compileExpr(r.When)
-		for _, is := range issues {
-			line, col := r.docPos(is.line, is.col)
-			errs.add(idx, line, col, "%s", is.msg)
-		}
-		if ce == nil {
-			continue
-		}
-		c.exprs[i] = ce
-		for _, in := range ce.inputs {
-			if !seenInput[in] {
-				seenInput[in] = true
-				c.inputs = append(c.inputs, in)
-			}
-		}
-		for _, p := range ce.percentiles {
-			if !seenPct[p] {
-				seenPct[p] = true
-				c.percentiles = append(c.percentiles, p)
-			}
-		}
-		c.daysSince = c.daysSince || ce.daysSince
+	return true
+}
+
+// checkRuleTier checks the tier name of rule idx (1-based) and records it
+// in tiers when it is valid and new.
+func checkRuleTier(r *Rule, idx int, tiers map[string]int, errs *errorList) {
+	tp := r.tierPos
+	if tp.line == 0 {
+		tp = pos{r.Line, r.Column}
 	}
+	if msg := tierProblem(r.Tier); msg != "" {
+		errs.add(idx, tp.line, tp.col, "tier %s", msg)
+	} else if prev, dup := tiers[r.Tier]; dup {
+		errs.add(idx, tp.line, tp.col, "tier %q is already rule %d's; tier names are unique within a set", r.Tier, prev)
+	} else {
+		tiers[r.Tier] = idx
+	}
+}
+
+// addUses adds the features and percentiles ce reads to the set's, each
+// once, in order of first use.
+func (c *Compiled) addUses(ce *compiledExpr) {
+	for _, in := range ce.inputs {
+		if !slices.Contains(c.inputs, in) {
+			c.inputs = append(c.inputs, in)
+		}
+	}
+	for _, p := range ce.percentiles {
+		if !slices.Contains(c.percentiles, p) {
+			c.percentiles = append(c.percentiles, p)
+		}
+	}
+	c.daysSince = c.daysSince || ce.daysSince
+}
+
+// checkDefault checks the default tier's name and records it in tiers.
+func checkDefault(rs *RuleSet, tiers map[string]int, errs *errorList) {
 	dp := rs.pos.def
 	if dp.line == 0 {
-		dp = root
+		dp = rs.pos.root
 	}
 	if rs.Default == "" {
 		errs.add(0, dp.line, dp.col, "a rule set needs a default tier")
@@ -471,24 +497,23 @@ func Compile(rs *RuleSet, s *Schema) (*Compiled, error) {
 	} else {
 		tiers[rs.Default] = 0
 	}
-	seenHV := map[string]bool{}
+}
+
+// checkHighValue checks that high_value names tiers of the set, each once.
+func checkHighValue(rs *RuleSet, tiers map[string]int, errs *errorList) {
+	seen := map[string]bool{}
 	for i, hv := range rs.HighValue {
-		p := root
+		p := rs.pos.root
 		if i < len(rs.pos.highValue) {
 			p = rs.pos.highValue[i]
 		}
 		if _, ok := tiers[hv]; !ok && hv != rs.Default {
 			errs.add(0, p.line, p.col, "high_value names %q, which is not a tier of this set", hv)
-		} else if seenHV[hv] {
+		} else if seen[hv] {
 			errs.add(0, p.line, p.col, "high_value names %q twice", hv)
 		}
-		seenHV[hv] = true
+		seen[hv] = true
 	}
-	if err := errs.err(); err != nil {
-		return nil, err
-	}
-	slices.Sort(c.inputs)
-	return c, nil
 }
 
 func tierProblem(t string) string {

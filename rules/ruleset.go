@@ -308,61 +308,16 @@ func (p *parser) scalarMap(n *yaml.Node, value string) []pos {
 	if n.Line <= 0 || n.Line > len(p.lines) {
 		return nil
 	}
-	block := n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0
 	quoted := n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0
 	double := n.Style&yaml.DoubleQuotedStyle != 0
-	l, c := n.Line-1, n.Column-1
-	indent := 0
-	if block {
-		// Content starts on the line after the indicator; its indentation
-		// is that of the first non-blank line.
-		l, c = n.Line, 0
-		for k := n.Line; k < len(p.lines); k++ {
-			if s := leadingSpaces(p.lines[k]); s < len(p.lines[k]) {
-				indent = s
-				break
-			}
-		}
-		if l < len(p.lines) {
-			c = min(indent, leadingSpaces(p.lines[l]))
-		}
-	} else if quoted {
-		c++
-	}
-	ch := func() (rune, bool) {
-		if l >= len(p.lines) {
-			return 0, false
-		}
-		if c < len(p.lines[l]) {
-			return p.lines[l][c], true
-		}
-		if l+1 < len(p.lines) {
-			return '\n', true
-		}
-		return 0, false
-	}
-	advance := func() {
-		if l < len(p.lines) && c < len(p.lines[l]) {
-			c++
-			return
-		}
-		l++
-		c = 0
-		if l < len(p.lines) {
-			if block {
-				c = min(indent, leadingSpaces(p.lines[l]))
-			} else {
-				c = leadingBlanks(p.lines[l])
-			}
-		}
-	}
+	cur := newScalarCursor(p.lines, n)
 	vals := []rune(value)
 	out := make([]pos, 0, len(vals)+1)
-	here := func() pos { return pos{l + 1, c + 1} }
 	for i := 0; i < len(vals); {
-		sc, ok := ch()
+		sc, ok := cur.ch()
 		if !ok {
-			last := pos{l + 1, c + 1}
+			// The source ran out first: the rest maps to where it ended.
+			last := cur.here()
 			for ; i < len(vals); i++ {
 				out = append(out, last)
 			}
@@ -371,52 +326,130 @@ func (p *parser) scalarMap(n *yaml.Node, value string) []pos {
 		vc := vals[i]
 		switch {
 		case sc == vc && !(double && sc == '\\'):
-			out = append(out, here())
+			out = append(out, cur.here())
 			i++
-			advance()
+			cur.advance()
 		case double && sc == '\\':
 			// An escape: one value character for several source ones, or
 			// none for an escaped line break.
-			start := here()
-			advance()
-			next, _ := ch()
-			if next == '\n' {
-				advance()
-				continue
-			}
-			out = append(out, start)
-			i++
-			width := 1
-			switch next {
-			case 'x':
-				width = 3
-			case 'u':
-				width = 5
-			case 'U':
-				width = 9
-			}
-			for k := 0; k < width; k++ {
-				advance()
+			if start, ok := cur.skipEscape(); ok {
+				out = append(out, start)
+				i++
 			}
 		case quoted && !double && sc == '\'':
 			// '' stands for one quote.
-			out = append(out, here())
+			out = append(out, cur.here())
 			i++
-			advance()
-			advance()
+			cur.advance()
+			cur.advance()
 		case sc == ' ' || sc == '\t' || sc == '\n':
-			advance()
+			cur.advance()
 		case vc == ' ' || vc == '\n':
-			out = append(out, here())
+			out = append(out, cur.here())
 			i++
 		default:
-			out = append(out, here())
+			out = append(out, cur.here())
 			i++
-			advance()
+			cur.advance()
 		}
 	}
-	out = append(out, here())
+	out = append(out, cur.here())
 	return out
+}
+
+// scalarCursor walks the source text of a scalar as YAML reads it: past
+// the end of a line it goes to the next line's content, skipping the
+// indentation YAML strips.
+type scalarCursor struct {
+	lines  [][]rune
+	l, c   int  // the current rune: 0-based line and column
+	block  bool // a literal or folded block scalar, indented by indent
+	indent int
+}
+
+// newScalarCursor places a cursor on the first rune of n's content.
+func newScalarCursor(lines [][]rune, n *yaml.Node) *scalarCursor {
+	s := &scalarCursor{lines: lines, l: n.Line - 1, c: n.Column - 1}
+	s.block = n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0
+	quoted := n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0
+	if s.block {
+		// Content starts on the line after the indicator; its indentation
+		// is that of the first non-blank line.
+		s.l, s.c = n.Line, 0
+		for k := n.Line; k < len(lines); k++ {
+			if sp := leadingSpaces(lines[k]); sp < len(lines[k]) {
+				s.indent = sp
+				break
+			}
+		}
+		if s.l < len(lines) {
+			s.c = min(s.indent, leadingSpaces(lines[s.l]))
+		}
+	} else if quoted {
+		s.c++
+	}
+	return s
+}
+
+// ch returns the current rune, '\n' at the end of a line that has another
+// after it; false at the end of the text.
+func (s *scalarCursor) ch() (rune, bool) {
+	if s.l >= len(s.lines) {
+		return 0, false
+	}
+	if s.c < len(s.lines[s.l]) {
+		return s.lines[s.l][s.c], true
+	}
+	if s.l+1 < len(s.lines) {
+		return '\n', true
+	}
+	return 0, false
+}
+
+// advance moves to the next rune, past the next line's indentation.
+func (s *scalarCursor) advance() {
+	if s.l < len(s.lines) && s.c < len(s.lines[s.l]) {
+		s.c++
+		return
+	}
+	s.l++
+	s.c = 0
+	if s.l < len(s.lines) {
+		if s.block {
+			s.c = min(s.indent, leadingSpaces(s.lines[s.l]))
+		} else {
+			s.c = leadingBlanks(s.lines[s.l])
+		}
+	}
+}
+
+// here is the current rune's 1-based document position.
+func (s *scalarCursor) here() pos { return pos{s.l + 1, s.c + 1} }
+
+// skipEscape moves past the double-quoted escape at the cursor's
+// backslash. It returns the backslash's position and whether the escape
+// stands for a value character: an escaped line break stands for none.
+func (s *scalarCursor) skipEscape() (pos, bool) {
+	start := s.here()
+	s.advance()
+	next, _ := s.ch()
+	if next == '\n' {
+		s.advance()
+		return start, false
+	}
+	width := 1
+	switch next {
+	case 'x':
+		width = 3
+	case 'u':
+		width = 5
+	case 'U':
+		width = 9
+	}
+	for k := 0; k < width; k++ {
+		s.advance()
+	}
+	return start, true
 }
 
 func leadingSpaces(line []rune) int {

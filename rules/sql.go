@@ -294,6 +294,9 @@ var doubleArith = map[string]string{
 	overloads.DivideDouble:   "/",
 }
 
+// call translates a function or operator call: first the operators whose
+// translation does not depend on an overload, then by the one overload the
+// checker resolved.
 func (t *translator) call(e ast.Expr) (frag, error) {
 	c := e.AsCall()
 	fn := c.FunctionName()
@@ -303,22 +306,9 @@ func (t *translator) call(e ast.Expr) (frag, error) {
 	}
 	args = append(args, c.Args()...)
 
-	// Operators whose translation does not depend on an overload.
 	switch fn {
 	case operators.LogicalAnd, operators.LogicalOr:
-		op := " AND "
-		if fn == operators.LogicalOr {
-			op = " OR "
-		}
-		parts, err := t.all(args)
-		if err != nil {
-			return frag{}, err
-		}
-		sqls := make([]string, len(parts))
-		for i, p := range parts {
-			sqls[i] = p.sql
-		}
-		return frag{sql: "(" + strings.Join(sqls, op) + ")", kind: types.BoolKind}, nil
+		return t.junction(fn, args)
 	case operators.LogicalNot:
 		a, err := t.expr(args[0])
 		if err != nil {
@@ -326,20 +316,7 @@ func (t *translator) call(e ast.Expr) (frag, error) {
 		}
 		return frag{sql: "(NOT " + a.sql + ")", kind: types.BoolKind}, nil
 	case operators.Conditional:
-		parts, err := t.all(args)
-		if err != nil {
-			return frag{}, err
-		}
-		if parts[1].kind != parts[2].kind {
-			return frag{}, t.unsupported(e, "a conditional with branches of different types")
-		}
-		// A NULL condition must give NULL, as CEL's unknown condition does,
-		// not the ELSE branch: hence two explicit WHENs and no ELSE.
-		return frag{
-			sql:     "(CASE " + parts[0].sql + " WHEN TRUE THEN " + parts[1].sql + " WHEN FALSE THEN " + parts[2].sql + " END)",
-			kind:    parts[1].kind,
-			nanFree: parts[1].nanFree && parts[2].nanFree,
-		}, nil
+		return t.conditional(e, args)
 	case operators.In:
 		return t.in(e, args)
 	}
@@ -348,7 +325,47 @@ func (t *translator) call(e ast.Expr) (frag, error) {
 	if !ok || len(ref.OverloadIDs) != 1 {
 		return frag{}, t.unsupported(e, "function %s on these argument types", fn)
 	}
-	ov := ref.OverloadIDs[0]
+	return t.overload(e, fn, ref.OverloadIDs[0], args)
+}
+
+// junction translates && or || over all of args.
+func (t *translator) junction(fn string, args []ast.Expr) (frag, error) {
+	op := " AND "
+	if fn == operators.LogicalOr {
+		op = " OR "
+	}
+	parts, err := t.all(args)
+	if err != nil {
+		return frag{}, err
+	}
+	sqls := make([]string, len(parts))
+	for i, p := range parts {
+		sqls[i] = p.sql
+	}
+	return frag{sql: "(" + strings.Join(sqls, op) + ")", kind: types.BoolKind}, nil
+}
+
+// conditional translates cond ? a : b.
+func (t *translator) conditional(e ast.Expr, args []ast.Expr) (frag, error) {
+	parts, err := t.all(args)
+	if err != nil {
+		return frag{}, err
+	}
+	if parts[1].kind != parts[2].kind {
+		return frag{}, t.unsupported(e, "a conditional with branches of different types")
+	}
+	// A NULL condition must give NULL, as CEL's unknown condition does,
+	// not the ELSE branch: hence two explicit WHENs and no ELSE.
+	return frag{
+		sql:     "(CASE " + parts[0].sql + " WHEN TRUE THEN " + parts[1].sql + " WHEN FALSE THEN " + parts[2].sql + " END)",
+		kind:    parts[1].kind,
+		nanFree: parts[1].nanFree && parts[2].nanFree,
+	}, nil
+}
+
+// overload translates a call by its resolved overload ov.
+func (t *translator) overload(e ast.Expr, fn, ov string, args []ast.Expr) (frag, error) {
+	// These need their arguments' source (literals), not their translation.
 	switch ov {
 	case overloadPercentile:
 		return t.percentile(e, args)
@@ -375,12 +392,27 @@ func (t *translator) call(e ast.Expr) (frag, error) {
 	case operators.Less, operators.LessEquals, operators.Greater, operators.GreaterEquals:
 		return t.compare(e, compareOps[fn], parts)
 	}
-	sub := false
-	for _, p := range parts {
-		sub = sub || p.subquery
+	if f, ok, err := t.arithmetic(e, ov, parts); ok {
+		return f, err
 	}
-	if _, isInt := intArith[ov]; (isInt || ov == overloads.ModuloInt64 || ov == overloads.NegateInt64) && sub {
-		return frag{}, t.unsupported(e, "integer arithmetic over a percentile")
+	return t.function(e, fn, ov, args, parts)
+}
+
+// anySubquery reports whether any of parts holds a percentile subquery.
+func anySubquery(parts []frag) bool {
+	for _, p := range parts {
+		if p.subquery {
+			return true
+		}
+	}
+	return false
+}
+
+// arithmetic translates the numeric operators; ok is false when ov is not
+// one of them.
+func (t *translator) arithmetic(e ast.Expr, ov string, parts []frag) (f frag, ok bool, err error) {
+	if _, isInt := intArith[ov]; (isInt || ov == overloads.ModuloInt64 || ov == overloads.NegateInt64) && anySubquery(parts) {
+		return frag{}, true, t.unsupported(e, "integer arithmetic over a percentile")
 	}
 	if op, ok := intArith[ov]; ok {
 		// DuckDB's BIGINT arithmetic raises an error where CEL's does
@@ -388,21 +420,29 @@ func (t *translator) call(e ast.Expr) (frag, error) {
 		// NULL, as CEL's error is unknown. Both truncate towards zero.
 		// (TRY_CAST from HUGEINT would do too, but DuckDB 1.4's comparison
 		// simplification unwraps it when compared with a constant.)
-		return frag{sql: "TRY(" + parts[0].sql + " " + op + " " + parts[1].sql + ")", kind: types.IntKind}, nil
+		return frag{sql: "TRY(" + parts[0].sql + " " + op + " " + parts[1].sql + ")", kind: types.IntKind}, true, nil
 	}
 	if op, ok := doubleArith[ov]; ok {
 		// IEEE-754 in both: no errors, infinities and NaN alike.
-		return frag{sql: "(" + parts[0].sql + " " + op + " " + parts[1].sql + ")", kind: types.DoubleKind}, nil
+		return frag{sql: "(" + parts[0].sql + " " + op + " " + parts[1].sql + ")", kind: types.DoubleKind}, true, nil
 	}
 	switch ov {
 	case overloads.ModuloInt64:
 		// Zero gives NULL and MinInt64 % -1 an error in DuckDB, CEL errors
 		// for both; the sign follows the dividend in both.
-		return frag{sql: "TRY(" + parts[0].sql + " % " + parts[1].sql + ")", kind: types.IntKind}, nil
+		return frag{sql: "TRY(" + parts[0].sql + " % " + parts[1].sql + ")", kind: types.IntKind}, true, nil
 	case overloads.NegateInt64:
-		return frag{sql: "TRY(-" + parts[0].sql + ")", kind: types.IntKind}, nil
+		return frag{sql: "TRY(-" + parts[0].sql + ")", kind: types.IntKind}, true, nil
 	case overloads.NegateDouble:
-		return frag{sql: "(-" + parts[0].sql + ")", kind: types.DoubleKind, nanFree: parts[0].nanFree}, nil
+		return frag{sql: "(-" + parts[0].sql + ")", kind: types.DoubleKind, nanFree: parts[0].nanFree}, true, nil
+	}
+	return frag{}, false, nil
+}
+
+// function translates the string functions and the type conversions, the
+// overloads left after operators and arithmetic.
+func (t *translator) function(e ast.Expr, fn, ov string, args []ast.Expr, parts []frag) (frag, error) {
+	switch ov {
 	case overloads.AddString:
 		return frag{sql: "(" + parts[0].sql + " || " + parts[1].sql + ")", kind: types.StringKind}, nil
 	case overloads.SizeString, overloads.SizeStringInst:
@@ -428,7 +468,7 @@ func (t *translator) call(e ast.Expr) (frag, error) {
 		// (-2^63, 2^63): trunc, then a checked cast, -2^63 itself excluded.
 		// (TRY_CAST from DOUBLE is safe from the simplification that
 		// breaks TRY_CAST from HUGEINT: the cast is not invertible.)
-		return frag{sql: "TRY_CAST(trunc(NULLIF(" + parts[0].sql + ", CAST('-9223372036854775808' AS DOUBLE))) AS BIGINT)", kind: types.IntKind, subquery: sub}, nil
+		return frag{sql: "TRY_CAST(trunc(NULLIF(" + parts[0].sql + ", CAST('-9223372036854775808' AS DOUBLE))) AS BIGINT)", kind: types.IntKind, subquery: anySubquery(parts)}, nil
 	case overloads.IntToInt, overloads.DoubleToDouble, overloads.StringToString, overloads.BoolToBool, overloads.TimestampToTimestamp:
 		return parts[0], nil
 	}

@@ -43,19 +43,8 @@ type ScoreOptions struct {
 // applies the closed-form P(alive) and E[M] in SQL. It returns the number of
 // rows written.
 func WriteScores(ctx context.Context, conn *sql.Conn, res *FitResult, opts ScoreOptions) (int64, error) {
-	if res == nil || res.BGNBD == nil || res.GammaGamma == nil {
-		return 0, inputErrorf("fit", "needs a fit with both models")
-	}
-	// Fitted models that did not converge must not be scored silently;
-	// hand-made models (NewBGNBD, NewGammaGamma) carry no fit and pass.
-	if (res.BGNBD.Method != "" && !res.BGNBD.Converged) || (res.GammaGamma.Method != "" && !res.GammaGamma.Converged) {
-		return 0, inputErrorf("fit", "the models did not converge; refusing to score with them")
-	}
-	if opts.Table == "" {
-		opts.Table = DefaultScoresTable
-	}
-	if !identRe.MatchString(opts.Table) {
-		return 0, inputErrorf("table", "%q is not a plain lower-case SQL identifier (^[a-z_][a-z0-9_]*$)", opts.Table)
+	if err := checkScoreInputs(res, &opts); err != nil {
+		return 0, err
 	}
 	n, err := res.Options.summaryOptions().normalize()
 	if err != nil {
@@ -81,7 +70,44 @@ func WriteScores(ctx context.Context, conn *sql.Conn, res *FitResult, opts Score
 	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE "+tmpCoef+" (x BIGINT, t_days BIGINT, n90 DOUBLE, disc DOUBLE)"); err != nil {
 		return 0, wrap("coefficient table", err)
 	}
-	err = conn.Raw(func(dc any) error {
+	if err := appendCoefficients(conn, res, pairs, n.unitDays); err != nil {
+		return 0, wrap("append coefficients", err)
+	}
+	if _, err := conn.ExecContext(ctx, scoresSQL(opts.Table, res, n.unitDays)); err != nil {
+		return 0, wrap("scores table", err)
+	}
+	var count int64
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+opts.Table).Scan(&count); err != nil {
+		return 0, wrap("count", err)
+	}
+	return count, nil
+}
+
+// checkScoreInputs refuses a fit that cannot be scored and a bad table
+// name; it fills in the default table.
+func checkScoreInputs(res *FitResult, opts *ScoreOptions) error {
+	if res == nil || res.BGNBD == nil || res.GammaGamma == nil {
+		return inputErrorf("fit", "needs a fit with both models")
+	}
+	// Fitted models that did not converge must not be scored silently;
+	// hand-made models (NewBGNBD, NewGammaGamma) carry no fit and pass.
+	if (res.BGNBD.Method != "" && !res.BGNBD.Converged) || (res.GammaGamma.Method != "" && !res.GammaGamma.Converged) {
+		return inputErrorf("fit", "the models did not converge; refusing to score with them")
+	}
+	if opts.Table == "" {
+		opts.Table = DefaultScoresTable
+	}
+	if !identRe.MatchString(opts.Table) {
+		return inputErrorf("table", "%q is not a plain lower-case SQL identifier (^[a-z_][a-z0-9_]*$)", opts.Table)
+	}
+	return nil
+}
+
+// appendCoefficients computes the hypergeometric part of the predictions
+// in Go for each distinct (x, T in days) and appends them to tmpCoef
+// through DuckDB's appender.
+func appendCoefficients(conn *sql.Conn, res *FitResult, pairs [][2]int64, unitDays float64) error {
+	return conn.Raw(func(dc any) error {
 		c, ok := dc.(driver.Conn)
 		if !ok {
 			return errors.New("connection is not a DuckDB connection")
@@ -91,7 +117,7 @@ func WriteScores(ctx context.Context, conn *sql.Conn, res *FitResult, opts Score
 			return err
 		}
 		for _, p := range pairs {
-			n90, disc := res.aliveCoefficients(float64(p[0]), float64(p[1])/n.unitDays)
+			n90, disc := res.aliveCoefficients(float64(p[0]), float64(p[1])/unitDays)
 			if !isFinite(n90) || !isFinite(disc) {
 				_ = app.Close()
 				return fmt.Errorf("non-finite prediction for x=%d T=%d days", p[0], p[1])
@@ -103,15 +129,18 @@ func WriteScores(ctx context.Context, conn *sql.Conn, res *FitResult, opts Score
 		}
 		return app.Close()
 	})
-	if err != nil {
-		return 0, wrap("append coefficients", err)
-	}
+}
 
-	// greatest(x, 1) keeps ln's argument positive in rows where the CASE
-	// does not use it (x = 0 with b < 1): DuckDB may evaluate both branches.
+// scoresSQL creates table from the temp customers and coefficients,
+// applying the closed-form P(alive) and E[M] with res's parameters spliced
+// in as exact double literals.
+//
+// greatest(x, 1) keeps ln's argument positive in rows where the CASE
+// does not use it (x = 0 with b < 1): DuckDB may evaluate both branches.
+func scoresSQL(table string, res *FitResult, unitDays float64) string {
 	bg, gg := res.BGNBD, res.GammaGamma
 	f := func(v float64) string { return "'" + strconv.FormatFloat(v, 'g', -1, 64) + "'::DOUBLE" }
-	q = fmt.Sprintf(`CREATE OR REPLACE TABLE %[1]s AS
+	return fmt.Sprintf(`CREATE OR REPLACE TABLE %[1]s AS
 SELECT cid AS customer_id, pa AS p_alive, pa * k.n90 AS expected_purchases_90d, %[2]s * em * pa * k.disc AS clv_12m
 FROM (
     SELECT cid, x, t_days,
@@ -120,16 +149,8 @@ FROM (
         %[8]s * (%[10]s + x * greatest(zbar, 0)) / (%[8]s * x + %[9]s - 1) AS em
     FROM temp.%[11]s
 ) c JOIN temp.%[12]s k USING (x, t_days)`,
-		opts.Table, f(res.margin()), f(math.Log(bg.A)), f(bg.B), f(bg.R), f(bg.Alpha), f(n.unitDays),
+		table, f(res.margin()), f(math.Log(bg.A)), f(bg.B), f(bg.R), f(bg.Alpha), f(unitDays),
 		f(gg.P), f(gg.Q), f(gg.Gamma), tmpCustomers, tmpCoef)
-	if _, err := conn.ExecContext(ctx, q); err != nil {
-		return 0, wrap("scores table", err)
-	}
-	var count int64
-	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+opts.Table).Scan(&count); err != nil {
-		return 0, wrap("count", err)
-	}
-	return count, nil
 }
 
 func distinctXT(ctx context.Context, conn *sql.Conn) ([][2]int64, error) {

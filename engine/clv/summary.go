@@ -272,8 +272,22 @@ func Summary(ctx context.Context, db Querier, opts SummaryOptions) (*SummaryData
 	s := &SummaryData{}
 	s.Unit, s.UnitDays = n.Unit, n.unitDays
 	s.CalibrationEnd, s.HoldoutEnd = n.CalibrationEnd, n.HoldoutEnd
+	transactionDays, err := s.read(rows, n)
+	if err != nil {
+		return nil, err
+	}
+	if s.Customers == 0 || len(s.Cohorts) == 0 {
+		return nil, noCustomersError(ctx, db, n)
+	}
+	s.countPeriods(n, transactionDays)
+	return s, nil
+}
+
+// read scans the rows of summaryQuery into s. It returns the transaction
+// days, (epoch day, transactions), for countPeriods.
+func (s *SummaryData) read(rows *sql.Rows, n normalized) ([][2]int64, error) {
 	var lastTriple [3]int64
-	var repeatDays [][2]int64 // (epoch day, transactions)
+	var transactionDays [][2]int64
 	for rows.Next() {
 		var kind, i1, i2, i3, i4, cnt int64
 		var f float64
@@ -283,26 +297,11 @@ func Summary(ctx context.Context, db Querier, opts SummaryOptions) (*SummaryData
 		c := int(cnt)
 		switch kind {
 		case kindTriple:
-			x, tx, t, hx := int(i1), float64(i2)/n.unitDays, float64(i3)/n.unitDays, int(i4)
 			// Rows are ordered by (x, t_x, T, holdout_x), so the holdout
 			// variants of one triple are adjacent.
-			if key := [3]int64{i1, i2, i3}; len(s.Triples) > 0 && key == lastTriple {
-				s.Triples[len(s.Triples)-1].Count += c
-			} else {
-				lastTriple = key
-				s.Triples = append(s.Triples, Triple{X: x, Tx: tx, T: t, Count: c})
-			}
-			if n.HoldoutEnd != nil {
-				s.Holdout = append(s.Holdout, HoldoutGroup{X: x, Tx: tx, T: t, HoldoutX: hx, Count: c})
-				s.HoldoutRepeats += hx * c
-			}
-			s.Customers += c
-			s.RepeatTransactions += x * c
-			if x > 0 {
-				s.RepeatBuyers += c
-			} else {
-				s.ZeroFrequency += c
-			}
+			key := [3]int64{i1, i2, i3}
+			s.addTriple(n, key, int(i4), c, len(s.Triples) > 0 && key == lastTriple)
+			lastTriple = key
 		case kindSpend:
 			s.Spend = append(s.Spend, SpendGroup{X: int(i1), Zbar: f, Count: c})
 		case kindCohort:
@@ -312,15 +311,42 @@ func Summary(ctx context.Context, db Querier, opts SummaryOptions) (*SummaryData
 			}
 			s.Cohorts = append(s.Cohorts, Cohort{OffsetDays: int(i1), Count: c})
 		case kindCalibrationDay, kindHoldoutDay:
-			repeatDays = append(repeatDays, [2]int64{i1, cnt})
+			transactionDays = append(transactionDays, [2]int64{i1, cnt})
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("clv summary: %w", err)
 	}
-	if s.Customers == 0 || len(s.Cohorts) == 0 {
-		return nil, noCustomersError(ctx, db, n)
+	return transactionDays, nil
+}
+
+// addTriple counts c customers with the calibration (x, t_x, T) of key (in
+// days) and holdout_x hx; same says key is that of the last triple, which
+// they then join.
+func (s *SummaryData) addTriple(n normalized, key [3]int64, hx, c int, same bool) {
+	x, tx, t := int(key[0]), float64(key[1])/n.unitDays, float64(key[2])/n.unitDays
+	if same {
+		s.Triples[len(s.Triples)-1].Count += c
+	} else {
+		s.Triples = append(s.Triples, Triple{X: x, Tx: tx, T: t, Count: c})
 	}
+	if n.HoldoutEnd != nil {
+		s.Holdout = append(s.Holdout, HoldoutGroup{X: x, Tx: tx, T: t, HoldoutX: hx, Count: c})
+		s.HoldoutRepeats += hx * c
+	}
+	s.Customers += c
+	s.RepeatTransactions += x * c
+	if x > 0 {
+		s.RepeatBuyers += c
+	} else {
+		s.ZeroFrequency += c
+	}
+}
+
+// countPeriods makes the cohorts' offsets relative to FirstPurchase and
+// counts the repeat transactions per period from the transaction days
+// less the first purchases.
+func (s *SummaryData) countPeriods(n normalized, transactionDays [][2]int64) {
 	epoch := int(s.FirstPurchase.Unix() / 86400)
 	for i := range s.Cohorts {
 		s.Cohorts[i].OffsetDays -= epoch
@@ -335,14 +361,13 @@ func Summary(ctx context.Context, db Querier, opts SummaryOptions) (*SummaryData
 	// contains the end day.
 	s.Periods = periodOf(endDays, n.unitDays)
 	s.PeriodRepeats = make([]int, s.Periods)
-	for _, rd := range repeatDays {
+	for _, rd := range transactionDays {
 		s.PeriodRepeats[periodOf(int(rd[0])-epoch, n.unitDays)-1] += int(rd[1])
 	}
 	for _, c := range s.Cohorts {
 		s.PeriodRepeats[periodOf(c.OffsetDays, n.unitDays)-1] -= c.Count
 	}
 	s.CalibrationPeriods = float64(daysBetween(s.FirstPurchase, n.CalibrationEnd)+1) / n.unitDays
-	return s, nil
 }
 
 // periodOf returns the 1-based period of a day offset from the epoch.

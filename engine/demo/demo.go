@@ -61,23 +61,9 @@ var threads int
 // absent) and returns kind → path: customers, orders, surveys, tickets,
 // events, acquisition_spend, contracts.
 func Generate(ctx context.Context, dir string, opts Options) (map[string]string, error) {
-	if opts.Customers == 0 {
-		opts.Customers = DefaultCustomers
-	}
-	// Customer numbers are packed into ids of at least 7 digits and the
-	// uniform draws need exact integer arithmetic: cap well below overflow.
-	if opts.Customers < 0 || opts.Customers > 100_000_000 {
-		return nil, fmt.Errorf("demo: customers must be in 1..100000000, got %d", opts.Customers)
-	}
-	if opts.End.IsZero() {
-		opts.End = DefaultEnd
-	}
-	// Whole seconds in UTC: timestamps are generated as epoch seconds and
-	// the data contract reads timestamps as UTC.
-	end := opts.End.UTC().Truncate(time.Second)
-	start := end.AddDate(-3, 0, 0)
-	if start.Unix() < 0 {
-		return nil, fmt.Errorf("demo: end %s too early: history must start after 1970", end.Format(time.RFC3339))
+	start, end, err := resolveOptions(&opts)
+	if err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("demo: create %s: %w", dir, err)
@@ -102,7 +88,45 @@ func Generate(ctx context.Context, dir string, opts Options) (map[string]string,
 		return nil, fmt.Errorf("demo: connect duckdb: %w", err)
 	}
 	defer conn.Close()
+	n, err := configure(ctx, conn, tmp)
+	if err != nil {
+		return nil, err
+	}
 
+	g := newGen(conn, dir, opts.Customers, opts.Seed, start, end, n)
+	if err := g.run(ctx); err != nil {
+		return nil, err
+	}
+	return g.paths, nil
+}
+
+// resolveOptions fills in opts' defaults, checks them and returns the
+// history's window, [start, end).
+func resolveOptions(opts *Options) (start, end time.Time, err error) {
+	if opts.Customers == 0 {
+		opts.Customers = DefaultCustomers
+	}
+	// Customer numbers are packed into ids of at least 7 digits and the
+	// uniform draws need exact integer arithmetic: cap well below overflow.
+	if opts.Customers < 0 || opts.Customers > 100_000_000 {
+		return time.Time{}, time.Time{}, fmt.Errorf("demo: customers must be in 1..100000000, got %d", opts.Customers)
+	}
+	if opts.End.IsZero() {
+		opts.End = DefaultEnd
+	}
+	// Whole seconds in UTC: timestamps are generated as epoch seconds and
+	// the data contract reads timestamps as UTC.
+	end = opts.End.UTC().Truncate(time.Second)
+	start = end.AddDate(-3, 0, 0)
+	if start.Unix() < 0 {
+		return time.Time{}, time.Time{}, fmt.Errorf("demo: end %s too early: history must start after 1970", end.Format(time.RFC3339))
+	}
+	return start, end, nil
+}
+
+// configure sets up the session for generation, spilling to tmp, and
+// returns the number of threads DuckDB runs on.
+func configure(ctx context.Context, conn *sql.Conn, tmp string) (int, error) {
 	n := threads
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
@@ -114,11 +138,15 @@ func Generate(ctx context.Context, dir string, opts Options) (map[string]string,
 		"SET temp_directory = " + quote(tmp),
 	} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
-			return nil, fmt.Errorf("demo: configure duckdb (%s): %w", q, err)
+			return 0, fmt.Errorf("demo: configure duckdb (%s): %w", q, err)
 		}
 	}
+	return n, nil
+}
 
-	g := newGen(conn, dir, opts.Customers, opts.Seed, start, end, n)
+// run builds the working tables, then writes the files, in that order:
+// each step reads what the earlier ones built.
+func (g *gen) run(ctx context.Context) error {
 	steps := []struct {
 		name string
 		fn   func(context.Context) error
@@ -139,13 +167,13 @@ func Generate(ctx context.Context, dir string, opts Options) (map[string]string,
 	}
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("demo: %s: %w", s.name, err)
+			return fmt.Errorf("demo: %s: %w", s.name, err)
 		}
 		if err := s.fn(ctx); err != nil {
-			return nil, fmt.Errorf("demo: %s: %w", s.name, err)
+			return fmt.Errorf("demo: %s: %w", s.name, err)
 		}
 	}
-	return g.paths, nil
+	return nil
 }
 
 type gen struct {
@@ -397,12 +425,23 @@ func (g *gen) macros(ctx context.Context) error {
 // dropout, basket, satisfaction, engagement, contract terms) that the other
 // datasets draw from.
 func (g *gen) buildCustomers(ctx context.Context) error {
-	// One row per customer, in customer-number order, with its signup day,
-	// appended on one thread so that its row groups are exactly full. The
-	// heavy projection below then scans it on all threads, one full row
-	// group per batch, so cust's row groups are exactly full as well and
-	// the customers file can be written from it directly.
-	err := g.serial(ctx, func() error {
+	if err := g.buildSignupBase(ctx); err != nil {
+		return err
+	}
+	if err := g.exec(ctx, custSQL); err != nil {
+		return err
+	}
+	return g.exec(ctx, `DROP TABLE base; DROP TABLE days`)
+}
+
+// buildSignupBase builds the table base: one row per customer, in
+// customer-number order, with its signup day, appended on one thread so
+// that its row groups are exactly full. custSQL's heavy projection then
+// scans it on all threads, one full row group per batch, so cust's row
+// groups are exactly full as well and the customers file can be written
+// from it directly.
+func (g *gen) buildSignupBase(ctx context.Context) error {
+	return g.serial(ctx, func() error {
 		for _, q := range []string{
 			`CREATE TABLE days (first_idx BIGINT, n BIGINT, lo BIGINT, hi BIGINT)`,
 			`INSERT INTO days VALUES ` + g.signupDays(),
@@ -414,10 +453,13 @@ func (g *gen) buildCustomers(ctx context.Context) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	q := `CREATE TABLE cust AS
+}
+
+// custSQL builds cust from base: signup time, segment, region, channel,
+// age and referrer, and the latent behaviour the other datasets draw from
+// (purchase rate, dropout, contract terms, engagement). It is a constant so
+// that buildCustomers reads at a glance; {…} are gen.repl's placeholders.
+const custSQL = `CREATE TABLE cust AS
 	WITH s AS (
 		-- jittered within the day: (i - first + u) / n rises with i
 		SELECT i, lo + floor((i - first_idx + u('signup', i, 0)) / n * (hi - lo))::BIGINT AS signup_sec FROM base
@@ -489,11 +531,6 @@ func (g *gen) buildCustomers(ctx context.Context) error {
 		least(0.9, 0.15 * exp(0.5 * nrm('click', i, 0) - 0.125)) AS p_click,
 		term, renewals, contract_start
 	FROM f`
-	if err := g.exec(ctx, q); err != nil {
-		return err
-	}
-	return g.exec(ctx, `DROP TABLE base; DROP TABLE days`)
-}
 
 func (g *gen) writeCustomers(ctx context.Context) error {
 	return g.copyOut(ctx, "customers", `
