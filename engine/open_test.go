@@ -38,4 +38,3 @@ func TestOpenMustExist(t *testing.T) {
 	}
 	e.Close()
 }
-
