@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -208,4 +210,30 @@ func orphanRow(t *testing.T, header string) string {
 		cells = append(cells, values[strings.TrimSpace(col)])
 	}
 	return strings.Join(cells, ",")
+}
+
+// --key (or CUSTKPI_KEY) goes as a bearer token, and an API error prints
+// its message and code like a local error.
+func TestServerKey(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Header.Get("Authorization") != "Bearer s3cret" {
+			w.WriteHeader(http.StatusUnauthorized)
+			w.Write([]byte(`{"error":{"code":"unauthenticated","message":"no valid API key","details":{"header":"Authorization"}}}`))
+			return
+		}
+		w.Write([]byte(`{"rulesets":[{"name":"spend","version":1}]}`))
+	}))
+	defer srv.Close()
+	if out, err := runCLI("rules", "list", "--server", srv.URL, "--key", "s3cret"); err != nil || !strings.Contains(out, `"name": "spend"`) {
+		t.Errorf("with --key: %v\n%s", err, out)
+	}
+	t.Setenv(keyEnv, "s3cret")
+	if _, err := runCLI("rules", "list", "--server", srv.URL); err != nil {
+		t.Errorf("with %s: %v", keyEnv, err)
+	}
+	_, err := runCLI("rules", "list", "--server", srv.URL, "--key", "wrong")
+	if want := `no valid API key [unauthenticated] {"header":"Authorization"}`; err == nil || err.Error() != want {
+		t.Errorf("wrong key: %v, want %s", err, want)
+	}
 }
