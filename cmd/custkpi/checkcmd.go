@@ -12,7 +12,7 @@ import (
 // errChecksFailed makes check exit non-zero after it printed the problems.
 var errChecksFailed = errors.New("the database breaks invariants (see above)")
 
-func newCheckCommand() *cobra.Command {
+func newCheckCommand(g *globalFlags) *cobra.Command {
 	var db dbFlags
 	cmd := &cobra.Command{
 		Use:   "check",
@@ -25,13 +25,16 @@ equal to their assignments, and model scores belonging to the last fit.
 It prints one line per invariant and exits 1 when any is broken.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := g.refuseServer(cmd); err != nil {
+				return err
+			}
 			if db.path == "" || db.path == ":memory:" {
 				return errors.New("check needs a database file: --db FILE")
 			}
 			eng, err := engine.Open(cmd.Context(), engine.Options{Path: db.path, QueryTimeout: db.timeout, Threads: db.threads,
 				Logger: newLogger(), MustExist: true, Inspect: true})
 			if err != nil {
-				return explainOpenError(db.path, err)
+				return explainOpenError(db.path, err, false)
 			}
 			defer eng.Close()
 			invs, err := eng.Check(cmd.Context())

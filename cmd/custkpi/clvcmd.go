@@ -1,7 +1,7 @@
 package main
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
 	"time"
 
@@ -10,7 +10,7 @@ import (
 	"custkpi/engine"
 )
 
-func newCLVCommand() *cobra.Command {
+func newCLVCommand(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "clv", Short: "Probabilistic CLV: fit BG/NBD and Gamma-Gamma on the imported orders"}
 	var db dbFlags
 	var calibrationEnd, holdoutEnd, format string
@@ -32,15 +32,15 @@ func newCLVCommand() *cobra.Command {
 				}
 				req.HoldoutEnd = &h
 			}
-			return db.withEngine(cmd, func(eng *engine.Engine) error {
-				f, err := eng.FitCLV(cmd.Context(), req)
+			progress := g.progress(cmd)
+			return g.withBackend(cmd, &db, progress, func(ctx context.Context, b backend) error {
+				f, err := b.FitCLV(ctx, req)
+				progress.Done()
 				if err != nil {
 					return err
 				}
 				if format == "json" {
-					enc := json.NewEncoder(cmd.OutOrStdout())
-					enc.SetIndent("", "  ")
-					return enc.Encode(f)
+					return printJSON(cmd.OutOrStdout(), f)
 				}
 				w := cmd.OutOrStdout()
 				m, g := f.BGNBD, f.GammaGamma

@@ -24,7 +24,7 @@ type demoOptions struct {
 	noServe   bool
 }
 
-func newDemoCommand() *cobra.Command {
+func newDemoCommand(g *globalFlags) *cobra.Command {
 	var db dbFlags
 	var o demoOptions
 	cmd := &cobra.Command{
@@ -34,6 +34,9 @@ func newDemoCommand() *cobra.Command {
 			"imports it into an embedded DuckDB database and serves the API. Nothing to set up.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := g.refuseServer(cmd); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			log := newLogger()
 			if db.path == "" {
@@ -44,7 +47,7 @@ func newDemoCommand() *cobra.Command {
 				return err
 			}
 			defer eng.Close()
-			if err := loadDemo(ctx, cmd.OutOrStdout(), eng, o); err != nil {
+			if err := loadDemo(ctx, cmd.OutOrStdout(), g.progress(cmd), eng, o); err != nil {
 				return err
 			}
 			if o.noServe {
@@ -64,8 +67,10 @@ func newDemoCommand() *cobra.Command {
 	return cmd
 }
 
-// loadDemo generates the demo dataset and imports every kind of it.
-func loadDemo(ctx context.Context, out io.Writer, eng *engine.Engine, o demoOptions) error {
+// loadDemo generates the demo dataset and imports every kind of it,
+// showing its progress on progress.
+func loadDemo(ctx context.Context, out io.Writer, progress *progressDisplay, eng *engine.Engine, o demoOptions) error {
+	defer progress.Done()
 	start := time.Now()
 	dir := o.dir
 	if dir == "" {
@@ -78,6 +83,9 @@ func loadDemo(ctx context.Context, out io.Writer, eng *engine.Engine, o demoOpti
 			defer os.RemoveAll(tmp)
 		}
 	}
+	// The generator reports nothing itself; its phase still shows how long
+	// it has been running.
+	progress.Phase("generating demo data")
 	files, err := demo.Generate(ctx, dir, demo.Options{Customers: o.customers, Seed: o.seed})
 	if err != nil {
 		return err
@@ -89,7 +97,8 @@ func loadDemo(ctx context.Context, out io.Writer, eng *engine.Engine, o demoOpti
 			reqs = append(reqs, engine.ImportRequest{Kind: k.Name, Path: p})
 		}
 	}
-	res, err := eng.ImportBatch(ctx, reqs)
+	res, err := eng.ImportBatch(engine.WithProgress(ctx, progress), reqs)
+	progress.Done()
 	if err != nil {
 		return describeError(err)
 	}

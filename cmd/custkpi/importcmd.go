@@ -1,16 +1,18 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
 	"custkpi/engine"
 )
 
-func newImportCommand() *cobra.Command {
+func newImportCommand(g *globalFlags) *cobra.Command {
 	var db dbFlags
 	var req engine.ImportRequest
 	var mapping []string
@@ -26,14 +28,14 @@ func newImportCommand() *cobra.Command {
 			if req.Mapping, err = parsePairs("--map", "canonical=source", mapping); err != nil {
 				return err
 			}
-			return db.withEngine(cmd, func(eng *engine.Engine) error {
-				res, err := eng.Import(cmd.Context(), req)
+			progress := g.progress(cmd)
+			return g.withBackend(cmd, &db, progress, func(ctx context.Context, b backend) error {
+				res, err := b.Import(ctx, req)
+				progress.Done()
 				if err != nil {
 					return err
 				}
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
+				return printJSON(cmd.OutOrStdout(), res)
 			})
 		},
 	}
@@ -54,4 +56,11 @@ func describeError(err error) error {
 		return fmt.Errorf("%s [%s] %s", ee.Message, ee.Code, d)
 	}
 	return err
+}
+
+// printJSON is the CLI's JSON output: indented, one value.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

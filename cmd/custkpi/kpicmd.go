@@ -1,7 +1,7 @@
 package main
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -15,7 +15,7 @@ import (
 	"custkpi/render"
 )
 
-func newKPICommand() *cobra.Command {
+func newKPICommand(g *globalFlags) *cobra.Command {
 	var db dbFlags
 	var window windowFlags
 	var grain, by, where, format string
@@ -39,8 +39,13 @@ func newKPICommand() *cobra.Command {
 			if q.Params, err = parsePairs("--param", "name=value", params); err != nil {
 				return err
 			}
-			return db.withEngine(cmd, func(eng *engine.Engine) error {
-				res, err := eng.Run(cmd.Context(), q)
+			return g.withBackend(cmd, &db, nil, func(ctx context.Context, b backend) error {
+				if c, ok := b.(*client); ok && format == "csv" {
+					// The server's CSV is the CLI's: same encoder, same
+					// typed values (see kpiCSV).
+					return c.kpiCSV(ctx, q, cmd.OutOrStdout())
+				}
+				res, err := b.Run(ctx, q)
 				if err != nil {
 					return err
 				}
@@ -64,9 +69,7 @@ func newKPICommand() *cobra.Command {
 func printResult(w io.Writer, res *engine.Result, format string) error {
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return printJSON(w, res)
 	case "csv":
 		return render.WriteCSV(w, res.Columns, res.Rows)
 	case "table":

@@ -22,6 +22,10 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
+	// The tests choose between the file and a server themselves; a
+	// developer's own server must not answer them.
+	os.Unsetenv(serverEnv)
+	os.Unsetenv(keyEnv)
 	os.Exit(m.Run())
 }
 
@@ -105,9 +109,18 @@ func TestLockedDatabase(t *testing.T) {
 	} {
 		_, err := runCLI(args...)
 		if err == nil || !strings.Contains(err.Error(), pid) || !strings.Contains(err.Error(), "in use by another custkpi process") ||
-			!strings.Contains(err.Error(), "custkpi serve") || !strings.Contains(err.Error(), "API") {
+			!strings.Contains(err.Error(), "custkpi serve") || !strings.Contains(err.Error(), "--server URL") ||
+			!strings.Contains(err.Error(), "CUSTKPI_SERVER") {
 			t.Errorf("%v while serve (pid %d) holds the database: %v", args, serve.Process.Pid, err)
 		}
+	}
+	// As the message says: the same command through the server works.
+	if out, err := runCLI("kpi", "revenue", "--from", "2024-01-01", "--to", "2024-04-01", "--server", base); err != nil || !strings.Contains(out, "420") {
+		t.Errorf("kpi revenue --server %s: %v\n%s", base, err, out)
+	}
+	// check needs the file itself: it is not told to use --server.
+	if _, err := runCLI("check", "--db", db); err == nil || strings.Contains(err.Error(), "--server") {
+		t.Errorf("check on the locked database: %v", err)
 	}
 }
 

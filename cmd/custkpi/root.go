@@ -22,6 +22,9 @@ type dbFlags struct {
 	// mustExist: the command only reads, so a missing file is an error
 	// rather than a new empty database answering zeros.
 	mustExist bool
+	// serverHint: the command can be sent to a server instead, so a
+	// database locked by one says how (set by withBackend).
+	serverHint bool
 }
 
 // register adds the flags of a command that writes: it creates the database
@@ -46,22 +49,27 @@ func (f *dbFlags) registerFlags(cmd *cobra.Command, defaultPath, usage string) {
 func (f *dbFlags) open(ctx context.Context, log *slog.Logger) (*engine.Engine, error) {
 	eng, err := engine.Open(ctx, engine.Options{Path: f.path, QueryTimeout: f.timeout, Threads: f.threads, MustExist: f.mustExist, Logger: log})
 	if err != nil {
-		return nil, explainOpenError(f.path, err)
+		return nil, explainOpenError(f.path, err, f.serverHint)
 	}
 	return eng, nil
 }
 
 // explainOpenError tells a CLI user what to do about the two ways a good
 // command line fails to open its database; other errors pass unchanged.
-func explainOpenError(path string, err error) error {
+// viaServer: the command takes --server, so it can go to the server that
+// holds the file.
+func explainOpenError(path string, err error, viaServer bool) error {
 	var locked *engine.LockedError
 	switch {
 	case errors.Is(err, engine.ErrNoDatabase):
 		return fmt.Errorf("%w: create it first with `custkpi demo --db %s` or `custkpi import --db %s KIND FILE`", err, path, path)
-	case errors.As(err, &locked):
+	case errors.As(err, &locked) && viaServer:
 		// DuckDB lets one process open a file at a time; the holder is most
-		// likely a running `custkpi serve`, which answers the same question
+		// likely a running `custkpi serve`, which answers the same command
 		// over HTTP.
+		return fmt.Errorf("%w: the database is in use by another custkpi process, e.g. a running `custkpi serve`; "+
+			"send this command to that server's API with --server URL (or CUSTKPI_SERVER=URL), e.g. --server http://127.0.0.1:8080, or stop it", err)
+	case errors.As(err, &locked):
 		return fmt.Errorf("%w: the database is in use by another custkpi process, e.g. a running `custkpi serve`; "+
 			"stop it, or send the request to that server's API", err)
 	}
@@ -110,8 +118,94 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand(), newDemoCommand(), newImportCommand(), newKPICommand(), newScorecardCommand(), newRulesCommand(), newCLVCommand(), newCheckCommand())
+	g := &globalFlags{}
+	g.register(root)
+	root.AddCommand(newServeCommand(g), newDemoCommand(g), newImportCommand(g), newKPICommand(g), newScorecardCommand(g),
+		newRulesCommand(g), newCLVCommand(g), newCheckCommand(g))
 	return root
+}
+
+// Environment variables standing for --server and --key.
+const (
+	serverEnv = "CUSTKPI_SERVER"
+	keyEnv    = "CUSTKPI_KEY"
+)
+
+// globalFlags are the root's persistent flags.
+type globalFlags struct {
+	quiet  bool
+	server string
+	key    string
+}
+
+func (g *globalFlags) register(root *cobra.Command) {
+	pf := root.PersistentFlags()
+	pf.BoolVarP(&g.quiet, "quiet", "q", false, "show no progress on stderr (results still go to stdout)")
+	pf.StringVar(&g.server, "server", "", "send the command to a running `custkpi serve` at this URL instead of opening --db (default $"+serverEnv+")")
+	pf.StringVar(&g.key, "key", "", "API key for --server, sent as Authorization: Bearer (default $"+keyEnv+")")
+}
+
+// progress is the display of the command's progress on its stderr.
+func (g *globalFlags) progress(cmd *cobra.Command) *progressDisplay {
+	return newProgress(cmd.ErrOrStderr(), g.quiet)
+}
+
+// serverURL is the server a data command goes to, "" for the database
+// file: --server, else $CUSTKPI_SERVER unless --db was given (an explicit
+// file wins over the environment; an empty --server forces the file).
+func (g *globalFlags) serverURL(cmd *cobra.Command) (string, error) {
+	dbGiven := cmd.Flags().Changed("db")
+	if cmd.Flags().Changed("server") {
+		if dbGiven && g.server != "" {
+			return "", errors.New("--server and --db both given: the command goes to one of them")
+		}
+		return g.server, nil
+	}
+	if dbGiven {
+		return "", nil
+	}
+	return os.Getenv(serverEnv), nil
+}
+
+func (g *globalFlags) apiKey(cmd *cobra.Command) string {
+	if cmd.Flags().Changed("key") {
+		return g.key
+	}
+	return os.Getenv(keyEnv)
+}
+
+// refuseServer is for the commands that need the file itself (serve, demo,
+// check): an explicit --server there is a mistake, not something to ignore.
+func (g *globalFlags) refuseServer(cmd *cobra.Command) error {
+	if cmd.Flags().Changed("server") && g.server != "" {
+		return fmt.Errorf("%s works on a database file (--db), not through --server", cmd.CommandPath())
+	}
+	return nil
+}
+
+// withBackend runs fn against the server the command is sent to, or else
+// the database file, with progress (nil for none) reported to p. Errors
+// print alike either way.
+func (g *globalFlags) withBackend(cmd *cobra.Command, db *dbFlags, p engine.Progress, fn func(ctx context.Context, b backend) error) error {
+	server, err := g.serverURL(cmd)
+	if err != nil {
+		return err
+	}
+	if server != "" {
+		c, err := newClient(server, g.apiKey(cmd), p)
+		if err != nil {
+			return err
+		}
+		return describeError(fn(cmd.Context(), c))
+	}
+	db.serverHint = true
+	return db.withEngine(cmd, func(eng *engine.Engine) error {
+		ctx := cmd.Context()
+		if p != nil {
+			ctx = engine.WithProgress(ctx, p)
+		}
+		return fn(ctx, eng)
+	})
 }
 
 // splitList reads a comma-separated flag value such as --by "region, segment":

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
 	"os"
 	"time"
@@ -11,7 +11,7 @@ import (
 	"custkpi/engine"
 )
 
-func newRulesCommand() *cobra.Command {
+func newRulesCommand(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rules",
 		Short: "Check, save and evaluate CEL tier rule sets",
@@ -19,19 +19,14 @@ func newRulesCommand() *cobra.Command {
 	// One set of database flags each: save may create the database, the
 	// others only read it.
 	var checkDB, saveDB, evaluateDB, listDB dbFlags
-	printJSON := func(cmd *cobra.Command, v any) error {
-		enc := json.NewEncoder(cmd.OutOrStdout())
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
-	}
 	check := &cobra.Command{
 		Use:     "check FILE",
 		Short:   "Compile a rule set against the loaded data's features, without saving",
 		Example: "  custkpi rules check --db shop.duckdb value_tiers.yaml",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withDocument(cmd, &checkDB, args[0], func(eng *engine.Engine, doc []byte) error {
-				v, err := eng.ValidateRuleSet(cmd.Context(), doc)
+			return withDocument(cmd, g, &checkDB, args[0], func(ctx context.Context, b backend, doc []byte) error {
+				v, err := b.ValidateRuleSet(ctx, doc)
 				if err != nil {
 					return err
 				}
@@ -45,8 +40,8 @@ func newRulesCommand() *cobra.Command {
 		Short: "Save a rule set as the next version of its name",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withDocument(cmd, &saveDB, args[0], func(eng *engine.Engine, doc []byte) error {
-				info, err := eng.SaveRuleSet(cmd.Context(), "", doc)
+			return withDocument(cmd, g, &saveDB, args[0], func(ctx context.Context, b backend, doc []byte) error {
+				info, err := b.SaveRuleSet(ctx, "", doc)
 				if err != nil {
 					return err
 				}
@@ -70,12 +65,14 @@ func newRulesCommand() *cobra.Command {
 					return err
 				}
 			}
-			return evaluateDB.withEngine(cmd, func(eng *engine.Engine) error {
-				ev, err := eng.EvaluateRuleSet(cmd.Context(), args[0], version, at, forceGo)
+			progress := g.progress(cmd)
+			return g.withBackend(cmd, &evaluateDB, progress, func(ctx context.Context, b backend) error {
+				ev, err := b.EvaluateRuleSet(ctx, args[0], version, at, forceGo)
+				progress.Done()
 				if err != nil {
 					return err
 				}
-				return printJSON(cmd, ev)
+				return printJSON(cmd.OutOrStdout(), ev)
 			})
 		},
 	}
@@ -87,12 +84,12 @@ func newRulesCommand() *cobra.Command {
 		Short: "List the rule sets",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return listDB.withEngine(cmd, func(eng *engine.Engine) error {
-				l, err := eng.RuleSets(cmd.Context())
+			return g.withBackend(cmd, &listDB, nil, func(ctx context.Context, b backend) error {
+				l, err := b.RuleSets(ctx)
 				if err != nil {
 					return err
 				}
-				return printJSON(cmd, l)
+				return printJSON(cmd.OutOrStdout(), l)
 			})
 		},
 	}
@@ -104,11 +101,11 @@ func newRulesCommand() *cobra.Command {
 	return cmd
 }
 
-// withDocument reads a rule set file and runs fn with it and the engine.
-func withDocument(cmd *cobra.Command, db *dbFlags, path string, fn func(*engine.Engine, []byte) error) error {
+// withDocument reads a rule set file and runs fn with it and the backend.
+func withDocument(cmd *cobra.Command, g *globalFlags, db *dbFlags, path string, fn func(context.Context, backend, []byte) error) error {
 	doc, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	return db.withEngine(cmd, func(eng *engine.Engine) error { return fn(eng, doc) })
+	return g.withBackend(cmd, db, nil, func(ctx context.Context, b backend) error { return fn(ctx, b, doc) })
 }

@@ -1,9 +1,11 @@
 package main
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
 	"io"
+	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -11,7 +13,7 @@ import (
 	"custkpi/render"
 )
 
-func newScorecardCommand() *cobra.Command {
+func newScorecardCommand(g *globalFlags) *cobra.Command {
 	var db dbFlags
 	var window windowFlags
 	var format string
@@ -25,8 +27,8 @@ func newScorecardCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return db.withEngine(cmd, func(eng *engine.Engine) error {
-				sc, err := eng.Scorecard(cmd.Context(), from, to)
+			return g.withBackend(cmd, &db, nil, func(ctx context.Context, b backend) error {
+				sc, err := b.Scorecard(ctx, from, to)
 				if err != nil {
 					return err
 				}
@@ -45,17 +47,12 @@ var statusMark = map[string]string{"ok": "✔ ok", "warn": "▲ warn", "alert": 
 
 func printScorecard(w io.Writer, sc *engine.Scorecard, format string) error {
 	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(sc)
+		return printJSON(w, sc)
 	}
 	cols := []string{"kpi", "scope", "unit", "value", "previous", "change", "change_pct", "target", "status"}
 	var rows [][]any
 	for _, r := range sc.Rows {
-		scope := ""
-		for k, v := range r.By {
-			scope += k + "=" + v + " "
-		}
+		scope := scopeText(r.By)
 		status := any(nil)
 		if r.Status != nil {
 			status = *r.Status
@@ -86,4 +83,19 @@ func deref(f *float64) any {
 		return nil
 	}
 	return *f
+}
+
+// scopeText is a scoped target's dimensions, "region=north segment=b2b ",
+// in name order: a map's own order changes from run to run.
+func scopeText(by map[string]string) string {
+	names := make([]string, 0, len(by))
+	for k := range by {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, k := range names {
+		b.WriteString(k + "=" + by[k] + " ")
+	}
+	return b.String()
 }

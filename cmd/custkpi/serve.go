@@ -90,7 +90,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	return nil
 }
 
-func newServeCommand() *cobra.Command {
+func newServeCommand(g *globalFlags) *cobra.Command {
 	var db dbFlags
 	var addr string
 	cmd := &cobra.Command{
@@ -98,6 +98,9 @@ func newServeCommand() *cobra.Command {
 		Short: "Serve the API over a database",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := g.refuseServer(cmd); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			log := newLogger()
 			// Listen first: a load balancer sees the process up but not ready
