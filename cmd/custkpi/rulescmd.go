@@ -18,14 +18,19 @@ func newRulesCommand(g *globalFlags) *cobra.Command {
 	}
 	// One set of database flags each: save may create the database, the
 	// others only read it.
-	var checkDB, saveDB, evaluateDB, listDB dbFlags
+	cmd.AddCommand(newRulesCheckCommand(g), newRulesSaveCommand(g), newRulesEvaluateCommand(g), newRulesListCommand(g))
+	return cmd
+}
+
+func newRulesCheckCommand(g *globalFlags) *cobra.Command {
+	var db dbFlags
 	check := &cobra.Command{
 		Use:     "check FILE",
 		Short:   "Compile a rule set against the loaded data's features, without saving",
 		Example: "  custkpi rules check --db shop.duckdb value_tiers.yaml",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withDocument(cmd, g, &checkDB, args[0], func(ctx context.Context, b backend, doc []byte) error {
+			return withDocument(cmd, g, &db, args[0], func(ctx context.Context, b backend, doc []byte) error {
 				v, err := b.ValidateRuleSet(ctx, doc)
 				if err != nil {
 					return err
@@ -35,12 +40,18 @@ func newRulesCommand(g *globalFlags) *cobra.Command {
 			})
 		},
 	}
+	db.registerExisting(check, "custkpi.duckdb")
+	return check
+}
+
+func newRulesSaveCommand(g *globalFlags) *cobra.Command {
+	var db dbFlags
 	save := &cobra.Command{
 		Use:   "save FILE",
 		Short: "Save a rule set as the next version of its name",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withDocument(cmd, g, &saveDB, args[0], func(ctx context.Context, b backend, doc []byte) error {
+			return withDocument(cmd, g, &db, args[0], func(ctx context.Context, b backend, doc []byte) error {
 				info, err := b.SaveRuleSet(ctx, "", doc)
 				if err != nil {
 					return err
@@ -50,6 +61,12 @@ func newRulesCommand(g *globalFlags) *cobra.Command {
 			})
 		},
 	}
+	db.register(save, "custkpi.duckdb")
+	return save
+}
+
+func newRulesEvaluateCommand(g *globalFlags) *cobra.Command {
+	var db dbFlags
 	var version int
 	var asOf string
 	var forceGo bool
@@ -66,7 +83,7 @@ func newRulesCommand(g *globalFlags) *cobra.Command {
 				}
 			}
 			progress := g.progress(cmd)
-			return g.withBackend(cmd, &evaluateDB, progress, func(ctx context.Context, b backend) error {
+			return g.withBackend(cmd, &db, progress, func(ctx context.Context, b backend) error {
 				ev, err := b.EvaluateRuleSet(ctx, args[0], version, at, forceGo)
 				progress.Done()
 				if err != nil {
@@ -79,12 +96,18 @@ func newRulesCommand(g *globalFlags) *cobra.Command {
 	evaluate.Flags().IntVar(&version, "version", 0, "version (default: latest)")
 	evaluate.Flags().StringVar(&asOf, "as-of", "", "as-of date (default: the day after the latest order)")
 	evaluate.Flags().BoolVar(&forceGo, "go", false, "evaluate in Go instead of SQL (for comparison)")
+	db.registerExisting(evaluate, "custkpi.duckdb")
+	return evaluate
+}
+
+func newRulesListCommand(g *globalFlags) *cobra.Command {
+	var db dbFlags
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List the rule sets",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return g.withBackend(cmd, &listDB, nil, func(ctx context.Context, b backend) error {
+			return g.withBackend(cmd, &db, nil, func(ctx context.Context, b backend) error {
 				l, err := b.RuleSets(ctx)
 				if err != nil {
 					return err
@@ -93,12 +116,8 @@ func newRulesCommand(g *globalFlags) *cobra.Command {
 			})
 		},
 	}
-	checkDB.registerExisting(check, "custkpi.duckdb")
-	saveDB.register(save, "custkpi.duckdb")
-	evaluateDB.registerExisting(evaluate, "custkpi.duckdb")
-	listDB.registerExisting(list, "custkpi.duckdb")
-	cmd.AddCommand(check, save, evaluate, list)
-	return cmd
+	db.registerExisting(list, "custkpi.duckdb")
+	return list
 }
 
 // withDocument reads a rule set file and runs fn with it and the backend.
