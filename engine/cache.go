@@ -5,9 +5,9 @@ import (
 )
 
 // resultCache keeps KPI results keyed by KPI, version, canonical parameters
-// and the fingerprint of the data read. An import changes the fingerprint of
-// what it touches, so stale entries are never hit again and age out of the
-// LRU; purge drops everything at once when a write makes that simpler.
+// and the generations of the data read (the planner's key). A write changes
+// the generation of what it touches, so stale entries are never hit again
+// and age out of the LRU: the generation is the one invalidation scheme.
 type resultCache struct {
 	lru *lru.Cache[string, *Result]
 }
@@ -33,11 +33,5 @@ func (c *resultCache) get(key string) (*Result, bool) {
 func (c *resultCache) put(key string, r *Result) {
 	if c.lru != nil {
 		c.lru.Add(key, r)
-	}
-}
-
-func (c *resultCache) purge() {
-	if c.lru != nil {
-		c.lru.Purge()
 	}
 }

@@ -213,12 +213,9 @@ func loadSnapshot(ctx context.Context, q store.Querier) (*snapshot, error) {
 	if s.evaluations, err = loadEvaluations(ctx, q); err != nil {
 		return nil, err
 	}
-	var end sql.NullTime
-	if err := q.QueryRowContext(ctx,
-		`SELECT date_trunc('day', max(order_date)) + INTERVAL 1 DAY FROM orders`).Scan(&end); err != nil {
-		return nil, fmt.Errorf("load state: end of data: %w", err)
+	if s.dataEnd, err = dataEnd(ctx, q); err != nil {
+		return nil, fmt.Errorf("load state: %w", err)
 	}
-	s.dataEnd = end.Time
 	if err := loadFeatures(ctx, q, s); err != nil {
 		return nil, err
 	}
@@ -237,8 +234,8 @@ func loadFeatures(ctx context.Context, q querier, s *snapshot) error {
 	if s.schema, err = buildSchema(s.featureNames, s.featureTypes); err != nil {
 		return err
 	}
-	s.featuresAsOf, err = featuresAsOf(ctx, q)
-	return err
+	s.featuresAsOf = asOfFor(s.dataEnd)
+	return nil
 }
 
 // plannerData is the snapshot as the KPI planner sees it.

@@ -665,10 +665,7 @@ func (e *Engine) ValidateRuleSet(ctx context.Context, doc []byte) (*RuleSetCheck
 	if err != nil {
 		return nil, err
 	}
-	asOf, err := featuresAsOf(ctx, e.db)
-	if err != nil {
-		return nil, err
-	}
+	asOf := e.snap().featuresAsOf
 	out := &RuleSetCheck{Name: c.RuleSet().Name, Tiers: c.Tiers(), Path: "sql"}
 	if _, err := c.SQL(rules.SQLOptions{Alias: "f", Relation: "customer_features", AsOf: asOf}); err != nil {
 		out.Path, out.Fallback = "go", err.Error()
