@@ -61,6 +61,7 @@ func (e *Engine) write(ctx context.Context, cause string, derive bool, fn func(c
 		}
 		progressOf(ctx).Phase("deriving")
 		store.CrashPoint("derive")
+		store.CrashSoon("deriving", 100*time.Millisecond)
 		return rebuildFeatures(ctx, conn, gen)
 	})
 }

@@ -79,6 +79,7 @@ func TestCrashSafety(t *testing.T) {
 		}{
 			{"staged", false},   // the orders are swapped in, inside the transaction
 			{"derive", false},   // before the features are rebuilt
+			{"deriving", false}, // 100 ms into the feature rebuild
 			{"commit", false},   // everything written, not committed
 			{"committed", true}, // committed, the client has no answer yet
 		} {
