@@ -84,14 +84,31 @@ func (p *phaseTimes) since(name string, end time.Time) time.Duration {
 	return 0
 }
 
-// engineImport imports kind from file into the engine database at path.
-func engineImport(ctx context.Context, path, kind, file string) error {
+// engineImport imports kind from file into the engine database at path,
+// logging how long opening, each phase and closing took.
+func engineImport(tb testing.TB, ctx context.Context, path, kind, file string) error {
+	t0 := time.Now()
 	e, err := engine.Open(ctx, engine.Options{Path: path, CacheEntries: -1})
 	if err != nil {
 		return err
 	}
-	defer e.Close()
-	_, err = e.Import(ctx, engine.ImportRequest{Kind: kind, Path: file})
+	t1 := time.Now()
+	phases := &phaseTimes{}
+	_, err = e.Import(engine.WithProgress(ctx, phases), engine.ImportRequest{Kind: kind, Path: file})
+	t2 := time.Now()
+	if cerr := e.Close(); err == nil {
+		err = cerr
+	}
+	t3 := time.Now()
+	var parts []string
+	for i, n := range phases.names {
+		end := t2
+		if i+1 < len(phases.starts) {
+			end = phases.starts[i+1]
+		}
+		parts = append(parts, fmt.Sprintf("%s %s", n, end.Sub(phases.starts[i]).Round(time.Millisecond)))
+	}
+	tb.Logf("open %s; %s; close %s", t1.Sub(t0).Round(time.Millisecond), strings.Join(parts, ", "), t3.Sub(t2).Round(time.Millisecond))
 	return err
 }
 
@@ -257,7 +274,7 @@ func TestImportOnce(t *testing.T) {
 	start := time.Now()
 	switch *importSide {
 	case "engine":
-		err = engineImport(ctx, path, kind, files[kind])
+		err = engineImport(t, ctx, path, kind, files[kind])
 	case "plain":
 		err = plainLoad(ctx, path, kind, files[kind])
 	default:
