@@ -38,6 +38,7 @@ var (
 	importCustomers = flag.Int("bench.import.customers", 1_130_000, "customers generated for BenchmarkImportOrders (1,130,000: about 10M orders)")
 	importDir       = flag.String("bench.import.dir", "", "directory of the import benchmark's demo dataset: generated there unless it holds orders.parquet, and kept (default: a temporary directory)")
 	importSide      = flag.String("bench.import.side", "", "TestImportOnce: engine or plain")
+	importMemory    = flag.String("bench.import.memory", "", "the engine's MemoryLimit (default: engine.DefaultMemoryLimit)")
 	importStep      = flag.String("bench.import.step", "", "TestImportOnce: generate, customers or orders")
 )
 
@@ -88,7 +89,7 @@ func (p *phaseTimes) since(name string, end time.Time) time.Duration {
 // logging how long opening, each phase and closing took.
 func engineImport(tb testing.TB, ctx context.Context, path, kind, file string) error {
 	t0 := time.Now()
-	e, err := engine.Open(ctx, engine.Options{Path: path, CacheEntries: -1})
+	e, err := engine.Open(ctx, engine.Options{Path: path, CacheEntries: -1, MemoryLimit: *importMemory})
 	if err != nil {
 		return err
 	}
@@ -198,7 +199,7 @@ func BenchmarkImportOrders(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		path := filepath.Join(dir, fmt.Sprintf("engine%d.duckdb", n))
-		e, err := engine.Open(ctx, engine.Options{Path: path, CacheEntries: -1})
+		e, err := engine.Open(ctx, engine.Options{Path: path, CacheEntries: -1, MemoryLimit: *importMemory})
 		if err != nil {
 			b.Fatal(err)
 		}
