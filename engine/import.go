@@ -137,10 +137,18 @@ func (e *Engine) importOne(ctx context.Context, conn *sql.Conn, gen int64, req I
 	if err != nil {
 		return nil, err
 	}
-	checksum, err := fileChecksum(req.Path)
+	// The checksum reads the whole file too: it runs beside the load, and
+	// stops when an early return closes the file.
+	file, err := os.Open(req.Path)
 	if err != nil {
 		return nil, f.bad(nil, "cannot read the file: %v", unwrapPathError(err))
 	}
+	defer file.Close()
+	sum := make(chan checksumResult, 1)
+	go func() {
+		c, err := readerChecksum(file)
+		sum <- checksumResult{c, err}
+	}()
 	defer func() {
 		drop := "DROP VIEW IF EXISTS temp.stage; DROP VIEW IF EXISTS temp.stage_src"
 		if f.stageTable {
@@ -169,7 +177,16 @@ func (e *Engine) importOne(ctx context.Context, conn *sql.Conn, gen int64, req I
 		return nil, err
 	}
 	progress.Add(f.rows)
-	return e.swapIn(ctx, f, gen, checksum)
+	checksum := <-sum
+	if checksum.err != nil {
+		return nil, f.bad(nil, "cannot read the file: %v", unwrapPathError(checksum.err))
+	}
+	return e.swapIn(ctx, f, gen, checksum.sum)
+}
+
+type checksumResult struct {
+	sum string
+	err error
 }
 
 // newFileImport checks the request's options and fills in the defaults.
@@ -771,14 +788,9 @@ func describeRows(rows []map[string]any, column string) string {
 	return strings.Join(parts, ", ")
 }
 
-func fileChecksum(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
+func readerChecksum(r io.Reader) (string, error) {
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if _, err := io.Copy(h, r); err != nil {
 		return "", err
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
