@@ -33,6 +33,17 @@ type Options struct {
 	QueryTimeout time.Duration
 	// Threads DuckDB may use (0: DuckDB's default, the number of cores).
 	Threads int
+	// MemoryLimit caps what DuckDB holds in memory (its memory_limit, e.g.
+	// "2GB", "512MB"): past it, sorts, joins, aggregates and temporary data
+	// spill to TempDirectory instead of growing the process. "" is
+	// DefaultMemoryLimit for a database file; an in-memory database, whose
+	// data lives in that memory, keeps DuckDB's own default (80% of the
+	// machine's RAM), as does "duckdb" for a file.
+	MemoryLimit string
+	// TempDirectory is where DuckDB spills (its temp_directory); "" keeps
+	// DuckDB's default: next to the database file (<path>.tmp), or .tmp in
+	// the working directory for an in-memory database.
+	TempDirectory string
 	// CacheEntries is the number of KPI results kept (0: 512; <0: no cache).
 	CacheEntries int
 	// Inspect opens the database as it is, for custkpi check: no recovery,
@@ -47,6 +58,10 @@ type Options struct {
 
 // The store's open errors, named here for the CLI.
 var ErrNoDatabase = store.ErrNoDatabase
+
+// DefaultMemoryLimit is Options.MemoryLimit's default for a database file
+// (see store.DefaultMemoryLimit).
+const DefaultMemoryLimit = store.DefaultMemoryLimit
 
 // LockedError: another process holds the database file.
 type LockedError = store.LockedError
@@ -73,7 +88,8 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	st, err := store.Open(ctx, store.Options{Path: opts.Path, Threads: opts.Threads, MustExist: opts.MustExist}, loadSnapshot)
+	st, err := store.Open(ctx, store.Options{Path: opts.Path, Threads: opts.Threads, MustExist: opts.MustExist,
+		MemoryLimit: opts.MemoryLimit, TempDirectory: opts.TempDirectory}, loadSnapshot)
 	if err != nil {
 		return nil, err
 	}

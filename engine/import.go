@@ -111,12 +111,16 @@ type stagedColumn struct {
 // columns, and the warnings gathered on the way. Its steps run on the
 // write's connection, inside the write's transaction.
 type fileImport struct {
-	req      ImportRequest
-	kind     *Kind
-	conn     *sql.Conn
-	cols     []stagedColumn
-	rows     int64 // in the file
-	warnings []string
+	req  ImportRequest
+	kind *Kind
+	conn *sql.Conn
+	cols []stagedColumn
+	rows int64 // in the file
+	// target is where the rows went: the dataset's table being replaced,
+	// or the stage of an append (stageTable).
+	target     string
+	stageTable bool
+	warnings   []string
 }
 
 // bad is a refusal of the file, naming it and its kind.
@@ -134,31 +138,76 @@ func (e *Engine) importOne(ctx context.Context, conn *sql.Conn, gen int64, req I
 	if err != nil {
 		return nil, err
 	}
-	checksum, err := fileChecksum(req.Path)
+	// The checksum reads the whole file too: it runs beside the load, and
+	// stops when an early return closes the file.
+	file, err := os.Open(req.Path)
 	if err != nil {
 		return nil, f.bad(nil, "cannot read the file: %v", unwrapPathError(err))
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.stage_raw; DROP TABLE IF EXISTS temp.stage")
+	defer file.Close()
+	before, err := file.Stat()
+	if err != nil {
+		return nil, f.bad(nil, "cannot read the file: %v", unwrapPathError(err))
+	}
+	sum := make(chan checksumResult, 1)
+	go func() {
+		c, err := readerChecksum(file)
+		sum <- checksumResult{c, err}
+	}()
+	defer func() {
+		drop := "DROP VIEW IF EXISTS temp.stage; DROP VIEW IF EXISTS temp.stage_src"
+		if f.stageTable {
+			drop = "DROP TABLE IF EXISTS temp.stage; DROP VIEW IF EXISTS temp.stage_src"
+		}
+		conn.ExecContext(context.WithoutCancel(ctx), drop)
+	}()
 	progress := progressOf(ctx)
 	progress.Phase("reading " + f.kind.Name)
-	if err := f.stageRaw(ctx); err != nil {
+	if err := f.openSource(ctx); err != nil {
 		return nil, err
 	}
-	progress.Phase("validating " + f.kind.Name)
-	progress.Total(f.rows, "rows")
-	for _, step := range []func(context.Context) error{f.checkTypes, f.stageTyped, f.checkValues, f.checkUnique, f.checkOrphans} {
-		if err := step(ctx); err != nil {
-			return nil, err
-		}
-	}
-	progress.Add(f.rows)
+	// The file is read once, cast and written where it goes: a replace
+	// writes the dataset's table itself (the write's transaction hides it
+	// until the commit, and a refusal rolls it back), an append a typed
+	// temporary stage. The checks then read that.
 	progress.Phase("writing " + f.kind.Name)
 	progress.Total(f.rows, "rows")
-	res, err := e.swapIn(ctx, f, gen, checksum)
-	if err == nil {
-		progress.Add(f.rows)
+	if err := f.load(ctx); err != nil {
+		return nil, err
 	}
-	return res, err
+	progress.Add(f.rows)
+	progress.Phase("validating " + f.kind.Name)
+	progress.Total(f.rows, "rows")
+	if err := f.validate(ctx); err != nil {
+		return nil, err
+	}
+	progress.Add(f.rows)
+	checksum := <-sum
+	if checksum.err != nil {
+		return nil, f.bad(nil, "cannot read the file: %v", unwrapPathError(checksum.err))
+	}
+	if err := unchanged(req.Path, before); err != nil {
+		return nil, f.bad(nil, "%v", err)
+	}
+	return e.swapIn(ctx, f, gen, checksum.sum)
+}
+
+// unchanged makes sure the file is the one read at the start: the load,
+// the checks and the checksum each read it.
+func unchanged(path string, before os.FileInfo) error {
+	after, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("cannot read the file: %v", unwrapPathError(err))
+	}
+	if !os.SameFile(before, after) || after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()) {
+		return errors.New("the file changed while it was imported; import it again")
+	}
+	return nil
+}
+
+type checksumResult struct {
+	sum string
+	err error
 }
 
 // newFileImport checks the request's options and fills in the defaults.
@@ -196,24 +245,30 @@ func newFileImport(conn *sql.Conn, req ImportRequest) (*fileImport, error) {
 	return &fileImport{req: req, kind: kind, conn: conn}, nil
 }
 
-// stageRaw reads the file as it is into a temporary table, numbering its
-// rows from 1 (header excluded) so errors can name them, and resolves the
-// mapping against its columns.
-func (f *fileImport) stageRaw(ctx context.Context) error {
-	read := "SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS __row FROM read_parquet(?, file_row_number = true)"
+// openSource makes the file readable as the temporary view stage_src: its
+// columns as they are, and __row numbering its rows from 1 (header
+// excluded) so errors can name them. It counts the rows (Parquet answers
+// from its metadata) and resolves the mapping against the columns. Nothing
+// is copied: the load reads the file once, and only a refused file is read
+// again, to name its offending rows.
+func (f *fileImport) openSource(ctx context.Context) error {
+	read := "SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS __row FROM read_parquet(" + quoteString(f.req.Path) + ", file_row_number = true)"
 	if f.req.Format == "csv" {
-		read = "SELECT *, row_number() OVER () AS __row FROM read_csv(?, header = true)"
+		read = "SELECT *, row_number() OVER () AS __row FROM read_csv(" + quoteString(f.req.Path) + ", header = true)"
 	}
-	if _, err := f.conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE stage_raw AS "+read, f.req.Path); err != nil {
+	if _, err := f.conn.ExecContext(ctx, "CREATE OR REPLACE TEMP VIEW stage_src AS "+read); err != nil {
 		if ctx.Err() != nil {
 			return contextErr(ctx, err, "import")
 		}
 		return f.bad(nil, "cannot read it as %s: %s", f.req.Format, firstLine(err.Error()))
 	}
-	if err := f.conn.QueryRowContext(ctx, "SELECT count(*) FROM stage_raw").Scan(&f.rows); err != nil {
-		return contextErr(ctx, err, "import "+f.kind.Name)
+	if err := f.conn.QueryRowContext(ctx, "SELECT count(*) FROM stage_src").Scan(&f.rows); err != nil {
+		if ctx.Err() != nil {
+			return contextErr(ctx, err, "import "+f.kind.Name)
+		}
+		return f.bad(nil, "cannot read it as %s: %s", f.req.Format, firstLine(err.Error()))
 	}
-	srcTypes, srcOrder, err := stageColumns(ctx, f.conn, "stage_raw")
+	srcTypes, srcOrder, err := stageColumns(ctx, f.conn, "stage_src")
 	if err != nil {
 		return fmt.Errorf("import %s: %w", f.kind.Name, err)
 	}
@@ -227,9 +282,11 @@ func (c stagedColumn) needsCast() bool {
 	return c.source != "" && !c.extra && !strings.EqualFold(c.srcType, c.col.Type)
 }
 
-// checkTypes demands that every value casts to its canonical type. One scan
-// counts the failures of all columns; only a failing column is read again
-// for its first rows.
+// checkTypes demands that every value casts to its canonical type, before
+// anything is written (a failed cast would abort the write's transaction).
+// One scan of the file counts the failures of all the columns that need a
+// cast, none when the file has the canonical types; only a failing column
+// is read again for its first rows.
 func (f *fileImport) checkTypes(ctx context.Context) error {
 	var casts []string
 	var cast []stagedColumn
@@ -242,13 +299,13 @@ func (f *fileImport) checkTypes(ctx context.Context) error {
 	if len(casts) == 0 {
 		return nil
 	}
-	counts, err := countRow(ctx, f.conn, "SELECT "+strings.Join(casts, ", ")+" FROM stage_raw")
+	counts, err := countRow(ctx, f.conn, "SELECT "+strings.Join(casts, ", ")+" FROM stage_src")
 	if err != nil {
 		return contextErr(ctx, err, "import "+f.kind.Name+": check types")
 	}
 	for i, c := range cast {
 		if n := counts[i]; n > 0 {
-			rows, err := offendingRows(ctx, f.conn, "stage_raw", c.source, castFails(c))
+			rows, err := offendingRows(ctx, f.conn, "stage_src", c.source, castFails(c))
 			if err != nil {
 				return err
 			}
@@ -263,9 +320,10 @@ func castFails(c stagedColumn) string {
 	return fmt.Sprintf("%s IS NOT NULL AND TRY_CAST(%s AS %s) IS NULL", quoteIdent(c.source), quoteIdent(c.source), c.col.Type)
 }
 
-// stageTyped builds the typed stage, in canonical order: absent optional
-// columns as typed nulls so KPI macros bind, extra columns as they came.
-func (f *fileImport) stageTyped(ctx context.Context) error {
+// typedColumns is the select list that makes stage_src's columns the
+// dataset's, in canonical order: absent optional columns as typed nulls so
+// KPI macros bind, extra columns as they came.
+func (f *fileImport) typedColumns() string {
 	var sel []string
 	for _, c := range f.cols {
 		switch {
@@ -277,13 +335,55 @@ func (f *fileImport) stageTyped(ctx context.Context) error {
 			sel = append(sel, fmt.Sprintf("TRY_CAST(%s AS %s) AS %s", quoteIdent(c.source), c.col.Type, quoteIdent(c.name)))
 		}
 	}
-	if _, err := f.conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE stage AS SELECT __row, "+strings.Join(sel, ", ")+" FROM stage_raw"); err != nil {
-		return contextErr(ctx, err, "import "+f.kind.Name+": stage")
+	return strings.Join(sel, ", ")
+}
+
+// columnList is the dataset's columns, quoted.
+func (f *fileImport) columnList() string {
+	names := make([]string, len(f.cols))
+	for i, c := range f.cols {
+		names[i] = quoteIdent(c.name)
 	}
-	// The raw copy is no longer needed; dropping it now halves what the
-	// rest of the import holds.
-	_, err := f.conn.ExecContext(ctx, "DROP TABLE temp.stage_raw")
-	return contextErr(ctx, err, "import "+f.kind.Name+": stage")
+	return strings.Join(names, ", ")
+}
+
+// sortOrder is the order the dataset's table is kept in: its time column,
+// then the file's order.
+func (f *fileImport) sortOrder() string {
+	if f.kind.SortBy != "" {
+		return quoteIdent(f.kind.SortBy) + ", __row"
+	}
+	return "__row"
+}
+
+// load checks the types and reads the file once, cast, into where it goes:
+// a replace writes the dataset's table, sorted, and defines stage as a view
+// of the typed file (read only to name a refused file's rows); an append
+// copies it into the temporary table stage, which the append inserts from
+// once it is checked. f.target is where the rows went.
+func (f *fileImport) load(ctx context.Context) error {
+	if err := f.checkTypes(ctx); err != nil {
+		return err
+	}
+	typed := "SELECT __row, " + f.typedColumns() + " FROM stage_src"
+	var stmts []string
+	if f.req.Mode == "replace" {
+		f.target = quoteIdent(f.kind.Name)
+		stmts = []string{
+			fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT %s FROM (%s) ORDER BY %s", f.target, f.columnList(), typed, f.sortOrder()),
+			"CREATE OR REPLACE TEMP VIEW stage AS " + typed,
+		}
+	} else {
+		f.target = "stage"
+		f.stageTable = true
+		stmts = []string{"CREATE OR REPLACE TEMP TABLE stage AS " + typed}
+	}
+	for _, q := range stmts {
+		if _, err := f.conn.ExecContext(ctx, q); err != nil {
+			return contextErr(ctx, err, "import "+f.kind.Name+": load")
+		}
+	}
+	return nil
 }
 
 // valueCheck is a condition no row of a column may meet.
@@ -320,20 +420,57 @@ func (f *fileImport) valueChecks() []valueCheck {
 	return checks
 }
 
-// checkValues runs every value check in one scan of the stage.
-func (f *fileImport) checkValues(ctx context.Context) error {
+// validate runs the value, uniqueness and orphan checks in one scan, and
+// reports the first failing one in that order, its first offending rows
+// read from stage. With orphans=drop the orphans are deleted from the
+// loaded rows and reported as a warning.
+//
+// The scan reads the loaded rows, except that a Parquet file replacing a
+// dataset is read again through stage instead: DuckDB scans a table written
+// in the open transaction on one thread, and the file in parallel, about
+// twice as fast. What was read is what was loaded: the file must not change
+// in between (unchanged checks its size and modification time).
+func (f *fileImport) validate(ctx context.Context) error {
 	checks := f.valueChecks()
-	if len(checks) == 0 {
+	var exprs []string
+	for _, ch := range checks {
+		exprs = append(exprs, "count_if("+ch.cond+")")
+	}
+	var unique, refs []stagedColumn
+	for _, c := range f.cols {
+		if c.col.Unique {
+			unique = append(unique, c)
+			// Nulls are the required check's; count(DISTINCT) skips them.
+			exprs = append(exprs, fmt.Sprintf("count(%s) - count(DISTINCT %s)", quoteIdent(c.name), quoteIdent(c.name)))
+		}
+		if c.col.References != "" {
+			refs = append(refs, c)
+			exprs = append(exprs, "count_if("+orphanCond(c)+")")
+		}
+	}
+	if len(exprs) == 0 {
 		return nil
 	}
-	exprs := make([]string, len(checks))
-	for i, ch := range checks {
-		exprs[i] = "count_if(" + ch.cond + ")"
+	scanned := f.target
+	if f.req.Format == "parquet" {
+		scanned = "stage"
 	}
-	counts, err := countRow(ctx, f.conn, "SELECT "+strings.Join(exprs, ", ")+" FROM stage")
+	counts, err := countRow(ctx, f.conn, "SELECT "+strings.Join(exprs, ", ")+" FROM "+scanned)
 	if err != nil {
 		return contextErr(ctx, err, "import "+f.kind.Name+": check values")
 	}
+	if err := f.valueFailure(ctx, checks, counts[:len(checks)]); err != nil {
+		return err
+	}
+	counts = counts[len(checks):]
+	if err := f.checkUnique(ctx, unique, counts[:len(unique)]); err != nil {
+		return err
+	}
+	return f.checkOrphans(ctx, refs, counts[len(unique):])
+}
+
+// valueFailure reports the first value check that counted rows.
+func (f *fileImport) valueFailure(ctx context.Context, checks []valueCheck, counts []int64) error {
 	for i, ch := range checks {
 		if counts[i] == 0 {
 			continue
@@ -349,11 +486,12 @@ func (f *fileImport) checkValues(ctx context.Context) error {
 	return nil
 }
 
-// checkUnique demands unique ids within the file and, when appending,
-// against the loaded data.
-func (f *fileImport) checkUnique(ctx context.Context) error {
-	for _, c := range f.cols {
-		if !c.col.Unique {
+// checkUnique demands unique ids within the file (counts: the duplicates
+// each unique column has in it) and, when appending, against the loaded
+// data; it lists the first duplicates.
+func (f *fileImport) checkUnique(ctx context.Context, unique []stagedColumn, counts []int64) error {
+	for i, c := range unique {
+		if counts[i] == 0 && f.req.Mode != "append" {
 			continue
 		}
 		q := quoteIdent(c.name)
@@ -380,72 +518,65 @@ func (f *fileImport) checkUnique(ctx context.Context) error {
 	return nil
 }
 
-// checkOrphans refuses (or, with orphans=drop, drops and reports) rows whose
-// customer is not in customers: the customers of this write, since a batch
-// imports customers first in the same transaction.
-func (f *fileImport) checkOrphans(ctx context.Context) error {
-	for _, c := range f.cols {
-		if c.col.References == "" {
+// orphanCond holds for a row whose customer is not in customers: the
+// customers of this write, since a batch imports customers first in the
+// same transaction.
+func orphanCond(c stagedColumn) string {
+	return fmt.Sprintf("%s NOT IN (SELECT customer_id FROM customers)", quoteIdent(c.name))
+}
+
+// checkOrphans refuses (or, with orphans=drop, deletes from the loaded rows
+// and reports) rows whose customer is not in customers; counts: how many
+// each referencing column has.
+func (f *fileImport) checkOrphans(ctx context.Context, refs []stagedColumn, counts []int64) error {
+	for i, c := range refs {
+		if counts[i] == 0 {
 			continue
 		}
-		cond := fmt.Sprintf("%s NOT IN (SELECT customer_id FROM customers)", quoteIdent(c.name))
-		counts, err := countRow(ctx, f.conn, "SELECT count_if("+cond+") FROM stage")
-		if err != nil {
-			return contextErr(ctx, err, "import "+f.kind.Name+": check orphans")
-		}
-		if counts[0] == 0 {
-			continue
-		}
+		cond := orphanCond(c)
 		rows, err := offendingRows(ctx, f.conn, "stage", c.name, cond)
 		if err != nil {
 			return err
 		}
 		if f.req.Orphans == "reject" {
-			return f.bad(map[string]any{"column": c.name, "source_column": sourceName(f.cols, c.name), "rows": rows, "count": counts[0]},
+			return f.bad(map[string]any{"column": c.name, "source_column": sourceName(f.cols, c.name), "rows": rows, "count": counts[i]},
 				"%d row(s) reference a customer_id that is not in customers (first rows: %s); import customers first, or pass orphans=drop to exclude them",
-				counts[0], describeRows(rows, c.name))
+				counts[i], describeRows(rows, c.name))
 		}
-		if _, err := f.conn.ExecContext(ctx, "DELETE FROM stage WHERE "+cond); err != nil {
+		if _, err := f.conn.ExecContext(ctx, "DELETE FROM "+f.target+" WHERE "+cond); err != nil {
 			return contextErr(ctx, err, "import "+f.kind.Name+": drop orphans")
 		}
-		f.warnings = append(f.warnings, fmt.Sprintf("%d row(s) dropped: customer_id not in customers (first rows: %s)", counts[0], describeRows(rows, c.name)))
+		f.warnings = append(f.warnings, fmt.Sprintf("%d row(s) dropped: customer_id not in customers (first rows: %s)", counts[i], describeRows(rows, c.name)))
 	}
 	return nil
 }
 
-// swapIn replaces (or appends to) the dataset's table from the stage, in
-// time order, and records the import with its generation. It runs in the
+// swapIn appends the stage to the dataset's table, in time order (a
+// replace wrote the table in load), and records the import with its
+// generation. It runs in the
 // write's transaction: nothing of it is seen before the commit.
 func (e *Engine) swapIn(ctx context.Context, f *fileImport, gen int64, checksum string) (*ImportResult, error) {
 	kind, req := f.kind, f.req
-	colNames := make([]string, 0, len(f.cols))
 	present := make([]string, 0, len(f.cols))
 	for _, c := range f.cols {
-		colNames = append(colNames, quoteIdent(c.name))
 		if c.source != "" {
 			present = append(present, c.name)
 		}
 	}
-	table := quoteIdent(kind.Name)
-	order := "__row"
-	if kind.SortBy != "" {
-		order = quoteIdent(kind.SortBy) + ", __row"
-	}
-	var err error
-	if req.Mode == "replace" {
-		_, err = f.conn.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT %s FROM stage ORDER BY %s", table, strings.Join(colNames, ", "), order))
-	} else {
+	if req.Mode == "append" {
 		if err := e.checkAppendColumns(ctx, f); err != nil {
 			return nil, err
 		}
 		present = appendedColumns(present, e.dataset(kind.Name))
-		_, err = f.conn.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s BY NAME SELECT %s FROM stage ORDER BY %s", table, strings.Join(colNames, ", "), order))
+		if _, err := f.conn.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s BY NAME SELECT %s FROM stage ORDER BY %s",
+			quoteIdent(kind.Name), f.columnList(), f.sortOrder())); err != nil {
+			return nil, contextErr(ctx, err, "import "+kind.Name+": swap")
+		}
 	}
-	if err != nil {
-		return nil, contextErr(ctx, err, "import "+kind.Name+": swap")
-	}
+	// The rows of the file that were written: all of them, less dropped
+	// orphans.
 	var rows int64
-	if err := f.conn.QueryRowContext(ctx, "SELECT count(*) FROM stage").Scan(&rows); err != nil {
+	if err := f.conn.QueryRowContext(ctx, "SELECT count(*) FROM "+f.target).Scan(&rows); err != nil {
 		return nil, fmt.Errorf("import %s: %w", kind.Name, err)
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
@@ -688,14 +819,9 @@ func describeRows(rows []map[string]any, column string) string {
 	return strings.Join(parts, ", ")
 }
 
-func fileChecksum(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
+func readerChecksum(r io.Reader) (string, error) {
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if _, err := io.Copy(h, r); err != nil {
 		return "", err
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil

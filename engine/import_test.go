@@ -59,42 +59,17 @@ func TestImportFailuresLeaveDataIntact(t *testing.T) {
 			"response_id,customer_id,survey_date,score_speed\nr1,c1,2024-01-01,0\n", "score_speed", []int64{1}, "outside 1..5"},
 		{"not a csv", "orders", "orders.parquet", "this is not parquet", "", nil, "cannot read it as parquet"},
 	}
+	tried := 0
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			path := writeFile(t, c.file, c.content)
-			_, err := e.Import(ctx, ImportRequest{Kind: c.kind, Path: path})
-			var ee *Error
-			if !asError(err, &ee) || ee.Code != CodeInvalidDataset {
-				t.Fatalf("got %v, want invalid_dataset", err)
+		for _, format := range []string{"", "parquet"} {
+			if format == "parquet" && !strings.HasSuffix(c.file, ".csv") {
+				continue
 			}
-			if !strings.Contains(ee.Message, c.message) || !strings.Contains(ee.Message, path) {
-				t.Errorf("message %q does not name the file and say %q", ee.Message, c.message)
-			}
-			if c.column != "" && ee.Details["column"] != c.column {
-				t.Errorf("details %v do not name column %s", ee.Details, c.column)
-			}
-			if c.rows != nil {
-				rows, _ := ee.Details["rows"].([]map[string]any)
-				var got []int64
-				for _, r := range rows {
-					got = append(got, r["row"].(int64))
-				}
-				if len(got) != len(c.rows) || got[0] != c.rows[0] {
-					t.Errorf("rows %v, want %v", got, c.rows)
-				}
-			}
-			after, err := e.Run(ctx, q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if after.Fingerprint != before.Fingerprint {
-				t.Errorf("fingerprint changed by a failed import")
-			}
-			assertRows(t, after, []row{{"east", 90.0, nil, nil}, {"north", 160.0, nil, nil}, {"south", 170.0, nil, nil}})
-			if d := e.dataset("surveys"); d == nil || d.Rows != 1 {
-				t.Errorf("surveys after a failed import: %+v", d)
-			}
-		})
+			tried++
+			t.Run(strings.TrimSuffix(c.name+"/"+format, "/"), func(t *testing.T) {
+				testRefusedImport(t, e, q, before, c.kind, csvAs(t, e, writeFile(t, c.file, c.content), format), c.column, c.rows, c.message)
+			})
+		}
 	}
 	hist, err := e.ImportHistory(ctx, 100)
 	if err != nil {
@@ -106,8 +81,8 @@ func TestImportFailuresLeaveDataIntact(t *testing.T) {
 			failed++
 		}
 	}
-	if failed != len(cases) {
-		t.Errorf("history records %d failed imports, want %d", failed, len(cases))
+	if failed != tried {
+		t.Errorf("history records %d failed imports, want %d", failed, tried)
 	}
 }
 
@@ -172,4 +147,57 @@ func TestImportParquetExtraDimension(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertRows(t, got, []row{{"gold", 250.0, nil, nil}, {"silver", 170.0, nil, nil}})
+}
+
+// csvAs rewrites a CSV file as Parquet (format "parquet"), through DuckDB,
+// so each refusal is tried on both readers.
+func csvAs(t *testing.T, e *Engine, path, format string) string {
+	t.Helper()
+	if format == "" {
+		return path
+	}
+	out := strings.TrimSuffix(path, ".csv") + ".parquet"
+	if _, err := e.DB().Exec("COPY (SELECT * FROM read_csv(" + quoteString(path) + ", header = true)) TO " + quoteString(out) + " (FORMAT parquet)"); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// testRefusedImport imports a bad file and demands a refusal naming the
+// file, the column and the first offending rows, with the data unchanged.
+func testRefusedImport(t *testing.T, e *Engine, q Query, before *Result, kind, path, column string, rows []int64, message string) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := e.Import(ctx, ImportRequest{Kind: kind, Path: path})
+	var ee *Error
+	if !asError(err, &ee) || ee.Code != CodeInvalidDataset {
+		t.Fatalf("got %v, want invalid_dataset", err)
+	}
+	if !strings.Contains(ee.Message, message) || !strings.Contains(ee.Message, path) {
+		t.Errorf("message %q does not name the file and say %q", ee.Message, message)
+	}
+	if column != "" && ee.Details["column"] != column {
+		t.Errorf("details %v do not name column %s", ee.Details, column)
+	}
+	if rows != nil {
+		shown, _ := ee.Details["rows"].([]map[string]any)
+		var got []int64
+		for _, r := range shown {
+			got = append(got, r["row"].(int64))
+		}
+		if len(got) != len(rows) || got[0] != rows[0] {
+			t.Errorf("rows %v, want %v", got, rows)
+		}
+	}
+	after, err := e.Run(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Fingerprint != before.Fingerprint {
+		t.Errorf("fingerprint changed by a failed import")
+	}
+	assertRows(t, after, []row{{"east", 90.0, nil, nil}, {"north", 160.0, nil, nil}, {"south", 170.0, nil, nil}})
+	if d := e.dataset("surveys"); d == nil || d.Rows != 1 {
+		t.Errorf("surveys after a failed import: %+v", d)
+	}
 }

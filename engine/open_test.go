@@ -38,3 +38,22 @@ func TestOpenMustExist(t *testing.T) {
 	}
 	e.Close()
 }
+
+// A database file gets DefaultMemoryLimit (or the one asked for), so DuckDB
+// spills rather than growing the process to 80% of the machine's RAM.
+func TestOpenMemoryLimit(t *testing.T) {
+	for _, c := range []struct{ limit, want string }{{"", "953.6 MiB"}, {"512MB", "488.2 MiB"}} {
+		e, err := Open(context.Background(), Options{Path: filepath.Join(t.TempDir(), "m.duckdb"), MemoryLimit: c.limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		if err := e.DB().QueryRow("SELECT current_setting('memory_limit')").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		e.Close()
+		if got != c.want {
+			t.Errorf("MemoryLimit %q: memory_limit is %s, want %s", c.limit, got, c.want)
+		}
+	}
+}

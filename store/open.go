@@ -25,7 +25,48 @@ type Options struct {
 	// instead of creating an empty one: for callers that only read, to
 	// which a new database could only answer zeros.
 	MustExist bool
+	// MemoryLimit caps what DuckDB holds in memory (its memory_limit, e.g.
+	// "2GB", "512MB"): past it, sorts, joins, aggregates and temporary data
+	// spill to TempDirectory instead of growing the process. "" is
+	// DefaultMemoryLimit for a database file; an in-memory database, whose
+	// data lives in that memory, keeps DuckDB's own default (80% of the
+	// machine's RAM), as does "duckdb" for a file.
+	MemoryLimit string
+	// TempDirectory is where DuckDB spills (its temp_directory); "" keeps
+	// DuckDB's default: next to the database file (<path>.tmp).
+	TempDirectory string
 }
+
+// DefaultMemoryLimit is Options.MemoryLimit's default for a database file.
+// DuckDB's own default, 80% of the machine's RAM, lets one import grow the
+// server past what its machine or container can spare; with 1GB, importing
+// ten million orders peaks at about 1.4 GiB of RSS (DuckDB allocates some
+// memory outside its limit), spilling where a sort or an aggregate needs
+// more. Raise it (custkpi --memory-limit) on a machine of its own.
+const DefaultMemoryLimit = "1GB"
+
+// bootSettings are the statements every new connection runs.
+func bootSettings(opts Options) []string {
+	if opts.MemoryLimit == "" {
+		opts.MemoryLimit = DefaultMemoryLimit
+		if opts.Path == "" {
+			opts.MemoryLimit = "duckdb"
+		}
+	}
+	var settings []string
+	if opts.Threads > 0 {
+		settings = append(settings, fmt.Sprintf("SET threads = %d", opts.Threads))
+	}
+	if opts.MemoryLimit != "duckdb" {
+		settings = append(settings, "SET memory_limit = "+quoteString(opts.MemoryLimit))
+	}
+	if opts.TempDirectory != "" {
+		settings = append(settings, "SET temp_directory = "+quoteString(opts.TempDirectory))
+	}
+	return settings
+}
+
+func quoteString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // openDB opens the DuckDB handle with the boot settings every connection of
 // the pool gets.
@@ -38,11 +79,12 @@ func openDB(ctx context.Context, opts Options) (*sql.DB, *duckdb.Connector, erro
 			return nil, nil, err
 		}
 	}
-	threads := opts.Threads
+	settings := bootSettings(opts)
 	connector, err := duckdb.NewConnector(opts.Path, func(execer driver.ExecerContext) error {
-		if threads > 0 {
-			_, err := execer.ExecContext(ctx, fmt.Sprintf("SET threads = %d", threads), nil)
-			return err
+		for _, q := range settings {
+			if _, err := execer.ExecContext(ctx, q, nil); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

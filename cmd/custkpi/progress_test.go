@@ -34,10 +34,10 @@ func TestImportProgressLines(t *testing.T) {
 	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
 	want := []string{
 		`^custkpi: reading customers$`,
-		`^custkpi: validating customers$`,
-		`^custkpi: validating customers: \d+ rows in \S+ \(\d+ rows/(s|min)\)$`,
 		`^custkpi: writing customers$`,
 		`^custkpi: writing customers: \d+ rows in \S+ \(\d+ rows/(s|min)\)$`,
+		`^custkpi: validating customers$`,
+		`^custkpi: validating customers: \d+ rows in \S+ \(\d+ rows/(s|min)\)$`,
 		`^custkpi: deriving$`,
 	}
 	if len(lines) != len(want) {

@@ -19,6 +19,7 @@ type dbFlags struct {
 	path    string
 	timeout time.Duration
 	threads int
+	memory  string
 	// mustExist: the command only reads, so a missing file is an error
 	// rather than a new empty database answering zeros.
 	mustExist bool
@@ -44,10 +45,11 @@ func (f *dbFlags) registerFlags(cmd *cobra.Command, defaultPath, usage string) {
 	cmd.Flags().StringVar(&f.path, "db", defaultPath, usage)
 	cmd.Flags().DurationVar(&f.timeout, "timeout", 60*time.Second, "bound on every query; a query past it is interrupted inside DuckDB")
 	cmd.Flags().IntVar(&f.threads, "threads", 0, "DuckDB threads (0: one per core)")
+	cmd.Flags().StringVar(&f.memory, "memory-limit", "", "DuckDB memory limit, past which it spills to <db>.tmp (default "+engine.DefaultMemoryLimit+" for a file; 'duckdb': 80% of RAM)")
 }
 
 func (f *dbFlags) open(ctx context.Context, log *slog.Logger) (*engine.Engine, error) {
-	eng, err := engine.Open(ctx, engine.Options{Path: f.path, QueryTimeout: f.timeout, Threads: f.threads, MustExist: f.mustExist, Logger: log})
+	eng, err := engine.Open(ctx, engine.Options{Path: f.path, QueryTimeout: f.timeout, Threads: f.threads, MemoryLimit: f.memory, MustExist: f.mustExist, Logger: log})
 	if err != nil {
 		return nil, explainOpenError(f.path, err, f.serverHint)
 	}
