@@ -101,8 +101,8 @@ func (e *Engine) Customers(ctx context.Context, q CustomerQuery) (*CustomerPage,
 	if err != nil {
 		return nil, contextErr(ctx, err, "customers")
 	}
-	page.Columns = t.columns
-	page.Rows = t.objects()
+	page.Columns = t.Columns
+	page.Rows = t.Objects()
 	return page, nil
 }
 
@@ -131,7 +131,7 @@ func (e *Engine) Customer(ctx context.Context, id string) (*CustomerDetail, erro
 		if err != nil {
 			return nil, contextErr(ctx, err, "customer "+id)
 		}
-		return t.objects(), nil
+		return t.Objects(), nil
 	}
 	feats, err := one("SELECT * FROM customer_features WHERE customer_id = ?", id)
 	if err != nil {
@@ -154,17 +154,4 @@ func (e *Engine) Customer(ctx context.Context, id string) (*CustomerDetail, erro
 		return nil, err
 	}
 	return d, nil
-}
-
-// objects turns the rows into column → value maps.
-func (t *table) objects() []map[string]any {
-	out := make([]map[string]any, len(t.rows))
-	for i, r := range t.rows {
-		m := make(map[string]any, len(t.columns))
-		for j, c := range t.columns {
-			m[c] = r[j]
-		}
-		out[i] = m
-	}
-	return out
 }

@@ -1,10 +1,6 @@
 package engine
 
 import (
-	"context"
-	"errors"
-	"fmt"
-
 	"custkpi/fault"
 )
 
@@ -41,20 +37,8 @@ var (
 	invalidParam = fault.InvalidParam
 )
 
-// contextErr turns a query that died of its context into a typed error, so a
-// deadline becomes "timeout" and not an internal error. DuckDB reports an
-// interrupted query with its own message; the context tells why.
-func contextErr(ctx context.Context, err error, what string) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return &Error{Code: CodeTimeout, Message: what + ": query timed out", Err: err}
-	case errors.Is(ctx.Err(), context.Canceled):
-		return &Error{Code: CodeCanceled, Message: what + ": request canceled", Err: err}
-	}
-	return fmt.Errorf("%s: %w", what, err)
-}
+// contextErr turns a query that died of its context into a typed error.
+var contextErr = fault.FromContext
 
 // errBusy is a read that lost the race against writes too many times.
 func errBusy(what string) error {

@@ -747,8 +747,8 @@ func countRow(ctx context.Context, conn *sql.Conn, query string) ([]int64, error
 	if err != nil {
 		return nil, err
 	}
-	out := make([]int64, len(t.columns))
-	for i, v := range t.rows[0] {
+	out := make([]int64, len(t.Columns))
+	for i, v := range t.Rows[0] {
 		if n, ok := v.(int64); ok {
 			out[i] = n
 		}
@@ -791,7 +791,7 @@ func duplicateRows(ctx context.Context, conn *sql.Conn, query string) ([]map[str
 		return nil, err
 	}
 	var out []map[string]any
-	for _, r := range t.rows {
+	for _, r := range t.Rows {
 		var at []int64
 		if list, ok := r[1].([]any); ok {
 			for _, x := range list {

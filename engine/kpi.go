@@ -84,8 +84,8 @@ func (e *Engine) execute(ctx context.Context, s *snapshot, st *kpi.Statement) (*
 		return nil, ok, err
 	}
 	res := st.Result
-	res.Columns = t.columns
-	res.Rows = t.rows
+	res.Columns = t.Columns
+	res.Rows = t.Rows
 	res.Elapsed = time.Since(start)
 	e.cache.put(st.Key, res)
 	out := *res

@@ -410,7 +410,7 @@ func (r *evaluationRun) distribution(ctx context.Context, ev *Evaluation) error 
 		return contextErr(ctx, err, "evaluate "+ev.Name+": distribution")
 	}
 	byTier := map[string]TierCount{}
-	for _, row := range t.rows {
+	for _, row := range t.Rows {
 		tc := TierCount{Tier: row[0].(string), Rule: int(row[1].(int64)), Customers: row[2].(int64)}
 		if f, ok := row[3].(float64); ok {
 			tc.RevenueShare = &f
@@ -554,7 +554,7 @@ func (e *Engine) Assignments(ctx context.Context, ruleset string, version int, t
 	if err != nil {
 		return nil, fmt.Errorf("assignments: %w", err)
 	}
-	page.Columns, page.Rows = t.columns, t.objects()
+	page.Columns, page.Rows = t.Columns, t.Objects()
 	return page, nil
 }
 

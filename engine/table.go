@@ -1,90 +1,12 @@
 package engine
 
-import (
-	"database/sql"
-	"fmt"
-	"math/big"
-	"time"
+import "custkpi/store"
 
-	"github.com/duckdb/duckdb-go/v2"
+// The DuckDB result readers are the store's.
+type table = store.Table
+
+var (
+	scanTable  = store.ScanTable
+	scanValues = store.ScanValues
+	normalise  = store.Normalise
 )
-
-// table is a small result read back from DuckDB: aggregated KPI rows,
-// customers of one page. Values are normalised to JSON-friendly Go types:
-// float64, int64, string, bool, nil, and dates as YYYY-MM-DD strings.
-type table struct {
-	columns []string
-	rows    [][]any
-}
-
-func scanTable(rows *sql.Rows) (*table, error) {
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return nil, err
-	}
-	types, err := rows.ColumnTypes()
-	if err != nil {
-		return nil, err
-	}
-	t := &table{columns: cols, rows: [][]any{}}
-	for rows.Next() {
-		vals, err := scanValues(rows, len(cols))
-		if err != nil {
-			return nil, err
-		}
-		for i, v := range vals {
-			vals[i] = normalise(v, types[i].DatabaseTypeName())
-		}
-		t.rows = append(t.rows, vals)
-	}
-	return t, rows.Err()
-}
-
-// scanValues reads the current row into n fresh values, as the driver
-// returns them.
-func scanValues(rows *sql.Rows, n int) ([]any, error) {
-	vals := make([]any, n)
-	ptrs := make([]any, n)
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	return vals, rows.Scan(ptrs...)
-}
-
-func normalise(v any, dbType string) any {
-	switch x := v.(type) {
-	case nil:
-		return nil
-	case time.Time:
-		if dbType == "DATE" {
-			return x.Format(time.DateOnly)
-		}
-		return x.UTC().Format(time.RFC3339)
-	case int32:
-		return int64(x)
-	case int16:
-		return int64(x)
-	case int8:
-		return int64(x)
-	case uint64:
-		return int64(x)
-	case uint32:
-		return int64(x)
-	case float32:
-		return float64(x)
-	case *big.Int:
-		return x.Int64()
-	case duckdb.Decimal:
-		f, _ := new(big.Float).SetInt(x.Value).Float64()
-		for i := 0; i < int(x.Scale); i++ {
-			f /= 10
-		}
-		return f
-	case []byte:
-		return string(x)
-	case fmt.Stringer:
-		return x.String()
-	}
-	return v
-}

@@ -89,5 +89,5 @@ func (e *Engine) customerTiers(ctx context.Context, id string) ([]map[string]any
 	if err != nil {
 		return nil, contextErr(ctx, err, "customer tiers")
 	}
-	return t.objects(), nil
+	return t.Objects(), nil
 }

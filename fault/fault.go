@@ -6,6 +6,7 @@
 package fault
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -66,4 +67,19 @@ func ErrorCode(err error) Code {
 		return e.Code
 	}
 	return ""
+}
+
+// FromContext turns a query that died of its context into a typed error, so a
+// deadline becomes "timeout" and not an internal error. DuckDB reports an
+// interrupted query with its own message; the context tells why.
+func FromContext(ctx context.Context, err error, what string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return &Error{Code: CodeTimeout, Message: what + ": query timed out", Err: err}
+	case errors.Is(ctx.Err(), context.Canceled):
+		return &Error{Code: CodeCanceled, Message: what + ": request canceled", Err: err}
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }

@@ -1,0 +1,104 @@
+package store
+
+import (
+	"database/sql"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// Table is a small result read back from DuckDB: aggregated KPI rows,
+// customers of one page. Values are normalised to JSON-friendly Go types:
+// float64, int64, string, bool, nil, and dates as YYYY-MM-DD strings.
+type Table struct {
+	Columns []string
+	Rows    [][]any
+}
+
+// ScanTable reads every row and closes rows.
+func ScanTable(rows *sql.Rows) (*Table, error) {
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, err
+	}
+	t := &Table{Columns: cols, Rows: [][]any{}}
+	for rows.Next() {
+		vals, err := ScanValues(rows, len(cols))
+		if err != nil {
+			return nil, err
+		}
+		for i, v := range vals {
+			vals[i] = Normalise(v, types[i].DatabaseTypeName())
+		}
+		t.Rows = append(t.Rows, vals)
+	}
+	return t, rows.Err()
+}
+
+// ScanValues reads the current row into n fresh values, as the driver
+// returns them.
+func ScanValues(rows *sql.Rows, n int) ([]any, error) {
+	vals := make([]any, n)
+	ptrs := make([]any, n)
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	return vals, rows.Scan(ptrs...)
+}
+
+func Normalise(v any, dbType string) any {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case time.Time:
+		if dbType == "DATE" {
+			return x.Format(time.DateOnly)
+		}
+		return x.UTC().Format(time.RFC3339)
+	case int32:
+		return int64(x)
+	case int16:
+		return int64(x)
+	case int8:
+		return int64(x)
+	case uint64:
+		return int64(x)
+	case uint32:
+		return int64(x)
+	case float32:
+		return float64(x)
+	case *big.Int:
+		return x.Int64()
+	case duckdb.Decimal:
+		f, _ := new(big.Float).SetInt(x.Value).Float64()
+		for i := 0; i < int(x.Scale); i++ {
+			f /= 10
+		}
+		return f
+	case []byte:
+		return string(x)
+	case fmt.Stringer:
+		return x.String()
+	}
+	return v
+}
+
+// Objects turns the rows into column → value maps.
+func (t *Table) Objects() []map[string]any {
+	out := make([]map[string]any, len(t.Rows))
+	for i, r := range t.Rows {
+		m := make(map[string]any, len(t.Columns))
+		for j, c := range t.Columns {
+			m[c] = r[j]
+		}
+		out[i] = m
+	}
+	return out
+}
