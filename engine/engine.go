@@ -109,7 +109,7 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 
 func (e *Engine) init(ctx context.Context) error {
 	for _, k := range Kinds {
-		if _, err := e.db.ExecContext(ctx, k.emptyTableSQL()); err != nil {
+		if _, err := e.db.ExecContext(ctx, k.EmptyTableSQL()); err != nil {
 			return fmt.Errorf("create table %s: %w", k.Name, err)
 		}
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"custkpi/store"
 	"os"
 	"path/filepath"
 	"strings"
@@ -157,7 +158,7 @@ func csvAs(t *testing.T, e *Engine, path, format string) string {
 		return path
 	}
 	out := strings.TrimSuffix(path, ".csv") + ".parquet"
-	if _, err := e.DB().Exec("COPY (SELECT * FROM read_csv(" + quoteString(path) + ", header = true)) TO " + quoteString(out) + " (FORMAT parquet)"); err != nil {
+	if _, err := e.DB().Exec("COPY (SELECT * FROM read_csv(" + store.QuoteString(path) + ", header = true)) TO " + store.QuoteString(out) + " (FORMAT parquet)"); err != nil {
 		t.Fatal(err)
 	}
 	return out
@@ -199,5 +200,27 @@ func testRefusedImport(t *testing.T, e *Engine, q Query, before *Result, kind, p
 	assertRows(t, after, []row{{"east", 90.0, nil, nil}, {"north", 160.0, nil, nil}, {"south", 170.0, nil, nil}})
 	if d := e.dataset("surveys"); d == nil || d.Rows != 1 {
 		t.Errorf("surveys after a failed import: %+v", d)
+	}
+}
+
+// The path reaches DuckDB as a bound value, never as SQL text: a quote in
+// a file name is just a character of the name.
+func TestImportPathIsBound(t *testing.T) {
+	e := handBuilt(t)
+	dir := filepath.Join(t.TempDir(), "it's; DROP TABLE orders; --")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "o'rders.csv")
+	src, err := os.ReadFile(filepath.Join("testdata", "handbuilt", "orders.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := mustImport(t, e, "orders", p)
+	if res.Rows != 12 || res.Source != p {
+		t.Errorf("import from %q: %+v", p, res)
 	}
 }

@@ -9,4 +9,6 @@ var (
 	scanTable  = store.ScanTable
 	scanValues = store.ScanValues
 	normalise  = store.Normalise
+	countRow   = store.CountRow
+	quoteIdent = store.QuoteIdent
 )

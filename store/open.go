@@ -58,15 +58,13 @@ func bootSettings(opts Options) []string {
 		settings = append(settings, fmt.Sprintf("SET threads = %d", opts.Threads))
 	}
 	if opts.MemoryLimit != "duckdb" {
-		settings = append(settings, "SET memory_limit = "+quoteString(opts.MemoryLimit))
+		settings = append(settings, "SET memory_limit = "+QuoteString(opts.MemoryLimit))
 	}
 	if opts.TempDirectory != "" {
-		settings = append(settings, "SET temp_directory = "+quoteString(opts.TempDirectory))
+		settings = append(settings, "SET temp_directory = "+QuoteString(opts.TempDirectory))
 	}
 	return settings
 }
-
-func quoteString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // openDB opens the DuckDB handle with the boot settings every connection of
 // the pool gets.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"math/big"
@@ -101,4 +102,23 @@ func (t *Table) Objects() []map[string]any {
 		out[i] = m
 	}
 	return out
+}
+
+// CountRow runs a query answering one row of counts.
+func CountRow(ctx context.Context, q Querier, query string) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	t, err := ScanTable(rows)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int64, len(t.Columns))
+	for i, v := range t.Rows[0] {
+		if n, ok := v.(int64); ok {
+			out[i] = n
+		}
+	}
+	return out, nil
 }

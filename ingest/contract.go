@@ -1,8 +1,11 @@
-package engine
+package ingest
 
 import (
 	"fmt"
 	"strings"
+
+	"custkpi/fault"
+	"custkpi/store"
 )
 
 // Column is one canonical column of a dataset kind (DATA.md).
@@ -105,8 +108,8 @@ func LookupKind(name string) (*Kind, error) {
 	for i, k := range Kinds {
 		names[i] = k.Name
 	}
-	return nil, &Error{
-		Code:    CodeUnknownKind,
+	return nil, &fault.Error{
+		Code:    fault.CodeUnknownKind,
 		Message: fmt.Sprintf("unknown dataset kind %q: one of %s", name, strings.Join(names, ", ")),
 		Details: map[string]any{"kind": name, "kinds": names},
 	}
@@ -129,25 +132,13 @@ func (k *Kind) column(name string) (Column, bool) {
 	return Column{}, false
 }
 
-// emptyTableSQL creates the canonical table with no rows, so that KPI macros
+// EmptyTableSQL creates the canonical table with no rows, so that KPI macros
 // bind on a fresh database and a KPI over a kind not yet imported can say
 // "missing dataset" instead of failing to compile.
-func (k *Kind) emptyTableSQL() string {
+func (k *Kind) EmptyTableSQL() string {
 	cols := make([]string, len(k.Columns))
 	for i, c := range k.Columns {
-		cols[i] = fmt.Sprintf("%s %s", quoteIdent(c.Name), c.Type)
+		cols[i] = fmt.Sprintf("%s %s", store.QuoteIdent(c.Name), c.Type)
 	}
-	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s)", quoteIdent(k.Name), strings.Join(cols, ", "))
-}
-
-// quoteIdent double-quotes an identifier for DuckDB. Identifiers reach SQL
-// only from the data contract or from columns DuckDB itself reported, never
-// from request text that was not checked against them.
-func quoteIdent(s string) string {
-	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
-}
-
-// quoteString single-quotes a string literal for DuckDB.
-func quoteString(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s)", store.QuoteIdent(k.Name), strings.Join(cols, ", "))
 }
