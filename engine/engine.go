@@ -334,26 +334,6 @@ func loadEvaluations(ctx context.Context, q querier) (map[string]evaluationRef, 
 // querier is what reads need of *sql.DB, *sql.Conn and *sql.Tx.
 type querier = store.Querier
 
-// tableColumns lists a table's columns in order.
-func tableColumns(ctx context.Context, q querier, table string) ([]string, error) {
-	rows, err := q.QueryContext(ctx,
-		`SELECT column_name FROM information_schema.columns
-		 WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position`, table)
-	if err != nil {
-		return nil, fmt.Errorf("columns of %s: %w", table, err)
-	}
-	defer rows.Close()
-	var cols []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, err
-		}
-		cols = append(cols, c)
-	}
-	return cols, rows.Err()
-}
-
 // dataset returns the loaded dataset of kind, or nil.
 func (e *Engine) dataset(kind string) *DatasetInfo {
 	return e.snap().datasets[kind]

@@ -6,9 +6,10 @@ import "custkpi/store"
 type table = store.Table
 
 var (
-	scanTable  = store.ScanTable
-	scanValues = store.ScanValues
-	normalise  = store.Normalise
-	countRow   = store.CountRow
-	quoteIdent = store.QuoteIdent
+	scanTable    = store.ScanTable
+	scanValues   = store.ScanValues
+	normalise    = store.Normalise
+	countRow     = store.CountRow
+	quoteIdent   = store.QuoteIdent
+	tableColumns = store.TableColumns
 )

@@ -536,7 +536,7 @@ func (f *fileImport) swapIn(ctx context.Context, gen int64, checksum string, pre
 // checkAppendColumns refuses an append that brings extra columns the loaded
 // table does not have.
 func (f *fileImport) checkAppendColumns(ctx context.Context) error {
-	existing, err := tableColumns(ctx, f.conn, f.kind.Name)
+	existing, err := store.TableColumns(ctx, f.conn, f.kind.Name)
 	if err != nil {
 		return err
 	}
@@ -755,24 +755,4 @@ func unwrapPathError(err error) error {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
-}
-
-// tableColumns lists a table's columns in order.
-func tableColumns(ctx context.Context, conn *sql.Conn, table string) ([]string, error) {
-	rows, err := conn.QueryContext(ctx,
-		`SELECT column_name FROM information_schema.columns
-		 WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position`, table)
-	if err != nil {
-		return nil, fmt.Errorf("columns of %s: %w", table, err)
-	}
-	defer rows.Close()
-	var cols []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, err
-		}
-		cols = append(cols, c)
-	}
-	return cols, rows.Err()
 }

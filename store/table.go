@@ -122,3 +122,23 @@ func CountRow(ctx context.Context, q Querier, query string) ([]int64, error) {
 	}
 	return out, nil
 }
+
+// TableColumns lists a table's columns in order.
+func TableColumns(ctx context.Context, q Querier, table string) ([]string, error) {
+	rows, err := q.QueryContext(ctx,
+		`SELECT column_name FROM information_schema.columns
+		 WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position`, table)
+	if err != nil {
+		return nil, fmt.Errorf("columns of %s: %w", table, err)
+	}
+	defer rows.Close()
+	var cols []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, err
+		}
+		cols = append(cols, c)
+	}
+	return cols, rows.Err()
+}

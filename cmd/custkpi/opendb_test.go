@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -100,7 +99,7 @@ func TestLockedDatabase(t *testing.T) {
 		t.Fatalf("serve printed nothing: %v\n%s", err, stderr.String())
 	}
 	base := strings.TrimSpace(strings.TrimPrefix(line, "custkpi API on "))
-	waitHealthy(t, base)
+	waitReady(t, base)
 
 	pid := fmt.Sprintf("(PID %d", serve.Process.Pid)
 	for _, args := range [][]string{
@@ -121,24 +120,6 @@ func TestLockedDatabase(t *testing.T) {
 	// check needs the file itself: it is not told to use --server.
 	if _, err := runCLI("check", "--db", db); err == nil || strings.Contains(err.Error(), "--server") {
 		t.Errorf("check on the locked database: %v", err)
-	}
-}
-
-func waitHealthy(t *testing.T, base string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s/readyz did not answer 200: %v", base, err)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 
