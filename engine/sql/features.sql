@@ -2,7 +2,11 @@
 -- rules and of the customer view (KPIS.md, "Per-customer features").
 -- Orders, surveys, tickets and events strictly before as_of count.
 CREATE OR REPLACE MACRO customer_features_at(as_of) AS TABLE
-WITH o AS (
+-- o is materialized: an import rebuilds the features in the transaction
+-- that wrote the orders, and DuckDB scans a table written in the open
+-- transaction on one thread; the aggregation over the materialized rows
+-- runs on all of them.
+WITH o AS MATERIALIZED (
     SELECT customer_id, order_date, amount, cost
     FROM orders
     WHERE coalesce(status, 'completed') = 'completed' AND order_date < as_of
