@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -64,5 +66,63 @@ func TestCustomerFeatures(t *testing.T) {
 	}
 	if _, err := e.Customers(ctx, CustomerQuery{OrderBy: "shoe_size"}); ErrorCode(err) != CodeInvalidParameter {
 		t.Errorf("bad order_by: %v", err)
+	}
+}
+
+// The gaps between a customer's orders are between distinct order days:
+// same-day orders (in any order in the file) add none, and churn needs
+// three distinct days. As of 2024-03-16 (the day after the latest order):
+//
+//	c1: Jan 1 (twice), Jan 11, Jan 31 (twice): days 3, gaps 10, 20 → median
+//	    15; last day 45 days ago > 30: suspected.
+//	c2: one order: no gap, not suspected.
+//	c3: two orders the same day: no gap, not suspected.
+//	c4: Feb 1, Feb 3 (twice), Feb 4: gaps 2, 1 → median 1.5; 41 days > 3:
+//	    suspected.
+//	c5: Jan 1, Jan 2: median 1, but two distinct days: not suspected.
+func TestFeatureGapsBetweenDistinctDays(t *testing.T) {
+	dir := t.TempDir()
+	customers := "customer_id,signup_date\nc1,2023-01-01\nc2,2023-01-01\nc3,2023-01-01\nc4,2023-01-01\nc5,2023-01-01\n"
+	orders := `order_id,customer_id,order_date,amount
+o1,c1,2024-01-31 18:00:00,10
+o2,c1,2024-01-01 10:00:00,10
+o3,c1,2024-01-11 12:00:00,10
+o4,c1,2024-01-01 08:00:00,10
+o5,c1,2024-01-31 09:00:00,10
+o6,c2,2024-03-15 12:00:00,10
+o7,c3,2024-02-01 12:00:00,10
+o8,c3,2024-02-01 13:00:00,10
+o9,c4,2024-02-03 23:00:00,10
+o10,c4,2024-02-01 12:00:00,10
+o11,c4,2024-02-04 00:30:00,10
+o12,c4,2024-02-03 00:30:00,10
+o13,c5,2024-01-02 12:00:00,10
+o14,c5,2024-01-01 12:00:00,10
+`
+	for name, text := range map[string]string{"customers.csv": customers, "orders.csv": orders} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := mustOpen(t)
+	mustImport(t, e, "customers", filepath.Join(dir, "customers.csv"))
+	mustImport(t, e, "orders", filepath.Join(dir, "orders.csv"))
+	want := map[string]struct {
+		median    any
+		suspected bool
+	}{
+		"c1": {15.0, true}, "c2": {nil, false}, "c3": {nil, false}, "c4": {1.5, true}, "c5": {1.0, false},
+	}
+	for id, w := range want {
+		d, err := e.Customer(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.Features["median_gap_days"]; got != w.median {
+			t.Errorf("%s median_gap_days = %v (%T), want %v", id, got, got, w.median)
+		}
+		if got := d.Features["suspected_churn"]; got != w.suspected {
+			t.Errorf("%s suspected_churn = %v, want %v", id, got, w.suspected)
+		}
 	}
 }

@@ -2,36 +2,41 @@
 -- rules and of the customer view (KPIS.md, "Per-customer features").
 -- Orders, surveys, tickets and events strictly before as_of count.
 CREATE OR REPLACE MACRO customer_features_at(as_of) AS TABLE
-WITH o AS (
+-- o is materialized: an import rebuilds the features in the transaction
+-- that wrote the orders, and DuckDB scans a table written in the open
+-- transaction on one thread; the aggregation over the materialized rows
+-- runs on all of them.
+WITH o AS MATERIALIZED (
     SELECT customer_id, order_date, amount, cost
     FROM orders
     WHERE coalesce(status, 'completed') = 'completed' AND order_date < as_of
 ),
+-- The aggregates of each customer's orders, and the gaps between their
+-- consecutive distinct order days (in days, so a same-day order adds no
+-- gap): the days are gathered in the same aggregation and their gaps taken
+-- from the sorted list, which is cheaper than a window over all orders.
 agg AS (
-    SELECT customer_id,
-           count(*) AS frequency,
-           sum(amount) AS monetary,
-           sum(amount - cost) FILTER (WHERE cost IS NOT NULL) AS profit,
-           min(order_date) AS first_order_date,
-           max(order_date) AS last_order_date,
-           count(*) FILTER (WHERE order_date >= as_of - INTERVAL 90 DAY) AS orders_last_90d,
-           coalesce(sum(amount) FILTER (WHERE order_date >= as_of - INTERVAL 365 DAY), 0) / 12.0 AS avg_monthly_spend
-    FROM o
-    GROUP BY customer_id
-),
--- Gaps between consecutive orders in days; a same-day order's gap is 0 and
--- left out, so the non-zero gaps are those between distinct order dates.
-gaps AS (
-    SELECT customer_id,
-           1 + count(*) FILTER (WHERE gap > 0) AS distinct_days,
-           median(gap) FILTER (WHERE gap > 0) AS median_gap_days,
-           max(d) AS last_day
+    SELECT * EXCLUDE (gaps),
+           1 + len(gaps) AS distinct_days,
+           list_median(gaps) AS median_gap_days,
+           CAST(last_order_date AS DATE) AS last_day
     FROM (
-        SELECT customer_id, CAST(order_date AS DATE) AS d,
-               date_diff('day', lag(CAST(order_date AS DATE)) OVER (PARTITION BY customer_id ORDER BY order_date), CAST(order_date AS DATE)) AS gap
-        FROM o
+        SELECT * EXCLUDE (days),
+               list_filter(list_transform(days[2:], lambda d, i: date_diff('day', days[i], d)), lambda g: g > 0) AS gaps
+        FROM (
+            SELECT customer_id,
+                   count(*) AS frequency,
+                   sum(amount) AS monetary,
+                   sum(amount - cost) FILTER (WHERE cost IS NOT NULL) AS profit,
+                   min(order_date) AS first_order_date,
+                   max(order_date) AS last_order_date,
+                   count(*) FILTER (WHERE order_date >= as_of - INTERVAL 90 DAY) AS orders_last_90d,
+                   coalesce(sum(amount) FILTER (WHERE order_date >= as_of - INTERVAL 365 DAY), 0) / 12.0 AS avg_monthly_spend,
+                   list_sort(list(CAST(order_date AS DATE))) AS days
+            FROM o
+            GROUP BY customer_id
+        )
     )
-    GROUP BY customer_id
 ),
 ranked AS (
     SELECT customer_id,
@@ -82,9 +87,9 @@ SELECT c.*,
        agg.last_order_date,
        date_diff('day', c.signup_date, CAST(as_of AS DATE)) AS tenure_days,
        coalesce(agg.orders_last_90d, 0) AS orders_last_90d,
-       gaps.median_gap_days,
-       coalesce(gaps.distinct_days >= 3
-                AND date_diff('day', gaps.last_day, CAST(as_of AS DATE)) > 2 * gaps.median_gap_days, false) AS suspected_churn,
+       agg.median_gap_days,
+       coalesce(agg.distinct_days >= 3
+                AND date_diff('day', agg.last_day, CAST(as_of AS DATE)) > 2 * agg.median_gap_days, false) AS suspected_churn,
        ranked.r_score,
        ranked.f_score,
        ranked.m_score,
@@ -101,7 +106,6 @@ SELECT c.*,
        clv.clv_12m
 FROM customers c
 LEFT JOIN agg USING (customer_id)
-LEFT JOIN gaps USING (customer_id)
 LEFT JOIN ranked USING (customer_id)
 LEFT JOIN srv USING (customer_id)
 LEFT JOIN tck USING (customer_id)
