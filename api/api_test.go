@@ -33,7 +33,7 @@ func newTestServer(t *testing.T) (*httptest.Server, *engine.Engine) {
 			t.Fatal(err)
 		}
 	}
-	srv := httptest.NewServer(New(eng, Options{}).Handler())
+	srv := httptest.NewServer(New(eng, Options{ImportDirs: []string{os.TempDir()}}).Handler())
 	t.Cleanup(srv.Close)
 	return srv, eng
 }

@@ -89,59 +89,163 @@ func (s *Server) importDataset(c *gin.Context) {
 			cleanup()
 		}
 	}()
+	var err error
 	if strings.HasPrefix(c.ContentType(), "multipart/") {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.opts.MaxUploadBytes)
-		fh, err := c.FormFile("file")
-		if err != nil {
-			s.fail(c, badRequest("invalid_parameter", "multipart upload needs the file in form field \"file\": "+err.Error(),
-				map[string]any{"parameter": "file"}))
-			return
-		}
-		src, err := fh.Open()
-		if err != nil {
-			s.fail(c, fmt.Errorf("open upload: %w", err))
-			return
-		}
-		defer src.Close()
-		// Keep the extension: it tells parquet from csv.
-		tmp, err := os.CreateTemp(s.opts.UploadDir, "custkpi-upload-*"+filepath.Ext(fh.Filename))
-		if err != nil {
-			s.fail(c, fmt.Errorf("stage upload: %w", err))
-			return
-		}
-		cleanup = func() { os.Remove(tmp.Name()) }
-		_, err = io.Copy(tmp, src)
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			s.fail(c, fmt.Errorf("stage upload: %w", err))
-			return
-		}
-		req.Path, req.Source = tmp.Name(), fh.Filename
-		req.Mode, req.Orphans, req.Format = c.PostForm("mode"), c.PostForm("orphans"), c.PostForm("format")
-		if req.Mapping, err = parseMapping(c.PostForm("mapping")); err != nil {
-			s.fail(c, err)
-			return
-		}
+		err = s.readUpload(c, &req, &cleanup)
 	} else {
-		var body ImportBody
-		dec := json.NewDecoder(c.Request.Body)
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&body); err != nil {
-			s.fail(c, badRequest("invalid_body", "the body must be JSON {\"path\", \"mapping\"?, \"mode\"?, \"orphans\"?, \"format\"?} or a multipart upload: "+err.Error(), nil))
-			return
-		}
-		if body.Path == "" {
-			s.fail(c, badRequest("invalid_parameter", "invalid parameter \"path\": required", map[string]any{"parameter": "path"}))
-			return
-		}
-		req.Path, req.Mapping, req.Mode, req.Orphans, req.Format = body.Path, body.Mapping, body.Mode, body.Orphans, body.Format
+		err = s.readPathImport(c, &req)
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
 	}
 	owned = false
 	s.respond(c, "import", http.StatusCreated, cleanup, func(ctx context.Context) (any, error) {
 		return s.eng.Import(ctx, req)
 	})
+}
+
+// readPathImport reads the JSON form: a file on the server, which must lie
+// in one of the import folders.
+func (s *Server) readPathImport(c *gin.Context, req *engine.ImportRequest) error {
+	var body ImportBody
+	dec := json.NewDecoder(c.Request.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		if tooLarge(err) {
+			return err
+		}
+		return badRequest("invalid_body", "the body must be JSON {\"path\", \"mapping\"?, \"mode\"?, \"orphans\"?, \"format\"?} or a multipart upload: "+err.Error(), nil)
+	}
+	if body.Path == "" {
+		return badRequest("invalid_parameter", "invalid parameter \"path\": required", map[string]any{"parameter": "path"})
+	}
+	path, err := s.importable(body.Path)
+	if err != nil {
+		return err
+	}
+	req.Path, req.Source, req.Mapping, req.Mode, req.Orphans, req.Format = path, body.Path, body.Mapping, body.Mode, body.Orphans, body.Format
+	return nil
+}
+
+// readUpload streams a multipart upload to one temporary file (never held
+// in memory, written once) and reads its form fields. cleanup is set to
+// remove the file.
+func (s *Server) readUpload(c *gin.Context, req *engine.ImportRequest, cleanup *func()) error {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.opts.MaxUploadBytes)
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		return badRequest("invalid_body", "not a multipart form: "+err.Error(), nil)
+	}
+	fields := map[string]string{}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return uploadError(err)
+		}
+		if part.FormName() == "file" && req.Path == "" {
+			if err := s.stagePart(part, req, cleanup); err != nil {
+				return err
+			}
+			continue
+		}
+		v, err := io.ReadAll(io.LimitReader(part, 64<<10))
+		if err != nil {
+			return uploadError(err)
+		}
+		fields[part.FormName()] = string(v)
+	}
+	if req.Path == "" {
+		return badRequest("invalid_parameter", "a multipart upload needs the file in form field \"file\"", map[string]any{"parameter": "file"})
+	}
+	req.Mode, req.Orphans, req.Format = fields["mode"], fields["orphans"], fields["format"]
+	req.Mapping, err = parseMapping(fields["mapping"])
+	return err
+}
+
+// stagePart copies the file part to a temporary file, keeping the
+// extension (it tells parquet from csv).
+func (s *Server) stagePart(part io.Reader, req *engine.ImportRequest, cleanup *func()) error {
+	name := filepath.Base(partFileName(part))
+	tmp, err := os.CreateTemp(s.opts.UploadDir, "custkpi-upload-*"+filepath.Ext(name))
+	if err != nil {
+		return fmt.Errorf("stage upload: %w", err)
+	}
+	*cleanup = func() { os.Remove(tmp.Name()) }
+	_, err = io.Copy(tmp, part)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return uploadError(err)
+	}
+	req.Path, req.Source = tmp.Name(), name
+	return nil
+}
+
+func partFileName(part io.Reader) string {
+	if p, ok := part.(interface{ FileName() string }); ok && p.FileName() != "" {
+		return p.FileName()
+	}
+	return "upload"
+}
+
+// uploadError is 413 for a body over the limit, 400 for a broken form.
+func uploadError(err error) error {
+	if tooLarge(err) {
+		return err
+	}
+	return badRequest("invalid_body", "the multipart upload is broken: "+err.Error(), nil)
+}
+
+// importable resolves a server path for an import: the real path (symlinks
+// resolved) must be a regular file inside one of the import folders. A
+// path outside them is refused before anything about it is looked at, so
+// the answer tells nothing of the rest of the disk.
+func (s *Server) importable(path string) (string, error) {
+	if len(s.opts.ImportDirs) == 0 {
+		return "", &httpError{status: http.StatusForbidden, body: ErrorDetail{Code: "forbidden",
+			Message: "imports by server path are off on this server (serve --import-dir DIR turns them on for DIR); upload the file instead (multipart, field \"file\")",
+			Details: map[string]any{"parameter": "path"}}}
+	}
+	outside := &httpError{status: http.StatusForbidden, body: ErrorDetail{Code: "forbidden",
+		Message: "the path is not inside an import folder of this server", Details: map[string]any{"parameter": "path"}}}
+	abs, err := filepath.Abs(path)
+	if err != nil || !s.insideImportDir(abs) {
+		return "", outside
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return "", badRequest("invalid_parameter", "invalid parameter \"path\": no such file in the import folder", map[string]any{"parameter": "path"})
+	}
+	if !s.insideImportDir(real) {
+		return "", outside
+	}
+	if fi, err := os.Stat(real); err != nil || !fi.Mode().IsRegular() {
+		return "", badRequest("invalid_parameter", "invalid parameter \"path\": not a regular file", map[string]any{"parameter": "path"})
+	}
+	return real, nil
+}
+
+// insideImportDir tells whether path lies in an import folder, named as
+// given or with its symlinks resolved.
+func (s *Server) insideImportDir(path string) bool {
+	for _, d := range s.opts.ImportDirs {
+		abs, _ := filepath.Abs(d)
+		real, _ := filepath.EvalSymlinks(d)
+		for _, dir := range []string{abs, real} {
+			if dir == "" {
+				continue
+			}
+			if rel, err := filepath.Rel(dir, path); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // parseMapping reads "order_date=created_at,amount=total".

@@ -2,8 +2,10 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -39,6 +41,8 @@ var statusOf = map[engine.Code]int{
 	engine.CodeTimeout:          http.StatusGatewayTimeout,
 	engine.CodeCanceled:         499, // client closed the request (nginx's convention)
 	engine.CodeBusy:             http.StatusServiceUnavailable,
+	engine.CodeUnauthenticated:  http.StatusUnauthorized,
+	engine.CodeForbidden:        http.StatusForbidden,
 }
 
 // httpError is an error the api layer itself raises (bad request syntax).
@@ -56,6 +60,11 @@ func badRequest(code, message string, details map[string]any) error {
 // errorResponse maps any error to its status and body. Caller faults keep
 // their message; anything else is logged and answered with a plain line.
 func errorResponse(err error, log *slog.Logger) (int, ErrorBody) {
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		return http.StatusRequestEntityTooLarge, ErrorBody{Error: ErrorDetail{Code: "too_large",
+			Message: fmt.Sprintf("the request body is over this server's limit of %d bytes", mb.Limit), Details: map[string]any{"limit": mb.Limit}}}
+	}
 	var he *httpError
 	if errors.As(err, &he) {
 		return he.status, ErrorBody{Error: he.body}
@@ -72,7 +81,30 @@ func errorResponse(err error, log *slog.Logger) (int, ErrorBody) {
 	return http.StatusInternalServerError, ErrorBody{Error: ErrorDetail{Code: "internal", Message: "internal error; the server log has the cause"}}
 }
 
+// errorMessageKey keeps a failed request's message for the audit log.
+const errorMessageKey = "custkpi.error"
+
 func (s *Server) fail(c *gin.Context, err error) {
 	status, body := errorResponse(err, s.log)
+	c.Set(errorMessageKey, body.Error.Message)
 	c.AbortWithStatusJSON(status, body)
+}
+
+// tooLarge tells whether err is a body over its limit (413).
+func tooLarge(err error) bool {
+	var mb *http.MaxBytesError
+	return errors.As(err, &mb)
+}
+
+// maxJSONBody bounds a request body that is not an upload: a JSON or YAML
+// document (rule sets are limited far below this).
+const maxJSONBody = 1 << 20
+
+// limitBody bounds every body but a multipart upload's (which readUpload
+// bounds by MaxUploadBytes).
+func (s *Server) limitBody(c *gin.Context) {
+	if c.Request.Body != nil && !strings.HasPrefix(c.ContentType(), "multipart/") {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxJSONBody)
+	}
+	c.Next()
 }

@@ -21,6 +21,13 @@ import (
 type Engine interface {
 	Health(ctx context.Context) (*engine.Health, error)
 	Generation() int64
+	HasKeys() bool
+	Authenticate(presented string) (*engine.Principal, bool)
+	CreateKey(ctx context.Context, name, role string, scope engine.Scope) (*engine.NewKey, error)
+	Keys(ctx context.Context) ([]engine.Key, error)
+	RevokeKey(ctx context.Context, id string) error
+	Audit(ctx context.Context, r engine.AuditRecord) error
+	AuditLog(ctx context.Context, limit int) ([]engine.AuditRecord, error)
 	Catalog() *engine.Catalog
 	Dimensions(ctx context.Context, d *queries.Definition) ([]string, error)
 	Run(ctx context.Context, q engine.Query) (*engine.Result, error)
@@ -51,11 +58,23 @@ type Options struct {
 	Logger *slog.Logger
 	// UploadDir is where multipart uploads are staged (default: os.TempDir()).
 	UploadDir string
-	// MaxUploadBytes bounds an upload (default 4 GiB).
+	// MaxUploadBytes bounds an upload (default DefaultMaxUpload); a larger
+	// one answers 413.
 	MaxUploadBytes int64
 	// JobTimeout bounds an asynchronous job (default one hour).
 	JobTimeout time.Duration
+	// Insecure answers clients on any address as admin while the database
+	// holds no key (serve --insecure). Without it, protected mode answers
+	// loopback clients only.
+	Insecure bool
+	// ImportDirs are the folders imports by server path may read from (the
+	// real path, symlinks resolved, must lie inside one); none: imports by
+	// path are refused and only uploads work.
+	ImportDirs []string
 }
+
+// DefaultMaxUpload is the default bound of an upload: 2 GiB.
+const DefaultMaxUpload = 2 << 30
 
 // Server is the HTTP API.
 type Server struct {
@@ -72,7 +91,7 @@ func New(eng Engine, opts Options) *Server {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.MaxUploadBytes == 0 {
-		opts.MaxUploadBytes = 4 << 30
+		opts.MaxUploadBytes = DefaultMaxUpload
 	}
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{eng: eng, log: opts.Logger, opts: opts, gin: gin.New()}
@@ -93,35 +112,40 @@ func New(eng Engine, opts Options) *Server {
 	r.GET("/swagger/*any", ginSwagger.WrapHandler(swaggerFiles.Handler))
 	r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/swagger/index.html") })
 
-	v1 := r.Group("/v1")
-	v1.GET("/health", s.health)
-	v1.GET("/jobs", s.listJobs)
-	v1.GET("/jobs/:id", s.getJob)
-	v1.DELETE("/jobs/:id", s.cancelJob)
 	r.GET("/readyz", s.readyz)
-	v1.GET("/datasets", s.listDatasets)
-	v1.POST("/datasets/:kind", s.importDataset)
-	v1.GET("/kpis", s.listKPIs)
-	v1.GET("/kpis/:name", s.getKPI)
-	v1.GET("/kpis/:name/values", s.kpiValues)
-	v1.GET("/kpis/:name/variance", s.variance)
-	v1.GET("/kpis/:name/diff", s.diff)
-	v1.GET("/scorecard", s.scorecard)
-	v1.GET("/targets", s.listTargets)
-	v1.GET("/targets/:kpi", s.getTargets)
-	v1.PUT("/targets/:kpi", s.putTarget)
-	v1.DELETE("/targets/:kpi", s.deleteTargets)
-	v1.GET("/rulesets", s.listRuleSets)
-	v1.POST("/rulesets/validate", s.validateRuleSet)
-	v1.GET("/rulesets/:name", s.getRuleSet)
-	v1.PUT("/rulesets/:name", s.putRuleSet)
-	v1.POST("/rulesets/:name/evaluate", s.evaluateRuleSet)
-	v1.GET("/rulesets/:name/assignments", s.assignments)
-	v1.GET("/rulesets/:name/transitions", s.transitions)
-	v1.POST("/models/clv/fit", s.fitCLV)
-	v1.GET("/models/clv", s.getCLV)
-	v1.GET("/customers", s.listCustomers)
-	v1.GET("/customers/:id", s.getCustomer)
+	r.GET("/v1/health", s.health)
+	v1 := r.Group("/v1", s.limitBody, s.authenticate, s.audit)
+	reader, analyst, admin := s.need(engine.RoleReader), s.need(engine.RoleAnalyst), s.need(engine.RoleAdmin)
+	v1.GET("/jobs", analyst, s.listJobs)
+	v1.GET("/jobs/:id", analyst, s.getJob)
+	v1.DELETE("/jobs/:id", analyst, s.cancelJob)
+	v1.GET("/datasets", reader, s.listDatasets)
+	v1.POST("/datasets/:kind", admin, s.importDataset)
+	v1.GET("/kpis", reader, s.listKPIs)
+	v1.GET("/kpis/:name", reader, s.getKPI)
+	v1.GET("/kpis/:name/values", reader, s.kpiValues)
+	v1.GET("/kpis/:name/variance", reader, s.variance)
+	v1.GET("/kpis/:name/diff", reader, s.diff)
+	v1.GET("/scorecard", reader, s.scorecard)
+	v1.GET("/targets", reader, s.listTargets)
+	v1.GET("/targets/:kpi", reader, s.getTargets)
+	v1.PUT("/targets/:kpi", analyst, s.putTarget)
+	v1.DELETE("/targets/:kpi", analyst, s.deleteTargets)
+	v1.GET("/rulesets", reader, s.listRuleSets)
+	v1.POST("/rulesets/validate", analyst, s.validateRuleSet)
+	v1.GET("/rulesets/:name", reader, s.getRuleSet)
+	v1.PUT("/rulesets/:name", analyst, s.putRuleSet)
+	v1.POST("/rulesets/:name/evaluate", analyst, s.evaluateRuleSet)
+	v1.GET("/rulesets/:name/assignments", reader, s.assignments)
+	v1.GET("/rulesets/:name/transitions", reader, s.transitions)
+	v1.POST("/models/clv/fit", analyst, s.fitCLV)
+	v1.GET("/models/clv", reader, s.getCLV)
+	v1.GET("/customers", reader, s.listCustomers)
+	v1.GET("/customers/:id", reader, s.getCustomer)
+	v1.POST("/keys", admin, s.createKey)
+	v1.GET("/keys", admin, s.listKeys)
+	v1.DELETE("/keys/:id", admin, s.revokeKey)
+	v1.GET("/audit", admin, s.auditLog)
 	return s
 }
 

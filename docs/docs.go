@@ -18,6 +18,34 @@ const docTemplate = `{
     "host": "{{.Host}}",
     "basePath": "{{.BasePath}}",
     "paths": {
+        "/audit": {
+            "get": {
+                "description": "Every change made through the API (imports, keys, rule sets, targets, fits), newest first: who (key), when, what, and how it ended (ok, refused, failed).",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "access"
+                ],
+                "summary": "Audit log",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "how many (default 100, at most 10000)",
+                        "name": "limit",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.AuditList"
+                        }
+                    }
+                }
+            }
+        },
         "/customers": {
             "get": {
                 "description": "Per-customer features (KPIS.md) as of the day after the latest order, filtered by a CEL condition, sorted by any feature.",
@@ -350,6 +378,117 @@ const docTemplate = `{
                         "schema": {
                             "$ref": "#/definitions/jobs.Job"
                         }
+                    },
+                    "404": {
+                        "description": "not_found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/keys": {
+            "get": {
+                "description": "Every key, revoked ones too, without secrets.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "access"
+                ],
+                "summary": "API keys",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.KeyList"
+                        }
+                    },
+                    "401": {
+                        "description": "unauthenticated",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "403": {
+                        "description": "forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            },
+            "post": {
+                "description": "A random key with a role (reader \u003c analyst \u003c admin) and an optional row scope (customers column → allowed values: every answer made with the key counts only those customers). The key is in the answer once; only its hash is stored.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "access"
+                ],
+                "summary": "Create an API key",
+                "parameters": [
+                    {
+                        "description": "name, role, scope",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/api.KeyBody"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/engine.NewKey"
+                        }
+                    },
+                    "400": {
+                        "description": "invalid_parameter",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "401": {
+                        "description": "unauthenticated",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "403": {
+                        "description": "forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/keys/{id}": {
+            "delete": {
+                "description": "Requests with the key answer 401 from now on.",
+                "tags": [
+                    "access"
+                ],
+                "summary": "Revoke an API key",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "key id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
                     },
                     "404": {
                         "description": "not_found",
@@ -1338,6 +1477,17 @@ const docTemplate = `{
         }
     },
     "definitions": {
+        "api.AuditList": {
+            "type": "object",
+            "properties": {
+                "changes": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/engine.AuditRecord"
+                    }
+                }
+            }
+        },
         "api.CLVFitBody": {
             "type": "object",
             "properties": {
@@ -1774,6 +1924,44 @@ const docTemplate = `{
                 }
             }
         },
+        "api.KeyBody": {
+            "type": "object",
+            "properties": {
+                "name": {
+                    "type": "string",
+                    "example": "bi-north"
+                },
+                "role": {
+                    "type": "string",
+                    "enum": [
+                        "reader",
+                        "analyst",
+                        "admin"
+                    ],
+                    "example": "reader"
+                },
+                "scope": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        }
+                    }
+                }
+            }
+        },
+        "api.KeyList": {
+            "type": "object",
+            "properties": {
+                "keys": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/engine.Key"
+                    }
+                }
+            }
+        },
         "api.RuleSetList": {
             "type": "object",
             "properties": {
@@ -2158,6 +2346,44 @@ const docTemplate = `{
                 }
             }
         },
+        "engine.AuditRecord": {
+            "type": "object",
+            "properties": {
+                "action": {
+                    "type": "string",
+                    "example": "POST /v1/datasets/orders"
+                },
+                "at": {
+                    "type": "string"
+                },
+                "id": {
+                    "type": "integer"
+                },
+                "key_id": {
+                    "type": "string"
+                },
+                "key_name": {
+                    "type": "string"
+                },
+                "message": {
+                    "type": "string"
+                },
+                "outcome": {
+                    "type": "string",
+                    "enum": [
+                        "ok",
+                        "refused",
+                        "failed"
+                    ]
+                },
+                "status": {
+                    "type": "integer"
+                },
+                "target": {
+                    "type": "string"
+                }
+            }
+        },
         "engine.CLVFit": {
             "type": "object",
             "properties": {
@@ -2448,6 +2674,65 @@ const docTemplate = `{
                 }
             }
         },
+        "engine.Key": {
+            "type": "object",
+            "properties": {
+                "created_at": {
+                    "type": "string"
+                },
+                "id": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "revoked_at": {
+                    "type": "string"
+                },
+                "role": {
+                    "type": "string",
+                    "enum": [
+                        "reader",
+                        "analyst",
+                        "admin"
+                    ]
+                },
+                "scope": {
+                    "$ref": "#/definitions/engine.Scope"
+                }
+            }
+        },
+        "engine.NewKey": {
+            "type": "object",
+            "properties": {
+                "created_at": {
+                    "type": "string"
+                },
+                "id": {
+                    "type": "string"
+                },
+                "key": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "revoked_at": {
+                    "type": "string"
+                },
+                "role": {
+                    "type": "string",
+                    "enum": [
+                        "reader",
+                        "analyst",
+                        "admin"
+                    ]
+                },
+                "scope": {
+                    "$ref": "#/definitions/engine.Scope"
+                }
+            }
+        },
         "engine.NullSkip": {
             "type": "object",
             "properties": {
@@ -2524,6 +2809,15 @@ const docTemplate = `{
                     "items": {
                         "type": "integer"
                     }
+                }
+            }
+        },
+        "engine.Scope": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "array",
+                "items": {
+                    "type": "string"
                 }
             }
         },

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"custkpi/kpi"
 	"fmt"
 	"slices"
 	"strings"
@@ -73,14 +74,9 @@ func (e *Engine) Customers(ctx context.Context, q CustomerQuery) (*CustomerPage,
 	if q.Offset < 0 {
 		return nil, invalidParam("offset", "must not be negative")
 	}
-	cond, args := "true", []any{}
-	if q.Where != "" {
-		where, err := e.whereFilter(ctx, e.snap(), q.Where)
-		if err != nil {
-			return nil, err
-		}
-		cond = "customer_id IN (" + where.SQL + ")"
-		args = append(args, where.Args...)
+	cond, args, err := e.customerFilter(ctx, e.snap(), q.Where)
+	if err != nil {
+		return nil, err
 	}
 	dir := "ASC"
 	if q.Desc {
@@ -133,7 +129,12 @@ func (e *Engine) Customer(ctx context.Context, id string) (*CustomerDetail, erro
 		}
 		return t.Objects(), nil
 	}
-	feats, err := one("SELECT * FROM customer_features WHERE customer_id = ?", id)
+	cond, args, err := e.customerFilter(ctx, e.snap(), "")
+	if err != nil {
+		return nil, err
+	}
+	// Outside the key's scope a customer does not exist: the same 404.
+	feats, err := one("SELECT * FROM customer_features WHERE customer_id = ? AND "+cond, append([]any{id}, args...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -154,4 +155,30 @@ func (e *Engine) Customer(ctx context.Context, id string) (*CustomerDetail, erro
 		return nil, err
 	}
 	return d, nil
+}
+
+// customerFilter is the SQL condition on customer_id (and its arguments)
+// that a request's where= condition and its key's scope make: "true" when
+// neither restricts.
+func (e *Engine) customerFilter(ctx context.Context, s *snapshot, where string) (string, []any, error) {
+	var conds []string
+	var args []any
+	if where != "" {
+		f, err := e.whereFilter(ctx, s, where)
+		if err != nil {
+			return "", nil, err
+		}
+		conds, args = append(conds, "customer_id IN ("+f.SQL+")"), append(args, f.Args...)
+	}
+	scope, err := kpi.ScopeFilter(s.data, nil, scopeOf(ctx))
+	if err != nil {
+		return "", nil, err
+	}
+	if scope != nil {
+		conds, args = append(conds, "customer_id IN ("+scope.SQL+")"), append(args, scope.Args...)
+	}
+	if len(conds) == 0 {
+		return "true", nil, nil
+	}
+	return strings.Join(conds, " AND "), args, nil
 }

@@ -232,6 +232,9 @@ func loadSnapshot(ctx context.Context, q store.Querier) (*snapshot, error) {
 	if s.dataEnd, err = dataEnd(ctx, q); err != nil {
 		return nil, fmt.Errorf("load state: %w", err)
 	}
+	if s.keys, err = loadKeys(ctx, q); err != nil {
+		return nil, err
+	}
 	if err := loadFeatures(ctx, q, s); err != nil {
 		return nil, err
 	}

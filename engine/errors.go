@@ -27,6 +27,8 @@ const (
 	CodeInvalidModel     = fault.CodeInvalidModel
 	CodeNotConverged     = fault.CodeNotConverged
 	CodeBusy             = fault.CodeBusy
+	CodeUnauthenticated  = fault.CodeUnauthenticated
+	CodeForbidden        = fault.CodeForbidden
 )
 
 var (

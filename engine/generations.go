@@ -31,6 +31,8 @@ type snapshot struct {
 	featureNames, featureTypes []string
 	schema                     *rules.Schema
 	featuresAsOf               time.Time
+	// keys by id (revoked ones too), for authentication without a query.
+	keys map[string]*storedKey
 }
 
 // Generation makes a snapshot a store.Snapshot.

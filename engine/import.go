@@ -42,6 +42,9 @@ func (e *Engine) Import(ctx context.Context, req ImportRequest) (*ImportResult, 
 // the import history with its reason, and the data loaded before is
 // untouched.
 func (e *Engine) ImportBatch(ctx context.Context, reqs []ImportRequest) ([]*ImportResult, error) {
+	if err := unscoped(ctx); err != nil {
+		return nil, err
+	}
 	var out []*ImportResult
 	var failed *ImportRequest
 	_, err := e.write(ctx, "import", true, func(ctx context.Context, conn *sql.Conn, gen int64) error {

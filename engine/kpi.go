@@ -106,6 +106,7 @@ func (e *Engine) SQL(ctx context.Context, q Query) (string, []any, error) {
 // the database: a condition the SQL translation cannot express is matched
 // in Go) and hands the rest to the pure planner.
 func (e *Engine) plan(ctx context.Context, s *snapshot, q Query) (*kpi.Statement, error) {
+	q.Scope = scopeOf(ctx) // the key's, whatever the caller set
 	var where *kpi.Filter
 	if q.Where != "" {
 		def, err := kpi.Definition(e.catalog, q)

@@ -44,6 +44,9 @@ const modelKind = "model:clv"
 // rules and the customer view see them. A fit that does not converge is
 // refused with its diagnostics; nothing is scored from it.
 func (e *Engine) FitCLV(ctx context.Context, req CLVFitRequest) (*CLVFit, error) {
+	if err := unscoped(ctx); err != nil {
+		return nil, err
+	}
 	if e.dataset("orders") == nil {
 		return nil, &Error{Code: CodeMissingDataset, Message: "the CLV model is fitted on orders; import orders first",
 			Details: map[string]any{"datasets": []string{"orders"}}}

@@ -251,6 +251,9 @@ const evalBatch = 8192
 // it translates; otherwise (or when forceGo) in Go, in batches. The
 // assignments and their evaluation commit as one generation.
 func (e *Engine) EvaluateRuleSet(ctx context.Context, name string, version int, asOf time.Time, forceGo bool) (*Evaluation, error) {
+	if err := unscoped(ctx); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	ctx, cancel := e.withTimeout(ctx)
 	defer cancel()
@@ -541,12 +544,17 @@ func (e *Engine) Assignments(ctx context.Context, ruleset string, version int, t
 		return nil, &Error{Code: CodeNotFound, Message: fmt.Sprintf("rule set %q has not been evaluated; evaluate it first", ruleset),
 			Details: map[string]any{"ruleset": ruleset}}
 	}
+	cond, scopeArgs, err := e.customerFilter(ctx, e.snap(), "")
+	if err != nil {
+		return nil, err
+	}
+	args := append([]any{id.Int64, tier, tier}, scopeArgs...)
 	page := &CustomerPage{}
-	if err := e.db.QueryRowContext(ctx, "SELECT count(*) FROM tier_assignments WHERE evaluation = ? AND (? = '' OR tier = ?)", id.Int64, tier, tier).Scan(&page.Total); err != nil {
+	if err := e.db.QueryRowContext(ctx, "SELECT count(*) FROM tier_assignments WHERE evaluation = ? AND (? = '' OR tier = ?) AND "+cond, args...).Scan(&page.Total); err != nil {
 		return nil, fmt.Errorf("assignments: %w", err)
 	}
 	rows, err := e.db.QueryContext(ctx, fmt.Sprintf(`SELECT customer_id, tier, rule, ruleset, version, as_of FROM tier_assignments
-		WHERE evaluation = ? AND (? = '' OR tier = ?) ORDER BY customer_id LIMIT %d OFFSET %d`, limit, offset), id.Int64, tier, tier)
+		WHERE evaluation = ? AND (? = '' OR tier = ?) AND %s ORDER BY customer_id LIMIT %d OFFSET %d`, cond, limit, offset), args...)
 	if err != nil {
 		return nil, fmt.Errorf("assignments: %w", err)
 	}
@@ -598,7 +606,11 @@ func (e *Engine) RuleSetTransitions(ctx context.Context, name string, fromVersio
 			return err
 		}
 		defer b.cleanup(ctx)
-		out, err = transitionMatrix(ctx, conn, a, b)
+		cond, args, err := e.customerFilter(ctx, e.snap(), "")
+		if err != nil {
+			return err
+		}
+		out, err = transitionMatrix(ctx, conn, a, b, cond, args)
 		return err
 	})
 	return out, err
@@ -618,11 +630,12 @@ func (e *Engine) evaluateUnstored(ctx context.Context, conn *sql.Conn, name stri
 }
 
 // transitionMatrix counts the customers of each (from tier, to tier).
-func transitionMatrix(ctx context.Context, conn *sql.Conn, a, b *evaluationRun) (*Transitions, error) {
+// cond (with args) restricts the customers counted (a key's scope).
+func transitionMatrix(ctx context.Context, conn *sql.Conn, a, b *evaluationRun, cond string, args []any) (*Transitions, error) {
 	out := &Transitions{Name: a.info.Name, FromVersion: a.info.Version, ToVersion: b.info.Version,
 		FromAsOf: kpi.Date(a.asOf), ToAsOf: kpi.Date(b.asOf), Matrix: []Transition{}}
 	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT x.tier, y.tier, count(*) FROM temp.%s x
-		FULL JOIN temp.%s y USING (customer_id) GROUP BY ALL ORDER BY 1 NULLS FIRST, 2 NULLS FIRST`, a.assigned, b.assigned))
+		FULL JOIN temp.%s y USING (customer_id) WHERE %s GROUP BY ALL ORDER BY 1 NULLS FIRST, 2 NULLS FIRST`, a.assigned, b.assigned, cond), args...)
 	if err != nil {
 		return nil, contextErr(ctx, err, "transitions")
 	}

@@ -257,6 +257,10 @@ func (e *Engine) Scorecard(ctx context.Context, from, to time.Time) (*Scorecard,
 		if len(d.Group) > 0 {
 			continue // matrices have no single value
 		}
+		if _, err := kpi.ScopeFilter(s.data, d, scopeOf(ctx)); err != nil {
+			sc.Skipped = append(sc.Skipped, SkippedKPI{KPI: k.Name, Reason: err.Error()})
+			continue
+		}
 		if err := kpi.RequireData(s.data, d); err != nil {
 			sc.Skipped = append(sc.Skipped, SkippedKPI{KPI: k.Name, Reason: err.Error()})
 			continue

@@ -32,6 +32,10 @@ const (
 	CodeNotConverged     Code = "model_not_converged"
 	// CodeBusy: writes kept landing while a read planned; try again.
 	CodeBusy Code = "busy"
+	// CodeUnauthenticated: no key, or an unknown or revoked one.
+	CodeUnauthenticated Code = "unauthenticated"
+	// CodeForbidden: the key's role or scope does not allow the call.
+	CodeForbidden Code = "forbidden"
 )
 
 // Error is an error the caller can fix: it names what is wrong. Details carry

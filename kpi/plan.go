@@ -46,13 +46,17 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 		// customer filter would silently drop them.
 		return nil, fault.InvalidParam("where", "KPI %s is not computed per customer; where= does not apply to it", def.Name)
 	}
+	scope, err := ScopeFilter(data, def, q.Scope)
+	if err != nil {
+		return nil, err
+	}
 	var b statementBuilder
 	b.periods(ps)
-	b.kpiRows(def, params, where, len(dims) == 0 && len(def.Group) == 0)
+	b.kpiRows(def, params, []*Filter{where, scope}, len(dims) == 0 && len(def.Group) == 0)
 	b.aggregate(def, dims, q.Grain != GrainNone || q.Compare)
 	res := header(data, def, q, from, to, dims, params)
 	key := strings.Join([]string{def.Name, fmt.Sprint(def.Version), res.From, res.To, string(q.Grain),
-		strings.Join(res.By, ","), q.Where, fmt.Sprint(params), fmt.Sprint(q.Compare), res.Fingerprint}, "|")
+		strings.Join(res.By, ","), q.Where, fmt.Sprint(params), fmt.Sprint(q.Compare), scopeKey(q.Scope), res.Fingerprint}, "|")
 	return &Statement{Def: def, SQL: b.String(), Args: b.args, Key: key, Result: res}, nil
 }
 
@@ -109,7 +113,7 @@ func header(data *Data, def *queries.Definition, q Query, from, to time.Time, di
 	}
 	res := &Result{
 		KPI: def.Name, Version: def.Version, From: Date(from), To: Date(to),
-		Grain: q.Grain, By: by, Fingerprint: fingerprint(data, def, q.Where != "", dims),
+		Grain: q.Grain, By: by, Fingerprint: fingerprint(data, def, q.Where != "", dims, q.Scope),
 	}
 	if len(params) > 0 {
 		res.Params = map[string]any{}
@@ -142,7 +146,7 @@ func (b *statementBuilder) periods(ps []Period) {
 // kpiRows joins each period to the version's macro. Without dimensions
 // every period answers, even one without rows (its count is 0, its ratio
 // null): the join is a LEFT one.
-func (b *statementBuilder) kpiRows(def *queries.Definition, params []boundParam, where *Filter, everyPeriod bool) {
+func (b *statementBuilder) kpiRows(def *queries.Definition, params []boundParam, filters []*Filter, everyPeriod bool) {
 	b.WriteString("),\nkpi_rows AS (\n  SELECT p.period, k.* FROM periods p\n  ")
 	if everyPeriod {
 		b.WriteString("LEFT ")
@@ -153,9 +157,14 @@ func (b *statementBuilder) kpiRows(def *queries.Definition, params []boundParam,
 		b.args = append(b.args, p.value)
 	}
 	b.WriteString(")")
-	if where != nil {
-		fmt.Fprintf(b, " WHERE customer_id IN (%s)", where.SQL)
-		b.args = append(b.args, where.Args...)
+	word := " WHERE"
+	for _, f := range filters {
+		if f == nil {
+			continue
+		}
+		fmt.Fprintf(b, "%s customer_id IN (%s)", word, f.SQL)
+		b.args = append(b.args, f.Args...)
+		word = " AND"
 	}
 	b.WriteString(") k ON true\n)\nSELECT ")
 }
@@ -299,7 +308,7 @@ func RequireData(data *Data, d *queries.Definition) error {
 // changed each dataset it needs, plus customers (dimensions), and the
 // evaluation behind each tier dimension. Features read every dataset and the
 // model, so a where= condition depends on all of them.
-func fingerprint(data *Data, d *queries.Definition, features bool, dims []dimension) string {
+func fingerprint(data *Data, d *queries.Definition, features bool, dims []dimension, scope map[string][]string) string {
 	kinds := append([]string{"customers"}, d.Datasets()...)
 	if features {
 		kinds = slices.Collect(maps.Keys(data.Datasets))
@@ -310,6 +319,7 @@ func fingerprint(data *Data, d *queries.Definition, features bool, dims []dimens
 	for _, k := range kinds {
 		fmt.Fprintf(h, "%s:%d;", k, data.Datasets[k].Generation)
 	}
+	fmt.Fprintf(h, "scope:%s;", scopeKey(scope))
 	for _, dim := range dims {
 		if dim.tier {
 			fmt.Fprintf(h, "%s:%d;", dim.name, dim.evaluation.Generation)

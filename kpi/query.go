@@ -20,6 +20,10 @@ type Query struct {
 	// Compare, set by the engine's own analyses, asks for two periods in one
 	// statement: the previous window (labelled by its start) and the window.
 	Compare bool `json:"-"`
+	// Scope restricts the customers counted to those whose customers
+	// columns hold the listed values: the engine sets it from the request's
+	// key, whatever the caller put here.
+	Scope map[string][]string `json:"-"`
 }
 
 // Result is a KPI answer: a table whose columns are period (with a grain),

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -42,11 +43,7 @@ const revenueURL = "/v1/kpis/revenue/values?from=1990-01-01&to=2100-01-01"
 func newCrashFixture(t *testing.T) *crashFixture {
 	t.Helper()
 	dir := t.TempDir()
-	f := &crashFixture{bin: filepath.Join(dir, "custkpi"), base: filepath.Join(dir, "base.duckdb")}
-	build := exec.Command("go", "build", "-o", f.bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	f := &crashFixture{bin: buildBinary(t), base: filepath.Join(dir, "base.duckdb")}
 	run(t, f.bin, nil, "demo", "--db", f.base, "--customers", crashCustomers, "--seed", "1", "--no-serve")
 	seed2 := filepath.Join(dir, "seed2")
 	ref := filepath.Join(dir, "ref.duckdb")
@@ -158,6 +155,32 @@ func TestCrashSafety(t *testing.T) {
 // run to run. The two datasets differ by percents.
 func sameSum(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Abs(b) }
 
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// buildBinary builds the custkpi binary once for the tests of a run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "custkpi-bin-*")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "custkpi")
+		if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
 // restartAndCheck starts the server again without crash points, waits for
 // /readyz, runs probe, stops it, and runs `custkpi check` on the database.
 func (f *crashFixture) restartAndCheck(t *testing.T, db string, probe func(*server)) {
@@ -180,7 +203,13 @@ type server struct {
 
 func startServer(t *testing.T, bin, db, crashAt string) *server {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--db", db, "--addr", "127.0.0.1:0")
+	cmd := exec.Command(bin, "serve", "--db", db, "--addr", "127.0.0.1:0", "--import-dir", os.TempDir())
+	return startCmd(t, cmd, crashAt)
+}
+
+// startCmd starts a serve command and waits for /readyz.
+func startCmd(t *testing.T, cmd *exec.Cmd, crashAt string) *server {
+	t.Helper()
 	cmd.Env = append(os.Environ(), "CUSTKPI_CRASH_AT="+crashAt)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

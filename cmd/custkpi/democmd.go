@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"custkpi/api"
 	"custkpi/engine"
 	"custkpi/engine/demo"
 )
@@ -22,6 +23,7 @@ type demoOptions struct {
 	keep      bool
 	addr      string
 	noServe   bool
+	api       api.Options
 }
 
 func newDemoCommand(g *globalFlags) *cobra.Command {
@@ -54,7 +56,7 @@ func newDemoCommand(g *globalFlags) *cobra.Command {
 				return nil
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "database %s\n", db.path)
-			return serveAPI(ctx, cmd.OutOrStdout(), eng, log, o.addr)
+			return serveAPI(ctx, cmd.OutOrStdout(), eng, log, o.addr, o.api)
 		},
 	}
 	db.register(cmd, "")
@@ -64,6 +66,7 @@ func newDemoCommand(g *globalFlags) *cobra.Command {
 	cmd.Flags().BoolVar(&o.keep, "keep", false, "keep the generated Parquet files")
 	cmd.Flags().StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address")
 	cmd.Flags().BoolVar(&o.noServe, "no-serve", false, "generate and import, then exit")
+	registerAPIFlags(cmd, &o.api)
 	return cmd
 }
 

@@ -137,3 +137,24 @@ func stopProcess(t *testing.T, cmd *exec.Cmd) {
 		<-done
 	}
 }
+
+// Protected mode: serve without a key refuses a non-loopback address unless
+// --insecure; with a key it serves, and the key works.
+func TestServeRefusesTheNetworkWithoutKeys(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "shop.duckdb")
+	if _, err := runCLI("import", "--db", db, "customers", filepath.Join(handbuilt, "customers.csv")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := runCLI("serve", "--db", db, "--addr", "0.0.0.0:0")
+	if err == nil || !strings.Contains(err.Error(), "without an API key") || !strings.Contains(err.Error(), "keys create") {
+		t.Fatalf("serve on 0.0.0.0 without keys: %v", err)
+	}
+	key, err := runCLI("keys", "create", "--db", db, "--name", "ops", "--role", "admin", "--scope", "region=north, east")
+	if err != nil || !strings.HasPrefix(strings.TrimSpace(key), "ck_") {
+		t.Fatalf("keys create: %q %v", key, err)
+	}
+	list, err := runCLI("keys", "list", "--db", db)
+	if err != nil || !strings.Contains(list, `"role": "admin"`) || !strings.Contains(list, `"east"`) || strings.Contains(list, strings.TrimSpace(key)) {
+		t.Fatalf("keys list: %s %v", list, err)
+	}
+}

@@ -122,7 +122,7 @@ func newRootCommand() *cobra.Command {
 	}
 	g := &globalFlags{}
 	g.register(root)
-	root.AddCommand(newServeCommand(g), newDemoCommand(g), newImportCommand(g), newKPICommand(g), newScorecardCommand(g),
+	root.AddCommand(newServeCommand(g), newKeysCommand(g), newDemoCommand(g), newImportCommand(g), newKPICommand(g), newScorecardCommand(g),
 		newRulesCommand(g), newCLVCommand(g), newCheckCommand(g))
 	return root
 }

@@ -24,6 +24,8 @@ import (
 // "starting".
 type Server struct {
 	Log *slog.Logger
+	// API configures the handlers (import folders, protected mode, limits).
+	API api.Options
 
 	listener net.Listener
 	http     *http.Server
@@ -46,7 +48,9 @@ func (s *Server) Listen(addr string) error {
 
 // SetEngine starts answering with the API over eng.
 func (s *Server) SetEngine(eng *engine.Engine) {
-	h := api.New(eng, api.Options{Logger: s.Log}).Handler()
+	opts := s.API
+	opts.Logger = s.Log
+	h := api.New(eng, opts).Handler()
 	s.handler.Store(&h)
 }
 
@@ -93,6 +97,7 @@ func (s *Server) Serve(ctx context.Context) error {
 func newServeCommand(g *globalFlags) *cobra.Command {
 	var db dbFlags
 	var addr string
+	var apiOpts api.Options
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the API over a database",
@@ -105,7 +110,7 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 			log := newLogger()
 			// Listen first: a load balancer sees the process up but not ready
 			// (/readyz 503) while the database opens and recovers.
-			srv := &Server{Log: log}
+			srv := &Server{Log: log, API: apiOpts}
 			if err := srv.Listen(addr); err != nil {
 				return err
 			}
@@ -121,6 +126,11 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 				return err
 			}
 			defer eng.Close()
+			if err := refuseOpenServer(srv.Addr(), eng, apiOpts.Insecure); err != nil {
+				cancel()
+				<-served
+				return err
+			}
 			srv.SetEngine(eng)
 			log.Info("ready", "generation", eng.Generation())
 			return <-served
@@ -128,14 +138,41 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 	}
 	db.register(cmd, "custkpi.duckdb")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "listen address")
+	registerAPIFlags(cmd, &apiOpts)
 	return cmd
+}
+
+// registerAPIFlags are serve's (and demo's) flags of the API.
+func registerAPIFlags(cmd *cobra.Command, o *api.Options) {
+	cmd.Flags().StringArrayVar(&o.ImportDirs, "import-dir", nil, "folder imports by server path may read from (repeatable; none: only uploads)")
+	cmd.Flags().BoolVar(&o.Insecure, "insecure", false, "without API keys, answer clients on any address as admin (only for a closed network)")
+	cmd.Flags().Int64Var(&o.MaxUploadBytes, "max-upload", api.DefaultMaxUpload, "largest upload in bytes; larger answers 413")
+}
+
+// refuseOpenServer keeps a server without keys off the network (protected
+// mode, as Redis does): on a non-loopback address it needs a key in the
+// database, or --insecure.
+func refuseOpenServer(addr string, eng *engine.Engine, insecure bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || host == "localhost" || insecure || eng.HasKeys() {
+		return nil
+	}
+	return fmt.Errorf("refusing to serve on %s without an API key: anyone who reaches it would be admin. "+
+		"Create a key first (custkpi keys create --db FILE --name ops --role admin), or listen on 127.0.0.1, or pass --insecure", addr)
 }
 
 // serveAPI serves eng on addr until ctx is done, after printing the URLs
 // (the first line names the bound address; the end-to-end test reads it).
-func serveAPI(ctx context.Context, out io.Writer, eng *engine.Engine, log *slog.Logger, addr string) error {
-	srv := &Server{Log: log}
+func serveAPI(ctx context.Context, out io.Writer, eng *engine.Engine, log *slog.Logger, addr string, opts api.Options) error {
+	srv := &Server{Log: log, API: opts}
 	if err := srv.Listen(addr); err != nil {
+		return err
+	}
+	if err := refuseOpenServer(srv.Addr(), eng, opts.Insecure); err != nil {
+		srv.listener.Close()
 		return err
 	}
 	srv.SetEngine(eng)

@@ -96,3 +96,28 @@ ALTER TABLE meta_imports ADD COLUMN IF NOT EXISTS generation BIGINT;
 ALTER TABLE meta_evaluations ADD COLUMN IF NOT EXISTS generation BIGINT;
 ALTER TABLE meta_model_fits ADD COLUMN IF NOT EXISTS generation BIGINT;
 ALTER TABLE meta_model_fits ADD COLUMN IF NOT EXISTS scored BIGINT;
+-- API keys: only a hash of each key's secret is stored; revoked keys stay
+-- for the audit log. scope maps customers columns to allowed values.
+CREATE TABLE IF NOT EXISTS meta_keys (
+    id         VARCHAR NOT NULL,
+    name       VARCHAR NOT NULL,
+    role       VARCHAR NOT NULL,
+    scope      JSON,
+    hash       VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    revoked_at TIMESTAMP
+);
+-- The audit log: every change, who made it (key id and name), and how it
+-- ended.
+CREATE SEQUENCE IF NOT EXISTS meta_audit_id;
+CREATE TABLE IF NOT EXISTS meta_audit (
+    id       BIGINT DEFAULT nextval('meta_audit_id'),
+    at_time  TIMESTAMP NOT NULL,
+    key_id   VARCHAR,
+    key_name VARCHAR,
+    action   VARCHAR NOT NULL,
+    target   VARCHAR,
+    status   INTEGER,
+    outcome  VARCHAR NOT NULL,
+    message  VARCHAR
+);
