@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"custkpi/store"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -222,5 +223,32 @@ func TestImportPathIsBound(t *testing.T) {
 	res := mustImport(t, e, "orders", p)
 	if res.Rows != 12 || res.Source != p {
 		t.Errorf("import from %q: %+v", p, res)
+	}
+}
+
+// Measured case (issue 9): importing /etc/passwd as customers echoed its
+// first line in the error and stored it in the history. A file that is no
+// table is refused without showing its contents.
+func TestImportOfANonTableEchoesNothing(t *testing.T) {
+	e := handBuilt(t)
+	p := filepath.Join(t.TempDir(), "passwd.csv")
+	secret := "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
+	if err := os.WriteFile(p, []byte(secret), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.Import(context.Background(), ImportRequest{Kind: "customers", Path: p})
+	if ErrorCode(err) != CodeInvalidDataset {
+		t.Fatalf("import of a passwd file: %v", err)
+	}
+	var ee *Error
+	asError(err, &ee)
+	if strings.Contains(err.Error(), "root:") || strings.Contains(fmt.Sprint(ee.Details), "root:") || strings.Contains(fmt.Sprint(ee.Details), "daemon") {
+		t.Errorf("the refusal echoes the file: %v %v", err, ee.Details)
+	}
+	hist, _ := e.ImportHistory(context.Background(), 5)
+	for _, h := range hist {
+		if h.Message != nil && strings.Contains(*h.Message, "root:") {
+			t.Errorf("the history stores the file's contents: %s", *h.Message)
+		}
 	}
 }

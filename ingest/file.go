@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -585,8 +586,9 @@ func resolveColumns(kind *Kind, mapping map[string]string, srcTypes map[string]s
 				canon, src, canon, kind.Name, strings.Join(kind.columnNames(), ", "))
 		}
 		if _, ok := srcTypes[src]; !ok {
-			return nil, bad(map[string]any{"mapping": canon, "column": src, "found": srcOrder},
-				"mapping %s=%s: the file has no column %s (columns found: %s)", canon, src, src, strings.Join(srcOrder, ", "))
+			found := shownColumns(srcOrder)
+			return nil, bad(map[string]any{"mapping": canon, "column": src, "found": found},
+				"mapping %s=%s: the file has no column %s (columns found: %s)", canon, src, src, strings.Join(found, ", "))
 		}
 	}
 	var cols []stagedColumn
@@ -597,8 +599,9 @@ func resolveColumns(kind *Kind, mapping map[string]string, srcTypes map[string]s
 		}
 		if _, ok := srcTypes[src]; !ok {
 			if c.Required {
-				return nil, bad(map[string]any{"column": c.Name, "found": srcOrder},
-					"missing required column %s (columns found: %s; map another column with %s=<column>)", c.Name, strings.Join(srcOrder, ", "), c.Name)
+				found := shownColumns(srcOrder)
+				return nil, bad(map[string]any{"column": c.Name, "found": found},
+					"missing required column %s (columns found: %s; map another column with %s=<column>)", c.Name, strings.Join(found, ", "), c.Name)
 			}
 			cols = append(cols, stagedColumn{name: c.Name, col: c})
 			continue
@@ -755,4 +758,23 @@ func unwrapPathError(err error) error {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
+}
+
+// columnName is what a column name looks like; a header that does not (a
+// line of a file that is no table) is not echoed back.
+var columnName = regexp.MustCompile(`^[\p{L}\p{N}_][\p{L}\p{N}_ .\-]{0,63}$`)
+
+// shownColumns are the file's column names as an error may show them: the
+// first 50, and none at all when they do not look like column names, so a
+// refusal never echoes a file's contents.
+func shownColumns(cols []string) []string {
+	for _, c := range cols {
+		if !columnName.MatchString(c) {
+			return []string{"(the first line does not look like column names)"}
+		}
+	}
+	if len(cols) > 50 {
+		return append(cols[:50:50], fmt.Sprintf("(and %d more)", len(cols)-50))
+	}
+	return cols
 }
