@@ -27,6 +27,8 @@ const (
 	CodeInvalidModel     = fault.CodeInvalidModel
 	CodeNotConverged     = fault.CodeNotConverged
 	CodeBusy             = fault.CodeBusy
+	CodeResultTooLarge   = fault.CodeResultTooLarge
+	CodeOutOfMemory      = fault.CodeOutOfMemory
 )
 
 var (

@@ -53,7 +53,7 @@ func (e *Engine) FitCLV(ctx context.Context, req CLVFitRequest) (*CLVFit, error)
 	}
 	opts := clv.FitOptions{OrdersRelation: "orders", CalibrationEnd: req.CalibrationEnd, HoldoutEnd: req.HoldoutEnd, Unit: req.Unit,
 		Margin: req.Margin, MonthlyDiscount: req.MonthlyDiscount, HorizonMonths: req.HorizonMonths}
-	ctx, cancel := e.withTimeout(ctx)
+	ctx, cancel := e.withJobTimeout(ctx)
 	defer cancel()
 	var fit *CLVFit
 	// The fit reads the orders inside the write, so the data it scores is the

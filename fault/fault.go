@@ -30,8 +30,15 @@ const (
 	CodeInvalidRuleset   Code = "invalid_ruleset"
 	CodeInvalidModel     Code = "invalid_model_input"
 	CodeNotConverged     Code = "model_not_converged"
-	// CodeBusy: writes kept landing while a read planned; try again.
+	// CodeBusy: try again later. A read whose plan lost the race against
+	// writes repeatedly, or a write whose context ended while another write
+	// held the write lock (nothing of it ran).
 	CodeBusy Code = "busy"
+	// CodeResultTooLarge: the estimated rows of an answer exceed the cap;
+	// refused before it runs.
+	CodeResultTooLarge Code = "result_too_large"
+	// CodeOutOfMemory: DuckDB hit its memory limit (and could not spill).
+	CodeOutOfMemory Code = "out_of_memory"
 )
 
 // Error is an error the caller can fix: it names what is wrong. Details carry
