@@ -53,6 +53,10 @@ type Options struct {
 	// DuckDB's default: next to the database file (<path>.tmp), or .tmp in
 	// the working directory for an in-memory database.
 	TempDirectory string
+	// MaxResultRows caps the rows of a KPI answer, estimated before it runs
+	// (periods × distinct values of the by= dimensions); a request past it
+	// is refused with result_too_large (0: DefaultMaxResultRows; <0: none).
+	MaxResultRows int64
 	// CacheEntries is the number of KPI results kept (0: 512; <0: no cache).
 	CacheEntries int
 	// Inspect opens the database as it is, for custkpi check: no recovery,

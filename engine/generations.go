@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"custkpi/kpi"
@@ -31,6 +32,9 @@ type snapshot struct {
 	featureNames, featureTypes []string
 	schema                     *rules.Schema
 	featuresAsOf               time.Time
+	// distinct caches the distinct values of the dimensions results were
+	// grouped by (see checkResultSize).
+	distinct sync.Map
 }
 
 // Generation makes a snapshot a store.Snapshot.
