@@ -43,15 +43,12 @@ type Options struct {
 	// Threads DuckDB may use (0: DuckDB's default, the number of cores).
 	Threads int
 	// MemoryLimit caps what DuckDB holds in memory (its memory_limit, e.g.
-	// "2GB", "512MB"): past it, sorts, joins, aggregates and temporary data
-	// spill to TempDirectory instead of growing the process. "" is
-	// DefaultMemoryLimit for a database file; an in-memory database, whose
-	// data lives in that memory, keeps DuckDB's own default (80% of the
-	// machine's RAM), as does "duckdb" for a file.
+	// "2GB", "512MB"); see store.Options: "" is half of the machine's
+	// memory (at most DefaultMemoryLimit for a file), "duckdb" DuckDB's own.
 	MemoryLimit string
-	// TempDirectory is where DuckDB spills (its temp_directory); "" keeps
-	// DuckDB's default: next to the database file (<path>.tmp), or .tmp in
-	// the working directory for an in-memory database.
+	// TempDirectory is where DuckDB spills (its temp_directory); "": beside
+	// the database file, or custkpi-<pid>.tmp in the system's temp
+	// directory for an in-memory database.
 	TempDirectory string
 	// MaxResultRows caps the rows of a KPI answer, estimated before it runs
 	// (periods × distinct values of the by= dimensions); a request past it

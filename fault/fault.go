@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Code is a stable machine word for an error the caller caused. The api
@@ -87,6 +88,10 @@ func FromContext(ctx context.Context, err error, what string) error {
 		return &Error{Code: CodeTimeout, Message: what + ": query timed out", Err: err}
 	case errors.Is(ctx.Err(), context.Canceled):
 		return &Error{Code: CodeCanceled, Message: what + ": request canceled", Err: err}
+	case strings.Contains(err.Error(), "Out of Memory Error"):
+		// DuckDB reached its memory_limit with what it cannot spill.
+		return &Error{Code: CodeOutOfMemory, Err: err,
+			Message: what + ": the query needs more memory than the server's limit (--memory-limit); narrow it (a shorter window, a coarser grain, fewer dimensions) or raise the limit"}
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
