@@ -24,6 +24,13 @@ import (
 // "starting".
 type Server struct {
 	Log *slog.Logger
+	// AllowedHosts are the Host headers answered, every other 421 (nil:
+	// api.DefaultAllowedHosts of the listen address).
+	AllowedHosts []string
+	// CORSOrigins may read answers from a browser; none by default.
+	CORSOrigins []string
+	// JobTimeout bounds the jobs (0: the engine's default).
+	JobTimeout time.Duration
 
 	listener net.Listener
 	http     *http.Server
@@ -37,8 +44,14 @@ func (s *Server) Listen(addr string) error {
 		return fmt.Errorf("listen %s: %w", addr, err)
 	}
 	s.listener = l
+	hosts := s.AllowedHosts
+	if hosts == nil {
+		hosts = append(api.DefaultAllowedHosts(addr), l.Addr().String())
+	}
 	s.http = &http.Server{
-		Handler:           http.HandlerFunc(s.serveHTTP),
+		// The Host check guards everything, the answers while the database
+		// opens (/readyz, /v1/health) included.
+		Handler:           api.HostGuard(hosts, http.HandlerFunc(s.serveHTTP)),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	return nil
@@ -46,7 +59,7 @@ func (s *Server) Listen(addr string) error {
 
 // SetEngine starts answering with the API over eng.
 func (s *Server) SetEngine(eng *engine.Engine) {
-	h := api.New(eng, api.Options{Logger: s.Log}).Handler()
+	h := api.New(eng, api.Options{Logger: s.Log, JobTimeout: s.JobTimeout, CORSOrigins: s.CORSOrigins}).Handler()
 	s.handler.Store(&h)
 }
 
@@ -93,6 +106,7 @@ func (s *Server) Serve(ctx context.Context) error {
 func newServeCommand(g *globalFlags) *cobra.Command {
 	var db dbFlags
 	var addr string
+	var web webFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the API over a database",
@@ -105,7 +119,7 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 			log := newLogger()
 			// Listen first: a load balancer sees the process up but not ready
 			// (/readyz 503) while the database opens and recovers.
-			srv := &Server{Log: log}
+			srv := web.server(log, &db)
 			if err := srv.Listen(addr); err != nil {
 				return err
 			}
@@ -128,13 +142,33 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 	}
 	db.register(cmd, "custkpi.duckdb")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "listen address")
+	web.register(cmd)
 	return cmd
+}
+
+// webFlags are the browser-safety flags of a command that serves.
+type webFlags struct {
+	allowedHosts []string
+	corsOrigins  []string
+}
+
+func (w *webFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&w.allowedHosts, "allowed-host", nil, "Host header the server answers (repeatable; a name for any port, or name:port; '*' any); "+
+		"default: localhost, 127.0.0.1 and [::1] with any port, and the listen address. Others get 421 (DNS rebinding)")
+	cmd.Flags().StringArrayVar(&w.corsOrigins, "cors-origin", nil, "origin whose browser scripts may read answers (CORS; repeatable, e.g. https://bi.example.com); none by default")
+}
+
+func (w *webFlags) server(log *slog.Logger, db *dbFlags) *Server {
+	s := &Server{Log: log, CORSOrigins: w.corsOrigins, JobTimeout: db.jobTimeout}
+	if len(w.allowedHosts) > 0 {
+		s.AllowedHosts = w.allowedHosts
+	}
+	return s
 }
 
 // serveAPI serves eng on addr until ctx is done, after printing the URLs
 // (the first line names the bound address; the end-to-end test reads it).
-func serveAPI(ctx context.Context, out io.Writer, eng *engine.Engine, log *slog.Logger, addr string) error {
-	srv := &Server{Log: log}
+func serveAPI(ctx context.Context, out io.Writer, eng *engine.Engine, addr string, srv *Server) error {
 	if err := srv.Listen(addr); err != nil {
 		return err
 	}
