@@ -66,7 +66,7 @@ func TestLongWritesHonourTheJobTimeout(t *testing.T) {
 			return err
 		},
 		"evaluate": func() error { _, err := e.EvaluateRuleSet(ctx, "value_tiers", 0, time.Time{}, false); return err },
-		"clv fit":  func() error { _, err := e.FitCLV(ctx, CLVFitRequest{CalibrationEnd: date("2024-06-01")}); return err },
+		"clv fit":  func() error { _, err := e.FitCLV(ctx, CLVFitRequest{CalibrationEnd: date("2024-03-01")}); return err },
 	}
 	for name, call := range calls {
 		if err := call(); ErrorCode(err) != CodeTimeout {
@@ -117,7 +117,7 @@ func TestWriteWaitingForTheLockAnswersBusy(t *testing.T) {
 			return err
 		},
 		"clv fit": func(ctx context.Context) error {
-			_, err := e.FitCLV(ctx, CLVFitRequest{CalibrationEnd: date("2024-06-01")})
+			_, err := e.FitCLV(ctx, CLVFitRequest{CalibrationEnd: date("2024-03-01")})
 			return err
 		},
 	} {
