@@ -25,6 +25,14 @@ type ErrorDetail struct {
 }
 
 // statusOf is the one place where an error code becomes an HTTP status.
+//
+// busy is 503 with Retry-After (retryAfterSeconds): a write that waited for
+// the write lock until its deadline while another write held it (nothing of
+// it ran), or a read that lost the race against writes repeatedly. Either is
+// the server's state, not the request's fault; trying again later works.
+// result_too_large is 400: the request asks for more rows than the cap
+// (narrow the window, a coarser grain or fewer dimensions).
+// out_of_memory is 503: DuckDB reached --memory-limit and could not spill.
 var statusOf = map[engine.Code]int{
 	engine.CodeInvalidParameter: http.StatusBadRequest,
 	engine.CodeUnknownDimension: http.StatusBadRequest,
@@ -43,7 +51,12 @@ var statusOf = map[engine.Code]int{
 	engine.CodeBusy:             http.StatusServiceUnavailable,
 	engine.CodeUnauthenticated:  http.StatusUnauthorized,
 	engine.CodeForbidden:        http.StatusForbidden,
+	engine.CodeResultTooLarge:   http.StatusBadRequest,
+	engine.CodeOutOfMemory:      http.StatusServiceUnavailable,
 }
+
+// retryAfterSeconds is the Retry-After of a 503 answer.
+const retryAfterSeconds = "5"
 
 // httpError is an error the api layer itself raises (bad request syntax).
 type httpError struct {
@@ -87,6 +100,9 @@ const errorMessageKey = "custkpi.error"
 func (s *Server) fail(c *gin.Context, err error) {
 	status, body := errorResponse(err, s.log)
 	c.Set(errorMessageKey, body.Error.Message)
+	if status == http.StatusServiceUnavailable {
+		c.Header("Retry-After", retryAfterSeconds)
+	}
 	c.AbortWithStatusJSON(status, body)
 }
 

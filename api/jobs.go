@@ -54,7 +54,11 @@ func (s *Server) respond(c *gin.Context, kind string, status int, release func()
 		return
 	}
 	defer release()
-	res, err := fn(c.Request.Context())
+	// Within the request: its context (a client that goes away cancels the
+	// write, which rolls back) and the job timeout.
+	ctx, cancel := context.WithTimeout(c.Request.Context(), s.opts.JobTimeout)
+	defer cancel()
+	res, err := fn(ctx)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -61,7 +61,8 @@ type Options struct {
 	// MaxUploadBytes bounds an upload (default DefaultMaxUpload); a larger
 	// one answers 413.
 	MaxUploadBytes int64
-	// JobTimeout bounds an asynchronous job (default one hour).
+	// JobTimeout bounds an import, evaluation or fit, as a job or within
+	// its request (default engine.DefaultJobTimeout, 30 minutes).
 	JobTimeout time.Duration
 	// Insecure answers clients on any address as admin while the database
 	// holds no key (serve --insecure). Without it, protected mode answers
@@ -71,6 +72,11 @@ type Options struct {
 	// real path, symlinks resolved, must lie inside one); none: imports by
 	// path are refused and only uploads work.
 	ImportDirs []string
+	// CORSOrigins may read answers from a browser (CORS); none by default.
+	CORSOrigins []string
+	// AllowedHosts, when not nil, are the Host headers answered (see
+	// HostGuard); the binary guards its whole listener with them instead.
+	AllowedHosts []string
 }
 
 // DefaultMaxUpload is the default bound of an upload: 2 GiB.
@@ -93,11 +99,18 @@ func New(eng Engine, opts Options) *Server {
 	if opts.MaxUploadBytes == 0 {
 		opts.MaxUploadBytes = DefaultMaxUpload
 	}
+	if opts.JobTimeout <= 0 {
+		opts.JobTimeout = engine.DefaultJobTimeout
+	}
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{eng: eng, log: opts.Logger, opts: opts, gin: gin.New()}
 	s.jobs = jobs.New(jobs.Options{Timeout: opts.JobTimeout, DescribeError: s.describeJobError})
 	r := s.gin
 	r.Use(s.recoverJSON, s.logRequests)
+	if len(opts.CORSOrigins) > 0 {
+		r.Use(corsMiddleware(opts.CORSOrigins))
+	}
+	r.Use(s.requireBodyType)
 	r.HandleMethodNotAllowed = true
 	r.NoRoute(func(c *gin.Context) {
 		s.fail(c, &httpError{status: http.StatusNotFound, body: ErrorDetail{Code: "not_found",
@@ -150,7 +163,12 @@ func New(eng Engine, opts Options) *Server {
 }
 
 // Handler is the http.Handler of the API.
-func (s *Server) Handler() http.Handler { return s.gin }
+func (s *Server) Handler() http.Handler {
+	if s.opts.AllowedHosts != nil {
+		return HostGuard(s.opts.AllowedHosts, s.gin)
+	}
+	return s.gin
+}
 
 // recoverJSON turns a panic into a logged 500 with the JSON error body. A
 // panic is a bug; the client still gets the documented shape.

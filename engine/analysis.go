@@ -120,6 +120,8 @@ type Variance struct {
 // window takes its other window's ratio there: its rate effect is 0 and its
 // entry or exit is all mix.
 func (e *Engine) Variance(ctx context.Context, q Query) (*Variance, error) {
+	ctx, cancel := e.withTimeout(ctx)
+	defer cancel()
 	if len(q.By) == 0 {
 		return nil, invalidParam("by", "variance needs at least one dimension to split the change by")
 	}
@@ -266,6 +268,8 @@ type Diff struct {
 // Diff runs two versions of a KPI over the same window and groups and pairs
 // their rows: from_value, to_value and difference per period and group.
 func (e *Engine) Diff(ctx context.Context, q Query, fromVersion, toVersion int) (*Diff, error) {
+	ctx, cancel := e.withTimeout(ctx)
+	defer cancel()
 	if fromVersion == 0 || toVersion == 0 {
 		return nil, invalidParam("from_version", "from_version and to_version are both required")
 	}

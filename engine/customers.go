@@ -53,6 +53,8 @@ func featureColumns(ctx context.Context, q querier) ([]string, []string, error) 
 
 // Customers lists customers with their features (as of the end of the data).
 func (e *Engine) Customers(ctx context.Context, q CustomerQuery) (*CustomerPage, error) {
+	ctx, cancel := e.withTimeout(ctx)
+	defer cancel()
 	cols, _, err := e.FeatureColumns(ctx)
 	if err != nil {
 		return nil, err
@@ -82,8 +84,6 @@ func (e *Engine) Customers(ctx context.Context, q CustomerQuery) (*CustomerPage,
 	if q.Desc {
 		dir = "DESC"
 	}
-	ctx, cancel := e.withTimeout(ctx)
-	defer cancel()
 	page := &CustomerPage{}
 	if err := e.db.QueryRowContext(ctx, "SELECT count(*) FROM customer_features WHERE "+cond, args...).Scan(&page.Total); err != nil {
 		return nil, contextErr(ctx, err, "customers")

@@ -28,22 +28,32 @@ var featuresSQL string
 type Options struct {
 	// Path of the DuckDB database file; "" or ":memory:" for in-memory.
 	Path string
-	// QueryTimeout bounds every KPI and customer query (0: no bound beyond
-	// the caller's context). A timed-out query is interrupted inside DuckDB.
+	// QueryTimeout bounds every request that reads (KPI values, scorecard,
+	// variance, diff, customers, customer detail, assignments, transitions,
+	// rule-set validation) and the small writes (targets, rule-set saves)
+	// from its entry: planning, every statement, the Go rule path and the
+	// scans share one deadline (0: no bound beyond the caller's context). A
+	// timed-out query is interrupted inside DuckDB.
 	QueryTimeout time.Duration
+	// JobTimeout bounds the long writes, imports, rule-set evaluations and
+	// CLV fits, whether they run as a job or within a request, waiting for
+	// the write lock included (0: DefaultJobTimeout; <0: no bound beyond
+	// the caller's context).
+	JobTimeout time.Duration
 	// Threads DuckDB may use (0: DuckDB's default, the number of cores).
 	Threads int
 	// MemoryLimit caps what DuckDB holds in memory (its memory_limit, e.g.
-	// "2GB", "512MB"): past it, sorts, joins, aggregates and temporary data
-	// spill to TempDirectory instead of growing the process. "" is
-	// DefaultMemoryLimit for a database file; an in-memory database, whose
-	// data lives in that memory, keeps DuckDB's own default (80% of the
-	// machine's RAM), as does "duckdb" for a file.
+	// "2GB", "512MB"); see store.Options: "" is half of the machine's
+	// memory (at most DefaultMemoryLimit for a file), "duckdb" DuckDB's own.
 	MemoryLimit string
-	// TempDirectory is where DuckDB spills (its temp_directory); "" keeps
-	// DuckDB's default: next to the database file (<path>.tmp), or .tmp in
-	// the working directory for an in-memory database.
+	// TempDirectory is where DuckDB spills (its temp_directory); "": beside
+	// the database file, or custkpi-<pid>.tmp in the system's temp
+	// directory for an in-memory database.
 	TempDirectory string
+	// MaxResultRows caps the rows of a KPI answer, estimated before it runs
+	// (periods × distinct values of the by= dimensions); a request past it
+	// is refused with result_too_large (0: DefaultMaxResultRows; <0: none).
+	MaxResultRows int64
 	// CacheEntries is the number of KPI results kept (0: 512; <0: no cache).
 	CacheEntries int
 	// Inspect opens the database as it is, for custkpi check: no recovery,
@@ -62,6 +72,12 @@ var ErrNoDatabase = store.ErrNoDatabase
 // DefaultMemoryLimit is Options.MemoryLimit's default for a database file
 // (see store.DefaultMemoryLimit).
 const DefaultMemoryLimit = store.DefaultMemoryLimit
+
+// DefaultJobTimeout is Options.JobTimeout's default: imports of ten million
+// orders take about 15 s on a 2-core machine, a fit of a million customers
+// 18 s; half an hour leaves room for far larger data and still ends a write
+// that cannot finish (a file that never ends, a fit that never converges).
+const DefaultJobTimeout = 30 * time.Minute
 
 // LockedError: another process holds the database file.
 type LockedError = store.LockedError
@@ -163,10 +179,24 @@ func (e *Engine) DB() *sql.DB { return e.db }
 // Catalog returns the KPI catalog.
 func (e *Engine) Catalog() *kpi.Catalog { return e.catalog }
 
-// withTimeout applies the configured query timeout.
+// withTimeout applies the configured query timeout. Every entry point
+// applies it first thing; an entry called from another (the scorecard's
+// KPI runs) keeps the earlier deadline of its caller, so a request has one
+// deadline from its entry.
 func (e *Engine) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	if e.opts.QueryTimeout > 0 {
 		return context.WithTimeout(ctx, e.opts.QueryTimeout)
+	}
+	return context.WithCancel(ctx)
+}
+
+// withJobTimeout applies the job timeout of the long writes.
+func (e *Engine) withJobTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	switch {
+	case e.opts.JobTimeout == 0:
+		return context.WithTimeout(ctx, DefaultJobTimeout)
+	case e.opts.JobTimeout > 0:
+		return context.WithTimeout(ctx, e.opts.JobTimeout)
 	}
 	return context.WithCancel(ctx)
 }

@@ -29,6 +29,8 @@ const (
 	CodeBusy             = fault.CodeBusy
 	CodeUnauthenticated  = fault.CodeUnauthenticated
 	CodeForbidden        = fault.CodeForbidden
+	CodeResultTooLarge   = fault.CodeResultTooLarge
+	CodeOutOfMemory      = fault.CodeOutOfMemory
 )
 
 var (

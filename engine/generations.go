@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"custkpi/kpi"
@@ -33,6 +34,9 @@ type snapshot struct {
 	featuresAsOf               time.Time
 	// keys by id (revoked ones too), for authentication without a query.
 	keys map[string]*storedKey
+	// distinct caches the distinct values of the dimensions results were
+	// grouped by (see checkResultSize).
+	distinct sync.Map
 }
 
 // Generation makes a snapshot a store.Snapshot.
@@ -53,8 +57,11 @@ func (e *Engine) Generation() int64 { return e.snap().generation }
 // generation) and, when derive is set, rebuilds customer_features from the
 // data as written, in the same transaction: derived data never lags the
 // data it derives from.
+//
+// A write that cannot get the write lock before ctx ends (another write is
+// in progress) is a CodeBusy fault: nothing of it ran.
 func (e *Engine) write(ctx context.Context, cause string, derive bool, fn func(ctx context.Context, conn *sql.Conn, gen int64) error) (int64, error) {
-	return e.store.Write(ctx, cause, func(ctx context.Context, conn *sql.Conn, gen int64) error {
+	gen, err := e.store.Write(ctx, cause, func(ctx context.Context, conn *sql.Conn, gen int64) error {
 		if err := fn(ctx, conn, gen); err != nil {
 			return err
 		}
@@ -66,6 +73,14 @@ func (e *Engine) write(ctx context.Context, cause string, derive bool, fn func(c
 		store.CrashSoon("deriving", 100*time.Millisecond)
 		return rebuildFeatures(ctx, conn, gen)
 	})
+	if errors.Is(err, store.ErrWriteBusy) {
+		return 0, &Error{Code: CodeBusy, Err: err,
+			Message: cause + ": another write (an import, evaluation, fit or change) held the write lock until this request's deadline; nothing was written, try again later"}
+	}
+	if err != nil && ctx.Err() != nil && ErrorCode(err) == "" {
+		return 0, contextErr(ctx, err, cause)
+	}
+	return gen, err
 }
 
 // rebuildFeatures recomputes customer_features as of the day after the
@@ -118,6 +133,9 @@ func (e *Engine) read(ctx context.Context, fn func(ctx context.Context, conn *sq
 	err := e.store.Read(ctx, func(ctx context.Context, conn *sql.Conn, _ *snapshot) error { return fn(ctx, conn) })
 	if errors.Is(err, store.ErrBusy) {
 		return errBusy("read")
+	}
+	if err != nil && ctx.Err() != nil && ErrorCode(err) == "" {
+		return contextErr(ctx, err, "read")
 	}
 	return err
 }

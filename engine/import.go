@@ -45,6 +45,8 @@ func (e *Engine) ImportBatch(ctx context.Context, reqs []ImportRequest) ([]*Impo
 	if err := unscoped(ctx); err != nil {
 		return nil, err
 	}
+	ctx, cancel := e.withJobTimeout(ctx)
+	defer cancel()
 	var out []*ImportResult
 	var failed *ImportRequest
 	_, err := e.write(ctx, "import", true, func(ctx context.Context, conn *sql.Conn, gen int64) error {
@@ -62,7 +64,7 @@ func (e *Engine) ImportBatch(ctx context.Context, reqs []ImportRequest) ([]*Impo
 	})
 	if err != nil {
 		if failed != nil {
-			if rerr := ingest.RecordFailure(ctx, e.db, *failed, err); rerr != nil {
+			if rerr := ingest.RecordFailure(context.WithoutCancel(ctx), e.db, *failed, err); rerr != nil {
 				e.log.Warn("record failed import", "kind", failed.Kind, "err", rerr)
 			}
 		}

@@ -56,6 +56,9 @@ func (e *Engine) Run(ctx context.Context, q Query) (*Result, error) {
 			c.Cached = true
 			return &c, nil
 		}
+		if err := e.checkResultSize(ctx, s, st); err != nil {
+			return nil, err
+		}
 		res, ok, err := e.execute(ctx, s, st)
 		if err != nil {
 			return nil, contextErr(ctx, err, "kpi "+q.KPI)

@@ -51,12 +51,15 @@ func (e *Engine) FitCLV(ctx context.Context, req CLVFitRequest) (*CLVFit, error)
 		return nil, &Error{Code: CodeMissingDataset, Message: "the CLV model is fitted on orders; import orders first",
 			Details: map[string]any{"datasets": []string{"orders"}}}
 	}
+	if err := fitDatesInData(req, e.snap().dataEnd); err != nil {
+		return nil, err
+	}
 	if req.Unit == "" {
 		req.Unit = clv.UnitWeek
 	}
 	opts := clv.FitOptions{OrdersRelation: "orders", CalibrationEnd: req.CalibrationEnd, HoldoutEnd: req.HoldoutEnd, Unit: req.Unit,
 		Margin: req.Margin, MonthlyDiscount: req.MonthlyDiscount, HorizonMonths: req.HorizonMonths}
-	ctx, cancel := e.withTimeout(ctx)
+	ctx, cancel := e.withJobTimeout(ctx)
 	defer cancel()
 	var fit *CLVFit
 	// The fit reads the orders inside the write, so the data it scores is the
@@ -81,6 +84,28 @@ func (e *Engine) FitCLV(ctx context.Context, req CLVFitRequest) (*CLVFit, error)
 		return nil, err
 	}
 	return fit, nil
+}
+
+// fitDatesInData refuses a calibration or holdout end after the end of the
+// data (the day after the latest order): a model cannot be calibrated or
+// checked on days without data, and such a date (9999-12-31) makes every
+// customer's age and the tracking curve as long as the date is far.
+func fitDatesInData(req CLVFitRequest, dataEnd time.Time) error {
+	check := func(param string, t time.Time) error {
+		if t.After(dataEnd) {
+			return &Error{Code: CodeInvalidModel, Details: map[string]any{"parameter": param, "data_end": dataEnd.Format(time.DateOnly)},
+				Message: fmt.Sprintf("clv fit: %s %s is after the end of the data (%s, the day after the latest order); choose a date within the data",
+					param, t.Format(time.DateOnly), dataEnd.Format(time.DateOnly))}
+		}
+		return nil
+	}
+	if err := check("calibration_end", req.CalibrationEnd); err != nil {
+		return err
+	}
+	if req.HoldoutEnd != nil {
+		return check("holdout_end", *req.HoldoutEnd)
+	}
+	return nil
 }
 
 // recordFit stores a fit with the generation that wrote its scores.

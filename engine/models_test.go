@@ -5,7 +5,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 // cdnowEngine imports the CDNOW sample (../shared/data/real/cdnow, beside
@@ -128,4 +130,36 @@ func TestCLVFitBadInput(t *testing.T) {
 		t.Errorf("no fit yet: %v", err)
 	}
 
+}
+
+// Measured case "calibration_end 9999-12-31 ran over 13 minutes holding the
+// write lock": a calibration or holdout end after the end of the data is
+// refused at once, naming the parameter, and nothing is written.
+func TestCLVFitCalibrationEnd99991231IsRefused(t *testing.T) {
+	e := handBuilt(t)
+	ctx := context.Background()
+	gen := e.Generation()
+	far := date("9999-12-31")
+	in := date("2024-04-01")
+	for _, c := range []struct {
+		req   CLVFitRequest
+		param string
+	}{
+		{CLVFitRequest{CalibrationEnd: far}, "calibration_end"},
+		{CLVFitRequest{CalibrationEnd: date("2040-01-01")}, "calibration_end"},
+		{CLVFitRequest{CalibrationEnd: in, HoldoutEnd: &far}, "holdout_end"},
+	} {
+		start := time.Now()
+		_, err := e.FitCLV(ctx, c.req)
+		var ee *Error
+		if !asError(err, &ee) || ee.Code != CodeInvalidModel || ee.Details["parameter"] != c.param || !strings.Contains(ee.Message, "after the end of the data") {
+			t.Errorf("%+v: %v", c.req, err)
+		}
+		if el := time.Since(start); el > time.Second {
+			t.Errorf("%+v: refused after %s", c.req, el)
+		}
+	}
+	if e.Generation() != gen {
+		t.Error("a refused fit wrote")
+	}
 }

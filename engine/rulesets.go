@@ -85,6 +85,8 @@ func (e *Engine) CheckRuleSet(ctx context.Context, doc []byte) (*rules.Compiled,
 // SaveRuleSet checks a document and stores it as the next version of its
 // rule set. name, when not empty, must agree with the document's name.
 func (e *Engine) SaveRuleSet(ctx context.Context, name string, doc []byte) (*RuleSetInfo, error) {
+	ctx, cancel := e.withTimeout(ctx)
+	defer cancel()
 	c, err := e.CheckRuleSet(ctx, doc)
 	if err != nil {
 		return nil, err
@@ -255,7 +257,7 @@ func (e *Engine) EvaluateRuleSet(ctx context.Context, name string, version int, 
 		return nil, err
 	}
 	start := time.Now()
-	ctx, cancel := e.withTimeout(ctx)
+	ctx, cancel := e.withJobTimeout(ctx)
 	defer cancel()
 	var ev *Evaluation
 	_, err := e.write(ctx, "evaluate rule set", false, func(ctx context.Context, conn *sql.Conn, gen int64) error {
@@ -527,6 +529,8 @@ func evaluateInGo(ctx context.Context, conn *sql.Conn, c *rules.Compiled, rel, t
 // Assignments lists the customers of an evaluation (the latest of the rule
 // set, or of one version), optionally of one tier.
 func (e *Engine) Assignments(ctx context.Context, ruleset string, version int, tier string, limit, offset int) (*CustomerPage, error) {
+	ctx, cancel := e.withTimeout(ctx)
+	defer cancel()
 	if limit == 0 {
 		limit = 100
 	}
@@ -538,7 +542,7 @@ func (e *Engine) Assignments(ctx context.Context, ruleset string, version int, t
 	}
 	var id sql.NullInt64
 	if err := e.db.QueryRowContext(ctx, "SELECT max(id) FROM meta_evaluations WHERE ruleset = ? AND (? = 0 OR version = ?)", ruleset, version, version).Scan(&id); err != nil {
-		return nil, fmt.Errorf("assignments: %w", err)
+		return nil, contextErr(ctx, err, "assignments")
 	}
 	if !id.Valid {
 		return nil, &Error{Code: CodeNotFound, Message: fmt.Sprintf("rule set %q has not been evaluated; evaluate it first", ruleset),
@@ -551,16 +555,16 @@ func (e *Engine) Assignments(ctx context.Context, ruleset string, version int, t
 	args := append([]any{id.Int64, tier, tier}, scopeArgs...)
 	page := &CustomerPage{}
 	if err := e.db.QueryRowContext(ctx, "SELECT count(*) FROM tier_assignments WHERE evaluation = ? AND (? = '' OR tier = ?) AND "+cond, args...).Scan(&page.Total); err != nil {
-		return nil, fmt.Errorf("assignments: %w", err)
+		return nil, contextErr(ctx, err, "assignments")
 	}
 	rows, err := e.db.QueryContext(ctx, fmt.Sprintf(`SELECT customer_id, tier, rule, ruleset, version, as_of FROM tier_assignments
 		WHERE evaluation = ? AND (? = '' OR tier = ?) AND %s ORDER BY customer_id LIMIT %d OFFSET %d`, cond, limit, offset), args...)
 	if err != nil {
-		return nil, fmt.Errorf("assignments: %w", err)
+		return nil, contextErr(ctx, err, "assignments")
 	}
 	t, err := scanTable(rows)
 	if err != nil {
-		return nil, fmt.Errorf("assignments: %w", err)
+		return nil, contextErr(ctx, err, "assignments")
 	}
 	page.Columns, page.Rows = t.Columns, t.Objects()
 	return page, nil
@@ -674,6 +678,8 @@ type RuleSetCheck struct {
 // ValidateRuleSet checks a document as SaveRuleSet would, and says whether
 // it would run inside DuckDB.
 func (e *Engine) ValidateRuleSet(ctx context.Context, doc []byte) (*RuleSetCheck, error) {
+	ctx, cancel := e.withTimeout(ctx)
+	defer cancel()
 	c, err := e.CheckRuleSet(ctx, doc)
 	if err != nil {
 		return nil, err

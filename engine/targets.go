@@ -76,6 +76,8 @@ func scopeValues(v any) (map[string]string, error) {
 
 // SetTarget stores (or replaces) the target of a KPI for a scope and period.
 func (e *Engine) SetTarget(ctx context.Context, t Target) (*Target, error) {
+	ctx, cancel := e.withTimeout(ctx)
+	defer cancel()
 	k, err := e.catalog.Lookup(t.KPI)
 	if err != nil {
 		return nil, err
@@ -144,10 +146,12 @@ func (e *Engine) SetTarget(ctx context.Context, t Target) (*Target, error) {
 
 // Targets lists the targets, of one KPI when kpi is not empty.
 func (e *Engine) Targets(ctx context.Context, name string) ([]Target, error) {
+	ctx, cancel := e.withTimeout(ctx)
+	defer cancel()
 	rows, err := e.db.QueryContext(ctx, `SELECT kpi, by_values, period_from, period_to, target, direction, warn_within, updated_at
 		FROM meta_targets WHERE ? = '' OR kpi = ? ORDER BY kpi, scope, period_from NULLS FIRST`, name, name)
 	if err != nil {
-		return nil, fmt.Errorf("targets: %w", err)
+		return nil, contextErr(ctx, err, "targets")
 	}
 	defer rows.Close()
 	out := []Target{}
@@ -172,6 +176,8 @@ func (e *Engine) Targets(ctx context.Context, name string) ([]Target, error) {
 // DeleteTargets removes a KPI's targets: all of them, or only the scope
 // given. It reports how many were removed.
 func (e *Engine) DeleteTargets(ctx context.Context, kpi string, by map[string]string, onlyScope bool) (int64, error) {
+	ctx, cancel := e.withTimeout(ctx)
+	defer cancel()
 	if _, err := e.catalog.Lookup(kpi); err != nil {
 		return 0, err
 	}
@@ -236,6 +242,8 @@ const scorecardParallel = 4
 // and compares each with its target.
 func (e *Engine) Scorecard(ctx context.Context, from, to time.Time) (*Scorecard, error) {
 	start := time.Now()
+	ctx, cancel := e.withTimeout(ctx)
+	defer cancel()
 	s := e.snap()
 	from, to, err := kpi.Window(s.dataEnd, from, to)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Code is a stable machine word for an error the caller caused. The api
@@ -30,12 +31,19 @@ const (
 	CodeInvalidRuleset   Code = "invalid_ruleset"
 	CodeInvalidModel     Code = "invalid_model_input"
 	CodeNotConverged     Code = "model_not_converged"
-	// CodeBusy: writes kept landing while a read planned; try again.
+	// CodeBusy: try again later. A read whose plan lost the race against
+	// writes repeatedly, or a write whose context ended while another write
+	// held the write lock (nothing of it ran).
 	CodeBusy Code = "busy"
 	// CodeUnauthenticated: no key, or an unknown or revoked one.
 	CodeUnauthenticated Code = "unauthenticated"
 	// CodeForbidden: the key's role or scope does not allow the call.
 	CodeForbidden Code = "forbidden"
+	// CodeResultTooLarge: the estimated rows of an answer exceed the cap;
+	// refused before it runs.
+	CodeResultTooLarge Code = "result_too_large"
+	// CodeOutOfMemory: DuckDB hit its memory limit (and could not spill).
+	CodeOutOfMemory Code = "out_of_memory"
 )
 
 // Error is an error the caller can fix: it names what is wrong. Details carry
@@ -84,6 +92,10 @@ func FromContext(ctx context.Context, err error, what string) error {
 		return &Error{Code: CodeTimeout, Message: what + ": query timed out", Err: err}
 	case errors.Is(ctx.Err(), context.Canceled):
 		return &Error{Code: CodeCanceled, Message: what + ": request canceled", Err: err}
+	case strings.Contains(err.Error(), "Out of Memory Error"):
+		// DuckDB reached its memory_limit with what it cannot spill.
+		return &Error{Code: CodeOutOfMemory, Err: err,
+			Message: what + ": the query needs more memory than the server's limit (--memory-limit); narrow it (a shorter window, a coarser grain, fewer dimensions) or raise the limit"}
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

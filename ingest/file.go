@@ -67,6 +67,13 @@ func File(ctx context.Context, conn *sql.Conn, gen int64, req Request, prev []st
 	if err != nil {
 		return nil, err
 	}
+	// Only a regular file has an end: a device (/dev/zero), a FIFO or a
+	// socket would be read forever, holding the write lock. Checked before
+	// anything opens it (opening a FIFO blocks until a writer comes), and
+	// again on what was opened.
+	if err := regularFile(req.Path); err != nil {
+		return nil, f.bad(nil, "%v", err)
+	}
 	// The checksum reads the whole file too: it runs beside the load, and
 	// stops when an early return closes the file.
 	file, err := os.Open(req.Path)
@@ -77,6 +84,9 @@ func File(ctx context.Context, conn *sql.Conn, gen int64, req Request, prev []st
 	before, err := file.Stat()
 	if err != nil {
 		return nil, f.bad(nil, "cannot read the file: %v", unwrapPathError(err))
+	}
+	if !before.Mode().IsRegular() {
+		return nil, f.bad(nil, "not a regular file (%s): only regular files can be imported", fileType(before.Mode()))
 	}
 	sum := make(chan checksumResult, 1)
 	go func() {
@@ -119,6 +129,35 @@ func File(ctx context.Context, conn *sql.Conn, gen int64, req Request, prev []st
 		return nil, f.bad(nil, "%v", err)
 	}
 	return f.swapIn(ctx, gen, checksum.sum, prev)
+}
+
+// regularFile refuses what is not a regular file (symlinks followed).
+func regularFile(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("cannot read the file: %v", unwrapPathError(err))
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("not a regular file (%s): only regular files can be imported", fileType(fi.Mode()))
+	}
+	return nil
+}
+
+// fileType names a file mode's type for a message.
+func fileType(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "an irregular file"
 }
 
 // unchanged makes sure the file is the one read at the start: the load,

@@ -57,7 +57,14 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 	res := header(data, def, q, from, to, dims, params)
 	key := strings.Join([]string{def.Name, fmt.Sprint(def.Version), res.From, res.To, string(q.Grain),
 		strings.Join(res.By, ","), q.Where, fmt.Sprint(params), fmt.Sprint(q.Compare), scopeKey(q.Scope), res.Fingerprint}, "|")
-	return &Statement{Def: def, SQL: b.String(), Args: b.args, Key: key, Result: res}, nil
+	groups := make([]GroupRef, len(dims))
+	for i, d := range dims {
+		groups[i] = GroupRef{Name: d.name, Customer: d.customer, Evaluation: d.evaluation.ID}
+		if !d.customer && !d.tier {
+			groups[i].Datasets = def.Requires
+		}
+	}
+	return &Statement{Def: def, SQL: b.String(), Args: b.args, Key: key, Result: res, Periods: len(ps), Groups: groups}, nil
 }
 
 // Definition resolves the KPI version a query asks for.

@@ -64,4 +64,22 @@ type Statement struct {
 	Args   []any
 	Key    string
 	Result *Result
+	// Periods is how many periods the statement computes (both windows of
+	// a comparison), and Groups the by= dimensions it groups them by: with
+	// the distinct values of each, an upper bound of its rows, known
+	// before it runs.
+	Periods int
+	Groups  []GroupRef
+}
+
+// GroupRef is a by= dimension as the result's size sees it: where its
+// values come from.
+type GroupRef struct {
+	Name string
+	// Customer: a customers column or age_band, read from customer_dims().
+	Customer bool
+	// Evaluation: a tier dimension's evaluation (0 for others).
+	Evaluation int64
+	// Datasets: a KPI's own dimension (cac's channel), a column of these.
+	Datasets []string
 }

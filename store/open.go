@@ -27,17 +27,22 @@ type Options struct {
 	MustExist bool
 	// MemoryLimit caps what DuckDB holds in memory (its memory_limit, e.g.
 	// "2GB", "512MB"): past it, sorts, joins, aggregates and temporary data
-	// spill to TempDirectory instead of growing the process. "" is
-	// DefaultMemoryLimit for a database file; an in-memory database, whose
-	// data lives in that memory, keeps DuckDB's own default (80% of the
-	// machine's RAM), as does "duckdb" for a file.
+	// spill to TempDirectory instead of growing the process; a query that
+	// cannot spill fails with DuckDB's out-of-memory error. "": half of the
+	// machine's memory (or of the container's limit, when lower), and at
+	// most DefaultMemoryLimit for a database file; an in-memory database,
+	// whose tables live within the limit too, gets the whole half (DuckDB's
+	// own default, 80% of RAM, when the memory cannot be read). "duckdb"
+	// keeps DuckDB's default.
 	MemoryLimit string
-	// TempDirectory is where DuckDB spills (its temp_directory); "" keeps
-	// DuckDB's default: next to the database file (<path>.tmp).
+	// TempDirectory is where DuckDB spills (its temp_directory); "": next to
+	// the database file (<path>.tmp, DuckDB's default), or custkpi-<pid>.tmp
+	// in the system's temp directory for an in-memory database.
 	TempDirectory string
 }
 
-// DefaultMemoryLimit is Options.MemoryLimit's default for a database file.
+// DefaultMemoryLimit is Options.MemoryLimit's default for a database file
+// on a machine with at least 2 GiB (on a smaller one: half of its memory).
 // DuckDB's own default, 80% of the machine's RAM, lets one import grow the
 // server past what its machine or container can spare; with 1GB, importing
 // ten million orders peaks at about 1.4 GiB of RSS (DuckDB allocates some
@@ -48,10 +53,10 @@ const DefaultMemoryLimit = "1GB"
 // bootSettings are the statements every new connection runs.
 func bootSettings(opts Options) []string {
 	if opts.MemoryLimit == "" {
-		opts.MemoryLimit = DefaultMemoryLimit
-		if opts.Path == "" {
-			opts.MemoryLimit = "duckdb"
-		}
+		opts.MemoryLimit = defaultMemoryLimit(opts.Path, machineMemory())
+	}
+	if opts.TempDirectory == "" {
+		opts.TempDirectory = defaultTempDirectory(opts.Path)
 	}
 	var settings []string
 	if opts.Threads > 0 {

@@ -41,6 +41,10 @@ type Loader[S Snapshot] func(ctx context.Context, q Querier) (S, error)
 // ErrBusy is a read that lost the race against writes MaxReplans times.
 var ErrBusy = errors.New("the data changed while the request was planned, repeatedly; try again")
 
+// ErrWriteBusy is a write that gave up waiting for the write lock: its
+// context ended (deadline, cancel, client gone) while another write held it.
+var ErrWriteBusy = errors.New("another write holds the write lock")
+
 // maxReplans bounds how often a read starts again because writes keep
 // landing between its plan and its read; writes are serialised, so this
 // only trips under a storm of them.
@@ -52,9 +56,12 @@ type Store[S Snapshot] struct {
 	connector *duckdb.Connector
 	load      Loader[S]
 
-	writeMu sync.Mutex   // one write at a time
-	pubMu   sync.RWMutex // a commit and its publish, against read pins
-	current atomic.Pointer[S]
+	// writeSem is the write lock, one write at a time: a channel of one
+	// slot, so waiting for it honours the caller's context (a sync.Mutex
+	// would wait forever behind a write that never ends).
+	writeSem chan struct{}
+	pubMu    sync.RWMutex // a commit and its publish, against read pins
+	current  atomic.Pointer[S]
 }
 
 // Open opens the database and creates the store's own tables. Publish the
@@ -64,7 +71,7 @@ func Open[S Snapshot](ctx context.Context, opts Options, load Loader[S]) (*Store
 	if err != nil {
 		return nil, err
 	}
-	s := &Store[S]{db: db, connector: connector, load: load}
+	s := &Store[S]{db: db, connector: connector, load: load, writeSem: make(chan struct{}, 1)}
 	if _, err := db.ExecContext(ctx, schemaSQL); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("create generation tables: %w", err)
@@ -109,9 +116,15 @@ func (s *Store[S]) publish(ctx context.Context, q Querier) error {
 // point leaves the previous generation whole, and the commit is on disk
 // (DuckDB syncs its WAL at commit) before Write returns. fn runs on a
 // connection inside the transaction; it must not commit.
+//
+// Writes are serialised. Waiting for the write in progress honours ctx: when
+// ctx ends first, Write runs nothing and returns an error wrapping both
+// ErrWriteBusy and ctx's error.
 func (s *Store[S]) Write(ctx context.Context, cause string, fn func(ctx context.Context, conn *sql.Conn, gen int64) error) (int64, error) {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	if err := s.lockWrite(ctx); err != nil {
+		return 0, fmt.Errorf("%s: %w", cause, err)
+	}
+	defer s.unlockWrite()
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", cause, err)
@@ -150,6 +163,23 @@ func (s *Store[S]) Write(ctx context.Context, cause string, fn func(ctx context.
 	CrashPoint("committed")
 	return gen, s.publish(context.WithoutCancel(ctx), conn)
 }
+
+// lockWrite takes the write lock, or gives up when ctx ends first.
+func (s *Store[S]) lockWrite(ctx context.Context) error {
+	select {
+	case s.writeSem <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case s.writeSem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %w", ErrWriteBusy, ctx.Err())
+	}
+}
+
+func (s *Store[S]) unlockWrite() { <-s.writeSem }
 
 func nextGeneration(ctx context.Context, conn *sql.Conn, cause string) (int64, error) {
 	var gen int64

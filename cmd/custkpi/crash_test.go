@@ -111,7 +111,7 @@ func TestCrashSafety(t *testing.T) {
 	})
 
 	t.Run("clv_fit", func(t *testing.T) {
-		fit := map[string]any{"calibration_end": "2025-06-30", "unit": "week"}
+		fit := map[string]any{"calibration_end": "2024-06-30", "unit": "week"}
 		for _, c := range []struct {
 			point     string
 			committed bool

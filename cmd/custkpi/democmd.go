@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"custkpi/api"
 	"custkpi/engine"
 	"custkpi/engine/demo"
 )
@@ -23,7 +22,7 @@ type demoOptions struct {
 	keep      bool
 	addr      string
 	noServe   bool
-	api       api.Options
+	web       webFlags
 }
 
 func newDemoCommand(g *globalFlags) *cobra.Command {
@@ -56,7 +55,7 @@ func newDemoCommand(g *globalFlags) *cobra.Command {
 				return nil
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "database %s\n", db.path)
-			return serveAPI(ctx, cmd.OutOrStdout(), eng, log, o.addr, o.api)
+			return serveAPI(ctx, cmd.OutOrStdout(), eng, o.addr, o.web.server(log, &db))
 		},
 	}
 	db.register(cmd, "")
@@ -66,7 +65,7 @@ func newDemoCommand(g *globalFlags) *cobra.Command {
 	cmd.Flags().BoolVar(&o.keep, "keep", false, "keep the generated Parquet files")
 	cmd.Flags().StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address")
 	cmd.Flags().BoolVar(&o.noServe, "no-serve", false, "generate and import, then exit")
-	registerAPIFlags(cmd, &o.api)
+	o.web.register(cmd)
 	return cmd
 }
 

@@ -16,10 +16,12 @@ import (
 
 // dbFlags are the flags of every command that opens a database.
 type dbFlags struct {
-	path    string
-	timeout time.Duration
-	threads int
-	memory  string
+	path          string
+	timeout       time.Duration
+	jobTimeout    time.Duration
+	maxResultRows int64
+	threads       int
+	memory        string
 	// mustExist: the command only reads, so a missing file is an error
 	// rather than a new empty database answering zeros.
 	mustExist bool
@@ -43,13 +45,24 @@ func (f *dbFlags) registerExisting(cmd *cobra.Command, defaultPath string) {
 
 func (f *dbFlags) registerFlags(cmd *cobra.Command, defaultPath, usage string) {
 	cmd.Flags().StringVar(&f.path, "db", defaultPath, usage)
-	cmd.Flags().DurationVar(&f.timeout, "timeout", 60*time.Second, "bound on every query; a query past it is interrupted inside DuckDB")
+	cmd.Flags().DurationVar(&f.timeout, "timeout", 60*time.Second, "deadline of every read request from its entry (planning, statements, the Go rule path); a query past it is interrupted inside DuckDB")
+	cmd.Flags().DurationVar(&f.jobTimeout, "job-timeout", engine.DefaultJobTimeout, "deadline of an import, rule-set evaluation or CLV fit, as a job or within its request (waiting for the write lock included)")
+	cmd.Flags().Int64Var(&f.maxResultRows, "max-result-rows", engine.DefaultMaxResultRows, "refuse a KPI request whose answer could have more rows (periods × distinct values of each by= dimension) before it runs; 0: no cap")
 	cmd.Flags().IntVar(&f.threads, "threads", 0, "DuckDB threads (0: one per core)")
-	cmd.Flags().StringVar(&f.memory, "memory-limit", "", "DuckDB memory limit, past which it spills to <db>.tmp (default "+engine.DefaultMemoryLimit+" for a file; 'duckdb': 80% of RAM)")
+	cmd.Flags().StringVar(&f.memory, "memory-limit", "", "DuckDB memory limit, past which it spills to its temp directory (default half of the machine's memory, at most "+engine.DefaultMemoryLimit+" for a file; 'duckdb': DuckDB's 80% of RAM)")
 }
 
 func (f *dbFlags) open(ctx context.Context, log *slog.Logger) (*engine.Engine, error) {
-	eng, err := engine.Open(ctx, engine.Options{Path: f.path, QueryTimeout: f.timeout, Threads: f.threads, MemoryLimit: f.memory, MustExist: f.mustExist, Logger: log})
+	maxRows := f.maxResultRows
+	if maxRows == 0 {
+		maxRows = -1 // the flag's 0 is no cap
+	}
+	jobTimeout := f.jobTimeout
+	if jobTimeout == 0 {
+		jobTimeout = -1
+	}
+	eng, err := engine.Open(ctx, engine.Options{Path: f.path, QueryTimeout: f.timeout, JobTimeout: jobTimeout, MaxResultRows: maxRows,
+		Threads: f.threads, MemoryLimit: f.memory, MustExist: f.mustExist, Logger: log})
 	if err != nil {
 		return nil, explainOpenError(f.path, err, f.serverHint)
 	}

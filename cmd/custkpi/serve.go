@@ -24,8 +24,12 @@ import (
 // "starting".
 type Server struct {
 	Log *slog.Logger
-	// API configures the handlers (import folders, protected mode, limits).
+	// API configures the handlers (import folders, protected mode, limits,
+	// CORS, the job timeout).
 	API api.Options
+	// AllowedHosts are the Host headers answered, every other 421 (nil:
+	// api.DefaultAllowedHosts of the listen address).
+	AllowedHosts []string
 
 	listener net.Listener
 	http     *http.Server
@@ -39,8 +43,14 @@ func (s *Server) Listen(addr string) error {
 		return fmt.Errorf("listen %s: %w", addr, err)
 	}
 	s.listener = l
+	hosts := s.AllowedHosts
+	if hosts == nil {
+		hosts = append(api.DefaultAllowedHosts(addr), l.Addr().String())
+	}
 	s.http = &http.Server{
-		Handler:           http.HandlerFunc(s.serveHTTP),
+		// The Host check guards everything, the answers while the database
+		// opens (/readyz, /v1/health) included.
+		Handler:           api.HostGuard(hosts, http.HandlerFunc(s.serveHTTP)),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	return nil
@@ -97,7 +107,7 @@ func (s *Server) Serve(ctx context.Context) error {
 func newServeCommand(g *globalFlags) *cobra.Command {
 	var db dbFlags
 	var addr string
-	var apiOpts api.Options
+	var web webFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the API over a database",
@@ -110,7 +120,7 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 			log := newLogger()
 			// Listen first: a load balancer sees the process up but not ready
 			// (/readyz 503) while the database opens and recovers.
-			srv := &Server{Log: log, API: apiOpts}
+			srv := web.server(log, &db)
 			if err := srv.Listen(addr); err != nil {
 				return err
 			}
@@ -126,7 +136,7 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 				return err
 			}
 			defer eng.Close()
-			if err := refuseOpenServer(srv.Addr(), eng, apiOpts.Insecure); err != nil {
+			if err := refuseOpenServer(srv.Addr(), eng, srv.API.Insecure); err != nil {
 				cancel()
 				<-served
 				return err
@@ -138,15 +148,33 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 	}
 	db.register(cmd, "custkpi.duckdb")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "listen address")
-	registerAPIFlags(cmd, &apiOpts)
+	web.register(cmd)
 	return cmd
 }
 
-// registerAPIFlags are serve's (and demo's) flags of the API.
-func registerAPIFlags(cmd *cobra.Command, o *api.Options) {
-	cmd.Flags().StringArrayVar(&o.ImportDirs, "import-dir", nil, "folder imports by server path may read from (repeatable; none: only uploads)")
-	cmd.Flags().BoolVar(&o.Insecure, "insecure", false, "without API keys, answer clients on any address as admin (only for a closed network)")
-	cmd.Flags().Int64Var(&o.MaxUploadBytes, "max-upload", api.DefaultMaxUpload, "largest upload in bytes; larger answers 413")
+// webFlags are the browser-safety flags of a command that serves.
+type webFlags struct {
+	allowedHosts []string
+	api          api.Options
+}
+
+func (w *webFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&w.allowedHosts, "allowed-host", nil, "Host header the server answers (repeatable; a name for any port, or name:port; '*' any); "+
+		"default: localhost, 127.0.0.1 and [::1] with any port, and the listen address. Others get 421 (DNS rebinding)")
+	cmd.Flags().StringArrayVar(&w.api.CORSOrigins, "cors-origin", nil, "origin whose browser scripts may read answers (CORS; repeatable, e.g. https://bi.example.com); none by default")
+	cmd.Flags().StringArrayVar(&w.api.ImportDirs, "import-dir", nil, "folder imports by server path may read from (repeatable; none: only uploads)")
+	cmd.Flags().BoolVar(&w.api.Insecure, "insecure", false, "without API keys, answer clients on any address as admin (only for a closed network)")
+	cmd.Flags().Int64Var(&w.api.MaxUploadBytes, "max-upload", api.DefaultMaxUpload, "largest upload in bytes; larger answers 413")
+}
+
+func (w *webFlags) server(log *slog.Logger, db *dbFlags) *Server {
+	opts := w.api
+	opts.JobTimeout = db.jobTimeout
+	s := &Server{Log: log, API: opts}
+	if len(w.allowedHosts) > 0 {
+		s.AllowedHosts = w.allowedHosts
+	}
+	return s
 }
 
 // refuseOpenServer keeps a server without keys off the network (protected
@@ -166,12 +194,11 @@ func refuseOpenServer(addr string, eng *engine.Engine, insecure bool) error {
 
 // serveAPI serves eng on addr until ctx is done, after printing the URLs
 // (the first line names the bound address; the end-to-end test reads it).
-func serveAPI(ctx context.Context, out io.Writer, eng *engine.Engine, log *slog.Logger, addr string, opts api.Options) error {
-	srv := &Server{Log: log, API: opts}
+func serveAPI(ctx context.Context, out io.Writer, eng *engine.Engine, addr string, srv *Server) error {
 	if err := srv.Listen(addr); err != nil {
 		return err
 	}
-	if err := refuseOpenServer(srv.Addr(), eng, opts.Insecure); err != nil {
+	if err := refuseOpenServer(srv.Addr(), eng, srv.API.Insecure); err != nil {
 		srv.listener.Close()
 		return err
 	}
