@@ -50,7 +50,7 @@ func (s *Server) listDatasets(c *gin.Context) {
 	if ds == nil {
 		ds = []*engine.DatasetInfo{}
 	}
-	c.JSON(http.StatusOK, DatasetList{Datasets: ds, History: hist})
+	s.writeJSON(c, http.StatusOK, DatasetList{Datasets: ds, History: hist})
 }
 
 // importDataset godoc

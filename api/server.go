@@ -134,10 +134,17 @@ func (s *Server) recoverJSON(c *gin.Context) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.log.Error("panic", "path", c.Request.URL.Path, "panic", v)
-			c.AbortWithStatusJSON(http.StatusInternalServerError, ErrorBody{Error: ErrorDetail{Code: "internal", Message: "internal error; the server log has the cause"}})
+			c.Abort()
+			c.Data(http.StatusInternalServerError, "application/json; charset=utf-8", internalBody)
 		}
 	}()
 	c.Next()
+	// A handler that failed without answering (an error gin recorded,
+	// such as a render that could not encode) still gets the error body.
+	if !c.Writer.Written() && len(c.Errors) > 0 {
+		s.log.Error("no answer written", "path", c.Request.URL.Path, "err", c.Errors.Last())
+		c.Data(http.StatusInternalServerError, "application/json; charset=utf-8", internalBody)
+	}
 }
 
 func (s *Server) logRequests(c *gin.Context) {
@@ -168,7 +175,7 @@ func (s *Server) health(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, HealthResponse{Status: "ok", DuckDBVersion: h.DuckDBVersion, Datasets: h.Datasets})
+	s.writeJSON(c, http.StatusOK, HealthResponse{Status: "ok", DuckDBVersion: h.DuckDBVersion, Datasets: h.Datasets})
 }
 
 // ReadyResponse is GET /readyz.
@@ -182,5 +189,5 @@ type ReadyResponse struct {
 // database opens, the binary itself answers 503 not_ready.) It is outside
 // /v1, so it is not in the OpenAPI document, like /metrics will be.
 func (s *Server) readyz(c *gin.Context) {
-	c.JSON(http.StatusOK, ReadyResponse{Status: "ready", Generation: s.eng.Generation()})
+	s.writeJSON(c, http.StatusOK, ReadyResponse{Status: "ready", Generation: s.eng.Generation()})
 }
