@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"io"
 	"math"
 	"net/http/httptest"
 	"strings"
@@ -66,5 +65,3 @@ func TestMeasuredNonFiniteResultsNeverAnEmpty200(t *testing.T) {
 		t.Errorf("variance: %d %q, want 500 with an error body", status, body)
 	}
 }
-
-var _ = io.Discard

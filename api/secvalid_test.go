@@ -3,8 +3,11 @@ package api
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"custkpi/engine"
@@ -73,5 +76,37 @@ func TestWeightsBoundAsGoReadThem(t *testing.T) {
 		if fmt.Sprint(gr) != fmt.Sprint(wr) {
 			t.Errorf("%q: rows %v, want %v", w, gr, wr)
 		}
+	}
+}
+
+// Issue 9, measured: a file without rows (/etc/passwd read as orders)
+// answered 201 with 0 rows and wiped the orders. It is a 400
+// invalid_dataset naming the file, unless allow_empty says so.
+func TestMeasuredEmptyFileRefusedUnlessAllowEmpty(t *testing.T) {
+	srv, _ := newTestServer(t)
+	const header = "order_id,customer_id,order_date,amount\n"
+	status, body := postMultipart(t, srv.URL+"/v1/datasets/orders", "empty.csv", header, nil)
+	e, _ := body["error"].(map[string]any)
+	if status != 400 || e["code"] != "invalid_dataset" || !strings.Contains(fmt.Sprint(e["message"]), "empty.csv") {
+		t.Fatalf("empty upload: %d %v", status, body)
+	}
+	if status, body = postMultipart(t, srv.URL+"/v1/datasets/orders", "empty.csv", header, map[string]string{"allow_empty": "maybe"}); status != 400 {
+		t.Errorf("allow_empty=maybe: %d %v", status, body)
+	}
+	if status, _, b := get(t, srv.URL+"/v1/kpis/revenue/values?from=2024-01-01&to=2024-04-01"); status != 200 || !strings.Contains(string(b), `"value":420`) {
+		t.Errorf("revenue after refused empty imports: %d %s", status, b)
+	}
+	p := filepath.Join(t.TempDir(), "empty.csv")
+	os.WriteFile(p, []byte(header), 0o644)
+	resp, err := http.Post(srv.URL+"/v1/datasets/orders", "application/json", strings.NewReader(`{"path": "`+p+`", "allow_empty": true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		t.Errorf("JSON allow_empty: %d", resp.StatusCode)
+	}
+	if status, body = postMultipart(t, srv.URL+"/v1/datasets/orders", "empty.csv", header, map[string]string{"allow_empty": "true"}); status != 201 || body["rows"] != 0.0 {
+		t.Errorf("multipart allow_empty: %d %v", status, body)
 	}
 }

@@ -128,6 +128,7 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 	}
 	db.register(cmd, "custkpi.duckdb")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "listen address")
+	db.registerDateRange(cmd)
 	return cmd
 }
 
