@@ -2,11 +2,17 @@ package engine
 
 import (
 	"context"
+	"database/sql"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"custkpi/ingest"
+	"custkpi/rules"
+	"custkpi/store"
 )
 
 // Issue 9, measured: imports accepted NaN/±Inf amounts and NaN customer
@@ -109,5 +115,67 @@ func TestComputedFeaturesDerived(t *testing.T) {
 		if contains(names, not) {
 			t.Errorf("%s is a customers column, not a computed feature: %v", not, names)
 		}
+	}
+}
+
+// Regexes are checked at save for what both paths support: every pattern
+// the rules package accepts compiles in DuckDB's regexp_matches too, and
+// every pattern Go compiles but DuckDB refuses is refused at the check.
+// Every Unicode class name Go knows is tried, and the constructs where
+// the two engines differ.
+func TestRegexBothPathsAgree(t *testing.T) {
+	e := mustOpen(t)
+	schema, err := rules.NewSchema(rules.StandardFeatures())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pats := []string{`(?P<x>a)`, `(?<x>a)`, `(a)`, `\pL`, `\p{Greek}`, `[[:alpha:]]`, `\Qa.b\E`, `(?i)a`, `(?s).`, `(?m)^a$`,
+		`(?U)a+`, `a{1000}`, `\x{10FFFF}`, `\z`, `\A`, `\b`, `\v`, `[\d]`, `(?-s:.)`, `[a-z&&[^b]]`, `x{2,}`, `\0`, `\012`,
+		`(?P<x>a)(?P<x>b)`, `[(?<x>]`, `\Q(?<x>\E`, `\pN{1000}`, `\PL{220}`, `(?i)\pL{220}`, `\pL{448}`, `\pL{449}`, `\pL{200}|\pL{200}`}
+	for n := range unicode.Categories {
+		pats = append(pats, `\p{`+n+`}`, `\P{`+n+`}`)
+	}
+	for n := range unicode.Scripts {
+		pats = append(pats, `\p{`+n+`}`)
+	}
+	for _, p := range pats {
+		if _, err := regexp.Compile(p); err != nil {
+			continue // Go refuses it: the check says so already
+		}
+		var m sql.NullBool
+		duckErr := e.DB().QueryRow("SELECT regexp_matches('abc', " + store.QuoteString(p) + ")").Scan(&m)
+		_, checkErr := rules.CompileCondition("region.matches("+strconv.Quote(p)+")", schema)
+		switch {
+		case checkErr == nil && duckErr != nil:
+			t.Errorf("%s: the check accepts what DuckDB refuses: %v", p, duckErr)
+		case checkErr != nil && duckErr == nil && !strings.Contains(checkErr.Error(), "too large"):
+			// Only the size estimate may refuse what DuckDB would take.
+			t.Errorf("%s: the check refuses what both accept: %v", p, checkErr)
+		}
+	}
+}
+
+// Issue 9, measured: a rule set with a named group was saved and failed
+// at evaluation with 500. It is refused at save with its position.
+func TestMeasuredRegexNamedGroupRefusedAtSave(t *testing.T) {
+	e := handBuilt(t)
+	doc := "name: named\nrules:\n  - tier: A\n    when: region.matches(\"(?<dir>north)\")\ndefault: Z\n"
+	_, err := e.SaveRuleSet(context.Background(), "named", []byte(doc))
+	var ee *Error
+	if !asError(err, &ee) || ee.Code != CodeInvalidRuleset {
+		t.Fatalf("got %v, want invalid_ruleset", err)
+	}
+	errs, _ := ee.Details["errors"].([]rules.RuleError)
+	if len(errs) != 1 || errs[0].Rule != 1 || errs[0].Line != 4 || errs[0].Column != 26 {
+		t.Errorf("errors %+v, want rule 1 at line 4, column 26", errs)
+	}
+	// The spelling both accept is saved and evaluates on the SQL path.
+	doc = strings.Replace(doc, "(?<dir>", "(?P<dir>", 1)
+	if _, err := e.SaveRuleSet(context.Background(), "named", []byte(doc)); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := e.EvaluateRuleSet(context.Background(), "named", 0, time.Time{}, false)
+	if err != nil || ev.Path != "sql" {
+		t.Fatalf("evaluate: %+v %v", ev, err)
 	}
 }
