@@ -2,9 +2,11 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	swaggerFiles "github.com/swaggo/files"
@@ -78,7 +80,7 @@ func New(eng Engine, opts Options) *Server {
 	s := &Server{eng: eng, log: opts.Logger, opts: opts, gin: gin.New()}
 	s.jobs = jobs.New(jobs.Options{Timeout: opts.JobTimeout, DescribeError: s.describeJobError})
 	r := s.gin
-	r.Use(s.recoverJSON, s.logRequests)
+	r.Use(s.recoverJSON, s.logRequests, s.utf8Query)
 	r.HandleMethodNotAllowed = true
 	r.NoRoute(func(c *gin.Context) {
 		s.fail(c, &httpError{status: http.StatusNotFound, body: ErrorDetail{Code: "not_found",
@@ -145,6 +147,23 @@ func (s *Server) recoverJSON(c *gin.Context) {
 		s.log.Error("no answer written", "path", c.Request.URL.Path, "err", c.Errors.Last())
 		c.Data(http.StatusInternalServerError, "application/json; charset=utf-8", internalBody)
 	}
+}
+
+// utf8Query refuses a query string whose names or values are not UTF-8
+// (%ff decodes to a byte no text column holds): a bad parameter is a 400
+// naming it, before it can reach DuckDB, which refuses such text as it
+// runs (FuzzKPIValues found weights=%e2 answering 500).
+func (s *Server) utf8Query(c *gin.Context) {
+	for k, vs := range c.Request.URL.Query() {
+		for _, v := range append([]string{k}, vs...) {
+			if !utf8.ValidString(v) {
+				s.fail(c, badRequest("invalid_parameter", fmt.Sprintf("invalid parameter %q: %q is not valid UTF-8 text", k, v),
+					map[string]any{"parameter": k}))
+				return
+			}
+		}
+	}
+	c.Next()
 }
 
 func (s *Server) logRequests(c *gin.Context) {

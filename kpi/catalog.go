@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"custkpi/fault"
 	"custkpi/queries"
@@ -123,6 +124,10 @@ func parseParam(p queries.Param, raw string) (any, error) {
 			return nil, fault.InvalidParam(p.Name, "%q is not a finite number", raw)
 		}
 		return f, nil
+	}
+	if !utf8.ValidString(raw) {
+		// DuckDB refuses a bound VARCHAR that is not UTF-8 when it runs.
+		return nil, fault.InvalidParam(p.Name, "%q is not valid UTF-8 text", raw)
 	}
 	return raw, nil
 }
