@@ -41,7 +41,7 @@ func (s *Server) variance(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, v)
+	s.writeJSON(c, http.StatusOK, v)
 }
 
 // diff godoc
@@ -83,7 +83,7 @@ func (s *Server) diff(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, d)
+	s.writeJSON(c, http.StatusOK, d)
 }
 
 // withoutParams drops endpoint parameters before the query string is read
@@ -118,7 +118,7 @@ func (s *Server) scorecard(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, sc)
+	s.writeJSON(c, http.StatusOK, sc)
 }
 
 // TargetBody is the body of PUT /v1/targets/{kpi}.
@@ -167,7 +167,7 @@ func (s *Server) putTarget(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, t)
+	s.writeJSON(c, http.StatusOK, t)
 }
 
 // listTargets godoc
@@ -183,7 +183,7 @@ func (s *Server) listTargets(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, TargetList{Targets: ts})
+	s.writeJSON(c, http.StatusOK, TargetList{Targets: ts})
 }
 
 // getTargets godoc
@@ -205,7 +205,7 @@ func (s *Server) getTargets(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, TargetList{Targets: ts})
+	s.writeJSON(c, http.StatusOK, TargetList{Targets: ts})
 }
 
 // DeletedTargets is DELETE /v1/targets/{kpi}.
@@ -251,5 +251,5 @@ func (s *Server) deleteTargets(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, DeletedTargets{Deleted: n})
+	s.writeJSON(c, http.StatusOK, DeletedTargets{Deleted: n})
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"custkpi/engine"
+	"custkpi/render"
 )
 
 // CustomerList is GET /v1/customers.
@@ -83,7 +84,7 @@ func (s *Server) listCustomers(c *gin.Context) {
 		s.writeTable(c, format, "customers", page.Columns, rows)
 		return
 	}
-	c.JSON(http.StatusOK, CustomerList{Total: page.Total, Rows: page.Rows})
+	s.writeJSON(c, http.StatusOK, CustomerList{Total: page.Total, Rows: finiteRows(page.Rows)})
 }
 
 // getCustomer godoc
@@ -102,5 +103,18 @@ func (s *Server) getCustomer(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, d)
+	s.writeJSON(c, http.StatusOK, d)
+}
+
+// finiteRows makes the non-finite numbers of rows null, as every encoder
+// does (the engine's scan already does; a row computed in Go might not).
+func finiteRows(rows []map[string]any) []map[string]any {
+	for _, r := range rows {
+		for k, v := range r {
+			if f, ok := v.(float64); ok && !render.Finite(f) {
+				r[k] = nil
+			}
+		}
+	}
+	return rows
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -24,6 +25,8 @@ type ImportBody struct {
 	Mapping map[string]string `json:"mapping,omitempty"`
 	Mode    string            `json:"mode,omitempty" enums:"replace,append"`
 	Orphans string            `json:"orphans,omitempty" enums:"reject,drop"`
+	// AllowEmpty accepts a file without data rows (otherwise refused).
+	AllowEmpty bool `json:"allow_empty,omitempty"`
 }
 
 // DatasetList is GET /v1/datasets.
@@ -50,13 +53,13 @@ func (s *Server) listDatasets(c *gin.Context) {
 	if ds == nil {
 		ds = []*engine.DatasetInfo{}
 	}
-	c.JSON(http.StatusOK, DatasetList{Datasets: ds, History: hist})
+	s.writeJSON(c, http.StatusOK, DatasetList{Datasets: ds, History: hist})
 }
 
 // importDataset godoc
 //
 //	@Summary		Import a dataset
-//	@Description	Imports a Parquet or CSV file as the dataset of a kind (DATA.md), all or nothing: a file that fails validation (missing required column, uncastable value, duplicate id, orphan rows, value out of range) answers 400 naming the file, the column and the first offending rows, and the data loaded before is untouched. Either a multipart upload (field `file`, optional fields mapping, mode, orphans, format) or a JSON body with a server-side path.
+//	@Description	Imports a Parquet or CSV file as the dataset of a kind (DATA.md), all or nothing: a file that fails validation (missing required column, uncastable value, duplicate id, orphan rows, value out of range, NaN or infinite number, date outside 1900-01-01..2200-01-01 or infinite, a customers column named like a computed feature, no data rows without allow_empty) answers 400 naming the file, the column and the first offending rows, and the data loaded before is untouched. Either a multipart upload (field `file`, optional fields mapping, mode, orphans, format) or a JSON body with a server-side path.
 //	@Tags			datasets
 //	@Accept			json
 //	@Accept			multipart/form-data
@@ -67,6 +70,7 @@ func (s *Server) listDatasets(c *gin.Context) {
 //	@Param			mapping	formData	string		false	"canonical=source pairs, comma-separated (multipart form)"
 //	@Param			mode	formData	string		false	"replace (default) or append (multipart form)"
 //	@Param			orphans	formData	string		false	"reject (default) or drop rows whose customer_id is unknown (multipart form)"
+//	@Param			allow_empty	formData	bool	false	"true: accept a file without data rows (multipart form)"
 //	@Param			Prefer	header		string	false	"respond-async: run as a job and answer 202 at once"
 //	@Param			async	query		bool	false	"true: run as a job (as Prefer: respond-async)"
 //	@Success		202		{object}	JobResponse	"the job; Location: /v1/jobs/{id}"
@@ -115,7 +119,7 @@ func (s *Server) readPathImport(c *gin.Context, req *engine.ImportRequest) error
 		if tooLarge(err) {
 			return err
 		}
-		return badRequest("invalid_body", "the body must be JSON {\"path\", \"mapping\"?, \"mode\"?, \"orphans\"?, \"format\"?} or a multipart upload: "+err.Error(), nil)
+		return badRequest("invalid_body", "the body must be JSON {\"path\", \"mapping\"?, \"mode\"?, \"orphans\"?, \"format\"?, \"allow_empty\"?} or a multipart upload: "+err.Error(), nil)
 	}
 	if body.Path == "" {
 		return badRequest("invalid_parameter", "invalid parameter \"path\": required", map[string]any{"parameter": "path"})
@@ -125,6 +129,7 @@ func (s *Server) readPathImport(c *gin.Context, req *engine.ImportRequest) error
 		return err
 	}
 	req.Path, req.Source, req.Mapping, req.Mode, req.Orphans, req.Format = path, body.Path, body.Mapping, body.Mode, body.Orphans, body.Format
+	req.AllowEmpty = body.AllowEmpty
 	return nil
 }
 
@@ -162,6 +167,12 @@ func (s *Server) readUpload(c *gin.Context, req *engine.ImportRequest, cleanup *
 		return badRequest("invalid_parameter", "a multipart upload needs the file in form field \"file\"", map[string]any{"parameter": "file"})
 	}
 	req.Mode, req.Orphans, req.Format = fields["mode"], fields["orphans"], fields["format"]
+	if v := fields["allow_empty"]; v != "" {
+		if req.AllowEmpty, err = strconv.ParseBool(v); err != nil {
+			return badRequest("invalid_parameter", fmt.Sprintf("invalid parameter \"allow_empty\": %q is not true or false", v),
+				map[string]any{"parameter": "allow_empty"})
+		}
+	}
 	req.Mapping, err = parseMapping(fields["mapping"])
 	return err
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -103,7 +104,25 @@ func (s *Server) fail(c *gin.Context, err error) {
 	if status == http.StatusServiceUnavailable {
 		c.Header("Retry-After", retryAfterSeconds)
 	}
-	c.AbortWithStatusJSON(status, body)
+	c.Abort()
+	s.writeJSON(c, status, body)
+}
+
+// internalBody is the answer to a bug: fixed bytes, so writing it cannot
+// fail.
+var internalBody = []byte(`{"error":{"code":"internal","message":"internal error; the server log has the cause"}}`)
+
+// writeJSON answers v as JSON. It encodes into memory first, so a value
+// that cannot be encoded (a NaN that escaped the engine's normalisation)
+// is a logged 500 with the error body, never a 200 with an empty or
+// truncated body, which is what gin's c.JSON leaves when encoding fails.
+func (s *Server) writeJSON(c *gin.Context, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		s.log.Error("encode response", "path", c.Request.URL.Path, "query", c.Request.URL.RawQuery, "err", err)
+		status, b = http.StatusInternalServerError, internalBody
+	}
+	c.Data(status, "application/json; charset=utf-8", b)
 }
 
 // tooLarge tells whether err is a body over its limit (413).

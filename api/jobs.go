@@ -50,7 +50,7 @@ func (s *Server) respond(c *gin.Context, kind string, status int, release func()
 			return fn(engine.WithProgress(ctx, p))
 		})
 		c.Header("Location", "/v1/jobs/"+job.ID)
-		c.JSON(http.StatusAccepted, JobResponse{Job: job})
+		s.writeJSON(c, http.StatusAccepted, JobResponse{Job: job})
 		return
 	}
 	defer release()
@@ -63,7 +63,7 @@ func (s *Server) respond(c *gin.Context, kind string, status int, release func()
 		s.fail(c, err)
 		return
 	}
-	c.JSON(status, res)
+	s.writeJSON(c, status, res)
 }
 
 // describeJobError is a failed job's error in the API's words.
@@ -81,7 +81,7 @@ func (s *Server) describeJobError(err error) jobs.Error {
 //	@Success		200	{object}	JobList
 //	@Router			/jobs [get]
 func (s *Server) listJobs(c *gin.Context) {
-	c.JSON(http.StatusOK, JobList{Jobs: s.jobs.List()})
+	s.writeJSON(c, http.StatusOK, JobList{Jobs: s.jobs.List()})
 }
 
 // getJob godoc
@@ -100,7 +100,7 @@ func (s *Server) getJob(c *gin.Context) {
 		s.fail(c, noJob(c.Param("id")))
 		return
 	}
-	c.JSON(http.StatusOK, job)
+	s.writeJSON(c, http.StatusOK, job)
 }
 
 // cancelJob godoc
@@ -119,7 +119,7 @@ func (s *Server) cancelJob(c *gin.Context) {
 		s.fail(c, noJob(c.Param("id")))
 		return
 	}
-	c.JSON(http.StatusOK, job)
+	s.writeJSON(c, http.StatusOK, job)
 }
 
 func noJob(id string) error {

@@ -97,7 +97,7 @@ func (s *Server) listKPIs(c *gin.Context) {
 		}
 		out.KPIs = append(out.KPIs, info)
 	}
-	c.JSON(http.StatusOK, out)
+	s.writeJSON(c, http.StatusOK, out)
 }
 
 // getKPI godoc
@@ -131,7 +131,7 @@ func (s *Server) getKPI(c *gin.Context) {
 			Title: d.Title, Description: d.Description, Kind: string(d.Kind), Value: d.Value, Numerator: d.Numerator,
 			Denominator: d.Denominator, Params: params, Requires: d.Requires, Macro: d.MacroName(), File: d.File, SQL: d.Source})
 	}
-	c.JSON(http.StatusOK, out)
+	s.writeJSON(c, http.StatusOK, out)
 }
 
 // KPIValues documents the shape of GET /v1/kpis/{name}/values; the rows'
@@ -246,7 +246,7 @@ func (s *Server) kpiValues(c *gin.Context) {
 		s.writeTable(c, format, res.KPI, res.Columns, res.Rows)
 		return
 	}
-	c.JSON(http.StatusOK, res)
+	s.writeJSON(c, http.StatusOK, res)
 }
 
 // resultETag names a representation: the same KPI version, parameters and

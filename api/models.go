@@ -78,5 +78,5 @@ func (s *Server) getCLV(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, fit)
+	s.writeJSON(c, http.StatusOK, fit)
 }

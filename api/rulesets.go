@@ -57,7 +57,7 @@ func (s *Server) listRuleSets(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, RuleSetList{RuleSets: list})
+	s.writeJSON(c, http.StatusOK, RuleSetList{RuleSets: list})
 }
 
 // getRuleSet godoc
@@ -82,7 +82,7 @@ func (s *Server) getRuleSet(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, info)
+	s.writeJSON(c, http.StatusOK, info)
 }
 
 // putRuleSet godoc
@@ -109,7 +109,7 @@ func (s *Server) putRuleSet(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, SavedRuleSet{Name: info.Name, Version: info.Version})
+	s.writeJSON(c, http.StatusCreated, SavedRuleSet{Name: info.Name, Version: info.Version})
 }
 
 // validateRuleSet godoc
@@ -134,7 +134,7 @@ func (s *Server) validateRuleSet(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, Validation{Valid: true, Name: v.Name, Tiers: v.Tiers, Path: v.Path})
+	s.writeJSON(c, http.StatusOK, Validation{Valid: true, Name: v.Name, Tiers: v.Tiers, Path: v.Path})
 }
 
 // evaluateRuleSet godoc
@@ -207,7 +207,7 @@ func (s *Server) assignments(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, CustomerList{Total: page.Total, Rows: page.Rows})
+	s.writeJSON(c, http.StatusOK, CustomerList{Total: page.Total, Rows: finiteRows(page.Rows)})
 }
 
 // transitions godoc
@@ -256,5 +256,5 @@ func (s *Server) transitions(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, tr)
+	s.writeJSON(c, http.StatusOK, tr)
 }

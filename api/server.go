@@ -2,9 +2,11 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	swaggerFiles "github.com/swaggo/files"
@@ -106,7 +108,7 @@ func New(eng Engine, opts Options) *Server {
 	s := &Server{eng: eng, log: opts.Logger, opts: opts, gin: gin.New()}
 	s.jobs = jobs.New(jobs.Options{Timeout: opts.JobTimeout, DescribeError: s.describeJobError})
 	r := s.gin
-	r.Use(s.recoverJSON, s.logRequests)
+	r.Use(s.recoverJSON, s.logRequests, s.utf8Query)
 	if len(opts.CORSOrigins) > 0 {
 		r.Use(corsMiddleware(opts.CORSOrigins))
 	}
@@ -176,9 +178,33 @@ func (s *Server) recoverJSON(c *gin.Context) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.log.Error("panic", "path", c.Request.URL.Path, "panic", v)
-			c.AbortWithStatusJSON(http.StatusInternalServerError, ErrorBody{Error: ErrorDetail{Code: "internal", Message: "internal error; the server log has the cause"}})
+			c.Abort()
+			c.Data(http.StatusInternalServerError, "application/json; charset=utf-8", internalBody)
 		}
 	}()
+	c.Next()
+	// A handler that failed without answering (an error gin recorded,
+	// such as a render that could not encode) still gets the error body.
+	if !c.Writer.Written() && len(c.Errors) > 0 {
+		s.log.Error("no answer written", "path", c.Request.URL.Path, "err", c.Errors.Last())
+		c.Data(http.StatusInternalServerError, "application/json; charset=utf-8", internalBody)
+	}
+}
+
+// utf8Query refuses a query string whose names or values are not UTF-8
+// (%ff decodes to a byte no text column holds): a bad parameter is a 400
+// naming it, before it can reach DuckDB, which refuses such text as it
+// runs (FuzzKPIValues found weights=%e2 answering 500).
+func (s *Server) utf8Query(c *gin.Context) {
+	for k, vs := range c.Request.URL.Query() {
+		for _, v := range append([]string{k}, vs...) {
+			if !utf8.ValidString(v) {
+				s.fail(c, badRequest("invalid_parameter", fmt.Sprintf("invalid parameter %q: %q is not valid UTF-8 text", k, v),
+					map[string]any{"parameter": k}))
+				return
+			}
+		}
+	}
 	c.Next()
 }
 
@@ -210,7 +236,7 @@ func (s *Server) health(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, HealthResponse{Status: "ok", DuckDBVersion: h.DuckDBVersion, Datasets: h.Datasets})
+	s.writeJSON(c, http.StatusOK, HealthResponse{Status: "ok", DuckDBVersion: h.DuckDBVersion, Datasets: h.Datasets})
 }
 
 // ReadyResponse is GET /readyz.
@@ -224,5 +250,5 @@ type ReadyResponse struct {
 // database opens, the binary itself answers 503 not_ready.) It is outside
 // /v1, so it is not in the OpenAPI document, like /metrics will be.
 func (s *Server) readyz(c *gin.Context) {
-	c.JSON(http.StatusOK, ReadyResponse{Status: "ready", Generation: s.eng.Generation()})
+	s.writeJSON(c, http.StatusOK, ReadyResponse{Status: "ready", Generation: s.eng.Generation()})
 }

@@ -178,7 +178,7 @@ const docTemplate = `{
         },
         "/datasets/{kind}": {
             "post": {
-                "description": "Imports a Parquet or CSV file as the dataset of a kind (DATA.md), all or nothing: a file that fails validation (missing required column, uncastable value, duplicate id, orphan rows, value out of range) answers 400 naming the file, the column and the first offending rows, and the data loaded before is untouched. Either a multipart upload (field ` + "`" + `file` + "`" + `, optional fields mapping, mode, orphans, format) or a JSON body with a server-side path.",
+                "description": "Imports a Parquet or CSV file as the dataset of a kind (DATA.md), all or nothing: a file that fails validation (missing required column, uncastable value, duplicate id, orphan rows, value out of range, NaN or infinite number, date outside 1900-01-01..2200-01-01 or infinite, a customers column named like a computed feature, no data rows without allow_empty) answers 400 naming the file, the column and the first offending rows, and the data loaded before is untouched. Either a multipart upload (field ` + "`" + `file` + "`" + `, optional fields mapping, mode, orphans, format) or a JSON body with a server-side path.",
                 "consumes": [
                     "application/json",
                     "multipart/form-data"
@@ -237,6 +237,12 @@ const docTemplate = `{
                         "type": "string",
                         "description": "reject (default) or drop rows whose customer_id is unknown (multipart form)",
                         "name": "orphans",
+                        "in": "formData"
+                    },
+                    {
+                        "type": "boolean",
+                        "description": "true: accept a file without data rows (multipart form)",
+                        "name": "allow_empty",
                         "in": "formData"
                     },
                     {
@@ -1610,6 +1616,10 @@ const docTemplate = `{
         "api.ImportBody": {
             "type": "object",
             "properties": {
+                "allow_empty": {
+                    "description": "AllowEmpty accepts a file without data rows (otherwise refused).",
+                    "type": "boolean"
+                },
                 "format": {
                     "type": "string",
                     "enum": [

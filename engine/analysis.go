@@ -67,7 +67,7 @@ func (c *compared) num(r []any, name string) *float64 {
 		return nil
 	}
 	if f, ok := r[i].(float64); ok {
-		return &f
+		return finite(f)
 	}
 	return nil
 }
@@ -145,8 +145,7 @@ func (e *Engine) Variance(ctx context.Context, q Query) (*Variance, error) {
 		v.PreviousFrom, _ = r[total.col["period"]].(string)
 	}
 	if v.Value != nil && v.Previous != nil {
-		d := *v.Value - *v.Previous
-		v.TotalChange = &d
+		v.TotalChange = finite(*v.Value - *v.Previous)
 	}
 
 	switch def.Kind {
@@ -157,10 +156,33 @@ func (e *Engine) Variance(ctx context.Context, q Query) (*Variance, error) {
 			return nil, err
 		}
 	}
+	for _, r := range v.Rows {
+		finiteRow(r)
+	}
 	sort.SliceStable(v.Rows, func(i, j int) bool {
-		return math.Abs(v.Rows[i]["contribution"].(float64)) > math.Abs(v.Rows[j]["contribution"].(float64))
+		ci, _ := v.Rows[i]["contribution"].(float64)
+		cj, _ := v.Rows[j]["contribution"].(float64)
+		return math.Abs(ci) > math.Abs(cj)
 	})
 	return v, nil
+}
+
+// finite is f, or nil (null: no answer) for NaN and ±Inf, which Go
+// arithmetic on huge values can produce and JSON cannot write.
+func finite(f float64) *float64 {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil
+	}
+	return &f
+}
+
+// finiteRow makes a row's non-finite numbers null.
+func finiteRow(r map[string]any) {
+	for k, x := range r {
+		if f, ok := x.(float64); ok && finite(f) == nil {
+			r[k] = nil
+		}
+	}
 }
 
 // additiveVarianceRows returns a row per group: its delta is all rate
@@ -339,6 +361,7 @@ func (e *Engine) Diff(ctx context.Context, q Query, fromVersion, toVersion int) 
 		} else {
 			row["difference"] = nil
 		}
+		finiteRow(row)
 		d.Rows = append(d.Rows, row)
 	}
 	return d, nil

@@ -63,7 +63,11 @@ type Options struct {
 	// instead of creating an empty one: for callers that only read, to
 	// which a new database could only answer zeros.
 	MustExist bool
-	Logger    *slog.Logger
+	// MinTime and MaxTime bound the dates and timestamps an import
+	// accepts (MinTime inclusive, MaxTime exclusive); zero: 1900-01-01 and
+	// 2200-01-01 (ingest.DefaultMinTime, DefaultMaxTime).
+	MinTime, MaxTime time.Time
+	Logger           *slog.Logger
 }
 
 // The store's open errors, named here for the CLI.

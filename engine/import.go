@@ -52,7 +52,11 @@ func (e *Engine) ImportBatch(ctx context.Context, reqs []ImportRequest) ([]*Impo
 	_, err := e.write(ctx, "import", true, func(ctx context.Context, conn *sql.Conn, gen int64) error {
 		out = out[:0]
 		for i := range reqs {
-			res, err := ingest.File(ctx, conn, gen, reqs[i], e.columnsOf(reqs[i].Kind))
+			req := reqs[i]
+			if req.MinTime.IsZero() && req.MaxTime.IsZero() {
+				req.MinTime, req.MaxTime = e.opts.MinTime, e.opts.MaxTime
+			}
+			res, err := ingest.File(ctx, conn, gen, req, e.columnsOf(req.Kind))
 			if err != nil {
 				failed = &reqs[i]
 				return err

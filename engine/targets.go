@@ -339,11 +339,9 @@ func (e *Engine) scorecardRow(ctx context.Context, k *KPI, scoped *Target, targe
 		}
 	}
 	if row.Value != nil && row.Previous != nil {
-		ch := *row.Value - *row.Previous
-		row.Change = &ch
-		if *row.Previous != 0 {
-			pct := ch / math.Abs(*row.Previous)
-			row.ChangePct = &pct
+		row.Change = finite(*row.Value - *row.Previous)
+		if row.Change != nil && *row.Previous != 0 {
+			row.ChangePct = finite(*row.Change / math.Abs(*row.Previous))
 		}
 	}
 	t := scoped

@@ -105,6 +105,10 @@ func File(ctx context.Context, conn *sql.Conn, gen int64, req Request, prev []st
 	if err := f.openSource(ctx); err != nil {
 		return nil, err
 	}
+	if f.rows == 0 && !req.AllowEmpty {
+		return nil, f.bad(map[string]any{"rows": 0},
+			"the file has no data rows; importing it would leave %s empty. If that is what you want, pass allow_empty (--allow-empty)", f.kind.Name)
+	}
 	// The file is read once, cast and written where it goes: a replace
 	// writes the dataset's table itself (the write's transaction hides it
 	// until the commit, and a refusal rolls it back), an append a typed
@@ -210,6 +214,9 @@ func newFileImport(conn *sql.Conn, req Request) (*fileImport, error) {
 	if req.Format != "parquet" && req.Format != "csv" {
 		return nil, fault.InvalidParam("format", "%q is not parquet or csv", req.Format)
 	}
+	if lo, hi := req.timeRange(); !lo.Before(hi) {
+		return nil, fmt.Errorf("import %s: the date range %s..%s is empty", kind.Name, lo.Format(time.DateOnly), hi.Format(time.DateOnly))
+	}
 	return &fileImport{req: req, kind: kind, conn: conn}, nil
 }
 
@@ -250,8 +257,81 @@ func (f *fileImport) openSource(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("import %s: %w", f.kind.Name, err)
 	}
-	f.cols, err = resolveColumns(f.kind, f.req.Mapping, srcTypes, srcOrder, f.bad)
-	return err
+	if f.cols, err = resolveColumns(f.kind, f.req.Mapping, srcTypes, srcOrder, f.bad); err != nil {
+		return err
+	}
+	return f.checkFeatureNames(ctx)
+}
+
+// checkFeatureNames refuses a customers column named like a feature that
+// customer_features computes (recency_days, monetary, age_band, ...): the
+// features' table would hold the column in the feature's place, and every
+// rule and customer view would read the wrong value. The computed names
+// are derived from the features macro itself (engine/sql/features.sql),
+// as it binds against the loaded customers, so there is one list.
+func (f *fileImport) checkFeatureNames(ctx context.Context) error {
+	if f.kind.Name != "customers" {
+		return nil
+	}
+	computed, err := ComputedFeatures(ctx, f.conn)
+	if err != nil {
+		return fmt.Errorf("import customers: %w", err)
+	}
+	for _, c := range f.cols {
+		if c.extra && slices.Contains(computed, c.name) {
+			return f.bad(map[string]any{"column": c.name, "source_column": c.source, "computed_features": computed},
+				"column %s has the name of a feature computed for every customer (customer_features.%s); rename it in the file, "+
+					"or map a canonical column onto it (e.g. region=%s), so the computed feature keeps its meaning", c.source, c.name, c.source)
+		}
+	}
+	return nil
+}
+
+// ComputedFeatures lists the columns customer_features computes, in the
+// order of its macro: every column of customer_features_at after the
+// customers columns it starts with. A column of an older import that took
+// a feature's name pushed the feature's own column to name_1 (DuckDB's
+// renaming); that is read back as name.
+func ComputedFeatures(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}) ([]string, error) {
+	customerCols, err := columnNames(ctx, q, "DESCRIBE customers")
+	if err != nil {
+		return nil, fmt.Errorf("customers columns: %w", err)
+	}
+	all, err := columnNames(ctx, q, "DESCRIBE SELECT * FROM customer_features_at(TIMESTAMP '2000-01-01')")
+	if err != nil {
+		return nil, fmt.Errorf("feature columns: %w", err)
+	}
+	if len(all) < len(customerCols) {
+		return nil, fmt.Errorf("feature columns: %d, fewer than the %d customers columns", len(all), len(customerCols))
+	}
+	out := make([]string, 0, len(all)-len(customerCols))
+	for _, name := range all[len(customerCols):] {
+		if i := strings.LastIndexByte(name, '_'); i > 0 && slices.Contains(customerCols, name[:i]) && strings.Trim(name[i+1:], "0123456789") == "" {
+			name = name[:i]
+		}
+		out = append(out, name)
+	}
+	return out, nil
+}
+
+func columnNames(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, describe string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, describe)
+	if err != nil {
+		return nil, err
+	}
+	t, err := store.ScanTable(rows)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(t.Rows))
+	for i, r := range t.Rows {
+		names[i], _ = r[0].(string)
+	}
+	return names, nil
 }
 
 // needsCast tells whether a column's values must be cast to its canonical
@@ -369,14 +449,25 @@ type valueCheck struct {
 	column, what, cond string
 }
 
-// valueChecks lists the required, range and allowed-value checks.
+// valueChecks lists the required, finiteness, date range, range and
+// allowed-value checks. Numbers must be finite and dates and timestamps
+// inside the request's range in extra columns too: they become dimensions
+// and rule features.
 func (f *fileImport) valueChecks() []valueCheck {
 	var checks []valueCheck
+	lo, hi := f.req.timeRange()
 	for _, c := range f.cols {
+		q := store.QuoteIdent(c.name)
+		typ := c.col.Type
+		if c.extra {
+			typ = c.srcType
+		}
+		if c.source != "" {
+			checks = append(checks, finiteChecks(c.name, q, typ, lo, hi)...)
+		}
 		if c.extra {
 			continue
 		}
-		q := store.QuoteIdent(c.name)
 		if c.col.Required {
 			checks = append(checks, valueCheck{c.name, "is empty (required)", q + " IS NULL"})
 		}
@@ -396,6 +487,32 @@ func (f *fileImport) valueChecks() []valueCheck {
 		}
 	}
 	return checks
+}
+
+// finiteChecks refuse NaN and ±Inf in a floating-point column (sums and
+// averages over them are NaN, which no answer can carry) and dates and
+// timestamps outside [lo, hi), infinity and -infinity among them (every
+// window and feature computed over them fails).
+func finiteChecks(name, q, typ string, lo, hi time.Time) []valueCheck {
+	typ = strings.ToUpper(typ)
+	switch {
+	case typ == "DOUBLE" || typ == "FLOAT" || typ == "REAL":
+		return []valueCheck{{name, "are NaN or infinite (numbers must be finite)", fmt.Sprintf("isnan(%s) OR isinf(%s)", q, q)}}
+	case typ == "DATE":
+		return []valueCheck{{name, rangeWhat(lo, hi),
+			fmt.Sprintf("%s < DATE '%s' OR %s >= DATE '%s'", q, lo.Format(time.DateOnly), q, hi.Format(time.DateOnly))}}
+	case strings.HasPrefix(typ, "TIMESTAMP"):
+		// TIMESTAMP_NS, _MS, _S and WITH TIME ZONE compare as TIMESTAMP.
+		v := "CAST(" + q + " AS TIMESTAMP)"
+		return []valueCheck{{name, rangeWhat(lo, hi),
+			fmt.Sprintf("%s < TIMESTAMP '%s' OR %s >= TIMESTAMP '%s'", v, lo.Format(time.DateTime), v, hi.Format(time.DateTime))}}
+	}
+	return nil
+}
+
+func rangeWhat(lo, hi time.Time) string {
+	return fmt.Sprintf("are outside %s..%s (before the first or on or after the second; infinity is refused too)",
+		lo.Format(time.DateOnly), hi.Format(time.DateOnly))
 }
 
 // validate runs the value, uniqueness and orphan checks in one scan, and

@@ -21,6 +21,36 @@ type Request struct {
 	// Source is the name recorded in the import history (an upload's file
 	// name); default: Path.
 	Source string
+	// AllowEmpty accepts a file with no data rows. Without it such a file
+	// is refused: replacing a dataset with nothing is more often a wrong
+	// file than an intent.
+	AllowEmpty bool
+	// MinTime and MaxTime bound the dates and timestamps of the file
+	// (MinTime inclusive, MaxTime exclusive); zero: DefaultMinTime and
+	// DefaultMaxTime. Values outside, infinity and -infinity among them,
+	// are refused. The server's operator sets them, not the caller.
+	MinTime, MaxTime time.Time
+}
+
+// The default range of the dates and timestamps a file may hold: wide
+// enough for any customer record, narrow enough to refuse typos (year
+// 20024) and the infinite timestamps DuckDB can store, which break every
+// window and feature computed from them.
+var (
+	DefaultMinTime = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+	DefaultMaxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// timeRange is the request's range with the defaults filled in.
+func (r Request) timeRange() (lo, hi time.Time) {
+	lo, hi = r.MinTime, r.MaxTime
+	if lo.IsZero() {
+		lo = DefaultMinTime
+	}
+	if hi.IsZero() {
+		hi = DefaultMaxTime
+	}
+	return lo, hi
 }
 
 // Result reports a successful import.

@@ -2,9 +2,11 @@ package kpi
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"custkpi/fault"
 	"custkpi/queries"
@@ -112,14 +114,20 @@ func paramLiteral(p queries.Param, v string) string {
 }
 
 // parseParam checks a caller's value for a KPI parameter and returns the
-// value to bind.
+// value to bind. A number must be finite: NaN and the infinities (which
+// strconv reads from "NaN", "Inf", "infinity", "1e400") would reach the
+// macro and turn its comparisons and sums into NaN.
 func parseParam(p queries.Param, raw string) (any, error) {
 	if p.Type == "double" {
-		f, err := strconv.ParseFloat(raw, 64)
-		if err != nil {
-			return nil, fault.InvalidParam(p.Name, "%q is not a number", raw)
+		f, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, fault.InvalidParam(p.Name, "%q is not a finite number", raw)
 		}
 		return f, nil
+	}
+	if !utf8.ValidString(raw) {
+		// DuckDB refuses a bound VARCHAR that is not UTF-8 when it runs.
+		return nil, fault.InvalidParam(p.Name, "%q is not valid UTF-8 text", raw)
 	}
 	return raw, nil
 }

@@ -256,7 +256,7 @@ func kpiParams(data *Data, d *queries.Definition, raw map[string]string) ([]boun
 			return nil, err
 		}
 		if p.Type == "weights" {
-			if err := checkWeights(data, d, p.Name, v); err != nil {
+			if val, err = checkWeights(data, d, p.Name, v); err != nil {
 				return nil, err
 			}
 		}
@@ -335,12 +335,23 @@ func fingerprint(data *Data, d *queries.Definition, features bool, dims []dimens
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
+// maxWeightSum bounds the sum of csi's weights: the macro multiplies each
+// weight by a mean distance of up to 4 and sums, so a sum near the largest
+// double (1e308) overflows to Inf and the index to NaN. 1e300 leaves that
+// headroom and is far beyond any meaningful weight.
+const maxWeightSum = 1e300
+
 // checkWeights validates a weights parameter (`score_a:0.4,score_b:0.6`)
 // against the pattern columns of the KPI's dataset, so a misspelt column
-// is an error naming it and not a silent weight of 0.
-func checkWeights(data *Data, d *queries.Definition, param, raw string) error {
+// is an error naming it and not a silent weight of 0. Each column is named
+// once (the macro's map refuses a duplicate key), and the weights are
+// finite, non-negative and sum to at most maxWeightSum. It returns the
+// value to bind: the weights as Go read them, written back canonically, so
+// the macro (which splits and casts the text) never reads a number or a
+// name differently (hex floats, tabs around names).
+func checkWeights(data *Data, d *queries.Definition, param, raw string) (string, error) {
 	if !strings.Contains(raw, ":") {
-		return nil // equal weights
+		return raw, nil // equal weights
 	}
 	var available []string
 	for _, kind := range d.Datasets() {
@@ -353,16 +364,27 @@ func checkWeights(data *Data, d *queries.Definition, param, raw string) error {
 			}
 		}
 	}
+	seen := map[string]bool{}
+	var sum float64
+	var canonical []string
 	for _, pair := range strings.Split(raw, ",") {
 		name, w, ok := strings.Cut(strings.TrimSpace(pair), ":")
 		name = strings.TrimSpace(name)
 		f, err := strconv.ParseFloat(strings.TrimSpace(w), 64)
 		switch {
 		case !ok || err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0):
-			return fault.InvalidParam(param, "%q is not column:weight with a non-negative weight", pair)
+			return "", fault.InvalidParam(param, "%q is not column:weight with a finite, non-negative weight", pair)
 		case !slices.Contains(available, name):
-			return fault.InvalidParam(param, "%q is not an attribute score column of the loaded data (%s)", name, strings.Join(available, ", "))
+			return "", fault.InvalidParam(param, "%q is not an attribute score column of the loaded data (%s)", name, strings.Join(available, ", "))
+		case seen[name]:
+			return "", fault.InvalidParam(param, "column %s is weighted twice; name each column once", name)
 		}
+		seen[name] = true
+		sum += f
+		if sum > maxWeightSum {
+			return "", fault.InvalidParam(param, "the weights sum to more than %g; scale them down (only their ratios matter)", maxWeightSum)
+		}
+		canonical = append(canonical, name+":"+strconv.FormatFloat(f, 'g', -1, 64))
 	}
-	return nil
+	return strings.Join(canonical, ","), nil
 }

@@ -155,6 +155,10 @@ func TestPlanRefusals(t *testing.T) {
 		{Query{KPI: "revenue", Grain: GrainDay, From: day("1990-01-01"), To: day("2024-01-01")}, fault.CodeInvalidParameter},
 		{Query{KPI: "revenue", Params: map[string]string{"k": "1"}}, fault.CodeInvalidParameter},
 		{Query{KPI: "suspected_churn_rate", Params: map[string]string{"cycle_multiplier": "x"}}, fault.CodeInvalidParameter},
+		// Issue 9: parameters must be finite.
+		{Query{KPI: "suspected_churn_rate", Params: map[string]string{"cycle_multiplier": "NaN"}}, fault.CodeInvalidParameter},
+		{Query{KPI: "suspected_churn_rate", Params: map[string]string{"cycle_multiplier": "-Inf"}}, fault.CodeInvalidParameter},
+		{Query{KPI: "churn_rate", Version: 2, Params: map[string]string{"inactive_days": "NaN"}}, fault.CodeInvalidParameter},
 	} {
 		_, err := Plan(cat, data(), c.q, nil)
 		if fault.ErrorCode(err) != c.code {

@@ -3,11 +3,13 @@ package kpi
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 )
 
 // MarshalJSON writes the API shape of a KPI answer (API.md): the query
 // echoed back and rows as objects whose keys keep the column order
-// (period, dimensions, value, numerator, denominator).
+// (period, dimensions, value, numerator, denominator). A non-finite value
+// is null.
 func (r *Result) MarshalJSON() ([]byte, error) {
 	type header Result // without this method
 	head, err := json.Marshal((*header)(r))
@@ -39,7 +41,11 @@ func writeObjects(b *bytes.Buffer, cols []string, rows [][]any) error {
 			k, _ := json.Marshal(c)
 			b.Write(k)
 			b.WriteByte(':')
-			v, err := json.Marshal(row[j])
+			x := row[j]
+			if f, ok := x.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+				x = nil // no answer: JSON cannot write NaN or ±Inf
+			}
+			v, err := json.Marshal(x)
 			if err != nil {
 				return err
 			}

@@ -16,7 +16,8 @@ import (
 // toArrow builds one record from a result table. Answers are aggregated
 // (periods × groups, or one page of customers), so building them in Go is
 // cheap; each column's type is that of its values: float64, int64, bool,
-// or string for anything else (dates are YYYY-MM-DD strings already).
+// or string for anything else (dates are YYYY-MM-DD strings already). A
+// non-finite number is null, as in JSON and CSV.
 func ToArrow(cols []string, rows [][]any) (arrow.Record, error) {
 	mem := memory.NewGoAllocator()
 	fields := make([]arrow.Field, len(cols))
@@ -30,7 +31,7 @@ func ToArrow(cols []string, rows [][]any) (arrow.Record, error) {
 		fb := b.Field(j)
 		for _, r := range rows {
 			v := r[j]
-			if v == nil {
+			if f, ok := v.(float64); v == nil || ok && !Finite(f) {
 				fb.AppendNull()
 				continue
 			}

@@ -2,6 +2,8 @@ package render
 
 import (
 	"bytes"
+	"math"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -54,5 +56,24 @@ func TestArrowRoundTrip(t *testing.T) {
 	v := rec.Column(2).(*array.Float64)
 	if v.Value(0) != 1.5 || !v.IsNull(1) || !rec.Column(1).IsNull(1) || rec.Column(3).(*array.Int64).Value(1) != 0 {
 		t.Errorf("values: %v %v", rec.Column(2), rec.Column(1))
+	}
+}
+
+// Issue 9: a non-finite number is null in Arrow (and so Parquet) and an
+// empty cell in CSV, as it is null in JSON.
+func TestNonFiniteIsNull(t *testing.T) {
+	rows := [][]any{{"a", math.NaN()}, {"b", math.Inf(-1)}, {"c", 1.5}}
+	rec, err := ToArrow([]string{"k", "value"}, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	col := rec.Column(1)
+	if !col.IsNull(0) || !col.IsNull(1) || col.IsNull(2) {
+		t.Errorf("nulls: %v", col)
+	}
+	var b strings.Builder
+	if err := WriteCSV(&b, []string{"k", "value"}, rows); err != nil || b.String() != "k,value\na,\nb,\nc,1.5\n" {
+		t.Errorf("csv %q %v", b.String(), err)
 	}
 }

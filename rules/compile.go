@@ -287,6 +287,8 @@ func (s *Schema) inspect(ce *compiledExpr) []exprIssue {
 				if p, ok := stringLiteral(pat); ok {
 					if _, err := regexp.Compile(p); err != nil {
 						report(pat, "invalid regular expression: %v", err)
+					} else if msg := regexProblem(p); msg != "" {
+						report(pat, "%s", msg)
 					}
 				}
 			case "timestamp":

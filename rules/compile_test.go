@@ -47,6 +47,11 @@ func TestCompileErrors(t *testing.T) {
 		{"percentile p out of range", doc1(`monetary > percentile("monetary", 1.5)`), RuleError{1, 4, 45, "percentile's p is 1.5; it must be between 0 and 1"}},
 		{"percentile p computed", doc1(`monetary > percentile("monetary", monetary_rank_pct)`), RuleError{1, 4, 45, "percentile's p must be a number literal"}},
 		{"invalid regexp", doc1(`segment.matches("[")`), RuleError{1, 4, 27, "invalid regular expression: error parsing regexp: missing closing ]"}},
+		// Issue 9, measured: a named group passed the check and failed at
+		// evaluation with 500; DuckDB's RE2 refuses (?<name>...).
+		{"regexp named group (?<>)", doc1(`segment.matches("(?<kind>b2b)")`), RuleError{1, 4, 27, "write (?P<name>...)"}},
+		{"regexp class DuckDB lacks", doc1(`segment.matches("\\p{Cn}")`), RuleError{1, 4, 27, "the Unicode class Cn is not supported"}},
+		{"regexp too large for DuckDB", doc1(`segment.matches("\\pL{449}")`), RuleError{1, 4, 27, "regular expression too large for the SQL path"}},
 		{"invalid timestamp", doc1(`signup_date > timestamp("2024-13-01")`), RuleError{1, 4, 35, `invalid timestamp "2024-13-01"`}},
 		{"length limit", doc1(long), RuleError{1, 4, 11, "condition is 2019 characters long; the limit (expression length) is 2000"}},
 		{"nesting limit", doc1(deep), RuleError{1, 4, 11, "condition nests 42 levels deep; the limit (nesting depth) is 32"}},
@@ -244,5 +249,21 @@ func TestJSONShapes(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(`{"name":"x","type":"date"}`), &f); err == nil {
 		t.Error("unknown type accepted")
+	}
+}
+
+// What both regexp engines accept passes: the named group both spell,
+// (?< inside a class or \Q..\E, lookalikes of the refused constructs.
+func TestRegexBothPathsAccept(t *testing.T) {
+	s := mustSchema(t)
+	for _, p := range []string{`(?P<kind>b2b)`, `[(?<]`, `\Q(?<x>\E`, `\\(?P<a>x)`, `\p{Greek}`, `\pC`, `\PL{200}`, `\pN{1000}`, `[[:alpha:]]+`, `(?i)b2b`, `[]a]`, `[^]a]`} {
+		if _, err := CompileCondition(`segment.matches("`+strings.ReplaceAll(p, `\`, `\\`)+`")`, s); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	for _, p := range []string{`(?<x>a)`, `a|(?<x>a)`, `[a](?<x>a)`, `\P{LC}`, `[\p{^Cn}]`} {
+		if _, err := CompileCondition(`segment.matches("`+strings.ReplaceAll(p, `\`, `\\`)+`")`, s); err == nil {
+			t.Errorf("%s: accepted", p)
+		}
 	}
 }

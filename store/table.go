@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"math/big"
 	"time"
 
@@ -12,7 +13,8 @@ import (
 
 // Table is a small result read back from DuckDB: aggregated KPI rows,
 // customers of one page. Values are normalised to JSON-friendly Go types:
-// float64, int64, string, bool, nil, and dates as YYYY-MM-DD strings.
+// float64, int64, string, bool, nil, and dates as YYYY-MM-DD strings; NaN
+// and ±Inf become nil (null: no answer).
 type Table struct {
 	Columns []string
 	Rows    [][]any
@@ -73,8 +75,13 @@ func Normalise(v any, dbType string) any {
 		return int64(x)
 	case uint32:
 		return int64(x)
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil // no answer; JSON cannot write it
+		}
+		return x
 	case float32:
-		return float64(x)
+		return Normalise(float64(x), dbType)
 	case *big.Int:
 		return x.Int64()
 	case duckdb.Decimal:

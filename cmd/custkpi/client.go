@@ -456,7 +456,10 @@ func multipartUpload(f *os.File, req engine.ImportRequest, progress engine.Progr
 
 func writeUpload(mw *multipart.Writer, f *os.File, req engine.ImportRequest, progress engine.Progress) error {
 	fields := map[string]string{"mode": req.Mode, "orphans": req.Orphans, "format": req.Format, "mapping": joinMapping(req.Mapping)}
-	for _, name := range []string{"mapping", "mode", "orphans", "format"} {
+	if req.AllowEmpty {
+		fields["allow_empty"] = "true"
+	}
+	for _, name := range []string{"mapping", "mode", "orphans", "format", "allow_empty"} {
 		if fields[name] == "" {
 			continue
 		}

@@ -44,6 +44,8 @@ func newImportCommand(g *globalFlags) *cobra.Command {
 	cmd.Flags().StringVar(&req.Mode, "mode", "replace", "replace or append")
 	cmd.Flags().StringVar(&req.Orphans, "orphans", "reject", "reject or drop rows whose customer_id is not in customers")
 	cmd.Flags().StringVar(&req.Format, "format", "", "parquet or csv (default: from the extension)")
+	cmd.Flags().BoolVar(&req.AllowEmpty, "allow-empty", false, "accept a file without data rows (otherwise refused: it would empty the dataset)")
+	db.registerDateRange(cmd)
 	return cmd
 }
 

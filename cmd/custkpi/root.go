@@ -28,6 +28,34 @@ type dbFlags struct {
 	// serverHint: the command can be sent to a server instead, so a
 	// database locked by one says how (set by withBackend).
 	serverHint bool
+	// minDate, maxDate: the range of dates an import accepts
+	// (registerDateRange; "" keeps the engine's default).
+	minDate, maxDate string
+}
+
+// registerDateRange adds --min-date and --max-date, for the commands that
+// import (serve for its API's imports).
+func (f *dbFlags) registerDateRange(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.minDate, "min-date", "", "imports refuse dates and timestamps before it (default 1900-01-01)")
+	cmd.Flags().StringVar(&f.maxDate, "max-date", "", "imports refuse dates and timestamps on or after it (default 2200-01-01)")
+}
+
+// dateRange parses --min-date and --max-date.
+func (f *dbFlags) dateRange() (lo, hi time.Time, err error) {
+	if f.minDate != "" {
+		if lo, err = engine.ParseDate("min-date", f.minDate); err != nil {
+			return
+		}
+	}
+	if f.maxDate != "" {
+		if hi, err = engine.ParseDate("max-date", f.maxDate); err != nil {
+			return
+		}
+	}
+	if !lo.IsZero() && !hi.IsZero() && !lo.Before(hi) {
+		err = fmt.Errorf("--min-date %s is not before --max-date %s", f.minDate, f.maxDate)
+	}
+	return
 }
 
 // register adds the flags of a command that writes: it creates the database
@@ -53,6 +81,10 @@ func (f *dbFlags) registerFlags(cmd *cobra.Command, defaultPath, usage string) {
 }
 
 func (f *dbFlags) open(ctx context.Context, log *slog.Logger) (*engine.Engine, error) {
+	minTime, maxTime, err := f.dateRange()
+	if err != nil {
+		return nil, err
+	}
 	maxRows := f.maxResultRows
 	if maxRows == 0 {
 		maxRows = -1 // the flag's 0 is no cap
@@ -62,7 +94,7 @@ func (f *dbFlags) open(ctx context.Context, log *slog.Logger) (*engine.Engine, e
 		jobTimeout = -1
 	}
 	eng, err := engine.Open(ctx, engine.Options{Path: f.path, QueryTimeout: f.timeout, JobTimeout: jobTimeout, MaxResultRows: maxRows,
-		Threads: f.threads, MemoryLimit: f.memory, MustExist: f.mustExist, Logger: log})
+		Threads: f.threads, MemoryLimit: f.memory, MustExist: f.mustExist, MinTime: minTime, MaxTime: maxTime, Logger: log})
 	if err != nil {
 		return nil, explainOpenError(f.path, err, f.serverHint)
 	}

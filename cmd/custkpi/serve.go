@@ -149,6 +149,7 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 	db.register(cmd, "custkpi.duckdb")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "listen address")
 	web.register(cmd)
+	db.registerDateRange(cmd)
 	return cmd
 }
 
