@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,24 +12,19 @@ import (
 	"testing"
 )
 
-// call sends a request with an optional key and answers status and body.
+// call sends a request with an optional key (and a JSON body, if any) and
+// answers status and body.
 func call(t *testing.T, method, url, key, body string) (int, map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest(method, url, strings.NewReader(body))
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	var header []string
 	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
+		header = []string{"Authorization", "Bearer " + key}
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	ct := ""
+	if body != "" {
+		ct = "application/json"
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	var m map[string]any
-	json.Unmarshal(b, &m)
+	resp, m := send(t, method, url, ct, body, header...)
 	return resp.StatusCode, m
 }
 
