@@ -25,7 +25,11 @@ func TestMain(m *testing.M) {
 	// developer's own server must not answer them.
 	os.Unsetenv(serverEnv)
 	os.Unsetenv(keyEnv)
-	os.Exit(m.Run())
+	code := m.Run()
+	if binPath != "" { // the binary buildBinary made for this run
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
 }
 
 // custkpiProcess is custkpi with args, as a child process.
