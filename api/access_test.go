@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // call sends a request with an optional key (and a JSON body, if any) and
@@ -208,5 +209,37 @@ func TestImportByPathStaysInItsFolder(t *testing.T) {
 	big := `{"path": "` + strings.Repeat("a", 2<<20) + `"}`
 	if status, m := call(t, "POST", srv.URL+"/v1/datasets/tickets", "", big); status != 413 || errCode(m) != "too_large" {
 		t.Errorf("a 2 MiB JSON body: %d %v", status, m)
+	}
+}
+
+// A job carries its request's principal: a scoped key cannot run a write
+// that reads every customer by asking for it asynchronously, and the job's
+// end is in the audit log.
+func TestJobsCarryThePrincipal(t *testing.T) {
+	srv, _ := newTestServer(t)
+	u := srv.URL
+	_, m := call(t, "POST", u+"/v1/keys", "", `{"name": "root", "role": "admin"}`)
+	admin := m["key"].(string)
+	_, m = call(t, "POST", u+"/v1/keys", admin, `{"name": "north-analyst", "role": "analyst", "scope": {"region": ["north"]}}`)
+	north := m["key"].(string)
+	status, m := call(t, "POST", u+"/v1/rulesets/value_tiers/evaluate?async=true", north, "")
+	if status != 202 {
+		t.Fatalf("async evaluate: %d %v", status, m)
+	}
+	loc := "/v1/jobs/" + m["job"].(map[string]any)["id"].(string)
+	var job map[string]any
+	for i := 0; i < 500; i++ {
+		_, job = call(t, "GET", u+loc, north, "")
+		if job["finished_at"] != nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if job["state"] != "failed" || job["error"].(map[string]any)["code"] != "forbidden" {
+		t.Errorf("a scoped key's async evaluation: %v", job)
+	}
+	_, log := call(t, "GET", u+"/v1/audit", admin, "")
+	if text := toJSON(log); !strings.Contains(text, `"action":"POST /v1/rulesets/:name/evaluate (job)"`) || !strings.Contains(text, `"outcome":"failed"`) {
+		t.Errorf("the job's end is not audited: %s", text)
 	}
 }

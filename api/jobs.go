@@ -45,9 +45,16 @@ func (s *Server) respond(c *gin.Context, kind string, status int, release func()
 		release = func() {}
 	}
 	if wantsAsync(c) {
+		// The job runs after the request: it carries the request's principal
+		// (its scope binds the job as it binds the request), and its outcome
+		// goes to the audit log when it ends.
+		who, action := principal(c), c.Request.Method+" "+c.FullPath()+" (job)"
+		target := c.Request.URL.Path
 		job := s.jobs.Start(kind, func(ctx context.Context, p *jobs.Progress) (any, error) {
 			defer release()
-			return fn(engine.WithProgress(ctx, p))
+			res, err := fn(engine.WithProgress(engine.WithPrincipal(ctx, who), p))
+			s.auditJob(ctx, who, action, target, err)
+			return res, err
 		})
 		c.Header("Location", "/v1/jobs/"+job.ID)
 		s.writeJSON(c, http.StatusAccepted, JobResponse{Job: job})
@@ -64,6 +71,22 @@ func (s *Server) respond(c *gin.Context, kind string, status int, release func()
 		return
 	}
 	s.writeJSON(c, status, res)
+}
+
+// auditJob records how an asynchronous write ended.
+func (s *Server) auditJob(ctx context.Context, who *engine.Principal, action, target string, err error) {
+	rec := engine.AuditRecord{Action: action, Target: target, Status: http.StatusOK, Outcome: "ok"}
+	if who != nil {
+		rec.KeyID, rec.KeyName = who.KeyID, who.Name
+	}
+	if err != nil {
+		d := s.describeJobError(err)
+		rec.Outcome, rec.Message = "failed", d.Message
+		rec.Status, _ = errorResponse(err, s.log)
+	}
+	if aerr := s.eng.Audit(ctx, rec); aerr != nil {
+		s.log.Error("audit", "err", aerr)
+	}
 }
 
 // describeJobError is a failed job's error in the API's words.
