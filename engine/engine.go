@@ -8,7 +8,6 @@ import (
 	"context"
 	"database/sql"
 	_ "embed"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -381,5 +380,3 @@ func (e *Engine) dataset(kind string) *DatasetInfo {
 func (e *Engine) DataEnd() time.Time {
 	return e.snap().dataEnd
 }
-
-var errNoOrders = errors.New("no orders loaded")

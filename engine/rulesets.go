@@ -243,10 +243,6 @@ type Evaluation struct {
 	ElapsedMS float64     `json:"elapsed_ms"`
 }
 
-// evalBatch is how many customers the Go path scans, evaluates and appends
-// at a time.
-const evalBatch = 8192
-
 // EvaluateRuleSet assigns every customer a tier as of a date (zero: the day
 // after the latest order), stores the assignments, and answers the
 // distribution. The rule set runs inside DuckDB as one CASE expression when

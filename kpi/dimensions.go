@@ -115,10 +115,6 @@ func unknownDimension(def *queries.Definition, name string, allowed []string) er
 	}
 }
 
-func hasTier(dims []dimension) bool {
-	return slices.ContainsFunc(dims, func(d dimension) bool { return d.tier })
-}
-
 // tierDimension resolves by=tier:<ruleset> to the latest evaluation of that
 // rule set in the snapshot, joined under a private alias like the customer
 // dimensions.

@@ -2,6 +2,7 @@ package kpi
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -24,11 +25,7 @@ func ScopeFilter(data *Data, def *queries.Definition, scope map[string][]string)
 			Message: fmt.Sprintf("KPI %s is not computed per customer; a key with a row scope cannot read it", def.Name),
 			Details: map[string]any{"kpi": def.Name}}
 	}
-	cols := make([]string, 0, len(scope))
-	for c := range scope {
-		cols = append(cols, c)
-	}
-	sort.Strings(cols)
+	cols := slices.Sorted(maps.Keys(scope))
 	var conds []string
 	var args []any
 	for _, c := range cols {
@@ -43,11 +40,7 @@ func ScopeFilter(data *Data, def *queries.Definition, scope map[string][]string)
 
 // scopeKey is a canonical text of a scope, for cache keys.
 func scopeKey(scope map[string][]string) string {
-	cols := make([]string, 0, len(scope))
-	for c := range scope {
-		cols = append(cols, c)
-	}
-	sort.Strings(cols)
+	cols := slices.Sorted(maps.Keys(scope))
 	var b strings.Builder
 	for _, c := range cols {
 		vals := slices.Clone(scope[c])
