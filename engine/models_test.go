@@ -3,11 +3,12 @@ package engine
 import (
 	"context"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"custkpi/internal/shareddata"
 )
 
 // cdnowEngine imports the CDNOW sample (../shared/data/real/cdnow, beside
@@ -17,14 +18,8 @@ func cdnowEngine(t *testing.T) *Engine {
 	t.Helper()
 	e := mustOpen(t)
 	ctx := context.Background()
-	src := filepath.Join("..", "..", "shared", "data", "real", "cdnow", "CDNOW_sample.txt")
+	src := shareddata.Path(t, "data/real/cdnow/CDNOW_sample.txt")
 	dir := t.TempDir()
-	if _, err := os.Stat(src); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI has ../shared beside the repository: %v", err)
-		}
-		t.Skipf("CDNOW sample not available: %v", err)
-	}
 	// Whitespace separated with a leading space and CRLF line ends.
 	read := `SELECT CAST(CAST(f[2] AS INTEGER) AS VARCHAR) AS cid, strptime(f[3], '%Y%m%d') AS d, CAST(f[5] AS DOUBLE) AS amount
 		FROM (SELECT string_split_regex(trim(line), '\s+') AS f

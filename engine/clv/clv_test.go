@@ -8,7 +8,6 @@ import (
 	"errors"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,9 +15,13 @@ import (
 
 	_ "github.com/duckdb/duckdb-go/v2"
 	"gonum.org/v1/gonum/mathext"
+
+	"custkpi/internal/shareddata"
 )
 
-const cdnowDir = "../../../shared/data/real/cdnow"
+// cdnowDir is the CDNOW folder of the shared data (../shared beside the
+// repository), found by shareddata: a skip outside CI, a failure in CI.
+const cdnowDir = "data/real/cdnow"
 
 func date(s string) time.Time {
 	t, err := time.Parse(time.DateOnly, s)
@@ -37,16 +40,7 @@ var (
 // into an in-memory DuckDB as the canonical orders table.
 func openCDNOW(tb testing.TB) *sql.DB {
 	tb.Helper()
-	path, err := filepath.Abs(filepath.Join(cdnowDir, "CDNOW_sample.txt"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") != "" {
-			tb.Fatalf("CI has ../shared beside the repository: %v", err)
-		}
-		tb.Skipf("CDNOW sample not available: %v", err)
-	}
+	path := shareddata.Path(tb, cdnowDir+"/CDNOW_sample.txt")
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
 		tb.Fatal(err)
@@ -79,7 +73,7 @@ type csvRow struct {
 
 func readSummaryCSV(t *testing.T) map[string]csvRow {
 	t.Helper()
-	f, err := os.Open(filepath.Join(cdnowDir, "cdnow_customers_summary_with_transactions.csv"))
+	f, err := os.Open(shareddata.Path(t, cdnowDir+"/cdnow_customers_summary_with_transactions.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
