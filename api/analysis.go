@@ -167,7 +167,15 @@ func (s *Server) putTarget(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.writeJSON(c, http.StatusOK, t)
+	// A target of a new scope and period is created (201; Location lists
+	// the KPI's targets, where it reads back); one of the same scope and
+	// period is replaced (200).
+	status := http.StatusOK
+	if t.Created {
+		status = http.StatusCreated
+		c.Header("Location", "/v1/targets/"+url.PathEscape(t.KPI))
+	}
+	s.writeJSON(c, status, t)
 }
 
 // listTargets godoc

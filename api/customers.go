@@ -73,6 +73,7 @@ func (s *Server) listCustomers(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	pageHeaders(c, page)
 	if format != formatJSON {
 		rows := make([][]any, len(page.Rows))
 		for i, r := range page.Rows {

@@ -1,11 +1,8 @@
 package api
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -232,32 +229,13 @@ func (s *Server) kpiValues(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	etag := resultETag(res, q, format)
-	c.Header("ETag", etag)
 	c.Header("X-KPI-Version", strconv.Itoa(res.Version))
 	c.Header("X-KPI-Default-Version", strconv.FormatBool(q.Version == 0))
 	c.Header("X-Data-Fingerprint", res.Fingerprint)
 	c.Header("Server-Timing", fmt.Sprintf("kpi;dur=%.1f", float64(res.Elapsed)/float64(time.Millisecond)))
-	if match := c.GetHeader("If-None-Match"); match != "" && match == etag {
-		c.Status(http.StatusNotModified)
-		return
-	}
 	if format != formatJSON {
 		s.writeTable(c, format, res.KPI, res.Columns, res.Rows)
 		return
 	}
 	s.writeJSON(c, http.StatusOK, res)
-}
-
-// resultETag names a representation: the same KPI version, parameters and
-// data fingerprint give the same bytes.
-func resultETag(res *engine.Result, q engine.Query, format string) string {
-	params := make([]string, 0, len(q.Params))
-	for k, v := range q.Params {
-		params = append(params, k+"="+v)
-	}
-	sort.Strings(params)
-	h := sha256.Sum256([]byte(strings.Join([]string{res.KPI, strconv.Itoa(res.Version), res.From, res.To, string(res.Grain),
-		strings.Join(res.By, ","), q.Where, strings.Join(params, "&"), res.Fingerprint, format}, "|")))
-	return `"` + hex.EncodeToString(h[:12]) + `"`
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -109,7 +111,16 @@ func (s *Server) putRuleSet(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.writeJSON(c, http.StatusCreated, SavedRuleSet{Name: info.Name, Version: info.Version})
+	// The first version creates the rule set (201, Location); a later one
+	// replaces what GET /v1/rulesets/{name} answers (200). Either way
+	// Content-Location names the version saved.
+	status, where := http.StatusOK, "/v1/rulesets/"+url.PathEscape(info.Name)
+	if info.Version == 1 {
+		status = http.StatusCreated
+		c.Header("Location", where)
+	}
+	c.Header("Content-Location", where+"?version="+strconv.Itoa(info.Version))
+	s.writeJSON(c, status, SavedRuleSet{Name: info.Name, Version: info.Version})
 }
 
 // validateRuleSet godoc
@@ -207,6 +218,7 @@ func (s *Server) assignments(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	pageHeaders(c, page)
 	s.writeJSON(c, http.StatusOK, CustomerList{Total: page.Total, Rows: finiteRows(page.Rows)})
 }
 
