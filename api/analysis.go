@@ -145,7 +145,9 @@ type TargetList struct {
 //	@Produce		json
 //	@Param			kpi		path		string		true	"KPI name"	example(churn_rate)
 //	@Param			body	body		TargetBody	true	"the target"
-//	@Success		200		{object}	engine.Target
+//	@Success		201		{object}	engine.Target	"no target of this scope and period existed"
+//	@Header			201		{string}	Location		"/v1/targets/{kpi}"
+//	@Success		200		{object}	engine.Target	"the target of this scope and period is replaced"
 //	@Failure		400		{object}	ErrorBody
 //	@Failure		404		{object}	ErrorBody
 //	@Router			/targets/{kpi} [put]

@@ -193,7 +193,7 @@ func parseKPIQuery(c *gin.Context, name string) (engine.Query, error) {
 // kpiValues godoc
 //
 //	@Summary		KPI values
-//	@Description	Computes a KPI over a window [from, to) (default: the 12 calendar months before the month after the latest order), cut into calendar periods by grain, grouped by customer dimensions. One SQL statement per request; ratios are recomputed per group from numerator and denominator; a zero denominator gives null. KPI-specific parameters (e.g. cycle_multiplier) are passed as extra query parameters. Headers: X-KPI-Version, X-KPI-Default-Version (true when no version was asked for), ETag (changes when the data is re-imported).
+//	@Description	Computes a KPI over a window [from, to) (default: the 12 calendar months before the month after the latest order), cut into calendar periods by grain, grouped by customer dimensions. One SQL statement per request; ratios are recomputed per group from numerator and denominator; a zero denominator gives null. KPI-specific parameters (e.g. cycle_multiplier) are passed as extra query parameters. Headers: X-KPI-Version, X-KPI-Default-Version (true when no version was asked for), ETag (weak; changes with the data generation).
 //	@Tags			kpis
 //	@Produce		json
 //	@Produce		text/csv
@@ -208,6 +208,8 @@ func parseKPIQuery(c *gin.Context, name string) (engine.Query, error) {
 //	@Param			where	query		string	false	"CEL condition on customer features restricting the customers counted"
 //	@Param			format	query		string	false	"output format (or the Accept header: text/csv, application/vnd.apache.arrow.stream, application/vnd.apache.parquet)"	Enums(json, csv, arrow, parquet)
 //	@Success		200		{object}	KPIValues
+//	@Header			200		{string}	ETag	"weak; changes with the data generation (If-None-Match answers 304)"
+//	@Success		304		"not modified: If-None-Match matched the ETag"
 //	@Failure		400		{object}	ErrorBody	"invalid_parameter, unknown_dimension"
 //	@Failure		404		{object}	ErrorBody	"unknown_kpi, unknown_version"
 //	@Failure		409		{object}	ErrorBody	"missing_dataset, missing_column"
