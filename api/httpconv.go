@@ -70,18 +70,20 @@ func varyHeaders(c *gin.Context) {
 	c.Next()
 }
 
+// addVary adds names to Vary and writes it as one line: the compression
+// wrapper (before gin) and the CORS middleware each add their own.
 func addVary(h http.Header, names ...string) {
+	var all []string
 	have := map[string]bool{}
-	for _, v := range h.Values("Vary") {
+	for _, v := range append(names, h.Values("Vary")...) {
 		for _, n := range strings.Split(v, ",") {
-			have[http.CanonicalHeaderKey(strings.TrimSpace(n))] = true
+			if n = http.CanonicalHeaderKey(strings.TrimSpace(n)); n != "" && !have[n] {
+				have[n] = true
+				all = append(all, n)
+			}
 		}
 	}
-	for _, n := range names {
-		if !have[n] {
-			h.Add("Vary", n)
-		}
-	}
+	h.Set("Vary", strings.Join(all, ", "))
 }
 
 // headKey marks a HEAD request served as a GET.
