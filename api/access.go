@@ -103,7 +103,8 @@ func (s *Server) audit(c *gin.Context) {
 	if c.FullPath() == "/v1/rulesets/validate" || c.FullPath() == "" {
 		return
 	}
-	rec := engine.AuditRecord{Action: c.Request.Method + " " + c.FullPath(), Target: c.Request.URL.Path, Status: c.Writer.Status(), Outcome: "ok"}
+	rec := engine.AuditRecord{Action: c.Request.Method + " " + c.FullPath(), Target: c.Request.URL.Path, Status: c.Writer.Status(), Outcome: "ok",
+		RequestID: requestIDOf(c)}
 	if p := principal(c); p != nil {
 		rec.KeyID, rec.KeyName = p.KeyID, p.Name
 	}

@@ -145,7 +145,9 @@ type TargetList struct {
 //	@Produce		json
 //	@Param			kpi		path		string		true	"KPI name"	example(churn_rate)
 //	@Param			body	body		TargetBody	true	"the target"
-//	@Success		200		{object}	engine.Target
+//	@Success		201		{object}	engine.Target	"no target of this scope and period existed"
+//	@Header			201		{string}	Location		"/v1/targets/{kpi}"
+//	@Success		200		{object}	engine.Target	"the target of this scope and period is replaced"
 //	@Failure		400		{object}	ErrorBody
 //	@Failure		404		{object}	ErrorBody
 //	@Router			/targets/{kpi} [put]
@@ -167,7 +169,15 @@ func (s *Server) putTarget(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.writeJSON(c, http.StatusOK, t)
+	// A target of a new scope and period is created (201; Location lists
+	// the KPI's targets, where it reads back); one of the same scope and
+	// period is replaced (200).
+	status := http.StatusOK
+	if t.Created {
+		status = http.StatusCreated
+		c.Header("Location", "/v1/targets/"+url.PathEscape(t.KPI))
+	}
+	s.writeJSON(c, status, t)
 }
 
 // listTargets godoc

@@ -31,7 +31,7 @@ func do(t *testing.T, method, url, body string) (int, map[string]any) {
 func TestTargetsScorecardVarianceEndpoints(t *testing.T) {
 	srv, _ := newTestServer(t)
 	status, body := do(t, "PUT", srv.URL+"/v1/targets/churn_rate", `{"target": 0.45, "warn_within": 0.05}`)
-	if status != 200 || body["direction"] != "lower_is_better" {
+	if status != 201 || body["direction"] != "lower_is_better" {
 		t.Fatalf("put: %d %v", status, body)
 	}
 	status, body = do(t, "PUT", srv.URL+"/v1/targets/churn_rate", `{"warn_within": 0.05}`)
@@ -102,10 +102,10 @@ func TestTargetScopeWithSemicolon(t *testing.T) {
 	if _, err := eng.Import(context.Background(), engine.ImportRequest{Kind: "customers", Path: customers}); err != nil {
 		t.Fatal(err)
 	}
-	if status, body := do(t, "PUT", srv.URL+"/v1/targets/revenue", `{"target": 100, "by": {"region": "north;south"}}`); status != 200 {
+	if status, body := do(t, "PUT", srv.URL+"/v1/targets/revenue", `{"target": 100, "by": {"region": "north;south"}}`); status != 201 {
 		t.Fatalf("put: %d %v", status, body)
 	}
-	if status, body := do(t, "PUT", srv.URL+"/v1/targets/revenue", `{"target": 400}`); status != 200 {
+	if status, body := do(t, "PUT", srv.URL+"/v1/targets/revenue", `{"target": 400}`); status != 201 {
 		t.Fatalf("put unscoped: %d %v", status, body)
 	}
 	status, body := do(t, "GET", srv.URL+"/v1/targets/revenue", "")

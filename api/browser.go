@@ -66,7 +66,8 @@ func (s *Server) requireBodyType(c *gin.Context) {
 }
 
 // exposedHeaders are the response headers a cross-origin script may read.
-var exposedHeaders = []string{"ETag", "X-KPI-Version", "X-KPI-Default-Version", "Location", "Retry-After"}
+var exposedHeaders = []string{"ETag", "X-KPI-Version", "X-KPI-Default-Version", "Location", "Retry-After",
+	"Link", "X-Total-Count", "X-Request-ID", "Content-Location"}
 
 // corsMiddleware answers preflights and marks the answers of the allowed
 // origins (none by default: then no CORS header is ever sent, and browsers
@@ -75,7 +76,7 @@ func corsMiddleware(origins []string) gin.HandlerFunc {
 	return cors.New(cors.Config{
 		AllowOrigins:     origins,
 		AllowMethods:     []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete},
-		AllowHeaders:     []string{"Authorization", "X-API-Key", "Content-Type", "Accept", "If-None-Match", "Prefer"},
+		AllowHeaders:     []string{"Authorization", "X-API-Key", "Content-Type", "Accept", "If-None-Match", "Prefer", "X-Request-ID"},
 		ExposeHeaders:    exposedHeaders,
 		AllowCredentials: false,
 		MaxAge:           10 * time.Minute,

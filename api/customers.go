@@ -45,6 +45,8 @@ func intParam(c *gin.Context, name string) (int, error) {
 //	@Param			offset		query		int		false	"rows to skip"
 //	@Param			format		query		string	false	"output format (or the Accept header)"	Enums(json, csv, arrow, parquet)
 //	@Success		200			{object}	CustomerList
+//	@Header			200			{integer}	X-Total-Count	"customers matching, in every format"
+//	@Header			200			{string}	Link			"first, prev, next and last pages (RFC 8288)"
 //	@Failure		400			{object}	ErrorBody
 //	@Router			/customers [get]
 func (s *Server) listCustomers(c *gin.Context) {
@@ -73,6 +75,7 @@ func (s *Server) listCustomers(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	pageHeaders(c, page)
 	if format != formatJSON {
 		rows := make([][]any, len(page.Rows))
 		for i, r := range page.Rows {

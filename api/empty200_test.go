@@ -18,6 +18,7 @@ type nonFiniteEngine struct{ Engine }
 // No keys: the test client is the local admin.
 func (nonFiniteEngine) HasKeys() bool                                   { return false }
 func (nonFiniteEngine) Audit(context.Context, engine.AuditRecord) error { return nil }
+func (nonFiniteEngine) Generation() int64                               { return 1 }
 
 func (nonFiniteEngine) Run(ctx context.Context, q engine.Query) (*engine.Result, error) {
 	return &engine.Result{KPI: q.KPI, Version: 1, From: "2024-01-01", To: "2024-02-01", Grain: "none", By: []string{"region"},

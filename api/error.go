@@ -23,6 +23,8 @@ type ErrorDetail struct {
 	Code    string         `json:"code" example:"invalid_parameter"`
 	Message string         `json:"message" example:"invalid parameter \"from\": \"2024-13-01\" is not a date (YYYY-MM-DD)"`
 	Details map[string]any `json:"details,omitempty"`
+	// RequestID is the request's X-Request-ID, as in the server's log.
+	RequestID string `json:"request_id,omitempty" example:"3QZ7KJ2M4XW6N5B8VCT1RYHGDF"`
 }
 
 // statusOf is the one place where an error code becomes an HTTP status.
@@ -101,11 +103,21 @@ const errorMessageKey = "custkpi.error"
 func (s *Server) fail(c *gin.Context, err error) {
 	status, body := errorResponse(err, s.log)
 	c.Set(errorMessageKey, body.Error.Message)
+	body.Error.RequestID = requestIDOf(c)
+	uncacheable(c)
 	if status == http.StatusServiceUnavailable {
 		c.Header("Retry-After", retryAfterSeconds)
 	}
 	c.Abort()
 	s.writeJSON(c, status, body)
+}
+
+// uncacheable makes an answer that is not the resource (an error) carry
+// no ETag and be kept by no cache. The ETag of a data answer is set before
+// its handler runs (conditional.go), so a handler that fails takes it off.
+func uncacheable(c *gin.Context) {
+	c.Writer.Header().Del("ETag")
+	c.Header("Cache-Control", cacheNever)
 }
 
 // internalBody is the answer to a bug: fixed bytes, so writing it cannot

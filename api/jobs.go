@@ -49,11 +49,11 @@ func (s *Server) respond(c *gin.Context, kind string, status int, release func()
 		// (its scope binds the job as it binds the request), and its outcome
 		// goes to the audit log when it ends.
 		who, action := principal(c), c.Request.Method+" "+c.FullPath()+" (job)"
-		target := c.Request.URL.Path
+		target, reqID := c.Request.URL.Path, requestIDOf(c)
 		job := s.jobs.Start(kind, func(ctx context.Context, p *jobs.Progress) (any, error) {
 			defer release()
 			res, err := fn(engine.WithProgress(engine.WithPrincipal(ctx, who), p))
-			s.auditJob(ctx, who, action, target, err)
+			s.auditJob(ctx, who, engine.AuditRecord{Action: action, Target: target, RequestID: reqID}, err)
 			return res, err
 		})
 		c.Header("Location", "/v1/jobs/"+job.ID)
@@ -74,8 +74,8 @@ func (s *Server) respond(c *gin.Context, kind string, status int, release func()
 }
 
 // auditJob records how an asynchronous write ended.
-func (s *Server) auditJob(ctx context.Context, who *engine.Principal, action, target string, err error) {
-	rec := engine.AuditRecord{Action: action, Target: target, Status: http.StatusOK, Outcome: "ok"}
+func (s *Server) auditJob(ctx context.Context, who *engine.Principal, rec engine.AuditRecord, err error) {
+	rec.Status, rec.Outcome = http.StatusOK, "ok"
 	if who != nil {
 		rec.KeyID, rec.KeyName = who.KeyID, who.Name
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -95,7 +97,11 @@ func (s *Server) getRuleSet(c *gin.Context) {
 //	@Produce		json
 //	@Param			name	path		string	true	"rule set name"	example(value_tiers)
 //	@Param			body	body		string	true	"the rule set document, YAML or JSON"
-//	@Success		201		{object}	SavedRuleSet
+//	@Success		201		{object}	SavedRuleSet	"the first version: the rule set is created"
+//	@Header			201		{string}	Location		"/v1/rulesets/{name}"
+//	@Header			201		{string}	Content-Location	"/v1/rulesets/{name}?version=1"
+//	@Success		200		{object}	SavedRuleSet	"a later version"
+//	@Header			200		{string}	Content-Location	"/v1/rulesets/{name}?version={version}"
 //	@Failure		400		{object}	ErrorBody	"invalid_ruleset"
 //	@Router			/rulesets/{name} [put]
 func (s *Server) putRuleSet(c *gin.Context) {
@@ -109,7 +115,16 @@ func (s *Server) putRuleSet(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.writeJSON(c, http.StatusCreated, SavedRuleSet{Name: info.Name, Version: info.Version})
+	// The first version creates the rule set (201, Location); a later one
+	// replaces what GET /v1/rulesets/{name} answers (200). Either way
+	// Content-Location names the version saved.
+	status, where := http.StatusOK, "/v1/rulesets/"+url.PathEscape(info.Name)
+	if info.Version == 1 {
+		status = http.StatusCreated
+		c.Header("Location", where)
+	}
+	c.Header("Content-Location", where+"?version="+strconv.Itoa(info.Version))
+	s.writeJSON(c, status, SavedRuleSet{Name: info.Name, Version: info.Version})
 }
 
 // validateRuleSet godoc
@@ -190,6 +205,8 @@ func (s *Server) evaluateRuleSet(c *gin.Context) {
 //	@Param			limit	query		int		false	"page size (default 100)"
 //	@Param			offset	query		int		false	"rows to skip"
 //	@Success		200		{object}	CustomerList
+//	@Header			200		{integer}	X-Total-Count	"assignments matching"
+//	@Header			200		{string}	Link			"first, prev, next and last pages (RFC 8288)"
 //	@Failure		404		{object}	ErrorBody
 //	@Router			/rulesets/{name}/assignments [get]
 func (s *Server) assignments(c *gin.Context) {
@@ -207,6 +224,7 @@ func (s *Server) assignments(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	pageHeaders(c, page)
 	s.writeJSON(c, http.StatusOK, CustomerList{Total: page.Total, Rows: finiteRows(page.Rows)})
 }
 

@@ -91,6 +91,10 @@ type Server struct {
 	opts Options
 	gin  *gin.Engine
 	jobs *jobs.Registry
+	// handler is gin with compression and HEAD around it.
+	handler http.Handler
+	// instance names this process in ETags (conditional.go).
+	instance string
 }
 
 // New builds the routes.
@@ -105,14 +109,14 @@ func New(eng Engine, opts Options) *Server {
 		opts.JobTimeout = engine.DefaultJobTimeout
 	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{eng: eng, log: opts.Logger, opts: opts, gin: gin.New()}
+	s := &Server{eng: eng, log: opts.Logger, opts: opts, gin: gin.New(), instance: newInstanceID()}
 	s.jobs = jobs.New(jobs.Options{Timeout: opts.JobTimeout, DescribeError: s.describeJobError})
 	r := s.gin
-	r.Use(s.recoverJSON, s.logRequests, s.utf8Query)
+	r.Use(s.requestID, s.recoverJSON, s.logRequests, s.utf8Query)
 	if len(opts.CORSOrigins) > 0 {
 		r.Use(corsMiddleware(opts.CORSOrigins))
 	}
-	r.Use(s.requireBodyType)
+	r.Use(varyHeaders, s.requireBodyType)
 	r.HandleMethodNotAllowed = true
 	r.NoRoute(func(c *gin.Context) {
 		s.fail(c, &httpError{status: http.StatusNotFound, body: ErrorDetail{Code: "not_found",
@@ -129,7 +133,7 @@ func New(eng Engine, opts Options) *Server {
 
 	r.GET("/readyz", s.readyz)
 	r.GET("/v1/health", s.health)
-	v1 := r.Group("/v1", s.limitBody, s.authenticate, s.audit)
+	v1 := r.Group("/v1", s.limitBody, s.authenticate, s.audit, s.conditional)
 	reader, analyst, admin := s.need(engine.RoleReader), s.need(engine.RoleAnalyst), s.need(engine.RoleAdmin)
 	v1.GET("/jobs", analyst, s.listJobs)
 	v1.GET("/jobs/:id", analyst, s.getJob)
@@ -161,15 +165,21 @@ func New(eng Engine, opts Options) *Server {
 	v1.GET("/keys", admin, s.listKeys)
 	v1.DELETE("/keys/:id", admin, s.revokeKey)
 	v1.GET("/audit", admin, s.auditLog)
+
+	compressed, err := compression(r)
+	if err != nil {
+		panic(err) // fixed options: a failure is a bug
+	}
+	s.handler = headAsGet(compressed)
 	return s
 }
 
 // Handler is the http.Handler of the API.
 func (s *Server) Handler() http.Handler {
 	if s.opts.AllowedHosts != nil {
-		return HostGuard(s.opts.AllowedHosts, s.gin)
+		return HostGuard(s.opts.AllowedHosts, s.handler)
 	}
-	return s.gin
+	return s.handler
 }
 
 // recoverJSON turns a panic into a logged 500 with the JSON error body. A
@@ -177,8 +187,9 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) recoverJSON(c *gin.Context) {
 	defer func() {
 		if v := recover(); v != nil {
-			s.log.Error("panic", "path", c.Request.URL.Path, "panic", v)
+			s.log.Error("panic", "path", c.Request.URL.Path, "request_id", requestIDOf(c), "panic", v)
 			c.Abort()
+			uncacheable(c)
 			c.Data(http.StatusInternalServerError, "application/json; charset=utf-8", internalBody)
 		}
 	}()
@@ -186,7 +197,8 @@ func (s *Server) recoverJSON(c *gin.Context) {
 	// A handler that failed without answering (an error gin recorded,
 	// such as a render that could not encode) still gets the error body.
 	if !c.Writer.Written() && len(c.Errors) > 0 {
-		s.log.Error("no answer written", "path", c.Request.URL.Path, "err", c.Errors.Last())
+		s.log.Error("no answer written", "path", c.Request.URL.Path, "request_id", requestIDOf(c), "err", c.Errors.Last())
+		uncacheable(c)
 		c.Data(http.StatusInternalServerError, "application/json; charset=utf-8", internalBody)
 	}
 }
@@ -211,8 +223,8 @@ func (s *Server) utf8Query(c *gin.Context) {
 func (s *Server) logRequests(c *gin.Context) {
 	start := time.Now()
 	c.Next()
-	s.log.Info("request", "method", c.Request.Method, "path", c.Request.URL.Path, "query", c.Request.URL.RawQuery,
-		"status", c.Writer.Status(), "elapsed", time.Since(start))
+	s.log.Info("request", "method", requestMethod(c), "path", c.Request.URL.Path, "query", c.Request.URL.RawQuery,
+		"status", c.Writer.Status(), "elapsed", time.Since(start), "request_id", requestIDOf(c))
 }
 
 // HealthResponse is GET /v1/health.

@@ -110,6 +110,16 @@ const docTemplate = `{
                         "description": "OK",
                         "schema": {
                             "$ref": "#/definitions/api.CustomerList"
+                        },
+                        "headers": {
+                            "Link": {
+                                "type": "string",
+                                "description": "first, prev, next and last pages (RFC 8288)"
+                            },
+                            "X-Total-Count": {
+                                "type": "integer",
+                                "description": "customers matching, in every format"
+                            }
                         }
                     },
                     "400": {
@@ -653,7 +663,7 @@ const docTemplate = `{
         },
         "/kpis/{name}/values": {
             "get": {
-                "description": "Computes a KPI over a window [from, to) (default: the 12 calendar months before the month after the latest order), cut into calendar periods by grain, grouped by customer dimensions. One SQL statement per request; ratios are recomputed per group from numerator and denominator; a zero denominator gives null. KPI-specific parameters (e.g. cycle_multiplier) are passed as extra query parameters. Headers: X-KPI-Version, X-KPI-Default-Version (true when no version was asked for), ETag (changes when the data is re-imported).",
+                "description": "Computes a KPI over a window [from, to) (default: the 12 calendar months before the month after the latest order), cut into calendar periods by grain, grouped by customer dimensions. One SQL statement per request; ratios are recomputed per group from numerator and denominator; a zero denominator gives null. KPI-specific parameters (e.g. cycle_multiplier) are passed as extra query parameters. Headers: X-KPI-Version, X-KPI-Default-Version (true when no version was asked for), ETag (weak; changes with the data generation).",
                 "produces": [
                     "application/json",
                     "text/csv",
@@ -738,7 +748,16 @@ const docTemplate = `{
                         "description": "OK",
                         "schema": {
                             "$ref": "#/definitions/api.KPIValues"
+                        },
+                        "headers": {
+                            "ETag": {
+                                "type": "string",
+                                "description": "weak; changes with the data generation (If-None-Match answers 304)"
+                            }
                         }
+                    },
+                    "304": {
+                        "description": "not modified: If-None-Match matched the ETag"
                     },
                     "400": {
                         "description": "invalid_parameter, unknown_dimension",
@@ -1076,10 +1095,32 @@ const docTemplate = `{
                     }
                 ],
                 "responses": {
-                    "201": {
-                        "description": "Created",
+                    "200": {
+                        "description": "a later version",
                         "schema": {
                             "$ref": "#/definitions/api.SavedRuleSet"
+                        },
+                        "headers": {
+                            "Content-Location": {
+                                "type": "string",
+                                "description": "/v1/rulesets/{name}?version={version}"
+                            }
+                        }
+                    },
+                    "201": {
+                        "description": "the first version: the rule set is created",
+                        "schema": {
+                            "$ref": "#/definitions/api.SavedRuleSet"
+                        },
+                        "headers": {
+                            "Content-Location": {
+                                "type": "string",
+                                "description": "/v1/rulesets/{name}?version=1"
+                            },
+                            "Location": {
+                                "type": "string",
+                                "description": "/v1/rulesets/{name}"
+                            }
                         }
                     },
                     "400": {
@@ -1139,6 +1180,16 @@ const docTemplate = `{
                         "description": "OK",
                         "schema": {
                             "$ref": "#/definitions/api.CustomerList"
+                        },
+                        "headers": {
+                            "Link": {
+                                "type": "string",
+                                "description": "first, prev, next and last pages (RFC 8288)"
+                            },
+                            "X-Total-Count": {
+                                "type": "integer",
+                                "description": "assignments matching"
+                            }
                         }
                     },
                     "404": {
@@ -1422,9 +1473,21 @@ const docTemplate = `{
                 ],
                 "responses": {
                     "200": {
-                        "description": "OK",
+                        "description": "the target of this scope and period is replaced",
                         "schema": {
                             "$ref": "#/definitions/engine.Target"
+                        }
+                    },
+                    "201": {
+                        "description": "no target of this scope and period existed",
+                        "schema": {
+                            "$ref": "#/definitions/engine.Target"
+                        },
+                        "headers": {
+                            "Location": {
+                                "type": "string",
+                                "description": "/v1/targets/{kpi}"
+                            }
                         }
                     },
                     "400": {
@@ -1591,6 +1654,11 @@ const docTemplate = `{
                 "message": {
                     "type": "string",
                     "example": "invalid parameter \"from\": \"2024-13-01\" is not a date (YYYY-MM-DD)"
+                },
+                "request_id": {
+                    "description": "RequestID is the request's X-Request-ID, as in the server's log.",
+                    "type": "string",
+                    "example": "3QZ7KJ2M4XW6N5B8VCT1RYHGDF"
                 }
             }
         },
@@ -2385,6 +2453,10 @@ const docTemplate = `{
                         "refused",
                         "failed"
                     ]
+                },
+                "request_id": {
+                    "description": "RequestID is the X-Request-ID of the request, to find its log line.",
+                    "type": "string"
                 },
                 "status": {
                     "type": "integer"

@@ -22,6 +22,9 @@ type CustomerPage struct {
 	Total   int64            `json:"total"`
 	Columns []string         `json:"-"`
 	Rows    []map[string]any `json:"rows"`
+	// Limit and Offset are the page's, defaults applied (for Link headers).
+	Limit  int `json:"-"`
+	Offset int `json:"-"`
 }
 
 const maxCustomerPage = 10000
@@ -84,7 +87,7 @@ func (e *Engine) Customers(ctx context.Context, q CustomerQuery) (*CustomerPage,
 	if q.Desc {
 		dir = "DESC"
 	}
-	page := &CustomerPage{}
+	page := &CustomerPage{Limit: q.Limit, Offset: q.Offset}
 	if err := e.db.QueryRowContext(ctx, "SELECT count(*) FROM customer_features WHERE "+cond, args...).Scan(&page.Total); err != nil {
 		return nil, contextErr(ctx, err, "customers")
 	}

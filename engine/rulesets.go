@@ -549,7 +549,7 @@ func (e *Engine) Assignments(ctx context.Context, ruleset string, version int, t
 		return nil, err
 	}
 	args := append([]any{id.Int64, tier, tier}, scopeArgs...)
-	page := &CustomerPage{}
+	page := &CustomerPage{Limit: limit, Offset: offset}
 	if err := e.db.QueryRowContext(ctx, "SELECT count(*) FROM tier_assignments WHERE evaluation = ? AND (? = '' OR tier = ?) AND "+cond, args...).Scan(&page.Total); err != nil {
 		return nil, contextErr(ctx, err, "assignments")
 	}

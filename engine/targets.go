@@ -28,6 +28,9 @@ type Target struct {
 	From       string            `json:"from,omitempty"`
 	To         string            `json:"to,omitempty"`
 	UpdatedAt  time.Time         `json:"updated_at"`
+	// Created tells, in SetTarget's answer, that no target of this scope
+	// and period existed before (the API answers 201 rather than 200).
+	Created bool `json:"-"`
 }
 
 // scopeEscaper escapes the separators of the canonical scope key, so a value
@@ -128,10 +131,16 @@ func (e *Engine) SetTarget(ctx context.Context, t Target) (*Target, error) {
 		keys, vals = append(keys, k), append(vals, v)
 	}
 	_, err = e.write(ctx, "set target", false, func(ctx context.Context, conn *sql.Conn, _ int64) error {
-		if _, err := conn.ExecContext(ctx, `DELETE FROM meta_targets WHERE kpi = ? AND scope = ?
-		AND period_from IS NOT DISTINCT FROM ?::DATE AND period_to IS NOT DISTINCT FROM ?::DATE`, t.KPI, scope, from, to); err != nil {
+		res, err := conn.ExecContext(ctx, `DELETE FROM meta_targets WHERE kpi = ? AND scope = ?
+		AND period_from IS NOT DISTINCT FROM ?::DATE AND period_to IS NOT DISTINCT FROM ?::DATE`, t.KPI, scope, from, to)
+		if err != nil {
 			return fmt.Errorf("set target: %w", err)
 		}
+		replaced, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("set target: %w", err)
+		}
+		t.Created = replaced == 0
 		if _, err := conn.ExecContext(ctx, `INSERT INTO meta_targets VALUES (?, ?, map(?::VARCHAR[], ?::VARCHAR[]), ?::DATE, ?::DATE, ?, ?, ?, ?)`,
 			t.KPI, scope, keys, vals, from, to, t.Target, t.Direction, t.WarnWithin, t.UpdatedAt); err != nil {
 			return fmt.Errorf("set target: %w", err)

@@ -121,3 +121,6 @@ CREATE TABLE IF NOT EXISTS meta_audit (
     outcome  VARCHAR NOT NULL,
     message  VARCHAR
 );
+-- The X-Request-ID of the request that made the change (added later: a
+-- database written before gets the column, empty for its old records).
+ALTER TABLE meta_audit ADD COLUMN IF NOT EXISTS request_id VARCHAR;
