@@ -42,7 +42,7 @@ import (
 //	by channel: email 180/1, referral 50/1, search 600/2 (c4, c6),
 //	social 100/0 (spend without a signup: null)
 //
-// New customers (first completed order): W_prev = [2023-10-02, 2024-01-01)
+// New customers (first completed order): W_prev = Q4 2023 = [2023-10-01, 2024-01-01)
 // c1, c2; W c3, c4, c5 → (3-2)/2. Jan: Dec c1 c2, Jan c3 → (1-2)/2. Feb: Jan
 // c3, Feb none → (0-1)/1. Mar: Feb none, Mar c4 c5 → 2/0, null. North
 // (0-2)/2, south 2/0, east 1/0.
