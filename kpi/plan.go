@@ -61,7 +61,7 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 	for i, d := range dims {
 		groups[i] = GroupRef{Name: d.name, Customer: d.customer, Evaluation: d.evaluation.ID}
 		if !d.customer && !d.tier {
-			groups[i].Datasets = def.Requires
+			groups[i].Datasets, groups[i].Columns = def.Requires, d.names
 		}
 	}
 	return &Statement{Def: def, SQL: b.String(), Args: b.args, Key: key, Result: res, Periods: len(ps), Groups: groups}, nil
