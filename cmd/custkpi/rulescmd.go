@@ -126,7 +126,7 @@ func newRulesListCommand(g *globalFlags) *cobra.Command {
 					return err
 				}
 				v := view{cols: []string{"name", "version", "latest_version", "versions", "builtin", "created_at", "description"},
-					doc: map[string]any{"rulesets": l}}
+					doc: l}
 				for _, r := range l {
 					v.rows = append(v.rows, []any{r.Name, r.Version, r.LatestVersion, r.Versions, r.Builtin, r.CreatedAt, r.Description})
 				}
