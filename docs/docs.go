@@ -1700,6 +1700,21 @@ const docTemplate = `{
                     ],
                     "example": "lower_is_better"
                 },
+                "grains": {
+                    "description": "Grains it can be cut into: every grain, or none for a matrix.",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "none",
+                        "day",
+                        "week",
+                        "month",
+                        "quarter",
+                        "year"
+                    ]
+                },
                 "kind": {
                     "type": "string",
                     "enum": [
@@ -1778,6 +1793,21 @@ const docTemplate = `{
                         "lower_is_better"
                     ],
                     "example": "lower_is_better"
+                },
+                "grains": {
+                    "description": "Grains it can be cut into: every grain, or none for a matrix.",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "none",
+                        "day",
+                        "week",
+                        "month",
+                        "quarter",
+                        "year"
+                    ]
                 },
                 "kind": {
                     "type": "string",
