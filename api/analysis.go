@@ -16,7 +16,7 @@ import (
 // variance godoc
 //
 //	@Summary		Variance analysis
-//	@Description	Explains a KPI's change between the previous window (same length, just before) and the window, per group of `by`. Ratio KPIs: each group's contribution splits into a rate effect (its ratio moved) and a mix effect (its share of the denominator moved); contributions sum exactly to total_change. Additive KPIs: contribution is the group's delta, mix 0. Rows sorted by absolute contribution.
+//	@Description	Explains a KPI's change between the previous window (the previous calendar month, quarter or year when the window is exactly one, otherwise the same length just before) and the window, per group of `by`. Ratio KPIs: each group's contribution splits into a rate effect (its ratio moved) and a mix effect (its share of the denominator moved); contributions sum exactly to total_change. Additive KPIs: contribution is the group's delta, mix 0. Rows sorted by absolute contribution.
 //	@Tags			analysis
 //	@Produce		json
 //	@Param			name	path		string	true	"KPI name"	example(avg_order_value)
@@ -99,7 +99,7 @@ func withoutParams(c *gin.Context, names ...string) string {
 // scorecard godoc
 //
 //	@Summary		Scorecard
-//	@Description	Every KPI whose data is present (default version): value over the window, value over the previous window of the same length, change, target, and status against it: ok (on the right side), warn (on the wrong side by at most warn_within, in the KPI's unit), alert (beyond). Status is null without a target. Scoped targets add a row for their dimension values. KPIs left off (data missing) are listed under skipped.
+//	@Description	Every KPI whose data is present (default version): value over the window, value over the previous window (the previous calendar month, quarter or year when the window is exactly one, otherwise the same length just before), change, target, and status against it: ok (on the right side), warn (on the wrong side by at most warn_within, in the KPI's unit), alert (beyond). Status is null without a target. Scoped targets add a row for their dimension values. KPIs left off (data missing) are listed under skipped.
 //	@Tags			analysis
 //	@Produce		json
 //	@Param			from	query		string	false	"window start (YYYY-MM-DD)"

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"custkpi/engine"
+	"custkpi/kpi"
 	"custkpi/queries"
 )
 
@@ -28,6 +30,8 @@ type KPIInfo struct {
 	Requires       []string        `json:"requires"`
 	Dimensions     []string        `json:"dimensions"`
 	Params         []queries.Param `json:"params"`
+	// Grains it can be cut into: every grain, or none for a matrix.
+	Grains []string `json:"grains" example:"none,day,week,month,quarter,year"`
 }
 
 // KPIVersion is one version of a KPI with its SQL.
@@ -59,8 +63,16 @@ type KPIList struct {
 }
 
 func (s *Server) kpiInfo(c *gin.Context, k *engine.KPI) (KPIInfo, error) {
+	return DescribeKPI(c.Request.Context(), s.eng, k)
+}
+
+// DescribeKPI is a KPI's catalog entry (its default version's metadata),
+// shared with the CLI's `custkpi kpis` so both list the same catalog.
+func DescribeKPI(ctx context.Context, eng interface {
+	Dimensions(context.Context, *queries.Definition) ([]string, error)
+}, k *engine.KPI) (KPIInfo, error) {
 	d := k.Default
-	dims, err := s.eng.Dimensions(c.Request.Context(), d)
+	dims, err := eng.Dimensions(ctx, d)
 	if err != nil {
 		return KPIInfo{}, err
 	}
@@ -71,9 +83,16 @@ func (s *Server) kpiInfo(c *gin.Context, k *engine.KPI) (KPIInfo, error) {
 	if params == nil {
 		params = []queries.Param{}
 	}
+	grains := []string{string(engine.GrainNone)}
+	if len(d.Group) == 0 {
+		grains = grains[:0]
+		for _, g := range kpi.Grains {
+			grains = append(grains, string(g))
+		}
+	}
 	return KPIInfo{Name: k.Name, Title: d.Title, Category: d.Category, Unit: d.Unit, Description: d.Description,
 		Kind: string(d.Kind), Direction: d.Direction, LatestVersion: k.Latest().Version, DefaultVersion: d.Version,
-		Versions: k.VersionNumbers(), Requires: d.Requires, Dimensions: dims, Params: params}, nil
+		Versions: k.VersionNumbers(), Requires: d.Requires, Dimensions: dims, Params: params, Grains: grains}, nil
 }
 
 // listKPIs godoc

@@ -788,7 +788,7 @@ const docTemplate = `{
         },
         "/kpis/{name}/variance": {
             "get": {
-                "description": "Explains a KPI's change between the previous window (same length, just before) and the window, per group of ` + "`" + `by` + "`" + `. Ratio KPIs: each group's contribution splits into a rate effect (its ratio moved) and a mix effect (its share of the denominator moved); contributions sum exactly to total_change. Additive KPIs: contribution is the group's delta, mix 0. Rows sorted by absolute contribution.",
+                "description": "Explains a KPI's change between the previous window (the previous calendar month, quarter or year when the window is exactly one, otherwise the same length just before) and the window, per group of ` + "`" + `by` + "`" + `. Ratio KPIs: each group's contribution splits into a rate effect (its ratio moved) and a mix effect (its share of the denominator moved); contributions sum exactly to total_change. Additive KPIs: contribution is the group's delta, mix 0. Rows sorted by absolute contribution.",
                 "produces": [
                     "application/json"
                 ],
@@ -1350,7 +1350,7 @@ const docTemplate = `{
         },
         "/scorecard": {
             "get": {
-                "description": "Every KPI whose data is present (default version): value over the window, value over the previous window of the same length, change, target, and status against it: ok (on the right side), warn (on the wrong side by at most warn_within, in the KPI's unit), alert (beyond). Status is null without a target. Scoped targets add a row for their dimension values. KPIs left off (data missing) are listed under skipped.",
+                "description": "Every KPI whose data is present (default version): value over the window, value over the previous window (the previous calendar month, quarter or year when the window is exactly one, otherwise the same length just before), change, target, and status against it: ok (on the right side), warn (on the wrong side by at most warn_within, in the KPI's unit), alert (beyond). Status is null without a target. Scoped targets add a row for their dimension values. KPIs left off (data missing) are listed under skipped.",
                 "produces": [
                     "application/json"
                 ],
@@ -1768,6 +1768,21 @@ const docTemplate = `{
                     ],
                     "example": "lower_is_better"
                 },
+                "grains": {
+                    "description": "Grains it can be cut into: every grain, or none for a matrix.",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "none",
+                        "day",
+                        "week",
+                        "month",
+                        "quarter",
+                        "year"
+                    ]
+                },
                 "kind": {
                     "type": "string",
                     "enum": [
@@ -1846,6 +1861,21 @@ const docTemplate = `{
                         "lower_is_better"
                     ],
                     "example": "lower_is_better"
+                },
+                "grains": {
+                    "description": "Grains it can be cut into: every grain, or none for a matrix.",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "none",
+                        "day",
+                        "week",
+                        "month",
+                        "quarter",
+                        "year"
+                    ]
                 },
                 "kind": {
                     "type": "string",

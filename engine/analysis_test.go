@@ -27,8 +27,8 @@ func approx(t *testing.T, what string, got any, want float64) {
 	}
 }
 
-// Average order value by region, Q1 2024 against the 91 days before
-// (2023-10-02 .. 2024-01-01), on the hand-built data:
+// Average order value by region, Q1 2024 against Q4 2023 (a calendar
+// quarter compares with the previous quarter), on the hand-built data:
 //
 //	previous: north o1 100 + o4 200 → N 300, D 2, r 150; total R = 150
 //	window:   north 160/3, south 170/3, east 90/1; total R' = 420/7 = 60
@@ -48,7 +48,7 @@ func TestVarianceRatioHandBuilt(t *testing.T) {
 	approx(t, "value", v.Value, 60)
 	approx(t, "previous", v.Previous, 150)
 	approx(t, "total_change", v.TotalChange, -90)
-	if v.PreviousFrom != "2023-10-02" {
+	if v.PreviousFrom != "2023-10-01" {
 		t.Errorf("previous_from %s", v.PreviousFrom)
 	}
 	want := []struct {
@@ -103,7 +103,7 @@ func TestVarianceMixDominates(t *testing.T) {
 
 // Additive: each group's delta, summing to the total change.
 //
-//	revenue Q1 2024 vs the 91 days before: north 160 vs 300 (−140),
+//	revenue Q1 2024 vs Q4 2023: north 160 vs 300 (−140),
 //	south 170 vs 0, east 90 vs 0; total 420 − 300 = 120
 func TestVarianceAdditive(t *testing.T) {
 	e := handBuilt(t)
@@ -128,8 +128,8 @@ func TestVarianceAdditive(t *testing.T) {
 // Targets persist in the database; the scorecard compares against them.
 //
 //	revenue Q1 2024 = 420, previous 300: change 120, +40%
-//	churn_rate Q1 = 0.5 (lower is better); previous window 2023-10-02 ..
-//	2024-01-01 against 2023-07-04 ..: nobody active before → null
+//	churn_rate Q1 = 0.5 (lower is better); previous window Q4 2023
+//	against Q3 2023: nobody active before → null
 func TestTargetsAndScorecard(t *testing.T) {
 	e := handBuilt(t)
 	ctx := context.Background()

@@ -39,10 +39,11 @@ import (
 // search 100 = 930 (Dec 500 and Apr 400 are outside).
 //
 //	cac = 930 / 4 = 232.5; Jan 350/2, Feb 300/1, Mar 280/1
-//	by channel: email 180/1, referral 50/1, search 600/2 (c4, c6),
+//	by acquisition_channel (or its alias channel): email 180/1,
+//	referral 50/1, search 600/2 (c4, c6),
 //	social 100/0 (spend without a signup: null)
 //
-// New customers (first completed order): W_prev = [2023-10-02, 2024-01-01)
+// New customers (first completed order): W_prev = Q4 2023 = [2023-10-01, 2024-01-01)
 // c1, c2; W c3, c4, c5 → (3-2)/2. Jan: Dec c1 c2, Jan c3 → (1-2)/2. Feb: Jan
 // c3, Feb none → (0-1)/1. Mar: Feb none, Mar c4 c5 → 2/0, null. North
 // (0-2)/2, south 2/0, east 1/0.
@@ -196,13 +197,17 @@ func TestCatalogAcquisitionKPIs(t *testing.T) {
 
 		{kpi: "cac", grain: GrainNone, want: []row{{"", 232.5, 930.0, 4.0}}},
 		{kpi: "cac", grain: GrainMonth, want: []row{{jan, 175.0, 350.0, 2.0}, {feb, 300.0, 300.0, 1.0}, {mar, 280.0, 280.0, 1.0}}},
+		{kpi: "cac", by: "acquisition_channel", want: []row{
+			{"email", 180.0, 180.0, 1.0}, {"referral", 50.0, 50.0, 1.0},
+			{"search", 300.0, 600.0, 2.0}, {"social", nullV, 100.0, 0.0},
+		}},
 		{kpi: "cac", by: "channel", want: []row{
 			{"email", 180.0, 180.0, 1.0}, {"referral", 50.0, 50.0, 1.0},
 			{"search", 300.0, 600.0, 2.0}, {"social", nullV, 100.0, 0.0},
 		}},
 		// Jan: referral 50 / c3, search 300 / c6; Feb: search 200 / c4,
 		// social 100 / none; Mar: email 180 / c5, search 100 / none.
-		{kpi: "cac", grain: GrainMonth, by: "channel", want: []row{
+		{kpi: "cac", grain: GrainMonth, by: "acquisition_channel", want: []row{
 			{jan + "|referral", 50.0, 50.0, 1.0}, {jan + "|search", 300.0, 300.0, 1.0},
 			{feb + "|search", 200.0, 200.0, 1.0}, {feb + "|social", nullV, 100.0, 0.0},
 			{mar + "|email", 180.0, 180.0, 1.0}, {mar + "|search", nullV, 100.0, 0.0},
@@ -600,4 +605,52 @@ func TestCatalogEmptyPeriods(t *testing.T) {
 		cases = append(cases, catalogCase{kpi: kpi, grain: GrainMonth, from: jul, to: "2024-09-01", want: []row{{jul, nullV, nil, nil}, {aug, nullV, nil, nil}}})
 	}
 	runCatalogCases(t, e, cases)
+}
+
+// cac groups by acquisition_channel as every other KPI calls the customers
+// column; channel, its former name, stays an alias. The column is named as
+// asked, both names at once are one dimension given twice, and the catalog
+// lists both.
+func TestCACDimensionNames(t *testing.T) {
+	e := catalogEngine(t)
+	ctx := context.Background()
+	for _, by := range []string{"acquisition_channel", "channel"} {
+		res, err := e.Run(ctx, Query{KPI: "cac", From: date(jan), To: date("2024-04-01"), By: []string{by}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(res.Columns, ",") != by+",value,numerator,denominator" || strings.Join(res.By, ",") != by {
+			t.Errorf("by=%s: columns %v, by %v", by, res.Columns, res.By)
+		}
+	}
+	_, err := e.Run(ctx, Query{KPI: "cac", By: []string{"channel", "acquisition_channel"}})
+	if ErrorCode(err) != CodeInvalidParameter || !strings.Contains(err.Error(), "given twice") {
+		t.Errorf("by=channel,acquisition_channel: %v", err)
+	}
+	_, err = e.Run(ctx, Query{KPI: "cac", By: []string{"region"}})
+	if ErrorCode(err) != CodeUnknownDimension || !strings.Contains(err.Error(), "acquisition_channel, channel") {
+		t.Errorf("by=region: %v", err)
+	}
+	k, _ := e.catalog.Lookup("cac")
+	if dims, err := e.Dimensions(ctx, k.Default); err != nil || strings.Join(dims, ",") != "acquisition_channel,channel" {
+		t.Errorf("cac dimensions %v %v", dims, err)
+	}
+	// A target scoped by the alias applies on the scorecard.
+	if _, err := e.SetTarget(ctx, Target{KPI: "cac", Target: 200, WarnWithin: 10, By: map[string]string{"channel": "search"}}); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := e.Scorecard(ctx, date(jan), date("2024-04-01"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range sc.Rows {
+		if r.KPI == "cac" && r.By["channel"] == "search" {
+			found = true
+			approx(t, "cac search", r.Value, 300)
+		}
+	}
+	if !found {
+		t.Error("no scorecard row for cac channel=search")
+	}
 }

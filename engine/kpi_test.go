@@ -9,7 +9,8 @@ import (
 
 // Expected values on testdata/handbuilt, worked out by hand.
 //
-// Window W = [2024-01-01, 2024-04-01): 91 days, so W_prev = [2023-10-02, 2024-01-01).
+// Window W = [2024-01-01, 2024-04-01), the calendar quarter Q1 2024, so
+// W_prev is Q4 2023 = [2023-10-01, 2024-01-01).
 // Completed orders in W (o5 returned, o9 cancelled and o6 in April excluded):
 //
 //	c1 north: o2 50, o3 80, o12 30      c3 south: o7 40, o8 60

@@ -79,8 +79,19 @@ func (e *Engine) distinctValues(ctx context.Context, s *snapshot, g kpi.GroupRef
 		var parts []string
 		for _, kind := range g.Datasets {
 			kind, _, _ = strings.Cut(kind, ".")
-			if d := s.datasets[kind]; d != nil && (slices.Contains(d.Columns, g.Name) || g.Name == "customer_id") {
-				parts = append(parts, fmt.Sprintf("SELECT %s AS v FROM %s", quoteIdent(g.Name), quoteIdent(kind)))
+			d := s.datasets[kind]
+			if d == nil {
+				continue
+			}
+			names := g.Columns
+			if len(names) == 0 {
+				names = []string{g.Name}
+			}
+			for _, name := range names {
+				if slices.Contains(d.Columns, name) || name == "customer_id" {
+					parts = append(parts, fmt.Sprintf("SELECT %s AS v FROM %s", quoteIdent(name), quoteIdent(kind)))
+					break
+				}
 			}
 		}
 		if len(parts) == 0 {

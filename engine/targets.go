@@ -262,7 +262,7 @@ func (e *Engine) Scorecard(ctx context.Context, from, to time.Time) (*Scorecard,
 	if err != nil {
 		return nil, err
 	}
-	sc := &Scorecard{From: kpi.Date(from), To: kpi.Date(to), PreviousFrom: kpi.Date(from.Add(-to.Sub(from))), Rows: []ScorecardRow{}, Skipped: []SkippedKPI{}}
+	sc := &Scorecard{From: kpi.Date(from), To: kpi.Date(to), PreviousFrom: kpi.Date(kpi.PreviousStart(from, to)), Rows: []ScorecardRow{}, Skipped: []SkippedKPI{}}
 
 	type job struct {
 		kpi    *KPI

@@ -2,6 +2,7 @@ package kpi
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -22,6 +23,9 @@ type dimension struct {
 	evaluation Evaluation
 	customer   bool   // a customers column, joined by customerJoin
 	alias      string // its private name in that join
+	// names of a KPI's own dimension in its datasets: the column and its
+	// aliases (cac's acquisition_channel is channel in acquisition_spend).
+	names []string
 }
 
 // Dimension columns of customers that are identifiers, not groups.
@@ -57,12 +61,33 @@ func CustomerDimensions(data *Data) []string {
 	return append(out, "age_band")
 }
 
-// Dimensions lists what a KPI version can be grouped by.
+// Dimensions lists what a KPI version can be grouped by: its own
+// dimensions and their aliases, or the customer dimensions.
 func Dimensions(data *Data, d *queries.Definition) ([]string, error) {
 	if d.Dimensions != nil {
-		return d.Dimensions, nil
+		out := slices.Clone(d.Dimensions)
+		for _, a := range slices.Sorted(maps.Keys(d.Aliases)) {
+			out = append(out, a)
+		}
+		return out, nil
 	}
 	return CustomerDimensions(data), nil
+}
+
+// ownDimension is a KPI's own dimension asked by name or alias: the
+// result's column is named as asked, the value read from the macro's column.
+func ownDimension(def *queries.Definition, name string) dimension {
+	col := name
+	if c, ok := def.Aliases[name]; ok {
+		col = c
+	}
+	names := []string{col}
+	for _, a := range slices.Sorted(maps.Keys(def.Aliases)) {
+		if def.Aliases[a] == col {
+			names = append(names, a)
+		}
+	}
+	return dimension{name: name, expr: "r." + QuoteIdent(col), names: names}
 }
 
 // dimensions resolves by= names against the KPI's dimensions. A name that is
@@ -98,7 +123,11 @@ func dimensions(data *Data, def *queries.Definition, by []string) ([]dimension, 
 			return nil, unknownDimension(def, name, allowed)
 		}
 		if def.Dimensions != nil {
-			out = append(out, dimension{name: name, expr: "r." + QuoteIdent(name)})
+			d := ownDimension(def, name)
+			if slices.ContainsFunc(out, func(o dimension) bool { return o.expr == d.expr }) {
+				return nil, fault.InvalidParam("by", "dimension %q given twice (%s is another name of %s)", name, strings.Join(d.names[1:], ", "), d.names[0])
+			}
+			out = append(out, d)
 		} else {
 			alias := fmt.Sprintf("__dim_%d", len(out))
 			out = append(out, dimension{name: name, expr: "d." + alias, customer: true, alias: alias})

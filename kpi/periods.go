@@ -85,14 +85,40 @@ func step(t time.Time, g Grain, n int) time.Time {
 	return t
 }
 
+// calendarGrain is the calendar month, quarter or year that [from, to) is
+// exactly (from its first day to the first day of the next), or GrainNone.
+// Months come first: a window can be only one of them.
+func calendarGrain(from, to time.Time) Grain {
+	for _, g := range []Grain{GrainMonth, GrainQuarter, GrainYear} {
+		if truncate(from, g).Equal(from) && step(from, g, 1).Equal(to) {
+			return g
+		}
+	}
+	return GrainNone
+}
+
+// PreviousStart is the start of the previous window of a window asked
+// without a grain (it ends where the window starts). A window that is
+// exactly one calendar month, quarter or year compares with the calendar
+// period before it, so that it gives the same number as that period's row
+// of grain=month, quarter or year: March compares with February, whatever
+// their lengths. Any other window compares with the window of the same
+// length just before it.
+func PreviousStart(from, to time.Time) time.Time {
+	if g := calendarGrain(from, to); g != GrainNone {
+		return step(from, g, -1)
+	}
+	return from.Add(-to.Sub(from))
+}
+
 // Periods cuts [from, to) into the periods of grain g. Grain none is the
-// whole window, whose previous window has the same length just before it.
-// With a grain, each calendar period is clipped to the window and its
-// previous window is the same span one grain earlier (for a whole period:
-// the previous calendar period), as KPIS.md defines.
+// whole window, with the previous window of PreviousStart. With a grain,
+// each calendar period is clipped to the window and its previous window is
+// the same span one grain earlier (for a whole period: the previous
+// calendar period), as KPIS.md defines.
 func Periods(from, to time.Time, g Grain) ([]Period, error) {
 	if g == GrainNone {
-		return []Period{{Label: from, Start: from, End: to, PrevStart: from.Add(-to.Sub(from))}}, nil
+		return []Period{{Label: from, Start: from, End: to, PrevStart: PreviousStart(from, to)}}, nil
 	}
 	var out []Period
 	for cal := truncate(from, g); cal.Before(to); cal = step(cal, g, 1) {

@@ -61,7 +61,7 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 	for i, d := range dims {
 		groups[i] = GroupRef{Name: d.name, Customer: d.customer, Evaluation: d.evaluation.ID}
 		if !d.customer && !d.tier {
-			groups[i].Datasets = def.Requires
+			groups[i].Datasets, groups[i].Columns = def.Requires, d.names
 		}
 	}
 	return &Statement{Def: def, SQL: b.String(), Args: b.args, Key: key, Result: res, Periods: len(ps), Groups: groups}, nil
@@ -103,10 +103,11 @@ func windowPeriods(data *Data, def *queries.Definition, q Query) (time.Time, tim
 		return from, to, nil, err
 	}
 	if q.Compare {
-		// Grain none: W and W_prev; the previous window's own previous
-		// window is the same length again before it.
+		// Grain none: W and W_prev. The previous window is computed as it
+		// would be asked on its own, so its own previous window follows the
+		// same rule (the quarter before the previous quarter).
 		w := ps[0]
-		prev := Period{Label: w.PrevStart, Start: w.PrevStart, End: w.Start, PrevStart: w.PrevStart.Add(-w.Start.Sub(w.PrevStart))}
+		prev := Period{Label: w.PrevStart, Start: w.PrevStart, End: w.Start, PrevStart: PreviousStart(w.PrevStart, w.Start)}
 		ps = []Period{prev, w}
 	}
 	return from, to, ps, nil

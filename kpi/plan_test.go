@@ -166,3 +166,68 @@ func TestPlanRefusals(t *testing.T) {
 		}
 	}
 }
+
+// The previous window of a window asked without a grain (KPIS.md): the
+// calendar period before a window that is exactly one calendar month,
+// quarter or year; otherwise the same length just before.
+func TestPreviousWindow(t *testing.T) {
+	for _, c := range []struct{ from, to, prev string }{
+		{"2024-03-01", "2024-04-01", "2024-02-01"}, // March compares with February's 29 days, not 31
+		{"2024-02-01", "2024-03-01", "2024-01-01"}, // February with January's 31, not 29
+		{"2024-01-01", "2024-04-01", "2023-10-01"}, // Q1 with Q4 (92 days), not the 91 before
+		{"2024-04-01", "2024-07-01", "2024-01-01"}, // Q2 (91 days) with Q1 (91)
+		{"2024-01-01", "2025-01-01", "2023-01-01"}, // 2024 (366 days) with 2023
+		{"2025-01-01", "2026-01-01", "2024-01-01"}, // 2025 with leap 2024
+		// Not a calendar period: the same length just before.
+		{"2024-02-01", "2024-05-01", "2023-11-03"}, // three months, not a quarter: 90 days
+		{"2024-03-02", "2024-04-01", "2024-02-01"}, // 30 days
+		{"2024-03-01", "2024-03-31", "2024-01-31"}, // 30 days, one short of March
+		{"2024-01-01", "2024-01-08", "2023-12-25"}, // a week
+		{"2024-01-01", "2024-03-01", "2023-11-02"}, // two months: 60 days
+		{"2024-07-01", "2025-07-01", "2023-07-02"}, // twelve months, not a calendar year: 365 days (the year before holds Feb 29)
+		{"2023-08-01", "2024-08-01", "2022-07-31"}, // the default window's shape, across a leap day: 366 days
+	} {
+		got := Date(PreviousStart(day(c.from), day(c.to)))
+		if got != c.prev {
+			t.Errorf("previous window of %s..%s starts %s, want %s", c.from, c.to, got, c.prev)
+		}
+		ps, err := Periods(day(c.from), day(c.to), GrainNone)
+		if err != nil || len(ps) != 1 || Date(ps[0].PrevStart) != c.prev {
+			t.Errorf("Periods(%s..%s, none) = %+v, %v", c.from, c.to, ps, err)
+		}
+	}
+}
+
+// A calendar window and the same period as a grain row bind the same
+// window and previous window, so every KPI computes the same number for
+// them; a comparison's previous row is the previous calendar period with
+// its own previous calendar period.
+func TestCalendarWindowMatchesGrainRow(t *testing.T) {
+	for _, c := range []struct {
+		from, to string
+		g        Grain
+	}{
+		{"2024-03-01", "2024-04-01", GrainMonth},
+		{"2024-01-01", "2024-04-01", GrainQuarter},
+		{"2024-10-01", "2025-01-01", GrainQuarter},
+		{"2024-01-01", "2025-01-01", GrainYear},
+	} {
+		whole, _ := Periods(day(c.from), day(c.to), GrainNone)
+		rows, _ := Periods(day(c.from), day(c.to), c.g)
+		if len(rows) != 1 || whole[0].Start != rows[0].Start || whole[0].End != rows[0].End || whole[0].PrevStart != rows[0].PrevStart {
+			t.Errorf("%s..%s: window %+v, %s row %+v", c.from, c.to, whole, c.g, rows)
+		}
+	}
+	st, err := Plan(catalog(t), data(), Query{KPI: "churn_rate", From: day("2024-01-01"), To: day("2024-04-01"), Compare: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// (label, start, end, previous start) of Q4 2023, then of Q1 2024.
+	want := []any{"2023-10-01", day("2023-10-01"), day("2024-01-01"), day("2023-07-01"),
+		"2024-01-01", day("2024-01-01"), day("2024-04-01"), day("2023-10-01")}
+	for i, w := range want {
+		if st.Args[i] != w {
+			t.Errorf("argument %d = %v, want %v", i, st.Args[i], w)
+		}
+	}
+}

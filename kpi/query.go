@@ -80,6 +80,8 @@ type GroupRef struct {
 	Customer bool
 	// Evaluation: a tier dimension's evaluation (0 for others).
 	Evaluation int64
-	// Datasets: a KPI's own dimension (cac's channel), a column of these.
+	// Datasets: a KPI's own dimension (cac's acquisition_channel), a
+	// column of these, named in each by the first of Columns it has.
 	Datasets []string
+	Columns  []string
 }

@@ -29,7 +29,12 @@
 // default      true on the version served when none is asked for
 // dimensions   a list of the entity columns it can be grouped by (e.g.
 //
-//	channel) instead of the customer dimensions (the default)
+//	acquisition_channel) instead of the customer dimensions (the default)
+//
+// alias        `<name>=<dimension>`, repeatable: another name by= accepts
+//
+//	for one of those dimensions (cac's channel, its name before the
+//	column was called acquisition_channel as on customers)
 //
 // group        entity columns every answer is grouped by, first (a matrix:
 //
@@ -100,6 +105,10 @@ type Definition struct {
 	File        string
 	Body        string // the SQL after the header
 	Source      string // the whole file, as shown in the catalog
+
+	// Aliases are other names of Dimensions: alias → dimension. A result
+	// grouped by an alias names its column as asked.
+	Aliases map[string]string
 }
 
 // MacroName is the DuckDB table macro this version is registered as.
@@ -272,6 +281,16 @@ func (d *Definition) setHeader(key, value string) error {
 		d.Dimensions = splitList(value)
 	case "group":
 		d.Group = splitList(value)
+	case "alias":
+		name, dim, ok := strings.Cut(value, "=")
+		name, dim = strings.TrimSpace(name), strings.TrimSpace(dim)
+		if !ok || !identifier.MatchString(name) || !identifier.MatchString(dim) {
+			return errors.New("alias must be `<name>=<dimension>`")
+		}
+		if d.Aliases == nil {
+			d.Aliases = map[string]string{}
+		}
+		d.Aliases[name] = dim
 	case "column":
 		name, agg, ok := strings.Cut(value, " ")
 		if !ok || !identifier.MatchString(name) {
@@ -311,6 +330,11 @@ func (d *Definition) check(name, version string) error {
 		return errors.New("direction must be higher_is_better or lower_is_better")
 	case d.Body == "":
 		return errors.New("no SQL body")
+	}
+	for name, dim := range d.Aliases {
+		if !contains(d.Dimensions, dim) || contains(d.Dimensions, name) {
+			return fmt.Errorf("alias %s=%s: an alias names one of the dimensions and is not one itself", name, dim)
+		}
 	}
 	switch d.Kind {
 	case Additive, Statistic:

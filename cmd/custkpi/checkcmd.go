@@ -14,6 +14,7 @@ var errChecksFailed = errors.New("the database breaks invariants (see above)")
 
 func newCheckCommand(g *globalFlags) *cobra.Command {
 	var db dbFlags
+	var format *formatFlag
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Verify that derived data, history, tiers and scores agree with the datasets; changes nothing",
@@ -29,7 +30,7 @@ It prints one line per invariant and exits 1 when any is broken.`,
 				return err
 			}
 			if db.path == "" || db.path == ":memory:" {
-				return errors.New("check needs a database file: --db FILE")
+				return usage(errors.New("check needs a database file: --db FILE"))
 			}
 			eng, err := engine.Open(cmd.Context(), engine.Options{Path: db.path, QueryTimeout: db.timeout, Threads: db.threads, MemoryLimit: db.memory,
 				Logger: newLogger(), MustExist: true, Inspect: true})
@@ -41,26 +42,36 @@ It prints one line per invariant and exits 1 when any is broken.`,
 			if err != nil {
 				return describeError(err)
 			}
-			return printInvariants(cmd, invs)
+			return printInvariants(cmd, invs, format.value)
 		},
 	}
 	db.register(cmd, "")
+	format = addFormatFlag(cmd)
 	return cmd
 }
 
-func printInvariants(cmd *cobra.Command, invs []engine.Invariant) error {
+// printInvariants prints one line per invariant (a row in the other
+// formats) and fails when any is broken, after printing them all.
+func printInvariants(cmd *cobra.Command, invs []engine.Invariant, format string) error {
 	broken := 0
+	v := view{cols: []string{"name", "ok", "rule", "problem"}, doc: invs, noTable: true}
 	for _, inv := range invs {
+		v.rows = append(v.rows, []any{inv.Name, inv.OK, inv.Rule, inv.Problem})
 		if inv.OK {
-			fmt.Fprintf(cmd.OutOrStdout(), "ok      %-20s %s\n", inv.Name, inv.Rule)
+			v.head = append(v.head, fmt.Sprintf("ok      %-20s %s", inv.Name, inv.Rule))
 			continue
 		}
 		broken++
-		fmt.Fprintf(cmd.OutOrStdout(), "BROKEN  %-20s %s: %s\n", inv.Name, inv.Rule, inv.Problem)
+		v.head = append(v.head, fmt.Sprintf("BROKEN  %-20s %s: %s", inv.Name, inv.Rule, inv.Problem))
+	}
+	if broken == 0 {
+		v.foot = []string{fmt.Sprintf("%d invariants hold", len(invs))}
+	}
+	if err := v.write(cmd.OutOrStdout(), format); err != nil {
+		return err
 	}
 	if broken > 0 {
 		return errChecksFailed
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "%d invariants hold\n", len(invs))
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"custkpi/api"
 	"custkpi/engine"
 )
 
@@ -32,12 +33,38 @@ type backend interface {
 	EvaluateRuleSet(ctx context.Context, name string, version int, asOf time.Time, forceGo bool) (*engine.Evaluation, error)
 	RuleSets(ctx context.Context) ([]engine.RuleSetInfo, error)
 	FitCLV(ctx context.Context, req engine.CLVFitRequest) (*engine.CLVFit, error)
+	KPIs(ctx context.Context) ([]api.KPIInfo, error)
 }
 
 var (
-	_ backend = (*engine.Engine)(nil)
+	_ backend = local{}
 	_ backend = (*client)(nil)
 )
+
+// local is the engine over the database file, with the catalog listing the
+// API builds (api.DescribeKPI), so `custkpi kpis` prints the same either way.
+type local struct{ *engine.Engine }
+
+func (l local) KPIs(ctx context.Context) ([]api.KPIInfo, error) {
+	var out []api.KPIInfo
+	for _, k := range l.Catalog().List() {
+		info, err := api.DescribeKPI(ctx, l.Engine, k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, info)
+	}
+	return out, nil
+}
+
+// KPIs is GET /v1/kpis.
+func (c *client) KPIs(ctx context.Context) ([]api.KPIInfo, error) {
+	var list api.KPIList
+	if err := c.call(ctx, request{method: http.MethodGet, path: "/v1/kpis"}, &list); err != nil {
+		return nil, err
+	}
+	return list.KPIs, nil
+}
 
 // client is a running `custkpi serve` seen through its API (API.md): each
 // call is the engine call of the same name, answered from the JSON decoded
@@ -57,7 +84,7 @@ func newClient(server, key string, progress engine.Progress) (*client, error) {
 	}
 	u, err := url.Parse(server)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, fmt.Errorf("--server %q: want a URL such as http://127.0.0.1:8080", server)
+		return nil, usage(fmt.Errorf("--server %q: want a URL such as http://127.0.0.1:8080", server))
 	}
 	if progress == nil {
 		progress = (*progressDisplay)(nil)

@@ -13,7 +13,8 @@ import (
 func newCLVCommand(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "clv", Short: "Probabilistic CLV: fit BG/NBD and Gamma-Gamma on the imported orders"}
 	var db dbFlags
-	var calibrationEnd, holdoutEnd, format string
+	var calibrationEnd, holdoutEnd string
+	var format *formatFlag
 	req := engine.CLVFitRequest{}
 	fit := &cobra.Command{
 		Use:     "fit",
@@ -22,13 +23,13 @@ func newCLVCommand(g *globalFlags) *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
-			if req.CalibrationEnd, err = engine.ParseDate("calibration-end", calibrationEnd); err != nil {
-				return err
+			if req.CalibrationEnd, err = engine.ParseDate("calibration_end", calibrationEnd); err != nil {
+				return usage(err)
 			}
 			if holdoutEnd != "" {
 				var h time.Time
-				if h, err = engine.ParseDate("holdout-end", holdoutEnd); err != nil {
-					return err
+				if h, err = engine.ParseDate("holdout_end", holdoutEnd); err != nil {
+					return usage(err)
 				}
 				req.HoldoutEnd = &h
 			}
@@ -39,21 +40,7 @@ func newCLVCommand(g *globalFlags) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if format == "json" {
-					return printJSON(cmd.OutOrStdout(), f)
-				}
-				w := cmd.OutOrStdout()
-				m, g := f.BGNBD, f.GammaGamma
-				fmt.Fprintf(w, "CLV fit %d on %d customers (%s, calibration end %s), %s\n", f.ID, f.Customers, f.Summary.Unit,
-					f.Summary.CalibrationEnd.Format(time.DateOnly), f.Timings.Total.Round(time.Millisecond))
-				fmt.Fprintf(w, "BG/NBD       r=%.4f alpha=%.4f a=%.4f b=%.4f  LL=%.2f  converged=%v (%d iterations)\n",
-					m.R, m.Alpha, m.A, m.B, m.LogLikelihood, m.Converged, m.Iterations)
-				fmt.Fprintf(w, "Gamma-Gamma  p=%.4f q=%.4f gamma=%.4f  LL=%.2f  converged=%v\n", g.P, g.Q, g.Gamma, g.LogLikelihood, g.Converged)
-				if h := f.Holdout; h != nil {
-					fmt.Fprintf(w, "holdout      actual %d, expected %.1f (%.1f%%), per-customer MAE %.3f\n", h.ActualTotal, h.ExpectedTotal, h.TotalErrorPct, h.CustomerMAE)
-				}
-				fmt.Fprintf(w, "scored %d customers: p_alive, expected_purchases_90d, clv_12m\n", f.Scored)
-				return nil
+				return fitView(f).write(cmd.OutOrStdout(), format.value)
 			})
 		},
 	}
@@ -64,8 +51,32 @@ func newCLVCommand(g *globalFlags) *cobra.Command {
 	fit.Flags().Float64Var(&req.Margin, "margin", 0, "share of revenue kept (0: 1, CLV in revenue)")
 	fit.Flags().Float64Var(&req.MonthlyDiscount, "discount", 0, "monthly discount rate")
 	fit.Flags().IntVar(&req.HorizonMonths, "horizon", 12, "CLV horizon in months")
-	fit.Flags().StringVar(&format, "format", "table", "table or json")
+	format = addFormatFlag(fit)
 	fit.MarkFlagRequired("calibration-end")
 	cmd.AddCommand(fit)
 	return cmd
+}
+
+// fitView: the fit as a person reads it; its main figures as one row.
+func fitView(f *engine.CLVFit) view {
+	m, g := f.BGNBD, f.GammaGamma
+	v := view{doc: f, noTable: true,
+		cols: []string{"id", "customers", "unit", "calibration_end", "r", "alpha", "a", "b", "bgnbd_log_likelihood", "bgnbd_converged",
+			"p", "q", "gamma", "gamma_gamma_log_likelihood", "gamma_gamma_converged", "holdout_actual", "holdout_expected", "scored"},
+		head: []string{
+			fmt.Sprintf("CLV fit %d on %d customers (%s, calibration end %s), %s", f.ID, f.Customers, f.Summary.Unit,
+				f.Summary.CalibrationEnd.Format(time.DateOnly), f.Timings.Total.Round(time.Millisecond)),
+			fmt.Sprintf("BG/NBD       r=%.4f alpha=%.4f a=%.4f b=%.4f  LL=%.2f  converged=%v (%d iterations)",
+				m.R, m.Alpha, m.A, m.B, m.LogLikelihood, m.Converged, m.Iterations),
+			fmt.Sprintf("Gamma-Gamma  p=%.4f q=%.4f gamma=%.4f  LL=%.2f  converged=%v", g.P, g.Q, g.Gamma, g.LogLikelihood, g.Converged),
+		}}
+	var actual, expected any
+	if h := f.Holdout; h != nil {
+		actual, expected = h.ActualTotal, h.ExpectedTotal
+		v.head = append(v.head, fmt.Sprintf("holdout      actual %d, expected %.1f (%.1f%%), per-customer MAE %.3f", h.ActualTotal, h.ExpectedTotal, h.TotalErrorPct, h.CustomerMAE))
+	}
+	v.head = append(v.head, fmt.Sprintf("scored %d customers: p_alive, expected_purchases_90d, clv_12m", f.Scored))
+	v.rows = [][]any{{f.ID, f.Customers, f.Summary.Unit, f.Summary.CalibrationEnd.Format(time.DateOnly), m.R, m.Alpha, m.A, m.B, m.LogLikelihood, m.Converged,
+		g.P, g.Q, g.Gamma, g.LogLikelihood, g.Converged, actual, expected, f.Scored}}
+	return v
 }

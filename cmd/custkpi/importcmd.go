@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -16,17 +14,20 @@ func newImportCommand(g *globalFlags) *cobra.Command {
 	var db dbFlags
 	var req engine.ImportRequest
 	var mapping []string
+	var format *formatFlag
 	cmd := &cobra.Command{
 		Use:   "import KIND FILE",
 		Short: "Import a Parquet or CSV file as a dataset (customers, orders, surveys, tickets, events, acquisition_spend, contracts)",
 		Example: "  custkpi import --db shop.duckdb orders ./orders.parquet --map order_date=created_at\n" +
-			"  custkpi import --db shop.duckdb orders ./more.csv --mode append --orphans drop",
+			"  custkpi import --db shop.duckdb orders ./more.csv --mode append --orphans drop --format json",
 		Args: cobra.ExactArgs(2),
+		// The API's format field is the file's; --format is the output's.
+		Annotations: map[string]string{"flag:format": "file-format"},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req.Kind, req.Path = args[0], args[1]
 			var err error
 			if req.Mapping, err = parsePairs("--map", "canonical=source", mapping); err != nil {
-				return err
+				return usage(err)
 			}
 			progress := g.progress(cmd)
 			return g.withBackend(cmd, &db, progress, func(ctx context.Context, b backend) error {
@@ -35,7 +36,7 @@ func newImportCommand(g *globalFlags) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printJSON(cmd.OutOrStdout(), res)
+				return importView(res).write(cmd.OutOrStdout(), format.value)
 			})
 		},
 	}
@@ -43,26 +44,25 @@ func newImportCommand(g *globalFlags) *cobra.Command {
 	cmd.Flags().StringSliceVar(&mapping, "map", nil, "canonical=source column mapping (repeatable, or comma-separated; spaces around names are ignored)")
 	cmd.Flags().StringVar(&req.Mode, "mode", "replace", "replace or append")
 	cmd.Flags().StringVar(&req.Orphans, "orphans", "reject", "reject or drop rows whose customer_id is not in customers")
-	cmd.Flags().StringVar(&req.Format, "format", "", "parquet or csv (default: from the extension)")
+	cmd.Flags().StringVar(&req.Format, "file-format", "", "the file's format, parquet or csv (default: from the extension)")
 	cmd.Flags().BoolVar(&req.AllowEmpty, "allow-empty", false, "accept a file without data rows (otherwise refused: it would empty the dataset)")
+	format = addFormatFlag(cmd)
 	db.registerDateRange(cmd)
 	return cmd
 }
 
-// describeError adds the machine details of a caller-fault error to its
-// message, so the CLI shows the same information as the API.
-func describeError(err error) error {
-	var ee *engine.Error
-	if errors.As(err, &ee) && len(ee.Details) > 0 {
-		d, _ := json.Marshal(ee.Details)
-		return fmt.Errorf("%s [%s] %s", ee.Message, ee.Code, d)
+// importView: a sentence and the warnings for a person; one row per import
+// otherwise.
+func importView(res *engine.ImportResult) view {
+	v := view{
+		cols: []string{"kind", "mode", "rows", "total_rows", "source", "checksum", "imported_at", "columns", "warnings"},
+		rows: [][]any{{res.Kind, res.Mode, res.Rows, res.TotalRows, res.Source, res.Checksum, res.ImportedAt, res.Columns, strings.Join(res.Warnings, "; ")}},
+		doc:  res, noTable: true,
+		head: []string{fmt.Sprintf("imported %d %s rows from %s (%s); %s has %d rows", res.Rows, res.Kind, res.Source, res.Mode, res.Kind, res.TotalRows),
+			"columns: " + strings.Join(res.Columns, ", ")},
 	}
-	return err
-}
-
-// printJSON is the CLI's JSON output: indented, one value.
-func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	for _, w := range res.Warnings {
+		v.foot = append(v.foot, "warning: "+w)
+	}
+	return v
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -25,6 +27,7 @@ func newKeysCreateCommand(g *globalFlags) *cobra.Command {
 	var db dbFlags
 	var name, role string
 	var scopes []string
+	var format *formatFlag
 	create := &cobra.Command{
 		Use:     "create",
 		Short:   "Create a key and print it once (only its hash is stored)",
@@ -36,16 +39,22 @@ func newKeysCreateCommand(g *globalFlags) *cobra.Command {
 			}
 			scope, err := parseScope(scopes)
 			if err != nil {
-				return err
+				return usage(err)
 			}
 			return db.withEngine(cmd, func(eng *engine.Engine) error {
 				k, err := eng.CreateKey(cmd.Context(), name, role, scope)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s\n", k.Secret)
 				fmt.Fprintf(cmd.ErrOrStderr(), "key %s (%s, %s) created; it is shown once: send it as Authorization: Bearer <key>\n", k.ID, k.Name, k.Role)
-				return nil
+				// The table is the secret alone, so `KEY=$(custkpi keys
+				// create ...)` keeps working.
+				return view{
+					head: []string{k.Secret},
+					cols: []string{"id", "name", "role", "scope", "created_at", "key"},
+					rows: [][]any{{k.ID, k.Name, k.Role, scopeString(k.Scope), k.CreatedAt, k.Secret}},
+					doc:  k, noTable: true,
+				}.write(cmd.OutOrStdout(), format.value)
 			})
 		},
 	}
@@ -54,6 +63,7 @@ func newKeysCreateCommand(g *globalFlags) *cobra.Command {
 	create.Flags().StringVar(&role, "role", engine.RoleReader, "reader, analyst or admin")
 	create.Flags().StringArrayVar(&scopes, "scope", nil, "row scope column=value[,value...] (repeatable): the key sees only those customers")
 	create.MarkFlagRequired("name")
+	format = addFormatFlag(create)
 	return create
 }
 
@@ -80,6 +90,7 @@ func parseScope(flags []string) (engine.Scope, error) {
 
 func newKeysListCommand(g *globalFlags) *cobra.Command {
 	var db dbFlags
+	var format *formatFlag
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List the keys (never their secrets)",
@@ -93,16 +104,22 @@ func newKeysListCommand(g *globalFlags) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return printJSON(cmd.OutOrStdout(), keys)
+				v := view{cols: []string{"id", "name", "role", "scope", "created_at", "revoked_at"}, doc: keys}
+				for _, k := range keys {
+					v.rows = append(v.rows, []any{k.ID, k.Name, k.Role, scopeString(k.Scope), k.CreatedAt, k.RevokedAt})
+				}
+				return v.write(cmd.OutOrStdout(), format.value)
 			})
 		},
 	}
 	db.registerExisting(list, "custkpi.duckdb")
+	format = addFormatFlag(list)
 	return list
 }
 
 func newKeysRevokeCommand(g *globalFlags) *cobra.Command {
 	var db dbFlags
+	var format *formatFlag
 	revoke := &cobra.Command{
 		Use:   "revoke ID",
 		Short: "Revoke a key: its requests answer 401 from then on",
@@ -115,11 +132,22 @@ func newKeysRevokeCommand(g *globalFlags) *cobra.Command {
 				if err := eng.RevokeKey(cmd.Context(), args[0]); err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "revoked %s\n", args[0])
-				return nil
+				return view{head: []string{"revoked " + args[0]}, cols: []string{"revoked"}, rows: [][]any{{args[0]}},
+					doc: map[string]string{"revoked": args[0]}, noTable: true}.write(cmd.OutOrStdout(), format.value)
 			})
 		},
 	}
 	db.registerExisting(revoke, "custkpi.duckdb")
+	format = addFormatFlag(revoke)
 	return revoke
+}
+
+// scopeString is a key's scope as --scope takes it, columns in name order:
+// "region=east,north segment=b2b"; "" for an unscoped key.
+func scopeString(s engine.Scope) string {
+	var parts []string
+	for _, col := range slices.Sorted(maps.Keys(s)) {
+		parts = append(parts, col+"="+strings.Join(s[col], ","))
+	}
+	return strings.Join(parts, " ")
 }

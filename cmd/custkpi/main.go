@@ -5,23 +5,15 @@
 //	custkpi serve --db shop.duckdb    serve an existing database
 //	custkpi import --db shop.duckdb orders ./orders.parquet --map order_date=created_at
 //	custkpi kpi churn_rate --db shop.duckdb --from 2024-01-01 --to 2025-01-01 --grain quarter --by region
+//	custkpi kpis                      the KPI catalog
+//
+// Exit codes: 0 ok, 1 the command failed, 2 the command line is wrong
+// (unknown command or flag, missing argument, bad flag value), 130
+// interrupted by SIGINT (143 by SIGTERM).
 package main
 
-import (
-	"context"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
-)
+import "os"
 
 func main() {
-	// SIGINT and SIGTERM cancel the context: the server drains and the
-	// database closes cleanly.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := newRootCommand().ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "custkpi:", err)
-		os.Exit(1)
-	}
+	os.Exit(runMain(os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -157,7 +157,7 @@ func TestServeRefusesTheNetworkWithoutKeys(t *testing.T) {
 	if err != nil || !strings.HasPrefix(strings.TrimSpace(key), "ck_") {
 		t.Fatalf("keys create: %q %v", key, err)
 	}
-	list, err := runCLI("keys", "list", "--db", db)
+	list, err := runCLI("keys", "list", "--db", db, "--format", "json")
 	if err != nil || !strings.Contains(list, `"role": "admin"`) || !strings.Contains(list, `"east"`) || strings.Contains(list, strings.TrimSpace(key)) {
 		t.Fatalf("keys list: %s %v", list, err)
 	}

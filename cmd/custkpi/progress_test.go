@@ -27,7 +27,7 @@ func runCLIErr(args ...string) (stdout, stderr string, err error) {
 // only the result. --quiet prints nothing.
 func TestImportProgressLines(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "shop.duckdb")
-	stdout, stderr, err := runCLIErr("import", "--db", db, "customers", filepath.Join(handbuilt, "customers.csv"))
+	stdout, stderr, err := runCLIErr("import", "--db", db, "customers", filepath.Join(handbuilt, "customers.csv"), "--format", "json")
 	if err != nil {
 		t.Fatalf("import customers: %v\n%s", err, stderr)
 	}
@@ -57,7 +57,7 @@ func TestImportProgressLines(t *testing.T) {
 		t.Errorf("validating line %q does not count the %d rows imported", lines[2], res.Rows)
 	}
 
-	stdout, stderr, err = runCLIErr("import", "--quiet", "--db", db, "orders", filepath.Join(handbuilt, "orders.csv"))
+	stdout, stderr, err = runCLIErr("import", "--quiet", "--db", db, "orders", filepath.Join(handbuilt, "orders.csv"), "--format", "json")
 	if err != nil {
 		t.Fatalf("import orders --quiet: %v", err)
 	}

@@ -169,6 +169,8 @@ func newRootCommand() *cobra.Command {
 	g.register(root)
 	root.AddCommand(newServeCommand(g), newKeysCommand(g), newDemoCommand(g), newImportCommand(g), newKPICommand(g), newScorecardCommand(g),
 		newRulesCommand(g), newCLVCommand(g), newCheckCommand(g))
+	root.AddCommand(newKPIsCommand(g, "kpis")) // clikpi: the catalog; exit codes and usage errors in cli.go
+	configureCLI(root)
 	return root
 }
 
@@ -204,7 +206,7 @@ func (g *globalFlags) serverURL(cmd *cobra.Command) (string, error) {
 	dbGiven := cmd.Flags().Changed("db")
 	if cmd.Flags().Changed("server") {
 		if dbGiven && g.server != "" {
-			return "", errors.New("--server and --db both given: the command goes to one of them")
+			return "", usage(errors.New("--server and --db both given: the command goes to one of them"))
 		}
 		return g.server, nil
 	}
@@ -225,7 +227,7 @@ func (g *globalFlags) apiKey(cmd *cobra.Command) string {
 // check): an explicit --server there is a mistake, not something to ignore.
 func (g *globalFlags) refuseServer(cmd *cobra.Command) error {
 	if cmd.Flags().Changed("server") && g.server != "" {
-		return fmt.Errorf("%s works on a database file (--db), not through --server", cmd.CommandPath())
+		return usage(fmt.Errorf("%s works on a database file (--db), not through --server", cmd.CommandPath()))
 	}
 	return nil
 }
@@ -251,7 +253,7 @@ func (g *globalFlags) withBackend(cmd *cobra.Command, db *dbFlags, p engine.Prog
 		if p != nil {
 			ctx = engine.WithProgress(ctx, p)
 		}
-		return fn(ctx, eng)
+		return fn(ctx, local{eng})
 	})
 }
 

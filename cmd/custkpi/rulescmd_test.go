@@ -36,7 +36,7 @@ func TestRulesCommands(t *testing.T) {
 	if err != nil || !strings.Contains(out, "saved spend version 1") {
 		t.Fatalf("save: %q %v", out, err)
 	}
-	out, err = run("rules", "evaluate", "--db", db, "spend")
+	out, err = run("rules", "evaluate", "--db", db, "spend", "--format", "json")
 	if err != nil || !strings.Contains(out, `"path": "sql"`) || !strings.Contains(out, `"customers": 2`) {
 		t.Errorf("evaluate: %s %v", out, err)
 	}

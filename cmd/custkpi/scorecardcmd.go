@@ -10,13 +10,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"custkpi/engine"
-	"custkpi/render"
 )
 
 func newScorecardCommand(g *globalFlags) *cobra.Command {
 	var db dbFlags
 	var window windowFlags
-	var format string
+	var format *formatFlag
 	cmd := &cobra.Command{
 		Use:     "scorecard",
 		Short:   "Print every KPI against its target and the previous window (the same as GET /v1/scorecard)",
@@ -25,20 +24,20 @@ func newScorecardCommand(g *globalFlags) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			from, to, err := window.parse()
 			if err != nil {
-				return err
+				return usage(err)
 			}
 			return g.withBackend(cmd, &db, nil, func(ctx context.Context, b backend) error {
 				sc, err := b.Scorecard(ctx, from, to)
 				if err != nil {
 					return err
 				}
-				return printScorecard(cmd.OutOrStdout(), sc, format)
+				return printScorecard(cmd.OutOrStdout(), sc, format.value)
 			})
 		},
 	}
 	db.registerExisting(cmd, "custkpi.duckdb")
 	window.register(cmd)
-	cmd.Flags().StringVar(&format, "format", "table", "table, csv or json")
+	format = addFormatFlag(cmd)
 	return cmd
 }
 
@@ -46,9 +45,6 @@ func newScorecardCommand(g *globalFlags) *cobra.Command {
 var statusMark = map[string]string{"ok": "✔ ok", "warn": "▲ warn", "alert": "✖ alert"}
 
 func printScorecard(w io.Writer, sc *engine.Scorecard, format string) error {
-	if format == "json" {
-		return printJSON(w, sc)
-	}
 	cols := []string{"kpi", "scope", "unit", "value", "previous", "change", "change_pct", "target", "status"}
 	var rows [][]any
 	for _, r := range sc.Rows {
@@ -62,20 +58,12 @@ func printScorecard(w io.Writer, sc *engine.Scorecard, format string) error {
 		}
 		rows = append(rows, []any{r.KPI, scope, r.Unit, deref(r.Value), deref(r.Previous), deref(r.Change), deref(r.ChangePct), deref(r.Target), status})
 	}
-	switch format {
-	case "csv":
-		return render.WriteCSV(w, cols, rows)
-	case "table":
-		fmt.Fprintf(w, "scorecard %s .. %s (previous window from %s), %.0f ms\n", sc.From, sc.To, sc.PreviousFrom, sc.Elapsed)
-		if err := writeTable(w, cols, rows); err != nil {
-			return err
-		}
-		for _, s := range sc.Skipped {
-			fmt.Fprintf(w, "skipped %s: %s\n", s.KPI, s.Reason)
-		}
-		return nil
+	v := view{cols: cols, rows: rows, doc: sc,
+		head: []string{fmt.Sprintf("scorecard %s .. %s (previous window from %s), %.0f ms", sc.From, sc.To, sc.PreviousFrom, sc.Elapsed)}}
+	for _, s := range sc.Skipped {
+		v.foot = append(v.foot, fmt.Sprintf("skipped %s: %s", s.KPI, s.Reason))
 	}
-	return fmt.Errorf("--format %q: want table, csv or json", format)
+	return v.write(w, format)
 }
 
 func deref(f *float64) any {

@@ -93,10 +93,10 @@ func TestServerMatchesLocal(t *testing.T) {
 	writeFile(t, orphans, header+"\n"+orphanRow(t, header)+"\n")
 
 	elapsed := regexp.MustCompile(`("elapsed_ms": )[0-9.e+-]+|(\), )\d+( ms\n)`)
-	imported := regexp.MustCompile(`"imported_at": "[^"]*"`)
+	imported := regexp.MustCompile(`"imported_at": "[^"]*"|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z`)
 	normalise := func(s string) string {
 		s = elapsed.ReplaceAllString(s, "${1}${2}N${3}")
-		s = imported.ReplaceAllString(s, `"imported_at": "T"`)
+		s = imported.ReplaceAllString(s, `T`)
 		// The source as typed locally is a path; the server records the
 		// uploaded file's name.
 		s = strings.ReplaceAll(s, dir+string(filepath.Separator), "")
@@ -107,7 +107,8 @@ func TestServerMatchesLocal(t *testing.T) {
 		return append(append([]string{"kpi", name}, window...), more...)
 	}
 	// Failing commands (fail) must fail alike; the others must succeed.
-	fail := map[string]bool{"planet": true, bad: true, "no_such_rules": true, orphans: true, "tickets.csv": true}
+	fail := map[string]bool{"planet": true, bad: true, "no_such_rules": true, orphans: true, "tickets.csv": true,
+		"cycle_multiplier=x": true, "2024-05-01": true}
 	for _, args := range [][]string{
 		kpi("revenue", "--grain", "month", "--by", "region"),
 		kpi("revenue", "--grain", "month", "--by", "region", "--format", "csv"),
@@ -122,14 +123,33 @@ func TestServerMatchesLocal(t *testing.T) {
 		{"scorecard", "--from", "2024-01-01", "--to", "2024-04-01"},
 		{"scorecard", "--from", "2024-01-01", "--to", "2024-04-01", "--format", "csv"},
 		{"scorecard", "--from", "2024-01-01", "--to", "2024-04-01", "--format", "json"},
+		{"scorecard", "--from", "2024-01-01", "--to", "2024-04-01", "--format", "ndjson"},
+		kpi("churn_rate", "--by", "region", "--format", "ndjson"),
+		{"kpis"},
+		{"kpis", "--format", "csv"},
+		{"kpis", "--format", "json"},
+		{"kpis", "--format", "ndjson"},
+		{"kpi", "list", "--format", "csv"},
+		// Errors name the flags, not the API's parameters.
+		kpi("suspected_churn_rate", "--param", "cycle_multiplier=x"),
+		{"kpi", "revenue", "--from", "2024-05-01", "--to", "2024-01-01"},
 		{"rules", "list"},
+		{"rules", "list", "--format", "csv"},
+		{"rules", "list", "--format", "json"},
+		{"rules", "list", "--format", "ndjson"},
+		{"rules", "check", good, "--format", "json"},
 		{"rules", "check", good},
 		{"rules", "check", bad},
 		{"rules", "save", good},
 		{"rules", "evaluate", "spend"},
+		{"rules", "evaluate", "spend", "--format", "csv"},
+		{"rules", "evaluate", "spend", "--format", "json"},
 		{"rules", "evaluate", "value_tiers", "--go"},
 		{"rules", "evaluate", "no_such_rules"},
 		{"import", "orders", filepath.Join(handbuilt, "orders.csv"), "--mode", "replace"},
+		{"import", "orders", filepath.Join(handbuilt, "orders.csv"), "--format", "csv"},
+		{"import", "orders", filepath.Join(handbuilt, "orders.csv"), "--format", "ndjson"},
+		{"import", "orders", filepath.Join(handbuilt, "orders.csv"), "--format", "json"},
 		{"import", "orders", orphans, "--mode", "append"},
 		{"import", "surveys", filepath.Join(handbuilt, "tickets.csv")},
 		kpi("revenue", "--grain", "month", "--by", "region"),
@@ -161,7 +181,7 @@ func TestServerImportProgress(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "shop.duckdb")
 	importFixture(t, db, "customers")
 	base := startServe(t, db)
-	stdout, stderr, err := runCLIErr("import", "--server", base, "orders", filepath.Join(handbuilt, "orders.csv"))
+	stdout, stderr, err := runCLIErr("import", "--server", base, "orders", filepath.Join(handbuilt, "orders.csv"), "--format", "json")
 	if err != nil {
 		t.Fatalf("import over --server: %v\n%s", err, stderr)
 	}
@@ -225,7 +245,7 @@ func TestServerKey(t *testing.T) {
 		w.Write([]byte(`{"rulesets":[{"name":"spend","version":1}]}`))
 	}))
 	defer srv.Close()
-	if out, err := runCLI("rules", "list", "--server", srv.URL, "--key", "s3cret"); err != nil || !strings.Contains(out, `"name": "spend"`) {
+	if out, err := runCLI("rules", "list", "--server", srv.URL, "--key", "s3cret", "--format", "json"); err != nil || !strings.Contains(out, `"name": "spend"`) {
 		t.Errorf("with --key: %v\n%s", err, out)
 	}
 	t.Setenv(keyEnv, "s3cret")
