@@ -158,15 +158,15 @@ func (s *Server) getKPI(c *gin.Context) {
 // keys are period (with a grain), the dimensions asked for, value, and for
 // ratios numerator and denominator.
 type KPIValues struct {
-	KPI         string           `json:"kpi" example:"churn_rate"`
-	Version     int              `json:"version" example:"1"`
-	From        string           `json:"from" example:"2024-01-01"`
-	To          string           `json:"to" example:"2025-01-01"`
-	Grain       string           `json:"grain" example:"quarter"`
-	By          []string         `json:"by"`
-	Params      map[string]any   `json:"params,omitempty"`
-	Fingerprint string           `json:"fingerprint" example:"3f9a0c2d1b7e4a55"`
-	Rows        []KPIRow         `json:"rows"`
+	KPI         string         `json:"kpi" example:"churn_rate"`
+	Version     int            `json:"version" example:"1"`
+	From        string         `json:"from" example:"2024-01-01"`
+	To          string         `json:"to" example:"2025-01-01"`
+	Grain       string         `json:"grain" example:"quarter"`
+	By          []string       `json:"by"`
+	Params      map[string]any `json:"params,omitempty"`
+	Fingerprint string         `json:"fingerprint" example:"3f9a0c2d1b7e4a55"`
+	Rows        []KPIRow       `json:"rows"`
 }
 
 // KPIRow documents one row of a KPI answer (kpi.Result writes them): the

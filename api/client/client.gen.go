@@ -572,6 +572,30 @@ func (e ListCustomersParamsShape) Valid() bool {
 	}
 }
 
+// Defines values for ExportCustomersParamsFormat.
+const (
+	ExportCustomersParamsFormatArrow   ExportCustomersParamsFormat = "arrow"
+	ExportCustomersParamsFormatCsv     ExportCustomersParamsFormat = "csv"
+	ExportCustomersParamsFormatNdjson  ExportCustomersParamsFormat = "ndjson"
+	ExportCustomersParamsFormatParquet ExportCustomersParamsFormat = "parquet"
+)
+
+// Valid indicates whether the value is a known member of the ExportCustomersParamsFormat enum.
+func (e ExportCustomersParamsFormat) Valid() bool {
+	switch e {
+	case ExportCustomersParamsFormatArrow:
+		return true
+	case ExportCustomersParamsFormatCsv:
+		return true
+	case ExportCustomersParamsFormatNdjson:
+		return true
+	case ExportCustomersParamsFormatParquet:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ImportDatasetParamsKind.
 const (
 	AcquisitionSpend ImportDatasetParamsKind = "acquisition_spend"
@@ -806,17 +830,17 @@ type AuditRecordOutcome string
 
 // BGNBD defines model for BGNBD.
 type BGNBD struct {
-	A               float32 `json:"a"`
-	Alpha           float32 `json:"alpha"`
-	B               float32 `json:"b"`
+	A               float64 `json:"a"`
+	Alpha           float64 `json:"alpha"`
+	B               float64 `json:"b"`
 	Converged       bool    `json:"converged"`
 	Customers       int     `json:"customers"`
 	FuncEvaluations int     `json:"func_evaluations"`
-	GradNorm        float32 `json:"grad_norm"`
+	GradNorm        float64 `json:"grad_norm"`
 	Iterations      int     `json:"iterations"`
-	LogLikelihood   float32 `json:"log_likelihood"`
+	LogLikelihood   float64 `json:"log_likelihood"`
 	Method          string  `json:"method"`
-	R               float32 `json:"r"`
+	R               float64 `json:"r"`
 	Status          string  `json:"status"`
 }
 
@@ -849,10 +873,10 @@ type CLVFitBody struct {
 	HorizonMonths *int `json:"horizon_months,omitempty"`
 
 	// Margin Example: 0.3
-	Margin *float32 `json:"margin,omitempty"`
+	Margin *float64 `json:"margin,omitempty"`
 
 	// MonthlyDiscount Example: 0.01
-	MonthlyDiscount *float32 `json:"monthly_discount,omitempty"`
+	MonthlyDiscount *float64 `json:"monthly_discount,omitempty"`
 
 	// Unit Example: week
 	Unit *CLVFitBodyUnit `json:"unit,omitempty"`
@@ -949,7 +973,7 @@ type ErrorDetailCode string
 type Evaluation struct {
 	AsOf           string         `json:"as_of"`
 	Customers      int            `json:"customers"`
-	ElapsedMs      float32        `json:"elapsed_ms"`
+	ElapsedMs      float64        `json:"elapsed_ms"`
 	Evaluation     int            `json:"evaluation"`
 	FallbackReason *string        `json:"fallback_reason,omitempty"`
 	Name           string         `json:"name"`
@@ -972,10 +996,10 @@ type FitOptions struct {
 
 	// Margin Margin is the share of revenue kept, in (0, 1]; 0 means 1, i.e. CLV in
 	// revenue.
-	Margin float32 `json:"margin"`
+	Margin float64 `json:"margin"`
 
 	// MonthlyDiscount MonthlyDiscount is the discount rate per month, in [0, 1).
-	MonthlyDiscount float32 `json:"monthly_discount"`
+	MonthlyDiscount float64 `json:"monthly_discount"`
 
 	// OrdersRelation OrdersRelation, CalibrationEnd, HoldoutEnd and Unit are as in
 	// SummaryOptions.
@@ -990,9 +1014,9 @@ type FitOptions struct {
 
 // FrequencyBin defines model for FrequencyBin.
 type FrequencyBin struct {
-	ActualMean   float32 `json:"actual_mean"`
+	ActualMean   float64 `json:"actual_mean"`
 	Customers    int     `json:"customers"`
-	ExpectedMean float32 `json:"expected_mean"`
+	ExpectedMean float64 `json:"expected_mean"`
 	Label        string  `json:"label"`
 	MinX         int     `json:"min_x"`
 }
@@ -1007,13 +1031,13 @@ type GammaGamma struct {
 	Customers       int     `json:"customers"`
 	Excluded        int     `json:"excluded"`
 	FuncEvaluations int     `json:"func_evaluations"`
-	Gamma           float32 `json:"gamma"`
-	GradNorm        float32 `json:"grad_norm"`
+	Gamma           float64 `json:"gamma"`
+	GradNorm        float64 `json:"grad_norm"`
 	Iterations      int     `json:"iterations"`
-	LogLikelihood   float32 `json:"log_likelihood"`
+	LogLikelihood   float64 `json:"log_likelihood"`
 	Method          string  `json:"method"`
-	P               float32 `json:"p"`
-	Q               float32 `json:"q"`
+	P               float64 `json:"p"`
+	Q               float64 `json:"q"`
 	Status          string  `json:"status"`
 }
 
@@ -1039,21 +1063,21 @@ type HoldoutReport struct {
 
 	// CustomerMae CustomerMAE and CustomerRMSE compare each customer's holdout count with
 	// its conditional expectation.
-	CustomerMae   float32 `json:"customer_mae"`
-	CustomerRmse  float32 `json:"customer_rmse"`
-	ExpectedTotal float32 `json:"expected_total"`
+	CustomerMae   float64 `json:"customer_mae"`
+	CustomerRmse  float64 `json:"customer_rmse"`
+	ExpectedTotal float64 `json:"expected_total"`
 
 	// Length Length of the holdout period in model units.
-	Length float32 `json:"length"`
+	Length float64 `json:"length"`
 
 	// TotalError TotalError = ExpectedTotal - ActualTotal; TotalErrorPct relative to actual.
-	TotalError    float32 `json:"total_error"`
-	TotalErrorPct float32 `json:"total_error_pct"`
+	TotalError    float64 `json:"total_error"`
+	TotalErrorPct float64 `json:"total_error_pct"`
 
 	// TrackingError TrackingError = expected - actual repeat transactions over the holdout
 	// periods of the tracking curve (the unconditional, cohort-based view;
 	// the curve itself is Tracking's).
-	TrackingError float32 `json:"tracking_error"`
+	TrackingError float64 `json:"tracking_error"`
 }
 
 // ImportBody defines model for ImportBody.
@@ -1218,16 +1242,16 @@ type KPIList struct {
 // KPIRow defines model for KPIRow.
 type KPIRow struct {
 	// Denominator Example: 2
-	Denominator *float32 `json:"denominator,omitempty"`
+	Denominator *float64 `json:"denominator,omitempty"`
 
 	// Numerator Example: 1
-	Numerator *float32 `json:"numerator,omitempty"`
+	Numerator *float64 `json:"numerator,omitempty"`
 
 	// Period Example: 2024-01-01
 	Period *openapi_types.Date `json:"period,omitempty"`
 
 	// Value Example: 0.5
-	Value                *float32                               `json:"value"`
+	Value                *float64                               `json:"value"`
 	AdditionalProperties map[string]KPIRow_AdditionalProperties `json:"-"`
 }
 
@@ -1235,7 +1259,7 @@ type KPIRow struct {
 type KPIRow0 = string
 
 // KPIRow1 defines model for KPIRow.1.
-type KPIRow1 = float32
+type KPIRow1 = float64
 
 // KPIRow_AdditionalProperties a dimension value (by=), or a matrix KPI's group or extra column
 type KPIRow_AdditionalProperties struct {
@@ -1397,7 +1421,7 @@ type Scope map[string][]string
 
 // Scorecard defines model for Scorecard.
 type Scorecard struct {
-	ElapsedMs    float32        `json:"elapsed_ms"`
+	ElapsedMs    float64        `json:"elapsed_ms"`
 	From         string         `json:"from"`
 	PreviousFrom string         `json:"previous_from"`
 	Rows         []ScorecardRow `json:"rows"`
@@ -1409,18 +1433,18 @@ type Scorecard struct {
 type ScorecardRow struct {
 	By         *map[string]string `json:"by,omitempty"`
 	Category   string             `json:"category"`
-	Change     float32            `json:"change"`
-	ChangePct  float32            `json:"change_pct"`
+	Change     float64            `json:"change"`
+	ChangePct  float64            `json:"change_pct"`
 	Direction  string             `json:"direction"`
 	Kpi        string             `json:"kpi"`
-	Previous   float32            `json:"previous"`
+	Previous   float64            `json:"previous"`
 	Status     ScorecardRowStatus `json:"status"`
-	Target     float32            `json:"target"`
+	Target     float64            `json:"target"`
 	Title      string             `json:"title"`
 	Unit       string             `json:"unit"`
-	Value      float32            `json:"value"`
+	Value      float64            `json:"value"`
 	Version    int                `json:"version"`
-	WarnWithin *float32           `json:"warn_within,omitempty"`
+	WarnWithin *float64           `json:"warn_within,omitempty"`
 }
 
 // ScorecardRowStatus defines model for ScorecardRow.Status.
@@ -1439,7 +1463,7 @@ type SolverOptions struct {
 	// counts as converged (default 1e-5: in log-parameters, a 1% move then
 	// changes the mean log-likelihood by about 1e-7, far inside the
 	// parameters' own uncertainty). The optimiser itself aims at 1e-10.
-	GradientTolerance float32 `json:"gradient_tolerance"`
+	GradientTolerance float64 `json:"gradient_tolerance"`
 
 	// MaxIterations MaxIterations bounds the major iterations of each optimiser run
 	// (default 1000).
@@ -1447,23 +1471,23 @@ type SolverOptions struct {
 
 	// Start Start optionally overrides the starting parameters (natural scale, in
 	// the model's parameter order).
-	Start *[]float32 `json:"start,omitempty"`
+	Start *[]float64 `json:"start,omitempty"`
 }
 
 // SummaryStats defines model for SummaryStats.
 type SummaryStats struct {
 	CalibrationEnd            string   `json:"calibration_end"`
-	CalibrationPeriods        float32  `json:"calibration_periods"`
+	CalibrationPeriods        float64  `json:"calibration_periods"`
 	Customers                 int      `json:"customers"`
 	FirstPurchase             string   `json:"first_purchase"`
 	HoldoutEnd                *string  `json:"holdout_end,omitempty"`
-	HoldoutLength             *float32 `json:"holdout_length,omitempty"`
+	HoldoutLength             *float64 `json:"holdout_length,omitempty"`
 	HoldoutRepeatTransactions *int     `json:"holdout_repeat_transactions,omitempty"`
 	Periods                   int      `json:"periods"`
 	RepeatBuyers              int      `json:"repeat_buyers"`
 	RepeatTransactions        int      `json:"repeat_transactions"`
 	Unit                      string   `json:"unit"`
-	UnitDays                  float32  `json:"unit_days"`
+	UnitDays                  float64  `json:"unit_days"`
 	ZeroFrequency             int      `json:"zero_frequency"`
 }
 
@@ -1473,10 +1497,10 @@ type Target struct {
 	Direction  TargetDirection    `json:"direction"`
 	From       *string            `json:"from,omitempty"`
 	Kpi        string             `json:"kpi"`
-	Target     float32            `json:"target"`
+	Target     float64            `json:"target"`
 	To         *string            `json:"to,omitempty"`
 	UpdatedAt  string             `json:"updated_at"`
-	WarnWithin float32            `json:"warn_within"`
+	WarnWithin float64            `json:"warn_within"`
 }
 
 // TargetDirection defines model for Target.Direction.
@@ -1491,13 +1515,13 @@ type TargetBody struct {
 	From *string `json:"from,omitempty"`
 
 	// Target Example: 0.35
-	Target float32 `json:"target"`
+	Target float64 `json:"target"`
 
 	// To Example: 2025-01-01
 	To *string `json:"to,omitempty"`
 
 	// WarnWithin Example: 0.05
-	WarnWithin float32 `json:"warn_within"`
+	WarnWithin float64 `json:"warn_within"`
 }
 
 // TargetBodyDirection defines model for TargetBody.Direction.
@@ -1511,9 +1535,9 @@ type TargetList struct {
 // TierCount defines model for TierCount.
 type TierCount struct {
 	Customers    int     `json:"customers"`
-	RevenueShare float32 `json:"revenue_share"`
+	RevenueShare float64 `json:"revenue_share"`
 	Rule         int     `json:"rule"`
-	Share        float32 `json:"share"`
+	Share        float64 `json:"share"`
 	Tier         string  `json:"tier"`
 }
 
@@ -1530,8 +1554,8 @@ type Timings struct {
 type TrackingPoint struct {
 	Actual             int     `json:"actual"`
 	ActualCumulative   int     `json:"actual_cumulative"`
-	Expected           float32 `json:"expected"`
-	ExpectedCumulative float32 `json:"expected_cumulative"`
+	Expected           float64 `json:"expected"`
+	ExpectedCumulative float64 `json:"expected_cumulative"`
 	Holdout            bool    `json:"holdout"`
 	Period             int     `json:"period"`
 }
@@ -1577,12 +1601,12 @@ type Variance struct {
 	From         string                   `json:"from"`
 	Kind         string                   `json:"kind"`
 	Kpi          string                   `json:"kpi"`
-	Previous     float32                  `json:"previous"`
+	Previous     float64                  `json:"previous"`
 	PreviousFrom string                   `json:"previous_from"`
 	Rows         []map[string]interface{} `json:"rows"`
 	To           string                   `json:"to"`
-	TotalChange  float32                  `json:"total_change"`
-	Value        float32                  `json:"value"`
+	TotalChange  float64                  `json:"total_change"`
+	Value        float64                  `json:"value"`
 	Version      int                      `json:"version"`
 }
 
@@ -1632,6 +1656,18 @@ type ListCustomers200JSONResponseBody1 = []map[string]interface{}
 type ListCustomers200JSONResponseBody struct {
 	union json.RawMessage
 }
+
+// ExportCustomersParams defines parameters for ExportCustomers.
+type ExportCustomersParams struct {
+	// Format output format (or the Accept header)
+	Format *ExportCustomersParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+
+	// Where CEL condition on features
+	Where *string `form:"where,omitempty" json:"where,omitempty"`
+}
+
+// ExportCustomersParamsFormat defines parameters for ExportCustomers.
+type ExportCustomersParamsFormat string
 
 // GetCustomerParams defines parameters for GetCustomer.
 type GetCustomerParams struct {
@@ -1723,10 +1759,10 @@ type GetKPIDiffParams struct {
 	Where *string `form:"where,omitempty" json:"where,omitempty"`
 
 	// InactiveDays KPI parameter of churn_rate v2: days without an order after which a customer counts as churned (default 90)
-	InactiveDays *float32 `form:"inactive_days,omitempty" json:"inactive_days,omitempty"`
+	InactiveDays *float64 `form:"inactive_days,omitempty" json:"inactive_days,omitempty"`
 
 	// CycleMultiplier KPI parameter of suspected_churn_rate: a customer is suspected churned after this many of their usual order cycles without an order (default 2)
-	CycleMultiplier *float32 `form:"cycle_multiplier,omitempty" json:"cycle_multiplier,omitempty"`
+	CycleMultiplier *float64 `form:"cycle_multiplier,omitempty" json:"cycle_multiplier,omitempty"`
 
 	// Weights KPI parameter of csi: score weights as column:weight pairs, comma-separated (score_a:0.4,score_b:0.6); default equal
 	Weights *string `form:"weights,omitempty" json:"weights,omitempty"`
@@ -1765,10 +1801,10 @@ type GetKPIValuesParams struct {
 	Shape *GetKPIValuesParamsShape `form:"shape,omitempty" json:"shape,omitempty"`
 
 	// InactiveDays KPI parameter of churn_rate v2: days without an order after which a customer counts as churned (default 90)
-	InactiveDays *float32 `form:"inactive_days,omitempty" json:"inactive_days,omitempty"`
+	InactiveDays *float64 `form:"inactive_days,omitempty" json:"inactive_days,omitempty"`
 
 	// CycleMultiplier KPI parameter of suspected_churn_rate: a customer is suspected churned after this many of their usual order cycles without an order (default 2)
-	CycleMultiplier *float32 `form:"cycle_multiplier,omitempty" json:"cycle_multiplier,omitempty"`
+	CycleMultiplier *float64 `form:"cycle_multiplier,omitempty" json:"cycle_multiplier,omitempty"`
 
 	// Weights KPI parameter of csi: score weights as column:weight pairs, comma-separated (score_a:0.4,score_b:0.6); default equal
 	Weights *string `form:"weights,omitempty" json:"weights,omitempty"`
@@ -1812,10 +1848,10 @@ type GetKPIVarianceParams struct {
 	Where *string `form:"where,omitempty" json:"where,omitempty"`
 
 	// InactiveDays KPI parameter of churn_rate v2: days without an order after which a customer counts as churned (default 90)
-	InactiveDays *float32 `form:"inactive_days,omitempty" json:"inactive_days,omitempty"`
+	InactiveDays *float64 `form:"inactive_days,omitempty" json:"inactive_days,omitempty"`
 
 	// CycleMultiplier KPI parameter of suspected_churn_rate: a customer is suspected churned after this many of their usual order cycles without an order (default 2)
-	CycleMultiplier *float32 `form:"cycle_multiplier,omitempty" json:"cycle_multiplier,omitempty"`
+	CycleMultiplier *float64 `form:"cycle_multiplier,omitempty" json:"cycle_multiplier,omitempty"`
 
 	// Weights KPI parameter of csi: score weights as column:weight pairs, comma-separated (score_a:0.4,score_b:0.6); default equal
 	Weights *string `form:"weights,omitempty" json:"weights,omitempty"`
@@ -2365,6 +2401,13 @@ type ClientInterface interface {
 	// Corresponds with GET /customers (the `ListCustomers` operationId).
 	ListCustomers(ctx context.Context, params *ListCustomersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ExportCustomers Every customer with features, in one answer
+	//
+	// Streams every customer with their features (as GET /customers, all pages at once) in bounded memory: Parquet, CSV, Arrow IPC stream or NDJSON. Documented ahead of its handler, which another branch of the same change adds; the annotations move onto it at merge.
+	//
+	// Corresponds with GET /customers/export (the `ExportCustomers` operationId).
+	ExportCustomers(ctx context.Context, params *ExportCustomersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetCustomer One customer
 	//
 	// The customer's features, tier in every evaluated rule set, and recent orders, surveys and tickets.
@@ -2673,6 +2716,23 @@ func (c *Client) GetAudit(ctx context.Context, params *GetAuditParams, reqEditor
 // Corresponds with GET /customers (the `ListCustomers` operationId).
 func (c *Client) ListCustomers(ctx context.Context, params *ListCustomersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListCustomersRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ExportCustomers Every customer with features, in one answer
+//
+// Streams every customer with their features (as GET /customers, all pages at once) in bounded memory: Parquet, CSV, Arrow IPC stream or NDJSON. Documented ahead of its handler, which another branch of the same change adds; the annotations move onto it at merge.
+//
+// Corresponds with GET /customers/export (the `ExportCustomers` operationId).
+func (c *Client) ExportCustomers(ctx context.Context, params *ExportCustomersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExportCustomersRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3531,6 +3591,72 @@ func NewListCustomersRequest(server string, params *ListCustomersParams) (*http.
 	return req, nil
 }
 
+// NewExportCustomersRequest constructs an http.Request for the ExportCustomers method
+func NewExportCustomersRequest(server string, params *ExportCustomersParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/customers/export")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Where != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "where", *params.Where, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetCustomerRequest constructs an http.Request for the GetCustomer method
 func NewGetCustomerRequest(server string, id string, params *GetCustomerParams) (*http.Request, error) {
 	var err error
@@ -4138,7 +4264,7 @@ func NewGetKPIDiffRequest(server string, name string, params *GetKPIDiffParams) 
 
 		if params.InactiveDays != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "inactive_days", *params.InactiveDays, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "inactive_days", *params.InactiveDays, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: "double"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -4150,7 +4276,7 @@ func NewGetKPIDiffRequest(server string, name string, params *GetKPIDiffParams) 
 
 		if params.CycleMultiplier != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cycle_multiplier", *params.CycleMultiplier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cycle_multiplier", *params.CycleMultiplier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: "double"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -4334,7 +4460,7 @@ func NewGetKPIValuesRequest(server string, name string, params *GetKPIValuesPara
 
 		if params.InactiveDays != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "inactive_days", *params.InactiveDays, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "inactive_days", *params.InactiveDays, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: "double"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -4346,7 +4472,7 @@ func NewGetKPIValuesRequest(server string, name string, params *GetKPIValuesPara
 
 		if params.CycleMultiplier != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cycle_multiplier", *params.CycleMultiplier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cycle_multiplier", *params.CycleMultiplier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: "double"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -4490,7 +4616,7 @@ func NewGetKPIVarianceRequest(server string, name string, params *GetKPIVariance
 
 		if params.InactiveDays != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "inactive_days", *params.InactiveDays, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "inactive_days", *params.InactiveDays, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: "double"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -4502,7 +4628,7 @@ func NewGetKPIVarianceRequest(server string, name string, params *GetKPIVariance
 
 		if params.CycleMultiplier != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cycle_multiplier", *params.CycleMultiplier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cycle_multiplier", *params.CycleMultiplier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: "double"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -5582,6 +5708,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /customers (the `ListCustomers` operationId).
 	ListCustomersWithResponse(ctx context.Context, params *ListCustomersParams, reqEditors ...RequestEditorFn) (*ListCustomersResponse, error)
 
+	// ExportCustomersWithResponse Every customer with features, in one answer
+	//
+	// Streams every customer with their features (as GET /customers, all pages at once) in bounded memory: Parquet, CSV, Arrow IPC stream or NDJSON. Documented ahead of its handler, which another branch of the same change adds; the annotations move onto it at merge.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /customers/export (the `ExportCustomers` operationId).
+	ExportCustomersWithResponse(ctx context.Context, params *ExportCustomersParams, reqEditors ...RequestEditorFn) (*ExportCustomersResponse, error)
+
 	// GetCustomerWithResponse One customer
 	//
 	// The customer's features, tier in every evaluated rule set, and recent orders, surveys and tickets.
@@ -6215,6 +6350,162 @@ func (r ListCustomersResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListCustomersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ExportCustomersResponse200Headers the declared response headers of an HTTP 200 response for ExportCustomers
+type ExportCustomersResponse200Headers struct {
+	ContentDisposition *string
+	Vary               *string
+	XRequestID         *string
+}
+
+// ExportCustomersResponse400Headers the declared response headers of an HTTP 400 response for ExportCustomers
+type ExportCustomersResponse400Headers struct {
+	XRequestID *string
+}
+
+// ExportCustomersResponse401Headers the declared response headers of an HTTP 401 response for ExportCustomers
+type ExportCustomersResponse401Headers struct {
+	XRequestID *string
+}
+
+// ExportCustomersResponse406Headers the declared response headers of an HTTP 406 response for ExportCustomers
+type ExportCustomersResponse406Headers struct {
+	XRequestID *string
+}
+
+// ExportCustomersResponse409Headers the declared response headers of an HTTP 409 response for ExportCustomers
+type ExportCustomersResponse409Headers struct {
+	XRequestID *string
+}
+
+// ExportCustomersResponse421Headers the declared response headers of an HTTP 421 response for ExportCustomers
+type ExportCustomersResponse421Headers struct {
+	XRequestID *string
+}
+
+// ExportCustomersResponse500Headers the declared response headers of an HTTP 500 response for ExportCustomers
+type ExportCustomersResponse500Headers struct {
+	XRequestID *string
+}
+
+// ExportCustomersResponse503Headers the declared response headers of an HTTP 503 response for ExportCustomers
+type ExportCustomersResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+// ExportCustomersResponse504Headers the declared response headers of an HTTP 504 response for ExportCustomers
+type ExportCustomersResponse504Headers struct {
+	XRequestID *string
+}
+
+type ExportCustomersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON406 the response for an HTTP 406 `application/json` response
+	JSON406 *ErrorBody
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorBody
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorBody
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *ErrorBody
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ExportCustomersResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ExportCustomersResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ExportCustomersResponse401Headers
+	// Headers406 the parsed response headers for an HTTP 406 response
+	Headers406 *ExportCustomersResponse406Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *ExportCustomersResponse409Headers
+	// Headers421 the parsed response headers for an HTTP 421 response
+	Headers421 *ExportCustomersResponse421Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ExportCustomersResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ExportCustomersResponse503Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ExportCustomersResponse504Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ExportCustomersResponse) GetJSON400() *ErrorBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ExportCustomersResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON406 returns the response for an HTTP 406 `application/json` response
+func (r ExportCustomersResponse) GetJSON406() *ErrorBody {
+	return r.JSON406
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ExportCustomersResponse) GetJSON409() *ErrorBody {
+	return r.JSON409
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r ExportCustomersResponse) GetJSON421() *ErrorBody {
+	return r.JSON421
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ExportCustomersResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ExportCustomersResponse) GetJSON503() *ErrorBody {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r ExportCustomersResponse) GetJSON504() *ErrorBody {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r ExportCustomersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ExportCustomersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ExportCustomersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ExportCustomersResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10575,6 +10866,21 @@ func (c *ClientWithResponses) ListCustomersWithResponse(ctx context.Context, par
 	return ParseListCustomersResponse(rsp)
 }
 
+// ExportCustomersWithResponse Every customer with features, in one answer
+//
+// Streams every customer with their features (as GET /customers, all pages at once) in bounded memory: Parquet, CSV, Arrow IPC stream or NDJSON. Documented ahead of its handler, which another branch of the same change adds; the annotations move onto it at merge.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /customers/export (the `ExportCustomers` operationId).
+func (c *ClientWithResponses) ExportCustomersWithResponse(ctx context.Context, params *ExportCustomersParams, reqEditors ...RequestEditorFn) (*ExportCustomersResponse, error) {
+	rsp, err := c.ExportCustomers(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseExportCustomersResponse(rsp)
+}
+
 // GetCustomerWithResponse One customer
 //
 // The customer's features, tier in every evaluated rule set, and recent orders, surveys and tickets.
@@ -11515,6 +11821,195 @@ func ParseListCustomersResponse(rsp *http.Response) (*ListCustomersResponse, err
 		response.Headers503 = &headers
 	case rsp.StatusCode == 504:
 		var headers ListCustomersResponse504Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseExportCustomersResponse parses an HTTP response from a ExportCustomersWithResponse call
+func ParseExportCustomersResponse(rsp *http.Response) (*ExportCustomersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ExportCustomersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 406:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON406 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ExportCustomersResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ExportCustomersResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ExportCustomersResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 406:
+		var headers ExportCustomersResponse406Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers406 = &headers
+	case rsp.StatusCode == 409:
+		var headers ExportCustomersResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 421:
+		var headers ExportCustomersResponse421Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers421 = &headers
+	case rsp.StatusCode == 500:
+		var headers ExportCustomersResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ExportCustomersResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	case rsp.StatusCode == 504:
+		var headers ExportCustomersResponse504Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

@@ -32,6 +32,7 @@ func finish(doc *openapi3.T) error {
 	if err != nil {
 		return err
 	}
+	doubles(doc)
 	ids := map[string]string{}
 	for _, path := range doc.Paths.InMatchingOrder() {
 		for method, op := range doc.Paths.Value(path).Operations() {
@@ -53,6 +54,44 @@ func finish(doc *openapi3.T) error {
 		}
 	}
 	return nil
+}
+
+// doubles gives every number without a format the format double: the
+// server's numbers are Go float64 (swag leaves the format out, and a client
+// generator then picks float32, which loses digits).
+func doubles(doc *openapi3.T) {
+	seen := map[*openapi3.Schema]bool{}
+	var walk func(*openapi3.SchemaRef)
+	walk = func(r *openapi3.SchemaRef) {
+		if r == nil || r.Value == nil || seen[r.Value] {
+			return
+		}
+		v := r.Value
+		seen[v] = true
+		if v.Type.Is("number") && v.Format == "" {
+			v.Format = "double"
+		}
+		for _, p := range v.Properties {
+			walk(p)
+		}
+		walk(v.Items)
+		walk(v.AdditionalProperties.Schema)
+		for _, l := range []openapi3.SchemaRefs{v.OneOf, v.AnyOf, v.AllOf} {
+			for _, x := range l {
+				walk(x)
+			}
+		}
+	}
+	for _, s := range doc.Components.Schemas {
+		walk(s)
+	}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			for _, p := range op.Parameters {
+				walk(p.Value.Schema)
+			}
+		}
+	}
 }
 
 // bearerAuth: Swagger 2.0 has no bearer scheme, so the annotations declare
@@ -207,12 +246,14 @@ func errorResponse(resp *openapi3.Response, status int, codes []string) error {
 	if m == nil {
 		return fmt.Errorf("the @Failure description %q must start with its error codes (\"unknown_kpi, unknown_version: ...\")", desc)
 	}
-	media := resp.Content.Get("application/json")
-	if media == nil {
-		return fmt.Errorf("no JSON body: declare {object} ErrorBody")
+	for mt, m := range resp.Content {
+		if m.Schema == nil || m.Schema.Ref != "#/components/schemas/ErrorBody" {
+			return fmt.Errorf("%s body: declare {object} ErrorBody", mt)
+		}
 	}
+	// Every error is the JSON ErrorBody, whatever the success answers are.
+	media := openapi3.NewMediaType().WithSchemaRef(openapi3.NewSchemaRef("#/components/schemas/ErrorBody", nil))
 	resp.Content = openapi3.Content{"application/json": media}
-	media.Example = nil
 	media.Examples = openapi3.Examples{}
 	listed := strings.Split(m[1], ",")
 	sort.Strings(listed)
