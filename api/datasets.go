@@ -79,7 +79,7 @@ func (s *Server) listDatasets(c *gin.Context) {
 //	@Security		ApiKeyAuth
 //	@Param			kind	path	string	true	"dataset kind"	Enums(customers, orders, surveys, tickets, events, acquisition_spend, contracts)
 //	@Param			body	body	ImportBody	false	"server-side file (JSON form)"
-//	@Param			file	formData	file	false	"the file (multipart form)"
+//	@Param			file	formData	file	true	"the file (multipart form)"
 //	@Param			format	formData	string	false	"parquet or csv (default: from the file name) (multipart form)"	Enums(parquet, csv)
 //	@Param			mapping	formData	string	false	"canonical=source pairs, comma-separated (multipart form)"
 //	@Param			mode	formData	string	false	"replace (default) or append (multipart form)"	Enums(replace, append)

@@ -160,9 +160,9 @@ func (s *Server) getKPI(c *gin.Context) {
 type KPIValues struct {
 	KPI         string         `json:"kpi" example:"churn_rate"`
 	Version     int            `json:"version" example:"1"`
-	From        string         `json:"from" example:"2024-01-01"`
-	To          string         `json:"to" example:"2025-01-01"`
-	Grain       string         `json:"grain" example:"quarter"`
+	From        string         `json:"from" format:"date" example:"2024-01-01"`
+	To          string         `json:"to" format:"date" example:"2025-01-01"`
+	Grain       string         `json:"grain" example:"quarter" enums:"none,day,week,month,quarter,year"`
 	By          []string       `json:"by"`
 	Params      map[string]any `json:"params,omitempty"`
 	Fingerprint string         `json:"fingerprint" example:"3f9a0c2d1b7e4a55"`

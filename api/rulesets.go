@@ -120,7 +120,7 @@ func (s *Server) getRuleSet(c *gin.Context) {
 //	@Security		BearerAuth
 //	@Security		ApiKeyAuth
 //	@Param			name	path	string	true	"rule set name"	example(value_tiers)
-//	@Param			body	body	string	true	"the rule set document, YAML or JSON"
+//	@Param			body	body	object	true	"the rule set document: a JSON object, or the same as YAML text"
 //	@Success		201	{object}	SavedRuleSet	"saved as the next version"
 //	@Failure		400	{object}	ErrorBody	"invalid_ruleset, invalid_body: the document does not compile (details.errors lists rule, line, column, message), or could not be read"
 //	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
@@ -155,7 +155,7 @@ func (s *Server) putRuleSet(c *gin.Context) {
 //	@Produce		json
 //	@Security		BearerAuth
 //	@Security		ApiKeyAuth
-//	@Param			body	body	string	true	"the rule set document, YAML or JSON"
+//	@Param			body	body	object	true	"the rule set document: a JSON object, or the same as YAML text"
 //	@Success		200	{object}	Validation
 //	@Failure		400	{object}	ErrorBody	"invalid_ruleset, invalid_body: the document does not compile (details.errors), or could not be read"
 //	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"

@@ -94,9 +94,9 @@ type Variance struct {
 	To           string           `json:"to"`
 	PreviousFrom string           `json:"previous_from"`
 	By           []string         `json:"by"`
-	Value        *float64         `json:"value"`
-	Previous     *float64         `json:"previous"`
-	TotalChange  *float64         `json:"total_change"`
+	Value        *float64         `json:"value" extensions:"x-nullable"`
+	Previous     *float64         `json:"previous" extensions:"x-nullable"`
+	TotalChange  *float64         `json:"total_change" extensions:"x-nullable"`
 	Rows         []map[string]any `json:"rows"`
 	Fingerprint  string           `json:"fingerprint"`
 }

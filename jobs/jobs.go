@@ -40,8 +40,8 @@ type Job struct {
 	Total      int64      `json:"total"`
 	Unit       string     `json:"unit"`
 	CreatedAt  time.Time  `json:"created_at"`
-	StartedAt  *time.Time `json:"started_at"`
-	FinishedAt *time.Time `json:"finished_at"`
+	StartedAt  *time.Time `json:"started_at" extensions:"x-nullable"`
+	FinishedAt *time.Time `json:"finished_at" extensions:"x-nullable"`
 	Result     any        `json:"result,omitempty"`
 	Error      *Error     `json:"error,omitempty"`
 }

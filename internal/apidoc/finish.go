@@ -48,6 +48,7 @@ func finish(doc *openapi3.T) error {
 			if err := recordsShape(doc, op); err != nil {
 				return fmt.Errorf("%s: %w", where, err)
 			}
+			textBodies(op)
 			if err := finishResponses(op, codes); err != nil {
 				return fmt.Errorf("%s: %w", where, err)
 			}
@@ -58,7 +59,9 @@ func finish(doc *openapi3.T) error {
 
 // doubles gives every number without a format the format double: the
 // server's numbers are Go float64 (swag leaves the format out, and a client
-// generator then picks float32, which loses digits).
+// generator then picks float32, which loses digits). It also makes an
+// untyped schema (a value of any type: a feature of a customer row) admit
+// null, which encoding/json writes for a nil interface.
 func doubles(doc *openapi3.T) {
 	seen := map[*openapi3.Schema]bool{}
 	var walk func(*openapi3.SchemaRef)
@@ -70,6 +73,9 @@ func doubles(doc *openapi3.T) {
 		seen[v] = true
 		if v.Type.Is("number") && v.Format == "" {
 			v.Format = "double"
+		}
+		if v.Type == nil && v.OneOf == nil && v.AnyOf == nil && v.AllOf == nil && r.Ref == "" {
+			v.Nullable = true
 		}
 		for _, p := range v.Properties {
 			walk(p)
@@ -196,6 +202,26 @@ func addMiddlewareAnswers(op *openapi3.Operation) {
 		d := a.desc
 		op.Responses.Set(key, &openapi3.ResponseRef{Value: &openapi3.Response{Description: &d,
 			Content: openapi3.NewContentWithJSONSchemaRef(openapi3.NewSchemaRef("#/components/schemas/ErrorBody", nil))}})
+	}
+}
+
+// textBodies: a request body sent as text (a YAML rule set) is a string,
+// whatever the JSON form's schema is.
+func textBodies(op *openapi3.Operation) {
+	if op.RequestBody == nil || op.RequestBody.Value == nil {
+		return
+	}
+	// The conversion's notes of the 2.0 parameters a body came from.
+	delete(op.RequestBody.Value.Extensions, "x-originalParamName")
+	for mt, media := range op.RequestBody.Value.Content {
+		if strings.HasPrefix(mt, "text/") || strings.HasSuffix(mt, "yaml") {
+			media.Schema = &openapi3.SchemaRef{Value: &openapi3.Schema{Type: &openapi3.Types{"string"}}}
+		}
+		if media.Schema != nil && media.Schema.Ref == "" && media.Schema.Value != nil {
+			for _, p := range media.Schema.Value.Properties {
+				delete(p.Value.Extensions, "x-formData-name")
+			}
+		}
 	}
 }
 
