@@ -14,7 +14,7 @@ import (
 // CustomerList is GET /v1/customers.
 type CustomerList struct {
 	Total int64            `json:"total" example:"10000"`
-	Rows  []map[string]any `json:"rows"`
+	Rows  []map[string]any `json:"rows" extensions:"x-cells"`
 }
 
 func intParam(c *gin.Context, name string) (int, error) {

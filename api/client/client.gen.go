@@ -917,19 +917,103 @@ type CLVFitBodyUnit string
 
 // CustomerDetail defines model for CustomerDetail.
 type CustomerDetail struct {
-	Features     map[string]*interface{}   `json:"features"`
-	RecentOrders []map[string]*interface{} `json:"recent_orders"`
-	Surveys      []map[string]*interface{} `json:"surveys"`
-	Tickets      []map[string]*interface{} `json:"tickets"`
-	Tiers        []map[string]*interface{} `json:"tiers"`
+	Features     map[string]CustomerDetail_Features_AdditionalProperties       `json:"features"`
+	RecentOrders []map[string]CustomerDetail_RecentOrders_AdditionalProperties `json:"recent_orders"`
+	Surveys      []map[string]CustomerDetail_Surveys_AdditionalProperties      `json:"surveys"`
+	Tickets      []map[string]CustomerDetail_Tickets_AdditionalProperties      `json:"tickets"`
+	Tiers        []map[string]CustomerDetail_Tiers_AdditionalProperties        `json:"tiers"`
+}
+
+// CustomerDetailFeatures0 defines model for CustomerDetail.Features.0.
+type CustomerDetailFeatures0 = string
+
+// CustomerDetailFeatures1 defines model for CustomerDetail.Features.1.
+type CustomerDetailFeatures1 = float64
+
+// CustomerDetailFeatures2 defines model for CustomerDetail.Features.2.
+type CustomerDetailFeatures2 = bool
+
+// CustomerDetail_Features_AdditionalProperties a cell: text (dates and times as ISO 8601), a number, a boolean, or null
+type CustomerDetail_Features_AdditionalProperties struct {
+	union json.RawMessage
+}
+
+// CustomerDetailRecentOrders0 defines model for CustomerDetail.RecentOrders.0.
+type CustomerDetailRecentOrders0 = string
+
+// CustomerDetailRecentOrders1 defines model for CustomerDetail.RecentOrders.1.
+type CustomerDetailRecentOrders1 = float64
+
+// CustomerDetailRecentOrders2 defines model for CustomerDetail.RecentOrders.2.
+type CustomerDetailRecentOrders2 = bool
+
+// CustomerDetail_RecentOrders_AdditionalProperties a cell: text (dates and times as ISO 8601), a number, a boolean, or null
+type CustomerDetail_RecentOrders_AdditionalProperties struct {
+	union json.RawMessage
+}
+
+// CustomerDetailSurveys0 defines model for CustomerDetail.Surveys.0.
+type CustomerDetailSurveys0 = string
+
+// CustomerDetailSurveys1 defines model for CustomerDetail.Surveys.1.
+type CustomerDetailSurveys1 = float64
+
+// CustomerDetailSurveys2 defines model for CustomerDetail.Surveys.2.
+type CustomerDetailSurveys2 = bool
+
+// CustomerDetail_Surveys_AdditionalProperties a cell: text (dates and times as ISO 8601), a number, a boolean, or null
+type CustomerDetail_Surveys_AdditionalProperties struct {
+	union json.RawMessage
+}
+
+// CustomerDetailTickets0 defines model for CustomerDetail.Tickets.0.
+type CustomerDetailTickets0 = string
+
+// CustomerDetailTickets1 defines model for CustomerDetail.Tickets.1.
+type CustomerDetailTickets1 = float64
+
+// CustomerDetailTickets2 defines model for CustomerDetail.Tickets.2.
+type CustomerDetailTickets2 = bool
+
+// CustomerDetail_Tickets_AdditionalProperties a cell: text (dates and times as ISO 8601), a number, a boolean, or null
+type CustomerDetail_Tickets_AdditionalProperties struct {
+	union json.RawMessage
+}
+
+// CustomerDetailTiers0 defines model for CustomerDetail.Tiers.0.
+type CustomerDetailTiers0 = string
+
+// CustomerDetailTiers1 defines model for CustomerDetail.Tiers.1.
+type CustomerDetailTiers1 = float64
+
+// CustomerDetailTiers2 defines model for CustomerDetail.Tiers.2.
+type CustomerDetailTiers2 = bool
+
+// CustomerDetail_Tiers_AdditionalProperties a cell: text (dates and times as ISO 8601), a number, a boolean, or null
+type CustomerDetail_Tiers_AdditionalProperties struct {
+	union json.RawMessage
 }
 
 // CustomerList defines model for CustomerList.
 type CustomerList struct {
-	Rows []map[string]*interface{} `json:"rows"`
+	Rows []map[string]CustomerList_Rows_AdditionalProperties `json:"rows"`
 
 	// Total Example: 10000
 	Total int `json:"total"`
+}
+
+// CustomerListRows0 defines model for CustomerList.Rows.0.
+type CustomerListRows0 = string
+
+// CustomerListRows1 defines model for CustomerList.Rows.1.
+type CustomerListRows1 = float64
+
+// CustomerListRows2 defines model for CustomerList.Rows.2.
+type CustomerListRows2 = bool
+
+// CustomerList_Rows_AdditionalProperties a cell: text (dates and times as ISO 8601), a number, a boolean, or null
+type CustomerList_Rows_AdditionalProperties struct {
+	union json.RawMessage
 }
 
 // DatasetInfo defines model for DatasetInfo.
@@ -959,16 +1043,30 @@ type DeletedTargets struct {
 
 // Diff defines model for Diff.
 type Diff struct {
-	By          []string                  `json:"by"`
-	From        string                    `json:"from"`
-	FromResult  Result                    `json:"from_result"`
-	FromVersion int                       `json:"from_version"`
-	Grain       EngineGrain               `json:"grain"`
-	Kpi         string                    `json:"kpi"`
-	Rows        []map[string]*interface{} `json:"rows"`
-	To          string                    `json:"to"`
-	ToResult    Result                    `json:"to_result"`
-	ToVersion   int                       `json:"to_version"`
+	By          []string                                    `json:"by"`
+	From        string                                      `json:"from"`
+	FromResult  Result                                      `json:"from_result"`
+	FromVersion int                                         `json:"from_version"`
+	Grain       EngineGrain                                 `json:"grain"`
+	Kpi         string                                      `json:"kpi"`
+	Rows        []map[string]Diff_Rows_AdditionalProperties `json:"rows"`
+	To          string                                      `json:"to"`
+	ToResult    Result                                      `json:"to_result"`
+	ToVersion   int                                         `json:"to_version"`
+}
+
+// DiffRows0 defines model for Diff.Rows.0.
+type DiffRows0 = string
+
+// DiffRows1 defines model for Diff.Rows.1.
+type DiffRows1 = float64
+
+// DiffRows2 defines model for Diff.Rows.2.
+type DiffRows2 = bool
+
+// Diff_Rows_AdditionalProperties a cell: text (dates and times as ISO 8601), a number, a boolean, or null
+type Diff_Rows_AdditionalProperties struct {
+	union json.RawMessage
 }
 
 // EngineGrain defines model for EngineGrain.
@@ -976,9 +1074,9 @@ type EngineGrain string
 
 // Error defines model for Error.
 type Error struct {
-	Code    string                   `json:"code"`
-	Details *map[string]*interface{} `json:"details,omitempty"`
-	Message string                   `json:"message"`
+	Code    string                  `json:"code"`
+	Details *map[string]interface{} `json:"details,omitempty"`
+	Message string                  `json:"message"`
 }
 
 // ErrorBody defines model for ErrorBody.
@@ -989,8 +1087,8 @@ type ErrorBody struct {
 // ErrorDetail defines model for ErrorDetail.
 type ErrorDetail struct {
 	// Code Example: invalid_parameter
-	Code    ErrorDetailCode          `json:"code"`
-	Details *map[string]*interface{} `json:"details,omitempty"`
+	Code    ErrorDetailCode         `json:"code"`
+	Details *map[string]interface{} `json:"details,omitempty"`
 
 	// Message Example: invalid parameter "from": "2024-13-01" is not a date (YYYY-MM-DD)
 	Message string `json:"message"`
@@ -1310,9 +1408,9 @@ type KPIValues struct {
 	Grain KPIValuesGrain `json:"grain"`
 
 	// Kpi Example: churn_rate
-	Kpi    string                   `json:"kpi"`
-	Params *map[string]*interface{} `json:"params,omitempty"`
-	Rows   []KPIRow                 `json:"rows"`
+	Kpi    string                  `json:"kpi"`
+	Params *map[string]interface{} `json:"params,omitempty"`
+	Rows   []KPIRow                `json:"rows"`
 
 	// To Example: 2025-01-01
 	To openapi_types.Date `json:"to"`
@@ -1413,14 +1511,14 @@ type Param struct {
 
 // Result defines model for Result.
 type Result struct {
-	By          []string                 `json:"by"`
-	Fingerprint string                   `json:"fingerprint"`
-	From        string                   `json:"from"`
-	Grain       KpiGrain                 `json:"grain"`
-	Kpi         string                   `json:"kpi"`
-	Params      *map[string]*interface{} `json:"params,omitempty"`
-	To          string                   `json:"to"`
-	Version     int                      `json:"version"`
+	By          []string                `json:"by"`
+	Fingerprint string                  `json:"fingerprint"`
+	From        string                  `json:"from"`
+	Grain       KpiGrain                `json:"grain"`
+	Kpi         string                  `json:"kpi"`
+	Params      *map[string]interface{} `json:"params,omitempty"`
+	To          string                  `json:"to"`
+	Version     int                     `json:"version"`
 }
 
 // RuleSetInfo defines model for RuleSetInfo.
@@ -1629,18 +1727,32 @@ type ValidationPath string
 
 // Variance defines model for Variance.
 type Variance struct {
-	By           []string                  `json:"by"`
-	Fingerprint  string                    `json:"fingerprint"`
-	From         string                    `json:"from"`
-	Kind         string                    `json:"kind"`
-	Kpi          string                    `json:"kpi"`
-	Previous     *float64                  `json:"previous"`
-	PreviousFrom string                    `json:"previous_from"`
-	Rows         []map[string]*interface{} `json:"rows"`
-	To           string                    `json:"to"`
-	TotalChange  *float64                  `json:"total_change"`
-	Value        *float64                  `json:"value"`
-	Version      int                       `json:"version"`
+	By           []string                                        `json:"by"`
+	Fingerprint  string                                          `json:"fingerprint"`
+	From         string                                          `json:"from"`
+	Kind         string                                          `json:"kind"`
+	Kpi          string                                          `json:"kpi"`
+	Previous     *float64                                        `json:"previous"`
+	PreviousFrom string                                          `json:"previous_from"`
+	Rows         []map[string]Variance_Rows_AdditionalProperties `json:"rows"`
+	To           string                                          `json:"to"`
+	TotalChange  *float64                                        `json:"total_change"`
+	Value        *float64                                        `json:"value"`
+	Version      int                                             `json:"version"`
+}
+
+// VarianceRows0 defines model for Variance.Rows.0.
+type VarianceRows0 = string
+
+// VarianceRows1 defines model for Variance.Rows.1.
+type VarianceRows1 = float64
+
+// VarianceRows2 defines model for Variance.Rows.2.
+type VarianceRows2 = bool
+
+// Variance_Rows_AdditionalProperties a cell: text (dates and times as ISO 8601), a number, a boolean, or null
+type Variance_Rows_AdditionalProperties struct {
+	union json.RawMessage
 }
 
 // GetAuditParams defines parameters for GetAudit.
@@ -1683,7 +1795,21 @@ type ListCustomersParamsFormat string
 type ListCustomersParamsShape string
 
 // ListCustomers200JSONResponseBody1 defines parameters for ListCustomers.
-type ListCustomers200JSONResponseBody1 = []map[string]*interface{}
+type ListCustomers200JSONResponseBody1 = []map[string]ListCustomers200JSONResponseBody_1_AdditionalProperties
+
+// ListCustomers200JSONResponseBody10 defines parameters for ListCustomers.
+type ListCustomers200JSONResponseBody10 = string
+
+// ListCustomers200JSONResponseBody11 defines parameters for ListCustomers.
+type ListCustomers200JSONResponseBody11 = float64
+
+// ListCustomers200JSONResponseBody12 defines parameters for ListCustomers.
+type ListCustomers200JSONResponseBody12 = bool
+
+// ListCustomers200JSONResponseBody_1_AdditionalProperties defines parameters for ListCustomers.
+type ListCustomers200JSONResponseBody_1_AdditionalProperties struct {
+	union json.RawMessage
+}
 
 // ListCustomers200JSONResponseBody defines parameters for ListCustomers.
 type ListCustomers200JSONResponseBody struct {
@@ -2160,6 +2286,622 @@ func (a KPIRow) MarshalJSON() ([]byte, error) {
 	return json.Marshal(object)
 }
 
+// AsCustomerDetailFeatures0 returns the union data inside the CustomerDetail_Features_AdditionalProperties as a CustomerDetailFeatures0
+func (t CustomerDetail_Features_AdditionalProperties) AsCustomerDetailFeatures0() (CustomerDetailFeatures0, error) {
+	var body CustomerDetailFeatures0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCustomerDetailFeatures0 overwrites any union data inside the CustomerDetail_Features_AdditionalProperties as the provided CustomerDetailFeatures0
+func (t *CustomerDetail_Features_AdditionalProperties) FromCustomerDetailFeatures0(v CustomerDetailFeatures0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCustomerDetailFeatures0 performs a merge with any union data inside the CustomerDetail_Features_AdditionalProperties, using the provided CustomerDetailFeatures0
+func (t *CustomerDetail_Features_AdditionalProperties) MergeCustomerDetailFeatures0(v CustomerDetailFeatures0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCustomerDetailFeatures1 returns the union data inside the CustomerDetail_Features_AdditionalProperties as a CustomerDetailFeatures1
+func (t CustomerDetail_Features_AdditionalProperties) AsCustomerDetailFeatures1() (CustomerDetailFeatures1, error) {
+	var body CustomerDetailFeatures1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCustomerDetailFeatures1 overwrites any union data inside the CustomerDetail_Features_AdditionalProperties as the provided CustomerDetailFeatures1
+func (t *CustomerDetail_Features_AdditionalProperties) FromCustomerDetailFeatures1(v CustomerDetailFeatures1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCustomerDetailFeatures1 performs a merge with any union data inside the CustomerDetail_Features_AdditionalProperties, using the provided CustomerDetailFeatures1
+func (t *CustomerDetail_Features_AdditionalProperties) MergeCustomerDetailFeatures1(v CustomerDetailFeatures1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCustomerDetailFeatures2 returns the union data inside the CustomerDetail_Features_AdditionalProperties as a CustomerDetailFeatures2
+func (t CustomerDetail_Features_AdditionalProperties) AsCustomerDetailFeatures2() (CustomerDetailFeatures2, error) {
+	var body CustomerDetailFeatures2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCustomerDetailFeatures2 overwrites any union data inside the CustomerDetail_Features_AdditionalProperties as the provided CustomerDetailFeatures2
+func (t *CustomerDetail_Features_AdditionalProperties) FromCustomerDetailFeatures2(v CustomerDetailFeatures2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCustomerDetailFeatures2 performs a merge with any union data inside the CustomerDetail_Features_AdditionalProperties, using the provided CustomerDetailFeatures2
+func (t *CustomerDetail_Features_AdditionalProperties) MergeCustomerDetailFeatures2(v CustomerDetailFeatures2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CustomerDetail_Features_AdditionalProperties) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CustomerDetail_Features_AdditionalProperties) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsCustomerDetailRecentOrders0 returns the union data inside the CustomerDetail_RecentOrders_AdditionalProperties as a CustomerDetailRecentOrders0
+func (t CustomerDetail_RecentOrders_AdditionalProperties) AsCustomerDetailRecentOrders0() (CustomerDetailRecentOrders0, error) {
+	var body CustomerDetailRecentOrders0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCustomerDetailRecentOrders0 overwrites any union data inside the CustomerDetail_RecentOrders_AdditionalProperties as the provided CustomerDetailRecentOrders0
+func (t *CustomerDetail_RecentOrders_AdditionalProperties) FromCustomerDetailRecentOrders0(v CustomerDetailRecentOrders0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCustomerDetailRecentOrders0 performs a merge with any union data inside the CustomerDetail_RecentOrders_AdditionalProperties, using the provided CustomerDetailRecentOrders0
+func (t *CustomerDetail_RecentOrders_AdditionalProperties) MergeCustomerDetailRecentOrders0(v CustomerDetailRecentOrders0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCustomerDetailRecentOrders1 returns the union data inside the CustomerDetail_RecentOrders_AdditionalProperties as a CustomerDetailRecentOrders1
+func (t CustomerDetail_RecentOrders_AdditionalProperties) AsCustomerDetailRecentOrders1() (CustomerDetailRecentOrders1, error) {
+	var body CustomerDetailRecentOrders1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCustomerDetailRecentOrders1 overwrites any union data inside the CustomerDetail_RecentOrders_AdditionalProperties as the provided CustomerDetailRecentOrders1
+func (t *CustomerDetail_RecentOrders_AdditionalProperties) FromCustomerDetailRecentOrders1(v CustomerDetailRecentOrders1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCustomerDetailRecentOrders1 performs a merge with any union data inside the CustomerDetail_RecentOrders_AdditionalProperties, using the provided CustomerDetailRecentOrders1
+func (t *CustomerDetail_RecentOrders_AdditionalProperties) MergeCustomerDetailRecentOrders1(v CustomerDetailRecentOrders1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCustomerDetailRecentOrders2 returns the union data inside the CustomerDetail_RecentOrders_AdditionalProperties as a CustomerDetailRecentOrders2
+func (t CustomerDetail_RecentOrders_AdditionalProperties) AsCustomerDetailRecentOrders2() (CustomerDetailRecentOrders2, error) {
+	var body CustomerDetailRecentOrders2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCustomerDetailRecentOrders2 overwrites any union data inside the CustomerDetail_RecentOrders_AdditionalProperties as the provided CustomerDetailRecentOrders2
+func (t *CustomerDetail_RecentOrders_AdditionalProperties) FromCustomerDetailRecentOrders2(v CustomerDetailRecentOrders2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCustomerDetailRecentOrders2 performs a merge with any union data inside the CustomerDetail_RecentOrders_AdditionalProperties, using the provided CustomerDetailRecentOrders2
+func (t *CustomerDetail_RecentOrders_AdditionalProperties) MergeCustomerDetailRecentOrders2(v CustomerDetailRecentOrders2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CustomerDetail_RecentOrders_AdditionalProperties) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CustomerDetail_RecentOrders_AdditionalProperties) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsCustomerDetailSurveys0 returns the union data inside the CustomerDetail_Surveys_AdditionalProperties as a CustomerDetailSurveys0
+func (t CustomerDetail_Surveys_AdditionalProperties) AsCustomerDetailSurveys0() (CustomerDetailSurveys0, error) {
+	var body CustomerDetailSurveys0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCustomerDetailSurveys0 overwrites any union data inside the CustomerDetail_Surveys_AdditionalProperties as the provided CustomerDetailSurveys0
+func (t *CustomerDetail_Surveys_AdditionalProperties) FromCustomerDetailSurveys0(v CustomerDetailSurveys0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCustomerDetailSurveys0 performs a merge with any union data inside the CustomerDetail_Surveys_AdditionalProperties, using the provided CustomerDetailSurveys0
+func (t *CustomerDetail_Surveys_AdditionalProperties) MergeCustomerDetailSurveys0(v CustomerDetailSurveys0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCustomerDetailSurveys1 returns the union data inside the CustomerDetail_Surveys_AdditionalProperties as a CustomerDetailSurveys1
+func (t CustomerDetail_Surveys_AdditionalProperties) AsCustomerDetailSurveys1() (CustomerDetailSurveys1, error) {
+	var body CustomerDetailSurveys1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCustomerDetailSurveys1 overwrites any union data inside the CustomerDetail_Surveys_AdditionalProperties as the provided CustomerDetailSurveys1
+func (t *CustomerDetail_Surveys_AdditionalProperties) FromCustomerDetailSurveys1(v CustomerDetailSurveys1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCustomerDetailSurveys1 performs a merge with any union data inside the CustomerDetail_Surveys_AdditionalProperties, using the provided CustomerDetailSurveys1
+func (t *CustomerDetail_Surveys_AdditionalProperties) MergeCustomerDetailSurveys1(v CustomerDetailSurveys1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCustomerDetailSurveys2 returns the union data inside the CustomerDetail_Surveys_AdditionalProperties as a CustomerDetailSurveys2
+func (t CustomerDetail_Surveys_AdditionalProperties) AsCustomerDetailSurveys2() (CustomerDetailSurveys2, error) {
+	var body CustomerDetailSurveys2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCustomerDetailSurveys2 overwrites any union data inside the CustomerDetail_Surveys_AdditionalProperties as the provided CustomerDetailSurveys2
+func (t *CustomerDetail_Surveys_AdditionalProperties) FromCustomerDetailSurveys2(v CustomerDetailSurveys2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCustomerDetailSurveys2 performs a merge with any union data inside the CustomerDetail_Surveys_AdditionalProperties, using the provided CustomerDetailSurveys2
+func (t *CustomerDetail_Surveys_AdditionalProperties) MergeCustomerDetailSurveys2(v CustomerDetailSurveys2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CustomerDetail_Surveys_AdditionalProperties) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CustomerDetail_Surveys_AdditionalProperties) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsCustomerDetailTickets0 returns the union data inside the CustomerDetail_Tickets_AdditionalProperties as a CustomerDetailTickets0
+func (t CustomerDetail_Tickets_AdditionalProperties) AsCustomerDetailTickets0() (CustomerDetailTickets0, error) {
+	var body CustomerDetailTickets0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCustomerDetailTickets0 overwrites any union data inside the CustomerDetail_Tickets_AdditionalProperties as the provided CustomerDetailTickets0
+func (t *CustomerDetail_Tickets_AdditionalProperties) FromCustomerDetailTickets0(v CustomerDetailTickets0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCustomerDetailTickets0 performs a merge with any union data inside the CustomerDetail_Tickets_AdditionalProperties, using the provided CustomerDetailTickets0
+func (t *CustomerDetail_Tickets_AdditionalProperties) MergeCustomerDetailTickets0(v CustomerDetailTickets0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCustomerDetailTickets1 returns the union data inside the CustomerDetail_Tickets_AdditionalProperties as a CustomerDetailTickets1
+func (t CustomerDetail_Tickets_AdditionalProperties) AsCustomerDetailTickets1() (CustomerDetailTickets1, error) {
+	var body CustomerDetailTickets1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCustomerDetailTickets1 overwrites any union data inside the CustomerDetail_Tickets_AdditionalProperties as the provided CustomerDetailTickets1
+func (t *CustomerDetail_Tickets_AdditionalProperties) FromCustomerDetailTickets1(v CustomerDetailTickets1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCustomerDetailTickets1 performs a merge with any union data inside the CustomerDetail_Tickets_AdditionalProperties, using the provided CustomerDetailTickets1
+func (t *CustomerDetail_Tickets_AdditionalProperties) MergeCustomerDetailTickets1(v CustomerDetailTickets1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCustomerDetailTickets2 returns the union data inside the CustomerDetail_Tickets_AdditionalProperties as a CustomerDetailTickets2
+func (t CustomerDetail_Tickets_AdditionalProperties) AsCustomerDetailTickets2() (CustomerDetailTickets2, error) {
+	var body CustomerDetailTickets2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCustomerDetailTickets2 overwrites any union data inside the CustomerDetail_Tickets_AdditionalProperties as the provided CustomerDetailTickets2
+func (t *CustomerDetail_Tickets_AdditionalProperties) FromCustomerDetailTickets2(v CustomerDetailTickets2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCustomerDetailTickets2 performs a merge with any union data inside the CustomerDetail_Tickets_AdditionalProperties, using the provided CustomerDetailTickets2
+func (t *CustomerDetail_Tickets_AdditionalProperties) MergeCustomerDetailTickets2(v CustomerDetailTickets2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CustomerDetail_Tickets_AdditionalProperties) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CustomerDetail_Tickets_AdditionalProperties) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsCustomerDetailTiers0 returns the union data inside the CustomerDetail_Tiers_AdditionalProperties as a CustomerDetailTiers0
+func (t CustomerDetail_Tiers_AdditionalProperties) AsCustomerDetailTiers0() (CustomerDetailTiers0, error) {
+	var body CustomerDetailTiers0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCustomerDetailTiers0 overwrites any union data inside the CustomerDetail_Tiers_AdditionalProperties as the provided CustomerDetailTiers0
+func (t *CustomerDetail_Tiers_AdditionalProperties) FromCustomerDetailTiers0(v CustomerDetailTiers0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCustomerDetailTiers0 performs a merge with any union data inside the CustomerDetail_Tiers_AdditionalProperties, using the provided CustomerDetailTiers0
+func (t *CustomerDetail_Tiers_AdditionalProperties) MergeCustomerDetailTiers0(v CustomerDetailTiers0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCustomerDetailTiers1 returns the union data inside the CustomerDetail_Tiers_AdditionalProperties as a CustomerDetailTiers1
+func (t CustomerDetail_Tiers_AdditionalProperties) AsCustomerDetailTiers1() (CustomerDetailTiers1, error) {
+	var body CustomerDetailTiers1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCustomerDetailTiers1 overwrites any union data inside the CustomerDetail_Tiers_AdditionalProperties as the provided CustomerDetailTiers1
+func (t *CustomerDetail_Tiers_AdditionalProperties) FromCustomerDetailTiers1(v CustomerDetailTiers1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCustomerDetailTiers1 performs a merge with any union data inside the CustomerDetail_Tiers_AdditionalProperties, using the provided CustomerDetailTiers1
+func (t *CustomerDetail_Tiers_AdditionalProperties) MergeCustomerDetailTiers1(v CustomerDetailTiers1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCustomerDetailTiers2 returns the union data inside the CustomerDetail_Tiers_AdditionalProperties as a CustomerDetailTiers2
+func (t CustomerDetail_Tiers_AdditionalProperties) AsCustomerDetailTiers2() (CustomerDetailTiers2, error) {
+	var body CustomerDetailTiers2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCustomerDetailTiers2 overwrites any union data inside the CustomerDetail_Tiers_AdditionalProperties as the provided CustomerDetailTiers2
+func (t *CustomerDetail_Tiers_AdditionalProperties) FromCustomerDetailTiers2(v CustomerDetailTiers2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCustomerDetailTiers2 performs a merge with any union data inside the CustomerDetail_Tiers_AdditionalProperties, using the provided CustomerDetailTiers2
+func (t *CustomerDetail_Tiers_AdditionalProperties) MergeCustomerDetailTiers2(v CustomerDetailTiers2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CustomerDetail_Tiers_AdditionalProperties) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CustomerDetail_Tiers_AdditionalProperties) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsCustomerListRows0 returns the union data inside the CustomerList_Rows_AdditionalProperties as a CustomerListRows0
+func (t CustomerList_Rows_AdditionalProperties) AsCustomerListRows0() (CustomerListRows0, error) {
+	var body CustomerListRows0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCustomerListRows0 overwrites any union data inside the CustomerList_Rows_AdditionalProperties as the provided CustomerListRows0
+func (t *CustomerList_Rows_AdditionalProperties) FromCustomerListRows0(v CustomerListRows0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCustomerListRows0 performs a merge with any union data inside the CustomerList_Rows_AdditionalProperties, using the provided CustomerListRows0
+func (t *CustomerList_Rows_AdditionalProperties) MergeCustomerListRows0(v CustomerListRows0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCustomerListRows1 returns the union data inside the CustomerList_Rows_AdditionalProperties as a CustomerListRows1
+func (t CustomerList_Rows_AdditionalProperties) AsCustomerListRows1() (CustomerListRows1, error) {
+	var body CustomerListRows1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCustomerListRows1 overwrites any union data inside the CustomerList_Rows_AdditionalProperties as the provided CustomerListRows1
+func (t *CustomerList_Rows_AdditionalProperties) FromCustomerListRows1(v CustomerListRows1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCustomerListRows1 performs a merge with any union data inside the CustomerList_Rows_AdditionalProperties, using the provided CustomerListRows1
+func (t *CustomerList_Rows_AdditionalProperties) MergeCustomerListRows1(v CustomerListRows1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCustomerListRows2 returns the union data inside the CustomerList_Rows_AdditionalProperties as a CustomerListRows2
+func (t CustomerList_Rows_AdditionalProperties) AsCustomerListRows2() (CustomerListRows2, error) {
+	var body CustomerListRows2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCustomerListRows2 overwrites any union data inside the CustomerList_Rows_AdditionalProperties as the provided CustomerListRows2
+func (t *CustomerList_Rows_AdditionalProperties) FromCustomerListRows2(v CustomerListRows2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCustomerListRows2 performs a merge with any union data inside the CustomerList_Rows_AdditionalProperties, using the provided CustomerListRows2
+func (t *CustomerList_Rows_AdditionalProperties) MergeCustomerListRows2(v CustomerListRows2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CustomerList_Rows_AdditionalProperties) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CustomerList_Rows_AdditionalProperties) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsDiffRows0 returns the union data inside the Diff_Rows_AdditionalProperties as a DiffRows0
+func (t Diff_Rows_AdditionalProperties) AsDiffRows0() (DiffRows0, error) {
+	var body DiffRows0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDiffRows0 overwrites any union data inside the Diff_Rows_AdditionalProperties as the provided DiffRows0
+func (t *Diff_Rows_AdditionalProperties) FromDiffRows0(v DiffRows0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeDiffRows0 performs a merge with any union data inside the Diff_Rows_AdditionalProperties, using the provided DiffRows0
+func (t *Diff_Rows_AdditionalProperties) MergeDiffRows0(v DiffRows0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsDiffRows1 returns the union data inside the Diff_Rows_AdditionalProperties as a DiffRows1
+func (t Diff_Rows_AdditionalProperties) AsDiffRows1() (DiffRows1, error) {
+	var body DiffRows1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDiffRows1 overwrites any union data inside the Diff_Rows_AdditionalProperties as the provided DiffRows1
+func (t *Diff_Rows_AdditionalProperties) FromDiffRows1(v DiffRows1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeDiffRows1 performs a merge with any union data inside the Diff_Rows_AdditionalProperties, using the provided DiffRows1
+func (t *Diff_Rows_AdditionalProperties) MergeDiffRows1(v DiffRows1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsDiffRows2 returns the union data inside the Diff_Rows_AdditionalProperties as a DiffRows2
+func (t Diff_Rows_AdditionalProperties) AsDiffRows2() (DiffRows2, error) {
+	var body DiffRows2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDiffRows2 overwrites any union data inside the Diff_Rows_AdditionalProperties as the provided DiffRows2
+func (t *Diff_Rows_AdditionalProperties) FromDiffRows2(v DiffRows2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeDiffRows2 performs a merge with any union data inside the Diff_Rows_AdditionalProperties, using the provided DiffRows2
+func (t *Diff_Rows_AdditionalProperties) MergeDiffRows2(v DiffRows2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t Diff_Rows_AdditionalProperties) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *Diff_Rows_AdditionalProperties) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // AsKPIRow0 returns the union data inside the KPIRow_AdditionalProperties as a KPIRow0
 func (t KPIRow_AdditionalProperties) AsKPIRow0() (KPIRow0, error) {
 	var body KPIRow0
@@ -2218,6 +2960,182 @@ func (t KPIRow_AdditionalProperties) MarshalJSON() ([]byte, error) {
 }
 
 func (t *KPIRow_AdditionalProperties) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsVarianceRows0 returns the union data inside the Variance_Rows_AdditionalProperties as a VarianceRows0
+func (t Variance_Rows_AdditionalProperties) AsVarianceRows0() (VarianceRows0, error) {
+	var body VarianceRows0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromVarianceRows0 overwrites any union data inside the Variance_Rows_AdditionalProperties as the provided VarianceRows0
+func (t *Variance_Rows_AdditionalProperties) FromVarianceRows0(v VarianceRows0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeVarianceRows0 performs a merge with any union data inside the Variance_Rows_AdditionalProperties, using the provided VarianceRows0
+func (t *Variance_Rows_AdditionalProperties) MergeVarianceRows0(v VarianceRows0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsVarianceRows1 returns the union data inside the Variance_Rows_AdditionalProperties as a VarianceRows1
+func (t Variance_Rows_AdditionalProperties) AsVarianceRows1() (VarianceRows1, error) {
+	var body VarianceRows1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromVarianceRows1 overwrites any union data inside the Variance_Rows_AdditionalProperties as the provided VarianceRows1
+func (t *Variance_Rows_AdditionalProperties) FromVarianceRows1(v VarianceRows1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeVarianceRows1 performs a merge with any union data inside the Variance_Rows_AdditionalProperties, using the provided VarianceRows1
+func (t *Variance_Rows_AdditionalProperties) MergeVarianceRows1(v VarianceRows1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsVarianceRows2 returns the union data inside the Variance_Rows_AdditionalProperties as a VarianceRows2
+func (t Variance_Rows_AdditionalProperties) AsVarianceRows2() (VarianceRows2, error) {
+	var body VarianceRows2
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromVarianceRows2 overwrites any union data inside the Variance_Rows_AdditionalProperties as the provided VarianceRows2
+func (t *Variance_Rows_AdditionalProperties) FromVarianceRows2(v VarianceRows2) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeVarianceRows2 performs a merge with any union data inside the Variance_Rows_AdditionalProperties, using the provided VarianceRows2
+func (t *Variance_Rows_AdditionalProperties) MergeVarianceRows2(v VarianceRows2) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t Variance_Rows_AdditionalProperties) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *Variance_Rows_AdditionalProperties) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsListCustomers200JSONResponseBody10 returns the union data inside the ListCustomers200JSONResponseBody_1_AdditionalProperties as a ListCustomers200JSONResponseBody10
+func (t ListCustomers200JSONResponseBody_1_AdditionalProperties) AsListCustomers200JSONResponseBody10() (ListCustomers200JSONResponseBody10, error) {
+	var body ListCustomers200JSONResponseBody10
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromListCustomers200JSONResponseBody10 overwrites any union data inside the ListCustomers200JSONResponseBody_1_AdditionalProperties as the provided ListCustomers200JSONResponseBody10
+func (t *ListCustomers200JSONResponseBody_1_AdditionalProperties) FromListCustomers200JSONResponseBody10(v ListCustomers200JSONResponseBody10) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeListCustomers200JSONResponseBody10 performs a merge with any union data inside the ListCustomers200JSONResponseBody_1_AdditionalProperties, using the provided ListCustomers200JSONResponseBody10
+func (t *ListCustomers200JSONResponseBody_1_AdditionalProperties) MergeListCustomers200JSONResponseBody10(v ListCustomers200JSONResponseBody10) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsListCustomers200JSONResponseBody11 returns the union data inside the ListCustomers200JSONResponseBody_1_AdditionalProperties as a ListCustomers200JSONResponseBody11
+func (t ListCustomers200JSONResponseBody_1_AdditionalProperties) AsListCustomers200JSONResponseBody11() (ListCustomers200JSONResponseBody11, error) {
+	var body ListCustomers200JSONResponseBody11
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromListCustomers200JSONResponseBody11 overwrites any union data inside the ListCustomers200JSONResponseBody_1_AdditionalProperties as the provided ListCustomers200JSONResponseBody11
+func (t *ListCustomers200JSONResponseBody_1_AdditionalProperties) FromListCustomers200JSONResponseBody11(v ListCustomers200JSONResponseBody11) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeListCustomers200JSONResponseBody11 performs a merge with any union data inside the ListCustomers200JSONResponseBody_1_AdditionalProperties, using the provided ListCustomers200JSONResponseBody11
+func (t *ListCustomers200JSONResponseBody_1_AdditionalProperties) MergeListCustomers200JSONResponseBody11(v ListCustomers200JSONResponseBody11) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsListCustomers200JSONResponseBody12 returns the union data inside the ListCustomers200JSONResponseBody_1_AdditionalProperties as a ListCustomers200JSONResponseBody12
+func (t ListCustomers200JSONResponseBody_1_AdditionalProperties) AsListCustomers200JSONResponseBody12() (ListCustomers200JSONResponseBody12, error) {
+	var body ListCustomers200JSONResponseBody12
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromListCustomers200JSONResponseBody12 overwrites any union data inside the ListCustomers200JSONResponseBody_1_AdditionalProperties as the provided ListCustomers200JSONResponseBody12
+func (t *ListCustomers200JSONResponseBody_1_AdditionalProperties) FromListCustomers200JSONResponseBody12(v ListCustomers200JSONResponseBody12) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeListCustomers200JSONResponseBody12 performs a merge with any union data inside the ListCustomers200JSONResponseBody_1_AdditionalProperties, using the provided ListCustomers200JSONResponseBody12
+func (t *ListCustomers200JSONResponseBody_1_AdditionalProperties) MergeListCustomers200JSONResponseBody12(v ListCustomers200JSONResponseBody12) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ListCustomers200JSONResponseBody_1_AdditionalProperties) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ListCustomers200JSONResponseBody_1_AdditionalProperties) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }

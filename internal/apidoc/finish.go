@@ -44,6 +44,10 @@ func finish(doc *openapi3.T) error {
 				return fmt.Errorf("operationId %s is used by %s and %s", op.OperationID, other, where)
 			}
 			ids[op.OperationID] = where
+			if op.Security == nil {
+				// Say that it needs no key, rather than leave it unsaid.
+				op.Security = &openapi3.SecurityRequirements{}
+			}
 			addMiddlewareAnswers(op)
 			if err := recordsShape(doc, op); err != nil {
 				return fmt.Errorf("%s: %w", where, err)
@@ -60,8 +64,7 @@ func finish(doc *openapi3.T) error {
 // doubles gives every number without a format the format double: the
 // server's numbers are Go float64 (swag leaves the format out, and a client
 // generator then picks float32, which loses digits). It also makes an
-// untyped schema (a value of any type: a feature of a customer row) admit
-// null, which encoding/json writes for a nil interface.
+// cells types the values of the maps marked x-cells.
 func doubles(doc *openapi3.T) {
 	seen := map[*openapi3.Schema]bool{}
 	var walk func(*openapi3.SchemaRef)
@@ -74,10 +77,8 @@ func doubles(doc *openapi3.T) {
 		if v.Type.Is("number") && v.Format == "" {
 			v.Format = "double"
 		}
-		if v.Type == nil && v.OneOf == nil && v.AnyOf == nil && v.AllOf == nil && r.Ref == "" {
-			v.Nullable = true
-		}
 		for _, p := range v.Properties {
+			cells(p)
 			walk(p)
 		}
 		walk(v.Items)
@@ -98,6 +99,28 @@ func doubles(doc *openapi3.T) {
 			}
 		}
 	}
+}
+
+// cells: a property tagged extensions:"x-cells" is a row of a table (or a
+// list of rows): a map whose values are the row's cells, each text, a
+// number, a boolean or null. Go's map[string]any says none of that.
+func cells(p *openapi3.SchemaRef) {
+	if p.Value == nil || p.Value.Extensions["x-cells"] == nil {
+		return
+	}
+	delete(p.Value.Extensions, "x-cells")
+	m := p.Value
+	if m.Items != nil {
+		m = m.Items.Value
+	}
+	m.AdditionalProperties = openapi3.AdditionalProperties{Schema: &openapi3.SchemaRef{Value: &openapi3.Schema{
+		Description: "a cell: text (dates and times as ISO 8601), a number, a boolean, or null",
+		AnyOf: openapi3.SchemaRefs{
+			{Value: &openapi3.Schema{Type: &openapi3.Types{"string"}, Nullable: true}},
+			{Value: &openapi3.Schema{Type: &openapi3.Types{"number"}}},
+			{Value: &openapi3.Schema{Type: &openapi3.Types{"boolean"}}},
+		},
+	}}}
 }
 
 // bearerAuth: Swagger 2.0 has no bearer scheme, so the annotations declare
