@@ -25,7 +25,7 @@ type RuleSetInfo struct {
 	Versions      []int     `json:"versions"`
 	Description   string    `json:"description"`
 	Builtin       bool      `json:"builtin"`
-	CreatedAt     time.Time `json:"created_at"`
+	CreatedAt     time.Time `json:"created_at" format:"date-time"`
 	Document      string    `json:"document,omitempty"`
 }
 

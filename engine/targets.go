@@ -27,7 +27,7 @@ type Target struct {
 	By         map[string]string `json:"by,omitempty"`
 	From       string            `json:"from,omitempty"`
 	To         string            `json:"to,omitempty"`
-	UpdatedAt  time.Time         `json:"updated_at"`
+	UpdatedAt  time.Time         `json:"updated_at" format:"date-time"`
 }
 
 // scopeEscaper escapes the separators of the canonical scope key, so a value

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
@@ -845,7 +846,7 @@ type AuditList struct {
 type AuditRecord struct {
 	// Action Example: POST /v1/datasets/orders
 	Action  string             `json:"action"`
-	At      string             `json:"at"`
+	At      time.Time          `json:"at"`
 	Id      int                `json:"id"`
 	KeyId   *string            `json:"key_id,omitempty"`
 	KeyName *string            `json:"key_name,omitempty"`
@@ -879,7 +880,7 @@ type CLVFit struct {
 	Bgnbd       BGNBD           `json:"bgnbd"`
 	Customers   int             `json:"customers"`
 	Fingerprint string          `json:"fingerprint"`
-	FittedAt    string          `json:"fitted_at"`
+	FittedAt    time.Time       `json:"fitted_at"`
 	GammaGamma  GammaGamma      `json:"gamma_gamma"`
 	Holdout     *HoldoutReport  `json:"holdout,omitempty"`
 	Id          int             `json:"id"`
@@ -1023,11 +1024,11 @@ type DatasetInfo struct {
 
 	// Generation Generation is the generation of the write that last changed this
 	// dataset; it keys cached results.
-	Generation int    `json:"generation"`
-	ImportedAt string `json:"imported_at"`
-	Kind       string `json:"kind"`
-	Rows       int    `json:"rows"`
-	Source     string `json:"source"`
+	Generation int       `json:"generation"`
+	ImportedAt time.Time `json:"imported_at"`
+	Kind       string    `json:"kind"`
+	Rows       int       `json:"rows"`
+	Source     string    `json:"source"`
 }
 
 // DatasetList defines model for DatasetList.
@@ -1116,8 +1117,8 @@ type EvaluationPath string
 
 // FitOptions defines model for FitOptions.
 type FitOptions struct {
-	CalibrationEnd string  `json:"calibration_end"`
-	HoldoutEnd     *string `json:"holdout_end,omitempty"`
+	CalibrationEnd time.Time  `json:"calibration_end"`
+	HoldoutEnd     *time.Time `json:"holdout_end,omitempty"`
 
 	// HorizonMonths HorizonMonths is the CLV horizon (default 12).
 	HorizonMonths int `json:"horizon_months"`
@@ -1232,41 +1233,41 @@ type ImportBodyOrphans string
 
 // ImportRecord defines model for ImportRecord.
 type ImportRecord struct {
-	Checksum   string  `json:"checksum"`
-	Id         int     `json:"id"`
-	ImportedAt string  `json:"imported_at"`
-	Kind       string  `json:"kind"`
-	Message    *string `json:"message,omitempty"`
-	Mode       string  `json:"mode"`
-	Rows       int     `json:"rows"`
-	Source     string  `json:"source"`
-	Status     string  `json:"status"`
+	Checksum   string    `json:"checksum"`
+	Id         int       `json:"id"`
+	ImportedAt time.Time `json:"imported_at"`
+	Kind       string    `json:"kind"`
+	Message    *string   `json:"message,omitempty"`
+	Mode       string    `json:"mode"`
+	Rows       int       `json:"rows"`
+	Source     string    `json:"source"`
+	Status     string    `json:"status"`
 }
 
 // ImportResult defines model for ImportResult.
 type ImportResult struct {
-	Checksum   string   `json:"checksum"`
-	Columns    []string `json:"columns"`
-	ImportedAt string   `json:"imported_at"`
-	Kind       string   `json:"kind"`
-	Mode       string   `json:"mode"`
-	Rows       int      `json:"rows"`
-	Source     string   `json:"source"`
-	TotalRows  int      `json:"total_rows"`
-	Warnings   []string `json:"warnings"`
+	Checksum   string    `json:"checksum"`
+	Columns    []string  `json:"columns"`
+	ImportedAt time.Time `json:"imported_at"`
+	Kind       string    `json:"kind"`
+	Mode       string    `json:"mode"`
+	Rows       int       `json:"rows"`
+	Source     string    `json:"source"`
+	TotalRows  int       `json:"total_rows"`
+	Warnings   []string  `json:"warnings"`
 }
 
 // Job defines model for Job.
 type Job struct {
-	CreatedAt  string      `json:"created_at"`
+	CreatedAt  time.Time   `json:"created_at"`
 	Done       int         `json:"done"`
 	Error      *Error      `json:"error,omitempty"`
-	FinishedAt *string     `json:"finished_at"`
+	FinishedAt *time.Time  `json:"finished_at"`
 	Id         string      `json:"id"`
 	Kind       string      `json:"kind"`
 	Phase      string      `json:"phase"`
 	Result     interface{} `json:"result,omitempty"`
-	StartedAt  *string     `json:"started_at"`
+	StartedAt  *time.Time  `json:"started_at"`
 	State      JobState    `json:"state"`
 	Total      int         `json:"total"`
 	Unit       string      `json:"unit"`
@@ -1447,12 +1448,12 @@ type KPIVersion struct {
 
 // Key defines model for Key.
 type Key struct {
-	CreatedAt string  `json:"created_at"`
-	Id        string  `json:"id"`
-	Name      string  `json:"name"`
-	RevokedAt *string `json:"revoked_at,omitempty"`
-	Role      KeyRole `json:"role"`
-	Scope     *Scope  `json:"scope,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	Id        string     `json:"id"`
+	Name      string     `json:"name"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	Role      KeyRole    `json:"role"`
+	Scope     *Scope     `json:"scope,omitempty"`
 }
 
 // KeyRole defines model for Key.Role.
@@ -1481,11 +1482,11 @@ type KpiGrain string
 
 // NewKey defines model for NewKey.
 type NewKey struct {
-	CreatedAt string     `json:"created_at"`
+	CreatedAt time.Time  `json:"created_at"`
 	Id        string     `json:"id"`
 	Key       string     `json:"key"`
 	Name      string     `json:"name"`
-	RevokedAt *string    `json:"revoked_at,omitempty"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 	Role      NewKeyRole `json:"role"`
 	Scope     *Scope     `json:"scope,omitempty"`
 }
@@ -1523,14 +1524,14 @@ type Result struct {
 
 // RuleSetInfo defines model for RuleSetInfo.
 type RuleSetInfo struct {
-	Builtin       bool    `json:"builtin"`
-	CreatedAt     string  `json:"created_at"`
-	Description   string  `json:"description"`
-	Document      *string `json:"document,omitempty"`
-	LatestVersion int     `json:"latest_version"`
-	Name          string  `json:"name"`
-	Version       int     `json:"version"`
-	Versions      []int   `json:"versions"`
+	Builtin       bool      `json:"builtin"`
+	CreatedAt     time.Time `json:"created_at"`
+	Description   string    `json:"description"`
+	Document      *string   `json:"document,omitempty"`
+	LatestVersion int       `json:"latest_version"`
+	Name          string    `json:"name"`
+	Version       int       `json:"version"`
+	Versions      []int     `json:"versions"`
 }
 
 // RuleSetList defines model for RuleSetList.
@@ -1607,19 +1608,19 @@ type SolverOptions struct {
 
 // SummaryStats defines model for SummaryStats.
 type SummaryStats struct {
-	CalibrationEnd            string   `json:"calibration_end"`
-	CalibrationPeriods        float64  `json:"calibration_periods"`
-	Customers                 int      `json:"customers"`
-	FirstPurchase             string   `json:"first_purchase"`
-	HoldoutEnd                *string  `json:"holdout_end,omitempty"`
-	HoldoutLength             *float64 `json:"holdout_length,omitempty"`
-	HoldoutRepeatTransactions *int     `json:"holdout_repeat_transactions,omitempty"`
-	Periods                   int      `json:"periods"`
-	RepeatBuyers              int      `json:"repeat_buyers"`
-	RepeatTransactions        int      `json:"repeat_transactions"`
-	Unit                      string   `json:"unit"`
-	UnitDays                  float64  `json:"unit_days"`
-	ZeroFrequency             int      `json:"zero_frequency"`
+	CalibrationEnd            time.Time  `json:"calibration_end"`
+	CalibrationPeriods        float64    `json:"calibration_periods"`
+	Customers                 int        `json:"customers"`
+	FirstPurchase             time.Time  `json:"first_purchase"`
+	HoldoutEnd                *time.Time `json:"holdout_end,omitempty"`
+	HoldoutLength             *float64   `json:"holdout_length,omitempty"`
+	HoldoutRepeatTransactions *int       `json:"holdout_repeat_transactions,omitempty"`
+	Periods                   int        `json:"periods"`
+	RepeatBuyers              int        `json:"repeat_buyers"`
+	RepeatTransactions        int        `json:"repeat_transactions"`
+	Unit                      string     `json:"unit"`
+	UnitDays                  float64    `json:"unit_days"`
+	ZeroFrequency             int        `json:"zero_frequency"`
 }
 
 // Target defines model for Target.
@@ -1630,7 +1631,7 @@ type Target struct {
 	Kpi        string             `json:"kpi"`
 	Target     float64            `json:"target"`
 	To         *string            `json:"to,omitempty"`
-	UpdatedAt  string             `json:"updated_at"`
+	UpdatedAt  time.Time          `json:"updated_at"`
 	WarnWithin float64            `json:"warn_within"`
 }
 
