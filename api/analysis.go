@@ -15,20 +15,34 @@ import (
 
 // variance godoc
 //
+//	@ID				getKPIVariance
 //	@Summary		Variance analysis
 //	@Description	Explains a KPI's change between the previous window (the previous calendar month, quarter or year when the window is exactly one, otherwise the same length just before) and the window, per group of `by`. Ratio KPIs: each group's contribution splits into a rate effect (its ratio moved) and a mix effect (its share of the denominator moved); contributions sum exactly to total_change. Additive KPIs: contribution is the group's delta, mix 0. Rows sorted by absolute contribution.
 //	@Tags			analysis
 //	@Produce		json
-//	@Param			name	path		string	true	"KPI name"	example(avg_order_value)
-//	@Param			from	query		string	false	"window start (YYYY-MM-DD)"
-//	@Param			to		query		string	false	"window end, exclusive (YYYY-MM-DD)"
-//	@Param			by		query		string	true	"comma-separated dimensions"	example(region)
-//	@Param			version	query		int		false	"KPI version"
-//	@Param			where	query		string	false	"CEL condition on customer features"
-//	@Success		200		{object}	engine.Variance
-//	@Failure		400		{object}	ErrorBody
-//	@Failure		404		{object}	ErrorBody
-//	@Failure		409		{object}	ErrorBody
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			name	path	string	true	"KPI name"	example(avg_order_value)
+//	@Param			from	query	string	false	"window start, inclusive (YYYY-MM-DD)"	Format(date)	example(2024-01-01)
+//	@Param			to	query	string	false	"window end, exclusive (YYYY-MM-DD)"	Format(date)	example(2025-01-01)
+//	@Param			by	query	string	true	"comma-separated dimensions: customer columns, age_band, tier:RULESET (the tier in a rule set's latest evaluation)"	example(region)
+//	@Param			version	query	int	false	"KPI version (default: the KPI's default version)"
+//	@Param			where	query	string	false	"CEL condition on customer features restricting the customers counted"
+//	@Param			inactive_days	query	number	false	"KPI parameter of churn_rate v2: days without an order after which a customer counts as churned (default 90)"
+//	@Param			cycle_multiplier	query	number	false	"KPI parameter of suspected_churn_rate: a customer is suspected churned after this many of their usual order cycles without an order (default 2)"
+//	@Param			weights	query	string	false	"KPI parameter of csi: score weights as column:weight pairs, comma-separated (score_a:0.4,score_b:0.6); default equal"
+//	@Param			If-None-Match	header	string	false	"ETag of an earlier answer: 304 when it still holds"
+//	@Success		200	{object}	engine.Variance
+//	@Success		304	"not modified: the representation named by If-None-Match is still current"
+//	@Failure		400	{object}	ErrorBody	"invalid_parameter, unknown_dimension, result_too_large: a parameter is malformed (by is required), a dimension unknown, or too many groups"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		404	{object}	ErrorBody	"unknown_kpi, unknown_version: no such KPI, or no such version of it"
+//	@Failure		409	{object}	ErrorBody	"missing_dataset, missing_column: the data the KPI needs is not loaded"
+//	@Failure		503	{object}	ErrorBody	"busy, out_of_memory: the query lost the race against writes repeatedly, or reached --memory-limit; try again (Retry-After)"
+//	@Failure		504	{object}	ErrorBody	"timeout: the query ran past the server's timeout"
+//	@Header			200,304	{string}	ETag	"entity tag of the answer (RFC 9110); changes when the data does"
+//	@Header			200,304	{string}	Cache-Control	"private, no-cache: a private cache may keep the answer and must revalidate it with If-None-Match"
+//	@Header			200	{string}	Vary	"Accept, Accept-Encoding"
 //	@Router			/kpis/{name}/variance [get]
 func (s *Server) variance(c *gin.Context) {
 	q, err := parseKPIQuery(c, c.Param("name"))
@@ -46,20 +60,36 @@ func (s *Server) variance(c *gin.Context) {
 
 // diff godoc
 //
+//	@ID				getKPIDiff
 //	@Summary		Compare two versions of a KPI
 //	@Description	Runs two versions over the same window, grain and groups and pairs their rows: from_value, to_value, difference. Both full results are included.
 //	@Tags			kpis
 //	@Produce		json
-//	@Param			name			path		string	true	"KPI name"	example(churn_rate)
-//	@Param			from_version	query		int		true	"first version"		example(1)
-//	@Param			to_version		query		int		true	"second version"	example(2)
-//	@Param			from			query		string	false	"window start (YYYY-MM-DD)"
-//	@Param			to				query		string	false	"window end, exclusive (YYYY-MM-DD)"
-//	@Param			grain			query		string	false	"calendar grain"	Enums(none, day, week, month, quarter, year)
-//	@Param			by				query		string	false	"comma-separated dimensions"
-//	@Success		200				{object}	engine.Diff
-//	@Failure		400				{object}	ErrorBody
-//	@Failure		404				{object}	ErrorBody
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			name	path	string	true	"KPI name"	example(churn_rate)
+//	@Param			from_version	query	int	true	"first version"	example(1)
+//	@Param			to_version	query	int	true	"second version"	example(2)
+//	@Param			from	query	string	false	"window start, inclusive (YYYY-MM-DD)"	Format(date)	example(2024-01-01)
+//	@Param			to	query	string	false	"window end, exclusive (YYYY-MM-DD)"	Format(date)	example(2025-01-01)
+//	@Param			grain	query	string	false	"calendar grain"	Enums(none, day, week, month, quarter, year)
+//	@Param			by	query	string	false	"comma-separated dimensions: customer columns, age_band, tier:RULESET (the tier in a rule set's latest evaluation)"	example(region)
+//	@Param			where	query	string	false	"CEL condition on customer features restricting the customers counted"
+//	@Param			inactive_days	query	number	false	"KPI parameter of churn_rate v2: days without an order after which a customer counts as churned (default 90)"
+//	@Param			cycle_multiplier	query	number	false	"KPI parameter of suspected_churn_rate: a customer is suspected churned after this many of their usual order cycles without an order (default 2)"
+//	@Param			weights	query	string	false	"KPI parameter of csi: score weights as column:weight pairs, comma-separated (score_a:0.4,score_b:0.6); default equal"
+//	@Param			If-None-Match	header	string	false	"ETag of an earlier answer: 304 when it still holds"
+//	@Success		200	{object}	engine.Diff
+//	@Success		304	"not modified: the representation named by If-None-Match is still current"
+//	@Failure		400	{object}	ErrorBody	"invalid_parameter, unknown_dimension, result_too_large: a parameter is malformed or missing, a dimension unknown, or the answer would pass the row cap"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		404	{object}	ErrorBody	"unknown_kpi, unknown_version: no such KPI, or no such version of it"
+//	@Failure		409	{object}	ErrorBody	"missing_dataset, missing_column: the data the KPI needs is not loaded"
+//	@Failure		503	{object}	ErrorBody	"busy, out_of_memory: the query lost the race against writes repeatedly, or reached --memory-limit; try again (Retry-After)"
+//	@Failure		504	{object}	ErrorBody	"timeout: the query ran past the server's timeout"
+//	@Header			200,304	{string}	ETag	"entity tag of the answer (RFC 9110); changes when the data does"
+//	@Header			200,304	{string}	Cache-Control	"private, no-cache: a private cache may keep the answer and must revalidate it with If-None-Match"
+//	@Header			200	{string}	Vary	"Accept, Accept-Encoding"
 //	@Router			/kpis/{name}/diff [get]
 func (s *Server) diff(c *gin.Context) {
 	versions := [2]int{}
@@ -98,14 +128,25 @@ func withoutParams(c *gin.Context, names ...string) string {
 
 // scorecard godoc
 //
+//	@ID				getScorecard
 //	@Summary		Scorecard
 //	@Description	Every KPI whose data is present (default version): value over the window, value over the previous window (the previous calendar month, quarter or year when the window is exactly one, otherwise the same length just before), change, target, and status against it: ok (on the right side), warn (on the wrong side by at most warn_within, in the KPI's unit), alert (beyond). Status is null without a target. Scoped targets add a row for their dimension values. KPIs left off (data missing) are listed under skipped.
 //	@Tags			analysis
 //	@Produce		json
-//	@Param			from	query		string	false	"window start (YYYY-MM-DD)"
-//	@Param			to		query		string	false	"window end, exclusive (YYYY-MM-DD)"
-//	@Success		200		{object}	engine.Scorecard
-//	@Failure		400		{object}	ErrorBody
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			from	query	string	false	"window start, inclusive (YYYY-MM-DD)"	Format(date)	example(2024-01-01)
+//	@Param			to	query	string	false	"window end, exclusive (YYYY-MM-DD)"	Format(date)	example(2025-01-01)
+//	@Param			If-None-Match	header	string	false	"ETag of an earlier answer: 304 when it still holds"
+//	@Success		200	{object}	engine.Scorecard
+//	@Success		304	"not modified: the representation named by If-None-Match is still current"
+//	@Failure		400	{object}	ErrorBody	"invalid_parameter: a parameter is malformed; details.parameter names it"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		503	{object}	ErrorBody	"busy, out_of_memory: the query lost the race against writes repeatedly, or reached --memory-limit; try again (Retry-After)"
+//	@Failure		504	{object}	ErrorBody	"timeout: the query ran past the server's timeout"
+//	@Header			200,304	{string}	ETag	"entity tag of the answer (RFC 9110); changes when the data does"
+//	@Header			200,304	{string}	Cache-Control	"private, no-cache: a private cache may keep the answer and must revalidate it with If-None-Match"
+//	@Header			200	{string}	Vary	"Accept, Accept-Encoding"
 //	@Router			/scorecard [get]
 func (s *Server) scorecard(c *gin.Context) {
 	q, err := parseKPIQuery(c, "")
@@ -138,18 +179,25 @@ type TargetList struct {
 
 // putTarget godoc
 //
+//	@ID				putTarget
 //	@Summary		Set a KPI target
-//	@Description	Stores the target (standard value) of a KPI in the database, replacing the one of the same scope and period. direction defaults to the KPI's; warn_within is in the KPI's unit; by scopes it to dimension values; from/to to a period.
+//	@Description	Stores the target (standard value) of a KPI in the database, replacing the one of the same scope and period. direction defaults to the KPI's; warn_within is in the KPI's unit; by scopes it to dimension values; from/to to a period. Answers 201 when the target is new for its scope and period, 200 when it replaced one.
 //	@Tags			targets
 //	@Accept			json
 //	@Produce		json
-//	@Param			kpi		path		string		true	"KPI name"	example(churn_rate)
-//	@Param			body	body		TargetBody	true	"the target"
-//	@Success		201		{object}	engine.Target	"no target of this scope and period existed"
-//	@Header			201		{string}	Location		"/v1/targets/{kpi}"
-//	@Success		200		{object}	engine.Target	"the target of this scope and period is replaced"
-//	@Failure		400		{object}	ErrorBody
-//	@Failure		404		{object}	ErrorBody
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			kpi	path	string	true	"KPI name"	example(churn_rate)
+//	@Param			body	body	TargetBody	true	"the target"
+//	@Success		200	{object}	engine.Target	"replaced"
+//	@Success		201	{object}	engine.Target	"created: no target of this scope and period existed"
+//	@Header			201	{string}	Location	"/v1/targets/{kpi}"
+//	@Failure		400	{object}	ErrorBody	"invalid_body, invalid_parameter: the body is not the JSON expected, or a field is wrong"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		403	{object}	ErrorBody	"forbidden: the call needs the analyst role"
+//	@Failure		404	{object}	ErrorBody	"unknown_kpi: no such KPI"
+//	@Failure		415	{object}	ErrorBody	"unsupported_media_type: the body's Content-Type is not one the call accepts"
+//	@Failure		503	{object}	ErrorBody	"busy: another write held the database until the deadline; nothing was written; try again (Retry-After)"
 //	@Router			/targets/{kpi} [put]
 func (s *Server) putTarget(c *gin.Context) {
 	var body TargetBody
@@ -182,10 +230,20 @@ func (s *Server) putTarget(c *gin.Context) {
 
 // listTargets godoc
 //
+//	@ID				listTargets
 //	@Summary		List targets
 //	@Tags			targets
 //	@Produce		json
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			If-None-Match	header	string	false	"ETag of an earlier answer: 304 when it still holds"
 //	@Success		200	{object}	TargetList
+//	@Success		304	"not modified: the representation named by If-None-Match is still current"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		503	{object}	ErrorBody	"busy, out_of_memory: the query lost the race against writes repeatedly, or reached --memory-limit; try again (Retry-After)"
+//	@Header			200,304	{string}	ETag	"entity tag of the answer (RFC 9110); changes when the data does"
+//	@Header			200,304	{string}	Cache-Control	"private, no-cache: a private cache may keep the answer and must revalidate it with If-None-Match"
+//	@Header			200	{string}	Vary	"Accept, Accept-Encoding"
 //	@Router			/targets [get]
 func (s *Server) listTargets(c *gin.Context) {
 	ts, err := s.eng.Targets(c.Request.Context(), "")
@@ -198,12 +256,22 @@ func (s *Server) listTargets(c *gin.Context) {
 
 // getTargets godoc
 //
+//	@ID				getTargets
 //	@Summary		A KPI's targets
 //	@Tags			targets
 //	@Produce		json
-//	@Param			kpi	path		string	true	"KPI name"
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			kpi	path	string	true	"KPI name"	example(churn_rate)
+//	@Param			If-None-Match	header	string	false	"ETag of an earlier answer: 304 when it still holds"
 //	@Success		200	{object}	TargetList
-//	@Failure		404	{object}	ErrorBody
+//	@Success		304	"not modified: the representation named by If-None-Match is still current"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		404	{object}	ErrorBody	"unknown_kpi: no such KPI"
+//	@Failure		503	{object}	ErrorBody	"busy, out_of_memory: the query lost the race against writes repeatedly, or reached --memory-limit; try again (Retry-After)"
+//	@Header			200,304	{string}	ETag	"entity tag of the answer (RFC 9110); changes when the data does"
+//	@Header			200,304	{string}	Cache-Control	"private, no-cache: a private cache may keep the answer and must revalidate it with If-None-Match"
+//	@Header			200	{string}	Vary	"Accept, Accept-Encoding"
 //	@Router			/targets/{kpi} [get]
 func (s *Server) getTargets(c *gin.Context) {
 	if _, err := s.eng.Catalog().Lookup(c.Param("kpi")); err != nil {
@@ -225,14 +293,22 @@ type DeletedTargets struct {
 
 // deleteTargets godoc
 //
+//	@ID				deleteTargets
 //	@Summary		Delete a KPI's targets
 //	@Description	Deletes all targets of the KPI, or with by= only the one of that scope (by=region:north,segment:b2b; by= empty string: the unscoped one).
 //	@Tags			targets
 //	@Produce		json
-//	@Param			kpi	path		string	true	"KPI name"
-//	@Param			by	query		string	false	"scope: dim:value pairs, comma-separated; a ';' in a value percent-encoded as %3B"
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			kpi	path	string	true	"KPI name"	example(churn_rate)
+//	@Param			by	query	string	false	"scope: dim:value pairs, comma-separated; a ';' in a value percent-encoded as %3B"
 //	@Success		200	{object}	DeletedTargets
-//	@Failure		404	{object}	ErrorBody
+//	@Failure		400	{object}	ErrorBody	"invalid_parameter: a parameter is malformed; details.parameter names it"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		403	{object}	ErrorBody	"forbidden: the call needs the analyst role"
+//	@Failure		404	{object}	ErrorBody	"unknown_kpi: no such KPI"
+//	@Failure		415	{object}	ErrorBody	"unsupported_media_type: the body's Content-Type is not one the call accepts"
+//	@Failure		503	{object}	ErrorBody	"busy: another write held the database until the deadline; nothing was written; try again (Retry-After)"
 //	@Router			/targets/{kpi} [delete]
 func (s *Server) deleteTargets(c *gin.Context) {
 	// Go's query parser drops a pair holding a raw ';' (by=region:north;south)

@@ -14,7 +14,7 @@ import (
 // CustomerList is GET /v1/customers.
 type CustomerList struct {
 	Total int64            `json:"total" example:"10000"`
-	Rows  []map[string]any `json:"rows"`
+	Rows  []map[string]any `json:"rows" extensions:"x-cells"`
 }
 
 func intParam(c *gin.Context, name string) (int, error) {
@@ -31,23 +31,39 @@ func intParam(c *gin.Context, name string) (int, error) {
 
 // listCustomers godoc
 //
+//	@ID				listCustomers
 //	@Summary		Customers with their features
 //	@Description	Per-customer features (KPIS.md) as of the day after the latest order, filtered by a CEL condition, sorted by any feature.
 //	@Tags			customers
 //	@Produce		json
 //	@Produce		text/csv
+//	@Produce		application/x-ndjson
 //	@Produce		application/vnd.apache.arrow.stream
 //	@Produce		application/vnd.apache.parquet
-//	@Param			where		query		string	false	"CEL condition on features"	example(monetary > 500.0)
-//	@Param			order_by	query		string	false	"feature to sort by"		example(monetary)
-//	@Param			desc		query		bool	false	"sort descending"
-//	@Param			limit		query		int		false	"page size (default 100, at most 10000)"
-//	@Param			offset		query		int		false	"rows to skip"
-//	@Param			format		query		string	false	"output format (or the Accept header)"	Enums(json, csv, arrow, parquet)
-//	@Success		200			{object}	CustomerList
-//	@Header			200			{integer}	X-Total-Count	"customers matching, in every format"
-//	@Header			200			{string}	Link			"first, prev, next and last pages (RFC 8288)"
-//	@Failure		400			{object}	ErrorBody
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			where	query	string	false	"CEL condition on features"	example(monetary > 500.0)
+//	@Param			order_by	query	string	false	"feature to sort by"	example(monetary)
+//	@Param			desc	query	bool	false	"sort descending"
+//	@Param			limit	query	int	false	"page size (default 100, at most 10000)"
+//	@Param			offset	query	int	false	"rows to skip"
+//	@Param			format	query	string	false	"output format; without it the Accept header chooses (q-values honoured): application/json, text/csv, application/x-ndjson, application/vnd.apache.arrow.stream, application/vnd.apache.parquet"	Enums(json, csv, ndjson, arrow, parquet)
+//	@Param			shape	query	string	false	"JSON only: envelope (default) answers the object with its rows; records answers the bare array of rows (pandas.read_json reads it)"	Enums(envelope, records)
+//	@Param			If-None-Match	header	string	false	"ETag of an earlier answer: 304 when it still holds"
+//	@Success		200	{object}	CustomerList	"a page: JSON, or its rows in the format asked for"
+//	@Success		304	"not modified: the representation named by If-None-Match is still current"
+//	@Failure		400	{object}	ErrorBody	"invalid_parameter: a parameter is malformed (a CEL condition that does not compile, an unknown feature)"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		406	{object}	ErrorBody	"not_acceptable: Accept names no format offered (and no wildcard)"
+//	@Failure		409	{object}	ErrorBody	"missing_dataset: the features need customers and orders"
+//	@Failure		503	{object}	ErrorBody	"busy, out_of_memory: the query lost the race against writes repeatedly, or reached --memory-limit; try again (Retry-After)"
+//	@Failure		504	{object}	ErrorBody	"timeout: the query ran past the server's timeout"
+//	@Header			200,304	{string}	ETag	"entity tag of the answer (RFC 9110); changes when the data does"
+//	@Header			200,304	{string}	Cache-Control	"private, no-cache: a private cache may keep the answer and must revalidate it with If-None-Match"
+//	@Header			200	{string}	Vary	"Accept, Accept-Encoding"
+//	@Header			200	{string}	Link	"the next and previous pages (RFC 8288: rel=next, rel=prev), as URLs with limit and offset"
+//	@Header			200	{integer}	X-Total-Count	"rows in all pages"
+//	@Header			200	{string}	Content-Disposition	"inline; filename=customers.csv (.arrows, .parquet, .ndjson) for the non-JSON formats"
 //	@Router			/customers [get]
 func (s *Server) listCustomers(c *gin.Context) {
 	format, err := outputFormat(c)
@@ -92,13 +108,25 @@ func (s *Server) listCustomers(c *gin.Context) {
 
 // getCustomer godoc
 //
+//	@ID				getCustomer
 //	@Summary		One customer
 //	@Description	The customer's features, tier in every evaluated rule set, and recent orders, surveys and tickets.
 //	@Tags			customers
 //	@Produce		json
-//	@Param			id	path		string	true	"customer_id"
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			id	path	string	true	"customer_id"
+//	@Param			If-None-Match	header	string	false	"ETag of an earlier answer: 304 when it still holds"
 //	@Success		200	{object}	engine.CustomerDetail
-//	@Failure		404	{object}	ErrorBody	"not_found"
+//	@Success		304	"not modified: the representation named by If-None-Match is still current"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		404	{object}	ErrorBody	"not_found: no such customer"
+//	@Failure		409	{object}	ErrorBody	"missing_dataset: the features need customers and orders"
+//	@Failure		503	{object}	ErrorBody	"busy, out_of_memory: the query lost the race against writes repeatedly, or reached --memory-limit; try again (Retry-After)"
+//	@Failure		504	{object}	ErrorBody	"timeout: the query ran past the server's timeout"
+//	@Header			200,304	{string}	ETag	"entity tag of the answer (RFC 9110); changes when the data does"
+//	@Header			200,304	{string}	Cache-Control	"private, no-cache: a private cache may keep the answer and must revalidate it with If-None-Match"
+//	@Header			200	{string}	Vary	"Accept, Accept-Encoding"
 //	@Router			/customers/{id} [get]
 func (s *Server) getCustomer(c *gin.Context) {
 	d, err := s.eng.Customer(c.Request.Context(), c.Param("id"))
@@ -121,3 +149,29 @@ func finiteRows(rows []map[string]any) []map[string]any {
 	}
 	return rows
 }
+
+// exportCustomers godoc
+//
+//	@ID				exportCustomers
+//	@Summary		Every customer with features, in one answer
+//	@Description	Streams every customer with their features (as GET /customers, all pages at once) in bounded memory: Parquet, CSV, Arrow IPC stream or NDJSON. Documented ahead of its handler, which another branch of the same change adds; the annotations move onto it at merge.
+//	@Tags			customers
+//	@Produce		text/csv
+//	@Produce		application/x-ndjson
+//	@Produce		application/vnd.apache.arrow.stream
+//	@Produce		application/vnd.apache.parquet
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			format	query		string	false	"output format (or the Accept header)"	Enums(parquet, csv, arrow, ndjson)
+//	@Param			where	query		string	false	"CEL condition on features"
+//	@Success		200		{string}	string	"every customer's row"
+//	@Failure		400		{object}	ErrorBody	"invalid_parameter: a parameter is malformed"
+//	@Failure		401		{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		406		{object}	ErrorBody	"not_acceptable: Accept names no format offered (and no wildcard)"
+//	@Failure		409		{object}	ErrorBody	"missing_dataset: the features need customers and orders"
+//	@Failure		503		{object}	ErrorBody	"busy, out_of_memory: the query lost the race against writes repeatedly, or reached --memory-limit; try again (Retry-After)"
+//	@Failure		504		{object}	ErrorBody	"timeout: the query ran past the server's timeout"
+//	@Header			200		{string}	Content-Disposition	"attachment; filename=customers.parquet (.csv, .arrows, .ndjson)"
+//	@Header			200		{string}	Vary	"Accept, Accept-Encoding"
+//	@Router			/customers/export [get]
+func exportCustomersDoc() {}

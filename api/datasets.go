@@ -37,11 +37,21 @@ type DatasetList struct {
 
 // listDatasets godoc
 //
+//	@ID				listDatasets
 //	@Summary		Loaded datasets
 //	@Description	The datasets loaded, with row counts and columns, and the import history (newest first, failed imports with their reason).
 //	@Tags			datasets
 //	@Produce		json
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			If-None-Match	header	string	false	"ETag of an earlier answer: 304 when it still holds"
 //	@Success		200	{object}	DatasetList
+//	@Success		304	"not modified: the representation named by If-None-Match is still current"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		503	{object}	ErrorBody	"busy, out_of_memory: the query lost the race against writes repeatedly, or reached --memory-limit; try again (Retry-After)"
+//	@Header			200,304	{string}	ETag	"entity tag of the answer (RFC 9110); changes when the data does"
+//	@Header			200,304	{string}	Cache-Control	"private, no-cache: a private cache may keep the answer and must revalidate it with If-None-Match"
+//	@Header			200	{string}	Vary	"Accept, Accept-Encoding"
 //	@Router			/datasets [get]
 func (s *Server) listDatasets(c *gin.Context) {
 	hist, err := s.eng.ImportHistory(c.Request.Context(), 200)
@@ -58,25 +68,36 @@ func (s *Server) listDatasets(c *gin.Context) {
 
 // importDataset godoc
 //
+//	@ID				importDataset
 //	@Summary		Import a dataset
 //	@Description	Imports a Parquet or CSV file as the dataset of a kind (DATA.md), all or nothing: a file that fails validation (missing required column, uncastable value, duplicate id, orphan rows, value out of range, NaN or infinite number, date outside 1900-01-01..2200-01-01 or infinite, a customers column named like a computed feature, no data rows without allow_empty) answers 400 naming the file, the column and the first offending rows, and the data loaded before is untouched. Either a multipart upload (field `file`, optional fields mapping, mode, orphans, format) or a JSON body with a server-side path.
 //	@Tags			datasets
 //	@Accept			json
-//	@Accept			multipart/form-data
+//	@Accept			mpfd
 //	@Produce		json
-//	@Param			kind	path		string		true	"dataset kind"	Enums(customers, orders, surveys, tickets, events, acquisition_spend, contracts)
-//	@Param			body	body		ImportBody	false	"server-side file (JSON form)"
-//	@Param			file	formData	file		false	"the file (multipart form)"
-//	@Param			mapping	formData	string		false	"canonical=source pairs, comma-separated (multipart form)"
-//	@Param			mode	formData	string		false	"replace (default) or append (multipart form)"
-//	@Param			orphans	formData	string		false	"reject (default) or drop rows whose customer_id is unknown (multipart form)"
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			kind	path	string	true	"dataset kind"	Enums(customers, orders, surveys, tickets, events, acquisition_spend, contracts)
+//	@Param			body	body	ImportBody	false	"server-side file (JSON form)"
+//	@Param			file	formData	file	true	"the file (multipart form)"
+//	@Param			format	formData	string	false	"parquet or csv (default: from the file name) (multipart form)"	Enums(parquet, csv)
+//	@Param			mapping	formData	string	false	"canonical=source pairs, comma-separated (multipart form)"
+//	@Param			mode	formData	string	false	"replace (default) or append (multipart form)"	Enums(replace, append)
+//	@Param			orphans	formData	string	false	"reject (default) or drop rows whose customer_id is unknown (multipart form)"	Enums(reject, drop)
 //	@Param			allow_empty	formData	bool	false	"true: accept a file without data rows (multipart form)"
-//	@Param			Prefer	header		string	false	"respond-async: run as a job and answer 202 at once"
-//	@Param			async	query		bool	false	"true: run as a job (as Prefer: respond-async)"
-//	@Success		202		{object}	JobResponse	"the job; Location: /v1/jobs/{id}"
-//	@Success		201		{object}	engine.ImportResult
-//	@Failure		400		{object}	ErrorBody	"invalid_dataset, invalid_parameter"
-//	@Failure		404		{object}	ErrorBody	"unknown_dataset_kind"
+//	@Param			Prefer	header	string	false	"respond-async: run as a job and answer 202 at once"
+//	@Param			async	query	bool	false	"true: run as a job (as Prefer: respond-async)"
+//	@Success		201	{object}	engine.ImportResult	"imported within the request"
+//	@Success		202	{object}	JobResponse	"running as a job: poll Location"
+//	@Failure		400	{object}	ErrorBody	"invalid_dataset, invalid_parameter, invalid_body: the file fails validation (details name the column and rows), or the request is malformed"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		403	{object}	ErrorBody	"forbidden: the call needs the admin role, the key has a row scope, or the path is outside the import folders"
+//	@Failure		404	{object}	ErrorBody	"unknown_dataset_kind: no such dataset kind"
+//	@Failure		413	{object}	ErrorBody	"too_large: the upload is over --max-upload"
+//	@Failure		415	{object}	ErrorBody	"unsupported_media_type: the body's Content-Type is not one the call accepts"
+//	@Failure		503	{object}	ErrorBody	"busy: another write held the database until the deadline; nothing was written; try again (Retry-After)"
+//	@Failure		504	{object}	ErrorBody	"timeout: the work ran past the job timeout; nothing was written"
+//	@Header			202	{string}	Location	"the job: /v1/jobs/{id}"
 //	@Router			/datasets/{kind} [post]
 func (s *Server) importDataset(c *gin.Context) {
 	kind := c.Param("kind")

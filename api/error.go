@@ -18,9 +18,12 @@ type ErrorBody struct {
 	Error ErrorDetail `json:"error"`
 }
 
-// ErrorDetail: code is a stable machine word, message is for people.
+// ErrorDetail: code is a stable machine word, message is for people. The
+// enums tag lists every code the server answers (the fault package's, the
+// api layer's, the binary's not_ready): clients can switch on it, and
+// TestErrorCodesDocumented keeps it complete.
 type ErrorDetail struct {
-	Code    string         `json:"code" example:"invalid_parameter"`
+	Code    string         `json:"code" example:"invalid_parameter" enums:"invalid_parameter,invalid_body,unknown_kpi,unknown_version,unknown_dimension,unknown_dataset_kind,invalid_dataset,invalid_ruleset,invalid_model_input,missing_dataset,missing_column,not_found,result_too_large,unauthenticated,forbidden,method_not_allowed,not_acceptable,too_large,unsupported_media_type,host_not_allowed,model_not_converged,canceled,internal,busy,out_of_memory,not_ready,timeout"`
 	Message string         `json:"message" example:"invalid parameter \"from\": \"2024-13-01\" is not a date (YYYY-MM-DD)"`
 	Details map[string]any `json:"details,omitempty"`
 	// RequestID is the request's X-Request-ID, as in the server's log.

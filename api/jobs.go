@@ -97,11 +97,16 @@ func (s *Server) describeJobError(err error) jobs.Error {
 
 // listJobs godoc
 //
+//	@ID				listJobs
 //	@Summary		Jobs
 //	@Description	Recent jobs (imports, rule evaluations, model fits asked with `Prefer: respond-async` or `async=true`), newest first; finished ones are kept up to a hundred.
 //	@Tags			jobs
 //	@Produce		json
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
 //	@Success		200	{object}	JobList
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		403	{object}	ErrorBody	"forbidden: the call needs the analyst role"
 //	@Router			/jobs [get]
 func (s *Server) listJobs(c *gin.Context) {
 	s.writeJSON(c, http.StatusOK, JobList{Jobs: s.jobs.List()})
@@ -109,13 +114,18 @@ func (s *Server) listJobs(c *gin.Context) {
 
 // getJob godoc
 //
+//	@ID				getJob
 //	@Summary		A job
 //	@Description	State (queued, running, succeeded, failed, cancelled), phase, progress (done of total, in unit), timestamps, and the result or the error.
 //	@Tags			jobs
 //	@Produce		json
-//	@Param			id	path		string	true	"job id"
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			id	path	string	true	"job id"
 //	@Success		200	{object}	jobs.Job
-//	@Failure		404	{object}	ErrorBody	"not_found"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		403	{object}	ErrorBody	"forbidden: the call needs the analyst role"
+//	@Failure		404	{object}	ErrorBody	"not_found: no such job (finished jobs are kept up to a hundred)"
 //	@Router			/jobs/{id} [get]
 func (s *Server) getJob(c *gin.Context) {
 	job, ok := s.jobs.Get(c.Param("id"))
@@ -128,13 +138,19 @@ func (s *Server) getJob(c *gin.Context) {
 
 // cancelJob godoc
 //
+//	@ID				cancelJob
 //	@Summary		Cancel a job
 //	@Description	Asks a job to stop: its write rolls back and the previous generation stays. A finished job is left as it is. Answers the job.
 //	@Tags			jobs
 //	@Produce		json
-//	@Param			id	path		string	true	"job id"
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			id	path	string	true	"job id"
 //	@Success		200	{object}	jobs.Job
-//	@Failure		404	{object}	ErrorBody	"not_found"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		403	{object}	ErrorBody	"forbidden: the call needs the analyst role"
+//	@Failure		404	{object}	ErrorBody	"not_found: no such job"
+//	@Failure		415	{object}	ErrorBody	"unsupported_media_type: the body's Content-Type is not one the call accepts"
 //	@Router			/jobs/{id} [delete]
 func (s *Server) cancelJob(c *gin.Context) {
 	job, ok := s.jobs.Cancel(c.Param("id"))

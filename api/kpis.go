@@ -97,11 +97,21 @@ func DescribeKPI(ctx context.Context, eng interface {
 
 // listKPIs godoc
 //
+//	@ID				listKPIs
 //	@Summary		KPI catalog
 //	@Description	Every KPI with its metadata, versions, required datasets and dimensions.
 //	@Tags			kpis
 //	@Produce		json
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			If-None-Match	header	string	false	"ETag of an earlier answer: 304 when it still holds"
 //	@Success		200	{object}	KPIList
+//	@Success		304	"not modified: the representation named by If-None-Match is still current"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		503	{object}	ErrorBody	"busy, out_of_memory: the query lost the race against writes repeatedly, or reached --memory-limit; try again (Retry-After)"
+//	@Header			200,304	{string}	ETag	"entity tag of the answer (RFC 9110); changes when the data does"
+//	@Header			200,304	{string}	Cache-Control	"private, no-cache: a private cache may keep the answer and must revalidate it with If-None-Match"
+//	@Header			200	{string}	Vary	"Accept, Accept-Encoding"
 //	@Router			/kpis [get]
 func (s *Server) listKPIs(c *gin.Context) {
 	out := KPIList{KPIs: []KPIInfo{}}
@@ -118,13 +128,23 @@ func (s *Server) listKPIs(c *gin.Context) {
 
 // getKPI godoc
 //
+//	@ID				getKPI
 //	@Summary		One KPI
 //	@Description	The KPI's metadata plus every version's definition and SQL (the body of its DuckDB table macro).
 //	@Tags			kpis
 //	@Produce		json
-//	@Param			name	path		string	true	"KPI name"	example(churn_rate)
-//	@Success		200		{object}	KPIDetail
-//	@Failure		404		{object}	ErrorBody	"unknown_kpi"
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			name	path	string	true	"KPI name"	example(churn_rate)
+//	@Param			If-None-Match	header	string	false	"ETag of an earlier answer: 304 when it still holds"
+//	@Success		200	{object}	KPIDetail
+//	@Success		304	"not modified: the representation named by If-None-Match is still current"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		404	{object}	ErrorBody	"unknown_kpi: no such KPI"
+//	@Failure		503	{object}	ErrorBody	"busy, out_of_memory: the query lost the race against writes repeatedly, or reached --memory-limit; try again (Retry-After)"
+//	@Header			200,304	{string}	ETag	"entity tag of the answer (RFC 9110); changes when the data does"
+//	@Header			200,304	{string}	Cache-Control	"private, no-cache: a private cache may keep the answer and must revalidate it with If-None-Match"
+//	@Header			200	{string}	Vary	"Accept, Accept-Encoding"
 //	@Router			/kpis/{name} [get]
 func (s *Server) getKPI(c *gin.Context) {
 	k, err := s.eng.Catalog().Lookup(c.Param("name"))
@@ -154,15 +174,27 @@ func (s *Server) getKPI(c *gin.Context) {
 // keys are period (with a grain), the dimensions asked for, value, and for
 // ratios numerator and denominator.
 type KPIValues struct {
-	KPI         string           `json:"kpi" example:"churn_rate"`
-	Version     int              `json:"version" example:"1"`
-	From        string           `json:"from" example:"2024-01-01"`
-	To          string           `json:"to" example:"2025-01-01"`
-	Grain       string           `json:"grain" example:"quarter"`
-	By          []string         `json:"by"`
-	Params      map[string]any   `json:"params,omitempty"`
-	Fingerprint string           `json:"fingerprint" example:"3f9a0c2d1b7e4a55"`
-	Rows        []map[string]any `json:"rows"`
+	KPI         string         `json:"kpi" example:"churn_rate"`
+	Version     int            `json:"version" example:"1"`
+	From        string         `json:"from" format:"date" example:"2024-01-01"`
+	To          string         `json:"to" format:"date" example:"2025-01-01"`
+	Grain       string         `json:"grain" example:"quarter" enums:"none,day,week,month,quarter,year"`
+	By          []string       `json:"by"`
+	Params      map[string]any `json:"params,omitempty"`
+	Fingerprint string         `json:"fingerprint" example:"3f9a0c2d1b7e4a55"`
+	Rows        []KPIRow       `json:"rows"`
+}
+
+// KPIRow documents one row of a KPI answer (kpi.Result writes them): the
+// fields here, then one key per dimension asked for (by=) holding its value,
+// which the generator declares as additional properties. value is null
+// where it has no answer (a zero denominator); numerator and denominator
+// come with ratio KPIs; period with a grain.
+type KPIRow struct {
+	Period      string   `json:"period,omitempty" format:"date" example:"2024-01-01"`
+	Value       *float64 `json:"value" extensions:"x-nullable" example:"0.5"`
+	Numerator   *float64 `json:"numerator,omitempty" extensions:"x-nullable" example:"1"`
+	Denominator *float64 `json:"denominator,omitempty" extensions:"x-nullable" example:"2"`
 }
 
 // Query parameters every KPI understands; any other is a KPI parameter.
@@ -211,28 +243,47 @@ func parseKPIQuery(c *gin.Context, name string) (engine.Query, error) {
 
 // kpiValues godoc
 //
+//	@ID				getKPIValues
 //	@Summary		KPI values
-//	@Description	Computes a KPI over a window [from, to) (default: the 12 calendar months before the month after the latest order), cut into calendar periods by grain, grouped by customer dimensions. One SQL statement per request; ratios are recomputed per group from numerator and denominator; a zero denominator gives null. KPI-specific parameters (e.g. cycle_multiplier) are passed as extra query parameters. Headers: X-KPI-Version, X-KPI-Default-Version (true when no version was asked for), ETag (weak; changes with the data generation).
+//	@Description	Computes a KPI over a window [from, to) (default: the 12 calendar months before the month after the latest order), cut into calendar periods by grain, grouped by customer dimensions. One SQL statement per request; ratios are recomputed per group from numerator and denominator; a zero denominator gives null. KPI parameters (inactive_days, cycle_multiplier, weights: see each KPI's params in GET /kpis/{name}) are extra query parameters. JSON answers the query with its rows (shape=records: the rows alone); CSV, NDJSON, Arrow IPC stream and Parquet answer the rows as a table.
 //	@Tags			kpis
 //	@Produce		json
 //	@Produce		text/csv
+//	@Produce		application/x-ndjson
 //	@Produce		application/vnd.apache.arrow.stream
 //	@Produce		application/vnd.apache.parquet
-//	@Param			name	path		string	true	"KPI name"						example(revenue)
-//	@Param			from	query		string	false	"window start, inclusive (YYYY-MM-DD)"	example(2024-01-01)
-//	@Param			to		query		string	false	"window end, exclusive (YYYY-MM-DD)"	example(2025-01-01)
-//	@Param			grain	query		string	false	"calendar grain"				Enums(none, day, week, month, quarter, year)
-//	@Param			by		query		string	false	"comma-separated dimensions: customer columns, age_band, tier:<ruleset>"	example(region,segment)
-//	@Param			version	query		int		false	"KPI version (default: the KPI's default version)"
-//	@Param			where	query		string	false	"CEL condition on customer features restricting the customers counted"
-//	@Param			format	query		string	false	"output format (or the Accept header: text/csv, application/vnd.apache.arrow.stream, application/vnd.apache.parquet)"	Enums(json, csv, arrow, parquet)
-//	@Success		200		{object}	KPIValues
-//	@Header			200		{string}	ETag	"weak; changes with the data generation (If-None-Match answers 304)"
-//	@Success		304		"not modified: If-None-Match matched the ETag"
-//	@Failure		400		{object}	ErrorBody	"invalid_parameter, unknown_dimension"
-//	@Failure		404		{object}	ErrorBody	"unknown_kpi, unknown_version"
-//	@Failure		409		{object}	ErrorBody	"missing_dataset, missing_column"
-//	@Failure		504		{object}	ErrorBody	"timeout"
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			name	path	string	true	"KPI name"	example(revenue)
+//	@Param			from	query	string	false	"window start, inclusive (YYYY-MM-DD)"	Format(date)	example(2024-01-01)
+//	@Param			to	query	string	false	"window end, exclusive (YYYY-MM-DD)"	Format(date)	example(2025-01-01)
+//	@Param			grain	query	string	false	"calendar grain"	Enums(none, day, week, month, quarter, year)
+//	@Param			by	query	string	false	"comma-separated dimensions: customer columns, age_band, tier:RULESET (the tier in a rule set's latest evaluation)"	example(region)
+//	@Param			version	query	int	false	"KPI version (default: the KPI's default version)"
+//	@Param			where	query	string	false	"CEL condition on customer features restricting the customers counted"
+//	@Param			format	query	string	false	"output format; without it the Accept header chooses (q-values honoured): application/json, text/csv, application/x-ndjson, application/vnd.apache.arrow.stream, application/vnd.apache.parquet"	Enums(json, csv, ndjson, arrow, parquet)
+//	@Param			shape	query	string	false	"JSON only: envelope (default) answers the object with its rows; records answers the bare array of rows (pandas.read_json reads it)"	Enums(envelope, records)
+//	@Param			inactive_days	query	number	false	"KPI parameter of churn_rate v2: days without an order after which a customer counts as churned (default 90)"
+//	@Param			cycle_multiplier	query	number	false	"KPI parameter of suspected_churn_rate: a customer is suspected churned after this many of their usual order cycles without an order (default 2)"
+//	@Param			weights	query	string	false	"KPI parameter of csi: score weights as column:weight pairs, comma-separated (score_a:0.4,score_b:0.6); default equal"
+//	@Param			If-None-Match	header	string	false	"ETag of an earlier answer: 304 when it still holds"
+//	@Success		200	{object}	KPIValues	"the values: JSON, or the rows in the format asked for"
+//	@Success		304	"not modified: the representation named by If-None-Match is still current"
+//	@Failure		400	{object}	ErrorBody	"invalid_parameter, unknown_dimension, result_too_large: a parameter is malformed, a dimension unknown, or the answer would pass the row cap"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		404	{object}	ErrorBody	"unknown_kpi, unknown_version: no such KPI, or no such version of it"
+//	@Failure		406	{object}	ErrorBody	"not_acceptable: Accept names no format offered (and no wildcard)"
+//	@Failure		409	{object}	ErrorBody	"missing_dataset, missing_column: the data the KPI needs is not loaded"
+//	@Failure		503	{object}	ErrorBody	"busy, out_of_memory: the query lost the race against writes repeatedly, or reached --memory-limit; try again (Retry-After)"
+//	@Failure		504	{object}	ErrorBody	"timeout: the query ran past the server's timeout"
+//	@Header			200,304	{string}	ETag	"entity tag of the answer (RFC 9110); changes when the data does"
+//	@Header			200,304	{string}	Cache-Control	"private, no-cache: a private cache may keep the answer and must revalidate it with If-None-Match"
+//	@Header			200	{string}	Vary	"Accept, Accept-Encoding"
+//	@Header			200	{integer}	X-KPI-Version	"the KPI version that answered"
+//	@Header			200	{boolean}	X-KPI-Default-Version	"true when no version was asked for (the default answered)"
+//	@Header			200	{string}	X-Data-Fingerprint	"fingerprint of the data the answer was computed from"
+//	@Header			200	{string}	Server-Timing	"kpi;dur=MILLISECONDS: time spent computing the answer"
+//	@Header			200	{string}	Content-Disposition	"inline; filename=KPI.csv (.arrows, .parquet, .ndjson) for the non-JSON formats"
 //	@Router			/kpis/{name}/values [get]
 func (s *Server) kpiValues(c *gin.Context) {
 	format, err := outputFormat(c)

@@ -23,19 +23,28 @@ type CLVFitBody struct {
 
 // fitCLV godoc
 //
+//	@ID				fitCLV
 //	@Summary		Fit the CLV model
 //	@Description	Fits BG/NBD (purchase frequency and dropout) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
 //	@Tags			models
 //	@Accept			json
 //	@Produce		json
-//	@Param			body	body		CLVFitBody	true	"calibration end (YYYY-MM-DD), unit, optional holdout end, margin, discount and horizon"
-//	@Param			Prefer	header		string	false	"respond-async: run as a job and answer 202 at once"
-//	@Param			async	query		bool	false	"true: run as a job (as Prefer: respond-async)"
-//	@Success		202		{object}	JobResponse	"the job; Location: /v1/jobs/{id}"
-//	@Success		200		{object}	engine.CLVFit
-//	@Failure		400		{object}	ErrorBody	"invalid_model_input"
-//	@Failure		409		{object}	ErrorBody	"missing_dataset"
-//	@Failure		422		{object}	ErrorBody	"model_not_converged"
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			body	body	CLVFitBody	true	"calibration end (YYYY-MM-DD), unit, optional holdout end, margin, discount and horizon"
+//	@Param			Prefer	header	string	false	"respond-async: run as a job and answer 202 at once"
+//	@Param			async	query	bool	false	"true: run as a job (as Prefer: respond-async)"
+//	@Success		200	{object}	engine.CLVFit	"fitted within the request"
+//	@Success		202	{object}	JobResponse	"running as a job: poll Location"
+//	@Failure		400	{object}	ErrorBody	"invalid_model_input, invalid_body, invalid_parameter: the body is not the JSON expected, or a date or option is out of range"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		403	{object}	ErrorBody	"forbidden: the call needs the analyst role, or the key has a row scope (imports, evaluations and fits read every customer)"
+//	@Failure		409	{object}	ErrorBody	"missing_dataset: the model is fitted on orders"
+//	@Failure		415	{object}	ErrorBody	"unsupported_media_type: the body's Content-Type is not one the call accepts"
+//	@Failure		422	{object}	ErrorBody	"model_not_converged: the likelihood did not converge; details has the diagnostics"
+//	@Failure		503	{object}	ErrorBody	"busy: another write held the database until the deadline; nothing was written; try again (Retry-After)"
+//	@Failure		504	{object}	ErrorBody	"timeout: the work ran past the job timeout; nothing was written"
+//	@Header			202	{string}	Location	"the job: /v1/jobs/{id}"
 //	@Router			/models/clv/fit [post]
 func (s *Server) fitCLV(c *gin.Context) {
 	var body CLVFitBody
@@ -66,11 +75,22 @@ func (s *Server) fitCLV(c *gin.Context) {
 
 // getCLV godoc
 //
+//	@ID				getCLV
 //	@Summary		The last CLV fit
+//	@Description	The stored fit: options, parameters, summary, holdout comparison and timings.
 //	@Tags			models
 //	@Produce		json
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			If-None-Match	header	string	false	"ETag of an earlier answer: 304 when it still holds"
 //	@Success		200	{object}	engine.CLVFit
+//	@Success		304	"not modified: the representation named by If-None-Match is still current"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
 //	@Failure		404	{object}	ErrorBody	"not_found: no fit yet"
+//	@Failure		503	{object}	ErrorBody	"busy, out_of_memory: the query lost the race against writes repeatedly, or reached --memory-limit; try again (Retry-After)"
+//	@Header			200,304	{string}	ETag	"entity tag of the answer (RFC 9110); changes when the data does"
+//	@Header			200,304	{string}	Cache-Control	"private, no-cache: a private cache may keep the answer and must revalidate it with If-None-Match"
+//	@Header			200	{string}	Vary	"Accept, Accept-Encoding"
 //	@Router			/models/clv [get]
 func (s *Server) getCLV(c *gin.Context) {
 	fit, err := s.eng.LastCLVFit(c.Request.Context())

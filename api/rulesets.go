@@ -47,11 +47,21 @@ func readDocument(c *gin.Context) ([]byte, error) {
 
 // listRuleSets godoc
 //
+//	@ID				listRuleSets
 //	@Summary		Rule sets
 //	@Description	Every rule set with its latest version, versions and description. The six built-ins are stored as version 1 of their names and are edited like any other.
 //	@Tags			rulesets
 //	@Produce		json
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			If-None-Match	header	string	false	"ETag of an earlier answer: 304 when it still holds"
 //	@Success		200	{object}	RuleSetList
+//	@Success		304	"not modified: the representation named by If-None-Match is still current"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		503	{object}	ErrorBody	"busy, out_of_memory: the query lost the race against writes repeatedly, or reached --memory-limit; try again (Retry-After)"
+//	@Header			200,304	{string}	ETag	"entity tag of the answer (RFC 9110); changes when the data does"
+//	@Header			200,304	{string}	Cache-Control	"private, no-cache: a private cache may keep the answer and must revalidate it with If-None-Match"
+//	@Header			200	{string}	Vary	"Accept, Accept-Encoding"
 //	@Router			/rulesets [get]
 func (s *Server) listRuleSets(c *gin.Context) {
 	list, err := s.eng.RuleSets(c.Request.Context())
@@ -64,14 +74,25 @@ func (s *Server) listRuleSets(c *gin.Context) {
 
 // getRuleSet godoc
 //
+//	@ID				getRuleSet
 //	@Summary		One rule set version
 //	@Description	The document of a version (default: the latest).
 //	@Tags			rulesets
 //	@Produce		json
-//	@Param			name	path		string	true	"rule set name"	example(value_tiers)
-//	@Param			version	query		int		false	"version (default: latest)"
-//	@Success		200		{object}	engine.RuleSetInfo
-//	@Failure		404		{object}	ErrorBody
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			name	path	string	true	"rule set name"	example(value_tiers)
+//	@Param			version	query	int	false	"version (default: latest)"
+//	@Param			If-None-Match	header	string	false	"ETag of an earlier answer: 304 when it still holds"
+//	@Success		200	{object}	engine.RuleSetInfo
+//	@Success		304	"not modified: the representation named by If-None-Match is still current"
+//	@Failure		400	{object}	ErrorBody	"invalid_parameter: a parameter is malformed; details.parameter names it"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		404	{object}	ErrorBody	"not_found: no such rule set or version"
+//	@Failure		503	{object}	ErrorBody	"busy, out_of_memory: the query lost the race against writes repeatedly, or reached --memory-limit; try again (Retry-After)"
+//	@Header			200,304	{string}	ETag	"entity tag of the answer (RFC 9110); changes when the data does"
+//	@Header			200,304	{string}	Cache-Control	"private, no-cache: a private cache may keep the answer and must revalidate it with If-None-Match"
+//	@Header			200	{string}	Vary	"Accept, Accept-Encoding"
 //	@Router			/rulesets/{name} [get]
 func (s *Server) getRuleSet(c *gin.Context) {
 	v, err := intParam(c, "version")
@@ -89,20 +110,29 @@ func (s *Server) getRuleSet(c *gin.Context) {
 
 // putRuleSet godoc
 //
+//	@ID				putRuleSet
 //	@Summary		Save a rule set
 //	@Description	Saves a YAML or JSON rule set (RULES.md) as the next version of its name, after compiling every condition against the feature schema of the loaded data. Refused with 400 invalid_ruleset and details.errors [{rule, line, column, message}] for syntax errors, unknown variables (with a suggestion), type errors, non-bool conditions, duplicate tiers, no default, and the length, nesting and cost limits.
 //	@Tags			rulesets
-//	@Accept			plain
 //	@Accept			json
+//	@Accept			application/yaml
+//	@Accept			text/yaml
+//	@Accept			plain
 //	@Produce		json
-//	@Param			name	path		string	true	"rule set name"	example(value_tiers)
-//	@Param			body	body		string	true	"the rule set document, YAML or JSON"
-//	@Success		201		{object}	SavedRuleSet	"the first version: the rule set is created"
-//	@Header			201		{string}	Location		"/v1/rulesets/{name}"
-//	@Header			201		{string}	Content-Location	"/v1/rulesets/{name}?version=1"
-//	@Success		200		{object}	SavedRuleSet	"a later version"
-//	@Header			200		{string}	Content-Location	"/v1/rulesets/{name}?version={version}"
-//	@Failure		400		{object}	ErrorBody	"invalid_ruleset"
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			name	path	string	true	"rule set name"	example(value_tiers)
+//	@Param			body	body	object	true	"the rule set document: a JSON object, or the same as YAML text"
+//	@Success		201	{object}	SavedRuleSet	"the first version: the rule set is created"
+//	@Header			201	{string}	Location	"/v1/rulesets/{name}"
+//	@Header			201	{string}	Content-Location	"/v1/rulesets/{name}?version=1"
+//	@Success		200	{object}	SavedRuleSet	"a later version"
+//	@Header			200	{string}	Content-Location	"/v1/rulesets/{name}?version={version}"
+//	@Failure		400	{object}	ErrorBody	"invalid_ruleset, invalid_body: the document does not compile (details.errors lists rule, line, column, message), or could not be read"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		403	{object}	ErrorBody	"forbidden: the call needs the analyst role"
+//	@Failure		415	{object}	ErrorBody	"unsupported_media_type: the body's Content-Type is not one the call accepts"
+//	@Failure		503	{object}	ErrorBody	"busy: another write held the database until the deadline; nothing was written; try again (Retry-After)"
 //	@Router			/rulesets/{name} [put]
 func (s *Server) putRuleSet(c *gin.Context) {
 	doc, err := readDocument(c)
@@ -129,14 +159,23 @@ func (s *Server) putRuleSet(c *gin.Context) {
 
 // validateRuleSet godoc
 //
+//	@ID				validateRuleSet
 //	@Summary		Check a rule set without saving
+//	@Description	Compiles the document against the feature schema of the loaded data, as saving it would, and answers its tiers and the path it would run on.
 //	@Tags			rulesets
-//	@Accept			plain
 //	@Accept			json
+//	@Accept			application/yaml
+//	@Accept			text/yaml
+//	@Accept			plain
 //	@Produce		json
-//	@Param			body	body		string	true	"the rule set document, YAML or JSON"
-//	@Success		200		{object}	Validation
-//	@Failure		400		{object}	ErrorBody	"invalid_ruleset"
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			body	body	object	true	"the rule set document: a JSON object, or the same as YAML text"
+//	@Success		200	{object}	Validation
+//	@Failure		400	{object}	ErrorBody	"invalid_ruleset, invalid_body: the document does not compile (details.errors), or could not be read"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		403	{object}	ErrorBody	"forbidden: the call needs the analyst role"
+//	@Failure		415	{object}	ErrorBody	"unsupported_media_type: the body's Content-Type is not one the call accepts"
 //	@Router			/rulesets/validate [post]
 func (s *Server) validateRuleSet(c *gin.Context) {
 	doc, err := readDocument(c)
@@ -154,20 +193,30 @@ func (s *Server) validateRuleSet(c *gin.Context) {
 
 // evaluateRuleSet godoc
 //
+//	@ID				evaluateRuleSet
 //	@Summary		Evaluate a rule set
 //	@Description	Assigns every customer a tier (the first matching rule, else the default) from the features as of a date (orders, surveys and tickets strictly before it; default: the day after the latest order), stores the assignments with rule set, version and rule index, and answers the distribution, the path that ran (sql: one CASE expression inside DuckDB; go: the fallback) and the customers skipped by each rule because a feature it reads was null.
 //	@Tags			rulesets
 //	@Produce		json
-//	@Param			name	path		string	true	"rule set name"	example(value_tiers)
-//	@Param			version	query		int		false	"version (default: latest)"
-//	@Param			as_of	query		string	false	"as-of date (YYYY-MM-DD)"
-//	@Param			path	query		string	false	"force the Go path (go) for comparison"	Enums(sql, go)
-//	@Param			Prefer	header		string	false	"respond-async: run as a job and answer 202 at once"
-//	@Param			async	query		bool	false	"true: run as a job (as Prefer: respond-async)"
-//	@Success		202		{object}	JobResponse	"the job; Location: /v1/jobs/{id}"
-//	@Success		200		{object}	engine.Evaluation
-//	@Failure		400		{object}	ErrorBody
-//	@Failure		404		{object}	ErrorBody
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			name	path	string	true	"rule set name"	example(value_tiers)
+//	@Param			version	query	int	false	"version (default: latest)"
+//	@Param			as_of	query	string	false	"as-of date (YYYY-MM-DD)"	Format(date)
+//	@Param			path	query	string	false	"go: force the Go path, for comparison"	Enums(sql, go)
+//	@Param			Prefer	header	string	false	"respond-async: run as a job and answer 202 at once"
+//	@Param			async	query	bool	false	"true: run as a job (as Prefer: respond-async)"
+//	@Success		200	{object}	engine.Evaluation	"evaluated within the request"
+//	@Success		202	{object}	JobResponse	"running as a job: poll Location"
+//	@Failure		400	{object}	ErrorBody	"invalid_parameter: a parameter is malformed; details.parameter names it"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		403	{object}	ErrorBody	"forbidden: the call needs the analyst role, or the key has a row scope (imports, evaluations and fits read every customer)"
+//	@Failure		404	{object}	ErrorBody	"not_found: no such rule set or version"
+//	@Failure		409	{object}	ErrorBody	"missing_dataset: the features need customers and orders"
+//	@Failure		415	{object}	ErrorBody	"unsupported_media_type: the body's Content-Type is not one the call accepts"
+//	@Failure		503	{object}	ErrorBody	"busy: another write held the database until the deadline; nothing was written; try again (Retry-After)"
+//	@Failure		504	{object}	ErrorBody	"timeout: the work ran past the job timeout; nothing was written"
+//	@Header			202	{string}	Location	"the job: /v1/jobs/{id}"
 //	@Router			/rulesets/{name}/evaluate [post]
 func (s *Server) evaluateRuleSet(c *gin.Context) {
 	v, err := intParam(c, "version")
@@ -195,19 +244,31 @@ func (s *Server) evaluateRuleSet(c *gin.Context) {
 
 // assignments godoc
 //
+//	@ID				listAssignments
 //	@Summary		Customers of a tier
 //	@Description	The assignments of the latest evaluation of a rule set (or of one version), optionally of one tier.
 //	@Tags			rulesets
 //	@Produce		json
-//	@Param			name	path		string	true	"rule set name"
-//	@Param			tier	query		string	false	"tier"
-//	@Param			version	query		int		false	"version (default: the latest evaluated)"
-//	@Param			limit	query		int		false	"page size (default 100)"
-//	@Param			offset	query		int		false	"rows to skip"
-//	@Success		200		{object}	CustomerList
-//	@Header			200		{integer}	X-Total-Count	"assignments matching"
-//	@Header			200		{string}	Link			"first, prev, next and last pages (RFC 8288)"
-//	@Failure		404		{object}	ErrorBody
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			name	path	string	true	"rule set name"	example(value_tiers)
+//	@Param			tier	query	string	false	"tier"
+//	@Param			version	query	int	false	"version (default: the latest evaluated)"
+//	@Param			limit	query	int	false	"page size (default 100)"
+//	@Param			offset	query	int	false	"rows to skip"
+//	@Param			If-None-Match	header	string	false	"ETag of an earlier answer: 304 when it still holds"
+//	@Success		200	{object}	CustomerList
+//	@Success		304	"not modified: the representation named by If-None-Match is still current"
+//	@Failure		400	{object}	ErrorBody	"invalid_parameter: a parameter is malformed; details.parameter names it"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		404	{object}	ErrorBody	"not_found: no such rule set, or not evaluated"
+//	@Failure		503	{object}	ErrorBody	"busy, out_of_memory: the query lost the race against writes repeatedly, or reached --memory-limit; try again (Retry-After)"
+//	@Failure		504	{object}	ErrorBody	"timeout: the query ran past the server's timeout"
+//	@Header			200,304	{string}	ETag	"entity tag of the answer (RFC 9110); changes when the data does"
+//	@Header			200,304	{string}	Cache-Control	"private, no-cache: a private cache may keep the answer and must revalidate it with If-None-Match"
+//	@Header			200	{string}	Vary	"Accept, Accept-Encoding"
+//	@Header			200	{string}	Link	"the next and previous pages (RFC 8288: rel=next, rel=prev), as URLs with limit and offset"
+//	@Header			200	{integer}	X-Total-Count	"rows in all pages"
 //	@Router			/rulesets/{name}/assignments [get]
 func (s *Server) assignments(c *gin.Context) {
 	var nums [3]int
@@ -230,18 +291,30 @@ func (s *Server) assignments(c *gin.Context) {
 
 // transitions godoc
 //
+//	@ID				getTransitions
 //	@Summary		Tier migration matrix
 //	@Description	Evaluates the rule set on both sides (two versions, or two as-of dates, or both) and counts the customers moving from each tier to each other tier.
 //	@Tags			rulesets
 //	@Produce		json
-//	@Param			name			path		string	true	"rule set name"
-//	@Param			from_version	query		int		false	"version on the from side (default: latest)"
-//	@Param			to_version		query		int		false	"version on the to side (default: latest)"
-//	@Param			from_as_of		query		string	false	"as-of date on the from side (YYYY-MM-DD)"
-//	@Param			to_as_of		query		string	false	"as-of date on the to side (YYYY-MM-DD)"
-//	@Success		200				{object}	engine.Transitions
-//	@Failure		400				{object}	ErrorBody
-//	@Failure		404				{object}	ErrorBody
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			name	path	string	true	"rule set name"	example(value_tiers)
+//	@Param			from_version	query	int	false	"version on the from side (default: latest)"
+//	@Param			to_version	query	int	false	"version on the to side (default: latest)"
+//	@Param			from_as_of	query	string	false	"as-of date on the from side (YYYY-MM-DD)"	Format(date)
+//	@Param			to_as_of	query	string	false	"as-of date on the to side (YYYY-MM-DD)"	Format(date)
+//	@Param			If-None-Match	header	string	false	"ETag of an earlier answer: 304 when it still holds"
+//	@Success		200	{object}	engine.Transitions
+//	@Success		304	"not modified: the representation named by If-None-Match is still current"
+//	@Failure		400	{object}	ErrorBody	"invalid_parameter: a parameter is malformed, or both sides are the same"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		404	{object}	ErrorBody	"not_found: no such rule set or version"
+//	@Failure		409	{object}	ErrorBody	"missing_dataset: the features need customers and orders"
+//	@Failure		503	{object}	ErrorBody	"busy, out_of_memory: the query lost the race against writes repeatedly, or reached --memory-limit; try again (Retry-After)"
+//	@Failure		504	{object}	ErrorBody	"timeout: the query ran past the server's timeout"
+//	@Header			200,304	{string}	ETag	"entity tag of the answer (RFC 9110); changes when the data does"
+//	@Header			200,304	{string}	Cache-Control	"private, no-cache: a private cache may keep the answer and must revalidate it with If-None-Match"
+//	@Header			200	{string}	Vary	"Accept, Accept-Encoding"
 //	@Router			/rulesets/{name}/transitions [get]
 func (s *Server) transitions(c *gin.Context) {
 	var versions [2]int

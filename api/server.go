@@ -127,8 +127,11 @@ func New(eng Engine, opts Options) *Server {
 			Message: c.Request.Method + " is not allowed on " + c.Request.URL.Path}})
 	})
 
-	docs.SwaggerInfo.BasePath = "/v1"
-	r.GET("/swagger/*any", ginSwagger.WrapHandler(swaggerFiles.Handler))
+	// The OpenAPI 3 document, outside /v1 and without a key (it describes
+	// the API, not the data); Swagger UI reads it.
+	r.GET("/openapi.json", serveDoc("application/json", docs.OpenAPIJSON))
+	r.GET("/openapi.yaml", serveDoc("application/yaml", docs.OpenAPIYAML))
+	r.GET("/swagger/*any", ginSwagger.WrapHandler(swaggerFiles.Handler, ginSwagger.URL("/openapi.json")))
 	r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/swagger/index.html") })
 
 	r.GET("/readyz", s.readyz)
@@ -180,6 +183,11 @@ func (s *Server) Handler() http.Handler {
 		return HostGuard(s.opts.AllowedHosts, s.handler)
 	}
 	return s.handler
+}
+
+// serveDoc answers a document embedded in the binary.
+func serveDoc(contentType string, body []byte) gin.HandlerFunc {
+	return func(c *gin.Context) { c.Data(http.StatusOK, contentType, body) }
 }
 
 // recoverJSON turns a panic into a logged 500 with the JSON error body. A
@@ -236,11 +244,13 @@ type HealthResponse struct {
 
 // health godoc
 //
+//	@ID				getHealth
 //	@Summary		Health
 //	@Description	The DuckDB version and the datasets loaded.
 //	@Tags			system
 //	@Produce		json
 //	@Success		200	{object}	HealthResponse
+//	@Header			200	{string}	Vary	"Accept, Accept-Encoding"
 //	@Router			/health [get]
 func (s *Server) health(c *gin.Context) {
 	h, err := s.eng.Health(c.Request.Context())

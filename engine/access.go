@@ -54,8 +54,8 @@ type Key struct {
 	Name      string     `json:"name"`
 	Role      string     `json:"role" enums:"reader,analyst,admin"`
 	Scope     Scope      `json:"scope,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
-	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	CreatedAt time.Time  `json:"created_at" format:"date-time"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty" format:"date-time"`
 }
 
 // NewKey is a created key with its secret, shown once.

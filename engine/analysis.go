@@ -94,10 +94,10 @@ type Variance struct {
 	To           string           `json:"to"`
 	PreviousFrom string           `json:"previous_from"`
 	By           []string         `json:"by"`
-	Value        *float64         `json:"value"`
-	Previous     *float64         `json:"previous"`
-	TotalChange  *float64         `json:"total_change"`
-	Rows         []map[string]any `json:"rows"`
+	Value        *float64         `json:"value" extensions:"x-nullable"`
+	Previous     *float64         `json:"previous" extensions:"x-nullable"`
+	TotalChange  *float64         `json:"total_change" extensions:"x-nullable"`
+	Rows         []map[string]any `json:"rows" extensions:"x-cells"`
 	Fingerprint  string           `json:"fingerprint"`
 }
 
@@ -282,7 +282,7 @@ type Diff struct {
 	To          string           `json:"to"`
 	Grain       Grain            `json:"grain"`
 	By          []string         `json:"by"`
-	Rows        []map[string]any `json:"rows"`
+	Rows        []map[string]any `json:"rows" extensions:"x-cells"`
 	FromResult  *Result          `json:"from_result"`
 	ToResult    *Result          `json:"to_result"`
 }

@@ -11,7 +11,7 @@ import (
 // when, what (action and target), and how it ended.
 type AuditRecord struct {
 	ID      int64     `json:"id"`
-	At      time.Time `json:"at"`
+	At      time.Time `json:"at" format:"date-time"`
 	KeyID   string    `json:"key_id,omitempty"`
 	KeyName string    `json:"key_name,omitempty"`
 	Action  string    `json:"action" example:"POST /v1/datasets/orders"`

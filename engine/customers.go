@@ -107,11 +107,11 @@ func (e *Engine) Customers(ctx context.Context, q CustomerQuery) (*CustomerPage,
 
 // CustomerDetail is one customer: features, tiers, and recent activity.
 type CustomerDetail struct {
-	Features     map[string]any   `json:"features"`
-	Tiers        []map[string]any `json:"tiers"`
-	RecentOrders []map[string]any `json:"recent_orders"`
-	Surveys      []map[string]any `json:"surveys"`
-	Tickets      []map[string]any `json:"tickets"`
+	Features     map[string]any   `json:"features" extensions:"x-cells"`
+	Tiers        []map[string]any `json:"tiers" extensions:"x-cells"`
+	RecentOrders []map[string]any `json:"recent_orders" extensions:"x-cells"`
+	Surveys      []map[string]any `json:"surveys" extensions:"x-cells"`
+	Tickets      []map[string]any `json:"tickets" extensions:"x-cells"`
 }
 
 // recentLimit is how many orders, surveys and tickets a customer view shows.

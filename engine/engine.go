@@ -230,7 +230,7 @@ type DatasetInfo struct {
 	Rows       int64     `json:"rows"`
 	Source     string    `json:"source"`
 	Checksum   string    `json:"checksum"`
-	ImportedAt time.Time `json:"imported_at"`
+	ImportedAt time.Time `json:"imported_at" format:"date-time"`
 	Columns    []string  `json:"columns"`
 	// Generation is the generation of the write that last changed this
 	// dataset; it keys cached results.

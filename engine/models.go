@@ -25,7 +25,7 @@ type CLVFitRequest struct {
 type CLVFit struct {
 	ID          int64     `json:"id"`
 	Model       string    `json:"model"`
-	FittedAt    time.Time `json:"fitted_at"`
+	FittedAt    time.Time `json:"fitted_at" format:"date-time"`
 	Fingerprint string    `json:"fingerprint"`
 	Customers   int       `json:"customers"`
 	Scored      int64     `json:"scored"`

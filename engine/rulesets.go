@@ -25,7 +25,7 @@ type RuleSetInfo struct {
 	Versions      []int     `json:"versions"`
 	Description   string    `json:"description"`
 	Builtin       bool      `json:"builtin"`
-	CreatedAt     time.Time `json:"created_at"`
+	CreatedAt     time.Time `json:"created_at" format:"date-time"`
 	Document      string    `json:"document,omitempty"`
 }
 
@@ -219,7 +219,7 @@ type TierCount struct {
 	Rule         int      `json:"rule"`
 	Customers    int64    `json:"customers"`
 	Share        float64  `json:"share"`
-	RevenueShare *float64 `json:"revenue_share"`
+	RevenueShare *float64 `json:"revenue_share" extensions:"x-nullable"`
 }
 
 // NullSkip counts customers who reached a rule whose condition was null.
@@ -569,8 +569,8 @@ func (e *Engine) Assignments(ctx context.Context, ruleset string, version int, t
 // Transition counts customers moving from each tier to each other tier
 // between two evaluations.
 type Transition struct {
-	From      *string `json:"from_tier"`
-	To        *string `json:"to_tier"`
+	From      *string `json:"from_tier" extensions:"x-nullable"`
+	To        *string `json:"to_tier" extensions:"x-nullable"`
 	Customers int64   `json:"customers"`
 }
 

@@ -27,7 +27,7 @@ type Target struct {
 	By         map[string]string `json:"by,omitempty"`
 	From       string            `json:"from,omitempty"`
 	To         string            `json:"to,omitempty"`
-	UpdatedAt  time.Time         `json:"updated_at"`
+	UpdatedAt  time.Time         `json:"updated_at" format:"date-time"`
 	// Created tells, in SetTarget's answer, that no target of this scope
 	// and period existed before (the API answers 201 rather than 200).
 	Created bool `json:"-"`
@@ -215,13 +215,13 @@ type ScorecardRow struct {
 	Category   string            `json:"category"`
 	Version    int               `json:"version"`
 	By         map[string]string `json:"by,omitempty"`
-	Value      *float64          `json:"value"`
-	Previous   *float64          `json:"previous"`
-	Change     *float64          `json:"change"`
-	ChangePct  *float64          `json:"change_pct"`
-	Target     *float64          `json:"target"`
+	Value      *float64          `json:"value" extensions:"x-nullable"`
+	Previous   *float64          `json:"previous" extensions:"x-nullable"`
+	Change     *float64          `json:"change" extensions:"x-nullable"`
+	ChangePct  *float64          `json:"change_pct" extensions:"x-nullable"`
+	Target     *float64          `json:"target" extensions:"x-nullable"`
 	WarnWithin *float64          `json:"warn_within,omitempty"`
-	Status     *string           `json:"status" enums:"ok,warn,alert"`
+	Status     *string           `json:"status" enums:"ok,warn,alert" extensions:"x-nullable"`
 	Direction  string            `json:"direction"`
 }
 

@@ -34,7 +34,7 @@ type Record struct {
 	Rows       *int64    `json:"rows"`
 	Checksum   *string   `json:"checksum"`
 	Message    *string   `json:"message,omitempty"`
-	ImportedAt time.Time `json:"imported_at"`
+	ImportedAt time.Time `json:"imported_at" format:"date-time"`
 }
 
 // History returns the import history, newest first.

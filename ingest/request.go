@@ -61,7 +61,7 @@ type Result struct {
 	TotalRows  int64     `json:"total_rows"`
 	Source     string    `json:"source"`
 	Checksum   string    `json:"checksum"`
-	ImportedAt time.Time `json:"imported_at"`
+	ImportedAt time.Time `json:"imported_at" format:"date-time"`
 	Columns    []string  `json:"columns"`
 	Warnings   []string  `json:"warnings"`
 }

@@ -39,9 +39,9 @@ type Job struct {
 	Done       int64      `json:"done"`
 	Total      int64      `json:"total"`
 	Unit       string     `json:"unit"`
-	CreatedAt  time.Time  `json:"created_at"`
-	StartedAt  *time.Time `json:"started_at"`
-	FinishedAt *time.Time `json:"finished_at"`
+	CreatedAt  time.Time  `json:"created_at" format:"date-time"`
+	StartedAt  *time.Time `json:"started_at" format:"date-time" extensions:"x-nullable"`
+	FinishedAt *time.Time `json:"finished_at" format:"date-time" extensions:"x-nullable"`
 	Result     any        `json:"result,omitempty"`
 	Error      *Error     `json:"error,omitempty"`
 }

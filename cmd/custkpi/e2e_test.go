@@ -104,7 +104,7 @@ func TestServeEndToEnd(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(b), "swagger") {
 		t.Errorf("swagger UI: %d", resp.StatusCode)
 	}
-	doc := getJSON("/swagger/doc.json")
+	doc := getJSON("/openapi.json")
 	if paths, _ := doc["paths"].(map[string]any); paths["/kpis/{name}/values"] == nil {
 		t.Errorf("OpenAPI document lacks the values endpoint")
 	}

@@ -21,8 +21,8 @@ type FitOptions struct {
 	// OrdersRelation, CalibrationEnd, HoldoutEnd and Unit are as in
 	// SummaryOptions.
 	OrdersRelation string     `json:"orders_relation"`
-	CalibrationEnd time.Time  `json:"calibration_end"`
-	HoldoutEnd     *time.Time `json:"holdout_end,omitempty"`
+	CalibrationEnd time.Time  `json:"calibration_end" format:"date-time"`
+	HoldoutEnd     *time.Time `json:"holdout_end,omitempty" format:"date-time"`
 	Unit           string     `json:"unit"`
 	// Margin is the share of revenue kept, in (0, 1]; 0 means 1, i.e. CLV in
 	// revenue.

@@ -44,10 +44,10 @@ type SummaryOptions struct {
 	OrdersRelation string `json:"orders_relation"`
 	// CalibrationEnd is the last day (inclusive) of the calibration period.
 	// Only its calendar date counts; the time of day is ignored.
-	CalibrationEnd time.Time `json:"calibration_end"`
+	CalibrationEnd time.Time `json:"calibration_end" format:"date-time"`
 	// HoldoutEnd, when set, is the last day (inclusive) of the holdout period
 	// that starts the day after CalibrationEnd.
-	HoldoutEnd *time.Time `json:"holdout_end,omitempty"`
+	HoldoutEnd *time.Time `json:"holdout_end,omitempty" format:"date-time"`
 	// Unit is "day", "week" (default) or "month" (30.4375 days).
 	Unit string `json:"unit"`
 }
@@ -91,9 +91,9 @@ type Cohort struct {
 type SummaryStats struct {
 	Unit               string     `json:"unit"`
 	UnitDays           float64    `json:"unit_days"`
-	CalibrationEnd     time.Time  `json:"calibration_end"`
-	HoldoutEnd         *time.Time `json:"holdout_end,omitempty"`
-	FirstPurchase      time.Time  `json:"first_purchase"`
+	CalibrationEnd     time.Time  `json:"calibration_end" format:"date-time"`
+	HoldoutEnd         *time.Time `json:"holdout_end,omitempty" format:"date-time"`
+	FirstPurchase      time.Time  `json:"first_purchase" format:"date-time"`
 	Customers          int        `json:"customers"`
 	RepeatBuyers       int        `json:"repeat_buyers"`
 	ZeroFrequency      int        `json:"zero_frequency"`
@@ -124,7 +124,7 @@ type SummaryData struct {
 // CustomerSummary is the RFM summary of one customer.
 type CustomerSummary struct {
 	CustomerID    string    `json:"customer_id"`
-	FirstPurchase time.Time `json:"first_purchase"`
+	FirstPurchase time.Time `json:"first_purchase" format:"date-time"`
 	X             int       `json:"x"`
 	Tx            float64   `json:"t_x"`
 	T             float64   `json:"T"`
