@@ -99,6 +99,11 @@ func errorResponse(err error, log *slog.Logger) (int, ErrorBody) {
 const errorMessageKey = "custkpi.error"
 
 func (s *Server) fail(c *gin.Context, err error) {
+	if shuttingDown(c) {
+		c.Set(errorMessageKey, "cut short by the shutdown: "+err.Error())
+		s.failShutdown(c)
+		return
+	}
 	status, body := errorResponse(err, s.log)
 	c.Set(errorMessageKey, body.Error.Message)
 	if status == http.StatusServiceUnavailable {
