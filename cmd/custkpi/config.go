@@ -99,7 +99,7 @@ func applySettings(cmd *cobra.Command, configPath string) error {
 		// An empty variable counts as unset, as a shell's VAR= usually means.
 		if v := os.Getenv(envName(f.Name)); v != "" {
 			if err := setFromEnv(f, v); err != nil {
-				errs = append(errs, fmt.Errorf("environment variable %s=%q: %w (it stands for --%s)", envName(f.Name), v, err, f.Name))
+				errs = append(errs, fmt.Errorf("environment variable %s=%q is not a valid --%s (%s): %w", envName(f.Name), v, f.Name, f.Value.Type(), err))
 			}
 			return
 		}
@@ -109,7 +109,7 @@ func applySettings(cmd *cobra.Command, configPath string) error {
 		for _, key := range []string{section + "." + f.Name, f.Name} {
 			if v, ok := lookup(conf, key); ok {
 				if err := setFromFile(f, v); err != nil {
-					errs = append(errs, fmt.Errorf("config file %s: key %q: %w (it stands for --%s)", configPath, key, err, f.Name))
+					errs = append(errs, fmt.Errorf("config file %s: key %q: %v is not a valid --%s (%s): %w", configPath, key, v, f.Name, f.Value.Type(), err))
 				}
 				return
 			}
