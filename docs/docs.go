@@ -288,7 +288,7 @@ const docTemplate = `{
         },
         "/health": {
             "get": {
-                "description": "The DuckDB version and the datasets loaded.",
+                "description": "The build (version, revision, Go version), the DuckDB version and the datasets loaded.",
                 "produces": [
                     "application/json"
                 ],
@@ -1607,9 +1607,26 @@ const docTemplate = `{
                     "type": "string",
                     "example": "v1.4.3"
                 },
+                "go_version": {
+                    "type": "string",
+                    "example": "go1.26.8"
+                },
+                "revision": {
+                    "type": "string",
+                    "example": "c7b26a3f0e2d9b1c4a5e6f708192a3b4c5d6e7f8"
+                },
+                "revision_time": {
+                    "type": "string",
+                    "example": "2025-01-31T12:00:00Z"
+                },
                 "status": {
                     "type": "string",
                     "example": "ok"
+                },
+                "version": {
+                    "description": "Version is the build's module version (\"(devel)\" from a checkout),\nRevision and RevisionTime its commit (\"\" when the build was not\nstamped with it), GoVersion its toolchain.",
+                    "type": "string",
+                    "example": "(devel)"
                 }
             }
         },
