@@ -149,7 +149,7 @@ func (s *Server) drain() {
 	}
 	s.http.SetKeepAlivesEnabled(false)
 	drained, n := s.flight.close()
-	s.Log.Info("shutting down: new requests are refused", "in_flight", n, "grace", grace)
+	s.Log.Info("shutting down: new requests are refused", "in_flight", n, "grace", grace.String())
 	timer := time.NewTimer(grace)
 	defer timer.Stop()
 	select {
