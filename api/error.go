@@ -23,7 +23,7 @@ type ErrorBody struct {
 // api layer's, the binary's not_ready): clients can switch on it, and
 // TestErrorCodesDocumented keeps it complete.
 type ErrorDetail struct {
-	Code    string         `json:"code" example:"invalid_parameter" enums:"invalid_parameter,invalid_body,unknown_kpi,unknown_version,unknown_dimension,unknown_dataset_kind,invalid_dataset,invalid_ruleset,invalid_model_input,missing_dataset,missing_column,not_found,result_too_large,unauthenticated,forbidden,method_not_allowed,not_acceptable,too_large,unsupported_media_type,host_not_allowed,model_not_converged,canceled,internal,busy,out_of_memory,not_ready,timeout"`
+	Code    string         `json:"code" example:"invalid_parameter" enums:"invalid_parameter,invalid_body,unknown_kpi,unknown_version,unknown_dimension,unknown_dataset_kind,invalid_dataset,invalid_ruleset,invalid_model_input,missing_dataset,missing_column,not_found,result_too_large,unauthenticated,forbidden,method_not_allowed,not_acceptable,too_large,unsupported_media_type,host_not_allowed,model_not_converged,canceled,internal,busy,out_of_memory,not_ready,shutting_down,timeout"`
 	Message string         `json:"message" example:"invalid parameter \"from\": \"2024-13-01\" is not a date (YYYY-MM-DD)"`
 	Details map[string]any `json:"details,omitempty"`
 	// RequestID is the request's X-Request-ID, as in the server's log.
@@ -104,6 +104,11 @@ func errorResponse(err error, log *slog.Logger) (int, ErrorBody) {
 const errorMessageKey = "custkpi.error"
 
 func (s *Server) fail(c *gin.Context, err error) {
+	if shuttingDown(c) {
+		c.Set(errorMessageKey, "cut short by the shutdown: "+err.Error())
+		s.failShutdown(c)
+		return
+	}
 	status, body := errorResponse(err, s.log)
 	c.Set(errorMessageKey, body.Error.Message)
 	body.Error.RequestID = requestIDOf(c)

@@ -187,7 +187,7 @@ func TestOpenAPIText(t *testing.T) {
 // without going through statusOf.
 var apiStatus = map[string]int{
 	"invalid_body": 400, "too_large": 413, "unsupported_media_type": 415, "method_not_allowed": 405,
-	"not_acceptable": 406, "host_not_allowed": 421, "not_ready": 503, "internal": 500,
+	"not_acceptable": 406, "host_not_allowed": 421, "not_ready": 503, "shutting_down": 503, "internal": 500,
 }
 
 func statusOfCode(code string) (int, bool) {

@@ -12,9 +12,11 @@ import (
 	swaggerFiles "github.com/swaggo/files"
 	ginSwagger "github.com/swaggo/gin-swagger"
 
+	"custkpi/buildinfo"
 	"custkpi/docs"
 	"custkpi/engine"
 	"custkpi/jobs"
+	"custkpi/metrics"
 	"custkpi/queries"
 )
 
@@ -79,6 +81,12 @@ type Options struct {
 	// AllowedHosts, when not nil, are the Host headers answered (see
 	// HostGuard); the binary guards its whole listener with them instead.
 	AllowedHosts []string
+	// Metrics are recorded and served at /metrics (nil: a set of its own,
+	// on a registry of its own).
+	Metrics *metrics.Metrics
+	// MetricsNeedKey puts /metrics behind an API key (any role); by
+	// default it is open, like /readyz.
+	MetricsNeedKey bool
 }
 
 // DefaultMaxUpload is the default bound of an upload: 2 GiB.
@@ -95,6 +103,8 @@ type Server struct {
 	handler http.Handler
 	// instance names this process in ETags (conditional.go).
 	instance string
+	// metrics is opts.Metrics, or the server's own.
+	metrics *metrics.Metrics
 }
 
 // New builds the routes.
@@ -109,10 +119,16 @@ func New(eng Engine, opts Options) *Server {
 		opts.JobTimeout = engine.DefaultJobTimeout
 	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{eng: eng, log: opts.Logger, opts: opts, gin: gin.New(), instance: newInstanceID()}
-	s.jobs = jobs.New(jobs.Options{Timeout: opts.JobTimeout, DescribeError: s.describeJobError})
+	if opts.Metrics == nil {
+		opts.Metrics = newMetrics()
+	}
+	s := &Server{eng: eng, log: opts.Logger, opts: opts, gin: gin.New(), instance: newInstanceID(), metrics: opts.Metrics}
+	s.jobs = jobs.New(jobs.Options{Timeout: opts.JobTimeout, DescribeError: s.describeJobError, OnFinish: s.jobFinished})
+	s.wireMetrics()
 	r := s.gin
-	r.Use(s.requestID, s.recoverJSON, s.logRequests, s.utf8Query)
+	// observe first, so the metrics see every answer; requestID before
+	// the rest, so every log line and error body carries the id.
+	r.Use(s.observe, s.requestID, s.recoverJSON, s.logRequests, s.utf8Query)
 	if len(opts.CORSOrigins) > 0 {
 		r.Use(corsMiddleware(opts.CORSOrigins))
 	}
@@ -135,6 +151,7 @@ func New(eng Engine, opts Options) *Server {
 	r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/swagger/index.html") })
 
 	r.GET("/readyz", s.readyz)
+	s.metricsRoute(r)
 	r.GET("/v1/health", s.health)
 	v1 := r.Group("/v1", s.limitBody, s.authenticate, s.audit, s.conditional)
 	reader, analyst, admin := s.need(engine.RoleReader), s.need(engine.RoleAnalyst), s.need(engine.RoleAdmin)
@@ -237,7 +254,14 @@ func (s *Server) logRequests(c *gin.Context) {
 
 // HealthResponse is GET /v1/health.
 type HealthResponse struct {
-	Status        string                         `json:"status" example:"ok"`
+	Status string `json:"status" example:"ok"`
+	// Version is the build's module version ("(devel)" from a checkout),
+	// Revision and RevisionTime its commit ("" when the build was not
+	// stamped with it), GoVersion its toolchain.
+	Version       string                         `json:"version" example:"(devel)"`
+	Revision      string                         `json:"revision" example:"c7b26a3f0e2d9b1c4a5e6f708192a3b4c5d6e7f8"`
+	RevisionTime  string                         `json:"revision_time" example:"2025-01-31T12:00:00Z"`
+	GoVersion     string                         `json:"go_version" example:"go1.26.8"`
 	DuckDBVersion string                         `json:"duckdb_version" example:"v1.4.3"`
 	Datasets      map[string]*engine.DatasetInfo `json:"datasets"`
 }
@@ -246,7 +270,7 @@ type HealthResponse struct {
 //
 //	@ID				getHealth
 //	@Summary		Health
-//	@Description	The DuckDB version and the datasets loaded.
+//	@Description	The build (version, revision, Go version), the DuckDB version and the datasets loaded.
 //	@Tags			system
 //	@Produce		json
 //	@Success		200	{object}	HealthResponse
@@ -258,7 +282,9 @@ func (s *Server) health(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.writeJSON(c, http.StatusOK, HealthResponse{Status: "ok", DuckDBVersion: h.DuckDBVersion, Datasets: h.Datasets})
+	b := buildinfo.Read()
+	s.writeJSON(c, http.StatusOK, HealthResponse{Status: "ok", Version: b.Version, Revision: b.Revision, RevisionTime: b.Time,
+		GoVersion: b.GoVersion, DuckDBVersion: h.DuckDBVersion, Datasets: h.Datasets})
 }
 
 // ReadyResponse is GET /readyz.

@@ -67,6 +67,8 @@ type Options struct {
 	// 2200-01-01 (ingest.DefaultMinTime, DefaultMaxTime).
 	MinTime, MaxTime time.Time
 	Logger           *slog.Logger
+	// Observer hears of KPI queries and imports, for metrics (nil: none).
+	Observer Observer
 }
 
 // The store's open errors, named here for the CLI.
@@ -106,6 +108,9 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Observer == nil {
+		opts.Observer = nopObserver{}
 	}
 	st, err := store.Open(ctx, store.Options{Path: opts.Path, Threads: opts.Threads, MustExist: opts.MustExist,
 		MemoryLimit: opts.MemoryLimit, TempDirectory: opts.TempDirectory}, loadSnapshot)

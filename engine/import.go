@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"custkpi/ingest"
 	"custkpi/store"
@@ -47,6 +48,7 @@ func (e *Engine) ImportBatch(ctx context.Context, reqs []ImportRequest) ([]*Impo
 	}
 	ctx, cancel := e.withJobTimeout(ctx)
 	defer cancel()
+	start := time.Now()
 	var out []*ImportResult
 	var failed *ImportRequest
 	_, err := e.write(ctx, "import", true, func(ctx context.Context, conn *sql.Conn, gen int64) error {
@@ -68,6 +70,9 @@ func (e *Engine) ImportBatch(ctx context.Context, reqs []ImportRequest) ([]*Impo
 	})
 	if err != nil {
 		if failed != nil {
+			if _, kerr := LookupKind(failed.Kind); kerr == nil { // a metric label only for a real kind
+				e.opts.Observer.Import(failed.Kind, 0, time.Since(start), err)
+			}
 			if rerr := ingest.RecordFailure(context.WithoutCancel(ctx), e.db, *failed, err); rerr != nil {
 				e.log.Warn("record failed import", "kind", failed.Kind, "err", rerr)
 			}
@@ -78,6 +83,7 @@ func (e *Engine) ImportBatch(ctx context.Context, reqs []ImportRequest) ([]*Impo
 		if d := e.dataset(r.Kind); d != nil {
 			r.TotalRows = d.Rows
 		}
+		e.opts.Observer.Import(r.Kind, r.Rows, time.Since(start), nil)
 	}
 	return out, nil
 }

@@ -51,9 +51,11 @@ func (e *Engine) Run(ctx context.Context, q Query) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		start := time.Now()
 		if r, ok := e.cache.get(st.Key); ok {
 			c := *r
 			c.Cached = true
+			e.opts.Observer.KPIQuery(st.Result.KPI, true, time.Since(start), nil)
 			return &c, nil
 		}
 		if err := e.checkResultSize(ctx, s, st); err != nil {
@@ -61,9 +63,12 @@ func (e *Engine) Run(ctx context.Context, q Query) (*Result, error) {
 		}
 		res, ok, err := e.execute(ctx, s, st)
 		if err != nil {
-			return nil, contextErr(ctx, err, "kpi "+q.KPI)
+			err = contextErr(ctx, err, "kpi "+q.KPI)
+			e.opts.Observer.KPIQuery(st.Result.KPI, false, time.Since(start), err)
+			return nil, err
 		}
 		if ok {
+			e.opts.Observer.KPIQuery(st.Result.KPI, false, time.Since(start), nil)
 			return res, nil
 		}
 	}

@@ -58,6 +58,9 @@ type Options struct {
 	// DescribeError turns a job's error into its code and message; by
 	// default the code is "internal".
 	DescribeError func(error) Error
+	// OnFinish, when set, hears of every job that ends (for metrics), with
+	// its final state.
+	OnFinish func(Job)
 }
 
 // Registry holds the jobs of one server.
@@ -112,7 +115,9 @@ func (r *Registry) run(ctx context.Context, e *entry, fn Func) {
 		j.State, j.StartedAt = Running, &now
 	})
 	res, err := fn(ctx, &Progress{r: r, e: e})
+	var final Job
 	r.update(e, func(j *Job) {
+		defer func() { final = *j }()
 		now := time.Now().UTC()
 		j.FinishedAt = &now
 		switch {
@@ -126,6 +131,9 @@ func (r *Registry) run(ctx context.Context, e *entry, fn Func) {
 			j.State, j.Error = Failed, &d
 		}
 	})
+	if r.opts.OnFinish != nil {
+		r.opts.OnFinish(final)
+	}
 }
 
 func (r *Registry) update(e *entry, f func(*Job)) {
@@ -171,6 +179,30 @@ func (r *Registry) Cancel(id string) (Job, bool) {
 
 // Wait cancels nothing and waits for every running job, for a graceful stop.
 func (r *Registry) Wait() { r.wg.Wait() }
+
+// CancelAll asks every job to stop, for a server that is shutting down
+// (a cancelled job writes nothing), and waits for them to end.
+func (r *Registry) CancelAll() {
+	r.mu.Lock()
+	for _, e := range r.jobs {
+		e.cancel()
+	}
+	r.mu.Unlock()
+	r.wg.Wait()
+}
+
+// Active counts the jobs queued and running, by state.
+func (r *Registry) Active() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := map[string]int{Queued: 0, Running: 0}
+	for _, e := range r.jobs {
+		if _, ok := n[e.job.State]; ok {
+			n[e.job.State]++
+		}
+	}
+	return n
+}
 
 // prune forgets the oldest finished jobs beyond Keep. Running ones stay.
 func (r *Registry) prune() {

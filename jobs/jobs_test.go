@@ -77,3 +77,37 @@ func TestTimeoutAndPrune(t *testing.T) {
 		t.Fatalf("kept %d jobs, want at most 2 finished + 1", len(l))
 	}
 }
+
+// A shutdown cancels every job and waits for them; Active counts the
+// running ones and OnFinish hears each end with its final state.
+func TestCancelAllAndCounts(t *testing.T) {
+	finished := make(chan Job, 2)
+	r := New(Options{OnFinish: func(j Job) { finished <- j }})
+	started := make(chan struct{}, 2)
+	block := func(ctx context.Context, _ *Progress) (any, error) {
+		started <- struct{}{}
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	r.Start("evaluate", block)
+	r.Start("fit", block)
+	<-started
+	<-started
+	if got := r.Active(); got[Running] != 2 || got[Queued] != 0 {
+		t.Errorf("Active = %v, want 2 running", got)
+	}
+	r.CancelAll()
+	if got := r.Active(); got[Running] != 0 {
+		t.Errorf("Active after CancelAll = %v", got)
+	}
+	for range 2 {
+		if j := <-finished; j.State != Cancelled || j.FinishedAt == nil {
+			t.Errorf("OnFinish heard %+v, want cancelled", j)
+		}
+	}
+	for _, j := range r.List() {
+		if j.State != Cancelled {
+			t.Errorf("job %s is %s after CancelAll", j.Kind, j.State)
+		}
+	}
+}

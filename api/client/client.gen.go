@@ -111,6 +111,7 @@ const (
 	NotReady             ErrorDetailCode = "not_ready"
 	OutOfMemory          ErrorDetailCode = "out_of_memory"
 	ResultTooLarge       ErrorDetailCode = "result_too_large"
+	ShuttingDown         ErrorDetailCode = "shutting_down"
 	Timeout              ErrorDetailCode = "timeout"
 	TooLarge             ErrorDetailCode = "too_large"
 	Unauthenticated      ErrorDetailCode = "unauthenticated"
@@ -161,6 +162,8 @@ func (e ErrorDetailCode) Valid() bool {
 	case OutOfMemory:
 		return true
 	case ResultTooLarge:
+		return true
+	case ShuttingDown:
 		return true
 	case Timeout:
 		return true
@@ -1185,8 +1188,24 @@ type HealthResponse struct {
 	// DuckdbVersion Example: v1.4.3
 	DuckdbVersion string `json:"duckdb_version"`
 
+	// GoVersion Example: go1.26.8
+	GoVersion string `json:"go_version"`
+
+	// Revision Example: c7b26a3f0e2d9b1c4a5e6f708192a3b4c5d6e7f8
+	Revision string `json:"revision"`
+
+	// RevisionTime Example: 2025-01-31T12:00:00Z
+	RevisionTime string `json:"revision_time"`
+
 	// Status Example: ok
 	Status string `json:"status"`
+
+	// Version Version is the build's module version ("(devel)" from a checkout),
+	// Revision and RevisionTime its commit ("" when the build was not
+	// stamped with it), GoVersion its toolchain.
+	//
+	// Example: (devel)
+	Version string `json:"version"`
 }
 
 // HoldoutReport defines model for HoldoutReport.
@@ -3412,7 +3431,7 @@ type ClientInterface interface {
 
 	// GetHealth Health
 	//
-	// The DuckDB version and the datasets loaded.
+	// The build (version, revision, Go version), the DuckDB version and the datasets loaded.
 	//
 	// Corresponds with GET /health (the `GetHealth` operationId).
 	GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3787,7 +3806,7 @@ func (c *Client) ImportDataset(ctx context.Context, kind ImportDatasetParamsKind
 
 // GetHealth Health
 //
-// The DuckDB version and the datasets loaded.
+// The build (version, revision, Go version), the DuckDB version and the datasets loaded.
 //
 // Corresponds with GET /health (the `GetHealth` operationId).
 func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6725,7 +6744,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetHealthWithResponse Health
 	//
-	// The DuckDB version and the datasets loaded.
+	// The build (version, revision, Go version), the DuckDB version and the datasets loaded.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11928,7 +11947,7 @@ func (c *ClientWithResponses) ImportDatasetWithResponse(ctx context.Context, kin
 
 // GetHealthWithResponse Health
 //
-// The DuckDB version and the datasets loaded.
+// The build (version, revision, Go version), the DuckDB version and the datasets loaded.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -33,7 +33,7 @@ It prints one line per invariant and exits 1 when any is broken.`,
 				return usage(errors.New("check needs a database file: --db FILE"))
 			}
 			eng, err := engine.Open(cmd.Context(), engine.Options{Path: db.path, QueryTimeout: db.timeout, Threads: db.threads, MemoryLimit: db.memory,
-				Logger: newLogger(), MustExist: true, Inspect: true})
+				Logger: newLogger(cmd), MustExist: true, Inspect: true})
 			if err != nil {
 				return explainOpenError(db.path, err, false)
 			}

@@ -39,10 +39,11 @@ func newDemoCommand(g *globalFlags) *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			log := newLogger()
+			log := newLogger(cmd)
 			if db.path == "" {
 				db.path = filepath.Join(os.TempDir(), fmt.Sprintf("custkpi-demo-%d-%d.duckdb", o.customers, o.seed))
 			}
+			srv := o.web.server(log, &db) // before the engine opens: its metrics hear the demo's import
 			eng, err := db.open(ctx, log)
 			if err != nil {
 				return err
@@ -55,7 +56,7 @@ func newDemoCommand(g *globalFlags) *cobra.Command {
 				return nil
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "database %s\n", db.path)
-			return serveAPI(ctx, cmd.OutOrStdout(), eng, o.addr, o.web.server(log, &db))
+			return serveAPI(ctx, cmd.OutOrStdout(), eng, o.addr, srv)
 		},
 	}
 	db.register(cmd, "")

@@ -21,10 +21,13 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	// The tests choose between the file and a server themselves; a
-	// developer's own server must not answer them.
-	os.Unsetenv(serverEnv)
-	os.Unsetenv(keyEnv)
+	// The tests choose between the file and a server themselves, and set
+	// their own settings; a developer's own server or settings must not
+	// reach them.
+	for _, name := range settings {
+		os.Unsetenv(envName(name))
+	}
+	os.Unsetenv(configEnv)
 	code := m.Run()
 	if binPath != "" { // the binary buildBinary made for this run
 		os.RemoveAll(filepath.Dir(binPath))

@@ -195,7 +195,7 @@ var (
 	goLine      = regexp.MustCompile(`^\s*go\s`)
 	addrFlag    = regexp.MustCompile(`--addr[= ]\S+`)
 	defaultAddr = regexp.MustCompile(`\b(127\.0\.0\.1|localhost):8080\b`)
-	envPrefix   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=\S*$`)
+	envAssign   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=\S*$`)
 )
 
 // do runs one README line.
@@ -224,7 +224,7 @@ func (r *readmeRun) do(l readmeLine) {
 // without --no-serve.
 func isServerLine(line string) bool {
 	f := strings.Fields(strings.SplitN(line, "#", 2)[0])
-	for len(f) > 0 && envPrefix.MatchString(f[0]) {
+	for len(f) > 0 && envAssign.MatchString(f[0]) {
 		f = f[1:]
 	}
 	if len(f) < 2 || f[0] != "custkpi" {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -31,6 +30,9 @@ type dbFlags struct {
 	// minDate, maxDate: the range of dates an import accepts
 	// (registerDateRange; "" keeps the engine's default).
 	minDate, maxDate string
+	// observer hears the engine's queries and imports (the server's
+	// metrics); nil for none.
+	observer engine.Observer
 }
 
 // registerDateRange adds --min-date and --max-date, for the commands that
@@ -94,7 +96,7 @@ func (f *dbFlags) open(ctx context.Context, log *slog.Logger) (*engine.Engine, e
 		jobTimeout = -1
 	}
 	eng, err := engine.Open(ctx, engine.Options{Path: f.path, QueryTimeout: f.timeout, JobTimeout: jobTimeout, MaxResultRows: maxRows,
-		Threads: f.threads, MemoryLimit: f.memory, MustExist: f.mustExist, MinTime: minTime, MaxTime: maxTime, Logger: log})
+		Threads: f.threads, MemoryLimit: f.memory, MustExist: f.mustExist, MinTime: minTime, MaxTime: maxTime, Logger: log, Observer: f.observer})
 	if err != nil {
 		return nil, explainOpenError(f.path, err, f.serverHint)
 	}
@@ -126,7 +128,7 @@ func explainOpenError(path string, err error, viaServer bool) error {
 // withEngine opens the database, runs fn and closes it. A caller-fault
 // error gets its machine details appended, so the CLI says what the API says.
 func (f *dbFlags) withEngine(cmd *cobra.Command, fn func(*engine.Engine) error) error {
-	eng, err := f.open(cmd.Context(), newLogger())
+	eng, err := f.open(cmd.Context(), newLogger(cmd))
 	if err != nil {
 		return err
 	}
@@ -154,22 +156,31 @@ func (w *windowFlags) parse() (from, to time.Time, err error) {
 	return
 }
 
-func newLogger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
-
 func newRootCommand() *cobra.Command {
+	g := &globalFlags{logFormat: "text", logLevel: "info"}
 	root := &cobra.Command{
 		Use:           "custkpi",
 		Short:         "Customer KPIs computed in embedded DuckDB, served over a JSON API",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		// Flags, then environment, then config file: every command runs
+		// with its settings resolved (see config.go).
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return applySettings(cmd, g.config)
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if g.version {
+				return printVersion(cmd)
+			}
+			return cmd.Help()
+		},
 	}
-	g := &globalFlags{}
 	g.register(root)
 	root.AddCommand(newServeCommand(g), newKeysCommand(g), newDemoCommand(g), newImportCommand(g), newKPICommand(g), newScorecardCommand(g),
-		newRulesCommand(g), newCLVCommand(g), newCheckCommand(g))
-	root.AddCommand(newKPIsCommand(g, "kpis")) // clikpi: the catalog; exit codes and usage errors in cli.go
+		newRulesCommand(g), newCLVCommand(g), newCheckCommand(g), newVersionCommand())
+	root.AddCommand(newKPIsCommand(g, "kpis")) // the catalog; exit codes and usage errors in cli.go
+	documentSettings(root)
 	configureCLI(root)
 	return root
 }
@@ -182,16 +193,24 @@ const (
 
 // globalFlags are the root's persistent flags.
 type globalFlags struct {
-	quiet  bool
-	server string
-	key    string
+	quiet     bool
+	server    string
+	key       string
+	config    string
+	logFormat string
+	logLevel  string
+	version   bool
 }
 
 func (g *globalFlags) register(root *cobra.Command) {
 	pf := root.PersistentFlags()
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "show no progress on stderr (results still go to stdout)")
-	pf.StringVar(&g.server, "server", "", "send the command to a running `custkpi serve` at this URL instead of opening --db (default $"+serverEnv+")")
-	pf.StringVar(&g.key, "key", "", "API key for --server, sent as Authorization: Bearer (default $"+keyEnv+")")
+	pf.StringVar(&g.server, "server", "", "send the command to a running custkpi serve at this URL instead of opening --db")
+	pf.StringVar(&g.key, "key", "", "API key for --server, sent as Authorization: Bearer")
+	pf.StringVar(&g.config, "config", "", "config file of settings, YAML or TOML (see below) [$"+configEnv+"]")
+	pf.Var(newChoice(&g.logFormat, "text", "json"), "log-format", "log lines on stderr as text (key=value) or json (one object per line)")
+	pf.Var(newChoice(&g.logLevel, "debug", "info", "warn", "error"), "log-level", "least severe log lines shown: debug, info, warn or error")
+	root.Flags().BoolVar(&g.version, "version", false, "print the version and exit (as `custkpi version`)")
 }
 
 // progress is the display of the command's progress on its stderr.
@@ -213,15 +232,10 @@ func (g *globalFlags) serverURL(cmd *cobra.Command) (string, error) {
 	if dbGiven {
 		return "", nil
 	}
-	return os.Getenv(serverEnv), nil
+	return g.server, nil // from $CUSTKPI_SERVER or the config file, if any
 }
 
-func (g *globalFlags) apiKey(cmd *cobra.Command) string {
-	if cmd.Flags().Changed("key") {
-		return g.key
-	}
-	return os.Getenv(keyEnv)
-}
+func (g *globalFlags) apiKey(*cobra.Command) string { return g.key }
 
 // refuseServer is for the commands that need the file itself (serve, demo,
 // check): an explicit --server there is a mistake, not something to ignore.

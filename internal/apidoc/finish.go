@@ -199,8 +199,9 @@ func errorCodes(doc *openapi3.T) ([]string, error) {
 
 // middlewareAnswers are the answers that wrap every route rather than any
 // one handler: 421 from the host guard (a Host header the server does not
-// answer for), 500 from the panic and encoding guards, and 503 not_ready
-// from the binary while the database opens.
+// answer for), 500 from the panic and encoding guards, 503 not_ready
+// from the binary while the database opens, and 503 shutting_down during
+// the graceful shutdown.
 var middlewareAnswers = []struct {
 	status int
 	code   string
@@ -209,6 +210,7 @@ var middlewareAnswers = []struct {
 	{421, "host_not_allowed", "host_not_allowed: the Host header is not one this server answers for (--allowed-host)"},
 	{500, "internal", "internal: a bug; the server log has the cause"},
 	{503, "not_ready", "not_ready: the database is opening (or recovering); try again shortly (Retry-After)"},
+	{503, "shutting_down", "shutting_down: the server is stopping (SIGTERM); a request it could not finish within --shutdown-grace is cancelled; retry on another instance (Retry-After)"},
 }
 
 // addMiddlewareAnswers adds the middleware answers to an operation; where
@@ -361,6 +363,7 @@ var exampleMessages = map[string]string{
 	"method_not_allowed":     `PATCH is not allowed on /v1/kpis`,
 	"host_not_allowed":       `this server does not answer for host "evil.example"; start it with --allowed-host naming the host clients use`,
 	"not_ready":              `the database is opening; try again shortly`,
+	"shutting_down":          `the server is shutting down; try again on another instance`,
 	"internal":               `internal error; the server log has the cause`,
 }
 
