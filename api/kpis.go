@@ -150,7 +150,7 @@ type KPIValues struct {
 }
 
 // Query parameters every KPI understands; any other is a KPI parameter.
-var standardParams = map[string]bool{"from": true, "to": true, "grain": true, "by": true, "version": true, "where": true, "format": true}
+var standardParams = map[string]bool{"from": true, "to": true, "grain": true, "by": true, "version": true, "where": true, "format": true, "shape": true}
 
 // parseKPIQuery reads the query string of a values request.
 func parseKPIQuery(c *gin.Context, name string) (engine.Query, error) {
@@ -202,6 +202,7 @@ func parseKPIQuery(c *gin.Context, name string) (engine.Query, error) {
 //	@Produce		text/csv
 //	@Produce		application/vnd.apache.arrow.stream
 //	@Produce		application/vnd.apache.parquet
+//	@Produce		application/x-ndjson
 //	@Param			name	path		string	true	"KPI name"						example(revenue)
 //	@Param			from	query		string	false	"window start, inclusive (YYYY-MM-DD)"	example(2024-01-01)
 //	@Param			to		query		string	false	"window end, exclusive (YYYY-MM-DD)"	example(2025-01-01)
@@ -209,15 +210,17 @@ func parseKPIQuery(c *gin.Context, name string) (engine.Query, error) {
 //	@Param			by		query		string	false	"comma-separated dimensions: customer columns, age_band, tier:<ruleset>"	example(region,segment)
 //	@Param			version	query		int		false	"KPI version (default: the KPI's default version)"
 //	@Param			where	query		string	false	"CEL condition on customer features restricting the customers counted"
-//	@Param			format	query		string	false	"output format (or the Accept header: text/csv, application/vnd.apache.arrow.stream, application/vnd.apache.parquet)"	Enums(json, csv, arrow, parquet)
+//	@Param			format	query		string	false	"output format (or the Accept header: application/json, application/x-ndjson, text/csv, application/vnd.apache.arrow.stream, application/vnd.apache.parquet); Arrow and Parquet columns have DuckDB's types (period date32, counts int64)"	Enums(json, ndjson, csv, arrow, parquet)
+//	@Param			shape	query		string	false	"JSON shape: envelope (default) or records, a bare array of row objects"	Enums(envelope, records)
 //	@Success		200		{object}	KPIValues
 //	@Failure		400		{object}	ErrorBody	"invalid_parameter, unknown_dimension"
 //	@Failure		404		{object}	ErrorBody	"unknown_kpi, unknown_version"
+//	@Failure		406		{object}	ErrorBody	"not_acceptable"
 //	@Failure		409		{object}	ErrorBody	"missing_dataset, missing_column"
 //	@Failure		504		{object}	ErrorBody	"timeout"
 //	@Router			/kpis/{name}/values [get]
 func (s *Server) kpiValues(c *gin.Context) {
-	format, err := outputFormat(c)
+	format, records, err := tableFormat(c)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -232,7 +235,7 @@ func (s *Server) kpiValues(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	etag := resultETag(res, q, format)
+	etag := resultETag(res, q, fmt.Sprint(format, records))
 	c.Header("ETag", etag)
 	c.Header("X-KPI-Version", strconv.Itoa(res.Version))
 	c.Header("X-KPI-Default-Version", strconv.FormatBool(q.Version == 0))
@@ -242,8 +245,8 @@ func (s *Server) kpiValues(c *gin.Context) {
 		c.Status(http.StatusNotModified)
 		return
 	}
-	if format != formatJSON {
-		s.writeTable(c, format, res.KPI, res.Columns, res.Rows)
+	if records {
+		s.writeTable(c, format, res.KPI, res.Columns, res.Types, res.Rows)
 		return
 	}
 	s.writeJSON(c, http.StatusOK, res)

@@ -184,15 +184,27 @@ func (s *Server) evaluateRuleSet(c *gin.Context) {
 //	@Description	The assignments of the latest evaluation of a rule set (or of one version), optionally of one tier.
 //	@Tags			rulesets
 //	@Produce		json
+//	@Produce		text/csv
+//	@Produce		application/vnd.apache.arrow.stream
+//	@Produce		application/vnd.apache.parquet
+//	@Produce		application/x-ndjson
 //	@Param			name	path		string	true	"rule set name"
 //	@Param			tier	query		string	false	"tier"
 //	@Param			version	query		int		false	"version (default: the latest evaluated)"
 //	@Param			limit	query		int		false	"page size (default 100)"
 //	@Param			offset	query		int		false	"rows to skip"
+//	@Param			format	query		string	false	"output format (or the Accept header)"	Enums(json, ndjson, csv, arrow, parquet)
+//	@Param			shape	query		string	false	"JSON shape: envelope (default) or records, a bare array of row objects"	Enums(envelope, records)
 //	@Success		200		{object}	CustomerList
 //	@Failure		404		{object}	ErrorBody
+//	@Failure		406		{object}	ErrorBody	"not_acceptable"
 //	@Router			/rulesets/{name}/assignments [get]
 func (s *Server) assignments(c *gin.Context) {
+	format, records, err := tableFormat(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	var nums [3]int
 	for i, p := range []string{"version", "limit", "offset"} {
 		n, err := intParam(c, p)
@@ -205,6 +217,10 @@ func (s *Server) assignments(c *gin.Context) {
 	page, err := s.eng.Assignments(c.Request.Context(), c.Param("name"), nums[0], c.Query("tier"), nums[1], nums[2])
 	if err != nil {
 		s.fail(c, err)
+		return
+	}
+	if records {
+		s.writeTable(c, format, "assignments", page.Columns, page.Types, rowsOf(page.Columns, page.Rows))
 		return
 	}
 	s.writeJSON(c, http.StatusOK, CustomerList{Total: page.Total, Rows: finiteRows(page.Rows)})

@@ -37,6 +37,7 @@ type Engine interface {
 	Datasets() []*engine.DatasetInfo
 	ImportHistory(ctx context.Context, limit int) ([]engine.ImportRecord, error)
 	Customers(ctx context.Context, q engine.CustomerQuery) (*engine.CustomerPage, error)
+	ExportCustomers(ctx context.Context, where string, w engine.TableWriter) error
 	Customer(ctx context.Context, id string) (*engine.CustomerDetail, error)
 	Variance(ctx context.Context, q engine.Query) (*engine.Variance, error)
 	Diff(ctx context.Context, q engine.Query, fromVersion, toVersion int) (*engine.Diff, error)
@@ -129,7 +130,7 @@ func New(eng Engine, opts Options) *Server {
 
 	r.GET("/readyz", s.readyz)
 	r.GET("/v1/health", s.health)
-	v1 := r.Group("/v1", s.limitBody, s.authenticate, s.audit)
+	v1 := r.Group("/v1", s.limitBody, s.authenticate, s.requireJSONAccept, s.audit)
 	reader, analyst, admin := s.need(engine.RoleReader), s.need(engine.RoleAnalyst), s.need(engine.RoleAdmin)
 	v1.GET("/jobs", analyst, s.listJobs)
 	v1.GET("/jobs/:id", analyst, s.getJob)
@@ -156,6 +157,7 @@ func New(eng Engine, opts Options) *Server {
 	v1.POST("/models/clv/fit", analyst, s.fitCLV)
 	v1.GET("/models/clv", reader, s.getCLV)
 	v1.GET("/customers", reader, s.listCustomers)
+	v1.GET("/customers/export", reader, s.exportCustomers)
 	v1.GET("/customers/:id", reader, s.getCustomer)
 	v1.POST("/keys", admin, s.createKey)
 	v1.GET("/keys", admin, s.listKeys)
@@ -177,6 +179,9 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) recoverJSON(c *gin.Context) {
 	defer func() {
 		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v) // a stream cut on purpose: net/http drops the connection
+			}
 			s.log.Error("panic", "path", c.Request.URL.Path, "panic", v)
 			c.Abort()
 			c.Data(http.StatusInternalServerError, "application/json; charset=utf-8", internalBody)

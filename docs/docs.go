@@ -53,7 +53,8 @@ const docTemplate = `{
                     "application/json",
                     "text/csv",
                     "application/vnd.apache.arrow.stream",
-                    "application/vnd.apache.parquet"
+                    "application/vnd.apache.parquet",
+                    "application/x-ndjson"
                 ],
                 "tags": [
                     "customers"
@@ -95,6 +96,75 @@ const docTemplate = `{
                     {
                         "enum": [
                             "json",
+                            "ndjson",
+                            "csv",
+                            "arrow",
+                            "parquet"
+                        ],
+                        "type": "string",
+                        "description": "output format (or the Accept header)",
+                        "name": "format",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "envelope",
+                            "records"
+                        ],
+                        "type": "string",
+                        "description": "JSON shape: envelope (default) or records, a bare array of row objects",
+                        "name": "shape",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.CustomerList"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "406": {
+                        "description": "not_acceptable",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/customers/export": {
+            "get": {
+                "description": "Every customer the key may see, with its features, in one streamed answer (ordered by customer_id; money features rounded to cents), read a chunk at a time in one read transaction so memory stays bounded for a million customers. JSON is a bare array of row objects. Arrow and Parquet columns have DuckDB's types. An error after the first bytes cuts the connection (the body is then incomplete, never silently short).",
+                "produces": [
+                    "application/json",
+                    "application/x-ndjson",
+                    "text/csv",
+                    "application/vnd.apache.arrow.stream",
+                    "application/vnd.apache.parquet"
+                ],
+                "tags": [
+                    "customers"
+                ],
+                "summary": "Export every customer",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "example": "monetary \u003e 500.0",
+                        "description": "CEL condition on features",
+                        "name": "where",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "json",
+                            "ndjson",
                             "csv",
                             "arrow",
                             "parquet"
@@ -109,11 +179,26 @@ const docTemplate = `{
                     "200": {
                         "description": "OK",
                         "schema": {
-                            "$ref": "#/definitions/api.CustomerList"
+                            "type": "array",
+                            "items": {
+                                "type": "object"
+                            }
                         }
                     },
                     "400": {
                         "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "406": {
+                        "description": "not_acceptable",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "504": {
+                        "description": "timeout",
                         "schema": {
                             "$ref": "#/definitions/api.ErrorBody"
                         }
@@ -658,7 +743,8 @@ const docTemplate = `{
                     "application/json",
                     "text/csv",
                     "application/vnd.apache.arrow.stream",
-                    "application/vnd.apache.parquet"
+                    "application/vnd.apache.parquet",
+                    "application/x-ndjson"
                 ],
                 "tags": [
                     "kpis"
@@ -723,13 +809,24 @@ const docTemplate = `{
                     {
                         "enum": [
                             "json",
+                            "ndjson",
                             "csv",
                             "arrow",
                             "parquet"
                         ],
                         "type": "string",
-                        "description": "output format (or the Accept header: text/csv, application/vnd.apache.arrow.stream, application/vnd.apache.parquet)",
+                        "description": "output format (or the Accept header: application/json, application/x-ndjson, text/csv, application/vnd.apache.arrow.stream, application/vnd.apache.parquet); Arrow and Parquet columns have DuckDB's types (period date32, counts int64)",
                         "name": "format",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "envelope",
+                            "records"
+                        ],
+                        "type": "string",
+                        "description": "JSON shape: envelope (default) or records, a bare array of row objects",
+                        "name": "shape",
                         "in": "query"
                     }
                 ],
@@ -748,6 +845,12 @@ const docTemplate = `{
                     },
                     "404": {
                         "description": "unknown_kpi, unknown_version",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "406": {
+                        "description": "not_acceptable",
                         "schema": {
                             "$ref": "#/definitions/api.ErrorBody"
                         }
@@ -1095,7 +1198,11 @@ const docTemplate = `{
             "get": {
                 "description": "The assignments of the latest evaluation of a rule set (or of one version), optionally of one tier.",
                 "produces": [
-                    "application/json"
+                    "application/json",
+                    "text/csv",
+                    "application/vnd.apache.arrow.stream",
+                    "application/vnd.apache.parquet",
+                    "application/x-ndjson"
                 ],
                 "tags": [
                     "rulesets"
@@ -1132,6 +1239,29 @@ const docTemplate = `{
                         "description": "rows to skip",
                         "name": "offset",
                         "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "json",
+                            "ndjson",
+                            "csv",
+                            "arrow",
+                            "parquet"
+                        ],
+                        "type": "string",
+                        "description": "output format (or the Accept header)",
+                        "name": "format",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "envelope",
+                            "records"
+                        ],
+                        "type": "string",
+                        "description": "JSON shape: envelope (default) or records, a bare array of row objects",
+                        "name": "shape",
+                        "in": "query"
                     }
                 ],
                 "responses": {
@@ -1143,6 +1273,12 @@ const docTemplate = `{
                     },
                     "404": {
                         "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "406": {
+                        "description": "not_acceptable",
                         "schema": {
                             "$ref": "#/definitions/api.ErrorBody"
                         }
