@@ -40,10 +40,10 @@ type offer struct{ format, mediaType string }
 // for a wildcard: JSON first, so */* (and application/*) answer JSON.
 var tableOffers = []offer{
 	{formatJSON, mediaJSON},
-	{formatNDJSON, mediaNDJSON},
 	{formatCSV, mediaCSV},
 	{formatArrow, mediaArrow},
 	{formatParquet, mediaParquet},
+	{formatNDJSON, mediaNDJSON},
 }
 
 // jsonOffers is what every other endpoint answers.

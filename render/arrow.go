@@ -156,8 +156,8 @@ type arrowEncoder struct {
 	b       *array.RecordBuilder
 	n       int
 	batches int
-	write func(arrow.Record) error
-	close func() error
+	write   func(arrow.Record) error
+	close   func() error
 }
 
 func (e *arrowEncoder) Write(row []any) error {

@@ -48,11 +48,11 @@ func appendValue(b []byte, v any) ([]byte, error) {
 // jsonEncoder writes rows as a JSON array of objects (records) or as one
 // object per line (NDJSON), through a buffer so rows are not one write each.
 type jsonEncoder struct {
-	w      *bufio.Writer
-	cols   []string
-	lines  bool
-	n      int
-	buf    []byte
+	w     *bufio.Writer
+	cols  []string
+	lines bool
+	n     int
+	buf   []byte
 }
 
 func newJSONEncoder(w io.Writer, cols []string, lines bool) *jsonEncoder {
