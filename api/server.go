@@ -130,7 +130,7 @@ func New(eng Engine, opts Options) *Server {
 
 	r.GET("/readyz", s.readyz)
 	r.GET("/v1/health", s.health)
-	v1 := r.Group("/v1", s.limitBody, s.authenticate, s.requireJSONAccept, s.audit)
+	v1 := r.Group("/v1", s.limitBody, s.authenticate, s.audit, s.requireJSONAccept)
 	reader, analyst, admin := s.need(engine.RoleReader), s.need(engine.RoleAnalyst), s.need(engine.RoleAdmin)
 	v1.GET("/jobs", analyst, s.listJobs)
 	v1.GET("/jobs/:id", analyst, s.getJob)
