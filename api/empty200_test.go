@@ -22,11 +22,11 @@ func (nonFiniteEngine) Generation() int64                               { return
 
 func (nonFiniteEngine) Run(ctx context.Context, q engine.Query) (*engine.Result, error) {
 	return &engine.Result{KPI: q.KPI, Version: 1, From: "2024-01-01", To: "2024-02-01", Grain: "none", By: []string{"region"},
-		Columns: []string{"region", "value"}, Rows: [][]any{{"north", math.NaN()}, {"south", math.Inf(1)}, {"east", 2.5}}}, nil
+		Columns: []string{"region", "value"}, Types: []string{"VARCHAR", "DOUBLE"}, Rows: [][]any{{"north", math.NaN()}, {"south", math.Inf(1)}, {"east", 2.5}}}, nil
 }
 
 func (nonFiniteEngine) Customers(ctx context.Context, q engine.CustomerQuery) (*engine.CustomerPage, error) {
-	return &engine.CustomerPage{Total: 2, Columns: []string{"customer_id", "monetary"},
+	return &engine.CustomerPage{Total: 2, Columns: []string{"customer_id", "monetary"}, Types: []string{"VARCHAR", "DOUBLE"},
 		Rows: []map[string]any{{"customer_id": "c1", "monetary": math.Inf(-1)}, {"customer_id": "c2", "monetary": 3.0}}}, nil
 }
 

@@ -198,7 +198,7 @@ type KPIRow struct {
 }
 
 // Query parameters every KPI understands; any other is a KPI parameter.
-var standardParams = map[string]bool{"from": true, "to": true, "grain": true, "by": true, "version": true, "where": true, "format": true}
+var standardParams = map[string]bool{"from": true, "to": true, "grain": true, "by": true, "version": true, "where": true, "format": true, "shape": true}
 
 // parseKPIQuery reads the query string of a values request.
 func parseKPIQuery(c *gin.Context, name string) (engine.Query, error) {
@@ -286,7 +286,7 @@ func parseKPIQuery(c *gin.Context, name string) (engine.Query, error) {
 //	@Header			200	{string}	Content-Disposition	"inline; filename=KPI.csv (.arrows, .parquet, .ndjson) for the non-JSON formats"
 //	@Router			/kpis/{name}/values [get]
 func (s *Server) kpiValues(c *gin.Context) {
-	format, err := outputFormat(c)
+	format, records, err := tableFormat(c)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -305,8 +305,8 @@ func (s *Server) kpiValues(c *gin.Context) {
 	c.Header("X-KPI-Default-Version", strconv.FormatBool(q.Version == 0))
 	c.Header("X-Data-Fingerprint", res.Fingerprint)
 	c.Header("Server-Timing", fmt.Sprintf("kpi;dur=%.1f", float64(res.Elapsed)/float64(time.Millisecond)))
-	if format != formatJSON {
-		s.writeTable(c, format, res.KPI, res.Columns, res.Rows)
+	if records {
+		s.writeTable(c, format, res.KPI, res.Columns, res.Types, res.Rows)
 		return
 	}
 	s.writeJSON(c, http.StatusOK, res)

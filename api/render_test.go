@@ -6,8 +6,8 @@ import (
 )
 
 // Accept picks the format deterministically: highest q, then the order
-// listed; unknown types are ignored; wildcards and nothing servable answer
-// JSON.
+// listed; unknown types are ignored; no Accept and wildcards answer JSON;
+// a header that admits nothing served is a 406 (TestNotAcceptable).
 func TestAcceptNegotiation(t *testing.T) {
 	srv, _ := newTestServer(t)
 	const (
@@ -26,7 +26,7 @@ func TestAcceptNegotiation(t *testing.T) {
 		{"application/vnd.apache.parquet, text/csv", parquet},
 		{"text/csv, application/vnd.apache.parquet", csv},
 		{"application/xml, text/csv;q=0.1", csv},
-		{"application/xml", json},
+		{"application/x-ndjson;q=0.5, application/xml", "application/x-ndjson"},
 		{"text/*", csv},
 		{"*/*;q=0.1, application/vnd.apache.arrow.stream", arrow},
 		{"application/json;q=0, */*", csv},

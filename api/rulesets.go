@@ -271,6 +271,11 @@ func (s *Server) evaluateRuleSet(c *gin.Context) {
 //	@Header			200	{integer}	X-Total-Count	"rows in all pages"
 //	@Router			/rulesets/{name}/assignments [get]
 func (s *Server) assignments(c *gin.Context) {
+	format, records, err := tableFormat(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	var nums [3]int
 	for i, p := range []string{"version", "limit", "offset"} {
 		n, err := intParam(c, p)
@@ -286,6 +291,10 @@ func (s *Server) assignments(c *gin.Context) {
 		return
 	}
 	pageHeaders(c, page)
+	if records {
+		s.writeTable(c, format, "assignments", page.Columns, page.Types, rowsOf(page.Columns, page.Rows))
+		return
+	}
 	s.writeJSON(c, http.StatusOK, CustomerList{Total: page.Total, Rows: finiteRows(page.Rows)})
 }
 

@@ -39,6 +39,7 @@ type Engine interface {
 	Datasets() []*engine.DatasetInfo
 	ImportHistory(ctx context.Context, limit int) ([]engine.ImportRecord, error)
 	Customers(ctx context.Context, q engine.CustomerQuery) (*engine.CustomerPage, error)
+	ExportCustomers(ctx context.Context, where string, w engine.TableWriter) error
 	Customer(ctx context.Context, id string) (*engine.CustomerDetail, error)
 	Variance(ctx context.Context, q engine.Query) (*engine.Variance, error)
 	Diff(ctx context.Context, q engine.Query, fromVersion, toVersion int) (*engine.Diff, error)
@@ -153,7 +154,7 @@ func New(eng Engine, opts Options) *Server {
 	r.GET("/readyz", s.readyz)
 	s.metricsRoute(r)
 	r.GET("/v1/health", s.health)
-	v1 := r.Group("/v1", s.limitBody, s.authenticate, s.audit, s.conditional)
+	v1 := r.Group("/v1", s.limitBody, s.authenticate, s.audit, s.requireJSONAccept, s.conditional)
 	reader, analyst, admin := s.need(engine.RoleReader), s.need(engine.RoleAnalyst), s.need(engine.RoleAdmin)
 	v1.GET("/jobs", analyst, s.listJobs)
 	v1.GET("/jobs/:id", analyst, s.getJob)
@@ -180,6 +181,7 @@ func New(eng Engine, opts Options) *Server {
 	v1.POST("/models/clv/fit", analyst, s.fitCLV)
 	v1.GET("/models/clv", reader, s.getCLV)
 	v1.GET("/customers", reader, s.listCustomers)
+	v1.GET("/customers/export", reader, s.exportCustomers)
 	v1.GET("/customers/:id", reader, s.getCustomer)
 	v1.POST("/keys", admin, s.createKey)
 	v1.GET("/keys", admin, s.listKeys)
@@ -212,6 +214,9 @@ func serveDoc(contentType string, body []byte) gin.HandlerFunc {
 func (s *Server) recoverJSON(c *gin.Context) {
 	defer func() {
 		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v) // a stream cut on purpose: net/http drops the connection
+			}
 			s.log.Error("panic", "path", c.Request.URL.Path, "request_id", requestIDOf(c), "panic", v)
 			c.Abort()
 			uncacheable(c)

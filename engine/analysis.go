@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"custkpi/kpi"
 	"custkpi/queries"
 )
 
@@ -66,8 +67,12 @@ func (c *compared) num(r []any, name string) *float64 {
 	if !ok {
 		return nil
 	}
-	if f, ok := r[i].(float64); ok {
-		return finite(f)
+	switch x := r[i].(type) {
+	case float64:
+		return finite(x)
+	case int64: // a count: numerators and denominators keep DuckDB's type
+		f := float64(x)
+		return &f
 	}
 	return nil
 }
@@ -145,12 +150,12 @@ func (e *Engine) Variance(ctx context.Context, q Query) (*Variance, error) {
 		v.PreviousFrom, _ = r[total.col["period"]].(string)
 	}
 	if v.Value != nil && v.Previous != nil {
-		v.TotalChange = finite(*v.Value - *v.Previous)
+		v.TotalChange = finite(def.RoundMoney(*v.Value - *v.Previous))
 	}
 
 	switch def.Kind {
 	case queries.Additive:
-		v.Rows = additiveVarianceRows(groups)
+		v.Rows = additiveVarianceRows(def, groups)
 	default:
 		if v.Rows, err = ratioVarianceRows(def, groups); err != nil {
 			return nil, err
@@ -187,12 +192,12 @@ func finiteRow(r map[string]any) {
 
 // additiveVarianceRows returns a row per group: its delta is all rate
 // effect.
-func additiveVarianceRows(groups *compared) []map[string]any {
+func additiveVarianceRows(def *queries.Definition, groups *compared) []map[string]any {
 	rows := []map[string]any{}
 	for _, k := range groups.keys {
 		row := groups.dims(k)
 		cur, prev := groups.num(groups.cur[k], "value"), groups.num(groups.prev[k], "value")
-		delta := orZero(cur) - orZero(prev)
+		delta := def.RoundMoney(orZero(cur) - orZero(prev))
 		row["value"], row["previous"] = cur, prev
 		row["rate_effect"], row["mix_effect"], row["contribution"] = delta, 0.0, delta
 		rows = append(rows, row)
@@ -301,6 +306,10 @@ func (e *Engine) Diff(ctx context.Context, q Query, fromVersion, toVersion int) 
 	if err != nil {
 		return nil, err
 	}
+	money, err := kpi.Definition(e.catalog, qb) // the unit, for rounding
+	if err != nil {
+		return nil, err
+	}
 	b, err := e.Run(ctx, qb)
 	if err != nil {
 		return nil, err
@@ -357,7 +366,7 @@ func (e *Engine) Diff(ctx context.Context, q Query, fromVersion, toVersion int) 
 		fa, oka := va.(float64)
 		fb, okb := vb.(float64)
 		if oka && okb {
-			row["difference"] = fb - fa
+			row["difference"] = money.RoundMoney(fb - fa)
 		} else {
 			row["difference"] = nil
 		}

@@ -156,7 +156,7 @@ func TestCatalogSalesKPIs(t *testing.T) {
 		{kpi: "profit_margin", by: "region", want: []row{{"east", 40.0 / 90, 40.0, 90.0}, {"north", 60.0 / 160, 60.0, 160.0}, {"south", 50.0 / 110, 50.0, 110.0}}},
 
 		{kpi: "customer_profitability", grain: GrainNone, want: []row{{"", 37.5, 150.0, 4.0}}},
-		{kpi: "customer_profitability", grain: GrainMonth, want: []row{{jan, 20.0, 40.0, 2.0}, {feb, 30.0, 30.0, 1.0}, {mar, 80.0 / 3, 80.0, 3.0}}},
+		{kpi: "customer_profitability", grain: GrainMonth, want: []row{{jan, 20.0, 40.0, 2.0}, {feb, 30.0, 30.0, 1.0}, {mar, 26.67, 80.0, 3.0}}}, // money: 80/3 in cents
 		{kpi: "customer_profitability", by: "region", want: []row{{"east", 40.0, 40.0, 1.0}, {"north", 60.0, 60.0, 1.0}, {"south", 25.0, 50.0, 2.0}}},
 
 		{kpi: "top20_revenue_share", grain: GrainNone, want: []row{{"", 160.0 / 420, 160.0, 420.0}}},
@@ -164,7 +164,7 @@ func TestCatalogSalesKPIs(t *testing.T) {
 		{kpi: "top20_revenue_share", by: "region", want: []row{{"east", 1.0, 90.0, 90.0}, {"north", 1.0, 160.0, 160.0}, {"south", 100.0 / 170, 100.0, 170.0}}},
 
 		{kpi: "historic_clv", grain: GrainNone, want: []row{{"", 144.0, 720.0, 5.0}}},
-		{kpi: "historic_clv", grain: GrainMonth, want: []row{{jan, 150.0, 450.0, 3.0}, {feb, 530.0 / 3, 530.0, 3.0}, {mar, 144.0, 720.0, 5.0}}},
+		{kpi: "historic_clv", grain: GrainMonth, want: []row{{jan, 150.0, 450.0, 3.0}, {feb, 176.67, 530.0, 3.0}, {mar, 144.0, 720.0, 5.0}}},
 		{kpi: "historic_clv", by: "region", want: []row{{"east", 90.0, 90.0, 1.0}, {"north", 230.0, 460.0, 2.0}, {"south", 85.0, 170.0, 2.0}}},
 	})
 }

@@ -21,10 +21,33 @@ type CustomerQuery struct {
 type CustomerPage struct {
 	Total   int64            `json:"total"`
 	Columns []string         `json:"-"`
+	Types   []string         `json:"-"` // DuckDB's type of each column
 	Rows    []map[string]any `json:"rows"`
 	// Limit and Offset are the page's, defaults applied (for Link headers).
 	Limit  int `json:"-"`
 	Offset int `json:"-"`
+}
+
+// moneyFeatures are the features that are amounts of money: a customer
+// view (a page, the export, one customer) shows them rounded to cents, as
+// currency KPIs are, so no format carries float noise. Rules and where=
+// read the exact values of customer_features.
+var moneyFeatures = map[string]bool{"monetary": true, "avg_order_value": true, "profit": true, "avg_monthly_spend": true, "clv_12m": true}
+
+// featureSelect is the select list of a customer view: every feature, the
+// money ones rounded to cents under their own names.
+func featureSelect(names []string) string {
+	if len(names) == 0 {
+		return "*" // no features table yet: its absence is the error
+	}
+	cols := make([]string, len(names))
+	for i, n := range names {
+		cols[i] = quoteIdent(n)
+		if moneyFeatures[n] {
+			cols[i] = fmt.Sprintf("round(%s, 2) AS %s", cols[i], cols[i])
+		}
+	}
+	return strings.Join(cols, ", ")
 }
 
 const maxCustomerPage = 10000
@@ -91,8 +114,8 @@ func (e *Engine) Customers(ctx context.Context, q CustomerQuery) (*CustomerPage,
 	if err := e.db.QueryRowContext(ctx, "SELECT count(*) FROM customer_features WHERE "+cond, args...).Scan(&page.Total); err != nil {
 		return nil, contextErr(ctx, err, "customers")
 	}
-	rows, err := e.db.QueryContext(ctx, fmt.Sprintf("SELECT * FROM customer_features WHERE %s ORDER BY %s %s NULLS LAST, customer_id LIMIT %d OFFSET %d",
-		cond, quoteIdent(q.OrderBy), dir, q.Limit, q.Offset), args...)
+	rows, err := e.db.QueryContext(ctx, fmt.Sprintf("SELECT %s FROM customer_features WHERE %s ORDER BY %s %s NULLS LAST, customer_id LIMIT %d OFFSET %d",
+		featureSelect(cols), cond, quoteIdent(q.OrderBy), dir, q.Limit, q.Offset), args...)
 	if err != nil {
 		return nil, contextErr(ctx, err, "customers")
 	}
@@ -100,8 +123,7 @@ func (e *Engine) Customers(ctx context.Context, q CustomerQuery) (*CustomerPage,
 	if err != nil {
 		return nil, contextErr(ctx, err, "customers")
 	}
-	page.Columns = t.Columns
-	page.Rows = t.Objects()
+	page.Columns, page.Types, page.Rows = t.Columns, t.Types, t.Objects()
 	return page, nil
 }
 
@@ -137,7 +159,11 @@ func (e *Engine) Customer(ctx context.Context, id string) (*CustomerDetail, erro
 		return nil, err
 	}
 	// Outside the key's scope a customer does not exist: the same 404.
-	feats, err := one("SELECT * FROM customer_features WHERE customer_id = ? AND "+cond, append([]any{id}, args...)...)
+	names, _, err := e.FeatureColumns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	feats, err := one("SELECT "+featureSelect(names)+" FROM customer_features WHERE customer_id = ? AND "+cond, append([]any{id}, args...)...)
 	if err != nil {
 		return nil, err
 	}

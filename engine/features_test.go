@@ -31,7 +31,7 @@ func TestCustomerFeatures(t *testing.T) {
 		"median_gap_days": 37.0, "suspected_churn": false, "avg_order_value": 65.0,
 		"monetary_rank_pct": 0.2, "monetary_cum_share": 580.0 / 840, "tenure_days": int64(193),
 		"region": "north", "age_band": "25-34", "orders_last_90d": int64(2),
-		"avg_monthly_spend": 260.0 / 12, "r_score": int64(4),
+		"avg_monthly_spend": 21.67, "r_score": int64(4), // money in cents: 260/12
 	}
 	for k, v := range want {
 		got := f[k]

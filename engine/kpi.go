@@ -92,8 +92,7 @@ func (e *Engine) execute(ctx context.Context, s *snapshot, st *kpi.Statement) (*
 		return nil, ok, err
 	}
 	res := st.Result
-	res.Columns = t.Columns
-	res.Rows = t.Rows
+	res.Columns, res.Types, res.Rows = t.Columns, t.Types, t.Rows
 	res.Elapsed = time.Since(start)
 	e.cache.put(st.Key, res)
 	out := *res

@@ -91,7 +91,7 @@ func TestCLVFitCDNOW(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := res.Rows[0][0].(float64); v <= 0 || res.Rows[0][2] != 2357.0 {
+	if v, _ := res.Rows[0][0].(float64); v <= 0 || res.Rows[0][2] != int64(2357) {
 		t.Errorf("predicted_clv %v", res.Rows)
 	}
 	last, err := e.LastCLVFit(ctx)

@@ -562,7 +562,7 @@ func (e *Engine) Assignments(ctx context.Context, ruleset string, version int, t
 	if err != nil {
 		return nil, contextErr(ctx, err, "assignments")
 	}
-	page.Columns, page.Rows = t.Columns, t.Objects()
+	page.Columns, page.Types, page.Rows = t.Columns, t.Types, t.Objects()
 	return page, nil
 }
 

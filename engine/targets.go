@@ -348,7 +348,7 @@ func (e *Engine) scorecardRow(ctx context.Context, k *KPI, scoped *Target, targe
 		}
 	}
 	if row.Value != nil && row.Previous != nil {
-		row.Change = finite(*row.Value - *row.Previous)
+		row.Change = finite(d.RoundMoney(*row.Value - *row.Previous))
 		if row.Change != nil && *row.Previous != 0 {
 			row.ChangePct = finite(*row.Change / math.Abs(*row.Previous))
 		}

@@ -203,7 +203,7 @@ func (b *statementBuilder) aggregate(def *queries.Definition, dims []dimension, 
 	}
 	cols = append(cols, valueColumns(def)...)
 	for _, x := range def.Extra {
-		cols = append(cols, fmt.Sprintf("CAST(%s AS DOUBLE) AS %s", x.Aggregate, QuoteIdent(x.Name)))
+		cols = append(cols, fmt.Sprintf("%s AS %s", x.Aggregate, QuoteIdent(x.Name)))
 	}
 	b.WriteString(strings.Join(cols, ", "))
 	b.WriteString("\nFROM kpi_rows r")
@@ -221,22 +221,34 @@ func (b *statementBuilder) aggregate(def *queries.Definition, dims []dimension, 
 	}
 }
 
-// valueColumns are the aggregate columns of the KPI, cast to DOUBLE so every
-// KPI answers numbers of one type. A ratio is recomputed from its sums for
-// each group and period; a zero denominator gives null.
+// valueColumns are the aggregate columns of the KPI. The value is cast to
+// DOUBLE so every KPI answers a value of one type; a numerator and a
+// denominator keep the type DuckDB gives their expression (BIGINT for a
+// count, DOUBLE for a sum of amounts), so counts stay integers in every
+// format. A ratio is recomputed from its sums for each group and period; a
+// zero denominator gives null. Money (unit currency) is rounded to cents
+// here, at the edge, so no format shows float noise (53723.52, not
+// 53723.519999999975): the value and a ratio's numerator, which is then a
+// sum of money too.
 func valueColumns(d *queries.Definition) []string {
+	money := func(expr string) string {
+		if d.Money() {
+			return "round(" + expr + ", 2)"
+		}
+		return expr
+	}
 	if d.Kind == queries.Ratio {
 		scale := ""
 		if d.Scale != 1 {
 			scale = fmt.Sprintf("%g * ", d.Scale)
 		}
 		return []string{
-			fmt.Sprintf("CAST(%s(%s) / nullif(%s, 0) AS DOUBLE) AS value", scale, d.Numerator, d.Denominator),
-			fmt.Sprintf("CAST(%s AS DOUBLE) AS numerator", d.Numerator),
-			fmt.Sprintf("CAST(%s AS DOUBLE) AS denominator", d.Denominator),
+			fmt.Sprintf("CAST(%s AS DOUBLE) AS value", money(fmt.Sprintf("%s(%s) / nullif(%s, 0)", scale, d.Numerator, d.Denominator))),
+			fmt.Sprintf("%s AS numerator", money(d.Numerator)),
+			fmt.Sprintf("%s AS denominator", d.Denominator),
 		}
 	}
-	return []string{fmt.Sprintf("CAST(%s AS DOUBLE) AS value", d.Value)}
+	return []string{fmt.Sprintf("CAST(%s AS DOUBLE) AS value", money(d.Value))}
 }
 
 type boundParam struct {

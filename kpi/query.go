@@ -38,6 +38,7 @@ type Result struct {
 	Params      map[string]any `json:"params,omitempty"`
 	Fingerprint string         `json:"fingerprint"`
 	Columns     []string       `json:"-"`
+	Types       []string       `json:"-"` // DuckDB's type of each column
 	Rows        [][]any        `json:"-"`
 	Cached      bool           `json:"-"`
 	Elapsed     time.Duration  `json:"-"`

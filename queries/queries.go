@@ -50,6 +50,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"path"
 	"regexp"
 	"sort"
@@ -109,6 +110,21 @@ type Definition struct {
 	// Aliases are other names of Dimensions: alias → dimension. A result
 	// grouped by an alias names its column as asked.
 	Aliases map[string]string
+}
+
+// Money tells a KPI whose value is an amount of money (unit currency:
+// revenue, avg_order_value, cac, gross_profit, customer_profitability,
+// historic_clv, predicted_clv): its answers are rounded to cents.
+func (d *Definition) Money() bool { return d.Unit == "currency" }
+
+// RoundMoney rounds a difference of two of the KPI's values to cents when
+// they are money: both are already in cents, so this only removes the
+// float noise of the subtraction (3723.41, not 3723.409999999996).
+func (d *Definition) RoundMoney(f float64) float64 {
+	if !d.Money() || math.IsNaN(f) || math.IsInf(f, 0) {
+		return f
+	}
+	return math.Round(f*100) / 100
 }
 
 // MacroName is the DuckDB table macro this version is registered as.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"strconv"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -14,9 +15,13 @@ import (
 // Table is a small result read back from DuckDB: aggregated KPI rows,
 // customers of one page. Values are normalised to JSON-friendly Go types:
 // float64, int64, string, bool, nil, and dates as YYYY-MM-DD strings; NaN
-// and ±Inf become nil (null: no answer).
+// and ±Inf become nil (null: no answer). Types are the columns' DuckDB
+// types as the result declares them (DATE, BIGINT, DECIMAL(18,2), ...),
+// known even without rows: the typed encoders (Arrow, Parquet) build their
+// schema from them, not from the values.
 type Table struct {
 	Columns []string
+	Types   []string
 	Rows    [][]any
 }
 
@@ -31,18 +36,37 @@ func ScanTable(rows *sql.Rows) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Table{Columns: cols, Rows: [][]any{}}
+	t := &Table{Columns: cols, Types: DatabaseTypes(types), Rows: [][]any{}}
 	for rows.Next() {
-		vals, err := ScanValues(rows, len(cols))
+		vals, err := ScanRow(rows, t.Types)
 		if err != nil {
 			return nil, err
-		}
-		for i, v := range vals {
-			vals[i] = Normalise(v, types[i].DatabaseTypeName())
 		}
 		t.Rows = append(t.Rows, vals)
 	}
 	return t, rows.Err()
+}
+
+// DatabaseTypes lists the DuckDB type name of each column of a result.
+func DatabaseTypes(types []*sql.ColumnType) []string {
+	out := make([]string, len(types))
+	for i, ct := range types {
+		out[i] = ct.DatabaseTypeName()
+	}
+	return out
+}
+
+// ScanRow reads the current row, normalised; types are the columns'
+// DuckDB types.
+func ScanRow(rows *sql.Rows, types []string) ([]any, error) {
+	vals, err := ScanValues(rows, len(types))
+	if err != nil {
+		return nil, err
+	}
+	for i, v := range vals {
+		vals[i] = Normalise(v, types[i])
+	}
+	return vals, nil
 }
 
 // ScanValues reads the current row into n fresh values, as the driver
@@ -85,10 +109,9 @@ func Normalise(v any, dbType string) any {
 	case *big.Int:
 		return x.Int64()
 	case duckdb.Decimal:
-		f, _ := new(big.Float).SetInt(x.Value).Float64()
-		for i := 0; i < int(x.Scale); i++ {
-			f /= 10
-		}
+		// Through its exact decimal text: the nearest float64, with no
+		// noise from dividing by ten scale times (12.30, not 12.299999).
+		f, _ := strconv.ParseFloat(x.String(), 64)
 		return f
 	case []byte:
 		return string(x)

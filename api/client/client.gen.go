@@ -610,6 +610,7 @@ func (e ListCustomersParamsShape) Valid() bool {
 const (
 	ExportCustomersParamsFormatArrow   ExportCustomersParamsFormat = "arrow"
 	ExportCustomersParamsFormatCsv     ExportCustomersParamsFormat = "csv"
+	ExportCustomersParamsFormatJson    ExportCustomersParamsFormat = "json"
 	ExportCustomersParamsFormatNdjson  ExportCustomersParamsFormat = "ndjson"
 	ExportCustomersParamsFormatParquet ExportCustomersParamsFormat = "parquet"
 )
@@ -620,6 +621,8 @@ func (e ExportCustomersParamsFormat) Valid() bool {
 	case ExportCustomersParamsFormatArrow:
 		return true
 	case ExportCustomersParamsFormatCsv:
+		return true
+	case ExportCustomersParamsFormatJson:
 		return true
 	case ExportCustomersParamsFormatNdjson:
 		return true
@@ -3392,7 +3395,7 @@ type ClientInterface interface {
 
 	// ExportCustomers Every customer with features, in one answer
 	//
-	// Streams every customer with their features (as GET /customers, all pages at once) in bounded memory: Parquet, CSV, Arrow IPC stream or NDJSON. Documented ahead of its handler, which another branch of the same change adds; the annotations move onto it at merge.
+	// Every customer the key may see, with its features (as GET /customers, all pages at once), in one streamed answer (ordered by customer_id; money features rounded to cents), read a chunk at a time in one read transaction so memory stays bounded for a million customers: Parquet, CSV, Arrow IPC stream, NDJSON, or JSON as a bare array of row objects. Arrow and Parquet columns have DuckDB's types. An error after the first bytes cuts the connection (the body is then incomplete, never silently short).
 	//
 	// Corresponds with GET /customers/export (the `ExportCustomers` operationId).
 	ExportCustomers(ctx context.Context, params *ExportCustomersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3717,7 +3720,7 @@ func (c *Client) ListCustomers(ctx context.Context, params *ListCustomersParams,
 
 // ExportCustomers Every customer with features, in one answer
 //
-// Streams every customer with their features (as GET /customers, all pages at once) in bounded memory: Parquet, CSV, Arrow IPC stream or NDJSON. Documented ahead of its handler, which another branch of the same change adds; the annotations move onto it at merge.
+// Every customer the key may see, with its features (as GET /customers, all pages at once), in one streamed answer (ordered by customer_id; money features rounded to cents), read a chunk at a time in one read transaction so memory stays bounded for a million customers: Parquet, CSV, Arrow IPC stream, NDJSON, or JSON as a bare array of row objects. Arrow and Parquet columns have DuckDB's types. An error after the first bytes cuts the connection (the body is then incomplete, never silently short).
 //
 // Corresponds with GET /customers/export (the `ExportCustomers` operationId).
 func (c *Client) ExportCustomers(ctx context.Context, params *ExportCustomersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6699,7 +6702,7 @@ type ClientWithResponsesInterface interface {
 
 	// ExportCustomersWithResponse Every customer with features, in one answer
 	//
-	// Streams every customer with their features (as GET /customers, all pages at once) in bounded memory: Parquet, CSV, Arrow IPC stream or NDJSON. Documented ahead of its handler, which another branch of the same change adds; the annotations move onto it at merge.
+	// Every customer the key may see, with its features (as GET /customers, all pages at once), in one streamed answer (ordered by customer_id; money features rounded to cents), read a chunk at a time in one read transaction so memory stays bounded for a million customers: Parquet, CSV, Arrow IPC stream, NDJSON, or JSON as a bare array of row objects. Arrow and Parquet columns have DuckDB's types. An error after the first bytes cuts the connection (the body is then incomplete, never silently short).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7396,6 +7399,8 @@ type ExportCustomersResponse504Headers struct {
 type ExportCustomersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *string
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorBody
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -7430,6 +7435,11 @@ type ExportCustomersResponse struct {
 	Headers503 *ExportCustomersResponse503Headers
 	// Headers504 the parsed response headers for an HTTP 504 response
 	Headers504 *ExportCustomersResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ExportCustomersResponse) GetJSON200() *string {
+	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -11872,7 +11882,7 @@ func (c *ClientWithResponses) ListCustomersWithResponse(ctx context.Context, par
 
 // ExportCustomersWithResponse Every customer with features, in one answer
 //
-// Streams every customer with their features (as GET /customers, all pages at once) in bounded memory: Parquet, CSV, Arrow IPC stream or NDJSON. Documented ahead of its handler, which another branch of the same change adds; the annotations move onto it at merge.
+// Every customer the key may see, with its features (as GET /customers, all pages at once), in one streamed answer (ordered by customer_id; money features rounded to cents), read a chunk at a time in one read transaction so memory stays bounded for a million customers: Parquet, CSV, Arrow IPC stream, NDJSON, or JSON as a bare array of row objects. Arrow and Parquet columns have DuckDB's types. An error after the first bytes cuts the connection (the body is then incomplete, never silently short).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -12852,6 +12862,13 @@ func ParseExportCustomersResponse(rsp *http.Response) (*ExportCustomersResponse,
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest string
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest ErrorBody
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12907,6 +12924,9 @@ func ParseExportCustomersResponse(rsp *http.Response) (*ExportCustomersResponse,
 			return nil, err
 		}
 		response.JSON504 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
 
 	}
 

@@ -3,7 +3,7 @@ kpi_rows AS (
   SELECT p.period, k.* FROM periods p
   JOIN LATERAL (SELECT * FROM kpi_churn_rate_v1(p.win_start, p.win_end, p.prev_start) WHERE customer_id IN (SELECT f.customer_id FROM customer_features f WHERE (f.monetary > ?))) k ON true
 )
-SELECT t0.__tier AS "tier:value_tiers", CAST((count(*) FILTER (WHERE in_prev AND NOT in_window)) / nullif(count(*) FILTER (WHERE in_prev), 0) AS DOUBLE) AS value, CAST(count(*) FILTER (WHERE in_prev AND NOT in_window) AS DOUBLE) AS numerator, CAST(count(*) FILTER (WHERE in_prev) AS DOUBLE) AS denominator
+SELECT t0.__tier AS "tier:value_tiers", CAST((count(*) FILTER (WHERE in_prev AND NOT in_window)) / nullif(count(*) FILTER (WHERE in_prev), 0) AS DOUBLE) AS value, count(*) FILTER (WHERE in_prev AND NOT in_window) AS numerator, count(*) FILTER (WHERE in_prev) AS denominator
 FROM kpi_rows r
 LEFT JOIN (SELECT customer_id AS __tier_key, tier AS __tier FROM tier_assignments WHERE evaluation = ?) t0 ON t0.__tier_key = r.customer_id
 GROUP BY 1

@@ -3,7 +3,7 @@ kpi_rows AS (
   SELECT p.period, k.* FROM periods p
   JOIN LATERAL (SELECT * FROM kpi_revenue_v1(p.win_start, p.win_end, p.prev_start)) k ON true
 )
-SELECT r.period AS period, d.__dim_0 AS "region", CAST(coalesce(sum(amount), 0) AS DOUBLE) AS value
+SELECT r.period AS period, d.__dim_0 AS "region", CAST(round(coalesce(sum(amount), 0), 2) AS DOUBLE) AS value
 FROM kpi_rows r
 LEFT JOIN (SELECT customer_id AS __dim_key, "region" AS __dim_0 FROM customer_dims()) d ON d.__dim_key = r.customer_id
 GROUP BY 1, 2

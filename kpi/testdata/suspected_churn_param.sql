@@ -3,5 +3,5 @@ kpi_rows AS (
   SELECT p.period, k.* FROM periods p
   LEFT JOIN LATERAL (SELECT * FROM kpi_suspected_churn_rate_v1(p.win_start, p.win_end, p.prev_start, cycle_multiplier := ?)) k ON true
 )
-SELECT CAST((count(*) FILTER (WHERE flagged)) / nullif(count(customer_id), 0) AS DOUBLE) AS value, CAST(count(*) FILTER (WHERE flagged) AS DOUBLE) AS numerator, CAST(count(customer_id) AS DOUBLE) AS denominator
+SELECT CAST((count(*) FILTER (WHERE flagged)) / nullif(count(customer_id), 0) AS DOUBLE) AS value, count(*) FILTER (WHERE flagged) AS numerator, count(customer_id) AS denominator
 FROM kpi_rows r
