@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -174,13 +175,13 @@ func (s *Server) exportCustomers(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	w := &streamWriter{c: c, format: format, name: "customers"}
+	w := &streamWriter{c: c, format: format, name: "customers", headOnly: requestMethod(c) == http.MethodHead}
 	err = s.eng.ExportCustomers(c.Request.Context(), c.Query("where"), w)
 	if err == nil && w.enc != nil {
 		err = w.enc.Close()
 	}
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, errHeadersSent):
 	case !w.started():
 		c.Writer.Header().Del("Content-Disposition")
 		s.fail(c, err)
@@ -199,12 +200,22 @@ type streamWriter struct {
 	format string
 	name   string
 	enc    render.Encoder
+	// headOnly: a HEAD asks for the headers alone, so the export stops
+	// once they are known rather than read every customer for nothing.
+	headOnly bool
 }
+
+// errHeadersSent stops an export after its headers, for a HEAD.
+var errHeadersSent = errors.New("headers sent")
 
 func (w *streamWriter) Begin(cols, types []string) error {
 	w.c.Header("Content-Type", contentType(w.format))
 	tableHeaders(w.c, w.format, w.name)
 	w.c.Status(http.StatusOK)
+	if w.headOnly {
+		w.c.Writer.WriteHeaderNow()
+		return errHeadersSent
+	}
 	enc, err := render.NewEncoder(w.c.Writer, w.format, cols, types)
 	w.enc = enc
 	return err

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -229,6 +230,19 @@ func TestCustomersExport(t *testing.T) {
 	}
 	if status, _, body := get(t, u+"?where=nonsense%20%3E"); status != 400 {
 		t.Errorf("bad where: %d %s", status, body)
+	}
+	// HEAD: the GET's headers and no body (the handler stops the export
+	// once the headers are out).
+	req, _ := http.NewRequest(http.MethodHead, u+"?format=csv", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	headBody, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(headBody) != 0 || resp.Header.Get("Content-Disposition") != `inline; filename="customers.csv"` ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
+		t.Errorf("HEAD export: %d %q %v", resp.StatusCode, headBody, resp.Header)
 	}
 
 	adminKey := ""

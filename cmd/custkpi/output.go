@@ -73,7 +73,7 @@ func (v view) write(w io.Writer, format string) error {
 	case "csv":
 		return render.WriteCSV(w, v.cols, textRows(v.rows))
 	case "ndjson":
-		return writeNDJSON(w, v.cols, v.rows)
+		return render.Write(w, render.NDJSON, v.cols, nil, v.rows) // the API's encoder: same bytes
 	}
 	for _, l := range v.head {
 		fmt.Fprintln(w, l)
@@ -170,22 +170,6 @@ func rowObjects(cols []string, rows [][]any) []rowObject {
 		out[i] = rowObject{cols, r}
 	}
 	return out
-}
-
-// writeNDJSON writes one JSON object per row. The render package has no
-// ndjson encoder in this branch; this one keeps the column order and
-// writes non-finite numbers as null, as the API's JSON does.
-func writeNDJSON(w io.Writer, cols []string, rows [][]any) error {
-	for _, r := range rows {
-		b, err := marshal(rowObject{cols, r})
-		if err != nil {
-			return err
-		}
-		if _, err := w.Write(append(b, '\n')); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // printJSON is the CLI's JSON output: indented, one value. Text stays as

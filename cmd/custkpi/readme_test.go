@@ -271,7 +271,11 @@ func (r *readmeRun) startServer(l readmeLine, line string) {
 	} else {
 		line = regexp.MustCompile(`custkpi (serve|demo)`).ReplaceAllString(line, "custkpi $1 "+free)
 	}
-	// exec: the shell becomes the server, so a signal reaches it.
+	// exec: the shell becomes the server, so a signal reaches it (through
+	// env when the line sets variables for it: exec takes no assignments).
+	if f := strings.Fields(line); len(f) > 0 && envAssign.MatchString(f[0]) {
+		line = "env " + line
+	}
 	cmd := r.command("[ -f .readme-vars ] && . ./.readme-vars\nexec " + line)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
