@@ -269,8 +269,15 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 			go func() { served <- srv.Serve(ctx) }()
 			eng, err := db.open(ctx, log)
 			if err != nil {
+				stopping := ctx.Err() != nil
 				cancel()
 				<-served
+				if stopping {
+					// SIGTERM while the database opened: a clean stop (the
+					// open's own transaction rolled back; nothing changed).
+					log.Info("stopped before the database was open", "err", err)
+					return nil
+				}
 				return err
 			}
 			defer eng.Close()
