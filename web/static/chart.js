@@ -26,7 +26,8 @@ function ticks(lo, hi, n = 5) {
   const step0 = (hi - lo) / n, mag = 10 ** Math.floor(Math.log10(step0));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((x) => x >= step0);
   const out = [];
-  for (let v = Math.floor(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(+v.toFixed(12));
+  const end = Math.ceil(hi / step - 1e-9) * step; // the last tick covers hi
+  for (let v = Math.floor(lo / step) * step; v <= end + step * 1e-9; v += step) out.push(+v.toFixed(12));
   return out;
 }
 
@@ -69,7 +70,7 @@ export function lineChart({ series, target, fmt = String, label = 'line chart', 
   });
   // legend
   series.forEach((se, k) => {
-    const lx = m.l + k * 150;
+    const lx = m.l + k * 260;
     g.append(s('line', { x1: lx, x2: lx + 18, y1: height - 8, y2: height - 8, stroke: se.color || palette[k % palette.length], 'stroke-width': 2, 'stroke-dasharray': se.dash ? '4 3' : undefined }));
     g.append(s('text', { x: lx + 22, y: height - 4, fill: axis }, se.name));
   });

@@ -106,15 +106,19 @@ async function filterControls(w, apply) {
   const dim = el('select', { id: 'filter-dim' }, el('option', { value: '' }, '(choose)'), ...[...dims, ...tiers].map((d) => el('option', { value: d }, d)));
   const val = el('select', { id: 'filter-value', disabled: true }, el('option', { value: '' }, '(value)'));
   const msg = el('span', { class: 'note', role: 'status' });
+  let asked = 0; // the latest choice wins over answers still on their way
   dim.addEventListener('change', async () => {
+    const mine = ++asked;
     val.replaceChildren(el('option', { value: '' }, '(value)'));
     val.disabled = true;
     msg.textContent = '';
     if (!dim.value) return;
     try {
-      for (const v of await dimensionValues(dim.value, w)) val.append(el('option', { value: v }, v));
+      const values = await dimensionValues(dim.value, w);
+      if (mine !== asked) return;
+      val.replaceChildren(el('option', { value: '' }, '(value)'), ...values.map((v) => el('option', { value: v }, v)));
       val.disabled = false;
-    } catch (e) { msg.textContent = e.message; }
+    } catch (e) { if (mine === asked) msg.textContent = e.message; }
   });
   val.addEventListener('change', () => {
     if (!val.value) return;
