@@ -3,9 +3,11 @@ package web_test
 import (
 	"math"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -353,4 +355,28 @@ func TestScopedKeySeesItsRegion(t *testing.T) {
 	}
 	b.noErrors("scoped")
 	b.screenshot("scoped_customers")
+}
+
+// TestMeasureLoad reports how long the scorecard takes to show (table) and
+// to finish (every sparkline) against a running server named by
+// CUSTKPI_DASHBOARD_URL (a demo in protected mode, say): a measurement for
+// the docs, not a check, so it skips without one.
+func TestMeasureLoad(t *testing.T) {
+	base := os.Getenv("CUSTKPI_DASHBOARD_URL")
+	if base == "" {
+		t.Skip("set CUSTKPI_DASHBOARD_URL to a running server to measure the dashboard's load times")
+	}
+	b := newBrowser(t, strings.TrimSuffix(base, "/"))
+	for i := range 2 { // the first load fills the server's cache
+		start := time.Now()
+		b.run(chromedp.Navigate(b.base+"/#/scorecard?window=quarter&from=2023-07-01"), wait(`#scorecard tbody tr`))
+		table := time.Since(start)
+		b.run(wait(`main[data-sparklines="done"]`))
+		t.Logf("load %d: scorecard table in %v, sparklines done in %v", i+1, table.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+		for _, p := range [][2]string{{"#/kpi/revenue?dim=region", "kpi"}, {"#/segments", "segments"}, {"#/cohorts", "cohorts"}, {"#/clv", "clv"}} {
+			start := time.Now()
+			b.visit(p[0], p[1])
+			t.Logf("load %d: %s in %v", i+1, p[0], time.Since(start).Round(time.Millisecond))
+		}
+	}
 }
