@@ -14,12 +14,23 @@ import (
 const principalKey = "custkpi.principal"
 
 // authenticate decides who a /v1 request acts as (API.md, "Access"): the
-// key it presents (Authorization: Bearer, or X-API-Key), or, while the
+// key it presents (Authorization: Bearer, or X-API-Key, else the
+// dashboard's session cookie: session.go), or, while the
 // database holds no key (protected mode), the local admin for a loopback
 // client. The client's address is the connection's own: no header (such as
 // X-Forwarded-For) is believed.
 func (s *Server) authenticate(c *gin.Context) {
 	presented := presentedKey(c.Request)
+	if presented == "" {
+		if presented = cookieKey(c.Request); presented != "" {
+			if !cookieWriteAllowed(c.Request) {
+				s.fail(c, &httpError{status: http.StatusForbidden, body: ErrorDetail{Code: "forbidden",
+					Message: "a change made with the session cookie must send the header " + csrfHeader + " (any value)"}})
+				return
+			}
+			c.Set(viaCookieKey, true)
+		}
+	}
 	var p *engine.Principal
 	switch {
 	case presented != "":

@@ -137,10 +137,11 @@ func withoutParams(c *gin.Context, names ...string) string {
 //	@Security		ApiKeyAuth
 //	@Param			from	query	string	false	"window start, inclusive (YYYY-MM-DD)"	Format(date)	example(2024-01-01)
 //	@Param			to	query	string	false	"window end, exclusive (YYYY-MM-DD)"	Format(date)	example(2025-01-01)
+//	@Param			filter	query	[]string	false	"DIMENSION=VALUE, repeatable: only the customers with these values (tier:RULESET=TIER for a rule set's tier); KPIs without the dimension are skipped, and each KPI is compared with its target scoped to exactly these values, else its unscoped one"	collectionFormat(multi)	example(region=north)
 //	@Param			If-None-Match	header	string	false	"ETag of an earlier answer: 304 when it still holds"
 //	@Success		200	{object}	engine.Scorecard
 //	@Success		304	"not modified: the representation named by If-None-Match is still current"
-//	@Failure		400	{object}	ErrorBody	"invalid_parameter: a parameter is malformed; details.parameter names it"
+//	@Failure		400	{object}	ErrorBody	"invalid_parameter, unknown_dimension: a parameter is malformed (details.parameter names it), or a filter's rule set has no evaluation"
 //	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
 //	@Failure		503	{object}	ErrorBody	"busy, out_of_memory: the query lost the race against writes repeatedly, or reached --memory-limit; try again (Retry-After)"
 //	@Failure		504	{object}	ErrorBody	"timeout: the query ran past the server's timeout"
@@ -154,7 +155,12 @@ func (s *Server) scorecard(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	sc, err := s.eng.Scorecard(c.Request.Context(), q.From, q.To)
+	filter, err := scorecardFilter(c.QueryArray("filter"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	sc, err := s.eng.ScorecardFor(c.Request.Context(), q.From, q.To, filter)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -338,4 +344,27 @@ func (s *Server) deleteTargets(c *gin.Context) {
 		return
 	}
 	s.writeJSON(c, http.StatusOK, DeletedTargets{Deleted: n})
+}
+
+// scorecardFilter reads the filter=DIMENSION=VALUE parameters of the
+// scorecard (nil without any).
+func scorecardFilter(params []string) (map[string]string, error) {
+	if len(params) == 0 {
+		return nil, nil
+	}
+	filter := map[string]string{}
+	for _, p := range params {
+		dim, value, ok := strings.Cut(p, "=")
+		dim = strings.TrimSpace(dim)
+		if !ok || dim == "" {
+			return nil, badRequest("invalid_parameter", fmt.Sprintf("invalid parameter \"filter\": %q is not DIMENSION=VALUE", p),
+				map[string]any{"parameter": "filter"})
+		}
+		if _, dup := filter[dim]; dup {
+			return nil, badRequest("invalid_parameter", fmt.Sprintf("invalid parameter \"filter\": dimension %q given twice", dim),
+				map[string]any{"parameter": "filter"})
+		}
+		filter[dim] = value
+	}
+	return filter, nil
 }

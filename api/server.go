@@ -18,6 +18,7 @@ import (
 	"custkpi/jobs"
 	"custkpi/metrics"
 	"custkpi/queries"
+	"custkpi/web"
 )
 
 // Engine is what the handlers need of the engine (consumer-side, so tests
@@ -43,7 +44,7 @@ type Engine interface {
 	Customer(ctx context.Context, id string) (*engine.CustomerDetail, error)
 	Variance(ctx context.Context, q engine.Query) (*engine.Variance, error)
 	Diff(ctx context.Context, q engine.Query, fromVersion, toVersion int) (*engine.Diff, error)
-	Scorecard(ctx context.Context, from, to time.Time) (*engine.Scorecard, error)
+	ScorecardFor(ctx context.Context, from, to time.Time, filter map[string]string) (*engine.Scorecard, error)
 	SetTarget(ctx context.Context, t engine.Target) (*engine.Target, error)
 	Targets(ctx context.Context, kpi string) ([]engine.Target, error)
 	DeleteTargets(ctx context.Context, kpi string, by map[string]string, onlyScope bool) (int64, error)
@@ -149,12 +150,20 @@ func New(eng Engine, opts Options) *Server {
 	r.GET("/openapi.json", serveDoc("application/json", docs.OpenAPIJSON))
 	r.GET("/openapi.yaml", serveDoc("application/yaml", docs.OpenAPIYAML))
 	r.GET("/swagger/*any", ginSwagger.WrapHandler(swaggerFiles.Handler, ginSwagger.URL("/openapi.json")))
-	r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/swagger/index.html") })
+	// The dashboard (web package): its page and files need no key; what
+	// it shows comes from /v1 with the browser's session cookie.
+	ui := gin.WrapH(web.Handler())
+	r.GET("/", ui)
+	r.GET("/ui/*file", ui)
 
 	r.GET("/readyz", s.readyz)
 	s.metricsRoute(r)
 	r.GET("/v1/health", s.health)
+	// Logging in and out need no key (session.go).
+	r.POST("/v1/session", s.limitBody, s.login)
+	r.DELETE("/v1/session", s.logout)
 	v1 := r.Group("/v1", s.limitBody, s.authenticate, s.audit, s.requireJSONAccept, s.conditional)
+	v1.GET("/session", s.whoami)
 	reader, analyst, admin := s.need(engine.RoleReader), s.need(engine.RoleAnalyst), s.need(engine.RoleAdmin)
 	v1.GET("/jobs", analyst, s.listJobs)
 	v1.GET("/jobs/:id", analyst, s.getJob)

@@ -2,10 +2,11 @@ package engine
 
 import (
 	"context"
-	"custkpi/kpi"
 	"database/sql"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/duckdb/duckdb-go/v2"
 
+	"custkpi/kpi"
 	"custkpi/queries"
 )
 
@@ -250,6 +252,15 @@ const scorecardParallel = 4
 // the window and the previous window, one statement each, a few at once,
 // and compares each with its target.
 func (e *Engine) Scorecard(ctx context.Context, from, to time.Time) (*Scorecard, error) {
+	return e.ScorecardFor(ctx, from, to, nil)
+}
+
+// ScorecardFor is the scorecard of the customers with the dimension values
+// of filter (dimension → value, as a scoped target's by; tier:RULESET for
+// a rule set's tier). With a filter, a KPI without one of its dimensions is
+// skipped, scoped targets add no rows, and each KPI is compared with its
+// target scoped to exactly the filter, else with its unscoped target.
+func (e *Engine) ScorecardFor(ctx context.Context, from, to time.Time, filter map[string]string) (*Scorecard, error) {
 	start := time.Now()
 	ctx, cancel := e.withTimeout(ctx)
 	defer cancel()
@@ -266,9 +277,11 @@ func (e *Engine) Scorecard(ctx context.Context, from, to time.Time) (*Scorecard,
 
 	type job struct {
 		kpi    *KPI
-		target *Target // nil: the unscoped row
+		by     map[string]string
+		target *Target
 	}
 	var jobs []job
+	used := map[string]bool{} // filter dimensions some KPI has
 	for _, k := range e.catalog.List() {
 		d := k.Default
 		if len(d.Group) > 0 {
@@ -282,12 +295,26 @@ func (e *Engine) Scorecard(ctx context.Context, from, to time.Time) (*Scorecard,
 			sc.Skipped = append(sc.Skipped, SkippedKPI{KPI: k.Name, Reason: err.Error()})
 			continue
 		}
-		jobs = append(jobs, job{kpi: k})
+		if len(filter) > 0 {
+			if missing := missingDimension(s.data, d, filter, used); missing != "" {
+				sc.Skipped = append(sc.Skipped, SkippedKPI{KPI: k.Name, Reason: fmt.Sprintf("KPI %s has no dimension %s", k.Name, missing)})
+				continue
+			}
+			jobs = append(jobs, job{kpi: k, by: filter, target: filterTarget(targets, k.Name, filter, from, to)})
+			continue
+		}
+		jobs = append(jobs, job{kpi: k, target: bestTarget(targets, k.Name, from, to)})
 		for i := range targets {
 			t := &targets[i]
 			if t.KPI == k.Name && len(t.By) > 0 && targetApplies(t, from, to) {
-				jobs = append(jobs, job{kpi: k, target: t})
+				jobs = append(jobs, job{kpi: k, by: t.By, target: t})
 			}
+		}
+	}
+	for dim := range filter {
+		if !used[dim] {
+			return nil, &Error{Code: CodeInvalidParameter, Message: fmt.Sprintf("invalid parameter \"filter\": no KPI has the dimension %q", dim),
+				Details: map[string]any{"parameter": "filter", "dimension": dim}}
 		}
 	}
 	rows := make([]ScorecardRow, len(jobs))
@@ -300,7 +327,7 @@ func (e *Engine) Scorecard(ctx context.Context, from, to time.Time) (*Scorecard,
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			rows[i], errs[i] = e.scorecardRow(ctx, j.kpi, j.target, targets, from, to)
+			rows[i], errs[i] = e.scorecardRow(ctx, j.kpi, j.by, j.target, from, to)
 		}()
 	}
 	wg.Wait()
@@ -314,29 +341,62 @@ func (e *Engine) Scorecard(ctx context.Context, from, to time.Time) (*Scorecard,
 	return sc, nil
 }
 
-func (e *Engine) scorecardRow(ctx context.Context, k *KPI, scoped *Target, targets []Target, from, to time.Time) (ScorecardRow, error) {
+// missingDimension is a dimension of filter the KPI cannot be grouped by
+// ("" when it has them all); the ones it has are marked in used.
+func missingDimension(data *kpi.Data, d *queries.Definition, filter map[string]string, used map[string]bool) string {
+	allowed, err := kpi.Dimensions(data, d)
+	if err != nil {
+		return "(none)"
+	}
+	missing := ""
+	for _, dim := range slices.Sorted(maps.Keys(filter)) {
+		ok := slices.Contains(allowed, dim)
+		if strings.HasPrefix(dim, "tier:") {
+			ok = d.Dimensions == nil // per-customer KPIs group by any tier
+		}
+		if !ok {
+			if missing == "" {
+				missing = dim
+			}
+			continue
+		}
+		used[dim] = true
+	}
+	return missing
+}
+
+// filterTarget is the target a filtered scorecard compares a KPI with: one
+// scoped to exactly the filter's values, else the unscoped one.
+func filterTarget(targets []Target, kpiName string, filter map[string]string, from, to time.Time) *Target {
+	for i := range targets {
+		t := &targets[i]
+		if t.KPI == kpiName && maps.Equal(t.By, filter) && targetApplies(t, from, to) {
+			return t
+		}
+	}
+	return bestTarget(targets, kpiName, from, to)
+}
+
+// scorecardRow computes one KPI over the customers with the dimension
+// values by (all of them when by is empty) and compares it with t (none:
+// no status).
+func (e *Engine) scorecardRow(ctx context.Context, k *KPI, by map[string]string, t *Target, from, to time.Time) (ScorecardRow, error) {
 	d := k.Default
 	row := ScorecardRow{KPI: k.Name, Title: d.Title, Unit: d.Unit, Category: d.Category, Version: d.Version, Direction: d.Direction}
 	q := Query{KPI: k.Name, From: from, To: to}
-	if scoped != nil {
-		row.By = scoped.By
-		for dim := range scoped.By {
-			q.By = append(q.By, dim)
-		}
-		sort.Strings(q.By)
+	if len(by) > 0 {
+		row.By = by
+		q.By = slices.Sorted(maps.Keys(by))
 	}
 	c, err := e.compare(ctx, q)
 	if err != nil {
 		return row, err
 	}
-	key := ""
-	if scoped != nil {
-		parts := make([]string, len(q.By))
-		for i, dim := range q.By {
-			parts[i] = scoped.By[dim]
-		}
-		key = strings.Join(parts, "\x00")
+	parts := make([]string, len(q.By))
+	for i, dim := range q.By {
+		parts[i] = by[dim]
 	}
+	key := strings.Join(parts, "\x00")
 	row.Value, row.Previous = c.num(c.cur[key], "value"), c.num(c.prev[key], "value")
 	if d.Kind == queries.Additive && len(q.By) > 0 {
 		// A group without rows in a window is a count of zero there.
@@ -352,10 +412,6 @@ func (e *Engine) scorecardRow(ctx context.Context, k *KPI, scoped *Target, targe
 		if row.Change != nil && *row.Previous != 0 {
 			row.ChangePct = finite(*row.Change / math.Abs(*row.Previous))
 		}
-	}
-	t := scoped
-	if t == nil {
-		t = bestTarget(targets, k.Name, from, to)
 	}
 	if t != nil {
 		row.Target, row.WarnWithin, row.Direction = &t.Target, &t.WarnWithin, t.Direction

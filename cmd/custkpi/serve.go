@@ -371,6 +371,7 @@ func serveAPI(ctx context.Context, out io.Writer, eng *engine.Engine, addr strin
 func printURLs(w io.Writer, addr string) {
 	base := "http://" + addr
 	fmt.Fprintf(w, "custkpi API on %s\n", base)
+	fmt.Fprintf(w, "  dashboard:    %s/\n", base)
 	fmt.Fprintf(w, "  Swagger UI:   %s/swagger/index.html\n", base)
 	fmt.Fprintf(w, "  health:       %s/v1/health\n", base)
 	fmt.Fprintf(w, "  example KPI:  %s/v1/kpis/revenue/values?grain=month&by=region\n", base)
