@@ -135,19 +135,14 @@ FROM orders`
 
 // plainLoad is what DuckDB itself needs: load the file as it is, through
 // database/sql on a file database with DuckDB's defaults, and (for orders)
-// validate it in one pass. sortBy, when set, stores the rows in that
-// column's order, as the engine stores time-windowed datasets (so zone maps
-// skip row groups outside a window): the same work, done by hand.
-func plainLoad(ctx context.Context, path, kind, file, sortBy string) error {
+// validate it in one pass: the same work, done by hand.
+func plainLoad(ctx context.Context, path, kind, file string) error {
 	db, err := sql.Open("duckdb", path)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	load := fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM read_parquet('%s')", kind, strings.ReplaceAll(file, "'", "''"))
-	if sortBy != "" {
-		load += " ORDER BY " + sortBy
-	}
 	if _, err := db.ExecContext(ctx, load); err != nil {
 		return err
 	}
@@ -188,12 +183,11 @@ func removeDB(path string) {
 // engine's import of the demo orders (replace mode, into a fresh file
 // database holding the customers, validation and the feature rebuild
 // included) and DuckDB's plain load of the same file plus one validation
-// pass (plainValidation), and the same with the rows stored in time order
-// as the engine stores them (plain_sorted). Customers are imported first on
-// each side, not timed. Reported: engine_s, split into import_s (reading,
-// writing and validating the file) and features_s (the feature rebuild, the
-// commit and publishing the new generation), plain_s, plain_sorted_s, and
-// the ratios engine/plain, import/plain and import/plain_sorted.
+// pass (plainValidation). Customers are imported first on each side, not
+// timed. Reported: engine_s, split into import_s (reading, writing and
+// validating the file) and features_s (the feature rebuild, the commit and
+// publishing the new generation), plain_s, and the ratios engine/plain and
+// import/plain.
 func BenchmarkImportOrders(b *testing.B) {
 	ctx := context.Background()
 	start := time.Now()
@@ -203,7 +197,7 @@ func BenchmarkImportOrders(b *testing.B) {
 	}
 	b.Logf("dataset ready in %s: %s", time.Since(start).Round(time.Millisecond), filepath.Dir(files["orders"]))
 	dir := b.TempDir()
-	var engineT, importT, featuresT, plainT, sortedT time.Duration
+	var engineT, importT, featuresT, plainT time.Duration
 	n := 0
 	for b.Loop() {
 		b.StopTimer()
@@ -230,8 +224,7 @@ func BenchmarkImportOrders(b *testing.B) {
 		e.Close()
 		removeDB(path)
 
-		plainT += timePlain(b, ctx, filepath.Join(dir, fmt.Sprintf("plain%d.duckdb", n)), files, "")
-		sortedT += timePlain(b, ctx, filepath.Join(dir, fmt.Sprintf("sorted%d.duckdb", n)), files, "order_date")
+		plainT += timePlain(b, ctx, filepath.Join(dir, fmt.Sprintf("plain%d.duckdb", n)), files)
 		if n == 0 {
 			b.Logf("%d orders", res.Rows)
 		}
@@ -243,22 +236,20 @@ func BenchmarkImportOrders(b *testing.B) {
 	b.ReportMetric(sec(importT), "import_s")
 	b.ReportMetric(sec(featuresT), "features_s")
 	b.ReportMetric(sec(plainT), "plain_s")
-	b.ReportMetric(sec(sortedT), "plain_sorted_s")
 	b.ReportMetric(engineT.Seconds()/plainT.Seconds(), "engine/plain")
 	b.ReportMetric(importT.Seconds()/plainT.Seconds(), "import/plain")
-	b.ReportMetric(importT.Seconds()/sortedT.Seconds(), "import/plain_sorted")
 }
 
 // timePlain loads the customers (not timed), then times the plain load of
 // the orders, into a fresh file database.
-func timePlain(b *testing.B, ctx context.Context, path string, files map[string]string, sortBy string) time.Duration {
-	if err := plainLoad(ctx, path, "customers", files["customers"], ""); err != nil {
+func timePlain(b *testing.B, ctx context.Context, path string, files map[string]string) time.Duration {
+	if err := plainLoad(ctx, path, "customers", files["customers"]); err != nil {
 		b.Fatal(err)
 	}
 	defer removeDB(path)
 	b.StartTimer()
 	t0 := time.Now()
-	err := plainLoad(ctx, path, "orders", files["orders"], sortBy)
+	err := plainLoad(ctx, path, "orders", files["orders"])
 	d := time.Since(t0)
 	b.StopTimer()
 	if err != nil {
@@ -295,7 +286,7 @@ func TestImportOnce(t *testing.T) {
 	case "engine":
 		err = engineImport(t, ctx, path, kind, files[kind])
 	case "plain":
-		err = plainLoad(ctx, path, kind, files[kind], "")
+		err = plainLoad(ctx, path, kind, files[kind])
 	default:
 		t.Fatalf("-bench.import.side %q is not engine or plain", *importSide)
 	}

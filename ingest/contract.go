@@ -28,10 +28,6 @@ type Kind struct {
 	// Patterns are column-name prefixes that carry a type and range of their
 	// own (score_* attribute scores in surveys).
 	Patterns []Column
-	// SortBy is the time column the table is stored in order of: KPIs read
-	// windows of time, and DuckDB skips whole row groups whose min/max
-	// (zone maps) fall outside the window when the rows are in time order.
-	SortBy string
 }
 
 func bound(v float64) *float64 { return &v }
@@ -48,7 +44,7 @@ var Kinds = []Kind{
 		{Name: "age", Type: "INTEGER", Min: bound(0), Max: bound(150)},
 		{Name: "referred_by", Type: "VARCHAR"},
 	}},
-	{Name: "orders", SortBy: "order_date", Columns: []Column{
+	{Name: "orders", Columns: []Column{
 		{Name: "order_id", Type: "VARCHAR", Required: true, Unique: true},
 		{Name: "customer_id", Type: "VARCHAR", Required: true, References: "customers"},
 		{Name: "order_date", Type: "TIMESTAMP", Required: true},
@@ -59,7 +55,7 @@ var Kinds = []Kind{
 		{Name: "promised_date", Type: "TIMESTAMP"},
 		{Name: "delivered_date", Type: "TIMESTAMP"},
 	}},
-	{Name: "surveys", SortBy: "survey_date", Columns: []Column{
+	{Name: "surveys", Columns: []Column{
 		{Name: "response_id", Type: "VARCHAR", Required: true, Unique: true},
 		{Name: "customer_id", Type: "VARCHAR", Required: true, References: "customers"},
 		{Name: "survey_date", Type: "TIMESTAMP", Required: true},
@@ -68,7 +64,7 @@ var Kinds = []Kind{
 	}, Patterns: []Column{
 		{Name: "score_", Type: "INTEGER", Min: bound(1), Max: bound(5)},
 	}},
-	{Name: "tickets", SortBy: "opened_at", Columns: []Column{
+	{Name: "tickets", Columns: []Column{
 		{Name: "ticket_id", Type: "VARCHAR", Required: true, Unique: true},
 		{Name: "customer_id", Type: "VARCHAR", Required: true, References: "customers"},
 		{Name: "opened_at", Type: "TIMESTAMP", Required: true},
@@ -76,19 +72,19 @@ var Kinds = []Kind{
 		{Name: "resolved_at", Type: "TIMESTAMP"},
 		{Name: "category", Type: "VARCHAR"},
 	}},
-	{Name: "events", SortBy: "event_at", Columns: []Column{
+	{Name: "events", Columns: []Column{
 		{Name: "customer_id", Type: "VARCHAR", Required: true, References: "customers"},
 		{Name: "event_at", Type: "TIMESTAMP", Required: true},
 		{Name: "channel", Type: "VARCHAR", Required: true},
 		{Name: "event_type", Type: "VARCHAR", Required: true},
 		{Name: "campaign_id", Type: "VARCHAR"},
 	}},
-	{Name: "acquisition_spend", SortBy: "month", Columns: []Column{
+	{Name: "acquisition_spend", Columns: []Column{
 		{Name: "month", Type: "DATE", Required: true},
 		{Name: "channel", Type: "VARCHAR", Required: true},
 		{Name: "spend", Type: "DOUBLE", Required: true, Min: bound(0)},
 	}},
-	{Name: "contracts", SortBy: "end_date", Columns: []Column{
+	{Name: "contracts", Columns: []Column{
 		{Name: "contract_id", Type: "VARCHAR", Required: true, Unique: true},
 		{Name: "customer_id", Type: "VARCHAR", Required: true, References: "customers"},
 		{Name: "start_date", Type: "DATE", Required: true},

@@ -405,17 +405,9 @@ func (f *fileImport) columnList() string {
 	return strings.Join(names, ", ")
 }
 
-// sortOrder is the order the dataset's table is kept in: its time column,
-// then the file's order.
-func (f *fileImport) sortOrder() string {
-	if f.kind.SortBy != "" {
-		return store.QuoteIdent(f.kind.SortBy) + ", __row"
-	}
-	return "__row"
-}
-
 // load checks the types and reads the file once, cast, into where it goes:
-// a replace writes the dataset's table, sorted, and defines stage as a view
+// a replace writes the dataset's table, in the file's row order, and
+// defines stage as a view
 // of the typed file (read only to name a refused file's rows); an append
 // copies it into the temporary table stage, which the append inserts from
 // once it is checked. f.target is where the rows went.
@@ -426,9 +418,16 @@ func (f *fileImport) load(ctx context.Context) error {
 	typed := "SELECT __row, " + f.typedColumns() + " FROM stage_src"
 	var stmts []string
 	if f.req.Mode == "replace" {
+		// No ORDER BY: DuckDB keeps the source's order (insertion order is
+		// preserved). Sorting 10M orders by time cost 3 s (a third of the
+		// import) and made the customer-grouped KPIs, most of the catalog,
+		// slower on customer-clustered files (churn 2.4x, revenue by region
+		// 1.7x at 1M customers); what it bought, pruning of short time
+		// windows (a month's revenue: 5 ms against 136 ms), is left to
+		// precomputed per-generation structures.
 		f.target = store.QuoteIdent(f.kind.Name)
 		stmts = []string{
-			fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT %s FROM (%s) ORDER BY %s", f.target, f.columnList(), typed, f.sortOrder()),
+			fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT %s FROM (%s)", f.target, f.columnList(), typed),
 			"CREATE OR REPLACE TEMP VIEW stage AS " + typed,
 		}
 	} else {
@@ -663,8 +662,8 @@ func (f *fileImport) swapIn(ctx context.Context, gen int64, checksum string, pre
 			return nil, err
 		}
 		present = appendedColumns(present, prev)
-		if _, err := f.conn.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s BY NAME SELECT %s FROM stage ORDER BY %s",
-			store.QuoteIdent(kind.Name), f.columnList(), f.sortOrder())); err != nil {
+		if _, err := f.conn.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s BY NAME SELECT %s FROM stage",
+			store.QuoteIdent(kind.Name), f.columnList())); err != nil {
 			return nil, fault.FromContext(ctx, err, "import "+kind.Name+": swap")
 		}
 	}
