@@ -55,6 +55,8 @@ type Engine interface {
 	EvaluateRuleSet(ctx context.Context, name string, version int, asOf time.Time, forceGo bool) (*engine.Evaluation, error)
 	Assignments(ctx context.Context, ruleset string, version int, tier string, limit, offset int) (*engine.CustomerPage, error)
 	RuleSetTransitions(ctx context.Context, name string, fromVersion, toVersion int, fromAsOf, toAsOf time.Time) (*engine.Transitions, error)
+	// Analyses (api/analyses.go).
+	Explain(ctx context.Context, q engine.Query) (*engine.Explanation, error)
 }
 
 // Options configure the server.
@@ -165,6 +167,7 @@ func New(eng Engine, opts Options) *Server {
 	v1.GET("/kpis/:name/values", reader, s.kpiValues)
 	v1.GET("/kpis/:name/variance", reader, s.variance)
 	v1.GET("/kpis/:name/diff", reader, s.diff)
+	v1.GET("/kpis/:name/explain", reader, s.explain)
 	v1.GET("/scorecard", reader, s.scorecard)
 	v1.GET("/targets", reader, s.listTargets)
 	v1.GET("/targets/:kpi", reader, s.getTargets)

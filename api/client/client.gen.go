@@ -1126,6 +1126,52 @@ type Evaluation struct {
 // EvaluationPath defines model for Evaluation.Path.
 type EvaluationPath string
 
+// ExplainDriver defines model for ExplainDriver.
+type ExplainDriver struct {
+	Contribution *float64 `json:"contribution"`
+	Denominator  *float64 `json:"denominator,omitempty"`
+
+	// Dimension Example: region
+	Dimension           string   `json:"dimension"`
+	KpiPrevious         *float64 `json:"kpi_previous"`
+	KpiValue            *float64 `json:"kpi_value"`
+	Level               float64  `json:"level"`
+	MixEffect           *float64 `json:"mix_effect"`
+	Numerator           *float64 `json:"numerator,omitempty"`
+	PValue              *float64 `json:"p_value"`
+	PreviousDenominator *float64 `json:"previous_denominator,omitempty"`
+	PreviousNumerator   *float64 `json:"previous_numerator,omitempty"`
+	PreviousShare       *float64 `json:"previous_share,omitempty"`
+	RateEffect          *float64 `json:"rate_effect"`
+	Share               *float64 `json:"share,omitempty"`
+	ShareOfChange       *float64 `json:"share_of_change"`
+
+	// Value Value is the group: the dimension's value (null: customers without one).
+	Value       interface{} `json:"value"`
+	WithinNoise *bool       `json:"within_noise"`
+	Z           *float64    `json:"z"`
+}
+
+// Explanation defines model for Explanation.
+type Explanation struct {
+	Dimensions   []string        `json:"dimensions"`
+	Drivers      []ExplainDriver `json:"drivers"`
+	Fingerprint  string          `json:"fingerprint"`
+	From         string          `json:"from"`
+	Kind         string          `json:"kind"`
+	Kpi          string          `json:"kpi"`
+	Previous     *float64        `json:"previous"`
+	PreviousFrom string          `json:"previous_from"`
+	Skipped      []SkippedSplit  `json:"skipped"`
+
+	// Test Example: two-proportion z-test (pooled), two-sided, level 0.05
+	Test        string   `json:"test"`
+	To          string   `json:"to"`
+	TotalChange *float64 `json:"total_change"`
+	Value       *float64 `json:"value"`
+	Version     int      `json:"version"`
+}
+
 // FitOptions defines model for FitOptions.
 type FitOptions struct {
 	CalibrationEnd time.Time  `json:"calibration_end"`
@@ -1625,6 +1671,12 @@ type SkippedKPI struct {
 	Reason string `json:"reason"`
 }
 
+// SkippedSplit defines model for SkippedSplit.
+type SkippedSplit struct {
+	Dimension string `json:"dimension"`
+	Reason    string `json:"reason"`
+}
+
 // SolverOptions defines model for SolverOptions.
 type SolverOptions struct {
 	// GradientTolerance GradientTolerance is the largest gradient norm, of the mean negative
@@ -1970,6 +2022,33 @@ type GetKPIDiffParams struct {
 
 // GetKPIDiffParamsGrain defines parameters for GetKPIDiff.
 type GetKPIDiffParamsGrain string
+
+// GetKPIExplainParams defines parameters for GetKPIExplain.
+type GetKPIExplainParams struct {
+	// From window start, inclusive (YYYY-MM-DD)
+	From *openapi_types.Date `form:"from,omitempty" json:"from,omitempty"`
+
+	// To window end, exclusive (YYYY-MM-DD)
+	To *openapi_types.Date `form:"to,omitempty" json:"to,omitempty"`
+
+	// Version KPI version (default: the KPI's default version)
+	Version *int `form:"version,omitempty" json:"version,omitempty"`
+
+	// Where CEL condition on customer features restricting the customers counted
+	Where *string `form:"where,omitempty" json:"where,omitempty"`
+
+	// InactiveDays KPI parameter of churn_rate v2: days without an order after which a customer counts as churned (default 90)
+	InactiveDays *float64 `form:"inactive_days,omitempty" json:"inactive_days,omitempty"`
+
+	// CycleMultiplier KPI parameter of suspected_churn_rate: a customer is suspected churned after this many of their usual order cycles without an order (default 2)
+	CycleMultiplier *float64 `form:"cycle_multiplier,omitempty" json:"cycle_multiplier,omitempty"`
+
+	// Weights KPI parameter of csi: score weights as column:weight pairs, comma-separated (score_a:0.4,score_b:0.6), or derived (the satisfaction drivers' weights); default equal
+	Weights *string `form:"weights,omitempty" json:"weights,omitempty"`
+
+	// IfNoneMatch ETag of an earlier answer: 304 when it still holds
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
 
 // GetKPIValuesParams defines parameters for GetKPIValues.
 type GetKPIValuesParams struct {
@@ -3510,6 +3589,13 @@ type ClientInterface interface {
 	// Corresponds with GET /kpis/{name}/diff (the `GetKPIDiff` operationId).
 	GetKPIDiff(ctx context.Context, name string, params *GetKPIDiffParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetKPIExplain Explain a KPI's change
+	//
+	// Splits the change of a KPI between the previous window (the previous calendar month, quarter or year when the window is exactly one, otherwise the same length just before) and the window over every customer dimension (age_band included; raw age is split by its bands) and the tiers of every evaluated rule set at once — or over the KPI's own dimensions — in one statement (the KPI rows computed once, aggregated with GROUPING SETS). Ratio KPIs: each group's contribution is its rate effect plus its mix effect (the variance arithmetic; a dimension's contributions sum to total_change); additive KPIs: its delta. Drivers are ranked by absolute contribution across all dimensions, each with its share of the change and a noise flag: for ratio KPIs of counts (unit ratio) a pooled two-proportion z-test of the group's rate, for count KPIs a two-count (Poisson) z-test, two-sided at level 0.05; other KPIs get no test (within_noise null). Dimensions with one value, or more than 50, are listed under skipped. Matrices (cohort_retention) and statistics (medians) cannot be split: 400.
+	//
+	// Corresponds with GET /kpis/{name}/explain (the `GetKPIExplain` operationId).
+	GetKPIExplain(ctx context.Context, name string, params *GetKPIExplainParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetKPIValues KPI values
 	//
 	// Computes a KPI over a window [from, to) (default: the 12 calendar months before the month after the latest order), cut into calendar periods by grain, grouped by customer dimensions. One SQL statement per request; ratios are recomputed per group from numerator and denominator; a zero denominator gives null. KPI parameters (inactive_days, cycle_multiplier, weights: see each KPI's params in GET /kpis/{name}) are extra query parameters. JSON answers the query with its rows (shape=records: the rows alone); CSV, NDJSON, Arrow IPC stream and Parquet answer the rows as a table.
@@ -3985,6 +4071,23 @@ func (c *Client) GetKPI(ctx context.Context, name string, params *GetKPIParams, 
 // Corresponds with GET /kpis/{name}/diff (the `GetKPIDiff` operationId).
 func (c *Client) GetKPIDiff(ctx context.Context, name string, params *GetKPIDiffParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetKPIDiffRequest(c.Server, name, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetKPIExplain Explain a KPI's change
+//
+// Splits the change of a KPI between the previous window (the previous calendar month, quarter or year when the window is exactly one, otherwise the same length just before) and the window over every customer dimension (age_band included; raw age is split by its bands) and the tiers of every evaluated rule set at once — or over the KPI's own dimensions — in one statement (the KPI rows computed once, aggregated with GROUPING SETS). Ratio KPIs: each group's contribution is its rate effect plus its mix effect (the variance arithmetic; a dimension's contributions sum to total_change); additive KPIs: its delta. Drivers are ranked by absolute contribution across all dimensions, each with its share of the change and a noise flag: for ratio KPIs of counts (unit ratio) a pooled two-proportion z-test of the group's rate, for count KPIs a two-count (Poisson) z-test, two-sided at level 0.05; other KPIs get no test (within_noise null). Dimensions with one value, or more than 50, are listed under skipped. Matrices (cohort_retention) and statistics (medians) cannot be split: 400.
+//
+// Corresponds with GET /kpis/{name}/explain (the `GetKPIExplain` operationId).
+func (c *Client) GetKPIExplain(ctx context.Context, name string, params *GetKPIExplainParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetKPIExplainRequest(c.Server, name, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5230,6 +5333,154 @@ func NewGetKPIDiffRequest(server string, name string, params *GetKPIDiffParams) 
 		if params.By != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "by", *params.By, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Where != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "where", *params.Where, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.InactiveDays != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "inactive_days", *params.InactiveDays, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: "double"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CycleMultiplier != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cycle_multiplier", *params.CycleMultiplier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: "double"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Weights != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "weights", *params.Weights, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetKPIExplainRequest constructs an http.Request for the GetKPIExplain method
+func NewGetKPIExplainRequest(server string, name string, params *GetKPIExplainParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/kpis/%s/explain", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Version != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "version", *params.Version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -6840,6 +7091,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /kpis/{name}/diff (the `GetKPIDiff` operationId).
 	GetKPIDiffWithResponse(ctx context.Context, name string, params *GetKPIDiffParams, reqEditors ...RequestEditorFn) (*GetKPIDiffResponse, error)
+
+	// GetKPIExplainWithResponse Explain a KPI's change
+	//
+	// Splits the change of a KPI between the previous window (the previous calendar month, quarter or year when the window is exactly one, otherwise the same length just before) and the window over every customer dimension (age_band included; raw age is split by its bands) and the tiers of every evaluated rule set at once — or over the KPI's own dimensions — in one statement (the KPI rows computed once, aggregated with GROUPING SETS). Ratio KPIs: each group's contribution is its rate effect plus its mix effect (the variance arithmetic; a dimension's contributions sum to total_change); additive KPIs: its delta. Drivers are ranked by absolute contribution across all dimensions, each with its share of the change and a noise flag: for ratio KPIs of counts (unit ratio) a pooled two-proportion z-test of the group's rate, for count KPIs a two-count (Poisson) z-test, two-sided at level 0.05; other KPIs get no test (within_noise null). Dimensions with one value, or more than 50, are listed under skipped. Matrices (cohort_retention) and statistics (medians) cannot be split: 400.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /kpis/{name}/explain (the `GetKPIExplain` operationId).
+	GetKPIExplainWithResponse(ctx context.Context, name string, params *GetKPIExplainParams, reqEditors ...RequestEditorFn) (*GetKPIExplainResponse, error)
 
 	// GetKPIValuesWithResponse KPI values
 	//
@@ -9293,6 +9553,179 @@ func (r GetKPIDiffResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetKPIDiffResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetKPIExplainResponse200Headers the declared response headers of an HTTP 200 response for GetKPIExplain
+type GetKPIExplainResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+	Vary         *string
+	XRequestID   *string
+}
+
+// GetKPIExplainResponse304Headers the declared response headers of an HTTP 304 response for GetKPIExplain
+type GetKPIExplainResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+	XRequestID   *string
+}
+
+// GetKPIExplainResponse400Headers the declared response headers of an HTTP 400 response for GetKPIExplain
+type GetKPIExplainResponse400Headers struct {
+	XRequestID *string
+}
+
+// GetKPIExplainResponse401Headers the declared response headers of an HTTP 401 response for GetKPIExplain
+type GetKPIExplainResponse401Headers struct {
+	XRequestID *string
+}
+
+// GetKPIExplainResponse404Headers the declared response headers of an HTTP 404 response for GetKPIExplain
+type GetKPIExplainResponse404Headers struct {
+	XRequestID *string
+}
+
+// GetKPIExplainResponse409Headers the declared response headers of an HTTP 409 response for GetKPIExplain
+type GetKPIExplainResponse409Headers struct {
+	XRequestID *string
+}
+
+// GetKPIExplainResponse421Headers the declared response headers of an HTTP 421 response for GetKPIExplain
+type GetKPIExplainResponse421Headers struct {
+	XRequestID *string
+}
+
+// GetKPIExplainResponse500Headers the declared response headers of an HTTP 500 response for GetKPIExplain
+type GetKPIExplainResponse500Headers struct {
+	XRequestID *string
+}
+
+// GetKPIExplainResponse503Headers the declared response headers of an HTTP 503 response for GetKPIExplain
+type GetKPIExplainResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+// GetKPIExplainResponse504Headers the declared response headers of an HTTP 504 response for GetKPIExplain
+type GetKPIExplainResponse504Headers struct {
+	XRequestID *string
+}
+
+type GetKPIExplainResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Explanation
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorBody
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorBody
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorBody
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *ErrorBody
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetKPIExplainResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetKPIExplainResponse304Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetKPIExplainResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetKPIExplainResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetKPIExplainResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *GetKPIExplainResponse409Headers
+	// Headers421 the parsed response headers for an HTTP 421 response
+	Headers421 *GetKPIExplainResponse421Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetKPIExplainResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetKPIExplainResponse503Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetKPIExplainResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetKPIExplainResponse) GetJSON200() *Explanation {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetKPIExplainResponse) GetJSON400() *ErrorBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetKPIExplainResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetKPIExplainResponse) GetJSON404() *ErrorBody {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r GetKPIExplainResponse) GetJSON409() *ErrorBody {
+	return r.JSON409
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r GetKPIExplainResponse) GetJSON421() *ErrorBody {
+	return r.JSON421
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetKPIExplainResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetKPIExplainResponse) GetJSON503() *ErrorBody {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetKPIExplainResponse) GetJSON504() *ErrorBody {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r GetKPIExplainResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetKPIExplainResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetKPIExplainResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetKPIExplainResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12108,6 +12541,21 @@ func (c *ClientWithResponses) GetKPIDiffWithResponse(ctx context.Context, name s
 		return nil, err
 	}
 	return ParseGetKPIDiffResponse(rsp)
+}
+
+// GetKPIExplainWithResponse Explain a KPI's change
+//
+// Splits the change of a KPI between the previous window (the previous calendar month, quarter or year when the window is exactly one, otherwise the same length just before) and the window over every customer dimension (age_band included; raw age is split by its bands) and the tiers of every evaluated rule set at once — or over the KPI's own dimensions — in one statement (the KPI rows computed once, aggregated with GROUPING SETS). Ratio KPIs: each group's contribution is its rate effect plus its mix effect (the variance arithmetic; a dimension's contributions sum to total_change); additive KPIs: its delta. Drivers are ranked by absolute contribution across all dimensions, each with its share of the change and a noise flag: for ratio KPIs of counts (unit ratio) a pooled two-proportion z-test of the group's rate, for count KPIs a two-count (Poisson) z-test, two-sided at level 0.05; other KPIs get no test (within_noise null). Dimensions with one value, or more than 50, are listed under skipped. Matrices (cohort_retention) and statistics (medians) cannot be split: 400.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /kpis/{name}/explain (the `GetKPIExplain` operationId).
+func (c *ClientWithResponses) GetKPIExplainWithResponse(ctx context.Context, name string, params *GetKPIExplainParams, reqEditors ...RequestEditorFn) (*GetKPIExplainResponse, error) {
+	rsp, err := c.GetKPIExplain(ctx, name, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetKPIExplainResponse(rsp)
 }
 
 // GetKPIValuesWithResponse KPI values
@@ -15205,6 +15653,236 @@ func ParseGetKPIDiffResponse(rsp *http.Response) (*GetKPIDiffResponse, error) {
 		response.Headers503 = &headers
 	case rsp.StatusCode == 504:
 		var headers GetKPIDiffResponse504Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetKPIExplainResponse parses an HTTP response from a GetKPIExplainWithResponse call
+func ParseGetKPIExplainResponse(rsp *http.Response) (*GetKPIExplainResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetKPIExplainResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Explanation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetKPIExplainResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetKPIExplainResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetKPIExplainResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetKPIExplainResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetKPIExplainResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers GetKPIExplainResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 421:
+		var headers GetKPIExplainResponse421Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers421 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetKPIExplainResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetKPIExplainResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetKPIExplainResponse504Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

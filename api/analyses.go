@@ -1,0 +1,55 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// explain godoc
+//
+//	@ID				getKPIExplain
+//	@Summary		Explain a KPI's change
+//	@Description	Splits the change of a KPI between the previous window (the previous calendar month, quarter or year when the window is exactly one, otherwise the same length just before) and the window over every customer dimension (age_band included; raw age is split by its bands) and the tiers of every evaluated rule set at once — or over the KPI's own dimensions — in one statement (the KPI rows computed once, aggregated with GROUPING SETS). Ratio KPIs: each group's contribution is its rate effect plus its mix effect (the variance arithmetic; a dimension's contributions sum to total_change); additive KPIs: its delta. Drivers are ranked by absolute contribution across all dimensions, each with its share of the change and a noise flag: for ratio KPIs of counts (unit ratio) a pooled two-proportion z-test of the group's rate, for count KPIs a two-count (Poisson) z-test, two-sided at level 0.05; other KPIs get no test (within_noise null). Dimensions with one value, or more than 50, are listed under skipped. Matrices (cohort_retention) and statistics (medians) cannot be split: 400.
+//	@Tags			analysis
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			name	path	string	true	"KPI name"	example(churn_rate)
+//	@Param			from	query	string	false	"window start, inclusive (YYYY-MM-DD)"	Format(date)	example(2024-10-01)
+//	@Param			to	query	string	false	"window end, exclusive (YYYY-MM-DD)"	Format(date)	example(2025-01-01)
+//	@Param			version	query	int	false	"KPI version (default: the KPI's default version)"
+//	@Param			where	query	string	false	"CEL condition on customer features restricting the customers counted"
+//	@Param			inactive_days	query	number	false	"KPI parameter of churn_rate v2: days without an order after which a customer counts as churned (default 90)"
+//	@Param			cycle_multiplier	query	number	false	"KPI parameter of suspected_churn_rate: a customer is suspected churned after this many of their usual order cycles without an order (default 2)"
+//	@Param			weights	query	string	false	"KPI parameter of csi: score weights as column:weight pairs, comma-separated (score_a:0.4,score_b:0.6), or derived (the satisfaction drivers' weights); default equal"
+//	@Param			If-None-Match	header	string	false	"ETag of an earlier answer: 304 when it still holds"
+//	@Success		200	{object}	engine.Explanation
+//	@Success		304	"not modified: the representation named by If-None-Match is still current"
+//	@Failure		400	{object}	ErrorBody	"invalid_parameter: a parameter is malformed, by or grain given, or the KPI is a matrix or a statistic, which cannot be split"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		404	{object}	ErrorBody	"unknown_kpi, unknown_version: no such KPI, or no such version of it"
+//	@Failure		409	{object}	ErrorBody	"missing_dataset, missing_column: the data the KPI needs is not loaded"
+//	@Failure		503	{object}	ErrorBody	"busy, out_of_memory: the query lost the race against writes repeatedly, or reached --memory-limit; try again (Retry-After)"
+//	@Failure		504	{object}	ErrorBody	"timeout: the query ran past the server's timeout"
+//	@Header			200,304	{string}	ETag	"entity tag of the answer (RFC 9110); changes when the data does"
+//	@Header			200,304	{string}	Cache-Control	"private, no-cache: a private cache may keep the answer and must revalidate it with If-None-Match"
+//	@Header			200	{string}	Vary	"Accept, Accept-Encoding"
+//	@Router			/kpis/{name}/explain [get]
+func (s *Server) explain(c *gin.Context) {
+	q, err := parseKPIQuery(c, c.Param("name"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if len(q.By) > 0 {
+		s.fail(c, badRequest("invalid_parameter", "invalid parameter \"by\": explain splits over every dimension at once; use /variance to split by chosen ones", map[string]any{"parameter": "by"}))
+		return
+	}
+	x, err := s.eng.Explain(c.Request.Context(), q)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.writeJSON(c, http.StatusOK, x)
+}
