@@ -1,9 +1,13 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
+
+	"custkpi/engine"
 )
 
 // explain godoc
@@ -52,4 +56,68 @@ func (s *Server) explain(c *gin.Context) {
 		return
 	}
 	s.writeJSON(c, http.StatusOK, x)
+}
+
+// satisfactionDrivers godoc
+//
+//	@ID				getSatisfactionDrivers
+//	@Summary		Satisfaction drivers
+//	@Description	For every score_* attribute of the surveys dated in the window: mean (performance), standard deviation, top-2-box share (4 or 5), the Likert counts of 1..5, Pearson and Spearman correlation with csat (pairwise complete responses), and its importance for overall satisfaction: LMG, the Shapley decomposition of R² of csat regressed on all attributes (exact over the 2^k subsets of the correlation matrix of the responses with csat and every attribute; it shares R² fairly between correlated attributes, where regression weights swing), as a share of R² (importances sum to 1); Pratt's β·r beyond 12 attributes. Each attribute's quadrant of the importance-performance matrix (split at the mean importance 1/k and the mean of the attribute means): keep_up, concentrate_here, low_priority, possible_overkill. Pairs correlated beyond |r| 0.8 are redundant (the less important is dropped); attributes with |r| < 0.2 with csat are weak. weights are the CSI weights derived from the importances of the rest (csi?weights=derived uses them). by= repeats the analysis per group of a customer dimension or tier:RULESET; compare=true adds the previous window's mean of each attribute and Welch's t-test of its change (two-sided, level 0.05).
+//	@Tags			analysis
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			from	query	string	false	"window start, inclusive (YYYY-MM-DD)"	Format(date)	example(2024-01-01)
+//	@Param			to	query	string	false	"window end, exclusive (YYYY-MM-DD)"	Format(date)	example(2025-01-01)
+//	@Param			by	query	string	false	"a customer dimension or tier:RULESET: the analysis per group too"	example(region)
+//	@Param			compare	query	bool	false	"compare each attribute's mean with the previous window (Welch's t-test)"
+//	@Param			If-None-Match	header	string	false	"ETag of an earlier answer: 304 when it still holds"
+//	@Success		200	{object}	engine.SatisfactionDrivers
+//	@Success		304	"not modified: the representation named by If-None-Match is still current"
+//	@Failure		400	{object}	ErrorBody	"invalid_parameter, unknown_dimension: a parameter is malformed, or by names no dimension (or one with more than 100 values)"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		409	{object}	ErrorBody	"missing_dataset, missing_column: no surveys, or surveys without csat or any score_* column"
+//	@Failure		503	{object}	ErrorBody	"busy, out_of_memory: the query lost the race against writes repeatedly, or reached --memory-limit; try again (Retry-After)"
+//	@Failure		504	{object}	ErrorBody	"timeout: the query ran past the server's timeout"
+//	@Header			200,304	{string}	ETag	"entity tag of the answer (RFC 9110); changes when the data does"
+//	@Header			200,304	{string}	Cache-Control	"private, no-cache: a private cache may keep the answer and must revalidate it with If-None-Match"
+//	@Header			200	{string}	Vary	"Accept, Accept-Encoding"
+//	@Router			/satisfaction/drivers [get]
+func (s *Server) satisfactionDrivers(c *gin.Context) {
+	q, err := parseKPIQuery(c, "")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	dq := engine.DriversQuery{From: q.From, To: q.To}
+	if len(q.By) > 1 {
+		s.fail(c, badRequest("invalid_parameter", "invalid parameter \"by\": one dimension at a time", map[string]any{"parameter": "by"}))
+		return
+	}
+	if len(q.By) == 1 {
+		dq.By = q.By[0]
+	}
+	if dq.Compare, err = boolParam(c, "compare"); err != nil {
+		s.fail(c, err)
+		return
+	}
+	d, err := s.eng.SatisfactionDrivers(c.Request.Context(), dq)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.writeJSON(c, http.StatusOK, d)
+}
+
+// boolParam reads an optional true/false query parameter.
+func boolParam(c *gin.Context, name string) (bool, error) {
+	v := c.Query(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, badRequest("invalid_parameter", fmt.Sprintf("invalid parameter %q: %q is not true or false", name, v), map[string]any{"parameter": name})
+	}
+	return b, nil
 }

@@ -57,6 +57,7 @@ type Engine interface {
 	RuleSetTransitions(ctx context.Context, name string, fromVersion, toVersion int, fromAsOf, toAsOf time.Time) (*engine.Transitions, error)
 	// Analyses (api/analyses.go).
 	Explain(ctx context.Context, q engine.Query) (*engine.Explanation, error)
+	SatisfactionDrivers(ctx context.Context, q engine.DriversQuery) (*engine.SatisfactionDrivers, error)
 }
 
 // Options configure the server.
@@ -169,6 +170,7 @@ func New(eng Engine, opts Options) *Server {
 	v1.GET("/kpis/:name/diff", reader, s.diff)
 	v1.GET("/kpis/:name/explain", reader, s.explain)
 	v1.GET("/scorecard", reader, s.scorecard)
+	v1.GET("/satisfaction/drivers", reader, s.satisfactionDrivers)
 	v1.GET("/targets", reader, s.listTargets)
 	v1.GET("/targets/:kpi", reader, s.getTargets)
 	v1.PUT("/targets/:kpi", analyst, s.putTarget)

@@ -92,6 +92,9 @@ func (e *Engine) Explain(ctx context.Context, q Query) (*Explanation, error) {
 	if err != nil {
 		return nil, err
 	}
+	if q, err = e.resolveDerivedWeights(ctx, q); err != nil {
+		return nil, err
+	}
 	for range store.MaxReplans {
 		s := e.snap()
 		st, skipped, err := e.planExplain(ctx, s, def, q)
