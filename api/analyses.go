@@ -121,3 +121,40 @@ func boolParam(c *gin.Context, name string) (bool, error) {
 	}
 	return b, nil
 }
+
+// churnDrivers godoc
+//
+//	@ID				getChurnDrivers
+//	@Summary		Churn drivers
+//	@Description	The customers active (a completed order) in the previous window, and which of them churned (no completed order in the window, as churn_rate v1), split by: whether they complained (a complaint ticket in the previous window), the categories of their tickets then (a customer is counted in each of theirs), their satisfaction band (mean csat over the previous window: dissatisfied < 3, neutral, satisfied >= 4, no survey), their purchase-cycle status as of the window start (suspected churn), their tier in every evaluated rule set, and each customer dimension (age as age_band; dimensions with one value or more than 50 are skipped). Each group: customers, churned, churn rate, lift (its rate over the overall rate), and a pooled two-proportion z-test against the other customers (two-sided, level 0.05). One statement.
+//	@Tags			analysis
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			from	query	string	false	"window start, inclusive (YYYY-MM-DD)"	Format(date)	example(2024-10-01)
+//	@Param			to	query	string	false	"window end, exclusive (YYYY-MM-DD)"	Format(date)	example(2025-01-01)
+//	@Param			If-None-Match	header	string	false	"ETag of an earlier answer: 304 when it still holds"
+//	@Success		200	{object}	engine.ChurnDrivers
+//	@Success		304	"not modified: the representation named by If-None-Match is still current"
+//	@Failure		400	{object}	ErrorBody	"invalid_parameter: a parameter is malformed; details.parameter names it"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		409	{object}	ErrorBody	"missing_dataset: no orders loaded"
+//	@Failure		503	{object}	ErrorBody	"busy, out_of_memory: the query lost the race against writes repeatedly, or reached --memory-limit; try again (Retry-After)"
+//	@Failure		504	{object}	ErrorBody	"timeout: the query ran past the server's timeout"
+//	@Header			200,304	{string}	ETag	"entity tag of the answer (RFC 9110); changes when the data does"
+//	@Header			200,304	{string}	Cache-Control	"private, no-cache: a private cache may keep the answer and must revalidate it with If-None-Match"
+//	@Header			200	{string}	Vary	"Accept, Accept-Encoding"
+//	@Router			/analyses/churn_drivers [get]
+func (s *Server) churnDrivers(c *gin.Context) {
+	q, err := parseKPIQuery(c, "")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	d, err := s.eng.ChurnDriversOf(c.Request.Context(), q.From, q.To)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.writeJSON(c, http.StatusOK, d)
+}

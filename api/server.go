@@ -58,6 +58,7 @@ type Engine interface {
 	// Analyses (api/analyses.go).
 	Explain(ctx context.Context, q engine.Query) (*engine.Explanation, error)
 	SatisfactionDrivers(ctx context.Context, q engine.DriversQuery) (*engine.SatisfactionDrivers, error)
+	ChurnDriversOf(ctx context.Context, from, to time.Time) (*engine.ChurnDrivers, error)
 }
 
 // Options configure the server.
@@ -171,6 +172,7 @@ func New(eng Engine, opts Options) *Server {
 	v1.GET("/kpis/:name/explain", reader, s.explain)
 	v1.GET("/scorecard", reader, s.scorecard)
 	v1.GET("/satisfaction/drivers", reader, s.satisfactionDrivers)
+	v1.GET("/analyses/churn_drivers", reader, s.churnDrivers)
 	v1.GET("/targets", reader, s.listTargets)
 	v1.GET("/targets/:kpi", reader, s.getTargets)
 	v1.PUT("/targets/:kpi", analyst, s.putTarget)
