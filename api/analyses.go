@@ -2,7 +2,9 @@ package api
 
 import (
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -157,4 +159,129 @@ func (s *Server) churnDrivers(c *gin.Context) {
 		return
 	}
 	s.writeJSON(c, http.StatusOK, d)
+}
+
+// PackList is GET /v1/packs.
+type PackList struct {
+	Packs []*engine.Pack `json:"packs"`
+}
+
+// listPacks godoc
+//
+//	@ID				listPacks
+//	@Summary		List KPI packs
+//	@Description	The KPI packs: named sets of KPIs chosen for a business goal (growth, profit, retention, service) or a customer type (b2b, ecommerce), each with its goal in a sentence and each KPI's suggested direction. The built-in ones are files beside the KPIs (queries/packs/*.yaml); others are added with PUT /packs/{name}. GET /scorecard?pack=NAME is the scorecard of one pack.
+//	@Tags			packs
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			If-None-Match	header	string	false	"ETag of an earlier answer: 304 when it still holds"
+//	@Success		200	{object}	PackList
+//	@Success		304	"not modified: the representation named by If-None-Match is still current"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		503	{object}	ErrorBody	"busy, out_of_memory: the query lost the race against writes repeatedly, or reached --memory-limit; try again (Retry-After)"
+//	@Header			200,304	{string}	ETag	"entity tag of the answer (RFC 9110); changes when the data does"
+//	@Header			200,304	{string}	Cache-Control	"private, no-cache: a private cache may keep the answer and must revalidate it with If-None-Match"
+//	@Header			200	{string}	Vary	"Accept, Accept-Encoding"
+//	@Router			/packs [get]
+func (s *Server) listPacks(c *gin.Context) {
+	ps, err := s.eng.Packs(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.writeJSON(c, http.StatusOK, PackList{Packs: ps})
+}
+
+// getPack godoc
+//
+//	@ID				getPack
+//	@Summary		A KPI pack
+//	@Tags			packs
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			name	path	string	true	"pack name"	example(retention)
+//	@Param			If-None-Match	header	string	false	"ETag of an earlier answer: 304 when it still holds"
+//	@Success		200	{object}	engine.Pack
+//	@Success		304	"not modified: the representation named by If-None-Match is still current"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		404	{object}	ErrorBody	"not_found: no such pack"
+//	@Failure		503	{object}	ErrorBody	"busy, out_of_memory: the query lost the race against writes repeatedly, or reached --memory-limit; try again (Retry-After)"
+//	@Header			200,304	{string}	ETag	"entity tag of the answer (RFC 9110); changes when the data does"
+//	@Header			200,304	{string}	Cache-Control	"private, no-cache: a private cache may keep the answer and must revalidate it with If-None-Match"
+//	@Header			200	{string}	Vary	"Accept, Accept-Encoding"
+//	@Router			/packs/{name} [get]
+func (s *Server) getPack(c *gin.Context) {
+	p, err := s.eng.PackByName(c.Request.Context(), c.Param("name"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.writeJSON(c, http.StatusOK, p)
+}
+
+// putPack godoc
+//
+//	@ID				putPack
+//	@Summary		Add or replace a KPI pack
+//	@Description	Stores a pack in the database (one write): a goal sentence and KPIs with suggested directions (a KPI without one takes the KPI's). The name in the body, when given, must be the path's. Built-in packs cannot be replaced. 201 when new, 200 when it replaced one.
+//	@Tags			packs
+//	@Accept			json
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			name	path	string	true	"pack name"	example(my_retention)
+//	@Param			body	body	engine.Pack	true	"the pack (builtin is ignored)"
+//	@Success		200	{object}	engine.Pack	"replaced"
+//	@Success		201	{object}	engine.Pack	"created"
+//	@Header			201	{string}	Location	"/v1/packs/{name}"
+//	@Failure		400	{object}	ErrorBody	"invalid_parameter: the document is not a pack, names an unknown KPI or direction, or a built-in pack"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		403	{object}	ErrorBody	"forbidden: the call needs the analyst role"
+//	@Failure		413	{object}	ErrorBody	"too_large: the body is over the limit"
+//	@Failure		415	{object}	ErrorBody	"unsupported_media_type: the body's Content-Type is not one the call accepts"
+//	@Failure		503	{object}	ErrorBody	"busy: another write held the database until the deadline; nothing was written; try again (Retry-After)"
+//	@Router			/packs/{name} [put]
+func (s *Server) putPack(c *gin.Context) {
+	doc, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p, created, err := s.eng.SavePack(c.Request.Context(), c.Param("name"), doc)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+		c.Header("Location", "/v1/packs/"+url.PathEscape(p.Name))
+	}
+	s.writeJSON(c, status, p)
+}
+
+// deletePack godoc
+//
+//	@ID				deletePack
+//	@Summary		Delete a KPI pack
+//	@Description	Deletes a pack added through the API; built-in packs stay.
+//	@Tags			packs
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			name	path	string	true	"pack name"	example(my_retention)
+//	@Success		204	"deleted"
+//	@Failure		400	{object}	ErrorBody	"invalid_parameter: a built-in pack"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		403	{object}	ErrorBody	"forbidden: the call needs the analyst role"
+//	@Failure		404	{object}	ErrorBody	"not_found: no such pack"
+//	@Failure		503	{object}	ErrorBody	"busy: another write held the database until the deadline; nothing was written; try again (Retry-After)"
+//	@Router			/packs/{name} [delete]
+func (s *Server) deletePack(c *gin.Context) {
+	if err := s.eng.DeletePack(c.Request.Context(), c.Param("name")); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
 }

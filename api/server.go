@@ -59,6 +59,11 @@ type Engine interface {
 	Explain(ctx context.Context, q engine.Query) (*engine.Explanation, error)
 	SatisfactionDrivers(ctx context.Context, q engine.DriversQuery) (*engine.SatisfactionDrivers, error)
 	ChurnDriversOf(ctx context.Context, from, to time.Time) (*engine.ChurnDrivers, error)
+	ScorecardOf(ctx context.Context, q engine.ScorecardQuery) (*engine.Scorecard, error)
+	Packs(ctx context.Context) ([]*engine.Pack, error)
+	PackByName(ctx context.Context, name string) (*engine.Pack, error)
+	SavePack(ctx context.Context, name string, doc []byte) (*engine.Pack, bool, error)
+	DeletePack(ctx context.Context, name string) error
 }
 
 // Options configure the server.
@@ -173,6 +178,10 @@ func New(eng Engine, opts Options) *Server {
 	v1.GET("/scorecard", reader, s.scorecard)
 	v1.GET("/satisfaction/drivers", reader, s.satisfactionDrivers)
 	v1.GET("/analyses/churn_drivers", reader, s.churnDrivers)
+	v1.GET("/packs", reader, s.listPacks)
+	v1.GET("/packs/:name", reader, s.getPack)
+	v1.PUT("/packs/:name", analyst, s.putPack)
+	v1.DELETE("/packs/:name", analyst, s.deletePack)
 	v1.GET("/targets", reader, s.listTargets)
 	v1.GET("/targets/:kpi", reader, s.getTargets)
 	v1.PUT("/targets/:kpi", analyst, s.putTarget)

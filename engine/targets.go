@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -233,6 +234,26 @@ type Scorecard struct {
 	Rows         []ScorecardRow `json:"rows"`
 	Skipped      []SkippedKPI   `json:"skipped"`
 	Elapsed      float64        `json:"elapsed_ms"`
+	// Pack is the pack asked for (scorecard?pack=), with its goal.
+	Pack *Pack `json:"pack,omitempty"`
+}
+
+// packOrder puts a pack's scorecard in the pack's order and gives a row
+// without a target the pack's direction (a target's direction is the one
+// its status was judged by).
+func packOrder(sc *Scorecard, pack *Pack) {
+	pos := map[string]int{}
+	for i, k := range pack.KPIs {
+		pos[k.KPI] = i
+	}
+	sort.SliceStable(sc.Rows, func(i, j int) bool { return pos[sc.Rows[i].KPI] < pos[sc.Rows[j].KPI] })
+	for i := range sc.Rows {
+		if r := &sc.Rows[i]; r.Target == nil {
+			if d := pack.KPIs[pos[r.KPI]].Direction; d != "" {
+				r.Direction = d
+			}
+		}
+	}
 }
 
 // SkippedKPI is a KPI left off the scorecard, and why.
@@ -250,19 +271,44 @@ const scorecardParallel = 4
 // the window and the previous window, one statement each, a few at once,
 // and compares each with its target.
 func (e *Engine) Scorecard(ctx context.Context, from, to time.Time) (*Scorecard, error) {
+	return e.ScorecardOf(ctx, ScorecardQuery{From: from, To: to})
+}
+
+// ScorecardQuery asks for the scorecard of a window, of every KPI, of a
+// pack's KPIs (in the pack's order, with its directions where no target
+// sets one) or of the KPIs named.
+type ScorecardQuery struct {
+	From, To time.Time
+	Pack     string
+	KPIs     []string
+}
+
+// ScorecardOf is Scorecard for the KPIs the query chooses.
+func (e *Engine) ScorecardOf(ctx context.Context, q ScorecardQuery) (*Scorecard, error) {
 	start := time.Now()
 	ctx, cancel := e.withTimeout(ctx)
 	defer cancel()
 	s := e.snap()
-	from, to, err := kpi.Window(s.dataEnd, from, to)
+	from, to, err := kpi.Window(s.dataEnd, q.From, q.To)
 	if err != nil {
 		return nil, err
+	}
+	var pack *Pack
+	only := q.KPIs
+	if q.Pack != "" {
+		if pack, err = e.PackByName(ctx, q.Pack); err != nil {
+			return nil, err
+		}
+		only = nil
+		for _, k := range pack.KPIs {
+			only = append(only, k.KPI)
+		}
 	}
 	targets, err := e.Targets(ctx, "")
 	if err != nil {
 		return nil, err
 	}
-	sc := &Scorecard{From: kpi.Date(from), To: kpi.Date(to), PreviousFrom: kpi.Date(kpi.PreviousStart(from, to)), Rows: []ScorecardRow{}, Skipped: []SkippedKPI{}}
+	sc := &Scorecard{From: kpi.Date(from), To: kpi.Date(to), PreviousFrom: kpi.Date(kpi.PreviousStart(from, to)), Rows: []ScorecardRow{}, Skipped: []SkippedKPI{}, Pack: pack}
 
 	type job struct {
 		kpi    *KPI
@@ -271,6 +317,9 @@ func (e *Engine) Scorecard(ctx context.Context, from, to time.Time) (*Scorecard,
 	var jobs []job
 	for _, k := range e.catalog.List() {
 		d := k.Default
+		if only != nil && !slices.Contains(only, k.Name) {
+			continue
+		}
 		if len(d.Group) > 0 {
 			continue // matrices have no single value
 		}
@@ -310,6 +359,9 @@ func (e *Engine) Scorecard(ctx context.Context, from, to time.Time) (*Scorecard,
 		}
 	}
 	sc.Rows = rows
+	if pack != nil {
+		packOrder(sc, pack)
+	}
 	sc.Elapsed = float64(time.Since(start).Microseconds()) / 1000
 	return sc, nil
 }

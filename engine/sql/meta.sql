@@ -124,3 +124,10 @@ CREATE TABLE IF NOT EXISTS meta_audit (
 -- The X-Request-ID of the request that made the change (added later: a
 -- database written before gets the column, empty for its old records).
 ALTER TABLE meta_audit ADD COLUMN IF NOT EXISTS request_id VARCHAR;
+-- KPI packs added through the API (the built-in ones are files beside the
+-- KPIs): the document as JSON.
+CREATE TABLE IF NOT EXISTS meta_packs (
+    name       VARCHAR PRIMARY KEY,
+    document   JSON NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
