@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -284,4 +285,193 @@ func (s *Server) deletePack(c *gin.Context) {
 		return
 	}
 	c.Status(http.StatusNoContent)
+}
+
+// AlertList is GET /v1/alerts.
+type AlertList struct {
+	Alerts []engine.Alert `json:"alerts"`
+}
+
+// DeliveryList is GET /v1/alerts/{name}/deliveries.
+type DeliveryList struct {
+	Deliveries []engine.Delivery `json:"deliveries"`
+}
+
+// putAlert godoc
+//
+//	@ID				putAlert
+//	@Summary		Set an alert
+//	@Description	Stores (or replaces) an alert: after every import (in the background, bounded by a deadline; the import does not wait) and on POST /alerts/{name}/check, the KPI's scorecard status is evaluated over the default window (as GET /scorecard without from and to), for the dimension values of by when given (with the target of that scope, else the KPI's). When the status enters one of on, one POST goes to the webhook with the KPI, value, target, status, previous status and a link to its explanation, signed with X-Custkpi-Signature: sha256=HEX, the HMAC-SHA256 of the body keyed by the secret, when a secret is set; failures (network, 429, 5xx) are retried with a doubling backoff; every delivery is logged. An unchanged status sends nothing. Webhooks are http or https; loopback, link-local and the server's own addresses are refused (checked again when dialled) unless serve --webhook-allow-loopback. A replaced alert starts fresh. The secret is stored to sign with and never shown.
+//	@Tags			alerts
+//	@Accept			json
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			name	path	string	true	"alert name (letters, digits, _ and -)"	example(churn_red)
+//	@Param			body	body	engine.AlertSpec	true	"the alert"
+//	@Success		200	{object}	engine.Alert	"replaced"
+//	@Success		201	{object}	engine.Alert	"created"
+//	@Header			201	{string}	Location	"/v1/alerts/{name}"
+//	@Failure		400	{object}	ErrorBody	"invalid_body, invalid_parameter, unknown_dimension: the body is not the JSON expected, the KPI is unknown or a matrix, a status or dimension unknown, or the webhook not allowed"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		403	{object}	ErrorBody	"forbidden: the call needs the analyst role, and a key without a row scope"
+//	@Failure		413	{object}	ErrorBody	"too_large: the body is over the limit"
+//	@Failure		415	{object}	ErrorBody	"unsupported_media_type: the body's Content-Type is not one the call accepts"
+//	@Failure		503	{object}	ErrorBody	"busy: another write held the database until the deadline; nothing was written; try again (Retry-After)"
+//	@Router			/alerts/{name} [put]
+func (s *Server) putAlert(c *gin.Context) {
+	var spec engine.AlertSpec
+	dec := json.NewDecoder(c.Request.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&spec); err != nil {
+		if tooLarge(err) {
+			s.fail(c, err)
+			return
+		}
+		s.fail(c, badRequest("invalid_body", "the body must be JSON {\"kpi\", \"by\"?, \"on\": [\"warn\", \"alert\"], \"webhook\", \"secret\"?}: "+err.Error(), nil))
+		return
+	}
+	a, err := s.eng.PutAlert(c.Request.Context(), c.Param("name"), spec)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	status := http.StatusOK
+	if a.Created {
+		status = http.StatusCreated
+		c.Header("Location", "/v1/alerts/"+url.PathEscape(a.Name))
+	}
+	s.writeJSON(c, status, a)
+}
+
+// listAlerts godoc
+//
+//	@ID				listAlerts
+//	@Summary		List alerts
+//	@Description	Every alert with the status its last evaluation saw (null: never evaluated; none: no value or no target).
+//	@Tags			alerts
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Success		200	{object}	AlertList
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		403	{object}	ErrorBody	"forbidden: the call needs the analyst role"
+//	@Failure		503	{object}	ErrorBody	"busy, out_of_memory: the query lost the race against writes repeatedly, or reached --memory-limit; try again (Retry-After)"
+//	@Router			/alerts [get]
+func (s *Server) listAlerts(c *gin.Context) {
+	as, err := s.eng.Alerts(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.writeJSON(c, http.StatusOK, AlertList{Alerts: as})
+}
+
+// getAlert godoc
+//
+//	@ID				getAlert
+//	@Summary		An alert
+//	@Tags			alerts
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			name	path	string	true	"alert name"	example(churn_red)
+//	@Success		200	{object}	engine.Alert
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		403	{object}	ErrorBody	"forbidden: the call needs the analyst role"
+//	@Failure		404	{object}	ErrorBody	"not_found: no such alert"
+//	@Failure		503	{object}	ErrorBody	"busy, out_of_memory: the query lost the race against writes repeatedly, or reached --memory-limit; try again (Retry-After)"
+//	@Router			/alerts/{name} [get]
+func (s *Server) getAlert(c *gin.Context) {
+	a, err := s.eng.AlertByName(c.Request.Context(), c.Param("name"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.writeJSON(c, http.StatusOK, a)
+}
+
+// deleteAlert godoc
+//
+//	@ID				deleteAlert
+//	@Summary		Delete an alert
+//	@Description	Deletes the alert; its delivery log stays.
+//	@Tags			alerts
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			name	path	string	true	"alert name"	example(churn_red)
+//	@Success		204	"deleted"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		403	{object}	ErrorBody	"forbidden: the call needs the analyst role"
+//	@Failure		404	{object}	ErrorBody	"not_found: no such alert"
+//	@Failure		503	{object}	ErrorBody	"busy: another write held the database until the deadline; nothing was written; try again (Retry-After)"
+//	@Router			/alerts/{name} [delete]
+func (s *Server) deleteAlert(c *gin.Context) {
+	if err := s.eng.DeleteAlert(c.Request.Context(), c.Param("name")); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// checkAlert godoc
+//
+//	@ID				checkAlert
+//	@Summary		Evaluate an alert now
+//	@Description	Evaluates the alert as an import would: when its status entered one of its states, the webhook is called (with retries) before the answer, which says what was sent.
+//	@Tags			alerts
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			name	path	string	true	"alert name"	example(churn_red)
+//	@Success		200	{object}	engine.AlertCheck
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		403	{object}	ErrorBody	"forbidden: the call needs the analyst role"
+//	@Failure		404	{object}	ErrorBody	"not_found: no such alert"
+//	@Failure		503	{object}	ErrorBody	"busy, out_of_memory: another write held the database, or the query reached --memory-limit; try again (Retry-After)"
+//	@Failure		504	{object}	ErrorBody	"timeout: the evaluation ran past the server's timeout"
+//	@Router			/alerts/{name}/check [post]
+func (s *Server) checkAlert(c *gin.Context) {
+	r, err := s.eng.CheckAlert(c.Request.Context(), c.Param("name"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.writeJSON(c, http.StatusOK, r)
+}
+
+// alertDeliveries godoc
+//
+//	@ID				listAlertDeliveries
+//	@Summary		An alert's delivery log
+//	@Description	What was sent to the webhook, newest first: the body, the attempts it took, the last HTTP status, delivered or failed.
+//	@Tags			alerts
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			name	path	string	true	"alert name"	example(churn_red)
+//	@Param			limit	query	int	false	"at most this many (default 100, at most 1000)"
+//	@Success		200	{object}	DeliveryList
+//	@Failure		400	{object}	ErrorBody	"invalid_parameter: a parameter is malformed; details.parameter names it"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		403	{object}	ErrorBody	"forbidden: the call needs the analyst role"
+//	@Failure		404	{object}	ErrorBody	"not_found: no such alert"
+//	@Failure		503	{object}	ErrorBody	"busy, out_of_memory: the query lost the race against writes repeatedly, or reached --memory-limit; try again (Retry-After)"
+//	@Router			/alerts/{name}/deliveries [get]
+func (s *Server) alertDeliveries(c *gin.Context) {
+	limit := 100
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			s.fail(c, badRequest("invalid_parameter", fmt.Sprintf("invalid parameter \"limit\": %q is not a number from 1 to 1000", v), map[string]any{"parameter": "limit"}))
+			return
+		}
+		limit = n
+	}
+	ds, err := s.eng.AlertDeliveries(c.Request.Context(), c.Param("name"), limit)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.writeJSON(c, http.StatusOK, DeliveryList{Deliveries: ds})
 }

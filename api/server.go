@@ -64,6 +64,12 @@ type Engine interface {
 	PackByName(ctx context.Context, name string) (*engine.Pack, error)
 	SavePack(ctx context.Context, name string, doc []byte) (*engine.Pack, bool, error)
 	DeletePack(ctx context.Context, name string) error
+	PutAlert(ctx context.Context, name string, spec engine.AlertSpec) (*engine.Alert, error)
+	Alerts(ctx context.Context) ([]engine.Alert, error)
+	AlertByName(ctx context.Context, name string) (*engine.Alert, error)
+	DeleteAlert(ctx context.Context, name string) error
+	CheckAlert(ctx context.Context, name string) (*engine.AlertCheck, error)
+	AlertDeliveries(ctx context.Context, name string, limit int) ([]engine.Delivery, error)
 }
 
 // Options configure the server.
@@ -182,6 +188,12 @@ func New(eng Engine, opts Options) *Server {
 	v1.GET("/packs/:name", reader, s.getPack)
 	v1.PUT("/packs/:name", analyst, s.putPack)
 	v1.DELETE("/packs/:name", analyst, s.deletePack)
+	v1.GET("/alerts", analyst, s.listAlerts)
+	v1.GET("/alerts/:name", analyst, s.getAlert)
+	v1.PUT("/alerts/:name", analyst, s.putAlert)
+	v1.DELETE("/alerts/:name", analyst, s.deleteAlert)
+	v1.POST("/alerts/:name/check", analyst, s.checkAlert)
+	v1.GET("/alerts/:name/deliveries", analyst, s.alertDeliveries)
 	v1.GET("/targets", reader, s.listTargets)
 	v1.GET("/targets/:kpi", reader, s.getTargets)
 	v1.PUT("/targets/:kpi", analyst, s.putTarget)
