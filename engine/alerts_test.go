@@ -169,3 +169,35 @@ func TestAlertBadInput(t *testing.T) {
 		t.Errorf("dial loopback: %v", err)
 	}
 }
+
+// An alert for one dimension value watches that group's value against the
+// KPI's own target when the scope has none.
+func TestAlertByDimension(t *testing.T) {
+	e := handBuilt(t)
+	ctx := context.Background()
+	e.ConfigureAlerts(AlertOptions{AllowLoopback: true})
+	if _, err := e.SetTarget(ctx, Target{KPI: "orders", Target: 5, Direction: "higher_is_better"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, region := range []string{"north", "south"} {
+		if _, err := e.PutAlert(ctx, region, AlertSpec{KPI: "orders", By: map[string]string{"region": region}, On: []string{"alert"}, Webhook: "https://hooks.example.com/x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Completed orders over the default window (all of the data): north
+	// (c1, c2) has o1–o4, o6 and o12 (o5 was returned), 6 ≥ 5: ok; south
+	// (c3, c4) o7, o8 and o10 (o9 was cancelled), 3 < 5: alert.
+	north, _, _, err := e.alertRow(ctx, &Alert{KPI: "orders", By: map[string]string{"region": "north"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	south, _, _, err := e.alertRow(ctx, &Alert{KPI: "orders", By: map[string]string{"region": "south"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	approx(t, "north", north.Value, 6)
+	approx(t, "south", south.Value, 3)
+	if north.Status == nil || *north.Status != "ok" || south.Status == nil || *south.Status != "alert" {
+		t.Errorf("north %+v south %+v", north, south)
+	}
+}
