@@ -138,11 +138,13 @@ func withoutParams(c *gin.Context, names ...string) string {
 //	@Param			from	query	string	false	"window start, inclusive (YYYY-MM-DD)"	Format(date)	example(2024-01-01)
 //	@Param			to	query	string	false	"window end, exclusive (YYYY-MM-DD)"	Format(date)	example(2025-01-01)
 //	@Param			filter	query	[]string	false	"DIMENSION=VALUE, repeatable: only the customers with these values (tier:RULESET=TIER for a rule set's tier); KPIs without the dimension are skipped, and each KPI is compared with its target scoped to exactly these values, else its unscoped one"	collectionFormat(multi)	example(region=north)
+//	@Param			pack	query	string	false	"a KPI pack (GET /packs): only its KPIs, in its order, with its directions where no target sets one"	example(retention)
 //	@Param			If-None-Match	header	string	false	"ETag of an earlier answer: 304 when it still holds"
 //	@Success		200	{object}	engine.Scorecard
 //	@Success		304	"not modified: the representation named by If-None-Match is still current"
 //	@Failure		400	{object}	ErrorBody	"invalid_parameter, unknown_dimension: a parameter is malformed (details.parameter names it), or a filter's rule set has no evaluation"
 //	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		404	{object}	ErrorBody	"not_found: no such pack"
 //	@Failure		503	{object}	ErrorBody	"busy, out_of_memory: the query lost the race against writes repeatedly, or reached --memory-limit; try again (Retry-After)"
 //	@Failure		504	{object}	ErrorBody	"timeout: the query ran past the server's timeout"
 //	@Header			200,304	{string}	ETag	"entity tag of the answer (RFC 9110); changes when the data does"
@@ -160,7 +162,7 @@ func (s *Server) scorecard(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	sc, err := s.eng.ScorecardFor(c.Request.Context(), q.From, q.To, filter)
+	sc, err := s.eng.ScorecardOf(c.Request.Context(), engine.ScorecardQuery{From: q.From, To: q.To, Pack: c.Query("pack"), Filter: filter})
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -97,6 +97,7 @@ type Engine struct {
 	log     *slog.Logger
 	catalog *kpi.Catalog
 	cache   *resultCache
+	alerts  alerting
 }
 
 // Open opens (creating when absent, unless MustExist) the database and makes it ready: the
@@ -124,6 +125,7 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		log:   opts.Logger,
 		cache: newResultCache(opts.CacheEntries),
 	}
+	e.alerts.stop, e.alerts.stopNow = context.WithCancel(context.Background())
 	if err := e.init(ctx); err != nil {
 		e.Close()
 		return nil, err
@@ -177,8 +179,12 @@ func registerMacros(ctx context.Context, db *sql.DB, cat *kpi.Catalog) error {
 	return nil
 }
 
-// Close releases the database.
-func (e *Engine) Close() error { return e.store.Close() }
+// Close stops the background alert evaluations and releases the database.
+func (e *Engine) Close() error {
+	e.alerts.stopNow()
+	e.alerts.bg.Wait()
+	return e.store.Close()
+}
 
 // DB is the database handle, for packages of the engine (models, rules
 // storage) and for tests; callers must not write canonical tables through it.

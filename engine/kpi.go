@@ -45,6 +45,10 @@ var (
 func (e *Engine) Run(ctx context.Context, q Query) (*Result, error) {
 	ctx, cancel := e.withTimeout(ctx)
 	defer cancel()
+	q, err := e.resolveDerivedWeights(ctx, q)
+	if err != nil {
+		return nil, err
+	}
 	for range store.MaxReplans {
 		s := e.snap()
 		st, err := e.plan(ctx, s, q)

@@ -235,6 +235,26 @@ type Scorecard struct {
 	Rows         []ScorecardRow `json:"rows"`
 	Skipped      []SkippedKPI   `json:"skipped"`
 	Elapsed      float64        `json:"elapsed_ms"`
+	// Pack is the pack asked for (scorecard?pack=), with its goal.
+	Pack *Pack `json:"pack,omitempty"`
+}
+
+// packOrder puts a pack's scorecard in the pack's order and gives a row
+// without a target the pack's direction (a target's direction is the one
+// its status was judged by).
+func packOrder(sc *Scorecard, pack *Pack) {
+	pos := map[string]int{}
+	for i, k := range pack.KPIs {
+		pos[k.KPI] = i
+	}
+	sort.SliceStable(sc.Rows, func(i, j int) bool { return pos[sc.Rows[i].KPI] < pos[sc.Rows[j].KPI] })
+	for i := range sc.Rows {
+		if r := &sc.Rows[i]; r.Target == nil {
+			if d := pack.KPIs[pos[r.KPI]].Direction; d != "" {
+				r.Direction = d
+			}
+		}
+	}
 }
 
 // SkippedKPI is a KPI left off the scorecard, and why.
@@ -252,28 +272,52 @@ const scorecardParallel = 4
 // the window and the previous window, one statement each, a few at once,
 // and compares each with its target.
 func (e *Engine) Scorecard(ctx context.Context, from, to time.Time) (*Scorecard, error) {
-	return e.ScorecardFor(ctx, from, to, nil)
+	return e.ScorecardOf(ctx, ScorecardQuery{From: from, To: to})
 }
 
-// ScorecardFor is the scorecard of the customers with the dimension values
-// of filter (dimension → value, as a scoped target's by; tier:RULESET for
-// a rule set's tier). With a filter, a KPI without one of its dimensions is
-// skipped, scoped targets add no rows, and each KPI is compared with its
-// target scoped to exactly the filter, else with its unscoped target.
-func (e *Engine) ScorecardFor(ctx context.Context, from, to time.Time, filter map[string]string) (*Scorecard, error) {
+// ScorecardQuery asks for the scorecard of a window, of every KPI, of a
+// pack's KPIs (in the pack's order, with its directions where no target
+// sets one) or of the KPIs named.
+//
+// Filter, when set, restricts it to the customers with those dimension
+// values (dimension → value, as a scoped target's by; tier:RULESET for a
+// rule set's tier): a KPI without one of the dimensions is skipped, scoped
+// targets add no rows, and each KPI is compared with its target scoped to
+// exactly the filter, else with its unscoped target.
+type ScorecardQuery struct {
+	From, To time.Time
+	Pack     string
+	KPIs     []string
+	Filter   map[string]string
+}
+
+// ScorecardOf is Scorecard for the KPIs the query chooses.
+func (e *Engine) ScorecardOf(ctx context.Context, q ScorecardQuery) (*Scorecard, error) {
 	start := time.Now()
 	ctx, cancel := e.withTimeout(ctx)
 	defer cancel()
 	s := e.snap()
-	from, to, err := kpi.Window(s.dataEnd, from, to)
+	from, to, err := kpi.Window(s.dataEnd, q.From, q.To)
 	if err != nil {
 		return nil, err
+	}
+	filter := q.Filter
+	var pack *Pack
+	only := q.KPIs
+	if q.Pack != "" {
+		if pack, err = e.PackByName(ctx, q.Pack); err != nil {
+			return nil, err
+		}
+		only = nil
+		for _, k := range pack.KPIs {
+			only = append(only, k.KPI)
+		}
 	}
 	targets, err := e.Targets(ctx, "")
 	if err != nil {
 		return nil, err
 	}
-	sc := &Scorecard{From: kpi.Date(from), To: kpi.Date(to), PreviousFrom: kpi.Date(kpi.PreviousStart(from, to)), Rows: []ScorecardRow{}, Skipped: []SkippedKPI{}}
+	sc := &Scorecard{From: kpi.Date(from), To: kpi.Date(to), PreviousFrom: kpi.Date(kpi.PreviousStart(from, to)), Rows: []ScorecardRow{}, Skipped: []SkippedKPI{}, Pack: pack}
 
 	type job struct {
 		kpi    *KPI
@@ -284,6 +328,9 @@ func (e *Engine) ScorecardFor(ctx context.Context, from, to time.Time, filter ma
 	used := map[string]bool{} // filter dimensions some KPI has
 	for _, k := range e.catalog.List() {
 		d := k.Default
+		if only != nil && !slices.Contains(only, k.Name) {
+			continue
+		}
 		if len(d.Group) > 0 {
 			continue // matrices have no single value
 		}
@@ -337,6 +384,9 @@ func (e *Engine) ScorecardFor(ctx context.Context, from, to time.Time, filter ma
 		}
 	}
 	sc.Rows = rows
+	if pack != nil {
+		packOrder(sc, pack)
+	}
 	sc.Elapsed = float64(time.Since(start).Microseconds()) / 1000
 	return sc, nil
 }

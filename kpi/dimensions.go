@@ -96,6 +96,12 @@ func dimensions(data *Data, def *queries.Definition, by []string) ([]dimension, 
 	if len(by) > maxDimensions {
 		return nil, fault.InvalidParam("by", "at most %d dimensions", maxDimensions)
 	}
+	return resolveDimensions(data, def, by)
+}
+
+// resolveDimensions resolves by= names without the cap on their number (a
+// split groups by each one alone, never by all together).
+func resolveDimensions(data *Data, def *queries.Definition, by []string) ([]dimension, error) {
 	var allowed []string
 	var out []dimension
 	for _, name := range by {

@@ -18,6 +18,30 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AlertCheckStatus.
+const (
+	AlertCheckStatusAlert AlertCheckStatus = "alert"
+	AlertCheckStatusNone  AlertCheckStatus = "none"
+	AlertCheckStatusOk    AlertCheckStatus = "ok"
+	AlertCheckStatusWarn  AlertCheckStatus = "warn"
+)
+
+// Valid indicates whether the value is a known member of the AlertCheckStatus enum.
+func (e AlertCheckStatus) Valid() bool {
+	switch e {
+	case AlertCheckStatusAlert:
+		return true
+	case AlertCheckStatusNone:
+		return true
+	case AlertCheckStatusOk:
+		return true
+	case AlertCheckStatusWarn:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AuditRecordOutcome.
 const (
 	AuditRecordOutcomeFailed  AuditRecordOutcome = "failed"
@@ -54,6 +78,51 @@ func (e CLVFitBodyUnit) Valid() bool {
 	case CLVFitBodyUnitMonth:
 		return true
 	case CLVFitBodyUnitWeek:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeliveryOutcome.
+const (
+	DeliveryOutcomeDelivered DeliveryOutcome = "delivered"
+	DeliveryOutcomeFailed    DeliveryOutcome = "failed"
+)
+
+// Valid indicates whether the value is a known member of the DeliveryOutcome enum.
+func (e DeliveryOutcome) Valid() bool {
+	switch e {
+	case DeliveryOutcomeDelivered:
+		return true
+	case DeliveryOutcomeFailed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DriverAttributeQuadrant.
+const (
+	ConcentrateHere  DriverAttributeQuadrant = "concentrate_here"
+	Empty            DriverAttributeQuadrant = ""
+	KeepUp           DriverAttributeQuadrant = "keep_up"
+	LowPriority      DriverAttributeQuadrant = "low_priority"
+	PossibleOverkill DriverAttributeQuadrant = "possible_overkill"
+)
+
+// Valid indicates whether the value is a known member of the DriverAttributeQuadrant enum.
+func (e DriverAttributeQuadrant) Valid() bool {
+	switch e {
+	case ConcentrateHere:
+		return true
+	case Empty:
+		return true
+	case KeepUp:
+		return true
+	case LowPriority:
+		return true
+	case PossibleOverkill:
 		return true
 	default:
 		return false
@@ -486,6 +555,24 @@ func (e NewKeyRole) Valid() bool {
 	}
 }
 
+// Defines values for PackKPIDirection.
+const (
+	PackKPIDirectionHigherIsBetter PackKPIDirection = "higher_is_better"
+	PackKPIDirectionLowerIsBetter  PackKPIDirection = "lower_is_better"
+)
+
+// Valid indicates whether the value is a known member of the PackKPIDirection enum.
+func (e PackKPIDirection) Valid() bool {
+	switch e {
+	case PackKPIDirectionHigherIsBetter:
+		return true
+	case PackKPIDirectionLowerIsBetter:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ScorecardRowStatus.
 const (
 	ScorecardRowStatusAlert ScorecardRowStatus = "alert"
@@ -885,6 +972,73 @@ func (e EvaluateRuleSetParamsPath) Valid() bool {
 	}
 }
 
+// Alert defines model for Alert.
+type Alert struct {
+	By        *map[string]string `json:"by,omitempty"`
+	CheckedAt *time.Time         `json:"checked_at"`
+	CreatedAt time.Time          `json:"created_at"`
+
+	// Kpi Example: churn_rate
+	Kpi        string  `json:"kpi"`
+	LastStatus *string `json:"last_status"`
+
+	// Name Example: churn_red
+	Name      string    `json:"name"`
+	On        []string  `json:"on"`
+	Signed    bool      `json:"signed"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Webhook   string    `json:"webhook"`
+}
+
+// AlertCheck defines model for AlertCheck.
+type AlertCheck struct {
+	Alert          string           `json:"alert"`
+	Changed        bool             `json:"changed"`
+	Delivery       *Delivery        `json:"delivery,omitempty"`
+	From           string           `json:"from"`
+	Kpi            string           `json:"kpi"`
+	PreviousStatus *string          `json:"previous_status"`
+	Sent           bool             `json:"sent"`
+	Status         AlertCheckStatus `json:"status"`
+	Target         *float64         `json:"target"`
+	To             string           `json:"to"`
+	Value          *float64         `json:"value"`
+}
+
+// AlertCheckStatus defines model for AlertCheck.Status.
+type AlertCheckStatus string
+
+// AlertList defines model for AlertList.
+type AlertList struct {
+	Alerts []Alert `json:"alerts"`
+}
+
+// AlertSpec defines model for AlertSpec.
+type AlertSpec struct {
+	By *map[string]string `json:"by,omitempty"`
+
+	// Kpi Example: churn_rate
+	Kpi string `json:"kpi"`
+
+	// On Example: ["warn","alert"]
+	On     []string `json:"on"`
+	Secret *string  `json:"secret,omitempty"`
+
+	// Webhook Example: https://hooks.example.com/kpi
+	Webhook string `json:"webhook"`
+}
+
+// AttributeChange defines model for AttributeChange.
+type AttributeChange struct {
+	Change      *float64 `json:"change"`
+	Df          *float64 `json:"df"`
+	Mean        *float64 `json:"mean"`
+	PValue      *float64 `json:"p_value"`
+	Responses   int      `json:"responses"`
+	Significant *bool    `json:"significant"`
+	T           *float64 `json:"t"`
+}
+
 // AuditList defines model for AuditList.
 type AuditList struct {
 	Changes []AuditRecord `json:"changes"`
@@ -966,6 +1120,39 @@ type CLVFitBody struct {
 
 // CLVFitBodyUnit Example: week
 type CLVFitBodyUnit string
+
+// ChurnDrivers defines model for ChurnDrivers.
+type ChurnDrivers struct {
+	ChurnRate    *float64       `json:"churn_rate"`
+	Churned      int            `json:"churned"`
+	Customers    int            `json:"customers"`
+	Definition   string         `json:"definition"`
+	From         string         `json:"from"`
+	PreviousFrom string         `json:"previous_from"`
+	Skipped      []SkippedSplit `json:"skipped"`
+	Splits       []ChurnSplit   `json:"splits"`
+	Test         string         `json:"test"`
+	To           string         `json:"to"`
+}
+
+// ChurnSplit defines model for ChurnSplit.
+type ChurnSplit struct {
+	ChurnRate *float64 `json:"churn_rate"`
+	Churned   int      `json:"churned"`
+	Customers int      `json:"customers"`
+
+	// Lift Lift is the group's churn rate over the overall rate.
+	Lift        *float64 `json:"lift"`
+	PValue      *float64 `json:"p_value"`
+	Significant *bool    `json:"significant"`
+
+	// Split Example: complained
+	Split string      `json:"split"`
+	Value interface{} `json:"value"`
+
+	// Z The group against the other customers: two-proportion z-test.
+	Z *float64 `json:"z"`
+}
 
 // CustomerDetail defines model for CustomerDetail.
 type CustomerDetail struct {
@@ -1093,6 +1280,30 @@ type DeletedTargets struct {
 	Deleted int `json:"deleted"`
 }
 
+// Delivery defines model for Delivery.
+type Delivery struct {
+	Alert          string          `json:"alert"`
+	Attempts       int             `json:"attempts"`
+	Error          *string         `json:"error,omitempty"`
+	HttpStatus     *int            `json:"http_status"`
+	Id             int             `json:"id"`
+	Kpi            string          `json:"kpi"`
+	Outcome        DeliveryOutcome `json:"outcome"`
+	Payload        string          `json:"payload"`
+	PreviousStatus *string         `json:"previous_status"`
+	SentAt         time.Time       `json:"sent_at"`
+	Status         string          `json:"status"`
+	Webhook        string          `json:"webhook"`
+}
+
+// DeliveryOutcome defines model for Delivery.Outcome.
+type DeliveryOutcome string
+
+// DeliveryList defines model for DeliveryList.
+type DeliveryList struct {
+	Deliveries []Delivery `json:"deliveries"`
+}
+
 // Diff defines model for Diff.
 type Diff struct {
 	By          []string                                    `json:"by"`
@@ -1119,6 +1330,58 @@ type DiffRows2 = bool
 // Diff_Rows_AdditionalProperties a cell: text (dates and times as ISO 8601), a number, a boolean, or null
 type Diff_Rows_AdditionalProperties struct {
 	union json.RawMessage
+}
+
+// DriverAttribute defines model for DriverAttribute.
+type DriverAttribute struct {
+	// Attribute Example: score_delivery
+	Attribute string   `json:"attribute"`
+	Beta      *float64 `json:"beta"`
+
+	// Importance Importance is the attribute's share of R² (sums to 1 over the
+	// attributes); LMG its part of R² itself; Beta its standardized
+	// coefficient in the full regression.
+	Importance *float64 `json:"importance"`
+
+	// Likert Likert counts the answers 1, 2, 3, 4, 5.
+	Likert  []int    `json:"likert"`
+	Lmg     *float64 `json:"lmg"`
+	Mean    *float64 `json:"mean"`
+	Pearson *float64 `json:"pearson"`
+
+	// Previous Against the previous window (compare=true): Welch's t-test of the
+	// change of the mean.
+	Previous  *AttributeChange        `json:"previous,omitempty"`
+	Quadrant  DriverAttributeQuadrant `json:"quadrant"`
+	Redundant bool                    `json:"redundant"`
+	Responses int                     `json:"responses"`
+	Spearman  *float64                `json:"spearman"`
+	Stddev    *float64                `json:"stddev"`
+	Top2Box   *float64                `json:"top2_box"`
+	Weak      bool                    `json:"weak"`
+	Weight    float64                 `json:"weight"`
+}
+
+// DriverAttributeQuadrant defines model for DriverAttribute.Quadrant.
+type DriverAttributeQuadrant string
+
+// DriverGroup defines model for DriverGroup.
+type DriverGroup struct {
+	Attributes    []DriverAttribute `json:"attributes"`
+	CompleteCases int               `json:"complete_cases"`
+	CsatMean      *float64          `json:"csat_mean"`
+
+	// RSquared RSquared of csat regressed on all attributes (complete cases).
+	RSquared *float64 `json:"r_squared"`
+
+	// Redundant Redundant pairs: |r| > 0.8 between two attributes.
+	Redundant []RedundantPair `json:"redundant"`
+	Responses int             `json:"responses"`
+	Value     interface{}     `json:"value"`
+
+	// Weights Weights are the derived CSI weights (column:weight), as csi's
+	// weights parameter takes them; csi?weights=derived uses them.
+	Weights string `json:"weights"`
 }
 
 // EngineGrain defines model for EngineGrain.
@@ -1170,6 +1433,52 @@ type Evaluation struct {
 
 // EvaluationPath defines model for Evaluation.Path.
 type EvaluationPath string
+
+// ExplainDriver defines model for ExplainDriver.
+type ExplainDriver struct {
+	Contribution *float64 `json:"contribution"`
+	Denominator  *float64 `json:"denominator,omitempty"`
+
+	// Dimension Example: region
+	Dimension           string   `json:"dimension"`
+	KpiPrevious         *float64 `json:"kpi_previous"`
+	KpiValue            *float64 `json:"kpi_value"`
+	Level               float64  `json:"level"`
+	MixEffect           *float64 `json:"mix_effect"`
+	Numerator           *float64 `json:"numerator,omitempty"`
+	PValue              *float64 `json:"p_value"`
+	PreviousDenominator *float64 `json:"previous_denominator,omitempty"`
+	PreviousNumerator   *float64 `json:"previous_numerator,omitempty"`
+	PreviousShare       *float64 `json:"previous_share,omitempty"`
+	RateEffect          *float64 `json:"rate_effect"`
+	Share               *float64 `json:"share,omitempty"`
+	ShareOfChange       *float64 `json:"share_of_change"`
+
+	// Value Value is the group: the dimension's value (null: customers without one).
+	Value       interface{} `json:"value"`
+	WithinNoise *bool       `json:"within_noise"`
+	Z           *float64    `json:"z"`
+}
+
+// Explanation defines model for Explanation.
+type Explanation struct {
+	Dimensions   []string        `json:"dimensions"`
+	Drivers      []ExplainDriver `json:"drivers"`
+	Fingerprint  string          `json:"fingerprint"`
+	From         string          `json:"from"`
+	Kind         string          `json:"kind"`
+	Kpi          string          `json:"kpi"`
+	Previous     *float64        `json:"previous"`
+	PreviousFrom string          `json:"previous_from"`
+	Skipped      []SkippedSplit  `json:"skipped"`
+
+	// Test Example: two-proportion z-test (pooled), two-sided, level 0.05
+	Test        string   `json:"test"`
+	To          string   `json:"to"`
+	TotalChange *float64 `json:"total_change"`
+	Value       *float64 `json:"value"`
+	Version     int      `json:"version"`
+}
 
 // FitOptions defines model for FitOptions.
 type FitOptions struct {
@@ -1583,6 +1892,42 @@ type NullSkip struct {
 	Tier      string `json:"tier"`
 }
 
+// Pack defines model for Pack.
+type Pack struct {
+	// Builtin Builtin: defined in a file beside the KPIs (read-only); otherwise
+	// added through the API and stored in the database.
+	Builtin bool `json:"builtin"`
+
+	// CustomerType Example: b2b
+	CustomerType *string `json:"customer_type,omitempty"`
+
+	// Goal Example: Keep the customers you have - more of them buy again, fewer leave.
+	Goal string    `json:"goal"`
+	Kpis []PackKPI `json:"kpis"`
+
+	// Name Example: retention
+	Name string `json:"name"`
+
+	// Title Example: Retention
+	Title string `json:"title"`
+}
+
+// PackKPI defines model for PackKPI.
+type PackKPI struct {
+	Direction *PackKPIDirection `json:"direction,omitempty"`
+
+	// Kpi Example: churn_rate
+	Kpi string `json:"kpi"`
+}
+
+// PackKPIDirection defines model for PackKPI.Direction.
+type PackKPIDirection string
+
+// PackList defines model for PackList.
+type PackList struct {
+	Packs []Pack `json:"packs"`
+}
+
 // Param defines model for Param.
 type Param struct {
 	Default string `json:"default"`
@@ -1590,6 +1935,14 @@ type Param struct {
 
 	// Type double, varchar or weights
 	Type string `json:"type"`
+}
+
+// RedundantPair defines model for RedundantPair.
+type RedundantPair struct {
+	A       string  `json:"a"`
+	B       string  `json:"b"`
+	Dropped string  `json:"dropped"`
+	R       float64 `json:"r"`
 }
 
 // Result defines model for Result.
@@ -1621,6 +1974,32 @@ type RuleSetList struct {
 	Rulesets []RuleSetInfo `json:"rulesets"`
 }
 
+// SatisfactionDrivers defines model for SatisfactionDrivers.
+type SatisfactionDrivers struct {
+	Attributes    []DriverAttribute `json:"attributes"`
+	By            *string           `json:"by,omitempty"`
+	CompleteCases int               `json:"complete_cases"`
+	CsatMean      *float64          `json:"csat_mean"`
+	From          string            `json:"from"`
+	Groups        *[]DriverGroup    `json:"groups,omitempty"`
+
+	// Method Method says how importance is measured.
+	Method       string  `json:"method"`
+	PreviousFrom *string `json:"previous_from,omitempty"`
+
+	// RSquared RSquared of csat regressed on all attributes (complete cases).
+	RSquared *float64 `json:"r_squared"`
+
+	// Redundant Redundant pairs: |r| > 0.8 between two attributes.
+	Redundant []RedundantPair `json:"redundant"`
+	Responses int             `json:"responses"`
+	To        string          `json:"to"`
+
+	// Weights Weights are the derived CSI weights (column:weight), as csi's
+	// weights parameter takes them; csi?weights=derived uses them.
+	Weights string `json:"weights"`
+}
+
 // SavedRuleSet defines model for SavedRuleSet.
 type SavedRuleSet struct {
 	// Name Example: value_tiers
@@ -1635,8 +2014,11 @@ type Scope map[string][]string
 
 // Scorecard defines model for Scorecard.
 type Scorecard struct {
-	ElapsedMs    float64        `json:"elapsed_ms"`
-	From         string         `json:"from"`
+	ElapsedMs float64 `json:"elapsed_ms"`
+	From      string  `json:"from"`
+
+	// Pack Pack is the pack asked for (scorecard?pack=), with its goal.
+	Pack         *Pack          `json:"pack,omitempty"`
 	PreviousFrom string         `json:"previous_from"`
 	Rows         []ScorecardRow `json:"rows"`
 	Skipped      []SkippedKPI   `json:"skipped"`
@@ -1704,6 +2086,12 @@ type SessionInfoVia string
 type SkippedKPI struct {
 	Kpi    string `json:"kpi"`
 	Reason string `json:"reason"`
+}
+
+// SkippedSplit defines model for SkippedSplit.
+type SkippedSplit struct {
+	Dimension string `json:"dimension"`
+	Reason    string `json:"reason"`
 }
 
 // SolverOptions defines model for SolverOptions.
@@ -1872,6 +2260,24 @@ type VarianceRows2 = bool
 // Variance_Rows_AdditionalProperties a cell: text (dates and times as ISO 8601), a number, a boolean, or null
 type Variance_Rows_AdditionalProperties struct {
 	union json.RawMessage
+}
+
+// ListAlertDeliveriesParams defines parameters for ListAlertDeliveries.
+type ListAlertDeliveriesParams struct {
+	// Limit at most this many (default 100, at most 1000)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// GetChurnDriversParams defines parameters for GetChurnDrivers.
+type GetChurnDriversParams struct {
+	// From window start, inclusive (YYYY-MM-DD)
+	From *openapi_types.Date `form:"from,omitempty" json:"from,omitempty"`
+
+	// To window end, exclusive (YYYY-MM-DD)
+	To *openapi_types.Date `form:"to,omitempty" json:"to,omitempty"`
+
+	// IfNoneMatch ETag of an earlier answer: 304 when it still holds
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
 // GetAuditParams defines parameters for GetAudit.
@@ -2052,6 +2458,33 @@ type GetKPIDiffParams struct {
 // GetKPIDiffParamsGrain defines parameters for GetKPIDiff.
 type GetKPIDiffParamsGrain string
 
+// GetKPIExplainParams defines parameters for GetKPIExplain.
+type GetKPIExplainParams struct {
+	// From window start, inclusive (YYYY-MM-DD)
+	From *openapi_types.Date `form:"from,omitempty" json:"from,omitempty"`
+
+	// To window end, exclusive (YYYY-MM-DD)
+	To *openapi_types.Date `form:"to,omitempty" json:"to,omitempty"`
+
+	// Version KPI version (default: the KPI's default version)
+	Version *int `form:"version,omitempty" json:"version,omitempty"`
+
+	// Where CEL condition on customer features restricting the customers counted
+	Where *string `form:"where,omitempty" json:"where,omitempty"`
+
+	// InactiveDays KPI parameter of churn_rate v2: days without an order after which a customer counts as churned (default 90)
+	InactiveDays *float64 `form:"inactive_days,omitempty" json:"inactive_days,omitempty"`
+
+	// CycleMultiplier KPI parameter of suspected_churn_rate: a customer is suspected churned after this many of their usual order cycles without an order (default 2)
+	CycleMultiplier *float64 `form:"cycle_multiplier,omitempty" json:"cycle_multiplier,omitempty"`
+
+	// Weights KPI parameter of csi: score weights as column:weight pairs, comma-separated (score_a:0.4,score_b:0.6), or derived (the satisfaction drivers' weights); default equal
+	Weights *string `form:"weights,omitempty" json:"weights,omitempty"`
+
+	// IfNoneMatch ETag of an earlier answer: 304 when it still holds
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
 // GetKPIValuesParams defines parameters for GetKPIValues.
 type GetKPIValuesParams struct {
 	// From window start, inclusive (YYYY-MM-DD)
@@ -2153,6 +2586,18 @@ type FitCLVParams struct {
 	Prefer *string `json:"Prefer,omitempty"`
 }
 
+// ListPacksParams defines parameters for ListPacks.
+type ListPacksParams struct {
+	// IfNoneMatch ETag of an earlier answer: 304 when it still holds
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
+// GetPackParams defines parameters for GetPack.
+type GetPackParams struct {
+	// IfNoneMatch ETag of an earlier answer: 304 when it still holds
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
 // ListRuleSetsParams defines parameters for ListRuleSets.
 type ListRuleSetsParams struct {
 	// IfNoneMatch ETag of an earlier answer: 304 when it still holds
@@ -2237,6 +2682,24 @@ type GetTransitionsParams struct {
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
+// GetSatisfactionDriversParams defines parameters for GetSatisfactionDrivers.
+type GetSatisfactionDriversParams struct {
+	// From window start, inclusive (YYYY-MM-DD)
+	From *openapi_types.Date `form:"from,omitempty" json:"from,omitempty"`
+
+	// To window end, exclusive (YYYY-MM-DD)
+	To *openapi_types.Date `form:"to,omitempty" json:"to,omitempty"`
+
+	// By a customer dimension or tier:RULESET: the analysis per group too
+	By *string `form:"by,omitempty" json:"by,omitempty"`
+
+	// Compare compare each attribute's mean with the previous window (Welch's t-test)
+	Compare *bool `form:"compare,omitempty" json:"compare,omitempty"`
+
+	// IfNoneMatch ETag of an earlier answer: 304 when it still holds
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
 // GetScorecardParams defines parameters for GetScorecard.
 type GetScorecardParams struct {
 	// From window start, inclusive (YYYY-MM-DD)
@@ -2247,6 +2710,9 @@ type GetScorecardParams struct {
 
 	// Filter DIMENSION=VALUE, repeatable: only the customers with these values (tier:RULESET=TIER for a rule set's tier); KPIs without the dimension are skipped, and each KPI is compared with its target scoped to exactly these values, else its unscoped one
 	Filter *[]string `form:"filter,omitempty" json:"filter,omitempty"`
+
+	// Pack a KPI pack (GET /packs): only its KPIs, in its order, with its directions where no target sets one
+	Pack *string `form:"pack,omitempty" json:"pack,omitempty"`
 
 	// IfNoneMatch ETag of an earlier answer: 304 when it still holds
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
@@ -2270,6 +2736,9 @@ type GetTargetsParams struct {
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
+// PutAlertJSONRequestBody defines body for PutAlert for application/json ContentType.
+type PutAlertJSONRequestBody = AlertSpec
+
 // ImportDatasetJSONRequestBody defines body for ImportDataset for application/json ContentType.
 type ImportDatasetJSONRequestBody = ImportBody
 
@@ -2281,6 +2750,9 @@ type CreateKeyJSONRequestBody = KeyBody
 
 // FitCLVJSONRequestBody defines body for FitCLV for application/json ContentType.
 type FitCLVJSONRequestBody = CLVFitBody
+
+// PutPackJSONRequestBody defines body for PutPack for application/json ContentType.
+type PutPackJSONRequestBody = Pack
 
 // ValidateRuleSetJSONRequestBody defines body for ValidateRuleSet for application/json ContentType.
 type ValidateRuleSetJSONRequestBody = ValidateRuleSetJSONBody
@@ -3463,6 +3935,64 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// ListAlerts List alerts
+	//
+	// Every alert with the status its last evaluation saw (null: never evaluated; none: no value or no target).
+	//
+	// Corresponds with GET /alerts (the `ListAlerts` operationId).
+	ListAlerts(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteAlert Delete an alert
+	//
+	// Deletes the alert; its delivery log stays.
+	//
+	// Corresponds with DELETE /alerts/{name} (the `DeleteAlert` operationId).
+	DeleteAlert(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAlert An alert
+	//
+	// Corresponds with GET /alerts/{name} (the `GetAlert` operationId).
+	GetAlert(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutAlertWithBody Set an alert
+	//
+	// Stores (or replaces) an alert: after every import (in the background, bounded by a deadline; the import does not wait) and on POST /alerts/{name}/check, the KPI's scorecard status is evaluated over the default window (as GET /scorecard without from and to), for the dimension values of by when given (with the target of that scope, else the KPI's). When the status enters one of on, one POST goes to the webhook with the KPI, value, target, status, previous status and a link to its explanation, signed with X-Custkpi-Signature: sha256=HEX, the HMAC-SHA256 of the body keyed by the secret, when a secret is set; failures (network, 429, 5xx) are retried with a doubling backoff; every delivery is logged. An unchanged status sends nothing. Webhooks are http or https; loopback, link-local and the server's own addresses are refused (checked again when dialled) unless serve --webhook-allow-loopback. A replaced alert starts fresh. The secret is stored to sign with and never shown.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /alerts/{name} (the `PutAlert` operationId).
+	PutAlertWithBody(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutAlert Set an alert
+	//
+	// Stores (or replaces) an alert: after every import (in the background, bounded by a deadline; the import does not wait) and on POST /alerts/{name}/check, the KPI's scorecard status is evaluated over the default window (as GET /scorecard without from and to), for the dimension values of by when given (with the target of that scope, else the KPI's). When the status enters one of on, one POST goes to the webhook with the KPI, value, target, status, previous status and a link to its explanation, signed with X-Custkpi-Signature: sha256=HEX, the HMAC-SHA256 of the body keyed by the secret, when a secret is set; failures (network, 429, 5xx) are retried with a doubling backoff; every delivery is logged. An unchanged status sends nothing. Webhooks are http or https; loopback, link-local and the server's own addresses are refused (checked again when dialled) unless serve --webhook-allow-loopback. A replaced alert starts fresh. The secret is stored to sign with and never shown.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /alerts/{name} (the `PutAlert` operationId).
+	PutAlert(ctx context.Context, name string, body PutAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CheckAlert Evaluate an alert now
+	//
+	// Evaluates the alert as an import would: when its status entered one of its states, the webhook is called (with retries) before the answer, which says what was sent.
+	//
+	// Corresponds with POST /alerts/{name}/check (the `CheckAlert` operationId).
+	CheckAlert(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListAlertDeliveries An alert's delivery log
+	//
+	// What was sent to the webhook, newest first: the body, the attempts it took, the last HTTP status, delivered or failed.
+	//
+	// Corresponds with GET /alerts/{name}/deliveries (the `ListAlertDeliveries` operationId).
+	ListAlertDeliveries(ctx context.Context, name string, params *ListAlertDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetChurnDrivers Churn drivers
+	//
+	// The customers active (a completed order) in the previous window, and which of them churned (no completed order in the window, as churn_rate v1), split by: whether they complained (a complaint ticket in the previous window), the categories of their tickets then (a customer is counted in each of theirs), their satisfaction band (mean csat over the previous window: dissatisfied < 3, neutral, satisfied >= 4, no survey), their purchase-cycle status as of the window start (suspected churn), their tier in every evaluated rule set, and each customer dimension (age as age_band; dimensions with one value or more than 50 are skipped). Each group: customers, churned, churn rate, lift (its rate over the overall rate), and a pooled two-proportion z-test against the other customers (two-sided, level 0.05). One statement.
+	//
+	// Corresponds with GET /analyses/churn_drivers (the `GetChurnDrivers` operationId).
+	GetChurnDrivers(ctx context.Context, params *GetChurnDriversParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetAudit Audit log
 	//
 	// Every change made through the API (imports, keys, rule sets, targets, fits), newest first: who (key), when, what, and how it ended (ok, refused, failed).
@@ -3597,6 +4127,13 @@ type ClientInterface interface {
 	// Corresponds with GET /kpis/{name}/diff (the `GetKPIDiff` operationId).
 	GetKPIDiff(ctx context.Context, name string, params *GetKPIDiffParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetKPIExplain Explain a KPI's change
+	//
+	// Splits the change of a KPI between the previous window (the previous calendar month, quarter or year when the window is exactly one, otherwise the same length just before) and the window over every customer dimension (age_band included; raw age is split by its bands) and the tiers of every evaluated rule set at once — or over the KPI's own dimensions — in one statement (the KPI rows computed once, aggregated with GROUPING SETS). Ratio KPIs: each group's contribution is its rate effect plus its mix effect (the variance arithmetic; a dimension's contributions sum to total_change); additive KPIs: its delta. Drivers are ranked by absolute contribution across all dimensions, each with its share of the change and a noise flag: for ratio KPIs of counts (unit ratio) a pooled two-proportion z-test of the group's rate, for count KPIs a two-count (Poisson) z-test, two-sided at level 0.05; other KPIs get no test (within_noise null). Dimensions with one value, or more than 50, are listed under skipped. Matrices (cohort_retention) and statistics (medians) cannot be split: 400.
+	//
+	// Corresponds with GET /kpis/{name}/explain (the `GetKPIExplain` operationId).
+	GetKPIExplain(ctx context.Context, name string, params *GetKPIExplainParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetKPIValues KPI values
 	//
 	// Computes a KPI over a window [from, to) (default: the 12 calendar months before the month after the latest order), cut into calendar periods by grain, grouped by customer dimensions. One SQL statement per request; ratios are recomputed per group from numerator and denominator; a zero denominator gives null. KPI parameters (inactive_days, cycle_multiplier, weights: see each KPI's params in GET /kpis/{name}) are extra query parameters. JSON answers the query with its rows (shape=records: the rows alone); CSV, NDJSON, Arrow IPC stream and Parquet answer the rows as a table.
@@ -3635,6 +4172,43 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /models/clv/fit (the `FitCLV` operationId).
 	FitCLV(ctx context.Context, params *FitCLVParams, body FitCLVJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPacks List KPI packs
+	//
+	// The KPI packs: named sets of KPIs chosen for a business goal (growth, profit, retention, service) or a customer type (b2b, ecommerce), each with its goal in a sentence and each KPI's suggested direction. The built-in ones are files beside the KPIs (queries/packs/*.yaml); others are added with PUT /packs/{name}. GET /scorecard?pack=NAME is the scorecard of one pack.
+	//
+	// Corresponds with GET /packs (the `ListPacks` operationId).
+	ListPacks(ctx context.Context, params *ListPacksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeletePack Delete a KPI pack
+	//
+	// Deletes a pack added through the API; built-in packs stay.
+	//
+	// Corresponds with DELETE /packs/{name} (the `DeletePack` operationId).
+	DeletePack(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPack A KPI pack
+	//
+	// Corresponds with GET /packs/{name} (the `GetPack` operationId).
+	GetPack(ctx context.Context, name string, params *GetPackParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutPackWithBody Add or replace a KPI pack
+	//
+	// Stores a pack in the database (one write): a goal sentence and KPIs with suggested directions (a KPI without one takes the KPI's). The name in the body, when given, must be the path's. Built-in packs cannot be replaced. 201 when new, 200 when it replaced one.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /packs/{name} (the `PutPack` operationId).
+	PutPackWithBody(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutPack Add or replace a KPI pack
+	//
+	// Stores a pack in the database (one write): a goal sentence and KPIs with suggested directions (a KPI without one takes the KPI's). The name in the body, when given, must be the path's. Built-in packs cannot be replaced. 201 when new, 200 when it replaced one.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /packs/{name} (the `PutPack` operationId).
+	PutPack(ctx context.Context, name string, body PutPackJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRuleSets Rule sets
 	//
@@ -3725,6 +4299,13 @@ type ClientInterface interface {
 	// Corresponds with GET /rulesets/{name}/transitions (the `GetTransitions` operationId).
 	GetTransitions(ctx context.Context, name string, params *GetTransitionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetSatisfactionDrivers Satisfaction drivers
+	//
+	// For every score_* attribute of the surveys dated in the window: mean (performance), standard deviation, top-2-box share (4 or 5), the Likert counts of 1..5, Pearson and Spearman correlation with csat (pairwise complete responses), and its importance for overall satisfaction: LMG, the Shapley decomposition of R² of csat regressed on all attributes (exact over the 2^k subsets of the correlation matrix of the responses with csat and every attribute; it shares R² fairly between correlated attributes, where regression weights swing), as a share of R² (importances sum to 1); Pratt's β·r beyond 12 attributes. Each attribute's quadrant of the importance-performance matrix (split at the mean importance 1/k and the mean of the attribute means): keep_up, concentrate_here, low_priority, possible_overkill. Pairs correlated beyond |r| 0.8 are redundant (the less important is dropped); attributes with |r| < 0.2 with csat are weak. weights are the CSI weights derived from the importances of the rest (csi?weights=derived uses them). by= repeats the analysis per group of a customer dimension or tier:RULESET; compare=true adds the previous window's mean of each attribute and Welch's t-test of its change (two-sided, level 0.05).
+	//
+	// Corresponds with GET /satisfaction/drivers (the `GetSatisfactionDrivers` operationId).
+	GetSatisfactionDrivers(ctx context.Context, params *GetSatisfactionDriversParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetScorecard Scorecard
 	//
 	// Every KPI whose data is present (default version): value over the window, value over the previous window (the previous calendar month, quarter or year when the window is exactly one, otherwise the same length just before), change, target, and status against it: ok (on the right side), warn (on the wrong side by at most warn_within, in the KPI's unit), alert (beyond). Status is null without a target. Scoped targets add a row for their dimension values. KPIs left off (data missing) are listed under skipped.
@@ -3798,6 +4379,144 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /targets/{kpi} (the `PutTarget` operationId).
 	PutTarget(ctx context.Context, kpi string, body PutTargetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// ListAlerts List alerts
+//
+// Every alert with the status its last evaluation saw (null: never evaluated; none: no value or no target).
+//
+// Corresponds with GET /alerts (the `ListAlerts` operationId).
+func (c *Client) ListAlerts(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAlertsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteAlert Delete an alert
+//
+// Deletes the alert; its delivery log stays.
+//
+// Corresponds with DELETE /alerts/{name} (the `DeleteAlert` operationId).
+func (c *Client) DeleteAlert(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteAlertRequest(c.Server, name)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAlert An alert
+//
+// Corresponds with GET /alerts/{name} (the `GetAlert` operationId).
+func (c *Client) GetAlert(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAlertRequest(c.Server, name)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutAlertWithBody Set an alert
+//
+// Stores (or replaces) an alert: after every import (in the background, bounded by a deadline; the import does not wait) and on POST /alerts/{name}/check, the KPI's scorecard status is evaluated over the default window (as GET /scorecard without from and to), for the dimension values of by when given (with the target of that scope, else the KPI's). When the status enters one of on, one POST goes to the webhook with the KPI, value, target, status, previous status and a link to its explanation, signed with X-Custkpi-Signature: sha256=HEX, the HMAC-SHA256 of the body keyed by the secret, when a secret is set; failures (network, 429, 5xx) are retried with a doubling backoff; every delivery is logged. An unchanged status sends nothing. Webhooks are http or https; loopback, link-local and the server's own addresses are refused (checked again when dialled) unless serve --webhook-allow-loopback. A replaced alert starts fresh. The secret is stored to sign with and never shown.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /alerts/{name} (the `PutAlert` operationId).
+func (c *Client) PutAlertWithBody(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutAlertRequestWithBody(c.Server, name, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutAlert Set an alert
+//
+// Stores (or replaces) an alert: after every import (in the background, bounded by a deadline; the import does not wait) and on POST /alerts/{name}/check, the KPI's scorecard status is evaluated over the default window (as GET /scorecard without from and to), for the dimension values of by when given (with the target of that scope, else the KPI's). When the status enters one of on, one POST goes to the webhook with the KPI, value, target, status, previous status and a link to its explanation, signed with X-Custkpi-Signature: sha256=HEX, the HMAC-SHA256 of the body keyed by the secret, when a secret is set; failures (network, 429, 5xx) are retried with a doubling backoff; every delivery is logged. An unchanged status sends nothing. Webhooks are http or https; loopback, link-local and the server's own addresses are refused (checked again when dialled) unless serve --webhook-allow-loopback. A replaced alert starts fresh. The secret is stored to sign with and never shown.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /alerts/{name} (the `PutAlert` operationId).
+func (c *Client) PutAlert(ctx context.Context, name string, body PutAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutAlertRequest(c.Server, name, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CheckAlert Evaluate an alert now
+//
+// Evaluates the alert as an import would: when its status entered one of its states, the webhook is called (with retries) before the answer, which says what was sent.
+//
+// Corresponds with POST /alerts/{name}/check (the `CheckAlert` operationId).
+func (c *Client) CheckAlert(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCheckAlertRequest(c.Server, name)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListAlertDeliveries An alert's delivery log
+//
+// What was sent to the webhook, newest first: the body, the attempts it took, the last HTTP status, delivered or failed.
+//
+// Corresponds with GET /alerts/{name}/deliveries (the `ListAlertDeliveries` operationId).
+func (c *Client) ListAlertDeliveries(ctx context.Context, name string, params *ListAlertDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAlertDeliveriesRequest(c.Server, name, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetChurnDrivers Churn drivers
+//
+// The customers active (a completed order) in the previous window, and which of them churned (no completed order in the window, as churn_rate v1), split by: whether they complained (a complaint ticket in the previous window), the categories of their tickets then (a customer is counted in each of theirs), their satisfaction band (mean csat over the previous window: dissatisfied < 3, neutral, satisfied >= 4, no survey), their purchase-cycle status as of the window start (suspected churn), their tier in every evaluated rule set, and each customer dimension (age as age_band; dimensions with one value or more than 50 are skipped). Each group: customers, churned, churn rate, lift (its rate over the overall rate), and a pooled two-proportion z-test against the other customers (two-sided, level 0.05). One statement.
+//
+// Corresponds with GET /analyses/churn_drivers (the `GetChurnDrivers` operationId).
+func (c *Client) GetChurnDrivers(ctx context.Context, params *GetChurnDriversParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetChurnDriversRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // GetAudit Audit log
@@ -4114,6 +4833,23 @@ func (c *Client) GetKPIDiff(ctx context.Context, name string, params *GetKPIDiff
 	return c.Client.Do(req)
 }
 
+// GetKPIExplain Explain a KPI's change
+//
+// Splits the change of a KPI between the previous window (the previous calendar month, quarter or year when the window is exactly one, otherwise the same length just before) and the window over every customer dimension (age_band included; raw age is split by its bands) and the tiers of every evaluated rule set at once — or over the KPI's own dimensions — in one statement (the KPI rows computed once, aggregated with GROUPING SETS). Ratio KPIs: each group's contribution is its rate effect plus its mix effect (the variance arithmetic; a dimension's contributions sum to total_change); additive KPIs: its delta. Drivers are ranked by absolute contribution across all dimensions, each with its share of the change and a noise flag: for ratio KPIs of counts (unit ratio) a pooled two-proportion z-test of the group's rate, for count KPIs a two-count (Poisson) z-test, two-sided at level 0.05; other KPIs get no test (within_noise null). Dimensions with one value, or more than 50, are listed under skipped. Matrices (cohort_retention) and statistics (medians) cannot be split: 400.
+//
+// Corresponds with GET /kpis/{name}/explain (the `GetKPIExplain` operationId).
+func (c *Client) GetKPIExplain(ctx context.Context, name string, params *GetKPIExplainParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetKPIExplainRequest(c.Server, name, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetKPIValues KPI values
 //
 // Computes a KPI over a window [from, to) (default: the 12 calendar months before the month after the latest order), cut into calendar periods by grain, grouped by customer dimensions. One SQL statement per request; ratios are recomputed per group from numerator and denominator; a zero denominator gives null. KPI parameters (inactive_days, cycle_multiplier, weights: see each KPI's params in GET /kpis/{name}) are extra query parameters. JSON answers the query with its rows (shape=records: the rows alone); CSV, NDJSON, Arrow IPC stream and Parquet answer the rows as a table.
@@ -4193,6 +4929,93 @@ func (c *Client) FitCLVWithBody(ctx context.Context, params *FitCLVParams, conte
 // Corresponds with POST /models/clv/fit (the `FitCLV` operationId).
 func (c *Client) FitCLV(ctx context.Context, params *FitCLVParams, body FitCLVJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewFitCLVRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPacks List KPI packs
+//
+// The KPI packs: named sets of KPIs chosen for a business goal (growth, profit, retention, service) or a customer type (b2b, ecommerce), each with its goal in a sentence and each KPI's suggested direction. The built-in ones are files beside the KPIs (queries/packs/*.yaml); others are added with PUT /packs/{name}. GET /scorecard?pack=NAME is the scorecard of one pack.
+//
+// Corresponds with GET /packs (the `ListPacks` operationId).
+func (c *Client) ListPacks(ctx context.Context, params *ListPacksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPacksRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeletePack Delete a KPI pack
+//
+// Deletes a pack added through the API; built-in packs stay.
+//
+// Corresponds with DELETE /packs/{name} (the `DeletePack` operationId).
+func (c *Client) DeletePack(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeletePackRequest(c.Server, name)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPack A KPI pack
+//
+// Corresponds with GET /packs/{name} (the `GetPack` operationId).
+func (c *Client) GetPack(ctx context.Context, name string, params *GetPackParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPackRequest(c.Server, name, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutPackWithBody Add or replace a KPI pack
+//
+// Stores a pack in the database (one write): a goal sentence and KPIs with suggested directions (a KPI without one takes the KPI's). The name in the body, when given, must be the path's. Built-in packs cannot be replaced. 201 when new, 200 when it replaced one.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /packs/{name} (the `PutPack` operationId).
+func (c *Client) PutPackWithBody(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutPackRequestWithBody(c.Server, name, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutPack Add or replace a KPI pack
+//
+// Stores a pack in the database (one write): a goal sentence and KPIs with suggested directions (a KPI without one takes the KPI's). The name in the body, when given, must be the path's. Built-in packs cannot be replaced. 201 when new, 200 when it replaced one.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /packs/{name} (the `PutPack` operationId).
+func (c *Client) PutPack(ctx context.Context, name string, body PutPackJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutPackRequest(c.Server, name, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4402,6 +5225,23 @@ func (c *Client) GetTransitions(ctx context.Context, name string, params *GetTra
 	return c.Client.Do(req)
 }
 
+// GetSatisfactionDrivers Satisfaction drivers
+//
+// For every score_* attribute of the surveys dated in the window: mean (performance), standard deviation, top-2-box share (4 or 5), the Likert counts of 1..5, Pearson and Spearman correlation with csat (pairwise complete responses), and its importance for overall satisfaction: LMG, the Shapley decomposition of R² of csat regressed on all attributes (exact over the 2^k subsets of the correlation matrix of the responses with csat and every attribute; it shares R² fairly between correlated attributes, where regression weights swing), as a share of R² (importances sum to 1); Pratt's β·r beyond 12 attributes. Each attribute's quadrant of the importance-performance matrix (split at the mean importance 1/k and the mean of the attribute means): keep_up, concentrate_here, low_priority, possible_overkill. Pairs correlated beyond |r| 0.8 are redundant (the less important is dropped); attributes with |r| < 0.2 with csat are weak. weights are the CSI weights derived from the importances of the rest (csi?weights=derived uses them). by= repeats the analysis per group of a customer dimension or tier:RULESET; compare=true adds the previous window's mean of each attribute and Welch's t-test of its change (two-sided, level 0.05).
+//
+// Corresponds with GET /satisfaction/drivers (the `GetSatisfactionDrivers` operationId).
+func (c *Client) GetSatisfactionDrivers(ctx context.Context, params *GetSatisfactionDriversParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSatisfactionDriversRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetScorecard Scorecard
 //
 // Every KPI whose data is present (default version): value over the window, value over the previous window (the previous calendar month, quarter or year when the window is exactly one, otherwise the same length just before), change, target, and status against it: ok (on the right side), warn (on the wrong side by at most warn_within, in the KPI's unit), alert (beyond). Status is null without a target. Scoped targets add a row for their dimension values. KPIs left off (data missing) are listed under skipped.
@@ -4574,6 +5414,324 @@ func (c *Client) PutTarget(ctx context.Context, kpi string, body PutTargetJSONRe
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewListAlertsRequest constructs an http.Request for the ListAlerts method
+func NewListAlertsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/alerts")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeleteAlertRequest constructs an http.Request for the DeleteAlert method
+func NewDeleteAlertRequest(server string, name string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/alerts/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetAlertRequest constructs an http.Request for the GetAlert method
+func NewGetAlertRequest(server string, name string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/alerts/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPutAlertRequest calls the generic PutAlert builder with application/json body
+func NewPutAlertRequest(server string, name string, body PutAlertJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutAlertRequestWithBody(server, name, "application/json", bodyReader)
+}
+
+// NewPutAlertRequestWithBody constructs an http.Request for the PutAlert method, with any body, and a specified content type
+func NewPutAlertRequestWithBody(server string, name string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/alerts/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCheckAlertRequest constructs an http.Request for the CheckAlert method
+func NewCheckAlertRequest(server string, name string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/alerts/%s/check", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListAlertDeliveriesRequest constructs an http.Request for the ListAlertDeliveries method
+func NewListAlertDeliveriesRequest(server string, name string, params *ListAlertDeliveriesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/alerts/%s/deliveries", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetChurnDriversRequest constructs an http.Request for the GetChurnDrivers method
+func NewGetChurnDriversRequest(server string, params *GetChurnDriversParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/analyses/churn_drivers")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
 }
 
 // NewGetAuditRequest constructs an http.Request for the GetAudit method
@@ -5507,6 +6665,154 @@ func NewGetKPIDiffRequest(server string, name string, params *GetKPIDiffParams) 
 	return req, nil
 }
 
+// NewGetKPIExplainRequest constructs an http.Request for the GetKPIExplain method
+func NewGetKPIExplainRequest(server string, name string, params *GetKPIExplainParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/kpis/%s/explain", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Version != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "version", *params.Version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Where != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "where", *params.Where, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.InactiveDays != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "inactive_days", *params.InactiveDays, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: "double"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CycleMultiplier != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cycle_multiplier", *params.CycleMultiplier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: "double"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Weights != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "weights", *params.Weights, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetKPIValuesRequest constructs an http.Request for the GetKPIValues method
 func NewGetKPIValuesRequest(server string, name string, params *GetKPIValuesParams) (*http.Request, error) {
 	var err error
@@ -5979,6 +7285,178 @@ func NewFitCLVRequestWithBody(server string, params *FitCLVParams, contentType s
 		}
 
 	}
+
+	return req, nil
+}
+
+// NewListPacksRequest constructs an http.Request for the ListPacks method
+func NewListPacksRequest(server string, params *ListPacksParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/packs")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeletePackRequest constructs an http.Request for the DeletePack method
+func NewDeletePackRequest(server string, name string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/packs/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPackRequest constructs an http.Request for the GetPack method
+func NewGetPackRequest(server string, name string, params *GetPackParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/packs/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPutPackRequest calls the generic PutPack builder with application/json body
+func NewPutPackRequest(server string, name string, body PutPackJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutPackRequestWithBody(server, name, "application/json", bodyReader)
+}
+
+// NewPutPackRequestWithBody constructs an http.Request for the PutPack method, with any body, and a specified content type
+func NewPutPackRequestWithBody(server string, name string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/packs/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -6546,6 +8024,111 @@ func NewGetTransitionsRequest(server string, name string, params *GetTransitions
 	return req, nil
 }
 
+// NewGetSatisfactionDriversRequest constructs an http.Request for the GetSatisfactionDrivers method
+func NewGetSatisfactionDriversRequest(server string, params *GetSatisfactionDriversParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/satisfaction/drivers")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.By != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "by", *params.By, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Compare != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "compare", *params.Compare, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetScorecardRequest constructs an http.Request for the GetScorecard method
 func NewGetScorecardRequest(server string, params *GetScorecardParams) (*http.Request, error) {
 	var err error
@@ -6601,6 +8184,18 @@ func NewGetScorecardRequest(server string, params *GetScorecardParams) (*http.Re
 		if params.Filter != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "filter", *params.Filter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Pack != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pack", *params.Pack, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -6976,6 +8571,76 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// ListAlertsWithResponse List alerts
+	//
+	// Every alert with the status its last evaluation saw (null: never evaluated; none: no value or no target).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /alerts (the `ListAlerts` operationId).
+	ListAlertsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListAlertsResponse, error)
+
+	// DeleteAlertWithResponse Delete an alert
+	//
+	// Deletes the alert; its delivery log stays.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /alerts/{name} (the `DeleteAlert` operationId).
+	DeleteAlertWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*DeleteAlertResponse, error)
+
+	// GetAlertWithResponse An alert
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /alerts/{name} (the `GetAlert` operationId).
+	GetAlertWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*GetAlertResponse, error)
+
+	// PutAlertWithBodyWithResponse Set an alert
+	//
+	// Stores (or replaces) an alert: after every import (in the background, bounded by a deadline; the import does not wait) and on POST /alerts/{name}/check, the KPI's scorecard status is evaluated over the default window (as GET /scorecard without from and to), for the dimension values of by when given (with the target of that scope, else the KPI's). When the status enters one of on, one POST goes to the webhook with the KPI, value, target, status, previous status and a link to its explanation, signed with X-Custkpi-Signature: sha256=HEX, the HMAC-SHA256 of the body keyed by the secret, when a secret is set; failures (network, 429, 5xx) are retried with a doubling backoff; every delivery is logged. An unchanged status sends nothing. Webhooks are http or https; loopback, link-local and the server's own addresses are refused (checked again when dialled) unless serve --webhook-allow-loopback. A replaced alert starts fresh. The secret is stored to sign with and never shown.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /alerts/{name} (the `PutAlert` operationId).
+	PutAlertWithBodyWithResponse(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutAlertResponse, error)
+
+	// PutAlertWithResponse Set an alert
+	//
+	// Stores (or replaces) an alert: after every import (in the background, bounded by a deadline; the import does not wait) and on POST /alerts/{name}/check, the KPI's scorecard status is evaluated over the default window (as GET /scorecard without from and to), for the dimension values of by when given (with the target of that scope, else the KPI's). When the status enters one of on, one POST goes to the webhook with the KPI, value, target, status, previous status and a link to its explanation, signed with X-Custkpi-Signature: sha256=HEX, the HMAC-SHA256 of the body keyed by the secret, when a secret is set; failures (network, 429, 5xx) are retried with a doubling backoff; every delivery is logged. An unchanged status sends nothing. Webhooks are http or https; loopback, link-local and the server's own addresses are refused (checked again when dialled) unless serve --webhook-allow-loopback. A replaced alert starts fresh. The secret is stored to sign with and never shown.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /alerts/{name} (the `PutAlert` operationId).
+	PutAlertWithResponse(ctx context.Context, name string, body PutAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*PutAlertResponse, error)
+
+	// CheckAlertWithResponse Evaluate an alert now
+	//
+	// Evaluates the alert as an import would: when its status entered one of its states, the webhook is called (with retries) before the answer, which says what was sent.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /alerts/{name}/check (the `CheckAlert` operationId).
+	CheckAlertWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*CheckAlertResponse, error)
+
+	// ListAlertDeliveriesWithResponse An alert's delivery log
+	//
+	// What was sent to the webhook, newest first: the body, the attempts it took, the last HTTP status, delivered or failed.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /alerts/{name}/deliveries (the `ListAlertDeliveries` operationId).
+	ListAlertDeliveriesWithResponse(ctx context.Context, name string, params *ListAlertDeliveriesParams, reqEditors ...RequestEditorFn) (*ListAlertDeliveriesResponse, error)
+
+	// GetChurnDriversWithResponse Churn drivers
+	//
+	// The customers active (a completed order) in the previous window, and which of them churned (no completed order in the window, as churn_rate v1), split by: whether they complained (a complaint ticket in the previous window), the categories of their tickets then (a customer is counted in each of theirs), their satisfaction band (mean csat over the previous window: dissatisfied < 3, neutral, satisfied >= 4, no survey), their purchase-cycle status as of the window start (suspected churn), their tier in every evaluated rule set, and each customer dimension (age as age_band; dimensions with one value or more than 50 are skipped). Each group: customers, churned, churn rate, lift (its rate over the overall rate), and a pooled two-proportion z-test against the other customers (two-sided, level 0.05). One statement.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /analyses/churn_drivers (the `GetChurnDrivers` operationId).
+	GetChurnDriversWithResponse(ctx context.Context, params *GetChurnDriversParams, reqEditors ...RequestEditorFn) (*GetChurnDriversResponse, error)
+
 	// GetAuditWithResponse Audit log
 	//
 	// Every change made through the API (imports, keys, rule sets, targets, fits), newest first: who (key), when, what, and how it ended (ok, refused, failed).
@@ -7138,6 +8803,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /kpis/{name}/diff (the `GetKPIDiff` operationId).
 	GetKPIDiffWithResponse(ctx context.Context, name string, params *GetKPIDiffParams, reqEditors ...RequestEditorFn) (*GetKPIDiffResponse, error)
 
+	// GetKPIExplainWithResponse Explain a KPI's change
+	//
+	// Splits the change of a KPI between the previous window (the previous calendar month, quarter or year when the window is exactly one, otherwise the same length just before) and the window over every customer dimension (age_band included; raw age is split by its bands) and the tiers of every evaluated rule set at once — or over the KPI's own dimensions — in one statement (the KPI rows computed once, aggregated with GROUPING SETS). Ratio KPIs: each group's contribution is its rate effect plus its mix effect (the variance arithmetic; a dimension's contributions sum to total_change); additive KPIs: its delta. Drivers are ranked by absolute contribution across all dimensions, each with its share of the change and a noise flag: for ratio KPIs of counts (unit ratio) a pooled two-proportion z-test of the group's rate, for count KPIs a two-count (Poisson) z-test, two-sided at level 0.05; other KPIs get no test (within_noise null). Dimensions with one value, or more than 50, are listed under skipped. Matrices (cohort_retention) and statistics (medians) cannot be split: 400.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /kpis/{name}/explain (the `GetKPIExplain` operationId).
+	GetKPIExplainWithResponse(ctx context.Context, name string, params *GetKPIExplainParams, reqEditors ...RequestEditorFn) (*GetKPIExplainResponse, error)
+
 	// GetKPIValuesWithResponse KPI values
 	//
 	// Computes a KPI over a window [from, to) (default: the 12 calendar months before the month after the latest order), cut into calendar periods by grain, grouped by customer dimensions. One SQL statement per request; ratios are recomputed per group from numerator and denominator; a zero denominator gives null. KPI parameters (inactive_days, cycle_multiplier, weights: see each KPI's params in GET /kpis/{name}) are extra query parameters. JSON answers the query with its rows (shape=records: the rows alone); CSV, NDJSON, Arrow IPC stream and Parquet answer the rows as a table.
@@ -7182,6 +8856,49 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /models/clv/fit (the `FitCLV` operationId).
 	FitCLVWithResponse(ctx context.Context, params *FitCLVParams, body FitCLVJSONRequestBody, reqEditors ...RequestEditorFn) (*FitCLVResponse, error)
+
+	// ListPacksWithResponse List KPI packs
+	//
+	// The KPI packs: named sets of KPIs chosen for a business goal (growth, profit, retention, service) or a customer type (b2b, ecommerce), each with its goal in a sentence and each KPI's suggested direction. The built-in ones are files beside the KPIs (queries/packs/*.yaml); others are added with PUT /packs/{name}. GET /scorecard?pack=NAME is the scorecard of one pack.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /packs (the `ListPacks` operationId).
+	ListPacksWithResponse(ctx context.Context, params *ListPacksParams, reqEditors ...RequestEditorFn) (*ListPacksResponse, error)
+
+	// DeletePackWithResponse Delete a KPI pack
+	//
+	// Deletes a pack added through the API; built-in packs stay.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /packs/{name} (the `DeletePack` operationId).
+	DeletePackWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*DeletePackResponse, error)
+
+	// GetPackWithResponse A KPI pack
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /packs/{name} (the `GetPack` operationId).
+	GetPackWithResponse(ctx context.Context, name string, params *GetPackParams, reqEditors ...RequestEditorFn) (*GetPackResponse, error)
+
+	// PutPackWithBodyWithResponse Add or replace a KPI pack
+	//
+	// Stores a pack in the database (one write): a goal sentence and KPIs with suggested directions (a KPI without one takes the KPI's). The name in the body, when given, must be the path's. Built-in packs cannot be replaced. 201 when new, 200 when it replaced one.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /packs/{name} (the `PutPack` operationId).
+	PutPackWithBodyWithResponse(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutPackResponse, error)
+
+	// PutPackWithResponse Add or replace a KPI pack
+	//
+	// Stores a pack in the database (one write): a goal sentence and KPIs with suggested directions (a KPI without one takes the KPI's). The name in the body, when given, must be the path's. Built-in packs cannot be replaced. 201 when new, 200 when it replaced one.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /packs/{name} (the `PutPack` operationId).
+	PutPackWithResponse(ctx context.Context, name string, body PutPackJSONRequestBody, reqEditors ...RequestEditorFn) (*PutPackResponse, error)
 
 	// ListRuleSetsWithResponse Rule sets
 	//
@@ -7282,6 +8999,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /rulesets/{name}/transitions (the `GetTransitions` operationId).
 	GetTransitionsWithResponse(ctx context.Context, name string, params *GetTransitionsParams, reqEditors ...RequestEditorFn) (*GetTransitionsResponse, error)
 
+	// GetSatisfactionDriversWithResponse Satisfaction drivers
+	//
+	// For every score_* attribute of the surveys dated in the window: mean (performance), standard deviation, top-2-box share (4 or 5), the Likert counts of 1..5, Pearson and Spearman correlation with csat (pairwise complete responses), and its importance for overall satisfaction: LMG, the Shapley decomposition of R² of csat regressed on all attributes (exact over the 2^k subsets of the correlation matrix of the responses with csat and every attribute; it shares R² fairly between correlated attributes, where regression weights swing), as a share of R² (importances sum to 1); Pratt's β·r beyond 12 attributes. Each attribute's quadrant of the importance-performance matrix (split at the mean importance 1/k and the mean of the attribute means): keep_up, concentrate_here, low_priority, possible_overkill. Pairs correlated beyond |r| 0.8 are redundant (the less important is dropped); attributes with |r| < 0.2 with csat are weak. weights are the CSI weights derived from the importances of the rest (csi?weights=derived uses them). by= repeats the analysis per group of a customer dimension or tier:RULESET; compare=true adds the previous window's mean of each attribute and Welch's t-test of its change (two-sided, level 0.05).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /satisfaction/drivers (the `GetSatisfactionDrivers` operationId).
+	GetSatisfactionDriversWithResponse(ctx context.Context, params *GetSatisfactionDriversParams, reqEditors ...RequestEditorFn) (*GetSatisfactionDriversResponse, error)
+
 	// GetScorecardWithResponse Scorecard
 	//
 	// Every KPI whose data is present (default version): value over the window, value over the previous window (the previous calendar month, quarter or year when the window is exactly one, otherwise the same length just before), change, target, and status against it: ok (on the right side), warn (on the wrong side by at most warn_within, in the KPI's unit), alert (beyond). Status is null without a target. Scoped targets add a row for their dimension values. KPIs left off (data missing) are listed under skipped.
@@ -7367,6 +9093,1013 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /targets/{kpi} (the `PutTarget` operationId).
 	PutTargetWithResponse(ctx context.Context, kpi string, body PutTargetJSONRequestBody, reqEditors ...RequestEditorFn) (*PutTargetResponse, error)
+}
+
+// ListAlertsResponse200Headers the declared response headers of an HTTP 200 response for ListAlerts
+type ListAlertsResponse200Headers struct {
+	XRequestID *string
+}
+
+// ListAlertsResponse401Headers the declared response headers of an HTTP 401 response for ListAlerts
+type ListAlertsResponse401Headers struct {
+	XRequestID *string
+}
+
+// ListAlertsResponse403Headers the declared response headers of an HTTP 403 response for ListAlerts
+type ListAlertsResponse403Headers struct {
+	XRequestID *string
+}
+
+// ListAlertsResponse421Headers the declared response headers of an HTTP 421 response for ListAlerts
+type ListAlertsResponse421Headers struct {
+	XRequestID *string
+}
+
+// ListAlertsResponse500Headers the declared response headers of an HTTP 500 response for ListAlerts
+type ListAlertsResponse500Headers struct {
+	XRequestID *string
+}
+
+// ListAlertsResponse503Headers the declared response headers of an HTTP 503 response for ListAlerts
+type ListAlertsResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+type ListAlertsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AlertList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorBody
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorBody
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListAlertsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListAlertsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListAlertsResponse403Headers
+	// Headers421 the parsed response headers for an HTTP 421 response
+	Headers421 *ListAlertsResponse421Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListAlertsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListAlertsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAlertsResponse) GetJSON200() *AlertList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListAlertsResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListAlertsResponse) GetJSON403() *ErrorBody {
+	return r.JSON403
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r ListAlertsResponse) GetJSON421() *ErrorBody {
+	return r.JSON421
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListAlertsResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListAlertsResponse) GetJSON503() *ErrorBody {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAlertsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAlertsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAlertsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAlertsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteAlertResponse204Headers the declared response headers of an HTTP 204 response for DeleteAlert
+type DeleteAlertResponse204Headers struct {
+	XRequestID *string
+}
+
+// DeleteAlertResponse401Headers the declared response headers of an HTTP 401 response for DeleteAlert
+type DeleteAlertResponse401Headers struct {
+	XRequestID *string
+}
+
+// DeleteAlertResponse403Headers the declared response headers of an HTTP 403 response for DeleteAlert
+type DeleteAlertResponse403Headers struct {
+	XRequestID *string
+}
+
+// DeleteAlertResponse404Headers the declared response headers of an HTTP 404 response for DeleteAlert
+type DeleteAlertResponse404Headers struct {
+	XRequestID *string
+}
+
+// DeleteAlertResponse421Headers the declared response headers of an HTTP 421 response for DeleteAlert
+type DeleteAlertResponse421Headers struct {
+	XRequestID *string
+}
+
+// DeleteAlertResponse500Headers the declared response headers of an HTTP 500 response for DeleteAlert
+type DeleteAlertResponse500Headers struct {
+	XRequestID *string
+}
+
+// DeleteAlertResponse503Headers the declared response headers of an HTTP 503 response for DeleteAlert
+type DeleteAlertResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+type DeleteAlertResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorBody
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorBody
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorBody
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *DeleteAlertResponse204Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteAlertResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *DeleteAlertResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *DeleteAlertResponse404Headers
+	// Headers421 the parsed response headers for an HTTP 421 response
+	Headers421 *DeleteAlertResponse421Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *DeleteAlertResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteAlertResponse503Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteAlertResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteAlertResponse) GetJSON403() *ErrorBody {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteAlertResponse) GetJSON404() *ErrorBody {
+	return r.JSON404
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r DeleteAlertResponse) GetJSON421() *ErrorBody {
+	return r.JSON421
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteAlertResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteAlertResponse) GetJSON503() *ErrorBody {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteAlertResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteAlertResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteAlertResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteAlertResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetAlertResponse200Headers the declared response headers of an HTTP 200 response for GetAlert
+type GetAlertResponse200Headers struct {
+	XRequestID *string
+}
+
+// GetAlertResponse401Headers the declared response headers of an HTTP 401 response for GetAlert
+type GetAlertResponse401Headers struct {
+	XRequestID *string
+}
+
+// GetAlertResponse403Headers the declared response headers of an HTTP 403 response for GetAlert
+type GetAlertResponse403Headers struct {
+	XRequestID *string
+}
+
+// GetAlertResponse404Headers the declared response headers of an HTTP 404 response for GetAlert
+type GetAlertResponse404Headers struct {
+	XRequestID *string
+}
+
+// GetAlertResponse421Headers the declared response headers of an HTTP 421 response for GetAlert
+type GetAlertResponse421Headers struct {
+	XRequestID *string
+}
+
+// GetAlertResponse500Headers the declared response headers of an HTTP 500 response for GetAlert
+type GetAlertResponse500Headers struct {
+	XRequestID *string
+}
+
+// GetAlertResponse503Headers the declared response headers of an HTTP 503 response for GetAlert
+type GetAlertResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+type GetAlertResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Alert
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorBody
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorBody
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorBody
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetAlertResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetAlertResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetAlertResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetAlertResponse404Headers
+	// Headers421 the parsed response headers for an HTTP 421 response
+	Headers421 *GetAlertResponse421Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetAlertResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetAlertResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAlertResponse) GetJSON200() *Alert {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAlertResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAlertResponse) GetJSON403() *ErrorBody {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetAlertResponse) GetJSON404() *ErrorBody {
+	return r.JSON404
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r GetAlertResponse) GetJSON421() *ErrorBody {
+	return r.JSON421
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetAlertResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetAlertResponse) GetJSON503() *ErrorBody {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAlertResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAlertResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAlertResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAlertResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PutAlertResponse200Headers the declared response headers of an HTTP 200 response for PutAlert
+type PutAlertResponse200Headers struct {
+	XRequestID *string
+}
+
+// PutAlertResponse201Headers the declared response headers of an HTTP 201 response for PutAlert
+type PutAlertResponse201Headers struct {
+	Location   *string
+	XRequestID *string
+}
+
+// PutAlertResponse400Headers the declared response headers of an HTTP 400 response for PutAlert
+type PutAlertResponse400Headers struct {
+	XRequestID *string
+}
+
+// PutAlertResponse401Headers the declared response headers of an HTTP 401 response for PutAlert
+type PutAlertResponse401Headers struct {
+	XRequestID *string
+}
+
+// PutAlertResponse403Headers the declared response headers of an HTTP 403 response for PutAlert
+type PutAlertResponse403Headers struct {
+	XRequestID *string
+}
+
+// PutAlertResponse413Headers the declared response headers of an HTTP 413 response for PutAlert
+type PutAlertResponse413Headers struct {
+	XRequestID *string
+}
+
+// PutAlertResponse415Headers the declared response headers of an HTTP 415 response for PutAlert
+type PutAlertResponse415Headers struct {
+	XRequestID *string
+}
+
+// PutAlertResponse421Headers the declared response headers of an HTTP 421 response for PutAlert
+type PutAlertResponse421Headers struct {
+	XRequestID *string
+}
+
+// PutAlertResponse500Headers the declared response headers of an HTTP 500 response for PutAlert
+type PutAlertResponse500Headers struct {
+	XRequestID *string
+}
+
+// PutAlertResponse503Headers the declared response headers of an HTTP 503 response for PutAlert
+type PutAlertResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+type PutAlertResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Alert
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Alert
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorBody
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *ErrorBody
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorBody
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorBody
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PutAlertResponse200Headers
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *PutAlertResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *PutAlertResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PutAlertResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *PutAlertResponse403Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *PutAlertResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *PutAlertResponse415Headers
+	// Headers421 the parsed response headers for an HTTP 421 response
+	Headers421 *PutAlertResponse421Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *PutAlertResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutAlertResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutAlertResponse) GetJSON200() *Alert {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r PutAlertResponse) GetJSON201() *Alert {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PutAlertResponse) GetJSON400() *ErrorBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PutAlertResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PutAlertResponse) GetJSON403() *ErrorBody {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PutAlertResponse) GetJSON413() *ErrorBody {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r PutAlertResponse) GetJSON415() *ErrorBody {
+	return r.JSON415
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r PutAlertResponse) GetJSON421() *ErrorBody {
+	return r.JSON421
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PutAlertResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutAlertResponse) GetJSON503() *ErrorBody {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PutAlertResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutAlertResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutAlertResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutAlertResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CheckAlertResponse200Headers the declared response headers of an HTTP 200 response for CheckAlert
+type CheckAlertResponse200Headers struct {
+	XRequestID *string
+}
+
+// CheckAlertResponse401Headers the declared response headers of an HTTP 401 response for CheckAlert
+type CheckAlertResponse401Headers struct {
+	XRequestID *string
+}
+
+// CheckAlertResponse403Headers the declared response headers of an HTTP 403 response for CheckAlert
+type CheckAlertResponse403Headers struct {
+	XRequestID *string
+}
+
+// CheckAlertResponse404Headers the declared response headers of an HTTP 404 response for CheckAlert
+type CheckAlertResponse404Headers struct {
+	XRequestID *string
+}
+
+// CheckAlertResponse421Headers the declared response headers of an HTTP 421 response for CheckAlert
+type CheckAlertResponse421Headers struct {
+	XRequestID *string
+}
+
+// CheckAlertResponse500Headers the declared response headers of an HTTP 500 response for CheckAlert
+type CheckAlertResponse500Headers struct {
+	XRequestID *string
+}
+
+// CheckAlertResponse503Headers the declared response headers of an HTTP 503 response for CheckAlert
+type CheckAlertResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+// CheckAlertResponse504Headers the declared response headers of an HTTP 504 response for CheckAlert
+type CheckAlertResponse504Headers struct {
+	XRequestID *string
+}
+
+type CheckAlertResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AlertCheck
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorBody
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorBody
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorBody
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *ErrorBody
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CheckAlertResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CheckAlertResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CheckAlertResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *CheckAlertResponse404Headers
+	// Headers421 the parsed response headers for an HTTP 421 response
+	Headers421 *CheckAlertResponse421Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *CheckAlertResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CheckAlertResponse503Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *CheckAlertResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CheckAlertResponse) GetJSON200() *AlertCheck {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CheckAlertResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CheckAlertResponse) GetJSON403() *ErrorBody {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CheckAlertResponse) GetJSON404() *ErrorBody {
+	return r.JSON404
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r CheckAlertResponse) GetJSON421() *ErrorBody {
+	return r.JSON421
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CheckAlertResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CheckAlertResponse) GetJSON503() *ErrorBody {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r CheckAlertResponse) GetJSON504() *ErrorBody {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r CheckAlertResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CheckAlertResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CheckAlertResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CheckAlertResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListAlertDeliveriesResponse200Headers the declared response headers of an HTTP 200 response for ListAlertDeliveries
+type ListAlertDeliveriesResponse200Headers struct {
+	XRequestID *string
+}
+
+// ListAlertDeliveriesResponse400Headers the declared response headers of an HTTP 400 response for ListAlertDeliveries
+type ListAlertDeliveriesResponse400Headers struct {
+	XRequestID *string
+}
+
+// ListAlertDeliveriesResponse401Headers the declared response headers of an HTTP 401 response for ListAlertDeliveries
+type ListAlertDeliveriesResponse401Headers struct {
+	XRequestID *string
+}
+
+// ListAlertDeliveriesResponse403Headers the declared response headers of an HTTP 403 response for ListAlertDeliveries
+type ListAlertDeliveriesResponse403Headers struct {
+	XRequestID *string
+}
+
+// ListAlertDeliveriesResponse404Headers the declared response headers of an HTTP 404 response for ListAlertDeliveries
+type ListAlertDeliveriesResponse404Headers struct {
+	XRequestID *string
+}
+
+// ListAlertDeliveriesResponse421Headers the declared response headers of an HTTP 421 response for ListAlertDeliveries
+type ListAlertDeliveriesResponse421Headers struct {
+	XRequestID *string
+}
+
+// ListAlertDeliveriesResponse500Headers the declared response headers of an HTTP 500 response for ListAlertDeliveries
+type ListAlertDeliveriesResponse500Headers struct {
+	XRequestID *string
+}
+
+// ListAlertDeliveriesResponse503Headers the declared response headers of an HTTP 503 response for ListAlertDeliveries
+type ListAlertDeliveriesResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+type ListAlertDeliveriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeliveryList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorBody
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorBody
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorBody
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListAlertDeliveriesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListAlertDeliveriesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListAlertDeliveriesResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListAlertDeliveriesResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListAlertDeliveriesResponse404Headers
+	// Headers421 the parsed response headers for an HTTP 421 response
+	Headers421 *ListAlertDeliveriesResponse421Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListAlertDeliveriesResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListAlertDeliveriesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAlertDeliveriesResponse) GetJSON200() *DeliveryList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListAlertDeliveriesResponse) GetJSON400() *ErrorBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListAlertDeliveriesResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListAlertDeliveriesResponse) GetJSON403() *ErrorBody {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListAlertDeliveriesResponse) GetJSON404() *ErrorBody {
+	return r.JSON404
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r ListAlertDeliveriesResponse) GetJSON421() *ErrorBody {
+	return r.JSON421
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListAlertDeliveriesResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListAlertDeliveriesResponse) GetJSON503() *ErrorBody {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAlertDeliveriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAlertDeliveriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAlertDeliveriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAlertDeliveriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetChurnDriversResponse200Headers the declared response headers of an HTTP 200 response for GetChurnDrivers
+type GetChurnDriversResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+	Vary         *string
+	XRequestID   *string
+}
+
+// GetChurnDriversResponse304Headers the declared response headers of an HTTP 304 response for GetChurnDrivers
+type GetChurnDriversResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+	XRequestID   *string
+}
+
+// GetChurnDriversResponse400Headers the declared response headers of an HTTP 400 response for GetChurnDrivers
+type GetChurnDriversResponse400Headers struct {
+	XRequestID *string
+}
+
+// GetChurnDriversResponse401Headers the declared response headers of an HTTP 401 response for GetChurnDrivers
+type GetChurnDriversResponse401Headers struct {
+	XRequestID *string
+}
+
+// GetChurnDriversResponse409Headers the declared response headers of an HTTP 409 response for GetChurnDrivers
+type GetChurnDriversResponse409Headers struct {
+	XRequestID *string
+}
+
+// GetChurnDriversResponse421Headers the declared response headers of an HTTP 421 response for GetChurnDrivers
+type GetChurnDriversResponse421Headers struct {
+	XRequestID *string
+}
+
+// GetChurnDriversResponse500Headers the declared response headers of an HTTP 500 response for GetChurnDrivers
+type GetChurnDriversResponse500Headers struct {
+	XRequestID *string
+}
+
+// GetChurnDriversResponse503Headers the declared response headers of an HTTP 503 response for GetChurnDrivers
+type GetChurnDriversResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+// GetChurnDriversResponse504Headers the declared response headers of an HTTP 504 response for GetChurnDrivers
+type GetChurnDriversResponse504Headers struct {
+	XRequestID *string
+}
+
+type GetChurnDriversResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ChurnDrivers
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorBody
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorBody
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *ErrorBody
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetChurnDriversResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetChurnDriversResponse304Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetChurnDriversResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetChurnDriversResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *GetChurnDriversResponse409Headers
+	// Headers421 the parsed response headers for an HTTP 421 response
+	Headers421 *GetChurnDriversResponse421Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetChurnDriversResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetChurnDriversResponse503Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetChurnDriversResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetChurnDriversResponse) GetJSON200() *ChurnDrivers {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetChurnDriversResponse) GetJSON400() *ErrorBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetChurnDriversResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r GetChurnDriversResponse) GetJSON409() *ErrorBody {
+	return r.JSON409
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r GetChurnDriversResponse) GetJSON421() *ErrorBody {
+	return r.JSON421
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetChurnDriversResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetChurnDriversResponse) GetJSON503() *ErrorBody {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetChurnDriversResponse) GetJSON504() *ErrorBody {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r GetChurnDriversResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetChurnDriversResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetChurnDriversResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetChurnDriversResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 // GetAuditResponse200Headers the declared response headers of an HTTP 200 response for GetAudit
@@ -9639,6 +12372,179 @@ func (r GetKPIDiffResponse) ContentType() string {
 	return ""
 }
 
+// GetKPIExplainResponse200Headers the declared response headers of an HTTP 200 response for GetKPIExplain
+type GetKPIExplainResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+	Vary         *string
+	XRequestID   *string
+}
+
+// GetKPIExplainResponse304Headers the declared response headers of an HTTP 304 response for GetKPIExplain
+type GetKPIExplainResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+	XRequestID   *string
+}
+
+// GetKPIExplainResponse400Headers the declared response headers of an HTTP 400 response for GetKPIExplain
+type GetKPIExplainResponse400Headers struct {
+	XRequestID *string
+}
+
+// GetKPIExplainResponse401Headers the declared response headers of an HTTP 401 response for GetKPIExplain
+type GetKPIExplainResponse401Headers struct {
+	XRequestID *string
+}
+
+// GetKPIExplainResponse404Headers the declared response headers of an HTTP 404 response for GetKPIExplain
+type GetKPIExplainResponse404Headers struct {
+	XRequestID *string
+}
+
+// GetKPIExplainResponse409Headers the declared response headers of an HTTP 409 response for GetKPIExplain
+type GetKPIExplainResponse409Headers struct {
+	XRequestID *string
+}
+
+// GetKPIExplainResponse421Headers the declared response headers of an HTTP 421 response for GetKPIExplain
+type GetKPIExplainResponse421Headers struct {
+	XRequestID *string
+}
+
+// GetKPIExplainResponse500Headers the declared response headers of an HTTP 500 response for GetKPIExplain
+type GetKPIExplainResponse500Headers struct {
+	XRequestID *string
+}
+
+// GetKPIExplainResponse503Headers the declared response headers of an HTTP 503 response for GetKPIExplain
+type GetKPIExplainResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+// GetKPIExplainResponse504Headers the declared response headers of an HTTP 504 response for GetKPIExplain
+type GetKPIExplainResponse504Headers struct {
+	XRequestID *string
+}
+
+type GetKPIExplainResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Explanation
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorBody
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorBody
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorBody
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *ErrorBody
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetKPIExplainResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetKPIExplainResponse304Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetKPIExplainResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetKPIExplainResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetKPIExplainResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *GetKPIExplainResponse409Headers
+	// Headers421 the parsed response headers for an HTTP 421 response
+	Headers421 *GetKPIExplainResponse421Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetKPIExplainResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetKPIExplainResponse503Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetKPIExplainResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetKPIExplainResponse) GetJSON200() *Explanation {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetKPIExplainResponse) GetJSON400() *ErrorBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetKPIExplainResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetKPIExplainResponse) GetJSON404() *ErrorBody {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r GetKPIExplainResponse) GetJSON409() *ErrorBody {
+	return r.JSON409
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r GetKPIExplainResponse) GetJSON421() *ErrorBody {
+	return r.JSON421
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetKPIExplainResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetKPIExplainResponse) GetJSON503() *ErrorBody {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetKPIExplainResponse) GetJSON504() *ErrorBody {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r GetKPIExplainResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetKPIExplainResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetKPIExplainResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetKPIExplainResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetKPIValuesResponse200Headers the declared response headers of an HTTP 200 response for GetKPIValues
 type GetKPIValuesResponse200Headers struct {
 	CacheControl       *string
@@ -10333,6 +13239,570 @@ func (r FitCLVResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r FitCLVResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListPacksResponse200Headers the declared response headers of an HTTP 200 response for ListPacks
+type ListPacksResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+	Vary         *string
+	XRequestID   *string
+}
+
+// ListPacksResponse304Headers the declared response headers of an HTTP 304 response for ListPacks
+type ListPacksResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+	XRequestID   *string
+}
+
+// ListPacksResponse401Headers the declared response headers of an HTTP 401 response for ListPacks
+type ListPacksResponse401Headers struct {
+	XRequestID *string
+}
+
+// ListPacksResponse421Headers the declared response headers of an HTTP 421 response for ListPacks
+type ListPacksResponse421Headers struct {
+	XRequestID *string
+}
+
+// ListPacksResponse500Headers the declared response headers of an HTTP 500 response for ListPacks
+type ListPacksResponse500Headers struct {
+	XRequestID *string
+}
+
+// ListPacksResponse503Headers the declared response headers of an HTTP 503 response for ListPacks
+type ListPacksResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+type ListPacksResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PackList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorBody
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListPacksResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListPacksResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListPacksResponse401Headers
+	// Headers421 the parsed response headers for an HTTP 421 response
+	Headers421 *ListPacksResponse421Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListPacksResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListPacksResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPacksResponse) GetJSON200() *PackList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListPacksResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r ListPacksResponse) GetJSON421() *ErrorBody {
+	return r.JSON421
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListPacksResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListPacksResponse) GetJSON503() *ErrorBody {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPacksResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPacksResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPacksResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPacksResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeletePackResponse204Headers the declared response headers of an HTTP 204 response for DeletePack
+type DeletePackResponse204Headers struct {
+	XRequestID *string
+}
+
+// DeletePackResponse400Headers the declared response headers of an HTTP 400 response for DeletePack
+type DeletePackResponse400Headers struct {
+	XRequestID *string
+}
+
+// DeletePackResponse401Headers the declared response headers of an HTTP 401 response for DeletePack
+type DeletePackResponse401Headers struct {
+	XRequestID *string
+}
+
+// DeletePackResponse403Headers the declared response headers of an HTTP 403 response for DeletePack
+type DeletePackResponse403Headers struct {
+	XRequestID *string
+}
+
+// DeletePackResponse404Headers the declared response headers of an HTTP 404 response for DeletePack
+type DeletePackResponse404Headers struct {
+	XRequestID *string
+}
+
+// DeletePackResponse421Headers the declared response headers of an HTTP 421 response for DeletePack
+type DeletePackResponse421Headers struct {
+	XRequestID *string
+}
+
+// DeletePackResponse500Headers the declared response headers of an HTTP 500 response for DeletePack
+type DeletePackResponse500Headers struct {
+	XRequestID *string
+}
+
+// DeletePackResponse503Headers the declared response headers of an HTTP 503 response for DeletePack
+type DeletePackResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+type DeletePackResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorBody
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorBody
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorBody
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *DeletePackResponse204Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *DeletePackResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeletePackResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *DeletePackResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *DeletePackResponse404Headers
+	// Headers421 the parsed response headers for an HTTP 421 response
+	Headers421 *DeletePackResponse421Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *DeletePackResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeletePackResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeletePackResponse) GetJSON400() *ErrorBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeletePackResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeletePackResponse) GetJSON403() *ErrorBody {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeletePackResponse) GetJSON404() *ErrorBody {
+	return r.JSON404
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r DeletePackResponse) GetJSON421() *ErrorBody {
+	return r.JSON421
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeletePackResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeletePackResponse) GetJSON503() *ErrorBody {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeletePackResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeletePackResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeletePackResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeletePackResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetPackResponse200Headers the declared response headers of an HTTP 200 response for GetPack
+type GetPackResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+	Vary         *string
+	XRequestID   *string
+}
+
+// GetPackResponse304Headers the declared response headers of an HTTP 304 response for GetPack
+type GetPackResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+	XRequestID   *string
+}
+
+// GetPackResponse401Headers the declared response headers of an HTTP 401 response for GetPack
+type GetPackResponse401Headers struct {
+	XRequestID *string
+}
+
+// GetPackResponse404Headers the declared response headers of an HTTP 404 response for GetPack
+type GetPackResponse404Headers struct {
+	XRequestID *string
+}
+
+// GetPackResponse421Headers the declared response headers of an HTTP 421 response for GetPack
+type GetPackResponse421Headers struct {
+	XRequestID *string
+}
+
+// GetPackResponse500Headers the declared response headers of an HTTP 500 response for GetPack
+type GetPackResponse500Headers struct {
+	XRequestID *string
+}
+
+// GetPackResponse503Headers the declared response headers of an HTTP 503 response for GetPack
+type GetPackResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+type GetPackResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Pack
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorBody
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorBody
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetPackResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetPackResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetPackResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetPackResponse404Headers
+	// Headers421 the parsed response headers for an HTTP 421 response
+	Headers421 *GetPackResponse421Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetPackResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetPackResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPackResponse) GetJSON200() *Pack {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetPackResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetPackResponse) GetJSON404() *ErrorBody {
+	return r.JSON404
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r GetPackResponse) GetJSON421() *ErrorBody {
+	return r.JSON421
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetPackResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetPackResponse) GetJSON503() *ErrorBody {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPackResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPackResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPackResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPackResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PutPackResponse200Headers the declared response headers of an HTTP 200 response for PutPack
+type PutPackResponse200Headers struct {
+	XRequestID *string
+}
+
+// PutPackResponse201Headers the declared response headers of an HTTP 201 response for PutPack
+type PutPackResponse201Headers struct {
+	Location   *string
+	XRequestID *string
+}
+
+// PutPackResponse400Headers the declared response headers of an HTTP 400 response for PutPack
+type PutPackResponse400Headers struct {
+	XRequestID *string
+}
+
+// PutPackResponse401Headers the declared response headers of an HTTP 401 response for PutPack
+type PutPackResponse401Headers struct {
+	XRequestID *string
+}
+
+// PutPackResponse403Headers the declared response headers of an HTTP 403 response for PutPack
+type PutPackResponse403Headers struct {
+	XRequestID *string
+}
+
+// PutPackResponse413Headers the declared response headers of an HTTP 413 response for PutPack
+type PutPackResponse413Headers struct {
+	XRequestID *string
+}
+
+// PutPackResponse415Headers the declared response headers of an HTTP 415 response for PutPack
+type PutPackResponse415Headers struct {
+	XRequestID *string
+}
+
+// PutPackResponse421Headers the declared response headers of an HTTP 421 response for PutPack
+type PutPackResponse421Headers struct {
+	XRequestID *string
+}
+
+// PutPackResponse500Headers the declared response headers of an HTTP 500 response for PutPack
+type PutPackResponse500Headers struct {
+	XRequestID *string
+}
+
+// PutPackResponse503Headers the declared response headers of an HTTP 503 response for PutPack
+type PutPackResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+type PutPackResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Pack
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Pack
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorBody
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *ErrorBody
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorBody
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorBody
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PutPackResponse200Headers
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *PutPackResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *PutPackResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PutPackResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *PutPackResponse403Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *PutPackResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *PutPackResponse415Headers
+	// Headers421 the parsed response headers for an HTTP 421 response
+	Headers421 *PutPackResponse421Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *PutPackResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutPackResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutPackResponse) GetJSON200() *Pack {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r PutPackResponse) GetJSON201() *Pack {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PutPackResponse) GetJSON400() *ErrorBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PutPackResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PutPackResponse) GetJSON403() *ErrorBody {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PutPackResponse) GetJSON413() *ErrorBody {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r PutPackResponse) GetJSON415() *ErrorBody {
+	return r.JSON415
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r PutPackResponse) GetJSON421() *ErrorBody {
+	return r.JSON421
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PutPackResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutPackResponse) GetJSON503() *ErrorBody {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PutPackResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutPackResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutPackResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutPackResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11450,6 +14920,165 @@ func (r GetTransitionsResponse) ContentType() string {
 	return ""
 }
 
+// GetSatisfactionDriversResponse200Headers the declared response headers of an HTTP 200 response for GetSatisfactionDrivers
+type GetSatisfactionDriversResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+	Vary         *string
+	XRequestID   *string
+}
+
+// GetSatisfactionDriversResponse304Headers the declared response headers of an HTTP 304 response for GetSatisfactionDrivers
+type GetSatisfactionDriversResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+	XRequestID   *string
+}
+
+// GetSatisfactionDriversResponse400Headers the declared response headers of an HTTP 400 response for GetSatisfactionDrivers
+type GetSatisfactionDriversResponse400Headers struct {
+	XRequestID *string
+}
+
+// GetSatisfactionDriversResponse401Headers the declared response headers of an HTTP 401 response for GetSatisfactionDrivers
+type GetSatisfactionDriversResponse401Headers struct {
+	XRequestID *string
+}
+
+// GetSatisfactionDriversResponse409Headers the declared response headers of an HTTP 409 response for GetSatisfactionDrivers
+type GetSatisfactionDriversResponse409Headers struct {
+	XRequestID *string
+}
+
+// GetSatisfactionDriversResponse421Headers the declared response headers of an HTTP 421 response for GetSatisfactionDrivers
+type GetSatisfactionDriversResponse421Headers struct {
+	XRequestID *string
+}
+
+// GetSatisfactionDriversResponse500Headers the declared response headers of an HTTP 500 response for GetSatisfactionDrivers
+type GetSatisfactionDriversResponse500Headers struct {
+	XRequestID *string
+}
+
+// GetSatisfactionDriversResponse503Headers the declared response headers of an HTTP 503 response for GetSatisfactionDrivers
+type GetSatisfactionDriversResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+// GetSatisfactionDriversResponse504Headers the declared response headers of an HTTP 504 response for GetSatisfactionDrivers
+type GetSatisfactionDriversResponse504Headers struct {
+	XRequestID *string
+}
+
+type GetSatisfactionDriversResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SatisfactionDrivers
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorBody
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorBody
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *ErrorBody
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetSatisfactionDriversResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetSatisfactionDriversResponse304Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetSatisfactionDriversResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetSatisfactionDriversResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *GetSatisfactionDriversResponse409Headers
+	// Headers421 the parsed response headers for an HTTP 421 response
+	Headers421 *GetSatisfactionDriversResponse421Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetSatisfactionDriversResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetSatisfactionDriversResponse503Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *GetSatisfactionDriversResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetSatisfactionDriversResponse) GetJSON200() *SatisfactionDrivers {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetSatisfactionDriversResponse) GetJSON400() *ErrorBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetSatisfactionDriversResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r GetSatisfactionDriversResponse) GetJSON409() *ErrorBody {
+	return r.JSON409
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r GetSatisfactionDriversResponse) GetJSON421() *ErrorBody {
+	return r.JSON421
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetSatisfactionDriversResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetSatisfactionDriversResponse) GetJSON503() *ErrorBody {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r GetSatisfactionDriversResponse) GetJSON504() *ErrorBody {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSatisfactionDriversResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSatisfactionDriversResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSatisfactionDriversResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSatisfactionDriversResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetScorecardResponse200Headers the declared response headers of an HTTP 200 response for GetScorecard
 type GetScorecardResponse200Headers struct {
 	CacheControl *string
@@ -11472,6 +15101,11 @@ type GetScorecardResponse400Headers struct {
 
 // GetScorecardResponse401Headers the declared response headers of an HTTP 401 response for GetScorecard
 type GetScorecardResponse401Headers struct {
+	XRequestID *string
+}
+
+// GetScorecardResponse404Headers the declared response headers of an HTTP 404 response for GetScorecard
+type GetScorecardResponse404Headers struct {
 	XRequestID *string
 }
 
@@ -11505,6 +15139,8 @@ type GetScorecardResponse struct {
 	JSON400 *ErrorBody
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *ErrorBody
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorBody
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *ErrorBody
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -11521,6 +15157,8 @@ type GetScorecardResponse struct {
 	Headers400 *GetScorecardResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetScorecardResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetScorecardResponse404Headers
 	// Headers421 the parsed response headers for an HTTP 421 response
 	Headers421 *GetScorecardResponse421Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -11544,6 +15182,11 @@ func (r GetScorecardResponse) GetJSON400() *ErrorBody {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetScorecardResponse) GetJSON401() *ErrorBody {
 	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetScorecardResponse) GetJSON404() *ErrorBody {
+	return r.JSON404
 }
 
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
@@ -12504,6 +16147,124 @@ func (r PutTargetResponse) ContentType() string {
 	return ""
 }
 
+// ListAlertsWithResponse List alerts
+//
+// Every alert with the status its last evaluation saw (null: never evaluated; none: no value or no target).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /alerts (the `ListAlerts` operationId).
+func (c *ClientWithResponses) ListAlertsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListAlertsResponse, error) {
+	rsp, err := c.ListAlerts(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAlertsResponse(rsp)
+}
+
+// DeleteAlertWithResponse Delete an alert
+//
+// Deletes the alert; its delivery log stays.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /alerts/{name} (the `DeleteAlert` operationId).
+func (c *ClientWithResponses) DeleteAlertWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*DeleteAlertResponse, error) {
+	rsp, err := c.DeleteAlert(ctx, name, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteAlertResponse(rsp)
+}
+
+// GetAlertWithResponse An alert
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /alerts/{name} (the `GetAlert` operationId).
+func (c *ClientWithResponses) GetAlertWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*GetAlertResponse, error) {
+	rsp, err := c.GetAlert(ctx, name, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAlertResponse(rsp)
+}
+
+// PutAlertWithBodyWithResponse Set an alert
+//
+// Stores (or replaces) an alert: after every import (in the background, bounded by a deadline; the import does not wait) and on POST /alerts/{name}/check, the KPI's scorecard status is evaluated over the default window (as GET /scorecard without from and to), for the dimension values of by when given (with the target of that scope, else the KPI's). When the status enters one of on, one POST goes to the webhook with the KPI, value, target, status, previous status and a link to its explanation, signed with X-Custkpi-Signature: sha256=HEX, the HMAC-SHA256 of the body keyed by the secret, when a secret is set; failures (network, 429, 5xx) are retried with a doubling backoff; every delivery is logged. An unchanged status sends nothing. Webhooks are http or https; loopback, link-local and the server's own addresses are refused (checked again when dialled) unless serve --webhook-allow-loopback. A replaced alert starts fresh. The secret is stored to sign with and never shown.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /alerts/{name} (the `PutAlert` operationId).
+func (c *ClientWithResponses) PutAlertWithBodyWithResponse(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutAlertResponse, error) {
+	rsp, err := c.PutAlertWithBody(ctx, name, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutAlertResponse(rsp)
+}
+
+// PutAlertWithResponse Set an alert
+//
+// Stores (or replaces) an alert: after every import (in the background, bounded by a deadline; the import does not wait) and on POST /alerts/{name}/check, the KPI's scorecard status is evaluated over the default window (as GET /scorecard without from and to), for the dimension values of by when given (with the target of that scope, else the KPI's). When the status enters one of on, one POST goes to the webhook with the KPI, value, target, status, previous status and a link to its explanation, signed with X-Custkpi-Signature: sha256=HEX, the HMAC-SHA256 of the body keyed by the secret, when a secret is set; failures (network, 429, 5xx) are retried with a doubling backoff; every delivery is logged. An unchanged status sends nothing. Webhooks are http or https; loopback, link-local and the server's own addresses are refused (checked again when dialled) unless serve --webhook-allow-loopback. A replaced alert starts fresh. The secret is stored to sign with and never shown.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /alerts/{name} (the `PutAlert` operationId).
+func (c *ClientWithResponses) PutAlertWithResponse(ctx context.Context, name string, body PutAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*PutAlertResponse, error) {
+	rsp, err := c.PutAlert(ctx, name, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutAlertResponse(rsp)
+}
+
+// CheckAlertWithResponse Evaluate an alert now
+//
+// Evaluates the alert as an import would: when its status entered one of its states, the webhook is called (with retries) before the answer, which says what was sent.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /alerts/{name}/check (the `CheckAlert` operationId).
+func (c *ClientWithResponses) CheckAlertWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*CheckAlertResponse, error) {
+	rsp, err := c.CheckAlert(ctx, name, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCheckAlertResponse(rsp)
+}
+
+// ListAlertDeliveriesWithResponse An alert's delivery log
+//
+// What was sent to the webhook, newest first: the body, the attempts it took, the last HTTP status, delivered or failed.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /alerts/{name}/deliveries (the `ListAlertDeliveries` operationId).
+func (c *ClientWithResponses) ListAlertDeliveriesWithResponse(ctx context.Context, name string, params *ListAlertDeliveriesParams, reqEditors ...RequestEditorFn) (*ListAlertDeliveriesResponse, error) {
+	rsp, err := c.ListAlertDeliveries(ctx, name, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAlertDeliveriesResponse(rsp)
+}
+
+// GetChurnDriversWithResponse Churn drivers
+//
+// The customers active (a completed order) in the previous window, and which of them churned (no completed order in the window, as churn_rate v1), split by: whether they complained (a complaint ticket in the previous window), the categories of their tickets then (a customer is counted in each of theirs), their satisfaction band (mean csat over the previous window: dissatisfied < 3, neutral, satisfied >= 4, no survey), their purchase-cycle status as of the window start (suspected churn), their tier in every evaluated rule set, and each customer dimension (age as age_band; dimensions with one value or more than 50 are skipped). Each group: customers, churned, churn rate, lift (its rate over the overall rate), and a pooled two-proportion z-test against the other customers (two-sided, level 0.05). One statement.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /analyses/churn_drivers (the `GetChurnDrivers` operationId).
+func (c *ClientWithResponses) GetChurnDriversWithResponse(ctx context.Context, params *GetChurnDriversParams, reqEditors ...RequestEditorFn) (*GetChurnDriversResponse, error) {
+	rsp, err := c.GetChurnDrivers(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetChurnDriversResponse(rsp)
+}
+
 // GetAuditWithResponse Audit log
 //
 // Every change made through the API (imports, keys, rule sets, targets, fits), newest first: who (key), when, what, and how it ended (ok, refused, failed).
@@ -12774,6 +16535,21 @@ func (c *ClientWithResponses) GetKPIDiffWithResponse(ctx context.Context, name s
 	return ParseGetKPIDiffResponse(rsp)
 }
 
+// GetKPIExplainWithResponse Explain a KPI's change
+//
+// Splits the change of a KPI between the previous window (the previous calendar month, quarter or year when the window is exactly one, otherwise the same length just before) and the window over every customer dimension (age_band included; raw age is split by its bands) and the tiers of every evaluated rule set at once — or over the KPI's own dimensions — in one statement (the KPI rows computed once, aggregated with GROUPING SETS). Ratio KPIs: each group's contribution is its rate effect plus its mix effect (the variance arithmetic; a dimension's contributions sum to total_change); additive KPIs: its delta. Drivers are ranked by absolute contribution across all dimensions, each with its share of the change and a noise flag: for ratio KPIs of counts (unit ratio) a pooled two-proportion z-test of the group's rate, for count KPIs a two-count (Poisson) z-test, two-sided at level 0.05; other KPIs get no test (within_noise null). Dimensions with one value, or more than 50, are listed under skipped. Matrices (cohort_retention) and statistics (medians) cannot be split: 400.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /kpis/{name}/explain (the `GetKPIExplain` operationId).
+func (c *ClientWithResponses) GetKPIExplainWithResponse(ctx context.Context, name string, params *GetKPIExplainParams, reqEditors ...RequestEditorFn) (*GetKPIExplainResponse, error) {
+	rsp, err := c.GetKPIExplain(ctx, name, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetKPIExplainResponse(rsp)
+}
+
 // GetKPIValuesWithResponse KPI values
 //
 // Computes a KPI over a window [from, to) (default: the 12 calendar months before the month after the latest order), cut into calendar periods by grain, grouped by customer dimensions. One SQL statement per request; ratios are recomputed per group from numerator and denominator; a zero denominator gives null. KPI parameters (inactive_days, cycle_multiplier, weights: see each KPI's params in GET /kpis/{name}) are extra query parameters. JSON answers the query with its rows (shape=records: the rows alone); CSV, NDJSON, Arrow IPC stream and Parquet answer the rows as a table.
@@ -12847,6 +16623,79 @@ func (c *ClientWithResponses) FitCLVWithResponse(ctx context.Context, params *Fi
 		return nil, err
 	}
 	return ParseFitCLVResponse(rsp)
+}
+
+// ListPacksWithResponse List KPI packs
+//
+// The KPI packs: named sets of KPIs chosen for a business goal (growth, profit, retention, service) or a customer type (b2b, ecommerce), each with its goal in a sentence and each KPI's suggested direction. The built-in ones are files beside the KPIs (queries/packs/*.yaml); others are added with PUT /packs/{name}. GET /scorecard?pack=NAME is the scorecard of one pack.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /packs (the `ListPacks` operationId).
+func (c *ClientWithResponses) ListPacksWithResponse(ctx context.Context, params *ListPacksParams, reqEditors ...RequestEditorFn) (*ListPacksResponse, error) {
+	rsp, err := c.ListPacks(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPacksResponse(rsp)
+}
+
+// DeletePackWithResponse Delete a KPI pack
+//
+// Deletes a pack added through the API; built-in packs stay.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /packs/{name} (the `DeletePack` operationId).
+func (c *ClientWithResponses) DeletePackWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*DeletePackResponse, error) {
+	rsp, err := c.DeletePack(ctx, name, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeletePackResponse(rsp)
+}
+
+// GetPackWithResponse A KPI pack
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /packs/{name} (the `GetPack` operationId).
+func (c *ClientWithResponses) GetPackWithResponse(ctx context.Context, name string, params *GetPackParams, reqEditors ...RequestEditorFn) (*GetPackResponse, error) {
+	rsp, err := c.GetPack(ctx, name, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPackResponse(rsp)
+}
+
+// PutPackWithBodyWithResponse Add or replace a KPI pack
+//
+// Stores a pack in the database (one write): a goal sentence and KPIs with suggested directions (a KPI without one takes the KPI's). The name in the body, when given, must be the path's. Built-in packs cannot be replaced. 201 when new, 200 when it replaced one.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /packs/{name} (the `PutPack` operationId).
+func (c *ClientWithResponses) PutPackWithBodyWithResponse(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutPackResponse, error) {
+	rsp, err := c.PutPackWithBody(ctx, name, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutPackResponse(rsp)
+}
+
+// PutPackWithResponse Add or replace a KPI pack
+//
+// Stores a pack in the database (one write): a goal sentence and KPIs with suggested directions (a KPI without one takes the KPI's). The name in the body, when given, must be the path's. Built-in packs cannot be replaced. 201 when new, 200 when it replaced one.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /packs/{name} (the `PutPack` operationId).
+func (c *ClientWithResponses) PutPackWithResponse(ctx context.Context, name string, body PutPackJSONRequestBody, reqEditors ...RequestEditorFn) (*PutPackResponse, error) {
+	rsp, err := c.PutPack(ctx, name, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutPackResponse(rsp)
 }
 
 // ListRuleSetsWithResponse Rule sets
@@ -13014,6 +16863,21 @@ func (c *ClientWithResponses) GetTransitionsWithResponse(ctx context.Context, na
 	return ParseGetTransitionsResponse(rsp)
 }
 
+// GetSatisfactionDriversWithResponse Satisfaction drivers
+//
+// For every score_* attribute of the surveys dated in the window: mean (performance), standard deviation, top-2-box share (4 or 5), the Likert counts of 1..5, Pearson and Spearman correlation with csat (pairwise complete responses), and its importance for overall satisfaction: LMG, the Shapley decomposition of R² of csat regressed on all attributes (exact over the 2^k subsets of the correlation matrix of the responses with csat and every attribute; it shares R² fairly between correlated attributes, where regression weights swing), as a share of R² (importances sum to 1); Pratt's β·r beyond 12 attributes. Each attribute's quadrant of the importance-performance matrix (split at the mean importance 1/k and the mean of the attribute means): keep_up, concentrate_here, low_priority, possible_overkill. Pairs correlated beyond |r| 0.8 are redundant (the less important is dropped); attributes with |r| < 0.2 with csat are weak. weights are the CSI weights derived from the importances of the rest (csi?weights=derived uses them). by= repeats the analysis per group of a customer dimension or tier:RULESET; compare=true adds the previous window's mean of each attribute and Welch's t-test of its change (two-sided, level 0.05).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /satisfaction/drivers (the `GetSatisfactionDrivers` operationId).
+func (c *ClientWithResponses) GetSatisfactionDriversWithResponse(ctx context.Context, params *GetSatisfactionDriversParams, reqEditors ...RequestEditorFn) (*GetSatisfactionDriversResponse, error) {
+	rsp, err := c.GetSatisfactionDrivers(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSatisfactionDriversResponse(rsp)
+}
+
 // GetScorecardWithResponse Scorecard
 //
 // Every KPI whose data is present (default version): value over the window, value over the previous window (the previous calendar month, quarter or year when the window is exactly one, otherwise the same length just before), change, target, and status against it: ok (on the right side), warn (on the wrong side by at most warn_within, in the KPI's unit), alert (beyond). Status is null without a target. Scoped targets add a row for their dimension values. KPIs left off (data missing) are listed under skipped.
@@ -13158,6 +17022,1178 @@ func (c *ClientWithResponses) PutTargetWithResponse(ctx context.Context, kpi str
 		return nil, err
 	}
 	return ParsePutTargetResponse(rsp)
+}
+
+// ParseListAlertsResponse parses an HTTP response from a ListAlertsWithResponse call
+func ParseListAlertsResponse(rsp *http.Response) (*ListAlertsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAlertsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AlertList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListAlertsResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListAlertsResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListAlertsResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 421:
+		var headers ListAlertsResponse421Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers421 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListAlertsResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListAlertsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteAlertResponse parses an HTTP response from a DeleteAlertWithResponse call
+func ParseDeleteAlertResponse(rsp *http.Response) (*DeleteAlertResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteAlertResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers DeleteAlertResponse204Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers204 = &headers
+	case rsp.StatusCode == 401:
+		var headers DeleteAlertResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers DeleteAlertResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers DeleteAlertResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 421:
+		var headers DeleteAlertResponse421Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers421 = &headers
+	case rsp.StatusCode == 500:
+		var headers DeleteAlertResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteAlertResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAlertResponse parses an HTTP response from a GetAlertWithResponse call
+func ParseGetAlertResponse(rsp *http.Response) (*GetAlertResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAlertResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Alert
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetAlertResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetAlertResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetAlertResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetAlertResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 421:
+		var headers GetAlertResponse421Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers421 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetAlertResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetAlertResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePutAlertResponse parses an HTTP response from a PutAlertWithResponse call
+func ParsePutAlertResponse(rsp *http.Response) (*PutAlertResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutAlertResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Alert
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Alert
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PutAlertResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 201:
+		var headers PutAlertResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers PutAlertResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers PutAlertResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers PutAlertResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 413:
+		var headers PutAlertResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers PutAlertResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 421:
+		var headers PutAlertResponse421Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers421 = &headers
+	case rsp.StatusCode == 500:
+		var headers PutAlertResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutAlertResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCheckAlertResponse parses an HTTP response from a CheckAlertWithResponse call
+func ParseCheckAlertResponse(rsp *http.Response) (*CheckAlertResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CheckAlertResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AlertCheck
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CheckAlertResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers CheckAlertResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CheckAlertResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers CheckAlertResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 421:
+		var headers CheckAlertResponse421Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers421 = &headers
+	case rsp.StatusCode == 500:
+		var headers CheckAlertResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers CheckAlertResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	case rsp.StatusCode == 504:
+		var headers CheckAlertResponse504Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListAlertDeliveriesResponse parses an HTTP response from a ListAlertDeliveriesWithResponse call
+func ParseListAlertDeliveriesResponse(rsp *http.Response) (*ListAlertDeliveriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAlertDeliveriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeliveryList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListAlertDeliveriesResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListAlertDeliveriesResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListAlertDeliveriesResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListAlertDeliveriesResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListAlertDeliveriesResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 421:
+		var headers ListAlertDeliveriesResponse421Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers421 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListAlertDeliveriesResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListAlertDeliveriesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetChurnDriversResponse parses an HTTP response from a GetChurnDriversWithResponse call
+func ParseGetChurnDriversResponse(rsp *http.Response) (*GetChurnDriversResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetChurnDriversResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ChurnDrivers
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetChurnDriversResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetChurnDriversResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetChurnDriversResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetChurnDriversResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers GetChurnDriversResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 421:
+		var headers GetChurnDriversResponse421Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers421 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetChurnDriversResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetChurnDriversResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetChurnDriversResponse504Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
 }
 
 // ParseGetAuditResponse parses an HTTP response from a GetAuditWithResponse call
@@ -15952,6 +20988,236 @@ func ParseGetKPIDiffResponse(rsp *http.Response) (*GetKPIDiffResponse, error) {
 	return response, nil
 }
 
+// ParseGetKPIExplainResponse parses an HTTP response from a GetKPIExplainWithResponse call
+func ParseGetKPIExplainResponse(rsp *http.Response) (*GetKPIExplainResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetKPIExplainResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Explanation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetKPIExplainResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetKPIExplainResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetKPIExplainResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetKPIExplainResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetKPIExplainResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers GetKPIExplainResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 421:
+		var headers GetKPIExplainResponse421Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers421 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetKPIExplainResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetKPIExplainResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetKPIExplainResponse504Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetKPIValuesResponse parses an HTTP response from a GetKPIValuesWithResponse call
 func ParseGetKPIValuesResponse(rsp *http.Response) (*GetKPIValuesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -16881,6 +22147,714 @@ func ParseFitCLVResponse(rsp *http.Response) (*FitCLVResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListPacksResponse parses an HTTP response from a ListPacksWithResponse call
+func ParseListPacksResponse(rsp *http.Response) (*ListPacksResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPacksResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PackList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListPacksResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListPacksResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListPacksResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 421:
+		var headers ListPacksResponse421Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers421 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListPacksResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListPacksResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeletePackResponse parses an HTTP response from a DeletePackWithResponse call
+func ParseDeletePackResponse(rsp *http.Response) (*DeletePackResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeletePackResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers DeletePackResponse204Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers204 = &headers
+	case rsp.StatusCode == 400:
+		var headers DeletePackResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers DeletePackResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers DeletePackResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers DeletePackResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 421:
+		var headers DeletePackResponse421Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers421 = &headers
+	case rsp.StatusCode == 500:
+		var headers DeletePackResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeletePackResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetPackResponse parses an HTTP response from a GetPackWithResponse call
+func ParseGetPackResponse(rsp *http.Response) (*GetPackResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPackResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Pack
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetPackResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetPackResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetPackResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetPackResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 421:
+		var headers GetPackResponse421Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers421 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetPackResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetPackResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePutPackResponse parses an HTTP response from a PutPackWithResponse call
+func ParsePutPackResponse(rsp *http.Response) (*PutPackResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutPackResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Pack
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Pack
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PutPackResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 201:
+		var headers PutPackResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers PutPackResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers PutPackResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers PutPackResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 413:
+		var headers PutPackResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers PutPackResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 421:
+		var headers PutPackResponse421Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers421 = &headers
+	case rsp.StatusCode == 500:
+		var headers PutPackResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutPackResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -18309,6 +24283,219 @@ func ParseGetTransitionsResponse(rsp *http.Response) (*GetTransitionsResponse, e
 	return response, nil
 }
 
+// ParseGetSatisfactionDriversResponse parses an HTTP response from a GetSatisfactionDriversWithResponse call
+func ParseGetSatisfactionDriversResponse(rsp *http.Response) (*GetSatisfactionDriversResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSatisfactionDriversResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SatisfactionDrivers
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetSatisfactionDriversResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetSatisfactionDriversResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetSatisfactionDriversResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetSatisfactionDriversResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers GetSatisfactionDriversResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 421:
+		var headers GetSatisfactionDriversResponse421Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers421 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetSatisfactionDriversResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetSatisfactionDriversResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	case rsp.StatusCode == 504:
+		var headers GetSatisfactionDriversResponse504Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetScorecardResponse parses an HTTP response from a GetScorecardWithResponse call
 func ParseGetScorecardResponse(rsp *http.Response) (*GetScorecardResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -18346,6 +24533,13 @@ func ParseGetScorecardResponse(rsp *http.Response) (*GetScorecardResponse, error
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
 		var dest ErrorBody
@@ -18453,6 +24647,16 @@ func ParseGetScorecardResponse(rsp *http.Response) (*GetScorecardResponse, error
 			headers.XRequestID = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetScorecardResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
 	case rsp.StatusCode == 421:
 		var headers GetScorecardResponse421Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {

@@ -26,6 +26,7 @@ import (
 var settings = []string{
 	"db", "timeout", "job-timeout", "max-result-rows", "threads", "memory-limit", "min-date", "max-date",
 	"addr", "allowed-host", "cors-origin", "import-dir", "insecure", "max-upload", "shutdown-grace", "metrics-auth",
+	"webhook-allow-loopback", "public-url",
 	"log-format", "log-level", "quiet", "server", "key",
 }
 

@@ -56,6 +56,7 @@ func newDemoCommand(g *globalFlags) *cobra.Command {
 				return nil
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "database %s\n", db.path)
+			eng.ConfigureAlerts(o.web.alertOptions(o.addr))
 			return serveAPI(ctx, cmd.OutOrStdout(), eng, o.addr, srv)
 		},
 	}

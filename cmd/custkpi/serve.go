@@ -286,6 +286,7 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 				<-served
 				return err
 			}
+			eng.ConfigureAlerts(web.alertOptions(srv.Addr()))
 			srv.SetEngine(eng)
 			log.Info("ready", "generation", eng.Generation())
 			return <-served
@@ -304,6 +305,20 @@ type webFlags struct {
 	allowedHosts  []string
 	api           api.Options
 	shutdownGrace time.Duration
+	// Alerts: webhooks may reach loopback and this server's addresses;
+	// the base of the link in each webhook body.
+	webhookLoopback bool
+	publicURL       string
+}
+
+// alertOptions evaluates alerts after every import; links in webhook
+// bodies start with --public-url, or the listen address.
+func (w *webFlags) alertOptions(addr string) engine.AlertOptions {
+	base := w.publicURL
+	if base == "" {
+		base = "http://" + addr
+	}
+	return engine.AlertOptions{AfterImport: true, AllowLoopback: w.webhookLoopback, BaseURL: base}
 }
 
 func (w *webFlags) register(cmd *cobra.Command) {
@@ -313,6 +328,8 @@ func (w *webFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&w.api.ImportDirs, "import-dir", nil, "folder imports by server path may read from (repeatable; none: only uploads)")
 	cmd.Flags().BoolVar(&w.api.Insecure, "insecure", false, "without API keys, answer clients on any address as admin (only for a closed network)")
 	cmd.Flags().Int64Var(&w.api.MaxUploadBytes, "max-upload", api.DefaultMaxUpload, "largest upload in bytes; larger answers 413")
+	cmd.Flags().BoolVar(&w.webhookLoopback, "webhook-allow-loopback", false, "alert webhooks may call loopback, link-local and this server's own addresses (refused by default)")
+	cmd.Flags().StringVar(&w.publicURL, "public-url", "", "the server's address as people reach it, for the links in alert webhooks (default: http:// and the listen address)")
 	cmd.Flags().BoolVar(&w.api.MetricsNeedKey, "metrics-auth", false, "/metrics needs an API key (any role), as /v1 does; by default it is open, like /readyz")
 	cmd.Flags().DurationVar(&w.shutdownGrace, "shutdown-grace", 0, "on SIGTERM or SIGINT, how long requests in flight may run on while new ones get 503 shutting_down; "+
 		"those still running then are cancelled and answered 503 (default: --timeout + 5s, so every read ends within its own deadline)")

@@ -124,3 +124,44 @@ CREATE TABLE IF NOT EXISTS meta_audit (
 -- The X-Request-ID of the request that made the change (added later: a
 -- database written before gets the column, empty for its old records).
 ALTER TABLE meta_audit ADD COLUMN IF NOT EXISTS request_id VARCHAR;
+-- KPI packs added through the API (the built-in ones are files beside the
+-- KPIs): the document as JSON.
+CREATE TABLE IF NOT EXISTS meta_packs (
+    name       VARCHAR PRIMARY KEY,
+    document   JSON NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
+-- Alerts: a KPI (optionally for one scope of dimension values) whose
+-- scorecard status entering one of on_states is POSTed to the webhook.
+-- last_status is the status seen by the last evaluation (NULL: never
+-- evaluated; 'none': no value or no target), so an unchanged state sends
+-- nothing. The secret signs the body (HMAC-SHA256), so it is kept as is.
+CREATE TABLE IF NOT EXISTS meta_alerts (
+    name        VARCHAR PRIMARY KEY,
+    kpi         VARCHAR NOT NULL,
+    by_values   JSON,
+    on_states   VARCHAR[] NOT NULL,
+    webhook     VARCHAR NOT NULL,
+    secret      VARCHAR,
+    last_status VARCHAR,
+    checked_at  TIMESTAMP,
+    created_at  TIMESTAMP NOT NULL,
+    updated_at  TIMESTAMP NOT NULL
+);
+-- Every webhook delivery: what was sent, how many attempts it took, and
+-- how it ended.
+CREATE SEQUENCE IF NOT EXISTS meta_alert_delivery_id;
+CREATE TABLE IF NOT EXISTS meta_alert_deliveries (
+    id              BIGINT DEFAULT nextval('meta_alert_delivery_id'),
+    alert           VARCHAR NOT NULL,
+    kpi             VARCHAR NOT NULL,
+    status          VARCHAR NOT NULL,
+    previous_status VARCHAR,
+    webhook         VARCHAR NOT NULL,
+    attempts        INTEGER NOT NULL,
+    http_status     INTEGER,
+    outcome         VARCHAR NOT NULL,   -- delivered or failed
+    error           VARCHAR,
+    payload         VARCHAR NOT NULL,
+    sent_at         TIMESTAMP NOT NULL
+);
