@@ -124,8 +124,8 @@ type Timings struct {
 
 // FitResult is everything Fit produces, ready for JSON.
 type FitResult struct {
-	Options    FitOptions      `json:"options"`
-	Summary    SummaryStats    `json:"summary"`
+	Options FitOptions   `json:"options"`
+	Summary SummaryStats `json:"summary"`
 	// Exactly one of the purchase-count models is set, the one of
 	// Options.Model, under its name.
 	BGNBD     *BGNBD     `json:"bgnbd,omitempty"`
@@ -133,11 +133,11 @@ type FitResult struct {
 	MBGNBD    *MBGNBD    `json:"mbgnbd,omitempty"`
 	BGBB      *BGBB      `json:"bgbb,omitempty"`
 	// BGBBSummary describes the discrete-time data of a bgbb fit.
-	BGBBSummary *PatternStats `json:"bgbb_summary,omitempty"`
-	GammaGamma  *GammaGamma   `json:"gamma_gamma"`
-	Holdout    *HoldoutReport  `json:"holdout,omitempty"`
-	Tracking   []TrackingPoint `json:"tracking"`
-	Timings    Timings         `json:"timings"`
+	BGBBSummary *PatternStats   `json:"bgbb_summary,omitempty"`
+	GammaGamma  *GammaGamma     `json:"gamma_gamma"`
+	Holdout     *HoldoutReport  `json:"holdout,omitempty"`
+	Tracking    []TrackingPoint `json:"tracking"`
+	Timings     Timings         `json:"timings"`
 	// Data is the grouped summary behind the fit (large; not serialised).
 	Data *SummaryData `json:"-"`
 }
