@@ -19,13 +19,19 @@ type CLVFitBody struct {
 	Margin          float64 `json:"margin,omitempty" example:"0.3"`
 	MonthlyDiscount float64 `json:"monthly_discount,omitempty" example:"0.01"`
 	HorizonMonths   int     `json:"horizon_months,omitempty" example:"12"`
+	// Model is the purchase-count model (default bgnbd); bgbb counts
+	// periods of period_days days, at most periods of them, from each
+	// customer's first purchase.
+	Model      string `json:"model,omitempty" enums:"bgnbd,pareto_nbd,mbgnbd,bgbb" example:"pareto_nbd"`
+	PeriodDays int    `json:"period_days,omitempty" example:"21"`
+	Periods    int    `json:"periods,omitempty" example:"13"`
 }
 
 // fitCLV godoc
 //
 //	@ID				fitCLV
 //	@Summary		Fit the CLV model
-//	@Description	Fits BG/NBD (purchase frequency and dropout) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
+//	@Description	Fits the purchase-count model of "model" (bgnbd, the default; pareto_nbd; mbgnbd; or bgbb, discrete time, with period_days and periods: from each customer's first purchase day, the periods of period_days days with a repeat purchase, at most periods of them) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
 //	@Tags			models
 //	@Accept			json
 //	@Produce		json
@@ -51,10 +57,11 @@ func (s *Server) fitCLV(c *gin.Context) {
 	dec := json.NewDecoder(c.Request.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
-		s.fail(c, badRequest("invalid_body", "the body must be JSON {\"calibration_end\", \"unit\"?, \"holdout_end\"?, \"margin\"?, \"monthly_discount\"?, \"horizon_months\"?}: "+err.Error(), nil))
+		s.fail(c, badRequest("invalid_body", "the body must be JSON {\"calibration_end\", \"unit\"?, \"holdout_end\"?, \"margin\"?, \"monthly_discount\"?, \"horizon_months\"?, \"model\"?, \"period_days\"?, \"periods\"?}: "+err.Error(), nil))
 		return
 	}
-	req := engine.CLVFitRequest{Unit: body.Unit, Margin: body.Margin, MonthlyDiscount: body.MonthlyDiscount, HorizonMonths: body.HorizonMonths}
+	req := engine.CLVFitRequest{Unit: body.Unit, Margin: body.Margin, MonthlyDiscount: body.MonthlyDiscount, HorizonMonths: body.HorizonMonths,
+		Model: body.Model, PeriodDays: body.PeriodDays, Periods: body.Periods}
 	var err error
 	if req.CalibrationEnd, err = engine.ParseDate("calibration_end", body.CalibrationEnd); err != nil {
 		s.fail(c, err)

@@ -39,6 +39,30 @@ func (e AuditRecordOutcome) Valid() bool {
 	}
 }
 
+// Defines values for CLVFitBodyModel.
+const (
+	Bgbb      CLVFitBodyModel = "bgbb"
+	Bgnbd     CLVFitBodyModel = "bgnbd"
+	Mbgnbd    CLVFitBodyModel = "mbgnbd"
+	ParetoNbd CLVFitBodyModel = "pareto_nbd"
+)
+
+// Valid indicates whether the value is a known member of the CLVFitBodyModel enum.
+func (e CLVFitBodyModel) Valid() bool {
+	switch e {
+	case Bgbb:
+		return true
+	case Bgnbd:
+		return true
+	case Mbgnbd:
+		return true
+	case ParetoNbd:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CLVFitBodyUnit.
 const (
 	CLVFitBodyUnitDay   CLVFitBodyUnit = "day"
@@ -865,6 +889,22 @@ type AuditRecord struct {
 // AuditRecordOutcome defines model for AuditRecord.Outcome.
 type AuditRecordOutcome string
 
+// BGBB defines model for BGBB.
+type BGBB struct {
+	Alpha           float64 `json:"alpha"`
+	Beta            float64 `json:"beta"`
+	Converged       bool    `json:"converged"`
+	Customers       int     `json:"customers"`
+	Delta           float64 `json:"delta"`
+	FuncEvaluations int     `json:"func_evaluations"`
+	Gamma           float64 `json:"gamma"`
+	GradNorm        float64 `json:"grad_norm"`
+	Iterations      int     `json:"iterations"`
+	LogLikelihood   float64 `json:"log_likelihood"`
+	Method          string  `json:"method"`
+	Status          string  `json:"status"`
+}
+
 // BGNBD defines model for BGNBD.
 type BGNBD struct {
 	A               float64 `json:"a"`
@@ -883,15 +923,24 @@ type BGNBD struct {
 
 // CLVFit defines model for CLVFit.
 type CLVFit struct {
-	Bgnbd       BGNBD           `json:"bgnbd"`
+	Bgbb *BGBB `json:"bgbb,omitempty"`
+
+	// BgbbSummary BGBBSummary describes the discrete-time data of a bgbb fit.
+	BgbbSummary *PatternStats `json:"bgbb_summary,omitempty"`
+
+	// Bgnbd Exactly one of the purchase-count models is set, the one of
+	// Options.Model, under its name.
+	Bgnbd       *BGNBD          `json:"bgnbd,omitempty"`
 	Customers   int             `json:"customers"`
 	Fingerprint string          `json:"fingerprint"`
 	FittedAt    time.Time       `json:"fitted_at"`
 	GammaGamma  GammaGamma      `json:"gamma_gamma"`
 	Holdout     *HoldoutReport  `json:"holdout,omitempty"`
 	Id          int             `json:"id"`
+	Mbgnbd      *MBGNBD         `json:"mbgnbd,omitempty"`
 	Model       string          `json:"model"`
 	Options     FitOptions      `json:"options"`
+	ParetoNbd   *ParetoNBD      `json:"pareto_nbd,omitempty"`
 	Scored      int             `json:"scored"`
 	Summary     SummaryStats    `json:"summary"`
 	Timings     Timings         `json:"timings"`
@@ -912,12 +961,32 @@ type CLVFitBody struct {
 	// Margin Example: 0.3
 	Margin *float64 `json:"margin,omitempty"`
 
+	// Model Model is the purchase-count model (default bgnbd); bgbb counts
+	// periods of period_days days, at most periods of them, from each
+	// customer's first purchase.
+	//
+	// Example: pareto_nbd
+	Model *CLVFitBodyModel `json:"model,omitempty"`
+
 	// MonthlyDiscount Example: 0.01
 	MonthlyDiscount *float64 `json:"monthly_discount,omitempty"`
+
+	// PeriodDays Example: 21
+	PeriodDays *int `json:"period_days,omitempty"`
+
+	// Periods Example: 13
+	Periods *int `json:"periods,omitempty"`
 
 	// Unit Example: week
 	Unit *CLVFitBodyUnit `json:"unit,omitempty"`
 }
+
+// CLVFitBodyModel Model is the purchase-count model (default bgnbd); bgbb counts
+// periods of period_days days, at most periods of them, from each
+// customer's first purchase.
+//
+// Example: pareto_nbd
+type CLVFitBodyModel string
 
 // CLVFitBodyUnit Example: week
 type CLVFitBodyUnit string
@@ -1138,12 +1207,23 @@ type FitOptions struct {
 	// revenue.
 	Margin float64 `json:"margin"`
 
+	// Model Model is the purchase-count model: bgnbd (default), pareto_nbd,
+	// mbgnbd or bgbb. Spend is always Gamma-Gamma.
+	Model string `json:"model"`
+
 	// MonthlyDiscount MonthlyDiscount is the discount rate per month, in [0, 1).
 	MonthlyDiscount float64 `json:"monthly_discount"`
 
 	// OrdersRelation OrdersRelation, CalibrationEnd, HoldoutEnd and Unit are as in
 	// SummaryOptions.
 	OrdersRelation string `json:"orders_relation"`
+
+	// PeriodDays PeriodDays and Periods define BG/BB's discrete time (bgbb only): from
+	// each customer's first purchase day, period k covers days
+	// ((k-1)·PeriodDays, k·PeriodDays], and at most Periods complete periods
+	// before calibration_end count.
+	PeriodDays *int `json:"period_days,omitempty"`
+	Periods    *int `json:"periods,omitempty"`
 
 	// Solver Solver tunes both maximum-likelihood fits. Its Start is ignored here
 	// (the two models have different parameters); use FitBGNBD and
@@ -1517,6 +1597,22 @@ type KeyList struct {
 // KpiGrain defines model for KpiGrain.
 type KpiGrain string
 
+// MBGNBD defines model for MBGNBD.
+type MBGNBD struct {
+	A               float64 `json:"a"`
+	Alpha           float64 `json:"alpha"`
+	B               float64 `json:"b"`
+	Converged       bool    `json:"converged"`
+	Customers       int     `json:"customers"`
+	FuncEvaluations int     `json:"func_evaluations"`
+	GradNorm        float64 `json:"grad_norm"`
+	Iterations      int     `json:"iterations"`
+	LogLikelihood   float64 `json:"log_likelihood"`
+	Method          string  `json:"method"`
+	R               float64 `json:"r"`
+	Status          string  `json:"status"`
+}
+
 // NewKey defines model for NewKey.
 type NewKey struct {
 	CreatedAt time.Time  `json:"created_at"`
@@ -1545,6 +1641,35 @@ type Param struct {
 
 	// Type double, varchar or weights
 	Type string `json:"type"`
+}
+
+// ParetoNBD defines model for ParetoNBD.
+type ParetoNBD struct {
+	Alpha           float64 `json:"alpha"`
+	Beta            float64 `json:"beta"`
+	Converged       bool    `json:"converged"`
+	Customers       int     `json:"customers"`
+	FuncEvaluations int     `json:"func_evaluations"`
+	GradNorm        float64 `json:"grad_norm"`
+	Iterations      int     `json:"iterations"`
+	LogLikelihood   float64 `json:"log_likelihood"`
+	Method          string  `json:"method"`
+	R               float64 `json:"r"`
+	S               float64 `json:"s"`
+	Status          string  `json:"status"`
+}
+
+// PatternStats defines model for PatternStats.
+type PatternStats struct {
+	Customers int `json:"customers"`
+
+	// Fitted Fitted customers had at least one complete period before
+	// calibration_end; the others (Unobserved) are scored as new customers.
+	Fitted     int `json:"fitted"`
+	Patterns   int `json:"patterns"`
+	PeriodDays int `json:"period_days"`
+	Periods    int `json:"periods"`
+	Unobserved int `json:"unobserved"`
 }
 
 // Result defines model for Result.
@@ -1712,9 +1837,11 @@ type TierCount struct {
 
 // Timings defines model for Timings.
 type Timings struct {
+	// BgnbdNs BGNBD is set for the bgnbd model, Model for every model.
 	BgnbdNs      int `json:"bgnbd_ns"`
 	GammaGammaNs int `json:"gamma_gamma_ns"`
 	HoldoutNs    int `json:"holdout_ns"`
+	ModelNs      int `json:"model_ns"`
 	SummaryNs    int `json:"summary_ns"`
 	TotalNs      int `json:"total_ns"`
 }
@@ -3533,7 +3660,7 @@ type ClientInterface interface {
 
 	// FitCLVWithBody Fit the CLV model
 	//
-	// Fits BG/NBD (purchase frequency and dropout) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
+	// Fits the purchase-count model of "model" (bgnbd, the default; pareto_nbd; mbgnbd; or bgbb, discrete time, with period_days and periods: from each customer's first purchase day, the periods of period_days days with a repeat purchase, at most periods of them) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3542,7 +3669,7 @@ type ClientInterface interface {
 
 	// FitCLV Fit the CLV model
 	//
-	// Fits BG/NBD (purchase frequency and dropout) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
+	// Fits the purchase-count model of "model" (bgnbd, the default; pareto_nbd; mbgnbd; or bgbb, discrete time, with period_days and periods: from each customer's first purchase day, the periods of period_days days with a repeat purchase, at most periods of them) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4048,7 +4175,7 @@ func (c *Client) GetCLV(ctx context.Context, params *GetCLVParams, reqEditors ..
 
 // FitCLVWithBody Fit the CLV model
 //
-// Fits BG/NBD (purchase frequency and dropout) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
+// Fits the purchase-count model of "model" (bgnbd, the default; pareto_nbd; mbgnbd; or bgbb, discrete time, with period_days and periods: from each customer's first purchase day, the periods of period_days days with a repeat purchase, at most periods of them) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4067,7 +4194,7 @@ func (c *Client) FitCLVWithBody(ctx context.Context, params *FitCLVParams, conte
 
 // FitCLV Fit the CLV model
 //
-// Fits BG/NBD (purchase frequency and dropout) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
+// Fits the purchase-count model of "model" (bgnbd, the default; pareto_nbd; mbgnbd; or bgbb, discrete time, with period_days and periods: from each customer's first purchase day, the periods of period_days days with a repeat purchase, at most periods of them) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6870,7 +6997,7 @@ type ClientWithResponsesInterface interface {
 
 	// FitCLVWithBodyWithResponse Fit the CLV model
 	//
-	// Fits BG/NBD (purchase frequency and dropout) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
+	// Fits the purchase-count model of "model" (bgnbd, the default; pareto_nbd; mbgnbd; or bgbb, discrete time, with period_days and periods: from each customer's first purchase day, the periods of period_days days with a repeat purchase, at most periods of them) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6879,7 +7006,7 @@ type ClientWithResponsesInterface interface {
 
 	// FitCLVWithResponse Fit the CLV model
 	//
-	// Fits BG/NBD (purchase frequency and dropout) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
+	// Fits the purchase-count model of "model" (bgnbd, the default; pareto_nbd; mbgnbd; or bgbb, discrete time, with period_days and periods: from each customer's first purchase day, the periods of period_days days with a repeat purchase, at most periods of them) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -12157,7 +12284,7 @@ func (c *ClientWithResponses) GetCLVWithResponse(ctx context.Context, params *Ge
 
 // FitCLVWithBodyWithResponse Fit the CLV model
 //
-// Fits BG/NBD (purchase frequency and dropout) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
+// Fits the purchase-count model of "model" (bgnbd, the default; pareto_nbd; mbgnbd; or bgbb, discrete time, with period_days and periods: from each customer's first purchase day, the periods of period_days days with a repeat purchase, at most periods of them) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12172,7 +12299,7 @@ func (c *ClientWithResponses) FitCLVWithBodyWithResponse(ctx context.Context, pa
 
 // FitCLVWithResponse Fit the CLV model
 //
-// Fits BG/NBD (purchase frequency and dropout) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
+// Fits the purchase-count model of "model" (bgnbd, the default; pareto_nbd; mbgnbd; or bgbb, discrete time, with period_days and periods: from each customer's first purchase day, the periods of period_days days with a repeat purchase, at most periods of them) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -597,12 +597,15 @@ type clvFitBody struct {
 	Margin          float64 `json:"margin,omitempty"`
 	MonthlyDiscount float64 `json:"monthly_discount,omitempty"`
 	HorizonMonths   int     `json:"horizon_months,omitempty"`
+	Model           string  `json:"model,omitempty"`
+	PeriodDays      int     `json:"period_days,omitempty"`
+	Periods         int     `json:"periods,omitempty"`
 }
 
 // FitCLV is POST /v1/models/clv/fit, as a job.
 func (c *client) FitCLV(ctx context.Context, req engine.CLVFitRequest) (*engine.CLVFit, error) {
 	body := clvFitBody{CalibrationEnd: req.CalibrationEnd.Format(time.DateOnly), Unit: req.Unit, Margin: req.Margin,
-		MonthlyDiscount: req.MonthlyDiscount, HorizonMonths: req.HorizonMonths}
+		MonthlyDiscount: req.MonthlyDiscount, HorizonMonths: req.HorizonMonths, Model: req.Model, PeriodDays: req.PeriodDays, Periods: req.Periods}
 	if req.HoldoutEnd != nil {
 		body.HoldoutEnd = req.HoldoutEnd.Format(time.DateOnly)
 	}
