@@ -107,3 +107,61 @@ func (s *Server) getCLV(c *gin.Context) {
 	}
 	s.writeJSON(c, http.StatusOK, fit)
 }
+
+// CLVCompareBody is the body of POST /v1/models/clv/compare.
+type CLVCompareBody struct {
+	CalibrationEnd string   `json:"calibration_end" example:"1997-09-30"`
+	HoldoutEnd     string   `json:"holdout_end" example:"1998-06-30"`
+	Unit           string   `json:"unit,omitempty" enums:"day,week,month" example:"week"`
+	Models         []string `json:"models,omitempty" example:"bgnbd,pareto_nbd,mbgnbd,nbd"`
+}
+
+// compareCLV godoc
+//
+//	@ID				compareCLV
+//	@Summary		Compare purchase-count models on a holdout
+//	@Description	Fits BG/NBD, Pareto/NBD, MBG/NBD and the NBD baseline (or the subset in "models") on the orders up to calibration_end and ranks them by their per-customer mean absolute error on the holdout period to holdout_end. Each model's line has its parameters, log-likelihood, BIC (−2·LL + parameters·ln customers), expected against actual holdout repeat transactions and the per-customer MAE and RMSE; by_frequency has the mean holdout purchases by calibration frequency (0..6, 7+), actual and per model, and tracking the repeat transactions per period (unit), actual and per model, per period and cumulated. Nothing is stored or scored. Models that do not converge are listed under failed; if none converges, 422 model_not_converged.
+//	@Tags			models
+//	@Accept			json
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Security		ApiKeyAuth
+//	@Param			body	body	CLVCompareBody	true	"calibration and holdout ends (YYYY-MM-DD), unit, models"
+//	@Param			Prefer	header	string	false	"respond-async: run as a job and answer 202 at once"
+//	@Param			async	query	bool	false	"true: run as a job (as Prefer: respond-async)"
+//	@Success		200	{object}	clv.Comparison	"compared within the request"
+//	@Success		202	{object}	JobResponse	"running as a job: poll Location"
+//	@Failure		400	{object}	ErrorBody	"invalid_model_input, invalid_body, invalid_parameter: the body is not the JSON expected, a date is missing or out of range, or a model is unknown"
+//	@Failure		401	{object}	ErrorBody	"unauthenticated: no API key, or an unknown or revoked one"
+//	@Failure		403	{object}	ErrorBody	"forbidden: the call needs the analyst role, or the key has a row scope (fits read every customer)"
+//	@Failure		409	{object}	ErrorBody	"missing_dataset: the models are fitted on orders"
+//	@Failure		415	{object}	ErrorBody	"unsupported_media_type: the body's Content-Type is not one the call accepts"
+//	@Failure		422	{object}	ErrorBody	"model_not_converged: no model converged; details.failed has the reasons"
+//	@Failure		503	{object}	ErrorBody	"busy: the read lost the race against writes repeatedly; try again (Retry-After)"
+//	@Failure		504	{object}	ErrorBody	"timeout: the work ran past the job timeout"
+//	@Header			202	{string}	Location	"the job: /v1/jobs/{id}"
+//	@Router			/models/clv/compare [post]
+func (s *Server) compareCLV(c *gin.Context) {
+	var body CLVCompareBody
+	dec := json.NewDecoder(c.Request.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		s.fail(c, badRequest("invalid_body", "the body must be JSON {\"calibration_end\", \"holdout_end\", \"unit\"?, \"models\"?}: "+err.Error(), nil))
+		return
+	}
+	req := engine.CLVCompareRequest{Unit: body.Unit, Models: body.Models}
+	var err error
+	if req.CalibrationEnd, err = engine.ParseDate("calibration_end", body.CalibrationEnd); err != nil {
+		s.fail(c, err)
+		return
+	}
+	h, err := engine.ParseDate("holdout_end", body.HoldoutEnd)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	req.HoldoutEnd = &h
+	s.respond(c, "clv_compare", http.StatusOK, nil, func(ctx context.Context) (any, error) {
+		return s.eng.CompareCLV(ctx, req)
+	})
+}

@@ -15,6 +15,7 @@ import (
 	"custkpi/buildinfo"
 	"custkpi/docs"
 	"custkpi/engine"
+	"custkpi/engine/clv"
 	"custkpi/jobs"
 	"custkpi/metrics"
 	"custkpi/queries"
@@ -48,6 +49,7 @@ type Engine interface {
 	DeleteTargets(ctx context.Context, kpi string, by map[string]string, onlyScope bool) (int64, error)
 	FitCLV(ctx context.Context, req engine.CLVFitRequest) (*engine.CLVFit, error)
 	LastCLVFit(ctx context.Context) (*engine.CLVFit, error)
+	CompareCLV(ctx context.Context, req engine.CLVCompareRequest) (*clv.Comparison, error)
 	RuleSets(ctx context.Context) ([]engine.RuleSetInfo, error)
 	RuleSet(ctx context.Context, name string, version int) (*engine.RuleSetInfo, error)
 	SaveRuleSet(ctx context.Context, name string, doc []byte) (*engine.RuleSetInfo, error)
@@ -179,6 +181,7 @@ func New(eng Engine, opts Options) *Server {
 	v1.GET("/rulesets/:name/transitions", reader, s.transitions)
 	v1.POST("/models/clv/fit", analyst, s.fitCLV)
 	v1.GET("/models/clv", reader, s.getCLV)
+	v1.POST("/models/clv/compare", analyst, s.compareCLV)
 	v1.GET("/customers", reader, s.listCustomers)
 	v1.GET("/customers/:id", reader, s.getCustomer)
 	v1.POST("/keys", admin, s.createKey)

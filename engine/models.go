@@ -187,3 +187,53 @@ func fingerprintOf(s *snapshot, kinds ...string) string {
 	}
 	return out
 }
+
+// CLVCompareRequest asks to compare purchase-count models on a holdout.
+type CLVCompareRequest struct {
+	CalibrationEnd time.Time
+	HoldoutEnd     *time.Time
+	Unit           string
+	Models         []string // default bgnbd, pareto_nbd, mbgnbd, nbd
+}
+
+// CompareCLV fits several purchase-count models on the same calibration
+// period and ranks them on the holdout. It reads only: nothing is stored or
+// scored.
+func (e *Engine) CompareCLV(ctx context.Context, req CLVCompareRequest) (*clv.Comparison, error) {
+	if err := unscoped(ctx); err != nil {
+		return nil, err
+	}
+	if e.dataset("orders") == nil {
+		return nil, &Error{Code: CodeMissingDataset, Message: "the models are fitted on orders; import orders first",
+			Details: map[string]any{"datasets": []string{"orders"}}}
+	}
+	if err := fitDatesInData(CLVFitRequest{CalibrationEnd: req.CalibrationEnd, HoldoutEnd: req.HoldoutEnd}, e.snap().dataEnd); err != nil {
+		return nil, err
+	}
+	ctx, cancel := e.withJobTimeout(ctx)
+	defer cancel()
+	var out *clv.Comparison
+	err := e.read(ctx, func(ctx context.Context, conn *sql.Conn) error {
+		progressOf(ctx).Phase("fitting")
+		c, err := clv.Compare(ctx, conn, clv.CompareOptions{OrdersRelation: "orders", CalibrationEnd: req.CalibrationEnd, HoldoutEnd: req.HoldoutEnd,
+			Unit: req.Unit, Models: req.Models})
+		if err != nil {
+			return compareError(ctx, err, c)
+		}
+		out = c
+		return nil
+	})
+	return out, err
+}
+
+func compareError(ctx context.Context, err error, c *clv.Comparison) error {
+	if errors.Is(err, clv.ErrNotConverged) {
+		details := map[string]any{}
+		if c != nil {
+			details["failed"] = c.Failed
+		}
+		return &Error{Code: CodeNotConverged, Message: "no model converged on this calibration period; try another calibration_end or unit, or more data",
+			Details: details, Err: err}
+	}
+	return modelError(ctx, err, nil)
+}

@@ -39,6 +39,27 @@ func (e AuditRecordOutcome) Valid() bool {
 	}
 }
 
+// Defines values for CLVCompareBodyUnit.
+const (
+	CLVCompareBodyUnitDay   CLVCompareBodyUnit = "day"
+	CLVCompareBodyUnitMonth CLVCompareBodyUnit = "month"
+	CLVCompareBodyUnitWeek  CLVCompareBodyUnit = "week"
+)
+
+// Valid indicates whether the value is a known member of the CLVCompareBodyUnit enum.
+func (e CLVCompareBodyUnit) Valid() bool {
+	switch e {
+	case CLVCompareBodyUnitDay:
+		return true
+	case CLVCompareBodyUnitMonth:
+		return true
+	case CLVCompareBodyUnitWeek:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CLVFitBodyModel.
 const (
 	Bgbb      CLVFitBodyModel = "bgbb"
@@ -921,6 +942,24 @@ type BGNBD struct {
 	Status          string  `json:"status"`
 }
 
+// CLVCompareBody defines model for CLVCompareBody.
+type CLVCompareBody struct {
+	// CalibrationEnd Example: 1997-09-30
+	CalibrationEnd string `json:"calibration_end"`
+
+	// HoldoutEnd Example: 1998-06-30
+	HoldoutEnd string `json:"holdout_end"`
+
+	// Models Example: ["bgnbd","pareto_nbd","mbgnbd","nbd"]
+	Models *[]string `json:"models,omitempty"`
+
+	// Unit Example: week
+	Unit *CLVCompareBodyUnit `json:"unit,omitempty"`
+}
+
+// CLVCompareBodyUnit Example: week
+type CLVCompareBodyUnit string
+
 // CLVFit defines model for CLVFit.
 type CLVFit struct {
 	Bgbb *BGBB `json:"bgbb,omitempty"`
@@ -990,6 +1029,19 @@ type CLVFitBodyModel string
 
 // CLVFitBodyUnit Example: week
 type CLVFitBodyUnit string
+
+// Comparison defines model for Comparison.
+type Comparison struct {
+	ByFrequency []FrequencyComparison `json:"by_frequency"`
+
+	// Failed Failed lists models that did not converge, with the reason; they are
+	// left out of the ranking.
+	Failed   []FailedModel        `json:"failed"`
+	Models   []ModelScore         `json:"models"`
+	RankedBy string               `json:"ranked_by"`
+	Summary  SummaryStats         `json:"summary"`
+	Tracking []TrackingComparison `json:"tracking"`
+}
 
 // CustomerDetail defines model for CustomerDetail.
 type CustomerDetail struct {
@@ -1195,6 +1247,12 @@ type Evaluation struct {
 // EvaluationPath defines model for Evaluation.Path.
 type EvaluationPath string
 
+// FailedModel defines model for FailedModel.
+type FailedModel struct {
+	Error string `json:"error"`
+	Model string `json:"model"`
+}
+
 // FitOptions defines model for FitOptions.
 type FitOptions struct {
 	CalibrationEnd time.Time  `json:"calibration_end"`
@@ -1239,6 +1297,15 @@ type FrequencyBin struct {
 	ExpectedMean float64 `json:"expected_mean"`
 	Label        string  `json:"label"`
 	MinX         int     `json:"min_x"`
+}
+
+// FrequencyComparison defines model for FrequencyComparison.
+type FrequencyComparison struct {
+	Actual    float64            `json:"actual"`
+	Customers int                `json:"customers"`
+	Expected  map[string]float32 `json:"expected"`
+	Label     string             `json:"label"`
+	MinX      int                `json:"min_x"`
 }
 
 // GammaGamma defines model for GammaGamma.
@@ -1613,6 +1680,34 @@ type MBGNBD struct {
 	Status          string  `json:"status"`
 }
 
+// ModelScore defines model for ModelScore.
+type ModelScore struct {
+	Bic          float64 `json:"bic"`
+	Converged    bool    `json:"converged"`
+	CustomerMae  float64 `json:"customer_mae"`
+	CustomerRmse float64 `json:"customer_rmse"`
+
+	// ExpectedTotal Holdout: expected repeat transactions against actual, in total and
+	// per customer.
+	ExpectedTotal float64 `json:"expected_total"`
+
+	// ExpectedTransactions52w ExpectedTransactions52 is E[X(52 weeks)] for a new customer.
+	ExpectedTransactions52w float64 `json:"expected_transactions_52w"`
+
+	// LogLikelihood LogLikelihood of the calibration data; NumParams and BIC =
+	// -2 LL + NumParams ln(customers) penalise the extra parameters.
+	LogLikelihood float64            `json:"log_likelihood"`
+	Model         string             `json:"model"`
+	NumParams     int                `json:"num_params"`
+	Parameters    map[string]float32 `json:"parameters"`
+
+	// Rank Rank by per-customer holdout MAE (1 = best).
+	Rank          int     `json:"rank"`
+	TotalError    float64 `json:"total_error"`
+	TotalErrorPct float64 `json:"total_error_pct"`
+	TrackingError float64 `json:"tracking_error"`
+}
+
 // NewKey defines model for NewKey.
 type NewKey struct {
 	CreatedAt time.Time  `json:"created_at"`
@@ -1844,6 +1939,16 @@ type Timings struct {
 	ModelNs      int `json:"model_ns"`
 	SummaryNs    int `json:"summary_ns"`
 	TotalNs      int `json:"total_ns"`
+}
+
+// TrackingComparison defines model for TrackingComparison.
+type TrackingComparison struct {
+	Actual             int                `json:"actual"`
+	ActualCumulative   int                `json:"actual_cumulative"`
+	Expected           map[string]float32 `json:"expected"`
+	ExpectedCumulative map[string]float32 `json:"expected_cumulative"`
+	Holdout            bool               `json:"holdout"`
+	Period             int                `json:"period"`
 }
 
 // TrackingPoint defines model for TrackingPoint.
@@ -2190,6 +2295,15 @@ type GetCLVParams struct {
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
+// CompareCLVParams defines parameters for CompareCLV.
+type CompareCLVParams struct {
+	// Async true: run as a job (as Prefer: respond-async)
+	Async *bool `form:"async,omitempty" json:"async,omitempty"`
+
+	// Prefer respond-async: run as a job and answer 202 at once
+	Prefer *string `json:"Prefer,omitempty"`
+}
+
 // FitCLVParams defines parameters for FitCLV.
 type FitCLVParams struct {
 	// Async true: run as a job (as Prefer: respond-async)
@@ -2321,6 +2435,9 @@ type ImportDatasetMultipartRequestBody ImportDatasetMultipartBody
 
 // CreateKeyJSONRequestBody defines body for CreateKey for application/json ContentType.
 type CreateKeyJSONRequestBody = KeyBody
+
+// CompareCLVJSONRequestBody defines body for CompareCLV for application/json ContentType.
+type CompareCLVJSONRequestBody = CLVCompareBody
 
 // FitCLVJSONRequestBody defines body for FitCLV for application/json ContentType.
 type FitCLVJSONRequestBody = CLVFitBody
@@ -3658,6 +3775,24 @@ type ClientInterface interface {
 	// Corresponds with GET /models/clv (the `GetCLV` operationId).
 	GetCLV(ctx context.Context, params *GetCLVParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// CompareCLVWithBody Compare purchase-count models on a holdout
+	//
+	// Fits BG/NBD, Pareto/NBD, MBG/NBD and the NBD baseline (or the subset in "models") on the orders up to calibration_end and ranks them by their per-customer mean absolute error on the holdout period to holdout_end. Each model's line has its parameters, log-likelihood, BIC (−2·LL + parameters·ln customers), expected against actual holdout repeat transactions and the per-customer MAE and RMSE; by_frequency has the mean holdout purchases by calibration frequency (0..6, 7+), actual and per model, and tracking the repeat transactions per period (unit), actual and per model, per period and cumulated. Nothing is stored or scored. Models that do not converge are listed under failed; if none converges, 422 model_not_converged.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /models/clv/compare (the `CompareCLV` operationId).
+	CompareCLVWithBody(ctx context.Context, params *CompareCLVParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CompareCLV Compare purchase-count models on a holdout
+	//
+	// Fits BG/NBD, Pareto/NBD, MBG/NBD and the NBD baseline (or the subset in "models") on the orders up to calibration_end and ranks them by their per-customer mean absolute error on the holdout period to holdout_end. Each model's line has its parameters, log-likelihood, BIC (−2·LL + parameters·ln customers), expected against actual holdout repeat transactions and the per-customer MAE and RMSE; by_frequency has the mean holdout purchases by calibration frequency (0..6, 7+), actual and per model, and tracking the repeat transactions per period (unit), actual and per model, per period and cumulated. Nothing is stored or scored. Models that do not converge are listed under failed; if none converges, 422 model_not_converged.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /models/clv/compare (the `CompareCLV` operationId).
+	CompareCLV(ctx context.Context, params *CompareCLVParams, body CompareCLVJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// FitCLVWithBody Fit the CLV model
 	//
 	// Fits the purchase-count model of "model" (bgnbd, the default; pareto_nbd; mbgnbd; or bgbb, discrete time, with period_days and periods: from each customer's first purchase day, the periods of period_days days with a repeat purchase, at most periods of them) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
@@ -4163,6 +4298,44 @@ func (c *Client) GetKPIVariance(ctx context.Context, name string, params *GetKPI
 // Corresponds with GET /models/clv (the `GetCLV` operationId).
 func (c *Client) GetCLV(ctx context.Context, params *GetCLVParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetCLVRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CompareCLVWithBody Compare purchase-count models on a holdout
+//
+// Fits BG/NBD, Pareto/NBD, MBG/NBD and the NBD baseline (or the subset in "models") on the orders up to calibration_end and ranks them by their per-customer mean absolute error on the holdout period to holdout_end. Each model's line has its parameters, log-likelihood, BIC (−2·LL + parameters·ln customers), expected against actual holdout repeat transactions and the per-customer MAE and RMSE; by_frequency has the mean holdout purchases by calibration frequency (0..6, 7+), actual and per model, and tracking the repeat transactions per period (unit), actual and per model, per period and cumulated. Nothing is stored or scored. Models that do not converge are listed under failed; if none converges, 422 model_not_converged.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /models/clv/compare (the `CompareCLV` operationId).
+func (c *Client) CompareCLVWithBody(ctx context.Context, params *CompareCLVParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompareCLVRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CompareCLV Compare purchase-count models on a holdout
+//
+// Fits BG/NBD, Pareto/NBD, MBG/NBD and the NBD baseline (or the subset in "models") on the orders up to calibration_end and ranks them by their per-customer mean absolute error on the holdout period to holdout_end. Each model's line has its parameters, log-likelihood, BIC (−2·LL + parameters·ln customers), expected against actual holdout repeat transactions and the per-customer MAE and RMSE; by_frequency has the mean holdout purchases by calibration frequency (0..6, 7+), actual and per model, and tracking the repeat transactions per period (unit), actual and per model, per period and cumulated. Nothing is stored or scored. Models that do not converge are listed under failed; if none converges, 422 model_not_converged.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /models/clv/compare (the `CompareCLV` operationId).
+func (c *Client) CompareCLV(ctx context.Context, params *CompareCLVParams, body CompareCLVJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompareCLVRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5837,6 +6010,88 @@ func NewGetCLVRequest(server string, params *GetCLVParams) (*http.Request, error
 	return req, nil
 }
 
+// NewCompareCLVRequest calls the generic CompareCLV builder with application/json body
+func NewCompareCLVRequest(server string, params *CompareCLVParams, body CompareCLVJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCompareCLVRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCompareCLVRequestWithBody constructs an http.Request for the CompareCLV method, with any body, and a specified content type
+func NewCompareCLVRequestWithBody(server string, params *CompareCLVParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/models/clv/compare")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Async != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "async", *params.Async, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.Prefer != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Prefer", *params.Prefer, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Prefer", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewFitCLVRequest calls the generic FitCLV builder with application/json body
 func NewFitCLVRequest(server string, params *FitCLVParams, body FitCLVJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -6994,6 +7249,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /models/clv (the `GetCLV` operationId).
 	GetCLVWithResponse(ctx context.Context, params *GetCLVParams, reqEditors ...RequestEditorFn) (*GetCLVResponse, error)
+
+	// CompareCLVWithBodyWithResponse Compare purchase-count models on a holdout
+	//
+	// Fits BG/NBD, Pareto/NBD, MBG/NBD and the NBD baseline (or the subset in "models") on the orders up to calibration_end and ranks them by their per-customer mean absolute error on the holdout period to holdout_end. Each model's line has its parameters, log-likelihood, BIC (−2·LL + parameters·ln customers), expected against actual holdout repeat transactions and the per-customer MAE and RMSE; by_frequency has the mean holdout purchases by calibration frequency (0..6, 7+), actual and per model, and tracking the repeat transactions per period (unit), actual and per model, per period and cumulated. Nothing is stored or scored. Models that do not converge are listed under failed; if none converges, 422 model_not_converged.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /models/clv/compare (the `CompareCLV` operationId).
+	CompareCLVWithBodyWithResponse(ctx context.Context, params *CompareCLVParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CompareCLVResponse, error)
+
+	// CompareCLVWithResponse Compare purchase-count models on a holdout
+	//
+	// Fits BG/NBD, Pareto/NBD, MBG/NBD and the NBD baseline (or the subset in "models") on the orders up to calibration_end and ranks them by their per-customer mean absolute error on the holdout period to holdout_end. Each model's line has its parameters, log-likelihood, BIC (−2·LL + parameters·ln customers), expected against actual holdout repeat transactions and the per-customer MAE and RMSE; by_frequency has the mean holdout purchases by calibration frequency (0..6, 7+), actual and per model, and tracking the repeat transactions per period (unit), actual and per model, per period and cumulated. Nothing is stored or scored. Models that do not converge are listed under failed; if none converges, 422 model_not_converged.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /models/clv/compare (the `CompareCLV` operationId).
+	CompareCLVWithResponse(ctx context.Context, params *CompareCLVParams, body CompareCLVJSONRequestBody, reqEditors ...RequestEditorFn) (*CompareCLVResponse, error)
 
 	// FitCLVWithBodyWithResponse Fit the CLV model
 	//
@@ -9922,6 +10195,210 @@ func (r GetCLVResponse) ContentType() string {
 	return ""
 }
 
+// CompareCLVResponse200Headers the declared response headers of an HTTP 200 response for CompareCLV
+type CompareCLVResponse200Headers struct {
+	XRequestID *string
+}
+
+// CompareCLVResponse202Headers the declared response headers of an HTTP 202 response for CompareCLV
+type CompareCLVResponse202Headers struct {
+	Location   *string
+	XRequestID *string
+}
+
+// CompareCLVResponse400Headers the declared response headers of an HTTP 400 response for CompareCLV
+type CompareCLVResponse400Headers struct {
+	XRequestID *string
+}
+
+// CompareCLVResponse401Headers the declared response headers of an HTTP 401 response for CompareCLV
+type CompareCLVResponse401Headers struct {
+	XRequestID *string
+}
+
+// CompareCLVResponse403Headers the declared response headers of an HTTP 403 response for CompareCLV
+type CompareCLVResponse403Headers struct {
+	XRequestID *string
+}
+
+// CompareCLVResponse409Headers the declared response headers of an HTTP 409 response for CompareCLV
+type CompareCLVResponse409Headers struct {
+	XRequestID *string
+}
+
+// CompareCLVResponse415Headers the declared response headers of an HTTP 415 response for CompareCLV
+type CompareCLVResponse415Headers struct {
+	XRequestID *string
+}
+
+// CompareCLVResponse421Headers the declared response headers of an HTTP 421 response for CompareCLV
+type CompareCLVResponse421Headers struct {
+	XRequestID *string
+}
+
+// CompareCLVResponse422Headers the declared response headers of an HTTP 422 response for CompareCLV
+type CompareCLVResponse422Headers struct {
+	XRequestID *string
+}
+
+// CompareCLVResponse500Headers the declared response headers of an HTTP 500 response for CompareCLV
+type CompareCLVResponse500Headers struct {
+	XRequestID *string
+}
+
+// CompareCLVResponse503Headers the declared response headers of an HTTP 503 response for CompareCLV
+type CompareCLVResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+// CompareCLVResponse504Headers the declared response headers of an HTTP 504 response for CompareCLV
+type CompareCLVResponse504Headers struct {
+	XRequestID *string
+}
+
+type CompareCLVResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Comparison
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *JobResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorBody
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorBody
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorBody
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *ErrorBody
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorBody
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *ErrorBody
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CompareCLVResponse200Headers
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *CompareCLVResponse202Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *CompareCLVResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CompareCLVResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CompareCLVResponse403Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CompareCLVResponse409Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *CompareCLVResponse415Headers
+	// Headers421 the parsed response headers for an HTTP 421 response
+	Headers421 *CompareCLVResponse421Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *CompareCLVResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *CompareCLVResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CompareCLVResponse503Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *CompareCLVResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CompareCLVResponse) GetJSON200() *Comparison {
+	return r.JSON200
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r CompareCLVResponse) GetJSON202() *JobResponse {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CompareCLVResponse) GetJSON400() *ErrorBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CompareCLVResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CompareCLVResponse) GetJSON403() *ErrorBody {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CompareCLVResponse) GetJSON409() *ErrorBody {
+	return r.JSON409
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CompareCLVResponse) GetJSON415() *ErrorBody {
+	return r.JSON415
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r CompareCLVResponse) GetJSON421() *ErrorBody {
+	return r.JSON421
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CompareCLVResponse) GetJSON422() *ErrorBody {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CompareCLVResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CompareCLVResponse) GetJSON503() *ErrorBody {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r CompareCLVResponse) GetJSON504() *ErrorBody {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r CompareCLVResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CompareCLVResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CompareCLVResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CompareCLVResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // FitCLVResponse200Headers the declared response headers of an HTTP 200 response for FitCLV
 type FitCLVResponse200Headers struct {
 	XRequestID *string
@@ -12280,6 +12757,36 @@ func (c *ClientWithResponses) GetCLVWithResponse(ctx context.Context, params *Ge
 		return nil, err
 	}
 	return ParseGetCLVResponse(rsp)
+}
+
+// CompareCLVWithBodyWithResponse Compare purchase-count models on a holdout
+//
+// Fits BG/NBD, Pareto/NBD, MBG/NBD and the NBD baseline (or the subset in "models") on the orders up to calibration_end and ranks them by their per-customer mean absolute error on the holdout period to holdout_end. Each model's line has its parameters, log-likelihood, BIC (−2·LL + parameters·ln customers), expected against actual holdout repeat transactions and the per-customer MAE and RMSE; by_frequency has the mean holdout purchases by calibration frequency (0..6, 7+), actual and per model, and tracking the repeat transactions per period (unit), actual and per model, per period and cumulated. Nothing is stored or scored. Models that do not converge are listed under failed; if none converges, 422 model_not_converged.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /models/clv/compare (the `CompareCLV` operationId).
+func (c *ClientWithResponses) CompareCLVWithBodyWithResponse(ctx context.Context, params *CompareCLVParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CompareCLVResponse, error) {
+	rsp, err := c.CompareCLVWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCompareCLVResponse(rsp)
+}
+
+// CompareCLVWithResponse Compare purchase-count models on a holdout
+//
+// Fits BG/NBD, Pareto/NBD, MBG/NBD and the NBD baseline (or the subset in "models") on the orders up to calibration_end and ranks them by their per-customer mean absolute error on the holdout period to holdout_end. Each model's line has its parameters, log-likelihood, BIC (−2·LL + parameters·ln customers), expected against actual holdout repeat transactions and the per-customer MAE and RMSE; by_frequency has the mean holdout purchases by calibration frequency (0..6, 7+), actual and per model, and tracking the repeat transactions per period (unit), actual and per model, per period and cumulated. Nothing is stored or scored. Models that do not converge are listed under failed; if none converges, 422 model_not_converged.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /models/clv/compare (the `CompareCLV` operationId).
+func (c *ClientWithResponses) CompareCLVWithResponse(ctx context.Context, params *CompareCLVParams, body CompareCLVJSONRequestBody, reqEditors ...RequestEditorFn) (*CompareCLVResponse, error) {
+	rsp, err := c.CompareCLV(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCompareCLVResponse(rsp)
 }
 
 // FitCLVWithBodyWithResponse Fit the CLV model
@@ -16034,6 +16541,246 @@ func ParseGetCLVResponse(rsp *http.Response) (*GetCLVResponse, error) {
 			headers.XRequestID = &value
 		}
 		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCompareCLVResponse parses an HTTP response from a CompareCLVWithResponse call
+func ParseCompareCLVResponse(rsp *http.Response) (*CompareCLVResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CompareCLVResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Comparison
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest JobResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CompareCLVResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 202:
+		var headers CompareCLVResponse202Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers202 = &headers
+	case rsp.StatusCode == 400:
+		var headers CompareCLVResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers CompareCLVResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CompareCLVResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 409:
+		var headers CompareCLVResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 415:
+		var headers CompareCLVResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 421:
+		var headers CompareCLVResponse421Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers421 = &headers
+	case rsp.StatusCode == 422:
+		var headers CompareCLVResponse422Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers CompareCLVResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers CompareCLVResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	case rsp.StatusCode == 504:
+		var headers CompareCLVResponse504Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers504 = &headers
 	}
 
 	return response, nil

@@ -19,6 +19,7 @@ import (
 
 	"custkpi/api"
 	"custkpi/engine"
+	"custkpi/engine/clv"
 )
 
 // backend is what the data commands ask for: the engine over the database
@@ -33,6 +34,7 @@ type backend interface {
 	EvaluateRuleSet(ctx context.Context, name string, version int, asOf time.Time, forceGo bool) (*engine.Evaluation, error)
 	RuleSets(ctx context.Context) ([]engine.RuleSetInfo, error)
 	FitCLV(ctx context.Context, req engine.CLVFitRequest) (*engine.CLVFit, error)
+	CompareCLV(ctx context.Context, req engine.CLVCompareRequest) (*clv.Comparison, error)
 	KPIs(ctx context.Context) ([]api.KPIInfo, error)
 }
 
@@ -619,4 +621,25 @@ func (c *client) FitCLV(ctx context.Context, req engine.CLVFitRequest) (*engine.
 		return nil, err
 	}
 	return &fit, nil
+}
+
+// CompareCLV is POST /v1/models/clv/compare, as a job.
+func (c *client) CompareCLV(ctx context.Context, req engine.CLVCompareRequest) (*clv.Comparison, error) {
+	body := map[string]any{"calibration_end": req.CalibrationEnd.Format(time.DateOnly), "unit": req.Unit}
+	if req.HoldoutEnd != nil {
+		body["holdout_end"] = req.HoldoutEnd.Format(time.DateOnly)
+	}
+	if len(req.Models) > 0 {
+		body["models"] = req.Models
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	var out clv.Comparison
+	err = c.call(ctx, request{method: http.MethodPost, path: "/v1/models/clv/compare", body: bytes.NewReader(b), contentType: "application/json", async: true}, &out)
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -59,8 +60,71 @@ func newCLVCommand(g *globalFlags) *cobra.Command {
 	fit.Flags().IntVar(&req.Periods, "periods", 0, "bgbb: number of periods after the first purchase to count")
 	format = addFormatFlag(fit)
 	fit.MarkFlagRequired("calibration-end")
-	cmd.AddCommand(fit)
+	cmd.AddCommand(fit, newCLVCompareCommand(g))
 	return cmd
+}
+
+func newCLVCompareCommand(g *globalFlags) *cobra.Command {
+	var db dbFlags
+	var calibrationEnd, holdoutEnd string
+	var format *formatFlag
+	req := engine.CLVCompareRequest{}
+	cmd := &cobra.Command{
+		Use:     "compare",
+		Short:   "Fit BG/NBD, Pareto/NBD, MBG/NBD and NBD on one calibration period and rank them on the holdout",
+		Example: "  custkpi clv compare --db shop.duckdb --calibration-end 1997-09-30 --holdout-end 1998-06-30",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if req.CalibrationEnd, err = engine.ParseDate("calibration_end", calibrationEnd); err != nil {
+				return usage(err)
+			}
+			h, err := engine.ParseDate("holdout_end", holdoutEnd)
+			if err != nil {
+				return usage(err)
+			}
+			req.HoldoutEnd = &h
+			progress := g.progress(cmd)
+			return g.withBackend(cmd, &db, progress, func(ctx context.Context, b backend) error {
+				c, err := b.CompareCLV(ctx, req)
+				progress.Done()
+				if err != nil {
+					return err
+				}
+				return compareView(c).write(cmd.OutOrStdout(), format.value)
+			})
+		},
+	}
+	db.register(cmd, "custkpi.duckdb")
+	cmd.Flags().StringVar(&calibrationEnd, "calibration-end", "", "last day of the calibration period (YYYY-MM-DD, inclusive)")
+	cmd.Flags().StringVar(&holdoutEnd, "holdout-end", "", "last day of the holdout period the models are ranked on (YYYY-MM-DD)")
+	cmd.Flags().StringVar(&req.Unit, "unit", "week", "time unit: day, week or month")
+	cmd.Flags().StringSliceVar(&req.Models, "models", nil, "models to compare (default bgnbd,pareto_nbd,mbgnbd,nbd)")
+	format = addFormatFlag(cmd)
+	cmd.MarkFlagRequired("calibration-end")
+	cmd.MarkFlagRequired("holdout-end")
+	return cmd
+}
+
+// compareView: the ranking, one model a row, best first.
+func compareView(c *clv.Comparison) view {
+	v := view{doc: c,
+		cols: []string{"rank", "model", "log_likelihood", "bic", "expected_holdout", "actual_holdout", "total_error_pct", "customer_mae", "customer_rmse"},
+		head: []string{fmt.Sprintf("%d customers, calibration to %s, holdout to %s (%d repeat transactions); ranked by per-customer holdout MAE",
+			c.Summary.Customers, c.Summary.CalibrationEnd.Format(time.DateOnly), c.Summary.HoldoutEnd.Format(time.DateOnly), c.Summary.HoldoutRepeats)}}
+	for _, m := range c.Models {
+		v.rows = append(v.rows, []any{m.Rank, m.Model, round(m.LogLikelihood, 2), round(m.BIC, 2), round(m.ExpectedTotal, 1), c.Summary.HoldoutRepeats,
+			round(m.TotalErrorPct, 1), round(m.CustomerMAE, 4), round(m.CustomerRMSE, 4)})
+	}
+	for _, f := range c.Failed {
+		v.foot = append(v.foot, "not converged: "+f.Model+": "+f.Error)
+	}
+	return v
+}
+
+func round(v float64, places int) float64 {
+	p := math.Pow(10, float64(places))
+	return math.Round(v*p) / p
 }
 
 // fitView: the fit as a person reads it; its main figures as one row.
