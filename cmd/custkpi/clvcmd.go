@@ -19,12 +19,12 @@ func newCLVCommand(g *globalFlags) *cobra.Command {
 	var format *formatFlag
 	req := engine.CLVFitRequest{}
 	fit := &cobra.Command{
-		Use:     "fit",
-		Short:   "Fit the CLV models, store the fit and score every customer",
+		Use:   "fit",
+		Short: "Fit the CLV models, store the fit and score every customer",
 		Example: "  custkpi clv fit --db shop.duckdb --calibration-end 1997-09-30 --holdout-end 1998-06-30 --unit week\n" +
 			"  custkpi clv fit --db shop.duckdb --calibration-end 1997-09-30 --model pareto_nbd\n" +
 			"  custkpi clv fit --db shop.duckdb --calibration-end 1997-09-30 --model bgbb --period-days 28 --periods 9",
-		Args:    cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
 			if req.CalibrationEnd, err = engine.ParseDate("calibration_end", calibrationEnd); err != nil {
