@@ -237,3 +237,21 @@ func compareError(ctx context.Context, err error, c *clv.Comparison) error {
 	}
 	return modelError(ctx, err, nil)
 }
+
+// PAliveMatrix evaluates the last CLV fit's P(alive) and expected purchases
+// on a frequency × recency grid.
+func (e *Engine) PAliveMatrix(ctx context.Context, o clv.MatrixOptions) (*clv.AliveMatrix, error) {
+	fit, err := e.LastCLVFit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m, err := fit.Matrix(o)
+	if err != nil {
+		var in *clv.InputError
+		if errors.As(err, &in) {
+			return nil, invalidParam(in.Field, "%s", in.Message)
+		}
+		return nil, err
+	}
+	return m, nil
+}

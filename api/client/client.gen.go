@@ -531,6 +531,39 @@ func (e NewKeyRole) Valid() bool {
 	}
 }
 
+// Defines values for RetentionFitBodyPeriod.
+const (
+	RetentionFitBodyPeriodMonth RetentionFitBodyPeriod = "month"
+	RetentionFitBodyPeriodYear  RetentionFitBodyPeriod = "year"
+)
+
+// Valid indicates whether the value is a known member of the RetentionFitBodyPeriod enum.
+func (e RetentionFitBodyPeriod) Valid() bool {
+	switch e {
+	case RetentionFitBodyPeriodMonth:
+		return true
+	case RetentionFitBodyPeriodYear:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RetentionFitBodySource.
+const (
+	RetentionFitBodySourceContracts RetentionFitBodySource = "contracts"
+)
+
+// Valid indicates whether the value is a known member of the RetentionFitBodySource enum.
+func (e RetentionFitBodySource) Valid() bool {
+	switch e {
+	case RetentionFitBodySourceContracts:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ScorecardRowStatus.
 const (
 	ScorecardRowStatusAlert ScorecardRowStatus = "alert"
@@ -677,31 +710,31 @@ func (e ExportCustomersParamsFormat) Valid() bool {
 
 // Defines values for ImportDatasetParamsKind.
 const (
-	AcquisitionSpend ImportDatasetParamsKind = "acquisition_spend"
-	Contracts        ImportDatasetParamsKind = "contracts"
-	Customers        ImportDatasetParamsKind = "customers"
-	Events           ImportDatasetParamsKind = "events"
-	Orders           ImportDatasetParamsKind = "orders"
-	Surveys          ImportDatasetParamsKind = "surveys"
-	Tickets          ImportDatasetParamsKind = "tickets"
+	ImportDatasetParamsKindAcquisitionSpend ImportDatasetParamsKind = "acquisition_spend"
+	ImportDatasetParamsKindContracts        ImportDatasetParamsKind = "contracts"
+	ImportDatasetParamsKindCustomers        ImportDatasetParamsKind = "customers"
+	ImportDatasetParamsKindEvents           ImportDatasetParamsKind = "events"
+	ImportDatasetParamsKindOrders           ImportDatasetParamsKind = "orders"
+	ImportDatasetParamsKindSurveys          ImportDatasetParamsKind = "surveys"
+	ImportDatasetParamsKindTickets          ImportDatasetParamsKind = "tickets"
 )
 
 // Valid indicates whether the value is a known member of the ImportDatasetParamsKind enum.
 func (e ImportDatasetParamsKind) Valid() bool {
 	switch e {
-	case AcquisitionSpend:
+	case ImportDatasetParamsKindAcquisitionSpend:
 		return true
-	case Contracts:
+	case ImportDatasetParamsKindContracts:
 		return true
-	case Customers:
+	case ImportDatasetParamsKindCustomers:
 		return true
-	case Events:
+	case ImportDatasetParamsKindEvents:
 		return true
-	case Orders:
+	case ImportDatasetParamsKindOrders:
 		return true
-	case Surveys:
+	case ImportDatasetParamsKindSurveys:
 		return true
-	case Tickets:
+	case ImportDatasetParamsKindTickets:
 		return true
 	default:
 		return false
@@ -885,6 +918,25 @@ func (e EvaluateRuleSetParamsPath) Valid() bool {
 	}
 }
 
+// AliveMatrix defines model for AliveMatrix.
+type AliveMatrix struct {
+	// T T is the customers' age (continuous models) or the number of periods
+	// observed (BG/BB) the grid is evaluated at.
+	T                 float64     `json:"T"`
+	ExpectedPurchases [][]float32 `json:"expected_purchases"`
+
+	// Frequencies Frequencies and Recencies label the rows and columns. With frequency
+	// 0, recency is 0 whatever the column (there is no repeat purchase).
+	Frequencies []int       `json:"frequencies"`
+	HorizonDays float64     `json:"horizon_days"`
+	Model       string      `json:"model"`
+	PAlive      [][]float32 `json:"p_alive"`
+	Recencies   []float64   `json:"recencies"`
+
+	// Unit Unit of recency and T: the fit's unit, or "period" for BG/BB.
+	Unit string `json:"unit"`
+}
+
 // AuditList defines model for AuditList.
 type AuditList struct {
 	Changes []AuditRecord `json:"changes"`
@@ -1029,6 +1081,17 @@ type CLVFitBodyModel string
 
 // CLVFitBodyUnit Example: week
 type CLVFitBodyUnit string
+
+// CohortRetention defines model for CohortRetention.
+type CohortRetention struct {
+	Cohort    string `json:"cohort"`
+	Customers int    `json:"customers"`
+
+	// Error Error says why this cohort could not be fitted (too short a history,
+	// nobody left yet, no convergence).
+	Error *string          `json:"error,omitempty"`
+	Fit   *RetentionReport `json:"fit,omitempty"`
+}
 
 // Comparison defines model for Comparison.
 type Comparison struct {
@@ -1664,6 +1727,13 @@ type KeyList struct {
 // KpiGrain defines model for KpiGrain.
 type KpiGrain string
 
+// LifetimeGroup defines model for LifetimeGroup.
+type LifetimeGroup struct {
+	Churned bool `json:"churned"`
+	Count   int  `json:"count"`
+	Periods int  `json:"periods"`
+}
+
 // MBGNBD defines model for MBGNBD.
 type MBGNBD struct {
 	A               float64 `json:"a"`
@@ -1779,6 +1849,79 @@ type Result struct {
 	Version     int                     `json:"version"`
 }
 
+// RetentionFit defines model for RetentionFit.
+type RetentionFit struct {
+	AsOf    *string            `json:"as_of,omitempty"`
+	Cohorts *[]CohortRetention `json:"cohorts,omitempty"`
+	Curve   []RetentionPoint   `json:"curve"`
+
+	// Derl DERL of a customer just acquired, with the discount rate per period
+	// it was computed at (absent without a discount rate).
+	Derl     *float64        `json:"derl,omitempty"`
+	Discount *float64        `json:"discount,omitempty"`
+	Groups   []LifetimeGroup `json:"groups"`
+	Period   *string         `json:"period,omitempty"`
+	Sbg      SBG             `json:"sbg"`
+	Source   string          `json:"source"`
+}
+
+// RetentionFitBody defines model for RetentionFitBody.
+type RetentionFitBody struct {
+	// AsOf Example: 2024-06-30
+	AsOf     *string `json:"as_of,omitempty"`
+	ByCohort *bool   `json:"by_cohort,omitempty"`
+
+	// Discount Example: 0.1
+	Discount *float64 `json:"discount,omitempty"`
+
+	// Horizon Example: 5
+	Horizon *int `json:"horizon,omitempty"`
+
+	// Period Period groups contracts into start cohorts by month or year.
+	//
+	// Example: year
+	Period *RetentionFitBodyPeriod `json:"period,omitempty"`
+
+	// Source Example: contracts
+	Source *RetentionFitBodySource `json:"source,omitempty"`
+
+	// Survivors Example: [1000,869,743,653,593,551,517,491]
+	Survivors *[]int `json:"survivors,omitempty"`
+}
+
+// RetentionFitBodyPeriod Period groups contracts into start cohorts by month or year.
+//
+// Example: year
+type RetentionFitBodyPeriod string
+
+// RetentionFitBodySource Example: contracts
+type RetentionFitBodySource string
+
+// RetentionPoint defines model for RetentionPoint.
+type RetentionPoint struct {
+	// AtRisk AtRisk is the number of customers whose renewal decision at the end
+	// of period t was observed.
+	AtRisk            int     `json:"at_risk"`
+	ObservedRetention float64 `json:"observed_retention"`
+	ObservedSurvival  float64 `json:"observed_survival"`
+	Period            int     `json:"period"`
+	Projected         bool    `json:"projected"`
+	Retention         float64 `json:"retention"`
+	Survival          float64 `json:"survival"`
+}
+
+// RetentionReport defines model for RetentionReport.
+type RetentionReport struct {
+	Curve []RetentionPoint `json:"curve"`
+
+	// Derl DERL of a customer just acquired, with the discount rate per period
+	// it was computed at (absent without a discount rate).
+	Derl     *float64        `json:"derl,omitempty"`
+	Discount *float64        `json:"discount,omitempty"`
+	Groups   []LifetimeGroup `json:"groups"`
+	Sbg      SBG             `json:"sbg"`
+}
+
 // RuleSetInfo defines model for RuleSetInfo.
 type RuleSetInfo struct {
 	Builtin       bool      `json:"builtin"`
@@ -1794,6 +1937,20 @@ type RuleSetInfo struct {
 // RuleSetList defines model for RuleSetList.
 type RuleSetList struct {
 	Rulesets []RuleSetInfo `json:"rulesets"`
+}
+
+// SBG defines model for SBG.
+type SBG struct {
+	Alpha           float64 `json:"alpha"`
+	Beta            float64 `json:"beta"`
+	Converged       bool    `json:"converged"`
+	Customers       int     `json:"customers"`
+	FuncEvaluations int     `json:"func_evaluations"`
+	GradNorm        float64 `json:"grad_norm"`
+	Iterations      int     `json:"iterations"`
+	LogLikelihood   float64 `json:"log_likelihood"`
+	Method          string  `json:"method"`
+	Status          string  `json:"status"`
 }
 
 // SavedRuleSet defines model for SavedRuleSet.
@@ -2313,6 +2470,24 @@ type FitCLVParams struct {
 	Prefer *string `json:"Prefer,omitempty"`
 }
 
+// PAliveMatrixParams defines parameters for PAliveMatrix.
+type PAliveMatrixParams struct {
+	// MaxFrequency largest frequency (default 20, at most 1000)
+	MaxFrequency *int `form:"max_frequency,omitempty" json:"max_frequency,omitempty"`
+
+	// Steps recency columns minus one (default 20, at most 1000)
+	Steps *int `form:"steps,omitempty" json:"steps,omitempty"`
+
+	// T age of the customers, in the fit's unit or periods
+	T *float64 `form:"T,omitempty" json:"T,omitempty"`
+
+	// HorizonDays horizon of the expected purchases in days (default 90)
+	HorizonDays *float64 `form:"horizon_days,omitempty" json:"horizon_days,omitempty"`
+
+	// IfNoneMatch ETag of an earlier answer: 304 when it still holds
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
 // ListRuleSetsParams defines parameters for ListRuleSets.
 type ListRuleSetsParams struct {
 	// IfNoneMatch ETag of an earlier answer: 304 when it still holds
@@ -2441,6 +2616,9 @@ type CompareCLVJSONRequestBody = CLVCompareBody
 
 // FitCLVJSONRequestBody defines body for FitCLV for application/json ContentType.
 type FitCLVJSONRequestBody = CLVFitBody
+
+// FitRetentionJSONRequestBody defines body for FitRetention for application/json ContentType.
+type FitRetentionJSONRequestBody = RetentionFitBody
 
 // ValidateRuleSetJSONRequestBody defines body for ValidateRuleSet for application/json ContentType.
 type ValidateRuleSetJSONRequestBody = ValidateRuleSetJSONBody
@@ -3811,6 +3989,31 @@ type ClientInterface interface {
 	// Corresponds with POST /models/clv/fit (the `FitCLV` operationId).
 	FitCLV(ctx context.Context, params *FitCLVParams, body FitCLVJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// PAliveMatrix P(alive) and expected purchases over frequency × recency
+	//
+	// Evaluates the last CLV fit's model on a grid, as data for a heatmap: rows are frequencies 0..max_frequency (default 20), columns recencies 0..T in steps (default 20) equal parts, T the customers' age in the fit's unit (default: the calibration length). Cells hold P(alive) and the expected purchases in the next horizon_days (default 90). With frequency 0 recency is 0 whatever the column. For a BG/BB fit the grid is x, t_x = 0..periods (or T periods), with null where a pattern cannot occur.
+	//
+	// Corresponds with GET /models/clv/p_alive_matrix (the `PAliveMatrix` operationId).
+	PAliveMatrix(ctx context.Context, params *PAliveMatrixParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// FitRetentionWithBody Fit the shifted-beta-geometric retention model
+	//
+	// Fits the sBG model of contractual retention (Fader & Hardie 2007) by maximum likelihood, either from survivors (one cohort's customers still active at the start of each period, the first being the cohort's size; they must start above 0 and never increase) or from the contracts dataset (source "contracts"): a customer's periods are her contracts in start order; she left after her last contract if it was not renewed and ended by as_of (default: the latest start_date), is undecided if it ends later, and survived them all if it was renewed. Cohorts are the month or year (period) of the first contract; they are pooled, and with by_cohort also fitted one by one. The answer has α, β and the log-likelihood, the fitted and observed retention and survival per period and their projection over horizon more periods (default 5), and with a discount rate per period the DERL of a new customer (expected discounted number of future renewals, the first undiscounted). Nothing is stored.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /models/retention/fit (the `FitRetention` operationId).
+	FitRetentionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// FitRetention Fit the shifted-beta-geometric retention model
+	//
+	// Fits the sBG model of contractual retention (Fader & Hardie 2007) by maximum likelihood, either from survivors (one cohort's customers still active at the start of each period, the first being the cohort's size; they must start above 0 and never increase) or from the contracts dataset (source "contracts"): a customer's periods are her contracts in start order; she left after her last contract if it was not renewed and ended by as_of (default: the latest start_date), is undecided if it ends later, and survived them all if it was renewed. Cohorts are the month or year (period) of the first contract; they are pooled, and with by_cohort also fitted one by one. The answer has α, β and the log-likelihood, the fitted and observed retention and survival per period and their projection over horizon more periods (default 5), and with a discount rate per period the DERL of a new customer (expected discounted number of future renewals, the first undiscounted). Nothing is stored.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /models/retention/fit (the `FitRetention` operationId).
+	FitRetention(ctx context.Context, body FitRetentionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListRuleSets Rule sets
 	//
 	// Every rule set with its latest version, versions and description. The six built-ins are stored as version 1 of their names and are edited like any other.
@@ -4374,6 +4577,61 @@ func (c *Client) FitCLVWithBody(ctx context.Context, params *FitCLVParams, conte
 // Corresponds with POST /models/clv/fit (the `FitCLV` operationId).
 func (c *Client) FitCLV(ctx context.Context, params *FitCLVParams, body FitCLVJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewFitCLVRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PAliveMatrix P(alive) and expected purchases over frequency × recency
+//
+// Evaluates the last CLV fit's model on a grid, as data for a heatmap: rows are frequencies 0..max_frequency (default 20), columns recencies 0..T in steps (default 20) equal parts, T the customers' age in the fit's unit (default: the calibration length). Cells hold P(alive) and the expected purchases in the next horizon_days (default 90). With frequency 0 recency is 0 whatever the column. For a BG/BB fit the grid is x, t_x = 0..periods (or T periods), with null where a pattern cannot occur.
+//
+// Corresponds with GET /models/clv/p_alive_matrix (the `PAliveMatrix` operationId).
+func (c *Client) PAliveMatrix(ctx context.Context, params *PAliveMatrixParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPAliveMatrixRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// FitRetentionWithBody Fit the shifted-beta-geometric retention model
+//
+// Fits the sBG model of contractual retention (Fader & Hardie 2007) by maximum likelihood, either from survivors (one cohort's customers still active at the start of each period, the first being the cohort's size; they must start above 0 and never increase) or from the contracts dataset (source "contracts"): a customer's periods are her contracts in start order; she left after her last contract if it was not renewed and ended by as_of (default: the latest start_date), is undecided if it ends later, and survived them all if it was renewed. Cohorts are the month or year (period) of the first contract; they are pooled, and with by_cohort also fitted one by one. The answer has α, β and the log-likelihood, the fitted and observed retention and survival per period and their projection over horizon more periods (default 5), and with a discount rate per period the DERL of a new customer (expected discounted number of future renewals, the first undiscounted). Nothing is stored.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /models/retention/fit (the `FitRetention` operationId).
+func (c *Client) FitRetentionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewFitRetentionRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// FitRetention Fit the shifted-beta-geometric retention model
+//
+// Fits the sBG model of contractual retention (Fader & Hardie 2007) by maximum likelihood, either from survivors (one cohort's customers still active at the start of each period, the first being the cohort's size; they must start above 0 and never increase) or from the contracts dataset (source "contracts"): a customer's periods are her contracts in start order; she left after her last contract if it was not renewed and ended by as_of (default: the latest start_date), is undecided if it ends later, and survived them all if it was renewed. Cohorts are the month or year (period) of the first contract; they are pooled, and with by_cohort also fitted one by one. The answer has α, β and the log-likelihood, the fitted and observed retention and survival per period and their projection over horizon more periods (default 5), and with a discount rate per period the DERL of a new customer (expected discounted number of future renewals, the first undiscounted). Nothing is stored.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /models/retention/fit (the `FitRetention` operationId).
+func (c *Client) FitRetention(ctx context.Context, body FitRetentionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewFitRetentionRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6174,6 +6432,151 @@ func NewFitCLVRequestWithBody(server string, params *FitCLVParams, contentType s
 	return req, nil
 }
 
+// NewPAliveMatrixRequest constructs an http.Request for the PAliveMatrix method
+func NewPAliveMatrixRequest(server string, params *PAliveMatrixParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/models/clv/p_alive_matrix")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.MaxFrequency != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "max_frequency", *params.MaxFrequency, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Steps != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "steps", *params.Steps, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.T != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "T", *params.T, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: "double"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.HorizonDays != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "horizon_days", *params.HorizonDays, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: "double"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewFitRetentionRequest calls the generic FitRetention builder with application/json body
+func NewFitRetentionRequest(server string, body FitRetentionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewFitRetentionRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewFitRetentionRequestWithBody constructs an http.Request for the FitRetention method, with any body, and a specified content type
+func NewFitRetentionRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/models/retention/fit")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListRuleSetsRequest constructs an http.Request for the ListRuleSets method
 func NewListRuleSetsRequest(server string, params *ListRuleSetsParams) (*http.Request, error) {
 	var err error
@@ -7285,6 +7688,33 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /models/clv/fit (the `FitCLV` operationId).
 	FitCLVWithResponse(ctx context.Context, params *FitCLVParams, body FitCLVJSONRequestBody, reqEditors ...RequestEditorFn) (*FitCLVResponse, error)
+
+	// PAliveMatrixWithResponse P(alive) and expected purchases over frequency × recency
+	//
+	// Evaluates the last CLV fit's model on a grid, as data for a heatmap: rows are frequencies 0..max_frequency (default 20), columns recencies 0..T in steps (default 20) equal parts, T the customers' age in the fit's unit (default: the calibration length). Cells hold P(alive) and the expected purchases in the next horizon_days (default 90). With frequency 0 recency is 0 whatever the column. For a BG/BB fit the grid is x, t_x = 0..periods (or T periods), with null where a pattern cannot occur.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /models/clv/p_alive_matrix (the `PAliveMatrix` operationId).
+	PAliveMatrixWithResponse(ctx context.Context, params *PAliveMatrixParams, reqEditors ...RequestEditorFn) (*PAliveMatrixResponse, error)
+
+	// FitRetentionWithBodyWithResponse Fit the shifted-beta-geometric retention model
+	//
+	// Fits the sBG model of contractual retention (Fader & Hardie 2007) by maximum likelihood, either from survivors (one cohort's customers still active at the start of each period, the first being the cohort's size; they must start above 0 and never increase) or from the contracts dataset (source "contracts"): a customer's periods are her contracts in start order; she left after her last contract if it was not renewed and ended by as_of (default: the latest start_date), is undecided if it ends later, and survived them all if it was renewed. Cohorts are the month or year (period) of the first contract; they are pooled, and with by_cohort also fitted one by one. The answer has α, β and the log-likelihood, the fitted and observed retention and survival per period and their projection over horizon more periods (default 5), and with a discount rate per period the DERL of a new customer (expected discounted number of future renewals, the first undiscounted). Nothing is stored.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /models/retention/fit (the `FitRetention` operationId).
+	FitRetentionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*FitRetentionResponse, error)
+
+	// FitRetentionWithResponse Fit the shifted-beta-geometric retention model
+	//
+	// Fits the sBG model of contractual retention (Fader & Hardie 2007) by maximum likelihood, either from survivors (one cohort's customers still active at the start of each period, the first being the cohort's size; they must start above 0 and never increase) or from the contracts dataset (source "contracts"): a customer's periods are her contracts in start order; she left after her last contract if it was not renewed and ended by as_of (default: the latest start_date), is undecided if it ends later, and survived them all if it was renewed. Cohorts are the month or year (period) of the first contract; they are pooled, and with by_cohort also fitted one by one. The answer has α, β and the log-likelihood, the fitted and observed retention and survival per period and their projection over horizon more periods (default 5), and with a discount rate per period the DERL of a new customer (expected discounted number of future renewals, the first undiscounted). Nothing is stored.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /models/retention/fit (the `FitRetention` operationId).
+	FitRetentionWithResponse(ctx context.Context, body FitRetentionJSONRequestBody, reqEditors ...RequestEditorFn) (*FitRetentionResponse, error)
 
 	// ListRuleSetsWithResponse Rule sets
 	//
@@ -10603,6 +11033,340 @@ func (r FitCLVResponse) ContentType() string {
 	return ""
 }
 
+// PAliveMatrixResponse200Headers the declared response headers of an HTTP 200 response for PAliveMatrix
+type PAliveMatrixResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+	Vary         *string
+	XRequestID   *string
+}
+
+// PAliveMatrixResponse304Headers the declared response headers of an HTTP 304 response for PAliveMatrix
+type PAliveMatrixResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+	XRequestID   *string
+}
+
+// PAliveMatrixResponse400Headers the declared response headers of an HTTP 400 response for PAliveMatrix
+type PAliveMatrixResponse400Headers struct {
+	XRequestID *string
+}
+
+// PAliveMatrixResponse401Headers the declared response headers of an HTTP 401 response for PAliveMatrix
+type PAliveMatrixResponse401Headers struct {
+	XRequestID *string
+}
+
+// PAliveMatrixResponse404Headers the declared response headers of an HTTP 404 response for PAliveMatrix
+type PAliveMatrixResponse404Headers struct {
+	XRequestID *string
+}
+
+// PAliveMatrixResponse421Headers the declared response headers of an HTTP 421 response for PAliveMatrix
+type PAliveMatrixResponse421Headers struct {
+	XRequestID *string
+}
+
+// PAliveMatrixResponse500Headers the declared response headers of an HTTP 500 response for PAliveMatrix
+type PAliveMatrixResponse500Headers struct {
+	XRequestID *string
+}
+
+// PAliveMatrixResponse503Headers the declared response headers of an HTTP 503 response for PAliveMatrix
+type PAliveMatrixResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+type PAliveMatrixResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AliveMatrix
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorBody
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorBody
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PAliveMatrixResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *PAliveMatrixResponse304Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *PAliveMatrixResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PAliveMatrixResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *PAliveMatrixResponse404Headers
+	// Headers421 the parsed response headers for an HTTP 421 response
+	Headers421 *PAliveMatrixResponse421Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *PAliveMatrixResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PAliveMatrixResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PAliveMatrixResponse) GetJSON200() *AliveMatrix {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PAliveMatrixResponse) GetJSON400() *ErrorBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PAliveMatrixResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PAliveMatrixResponse) GetJSON404() *ErrorBody {
+	return r.JSON404
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r PAliveMatrixResponse) GetJSON421() *ErrorBody {
+	return r.JSON421
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PAliveMatrixResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PAliveMatrixResponse) GetJSON503() *ErrorBody {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PAliveMatrixResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PAliveMatrixResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PAliveMatrixResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PAliveMatrixResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// FitRetentionResponse200Headers the declared response headers of an HTTP 200 response for FitRetention
+type FitRetentionResponse200Headers struct {
+	XRequestID *string
+}
+
+// FitRetentionResponse400Headers the declared response headers of an HTTP 400 response for FitRetention
+type FitRetentionResponse400Headers struct {
+	XRequestID *string
+}
+
+// FitRetentionResponse401Headers the declared response headers of an HTTP 401 response for FitRetention
+type FitRetentionResponse401Headers struct {
+	XRequestID *string
+}
+
+// FitRetentionResponse403Headers the declared response headers of an HTTP 403 response for FitRetention
+type FitRetentionResponse403Headers struct {
+	XRequestID *string
+}
+
+// FitRetentionResponse409Headers the declared response headers of an HTTP 409 response for FitRetention
+type FitRetentionResponse409Headers struct {
+	XRequestID *string
+}
+
+// FitRetentionResponse415Headers the declared response headers of an HTTP 415 response for FitRetention
+type FitRetentionResponse415Headers struct {
+	XRequestID *string
+}
+
+// FitRetentionResponse421Headers the declared response headers of an HTTP 421 response for FitRetention
+type FitRetentionResponse421Headers struct {
+	XRequestID *string
+}
+
+// FitRetentionResponse422Headers the declared response headers of an HTTP 422 response for FitRetention
+type FitRetentionResponse422Headers struct {
+	XRequestID *string
+}
+
+// FitRetentionResponse500Headers the declared response headers of an HTTP 500 response for FitRetention
+type FitRetentionResponse500Headers struct {
+	XRequestID *string
+}
+
+// FitRetentionResponse503Headers the declared response headers of an HTTP 503 response for FitRetention
+type FitRetentionResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+// FitRetentionResponse504Headers the declared response headers of an HTTP 504 response for FitRetention
+type FitRetentionResponse504Headers struct {
+	XRequestID *string
+}
+
+type FitRetentionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RetentionFit
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorBody
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorBody
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorBody
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *ErrorBody
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorBody
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *ErrorBody
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *FitRetentionResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *FitRetentionResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *FitRetentionResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *FitRetentionResponse403Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *FitRetentionResponse409Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *FitRetentionResponse415Headers
+	// Headers421 the parsed response headers for an HTTP 421 response
+	Headers421 *FitRetentionResponse421Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *FitRetentionResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *FitRetentionResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *FitRetentionResponse503Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *FitRetentionResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r FitRetentionResponse) GetJSON200() *RetentionFit {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r FitRetentionResponse) GetJSON400() *ErrorBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r FitRetentionResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r FitRetentionResponse) GetJSON403() *ErrorBody {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r FitRetentionResponse) GetJSON409() *ErrorBody {
+	return r.JSON409
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r FitRetentionResponse) GetJSON415() *ErrorBody {
+	return r.JSON415
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r FitRetentionResponse) GetJSON421() *ErrorBody {
+	return r.JSON421
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r FitRetentionResponse) GetJSON422() *ErrorBody {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r FitRetentionResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r FitRetentionResponse) GetJSON503() *ErrorBody {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r FitRetentionResponse) GetJSON504() *ErrorBody {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r FitRetentionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r FitRetentionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r FitRetentionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r FitRetentionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListRuleSetsResponse200Headers the declared response headers of an HTTP 200 response for ListRuleSets
 type ListRuleSetsResponse200Headers struct {
 	CacheControl *string
@@ -12817,6 +13581,51 @@ func (c *ClientWithResponses) FitCLVWithResponse(ctx context.Context, params *Fi
 		return nil, err
 	}
 	return ParseFitCLVResponse(rsp)
+}
+
+// PAliveMatrixWithResponse P(alive) and expected purchases over frequency × recency
+//
+// Evaluates the last CLV fit's model on a grid, as data for a heatmap: rows are frequencies 0..max_frequency (default 20), columns recencies 0..T in steps (default 20) equal parts, T the customers' age in the fit's unit (default: the calibration length). Cells hold P(alive) and the expected purchases in the next horizon_days (default 90). With frequency 0 recency is 0 whatever the column. For a BG/BB fit the grid is x, t_x = 0..periods (or T periods), with null where a pattern cannot occur.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /models/clv/p_alive_matrix (the `PAliveMatrix` operationId).
+func (c *ClientWithResponses) PAliveMatrixWithResponse(ctx context.Context, params *PAliveMatrixParams, reqEditors ...RequestEditorFn) (*PAliveMatrixResponse, error) {
+	rsp, err := c.PAliveMatrix(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePAliveMatrixResponse(rsp)
+}
+
+// FitRetentionWithBodyWithResponse Fit the shifted-beta-geometric retention model
+//
+// Fits the sBG model of contractual retention (Fader & Hardie 2007) by maximum likelihood, either from survivors (one cohort's customers still active at the start of each period, the first being the cohort's size; they must start above 0 and never increase) or from the contracts dataset (source "contracts"): a customer's periods are her contracts in start order; she left after her last contract if it was not renewed and ended by as_of (default: the latest start_date), is undecided if it ends later, and survived them all if it was renewed. Cohorts are the month or year (period) of the first contract; they are pooled, and with by_cohort also fitted one by one. The answer has α, β and the log-likelihood, the fitted and observed retention and survival per period and their projection over horizon more periods (default 5), and with a discount rate per period the DERL of a new customer (expected discounted number of future renewals, the first undiscounted). Nothing is stored.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /models/retention/fit (the `FitRetention` operationId).
+func (c *ClientWithResponses) FitRetentionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*FitRetentionResponse, error) {
+	rsp, err := c.FitRetentionWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseFitRetentionResponse(rsp)
+}
+
+// FitRetentionWithResponse Fit the shifted-beta-geometric retention model
+//
+// Fits the sBG model of contractual retention (Fader & Hardie 2007) by maximum likelihood, either from survivors (one cohort's customers still active at the start of each period, the first being the cohort's size; they must start above 0 and never increase) or from the contracts dataset (source "contracts"): a customer's periods are her contracts in start order; she left after her last contract if it was not renewed and ended by as_of (default: the latest start_date), is undecided if it ends later, and survived them all if it was renewed. Cohorts are the month or year (period) of the first contract; they are pooled, and with by_cohort also fitted one by one. The answer has α, β and the log-likelihood, the fitted and observed retention and survival per period and their projection over horizon more periods (default 5), and with a discount rate per period the DERL of a new customer (expected discounted number of future renewals, the first undiscounted). Nothing is stored.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /models/retention/fit (the `FitRetention` operationId).
+func (c *ClientWithResponses) FitRetentionWithResponse(ctx context.Context, body FitRetentionJSONRequestBody, reqEditors ...RequestEditorFn) (*FitRetentionResponse, error) {
+	rsp, err := c.FitRetention(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseFitRetentionResponse(rsp)
 }
 
 // ListRuleSetsWithResponse Rule sets
@@ -17013,6 +17822,418 @@ func ParseFitCLVResponse(rsp *http.Response) (*FitCLVResponse, error) {
 		response.Headers503 = &headers
 	case rsp.StatusCode == 504:
 		var headers FitCLVResponse504Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePAliveMatrixResponse parses an HTTP response from a PAliveMatrixWithResponse call
+func ParsePAliveMatrixResponse(rsp *http.Response) (*PAliveMatrixResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PAliveMatrixResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AliveMatrix
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PAliveMatrixResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers PAliveMatrixResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 400:
+		var headers PAliveMatrixResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers PAliveMatrixResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers PAliveMatrixResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 421:
+		var headers PAliveMatrixResponse421Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers421 = &headers
+	case rsp.StatusCode == 500:
+		var headers PAliveMatrixResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers PAliveMatrixResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseFitRetentionResponse parses an HTTP response from a FitRetentionWithResponse call
+func ParseFitRetentionResponse(rsp *http.Response) (*FitRetentionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &FitRetentionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RetentionFit
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers FitRetentionResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers FitRetentionResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers FitRetentionResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers FitRetentionResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 409:
+		var headers FitRetentionResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 415:
+		var headers FitRetentionResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 421:
+		var headers FitRetentionResponse421Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers421 = &headers
+	case rsp.StatusCode == 422:
+		var headers FitRetentionResponse422Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers FitRetentionResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers FitRetentionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	case rsp.StatusCode == 504:
+		var headers FitRetentionResponse504Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

@@ -86,3 +86,26 @@ func TestSBGBadSurvivors(t *testing.T) {
 		}
 	}
 }
+
+func TestRetentionReport(t *testing.T) {
+	g, err := SurvivorGroups(survivorsHighEnd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Retention(g, 5, 0.1, SolverOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Curve) != 12 || rep.Curve[6].Projected || !rep.Curve[7].Projected || rep.DERL == nil {
+		t.Fatalf("curve %+v", rep.Curve)
+	}
+	// Observed survival is the survivor share; fitted and projected follow S(t).
+	for i, s := range survivorsHighEnd[1:] {
+		near(t, "observed survival", *rep.Curve[i].ObservedSurvival, float64(s)/1000, 1e-12)
+	}
+	for i, w := range []float64{0.460, 0.436, 0.414, 0.395, 0.378} {
+		near(t, "projected survival", rep.Curve[7+i].Survival, w, 0.0005)
+	}
+	near(t, "retention year 1", *rep.Curve[0].ObservedRetention, 0.869, 1e-12)
+	nearRel(t, "DERL", *rep.DERL, rep.SBG.DERL(0.1, 0), 1e-12)
+}
