@@ -76,7 +76,7 @@ func (s *Server) fitRetention(c *gin.Context) {
 //
 //	@ID				pAliveMatrix
 //	@Summary		P(alive) and expected purchases over frequency × recency
-//	@Description	Evaluates the last CLV fit's model on a grid, as data for a heatmap: rows are frequencies 0..max_frequency (default 20), columns recencies 0..T in steps (default 20) equal parts, T the customers' age in the fit's unit (default: the calibration length). Cells hold P(alive) and the expected purchases in the next horizon_days (default 90). With frequency 0 recency is 0 whatever the column. For a BG/BB fit the grid is x, t_x = 0..periods (or T periods), with null where a pattern cannot occur.
+//	@Description	Evaluates the last CLV fit's model on a grid, as data for a heatmap: rows are frequencies 0..max_frequency (default 20), columns recencies 0..T in steps (default 20) equal parts, T the customers' age in the fit's unit (default: the calibration length). The answer lists one cell per grid point (frequency, recency, P(alive), expected purchases in the next horizon_days, default 90), the tidy form a notebook pivots into a heatmap. With frequency 0 the recency is taken as 0 whatever the column. For a BG/BB fit the grid is x, t_x = 0..periods (or T periods), without the patterns that cannot occur.
 //	@Tags			models
 //	@Produce		json
 //	@Security		BearerAuth

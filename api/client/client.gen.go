@@ -918,20 +918,27 @@ func (e EvaluateRuleSetParamsPath) Valid() bool {
 	}
 }
 
+// AliveCell defines model for AliveCell.
+type AliveCell struct {
+	ExpectedPurchases float64 `json:"expected_purchases"`
+	Frequency         int     `json:"frequency"`
+	PAlive            float64 `json:"p_alive"`
+	Recency           float64 `json:"recency"`
+}
+
 // AliveMatrix defines model for AliveMatrix.
 type AliveMatrix struct {
 	// T T is the customers' age (continuous models) or the number of periods
 	// observed (BG/BB) the grid is evaluated at.
-	T                 float64     `json:"T"`
-	ExpectedPurchases [][]float32 `json:"expected_purchases"`
+	T     float64     `json:"T"`
+	Cells []AliveCell `json:"cells"`
 
 	// Frequencies Frequencies and Recencies label the rows and columns. With frequency
 	// 0, recency is 0 whatever the column (there is no repeat purchase).
-	Frequencies []int       `json:"frequencies"`
-	HorizonDays float64     `json:"horizon_days"`
-	Model       string      `json:"model"`
-	PAlive      [][]float32 `json:"p_alive"`
-	Recencies   []float64   `json:"recencies"`
+	Frequencies []int     `json:"frequencies"`
+	HorizonDays float64   `json:"horizon_days"`
+	Model       string    `json:"model"`
+	Recencies   []float64 `json:"recencies"`
 
 	// Unit Unit of recency and T: the fit's unit, or "period" for BG/BB.
 	Unit string `json:"unit"`
@@ -1901,13 +1908,13 @@ type RetentionFitBodySource string
 type RetentionPoint struct {
 	// AtRisk AtRisk is the number of customers whose renewal decision at the end
 	// of period t was observed.
-	AtRisk            int     `json:"at_risk"`
-	ObservedRetention float64 `json:"observed_retention"`
-	ObservedSurvival  float64 `json:"observed_survival"`
-	Period            int     `json:"period"`
-	Projected         bool    `json:"projected"`
-	Retention         float64 `json:"retention"`
-	Survival          float64 `json:"survival"`
+	AtRisk            int      `json:"at_risk"`
+	ObservedRetention *float64 `json:"observed_retention"`
+	ObservedSurvival  *float64 `json:"observed_survival"`
+	Period            int      `json:"period"`
+	Projected         bool     `json:"projected"`
+	Retention         float64  `json:"retention"`
+	Survival          float64  `json:"survival"`
 }
 
 // RetentionReport defines model for RetentionReport.
@@ -3991,7 +3998,7 @@ type ClientInterface interface {
 
 	// PAliveMatrix P(alive) and expected purchases over frequency × recency
 	//
-	// Evaluates the last CLV fit's model on a grid, as data for a heatmap: rows are frequencies 0..max_frequency (default 20), columns recencies 0..T in steps (default 20) equal parts, T the customers' age in the fit's unit (default: the calibration length). Cells hold P(alive) and the expected purchases in the next horizon_days (default 90). With frequency 0 recency is 0 whatever the column. For a BG/BB fit the grid is x, t_x = 0..periods (or T periods), with null where a pattern cannot occur.
+	// Evaluates the last CLV fit's model on a grid, as data for a heatmap: rows are frequencies 0..max_frequency (default 20), columns recencies 0..T in steps (default 20) equal parts, T the customers' age in the fit's unit (default: the calibration length). The answer lists one cell per grid point (frequency, recency, P(alive), expected purchases in the next horizon_days, default 90), the tidy form a notebook pivots into a heatmap. With frequency 0 the recency is taken as 0 whatever the column. For a BG/BB fit the grid is x, t_x = 0..periods (or T periods), without the patterns that cannot occur.
 	//
 	// Corresponds with GET /models/clv/p_alive_matrix (the `PAliveMatrix` operationId).
 	PAliveMatrix(ctx context.Context, params *PAliveMatrixParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4589,7 +4596,7 @@ func (c *Client) FitCLV(ctx context.Context, params *FitCLVParams, body FitCLVJS
 
 // PAliveMatrix P(alive) and expected purchases over frequency × recency
 //
-// Evaluates the last CLV fit's model on a grid, as data for a heatmap: rows are frequencies 0..max_frequency (default 20), columns recencies 0..T in steps (default 20) equal parts, T the customers' age in the fit's unit (default: the calibration length). Cells hold P(alive) and the expected purchases in the next horizon_days (default 90). With frequency 0 recency is 0 whatever the column. For a BG/BB fit the grid is x, t_x = 0..periods (or T periods), with null where a pattern cannot occur.
+// Evaluates the last CLV fit's model on a grid, as data for a heatmap: rows are frequencies 0..max_frequency (default 20), columns recencies 0..T in steps (default 20) equal parts, T the customers' age in the fit's unit (default: the calibration length). The answer lists one cell per grid point (frequency, recency, P(alive), expected purchases in the next horizon_days, default 90), the tidy form a notebook pivots into a heatmap. With frequency 0 the recency is taken as 0 whatever the column. For a BG/BB fit the grid is x, t_x = 0..periods (or T periods), without the patterns that cannot occur.
 //
 // Corresponds with GET /models/clv/p_alive_matrix (the `PAliveMatrix` operationId).
 func (c *Client) PAliveMatrix(ctx context.Context, params *PAliveMatrixParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7691,7 +7698,7 @@ type ClientWithResponsesInterface interface {
 
 	// PAliveMatrixWithResponse P(alive) and expected purchases over frequency × recency
 	//
-	// Evaluates the last CLV fit's model on a grid, as data for a heatmap: rows are frequencies 0..max_frequency (default 20), columns recencies 0..T in steps (default 20) equal parts, T the customers' age in the fit's unit (default: the calibration length). Cells hold P(alive) and the expected purchases in the next horizon_days (default 90). With frequency 0 recency is 0 whatever the column. For a BG/BB fit the grid is x, t_x = 0..periods (or T periods), with null where a pattern cannot occur.
+	// Evaluates the last CLV fit's model on a grid, as data for a heatmap: rows are frequencies 0..max_frequency (default 20), columns recencies 0..T in steps (default 20) equal parts, T the customers' age in the fit's unit (default: the calibration length). The answer lists one cell per grid point (frequency, recency, P(alive), expected purchases in the next horizon_days, default 90), the tidy form a notebook pivots into a heatmap. With frequency 0 the recency is taken as 0 whatever the column. For a BG/BB fit the grid is x, t_x = 0..periods (or T periods), without the patterns that cannot occur.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -13585,7 +13592,7 @@ func (c *ClientWithResponses) FitCLVWithResponse(ctx context.Context, params *Fi
 
 // PAliveMatrixWithResponse P(alive) and expected purchases over frequency × recency
 //
-// Evaluates the last CLV fit's model on a grid, as data for a heatmap: rows are frequencies 0..max_frequency (default 20), columns recencies 0..T in steps (default 20) equal parts, T the customers' age in the fit's unit (default: the calibration length). Cells hold P(alive) and the expected purchases in the next horizon_days (default 90). With frequency 0 recency is 0 whatever the column. For a BG/BB fit the grid is x, t_x = 0..periods (or T periods), with null where a pattern cannot occur.
+// Evaluates the last CLV fit's model on a grid, as data for a heatmap: rows are frequencies 0..max_frequency (default 20), columns recencies 0..T in steps (default 20) equal parts, T the customers' age in the fit's unit (default: the calibration length). The answer lists one cell per grid point (frequency, recency, P(alive), expected purchases in the next horizon_days, default 90), the tidy form a notebook pivots into a heatmap. With frequency 0 the recency is taken as 0 whatever the column. For a BG/BB fit the grid is x, t_x = 0..periods (or T periods), without the patterns that cannot occur.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -180,6 +180,7 @@ func Fit(ctx context.Context, db Querier, opts FitOptions) (*FitResult, error) {
 		return partial(res, gg != nil, err)
 	}
 	// BG/BB counts periods, not the days of the holdout and tracking views.
+	res.Tracking = []TrackingPoint{}
 	if cm := res.CountModel(); cm != nil {
 		res.Tracking = Tracking(cm, s)
 		res.Holdout = validate(cm, s, res.Tracking)

@@ -3,9 +3,10 @@ package clv
 import "math"
 
 // AliveMatrix is P(alive) and the expected purchases over a horizon on a
-// frequency × recency grid, for a heatmap. Rows are frequencies, columns
-// recencies; a cell is null where the pattern cannot occur (BG/BB: x
-// periods with a purchase need t_x ≥ x, and t_x = 0 exactly when x = 0).
+// frequency × recency grid, for a heatmap, as one cell per grid point (the
+// tidy form a notebook pivots). Cells where the pattern cannot occur are
+// left out (BG/BB: x periods with a purchase need t_x ≥ x, and t_x = 0
+// exactly when x = 0).
 type AliveMatrix struct {
 	Model string `json:"model"`
 	// Unit of recency and T: the fit's unit, or "period" for BG/BB.
@@ -16,10 +17,17 @@ type AliveMatrix struct {
 	HorizonDays float64 `json:"horizon_days"`
 	// Frequencies and Recencies label the rows and columns. With frequency
 	// 0, recency is 0 whatever the column (there is no repeat purchase).
-	Frequencies       []int        `json:"frequencies"`
-	Recencies         []float64    `json:"recencies"`
-	PAlive            [][]*float64 `json:"p_alive"`
-	ExpectedPurchases [][]*float64 `json:"expected_purchases"`
+	Frequencies []int       `json:"frequencies"`
+	Recencies   []float64   `json:"recencies"`
+	Cells       []AliveCell `json:"cells"`
+}
+
+// AliveCell is one grid point.
+type AliveCell struct {
+	Frequency         int     `json:"frequency"`
+	Recency           float64 `json:"recency"`
+	PAlive            float64 `json:"p_alive"`
+	ExpectedPurchases float64 `json:"expected_purchases"`
 }
 
 // MatrixOptions sizes the grid; zero values take the defaults.
@@ -77,16 +85,14 @@ func (r *FitResult) Matrix(o MatrixOptions) (*AliveMatrix, error) {
 	for x := 0; x <= o.MaxFrequency; x++ {
 		out.Frequencies = append(out.Frequencies, x)
 		n := m.aliveExpected(o.HorizonDays/u, float64(x), o.T)
-		var pa, ey []*float64
-		for _, tx := range out.Recencies {
+		for _, rec := range out.Recencies {
+			tx := rec
 			if x == 0 {
 				tx = 0
 			}
 			p := m.PAlive(float64(x), tx, o.T)
-			e := n * p
-			pa, ey = append(pa, &p), append(ey, &e)
+			out.Cells = append(out.Cells, AliveCell{Frequency: x, Recency: rec, PAlive: p, ExpectedPurchases: n * p})
 		}
-		out.PAlive, out.ExpectedPurchases = append(out.PAlive, pa), append(out.ExpectedPurchases, ey)
 	}
 	return out, nil
 }
@@ -105,15 +111,13 @@ func (r *FitResult) bgbbMatrix(o MatrixOptions) *AliveMatrix {
 	}
 	for x := 0; x <= n; x++ {
 		out.Frequencies = append(out.Frequencies, x)
-		pa, ey := make([]*float64, n+1), make([]*float64, n+1)
 		for tx := 0; tx <= n; tx++ {
 			if (x == 0) != (tx == 0) || tx < x {
 				continue
 			}
-			p, e := m.PAlive(x, tx, n), m.ConditionalExpected(t, x, tx, n)
-			pa[tx], ey[tx] = &p, &e
+			out.Cells = append(out.Cells, AliveCell{Frequency: x, Recency: float64(tx), PAlive: m.PAlive(x, tx, n),
+				ExpectedPurchases: m.ConditionalExpected(t, x, tx, n)})
 		}
-		out.PAlive, out.ExpectedPurchases = append(out.PAlive, pa), append(out.ExpectedPurchases, ey)
 	}
 	return out
 }

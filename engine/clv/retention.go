@@ -10,8 +10,8 @@ type RetentionPoint struct {
 	Projected         bool     `json:"projected"`
 	Retention         float64  `json:"retention"`
 	Survival          float64  `json:"survival"`
-	ObservedRetention *float64 `json:"observed_retention"`
-	ObservedSurvival  *float64 `json:"observed_survival"`
+	ObservedRetention *float64 `json:"observed_retention" extensions:"x-nullable"`
+	ObservedSurvival  *float64 `json:"observed_survival" extensions:"x-nullable"`
 	// AtRisk is the number of customers whose renewal decision at the end
 	// of period t was observed.
 	AtRisk int `json:"at_risk"`
