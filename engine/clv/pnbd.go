@@ -64,9 +64,12 @@ type pnbdData struct {
 	keys   []pnbdKey
 	rows   []pnbdRow
 	n      float64
-	// scratch: log I and its gradient (r, α, s, β) per key
-	lI []float64
-	gI [][4]float64
+	// scratch per key: log I and its gradient (r, α, s, β), and ln(α+t),
+	// ln(β+t), 1/(α+t), 1/(β+t)
+	lI     []float64
+	gI     [][4]float64
+	lA, lB []float64
+	iA, iB []float64
 }
 
 func newPNBDData(groups []Triple, name string) (*pnbdData, int, error) {
@@ -110,8 +113,9 @@ func newPNBDData(groups []Triple, name string) (*pnbdData, int, error) {
 	if err := checkPopulation(d.n, repeat, name); err != nil {
 		return nil, 0, err
 	}
-	d.lI = make([]float64, len(d.keys))
-	d.gI = make([][4]float64, len(d.keys))
+	k := len(d.keys)
+	d.lI, d.gI = make([]float64, k), make([][4]float64, k)
+	d.lA, d.lB, d.iA, d.iB = make([]float64, k), make([]float64, k), make([]float64, k), make([]float64, k)
 	return d, int(d.n), nil
 }
 
@@ -219,6 +223,8 @@ func (d *pnbdData) negLL(theta, grad []float64) float64 {
 	r, al, s, be := math.Exp(theta[0]), math.Exp(theta[1]), math.Exp(theta[2]), math.Exp(theta[3])
 	for i, k := range d.keys {
 		d.lI[i], d.gI[i] = logI(r, al, s, be, k.x, k.t)
+		d.lA[i], d.lB[i] = math.Log(al+k.t), math.Log(be+k.t)
+		d.iA[i], d.iB[i] = 1/(al+k.t), 1/(be+k.t)
 	}
 	lgr, _ := math.Lgamma(r)
 	psr := mathext.Digamma(r)
@@ -237,33 +243,27 @@ func (d *pnbdData) negLL(theta, grad []float64) float64 {
 		}
 	}
 	for _, row := range d.rows {
-		x, T := d.xs[row.xi], d.keys[row.tT].t
-		l1 := -(r+x)*math.Log(al+T) - s*math.Log(be+T)
-		lTx, lT := d.lI[row.tx], d.lI[row.tT]
-		q := math.Exp(lT - lTx)
-		if !(q < 1) { // t_x = T: no time to have died unseen
-			ll += row.w * l1
-			if grad != nil {
-				gs[0] -= row.w * math.Log(al+T)
-				gs[1] -= row.w * (r + x) / (al + T)
-				gs[2] -= row.w * math.Log(be+T)
-				gs[3] -= row.w * s / (be + T)
-			}
+		x := d.xs[row.xi]
+		lAT, lBT := d.lA[row.tT], d.lB[row.tT]
+		l1 := -(r+x)*lAT - s*lBT
+		lse, w2, q := pnbdRowLL(l1, ls, d.lI[row.tx], d.lI[row.tT])
+		ll += row.w * lse
+		if grad == nil {
 			continue
 		}
-		l2 := ls + lTx + math.Log1p(-q)
-		lse, w2 := logSumExp2(l1, l2)
-		ll += row.w * lse
-		if grad != nil {
-			w1 := 1 - w2
-			gTx, gT := &d.gI[row.tx], &d.gI[row.tT]
-			gl1 := [4]float64{-math.Log(al + T), -(r + x) / (al + T), -math.Log(be + T), -s / (be + T)}
-			for j := 0; j < 4; j++ {
-				gD := (gTx[j] - q*gT[j]) / (1 - q)
-				gs[j] += row.w * (w1*gl1[j] + w2*gD)
-			}
-			gs[2] += row.w * w2 / s
+		w1 := 1 - w2
+		gs[0] -= row.w * w1 * lAT
+		gs[1] -= row.w * w1 * (r + x) * d.iA[row.tT]
+		gs[2] -= row.w * w1 * lBT
+		gs[3] -= row.w * w1 * s * d.iB[row.tT]
+		if w2 == 0 {
+			continue
 		}
+		gTx, gT := &d.gI[row.tx], &d.gI[row.tT]
+		for j := 0; j < 4; j++ {
+			gs[j] += row.w * w2 * (gTx[j] - q*gT[j]) / (1 - q)
+		}
+		gs[2] += row.w * w2 / s
 	}
 	if grad != nil {
 		p := [4]float64{r, al, s, be}
@@ -272,6 +272,25 @@ func (d *pnbdData) negLL(theta, grad []float64) float64 {
 		}
 	}
 	return -ll / d.n
+}
+
+// pnbdRowLL returns the log of the bracket of the likelihood,
+// ln(e^l1 + s (I(t_x) - I(T))) with ls = ln s, lTx = ln I(t_x), lT = ln I(T),
+// the share w2 of the second term and q = I(T)/I(t_x). In the usual case it
+// works relative to e^l1 (one log1p, two exp); when I(t_x) dwarfs e^l1 (a
+// large x bought long ago) it falls back to log space.
+func pnbdRowLL(l1, ls, lTx, lT float64) (lse, w2, q float64) {
+	if lTx == lT { // t_x = T: no time to have died unseen
+		return l1, 0, 1
+	}
+	if d := ls + lTx - l1; d < 600 {
+		a, b := math.Exp(d), math.Exp(ls+lT-l1)
+		R := a - b
+		return l1 + math.Log1p(R), R / (1 + R), b / a
+	}
+	q = math.Exp(lT - lTx)
+	lse, w2 = logSumExp2(l1, ls+lTx+math.Log1p(-q))
+	return lse, w2, q
 }
 
 // logSumExp2 returns log(e^a + e^b) and the share e^b/(e^a+e^b).
