@@ -333,13 +333,21 @@ func (r *FitResult) spend(x, zbar float64) float64 {
 // CLV is the discounted expected margin over the horizon (see the package
 // documentation) of a customer with summary (x, t_x, T, zbar).
 func (r *FitResult) CLV(x, tx, T, zbar float64) float64 {
+	if r.CountModel() == nil {
+		return math.NaN() // BG/BB scores patterns of periods, not (x, t_x, T)
+	}
 	_, disc := r.aliveCoefficients(x, T)
 	return r.margin() * r.spend(x, zbar) * r.CountModel().PAlive(x, tx, T) * disc
 }
 
 // Score scores one customer in Go; WriteScores does the same for a whole
-// population inside DuckDB.
+// population inside DuckDB. For a BG/BB fit it returns NaNs.
 func (r *FitResult) Score(c CustomerSummary) CustomerScore {
+	if r.CountModel() == nil {
+		// BG/BB needs the customer's pattern of periods, which only
+		// WriteScores derives.
+		return CustomerScore{CustomerID: c.CustomerID, PAlive: math.NaN(), ExpectedPurchases90d: math.NaN(), CLV: math.NaN()}
+	}
 	x := float64(c.X)
 	n90, disc := r.aliveCoefficients(x, c.T)
 	pa := r.CountModel().PAlive(x, c.Tx, c.T)

@@ -3,6 +3,7 @@ package clv
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -224,4 +225,27 @@ func TestModelsRecoverSimulatedParameters(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkRecovered(t, "sbg", []float64{sm.Alpha, sm.Beta}, sb, 0.1)
+}
+
+// A fit stopped before convergence comes back flagged, with an error
+// wrapping ErrNotConverged, and WriteScores refuses it.
+func TestModelsNotConverged(t *testing.T) {
+	s := cdnowSummary(t)
+	stop := SolverOptions{MaxIterations: 1}
+	check := func(name string, conv Convergence, err error) {
+		t.Helper()
+		if !errors.Is(err, ErrNotConverged) || conv.Converged || conv.Method == "" {
+			t.Errorf("%s: err %v, convergence %+v", name, err, conv)
+		}
+	}
+	p, err := FitParetoNBD(s.Triples, stop)
+	check("pareto/nbd", p.Convergence, err)
+	m, err := FitMBGNBD(s.Triples, stop)
+	check("mbg/nbd", m.Convergence, err)
+	b, err := FitBGBB(readDonations(t), stop)
+	check("bg/bb", b.Convergence, err)
+	res := &FitResult{Options: FitOptions{CalibrationEnd: calEnd, Unit: UnitWeek}, ParetoNBD: p, GammaGamma: NewGammaGamma(6, 4, 15)}
+	if err := checkScoreInputs(res, &ScoreOptions{}); !isInputError(err) {
+		t.Errorf("scoring a non-converged fit: %v", err)
+	}
 }
