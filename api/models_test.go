@@ -27,3 +27,21 @@ func TestCLVEndpointsRefuseBadInput(t *testing.T) {
 		t.Errorf("unknown field: %d", status)
 	}
 }
+
+func TestCLVFitRefusesBadModelOptions(t *testing.T) {
+	srv, _ := newTestServer(t)
+	for body, param := range map[string]string{
+		`{"calibration_end": "2024-04-01", "model": "weibull"}`:                              "model",
+		`{"calibration_end": "2024-04-01", "model": "bgbb"}`:                                 "period_days",
+		`{"calibration_end": "2024-04-01", "model": "bgbb", "period_days": 7}`:               "periods",
+		`{"calibration_end": "2024-04-01", "model": "pareto_nbd", "periods": 3}`:             "period_days",
+		`{"calibration_end": "2024-04-01", "model": "bgbb", "period_days": 0, "periods": 4}`: "period_days",
+	} {
+		status, resp := do(t, "POST", srv.URL+"/v1/models/clv/fit", body)
+		e, _ := resp["error"].(map[string]any)
+		d, _ := e["details"].(map[string]any)
+		if status != 400 || e["code"] != "invalid_model_input" || d["parameter"] != param {
+			t.Errorf("%s: %d %v", body, status, resp)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"custkpi/buildinfo"
 	"custkpi/docs"
 	"custkpi/engine"
+	"custkpi/engine/clv"
 	"custkpi/jobs"
 	"custkpi/metrics"
 	"custkpi/queries"
@@ -49,6 +50,9 @@ type Engine interface {
 	DeleteTargets(ctx context.Context, kpi string, by map[string]string, onlyScope bool) (int64, error)
 	FitCLV(ctx context.Context, req engine.CLVFitRequest) (*engine.CLVFit, error)
 	LastCLVFit(ctx context.Context) (*engine.CLVFit, error)
+	CompareCLV(ctx context.Context, req engine.CLVCompareRequest) (*clv.Comparison, error)
+	PAliveMatrix(ctx context.Context, o clv.MatrixOptions) (*clv.AliveMatrix, error)
+	FitRetention(ctx context.Context, req engine.RetentionRequest) (*engine.RetentionFit, error)
 	RuleSets(ctx context.Context) ([]engine.RuleSetInfo, error)
 	RuleSet(ctx context.Context, name string, version int) (*engine.RuleSetInfo, error)
 	SaveRuleSet(ctx context.Context, name string, doc []byte) (*engine.RuleSetInfo, error)
@@ -216,6 +220,9 @@ func New(eng Engine, opts Options) *Server {
 	v1.GET("/rulesets/:name/transitions", reader, s.transitions)
 	v1.POST("/models/clv/fit", analyst, s.fitCLV)
 	v1.GET("/models/clv", reader, s.getCLV)
+	v1.POST("/models/clv/compare", analyst, s.compareCLV)
+	v1.GET("/models/clv/p_alive_matrix", reader, s.pAliveMatrix)
+	v1.POST("/models/retention/fit", analyst, s.fitRetention)
 	v1.GET("/customers", reader, s.listCustomers)
 	v1.GET("/customers/export", reader, s.exportCustomers)
 	v1.GET("/customers/:id", reader, s.getCustomer)

@@ -19,6 +19,11 @@ type CLVFitRequest struct {
 	Margin          float64 // share of revenue kept, (0, 1]; 0: 1
 	MonthlyDiscount float64 // [0, 1)
 	HorizonMonths   int     // default 12
+	// Model is bgnbd (default), pareto_nbd, mbgnbd or bgbb; BG/BB needs
+	// PeriodDays and Periods.
+	Model      string
+	PeriodDays int
+	Periods    int
 }
 
 // CLVFit is a stored fit: the models, how they were fitted, and on what.
@@ -58,7 +63,8 @@ func (e *Engine) FitCLV(ctx context.Context, req CLVFitRequest) (*CLVFit, error)
 		req.Unit = clv.UnitWeek
 	}
 	opts := clv.FitOptions{OrdersRelation: "orders", CalibrationEnd: req.CalibrationEnd, HoldoutEnd: req.HoldoutEnd, Unit: req.Unit,
-		Margin: req.Margin, MonthlyDiscount: req.MonthlyDiscount, HorizonMonths: req.HorizonMonths}
+		Margin: req.Margin, MonthlyDiscount: req.MonthlyDiscount, HorizonMonths: req.HorizonMonths,
+		Model: req.Model, PeriodDays: req.PeriodDays, Periods: req.Periods}
 	ctx, cancel := e.withJobTimeout(ctx)
 	defer cancel()
 	var fit *CLVFit
@@ -76,7 +82,7 @@ func (e *Engine) FitCLV(ctx context.Context, req CLVFitRequest) (*CLVFit, error)
 		if err != nil {
 			return modelError(ctx, err, res)
 		}
-		fit = &CLVFit{Model: "bgnbd+gamma_gamma", FittedAt: time.Now().UTC().Truncate(time.Microsecond),
+		fit = &CLVFit{Model: res.Options.Model + "+gamma_gamma", FittedAt: time.Now().UTC().Truncate(time.Microsecond),
 			Fingerprint: fingerprintOf(e.snap(), "orders"), Customers: res.Summary.Customers, Scored: scored, FitResult: res}
 		return recordFit(ctx, conn, gen, fit)
 	})
@@ -132,7 +138,17 @@ func modelError(ctx context.Context, err error, res *clv.FitResult) error {
 	if errors.Is(err, clv.ErrNotConverged) {
 		details := map[string]any{}
 		if res != nil {
-			details["bgnbd"], details["gamma_gamma"] = res.BGNBD, res.GammaGamma
+			details["model"], details["gamma_gamma"] = res.Options.Model, res.GammaGamma
+			switch {
+			case res.BGNBD != nil:
+				details["bgnbd"] = res.BGNBD
+			case res.ParetoNBD != nil:
+				details["pareto_nbd"] = res.ParetoNBD
+			case res.MBGNBD != nil:
+				details["mbgnbd"] = res.MBGNBD
+			case res.BGBB != nil:
+				details["bgbb"] = res.BGBB
+			}
 		}
 		return &Error{Code: CodeNotConverged, Message: "the CLV fit did not converge: " + err.Error() +
 			"; try another calibration_end or unit, or more data", Details: details, Err: err}
@@ -170,4 +186,72 @@ func fingerprintOf(s *snapshot, kinds ...string) string {
 		out += fmt.Sprintf("%s:%d;", k, gen)
 	}
 	return out
+}
+
+// CLVCompareRequest asks to compare purchase-count models on a holdout.
+type CLVCompareRequest struct {
+	CalibrationEnd time.Time
+	HoldoutEnd     *time.Time
+	Unit           string
+	Models         []string // default bgnbd, pareto_nbd, mbgnbd, nbd
+}
+
+// CompareCLV fits several purchase-count models on the same calibration
+// period and ranks them on the holdout. It reads only: nothing is stored or
+// scored.
+func (e *Engine) CompareCLV(ctx context.Context, req CLVCompareRequest) (*clv.Comparison, error) {
+	if err := unscoped(ctx); err != nil {
+		return nil, err
+	}
+	if e.dataset("orders") == nil {
+		return nil, &Error{Code: CodeMissingDataset, Message: "the models are fitted on orders; import orders first",
+			Details: map[string]any{"datasets": []string{"orders"}}}
+	}
+	if err := fitDatesInData(CLVFitRequest{CalibrationEnd: req.CalibrationEnd, HoldoutEnd: req.HoldoutEnd}, e.snap().dataEnd); err != nil {
+		return nil, err
+	}
+	ctx, cancel := e.withJobTimeout(ctx)
+	defer cancel()
+	var out *clv.Comparison
+	err := e.read(ctx, func(ctx context.Context, conn *sql.Conn) error {
+		progressOf(ctx).Phase("fitting")
+		c, err := clv.Compare(ctx, conn, clv.CompareOptions{OrdersRelation: "orders", CalibrationEnd: req.CalibrationEnd, HoldoutEnd: req.HoldoutEnd,
+			Unit: req.Unit, Models: req.Models})
+		if err != nil {
+			return compareError(ctx, err, c)
+		}
+		out = c
+		return nil
+	})
+	return out, err
+}
+
+func compareError(ctx context.Context, err error, c *clv.Comparison) error {
+	if errors.Is(err, clv.ErrNotConverged) {
+		details := map[string]any{}
+		if c != nil {
+			details["failed"] = c.Failed
+		}
+		return &Error{Code: CodeNotConverged, Message: "no model converged on this calibration period; try another calibration_end or unit, or more data",
+			Details: details, Err: err}
+	}
+	return modelError(ctx, err, nil)
+}
+
+// PAliveMatrix evaluates the last CLV fit's P(alive) and expected purchases
+// on a frequency × recency grid.
+func (e *Engine) PAliveMatrix(ctx context.Context, o clv.MatrixOptions) (*clv.AliveMatrix, error) {
+	fit, err := e.LastCLVFit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m, err := fit.Matrix(o)
+	if err != nil {
+		var in *clv.InputError
+		if errors.As(err, &in) {
+			return nil, invalidParam(in.Field, "%s", in.Message)
+		}
+		return nil, err
+	}
+	return m, nil
 }

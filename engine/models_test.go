@@ -158,3 +158,57 @@ func TestCLVFitCalibrationEnd99991231IsRefused(t *testing.T) {
 		t.Error("a refused fit wrote")
 	}
 }
+
+// The model parameter reaches the fit, the stored record and the scores:
+// Pareto/NBD on CDNOW reproduces the published parameters and customer
+// 1516's P(alive), and BG/BB scores every customer.
+func TestCLVFitOtherModelsCDNOW(t *testing.T) {
+	e := cdnowEngine(t)
+	ctx := context.Background()
+	fit, err := e.FitCLV(ctx, CLVFitRequest{CalibrationEnd: date("1997-09-30"), Model: "pareto_nbd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := fit.ParetoNBD
+	if fit.Model != "pareto_nbd+gamma_gamma" || fit.BGNBD != nil || m == nil || fit.Scored != 2357 {
+		t.Fatalf("fit %+v", fit)
+	}
+	for name, c := range map[string][2]float64{"r": {m.R, 0.553}, "alpha": {m.Alpha, 10.578}, "s": {m.S, 0.606}, "beta": {m.Beta, 11.669}} {
+		if math.Abs(c[0]-c[1]) > 0.0005 {
+			t.Errorf("%s = %.6f, want %.3f", name, c[0], c[1])
+		}
+	}
+	d, err := e.Customer(ctx, "1516")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pa, _ := d.Features["p_alive"].(float64); math.Abs(pa-0.9979) > 0.00005 {
+		t.Errorf("p_alive of 1516 = %v, want 0.9979", d.Features["p_alive"])
+	}
+	last, err := e.LastCLVFit(ctx)
+	if err != nil || last.ParetoNBD == nil || last.Options.Model != "pareto_nbd" {
+		t.Fatalf("last fit %+v %v", last, err)
+	}
+	bb, err := e.FitCLV(ctx, CLVFitRequest{CalibrationEnd: date("1997-09-30"), Model: "bgbb", PeriodDays: 28, Periods: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bb.BGBB == nil || bb.Scored != 2357 || bb.Model != "bgbb+gamma_gamma" {
+		t.Fatalf("bgbb fit %+v", bb)
+	}
+	for _, c := range []struct {
+		req   CLVFitRequest
+		param string
+	}{
+		{CLVFitRequest{CalibrationEnd: date("1997-09-30"), Model: "gompertz"}, "model"},
+		{CLVFitRequest{CalibrationEnd: date("1997-09-30"), Model: "bgbb", Periods: 9}, "period_days"},
+		{CLVFitRequest{CalibrationEnd: date("1997-09-30"), Model: "bgbb", PeriodDays: 28}, "periods"},
+		{CLVFitRequest{CalibrationEnd: date("1997-09-30"), PeriodDays: 28, Periods: 9}, "period_days"},
+	} {
+		_, err := e.FitCLV(ctx, c.req)
+		var ee *Error
+		if !asError(err, &ee) || ee.Code != CodeInvalidModel || ee.Details["parameter"] != c.param {
+			t.Errorf("%+v: %v", c.req, err)
+		}
+	}
+}

@@ -63,6 +63,51 @@ func (e AuditRecordOutcome) Valid() bool {
 	}
 }
 
+// Defines values for CLVCompareBodyUnit.
+const (
+	CLVCompareBodyUnitDay   CLVCompareBodyUnit = "day"
+	CLVCompareBodyUnitMonth CLVCompareBodyUnit = "month"
+	CLVCompareBodyUnitWeek  CLVCompareBodyUnit = "week"
+)
+
+// Valid indicates whether the value is a known member of the CLVCompareBodyUnit enum.
+func (e CLVCompareBodyUnit) Valid() bool {
+	switch e {
+	case CLVCompareBodyUnitDay:
+		return true
+	case CLVCompareBodyUnitMonth:
+		return true
+	case CLVCompareBodyUnitWeek:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CLVFitBodyModel.
+const (
+	Bgbb      CLVFitBodyModel = "bgbb"
+	Bgnbd     CLVFitBodyModel = "bgnbd"
+	Mbgnbd    CLVFitBodyModel = "mbgnbd"
+	ParetoNbd CLVFitBodyModel = "pareto_nbd"
+)
+
+// Valid indicates whether the value is a known member of the CLVFitBodyModel enum.
+func (e CLVFitBodyModel) Valid() bool {
+	switch e {
+	case Bgbb:
+		return true
+	case Bgnbd:
+		return true
+	case Mbgnbd:
+		return true
+	case ParetoNbd:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CLVFitBodyUnit.
 const (
 	CLVFitBodyUnitDay   CLVFitBodyUnit = "day"
@@ -573,6 +618,39 @@ func (e PackKPIDirection) Valid() bool {
 	}
 }
 
+// Defines values for RetentionFitBodyPeriod.
+const (
+	RetentionFitBodyPeriodMonth RetentionFitBodyPeriod = "month"
+	RetentionFitBodyPeriodYear  RetentionFitBodyPeriod = "year"
+)
+
+// Valid indicates whether the value is a known member of the RetentionFitBodyPeriod enum.
+func (e RetentionFitBodyPeriod) Valid() bool {
+	switch e {
+	case RetentionFitBodyPeriodMonth:
+		return true
+	case RetentionFitBodyPeriodYear:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RetentionFitBodySource.
+const (
+	RetentionFitBodySourceContracts RetentionFitBodySource = "contracts"
+)
+
+// Valid indicates whether the value is a known member of the RetentionFitBodySource enum.
+func (e RetentionFitBodySource) Valid() bool {
+	switch e {
+	case RetentionFitBodySourceContracts:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ScorecardRowStatus.
 const (
 	ScorecardRowStatusAlert ScorecardRowStatus = "alert"
@@ -764,31 +842,31 @@ func (e ExportCustomersParamsFormat) Valid() bool {
 
 // Defines values for ImportDatasetParamsKind.
 const (
-	AcquisitionSpend ImportDatasetParamsKind = "acquisition_spend"
-	Contracts        ImportDatasetParamsKind = "contracts"
-	Customers        ImportDatasetParamsKind = "customers"
-	Events           ImportDatasetParamsKind = "events"
-	Orders           ImportDatasetParamsKind = "orders"
-	Surveys          ImportDatasetParamsKind = "surveys"
-	Tickets          ImportDatasetParamsKind = "tickets"
+	ImportDatasetParamsKindAcquisitionSpend ImportDatasetParamsKind = "acquisition_spend"
+	ImportDatasetParamsKindContracts        ImportDatasetParamsKind = "contracts"
+	ImportDatasetParamsKindCustomers        ImportDatasetParamsKind = "customers"
+	ImportDatasetParamsKindEvents           ImportDatasetParamsKind = "events"
+	ImportDatasetParamsKindOrders           ImportDatasetParamsKind = "orders"
+	ImportDatasetParamsKindSurveys          ImportDatasetParamsKind = "surveys"
+	ImportDatasetParamsKindTickets          ImportDatasetParamsKind = "tickets"
 )
 
 // Valid indicates whether the value is a known member of the ImportDatasetParamsKind enum.
 func (e ImportDatasetParamsKind) Valid() bool {
 	switch e {
-	case AcquisitionSpend:
+	case ImportDatasetParamsKindAcquisitionSpend:
 		return true
-	case Contracts:
+	case ImportDatasetParamsKindContracts:
 		return true
-	case Customers:
+	case ImportDatasetParamsKindCustomers:
 		return true
-	case Events:
+	case ImportDatasetParamsKindEvents:
 		return true
-	case Orders:
+	case ImportDatasetParamsKindOrders:
 		return true
-	case Surveys:
+	case ImportDatasetParamsKindSurveys:
 		return true
-	case Tickets:
+	case ImportDatasetParamsKindTickets:
 		return true
 	default:
 		return false
@@ -1028,6 +1106,32 @@ type AlertSpec struct {
 	Webhook string `json:"webhook"`
 }
 
+// AliveCell defines model for AliveCell.
+type AliveCell struct {
+	ExpectedPurchases float64 `json:"expected_purchases"`
+	Frequency         int     `json:"frequency"`
+	PAlive            float64 `json:"p_alive"`
+	Recency           float64 `json:"recency"`
+}
+
+// AliveMatrix defines model for AliveMatrix.
+type AliveMatrix struct {
+	// T T is the customers' age (continuous models) or the number of periods
+	// observed (BG/BB) the grid is evaluated at.
+	T     float64     `json:"T"`
+	Cells []AliveCell `json:"cells"`
+
+	// Frequencies Frequencies and Recencies label the rows and columns. With frequency
+	// 0, recency is 0 whatever the column (there is no repeat purchase).
+	Frequencies []int     `json:"frequencies"`
+	HorizonDays float64   `json:"horizon_days"`
+	Model       string    `json:"model"`
+	Recencies   []float64 `json:"recencies"`
+
+	// Unit Unit of recency and T: the fit's unit, or "period" for BG/BB.
+	Unit string `json:"unit"`
+}
+
 // AttributeChange defines model for AttributeChange.
 type AttributeChange struct {
 	Change      *float64 `json:"change"`
@@ -1064,6 +1168,22 @@ type AuditRecord struct {
 // AuditRecordOutcome defines model for AuditRecord.Outcome.
 type AuditRecordOutcome string
 
+// BGBB defines model for BGBB.
+type BGBB struct {
+	Alpha           float64 `json:"alpha"`
+	Beta            float64 `json:"beta"`
+	Converged       bool    `json:"converged"`
+	Customers       int     `json:"customers"`
+	Delta           float64 `json:"delta"`
+	FuncEvaluations int     `json:"func_evaluations"`
+	Gamma           float64 `json:"gamma"`
+	GradNorm        float64 `json:"grad_norm"`
+	Iterations      int     `json:"iterations"`
+	LogLikelihood   float64 `json:"log_likelihood"`
+	Method          string  `json:"method"`
+	Status          string  `json:"status"`
+}
+
 // BGNBD defines model for BGNBD.
 type BGNBD struct {
 	A               float64 `json:"a"`
@@ -1080,17 +1200,44 @@ type BGNBD struct {
 	Status          string  `json:"status"`
 }
 
+// CLVCompareBody defines model for CLVCompareBody.
+type CLVCompareBody struct {
+	// CalibrationEnd Example: 1997-09-30
+	CalibrationEnd string `json:"calibration_end"`
+
+	// HoldoutEnd Example: 1998-06-30
+	HoldoutEnd string `json:"holdout_end"`
+
+	// Models Example: ["bgnbd","pareto_nbd","mbgnbd","nbd"]
+	Models *[]string `json:"models,omitempty"`
+
+	// Unit Example: week
+	Unit *CLVCompareBodyUnit `json:"unit,omitempty"`
+}
+
+// CLVCompareBodyUnit Example: week
+type CLVCompareBodyUnit string
+
 // CLVFit defines model for CLVFit.
 type CLVFit struct {
-	Bgnbd       BGNBD           `json:"bgnbd"`
+	Bgbb *BGBB `json:"bgbb,omitempty"`
+
+	// BgbbSummary BGBBSummary describes the discrete-time data of a bgbb fit.
+	BgbbSummary *PatternStats `json:"bgbb_summary,omitempty"`
+
+	// Bgnbd Exactly one of the purchase-count models is set, the one of
+	// Options.Model, under its name.
+	Bgnbd       *BGNBD          `json:"bgnbd,omitempty"`
 	Customers   int             `json:"customers"`
 	Fingerprint string          `json:"fingerprint"`
 	FittedAt    time.Time       `json:"fitted_at"`
 	GammaGamma  GammaGamma      `json:"gamma_gamma"`
 	Holdout     *HoldoutReport  `json:"holdout,omitempty"`
 	Id          int             `json:"id"`
+	Mbgnbd      *MBGNBD         `json:"mbgnbd,omitempty"`
 	Model       string          `json:"model"`
 	Options     FitOptions      `json:"options"`
+	ParetoNbd   *ParetoNBD      `json:"pareto_nbd,omitempty"`
 	Scored      int             `json:"scored"`
 	Summary     SummaryStats    `json:"summary"`
 	Timings     Timings         `json:"timings"`
@@ -1111,12 +1258,32 @@ type CLVFitBody struct {
 	// Margin Example: 0.3
 	Margin *float64 `json:"margin,omitempty"`
 
+	// Model Model is the purchase-count model (default bgnbd); bgbb counts
+	// periods of period_days days, at most periods of them, from each
+	// customer's first purchase.
+	//
+	// Example: pareto_nbd
+	Model *CLVFitBodyModel `json:"model,omitempty"`
+
 	// MonthlyDiscount Example: 0.01
 	MonthlyDiscount *float64 `json:"monthly_discount,omitempty"`
+
+	// PeriodDays Example: 21
+	PeriodDays *int `json:"period_days,omitempty"`
+
+	// Periods Example: 13
+	Periods *int `json:"periods,omitempty"`
 
 	// Unit Example: week
 	Unit *CLVFitBodyUnit `json:"unit,omitempty"`
 }
+
+// CLVFitBodyModel Model is the purchase-count model (default bgnbd); bgbb counts
+// periods of period_days days, at most periods of them, from each
+// customer's first purchase.
+//
+// Example: pareto_nbd
+type CLVFitBodyModel string
 
 // CLVFitBodyUnit Example: week
 type CLVFitBodyUnit string
@@ -1152,6 +1319,30 @@ type ChurnSplit struct {
 
 	// Z The group against the other customers: two-proportion z-test.
 	Z *float64 `json:"z"`
+}
+
+// CohortRetention defines model for CohortRetention.
+type CohortRetention struct {
+	Cohort    string `json:"cohort"`
+	Customers int    `json:"customers"`
+
+	// Error Error says why this cohort could not be fitted (too short a history,
+	// nobody left yet, no convergence).
+	Error *string          `json:"error,omitempty"`
+	Fit   *RetentionReport `json:"fit,omitempty"`
+}
+
+// Comparison defines model for Comparison.
+type Comparison struct {
+	ByFrequency []FrequencyComparison `json:"by_frequency"`
+
+	// Failed Failed lists models that did not converge, with the reason; they are
+	// left out of the ranking.
+	Failed   []FailedModel        `json:"failed"`
+	Models   []ModelScore         `json:"models"`
+	RankedBy string               `json:"ranked_by"`
+	Summary  SummaryStats         `json:"summary"`
+	Tracking []TrackingComparison `json:"tracking"`
 }
 
 // CustomerDetail defines model for CustomerDetail.
@@ -1480,6 +1671,12 @@ type Explanation struct {
 	Version     int      `json:"version"`
 }
 
+// FailedModel defines model for FailedModel.
+type FailedModel struct {
+	Error string `json:"error"`
+	Model string `json:"model"`
+}
+
 // FitOptions defines model for FitOptions.
 type FitOptions struct {
 	CalibrationEnd time.Time  `json:"calibration_end"`
@@ -1492,12 +1689,23 @@ type FitOptions struct {
 	// revenue.
 	Margin float64 `json:"margin"`
 
+	// Model Model is the purchase-count model: bgnbd (default), pareto_nbd,
+	// mbgnbd or bgbb. Spend is always Gamma-Gamma.
+	Model string `json:"model"`
+
 	// MonthlyDiscount MonthlyDiscount is the discount rate per month, in [0, 1).
 	MonthlyDiscount float64 `json:"monthly_discount"`
 
 	// OrdersRelation OrdersRelation, CalibrationEnd, HoldoutEnd and Unit are as in
 	// SummaryOptions.
 	OrdersRelation string `json:"orders_relation"`
+
+	// PeriodDays PeriodDays and Periods define BG/BB's discrete time (bgbb only): from
+	// each customer's first purchase day, period k covers days
+	// ((k-1)·PeriodDays, k·PeriodDays], and at most Periods complete periods
+	// before calibration_end count.
+	PeriodDays *int `json:"period_days,omitempty"`
+	Periods    *int `json:"periods,omitempty"`
 
 	// Solver Solver tunes both maximum-likelihood fits. Its Start is ignored here
 	// (the two models have different parameters); use FitBGNBD and
@@ -1513,6 +1721,15 @@ type FrequencyBin struct {
 	ExpectedMean float64 `json:"expected_mean"`
 	Label        string  `json:"label"`
 	MinX         int     `json:"min_x"`
+}
+
+// FrequencyComparison defines model for FrequencyComparison.
+type FrequencyComparison struct {
+	Actual    float64            `json:"actual"`
+	Customers int                `json:"customers"`
+	Expected  map[string]float32 `json:"expected"`
+	Label     string             `json:"label"`
+	MinX      int                `json:"min_x"`
 }
 
 // GammaGamma defines model for GammaGamma.
@@ -1871,6 +2088,57 @@ type KeyList struct {
 // KpiGrain defines model for KpiGrain.
 type KpiGrain string
 
+// LifetimeGroup defines model for LifetimeGroup.
+type LifetimeGroup struct {
+	Churned bool `json:"churned"`
+	Count   int  `json:"count"`
+	Periods int  `json:"periods"`
+}
+
+// MBGNBD defines model for MBGNBD.
+type MBGNBD struct {
+	A               float64 `json:"a"`
+	Alpha           float64 `json:"alpha"`
+	B               float64 `json:"b"`
+	Converged       bool    `json:"converged"`
+	Customers       int     `json:"customers"`
+	FuncEvaluations int     `json:"func_evaluations"`
+	GradNorm        float64 `json:"grad_norm"`
+	Iterations      int     `json:"iterations"`
+	LogLikelihood   float64 `json:"log_likelihood"`
+	Method          string  `json:"method"`
+	R               float64 `json:"r"`
+	Status          string  `json:"status"`
+}
+
+// ModelScore defines model for ModelScore.
+type ModelScore struct {
+	Bic          float64 `json:"bic"`
+	Converged    bool    `json:"converged"`
+	CustomerMae  float64 `json:"customer_mae"`
+	CustomerRmse float64 `json:"customer_rmse"`
+
+	// ExpectedTotal Holdout: expected repeat transactions against actual, in total and
+	// per customer.
+	ExpectedTotal float64 `json:"expected_total"`
+
+	// ExpectedTransactions52w ExpectedTransactions52 is E[X(52 weeks)] for a new customer.
+	ExpectedTransactions52w float64 `json:"expected_transactions_52w"`
+
+	// LogLikelihood LogLikelihood of the calibration data; NumParams and BIC =
+	// -2 LL + NumParams ln(customers) penalise the extra parameters.
+	LogLikelihood float64            `json:"log_likelihood"`
+	Model         string             `json:"model"`
+	NumParams     int                `json:"num_params"`
+	Parameters    map[string]float32 `json:"parameters"`
+
+	// Rank Rank by per-customer holdout MAE (1 = best).
+	Rank          int     `json:"rank"`
+	TotalError    float64 `json:"total_error"`
+	TotalErrorPct float64 `json:"total_error_pct"`
+	TrackingError float64 `json:"tracking_error"`
+}
+
 // NewKey defines model for NewKey.
 type NewKey struct {
 	CreatedAt time.Time  `json:"created_at"`
@@ -1937,6 +2205,35 @@ type Param struct {
 	Type string `json:"type"`
 }
 
+// ParetoNBD defines model for ParetoNBD.
+type ParetoNBD struct {
+	Alpha           float64 `json:"alpha"`
+	Beta            float64 `json:"beta"`
+	Converged       bool    `json:"converged"`
+	Customers       int     `json:"customers"`
+	FuncEvaluations int     `json:"func_evaluations"`
+	GradNorm        float64 `json:"grad_norm"`
+	Iterations      int     `json:"iterations"`
+	LogLikelihood   float64 `json:"log_likelihood"`
+	Method          string  `json:"method"`
+	R               float64 `json:"r"`
+	S               float64 `json:"s"`
+	Status          string  `json:"status"`
+}
+
+// PatternStats defines model for PatternStats.
+type PatternStats struct {
+	Customers int `json:"customers"`
+
+	// Fitted Fitted customers had at least one complete period before
+	// calibration_end; the others (Unobserved) are scored as new customers.
+	Fitted     int `json:"fitted"`
+	Patterns   int `json:"patterns"`
+	PeriodDays int `json:"period_days"`
+	Periods    int `json:"periods"`
+	Unobserved int `json:"unobserved"`
+}
+
 // RedundantPair defines model for RedundantPair.
 type RedundantPair struct {
 	A       string  `json:"a"`
@@ -1957,6 +2254,79 @@ type Result struct {
 	Version     int                     `json:"version"`
 }
 
+// RetentionFit defines model for RetentionFit.
+type RetentionFit struct {
+	AsOf    *string            `json:"as_of,omitempty"`
+	Cohorts *[]CohortRetention `json:"cohorts,omitempty"`
+	Curve   []RetentionPoint   `json:"curve"`
+
+	// Derl DERL of a customer just acquired, with the discount rate per period
+	// it was computed at (absent without a discount rate).
+	Derl     *float64        `json:"derl,omitempty"`
+	Discount *float64        `json:"discount,omitempty"`
+	Groups   []LifetimeGroup `json:"groups"`
+	Period   *string         `json:"period,omitempty"`
+	Sbg      SBG             `json:"sbg"`
+	Source   string          `json:"source"`
+}
+
+// RetentionFitBody defines model for RetentionFitBody.
+type RetentionFitBody struct {
+	// AsOf Example: 2024-06-30
+	AsOf     *string `json:"as_of,omitempty"`
+	ByCohort *bool   `json:"by_cohort,omitempty"`
+
+	// Discount Example: 0.1
+	Discount *float64 `json:"discount,omitempty"`
+
+	// Horizon Example: 5
+	Horizon *int `json:"horizon,omitempty"`
+
+	// Period Period groups contracts into start cohorts by month or year.
+	//
+	// Example: year
+	Period *RetentionFitBodyPeriod `json:"period,omitempty"`
+
+	// Source Example: contracts
+	Source *RetentionFitBodySource `json:"source,omitempty"`
+
+	// Survivors Example: [1000,869,743,653,593,551,517,491]
+	Survivors *[]int `json:"survivors,omitempty"`
+}
+
+// RetentionFitBodyPeriod Period groups contracts into start cohorts by month or year.
+//
+// Example: year
+type RetentionFitBodyPeriod string
+
+// RetentionFitBodySource Example: contracts
+type RetentionFitBodySource string
+
+// RetentionPoint defines model for RetentionPoint.
+type RetentionPoint struct {
+	// AtRisk AtRisk is the number of customers whose renewal decision at the end
+	// of period t was observed.
+	AtRisk            int      `json:"at_risk"`
+	ObservedRetention *float64 `json:"observed_retention"`
+	ObservedSurvival  *float64 `json:"observed_survival"`
+	Period            int      `json:"period"`
+	Projected         bool     `json:"projected"`
+	Retention         float64  `json:"retention"`
+	Survival          float64  `json:"survival"`
+}
+
+// RetentionReport defines model for RetentionReport.
+type RetentionReport struct {
+	Curve []RetentionPoint `json:"curve"`
+
+	// Derl DERL of a customer just acquired, with the discount rate per period
+	// it was computed at (absent without a discount rate).
+	Derl     *float64        `json:"derl,omitempty"`
+	Discount *float64        `json:"discount,omitempty"`
+	Groups   []LifetimeGroup `json:"groups"`
+	Sbg      SBG             `json:"sbg"`
+}
+
 // RuleSetInfo defines model for RuleSetInfo.
 type RuleSetInfo struct {
 	Builtin       bool      `json:"builtin"`
@@ -1972,6 +2342,20 @@ type RuleSetInfo struct {
 // RuleSetList defines model for RuleSetList.
 type RuleSetList struct {
 	Rulesets []RuleSetInfo `json:"rulesets"`
+}
+
+// SBG defines model for SBG.
+type SBG struct {
+	Alpha           float64 `json:"alpha"`
+	Beta            float64 `json:"beta"`
+	Converged       bool    `json:"converged"`
+	Customers       int     `json:"customers"`
+	FuncEvaluations int     `json:"func_evaluations"`
+	GradNorm        float64 `json:"grad_norm"`
+	Iterations      int     `json:"iterations"`
+	LogLikelihood   float64 `json:"log_likelihood"`
+	Method          string  `json:"method"`
+	Status          string  `json:"status"`
 }
 
 // SatisfactionDrivers defines model for SatisfactionDrivers.
@@ -2181,11 +2565,23 @@ type TierCount struct {
 
 // Timings defines model for Timings.
 type Timings struct {
+	// BgnbdNs BGNBD is set for the bgnbd model, Model for every model.
 	BgnbdNs      int `json:"bgnbd_ns"`
 	GammaGammaNs int `json:"gamma_gamma_ns"`
 	HoldoutNs    int `json:"holdout_ns"`
+	ModelNs      int `json:"model_ns"`
 	SummaryNs    int `json:"summary_ns"`
 	TotalNs      int `json:"total_ns"`
+}
+
+// TrackingComparison defines model for TrackingComparison.
+type TrackingComparison struct {
+	Actual             int                `json:"actual"`
+	ActualCumulative   int                `json:"actual_cumulative"`
+	Expected           map[string]float32 `json:"expected"`
+	ExpectedCumulative map[string]float32 `json:"expected_cumulative"`
+	Holdout            bool               `json:"holdout"`
+	Period             int                `json:"period"`
 }
 
 // TrackingPoint defines model for TrackingPoint.
@@ -2577,6 +2973,15 @@ type GetCLVParams struct {
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
+// CompareCLVParams defines parameters for CompareCLV.
+type CompareCLVParams struct {
+	// Async true: run as a job (as Prefer: respond-async)
+	Async *bool `form:"async,omitempty" json:"async,omitempty"`
+
+	// Prefer respond-async: run as a job and answer 202 at once
+	Prefer *string `json:"Prefer,omitempty"`
+}
+
 // FitCLVParams defines parameters for FitCLV.
 type FitCLVParams struct {
 	// Async true: run as a job (as Prefer: respond-async)
@@ -2584,6 +2989,24 @@ type FitCLVParams struct {
 
 	// Prefer respond-async: run as a job and answer 202 at once
 	Prefer *string `json:"Prefer,omitempty"`
+}
+
+// PAliveMatrixParams defines parameters for PAliveMatrix.
+type PAliveMatrixParams struct {
+	// MaxFrequency largest frequency (default 20, at most 1000)
+	MaxFrequency *int `form:"max_frequency,omitempty" json:"max_frequency,omitempty"`
+
+	// Steps recency columns minus one (default 20, at most 1000)
+	Steps *int `form:"steps,omitempty" json:"steps,omitempty"`
+
+	// T age of the customers, in the fit's unit or periods
+	T *float64 `form:"T,omitempty" json:"T,omitempty"`
+
+	// HorizonDays horizon of the expected purchases in days (default 90)
+	HorizonDays *float64 `form:"horizon_days,omitempty" json:"horizon_days,omitempty"`
+
+	// IfNoneMatch ETag of an earlier answer: 304 when it still holds
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
 // ListPacksParams defines parameters for ListPacks.
@@ -2748,8 +3171,14 @@ type ImportDatasetMultipartRequestBody ImportDatasetMultipartBody
 // CreateKeyJSONRequestBody defines body for CreateKey for application/json ContentType.
 type CreateKeyJSONRequestBody = KeyBody
 
+// CompareCLVJSONRequestBody defines body for CompareCLV for application/json ContentType.
+type CompareCLVJSONRequestBody = CLVCompareBody
+
 // FitCLVJSONRequestBody defines body for FitCLV for application/json ContentType.
 type FitCLVJSONRequestBody = CLVFitBody
+
+// FitRetentionJSONRequestBody defines body for FitRetention for application/json ContentType.
+type FitRetentionJSONRequestBody = RetentionFitBody
 
 // PutPackJSONRequestBody defines body for PutPack for application/json ContentType.
 type PutPackJSONRequestBody = Pack
@@ -4155,9 +4584,27 @@ type ClientInterface interface {
 	// Corresponds with GET /models/clv (the `GetCLV` operationId).
 	GetCLV(ctx context.Context, params *GetCLVParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// CompareCLVWithBody Compare purchase-count models on a holdout
+	//
+	// Fits BG/NBD, Pareto/NBD, MBG/NBD and the NBD baseline (or the subset in "models") on the orders up to calibration_end and ranks them by their per-customer mean absolute error on the holdout period to holdout_end. Each model's line has its parameters, log-likelihood, BIC (−2·LL + parameters·ln customers), expected against actual holdout repeat transactions and the per-customer MAE and RMSE; by_frequency has the mean holdout purchases by calibration frequency (0..6, 7+), actual and per model, and tracking the repeat transactions per period (unit), actual and per model, per period and cumulated. Nothing is stored or scored. Models that do not converge are listed under failed; if none converges, 422 model_not_converged.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /models/clv/compare (the `CompareCLV` operationId).
+	CompareCLVWithBody(ctx context.Context, params *CompareCLVParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CompareCLV Compare purchase-count models on a holdout
+	//
+	// Fits BG/NBD, Pareto/NBD, MBG/NBD and the NBD baseline (or the subset in "models") on the orders up to calibration_end and ranks them by their per-customer mean absolute error on the holdout period to holdout_end. Each model's line has its parameters, log-likelihood, BIC (−2·LL + parameters·ln customers), expected against actual holdout repeat transactions and the per-customer MAE and RMSE; by_frequency has the mean holdout purchases by calibration frequency (0..6, 7+), actual and per model, and tracking the repeat transactions per period (unit), actual and per model, per period and cumulated. Nothing is stored or scored. Models that do not converge are listed under failed; if none converges, 422 model_not_converged.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /models/clv/compare (the `CompareCLV` operationId).
+	CompareCLV(ctx context.Context, params *CompareCLVParams, body CompareCLVJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// FitCLVWithBody Fit the CLV model
 	//
-	// Fits BG/NBD (purchase frequency and dropout) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
+	// Fits the purchase-count model of "model" (bgnbd, the default; pareto_nbd; mbgnbd; or bgbb, discrete time, with period_days and periods: from each customer's first purchase day, the periods of period_days days with a repeat purchase, at most periods of them) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4166,12 +4613,37 @@ type ClientInterface interface {
 
 	// FitCLV Fit the CLV model
 	//
-	// Fits BG/NBD (purchase frequency and dropout) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
+	// Fits the purchase-count model of "model" (bgnbd, the default; pareto_nbd; mbgnbd; or bgbb, discrete time, with period_days and periods: from each customer's first purchase day, the periods of period_days days with a repeat purchase, at most periods of them) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /models/clv/fit (the `FitCLV` operationId).
 	FitCLV(ctx context.Context, params *FitCLVParams, body FitCLVJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PAliveMatrix P(alive) and expected purchases over frequency × recency
+	//
+	// Evaluates the last CLV fit's model on a grid, as data for a heatmap: rows are frequencies 0..max_frequency (default 20), columns recencies 0..T in steps (default 20) equal parts, T the customers' age in the fit's unit (default: the calibration length). The answer lists one cell per grid point (frequency, recency, P(alive), expected purchases in the next horizon_days, default 90), the tidy form a notebook pivots into a heatmap. With frequency 0 the recency is taken as 0 whatever the column. For a BG/BB fit the grid is x, t_x = 0..periods (or T periods), without the patterns that cannot occur.
+	//
+	// Corresponds with GET /models/clv/p_alive_matrix (the `PAliveMatrix` operationId).
+	PAliveMatrix(ctx context.Context, params *PAliveMatrixParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// FitRetentionWithBody Fit the shifted-beta-geometric retention model
+	//
+	// Fits the sBG model of contractual retention (Fader & Hardie 2007) by maximum likelihood, either from survivors (one cohort's customers still active at the start of each period, the first being the cohort's size; they must start above 0 and never increase) or from the contracts dataset (source "contracts"): a customer's periods are her contracts in start order; she left after her last contract if it was not renewed and ended by as_of (default: the latest start_date), is undecided if it ends later, and survived them all if it was renewed. Cohorts are the month or year (period) of the first contract; they are pooled, and with by_cohort also fitted one by one. The answer has α, β and the log-likelihood, the fitted and observed retention and survival per period and their projection over horizon more periods (default 5), and with a discount rate per period the DERL of a new customer (expected discounted number of future renewals, the first undiscounted). Nothing is stored.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /models/retention/fit (the `FitRetention` operationId).
+	FitRetentionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// FitRetention Fit the shifted-beta-geometric retention model
+	//
+	// Fits the sBG model of contractual retention (Fader & Hardie 2007) by maximum likelihood, either from survivors (one cohort's customers still active at the start of each period, the first being the cohort's size; they must start above 0 and never increase) or from the contracts dataset (source "contracts"): a customer's periods are her contracts in start order; she left after her last contract if it was not renewed and ended by as_of (default: the latest start_date), is undecided if it ends later, and survived them all if it was renewed. Cohorts are the month or year (period) of the first contract; they are pooled, and with by_cohort also fitted one by one. The answer has α, β and the log-likelihood, the fitted and observed retention and survival per period and their projection over horizon more periods (default 5), and with a discount rate per period the DERL of a new customer (expected discounted number of future renewals, the first undiscounted). Nothing is stored.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /models/retention/fit (the `FitRetention` operationId).
+	FitRetention(ctx context.Context, body FitRetentionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListPacks List KPI packs
 	//
@@ -4901,9 +5373,47 @@ func (c *Client) GetCLV(ctx context.Context, params *GetCLVParams, reqEditors ..
 	return c.Client.Do(req)
 }
 
+// CompareCLVWithBody Compare purchase-count models on a holdout
+//
+// Fits BG/NBD, Pareto/NBD, MBG/NBD and the NBD baseline (or the subset in "models") on the orders up to calibration_end and ranks them by their per-customer mean absolute error on the holdout period to holdout_end. Each model's line has its parameters, log-likelihood, BIC (−2·LL + parameters·ln customers), expected against actual holdout repeat transactions and the per-customer MAE and RMSE; by_frequency has the mean holdout purchases by calibration frequency (0..6, 7+), actual and per model, and tracking the repeat transactions per period (unit), actual and per model, per period and cumulated. Nothing is stored or scored. Models that do not converge are listed under failed; if none converges, 422 model_not_converged.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /models/clv/compare (the `CompareCLV` operationId).
+func (c *Client) CompareCLVWithBody(ctx context.Context, params *CompareCLVParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompareCLVRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CompareCLV Compare purchase-count models on a holdout
+//
+// Fits BG/NBD, Pareto/NBD, MBG/NBD and the NBD baseline (or the subset in "models") on the orders up to calibration_end and ranks them by their per-customer mean absolute error on the holdout period to holdout_end. Each model's line has its parameters, log-likelihood, BIC (−2·LL + parameters·ln customers), expected against actual holdout repeat transactions and the per-customer MAE and RMSE; by_frequency has the mean holdout purchases by calibration frequency (0..6, 7+), actual and per model, and tracking the repeat transactions per period (unit), actual and per model, per period and cumulated. Nothing is stored or scored. Models that do not converge are listed under failed; if none converges, 422 model_not_converged.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /models/clv/compare (the `CompareCLV` operationId).
+func (c *Client) CompareCLV(ctx context.Context, params *CompareCLVParams, body CompareCLVJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompareCLVRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // FitCLVWithBody Fit the CLV model
 //
-// Fits BG/NBD (purchase frequency and dropout) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
+// Fits the purchase-count model of "model" (bgnbd, the default; pareto_nbd; mbgnbd; or bgbb, discrete time, with period_days and periods: from each customer's first purchase day, the periods of period_days days with a repeat purchase, at most periods of them) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4922,13 +5432,68 @@ func (c *Client) FitCLVWithBody(ctx context.Context, params *FitCLVParams, conte
 
 // FitCLV Fit the CLV model
 //
-// Fits BG/NBD (purchase frequency and dropout) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
+// Fits the purchase-count model of "model" (bgnbd, the default; pareto_nbd; mbgnbd; or bgbb, discrete time, with period_days and periods: from each customer's first purchase day, the periods of period_days days with a repeat purchase, at most periods of them) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /models/clv/fit (the `FitCLV` operationId).
 func (c *Client) FitCLV(ctx context.Context, params *FitCLVParams, body FitCLVJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewFitCLVRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PAliveMatrix P(alive) and expected purchases over frequency × recency
+//
+// Evaluates the last CLV fit's model on a grid, as data for a heatmap: rows are frequencies 0..max_frequency (default 20), columns recencies 0..T in steps (default 20) equal parts, T the customers' age in the fit's unit (default: the calibration length). The answer lists one cell per grid point (frequency, recency, P(alive), expected purchases in the next horizon_days, default 90), the tidy form a notebook pivots into a heatmap. With frequency 0 the recency is taken as 0 whatever the column. For a BG/BB fit the grid is x, t_x = 0..periods (or T periods), without the patterns that cannot occur.
+//
+// Corresponds with GET /models/clv/p_alive_matrix (the `PAliveMatrix` operationId).
+func (c *Client) PAliveMatrix(ctx context.Context, params *PAliveMatrixParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPAliveMatrixRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// FitRetentionWithBody Fit the shifted-beta-geometric retention model
+//
+// Fits the sBG model of contractual retention (Fader & Hardie 2007) by maximum likelihood, either from survivors (one cohort's customers still active at the start of each period, the first being the cohort's size; they must start above 0 and never increase) or from the contracts dataset (source "contracts"): a customer's periods are her contracts in start order; she left after her last contract if it was not renewed and ended by as_of (default: the latest start_date), is undecided if it ends later, and survived them all if it was renewed. Cohorts are the month or year (period) of the first contract; they are pooled, and with by_cohort also fitted one by one. The answer has α, β and the log-likelihood, the fitted and observed retention and survival per period and their projection over horizon more periods (default 5), and with a discount rate per period the DERL of a new customer (expected discounted number of future renewals, the first undiscounted). Nothing is stored.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /models/retention/fit (the `FitRetention` operationId).
+func (c *Client) FitRetentionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewFitRetentionRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// FitRetention Fit the shifted-beta-geometric retention model
+//
+// Fits the sBG model of contractual retention (Fader & Hardie 2007) by maximum likelihood, either from survivors (one cohort's customers still active at the start of each period, the first being the cohort's size; they must start above 0 and never increase) or from the contracts dataset (source "contracts"): a customer's periods are her contracts in start order; she left after her last contract if it was not renewed and ended by as_of (default: the latest start_date), is undecided if it ends later, and survived them all if it was renewed. Cohorts are the month or year (period) of the first contract; they are pooled, and with by_cohort also fitted one by one. The answer has α, β and the log-likelihood, the fitted and observed retention and survival per period and their projection over horizon more periods (default 5), and with a discount rate per period the DERL of a new customer (expected discounted number of future renewals, the first undiscounted). Nothing is stored.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /models/retention/fit (the `FitRetention` operationId).
+func (c *Client) FitRetention(ctx context.Context, body FitRetentionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewFitRetentionRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7207,6 +7772,88 @@ func NewGetCLVRequest(server string, params *GetCLVParams) (*http.Request, error
 	return req, nil
 }
 
+// NewCompareCLVRequest calls the generic CompareCLV builder with application/json body
+func NewCompareCLVRequest(server string, params *CompareCLVParams, body CompareCLVJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCompareCLVRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCompareCLVRequestWithBody constructs an http.Request for the CompareCLV method, with any body, and a specified content type
+func NewCompareCLVRequestWithBody(server string, params *CompareCLVParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/models/clv/compare")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Async != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "async", *params.Async, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.Prefer != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Prefer", *params.Prefer, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Prefer", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewFitCLVRequest calls the generic FitCLV builder with application/json body
 func NewFitCLVRequest(server string, params *FitCLVParams, body FitCLVJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -7285,6 +7932,151 @@ func NewFitCLVRequestWithBody(server string, params *FitCLVParams, contentType s
 		}
 
 	}
+
+	return req, nil
+}
+
+// NewPAliveMatrixRequest constructs an http.Request for the PAliveMatrix method
+func NewPAliveMatrixRequest(server string, params *PAliveMatrixParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/models/clv/p_alive_matrix")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.MaxFrequency != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "max_frequency", *params.MaxFrequency, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Steps != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "steps", *params.Steps, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.T != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "T", *params.T, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: "double"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.HorizonDays != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "horizon_days", *params.HorizonDays, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "number", Format: "double"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewFitRetentionRequest calls the generic FitRetention builder with application/json body
+func NewFitRetentionRequest(server string, body FitRetentionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewFitRetentionRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewFitRetentionRequestWithBody constructs an http.Request for the FitRetention method, with any body, and a specified content type
+func NewFitRetentionRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/models/retention/fit")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -8839,9 +9631,27 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /models/clv (the `GetCLV` operationId).
 	GetCLVWithResponse(ctx context.Context, params *GetCLVParams, reqEditors ...RequestEditorFn) (*GetCLVResponse, error)
 
+	// CompareCLVWithBodyWithResponse Compare purchase-count models on a holdout
+	//
+	// Fits BG/NBD, Pareto/NBD, MBG/NBD and the NBD baseline (or the subset in "models") on the orders up to calibration_end and ranks them by their per-customer mean absolute error on the holdout period to holdout_end. Each model's line has its parameters, log-likelihood, BIC (−2·LL + parameters·ln customers), expected against actual holdout repeat transactions and the per-customer MAE and RMSE; by_frequency has the mean holdout purchases by calibration frequency (0..6, 7+), actual and per model, and tracking the repeat transactions per period (unit), actual and per model, per period and cumulated. Nothing is stored or scored. Models that do not converge are listed under failed; if none converges, 422 model_not_converged.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /models/clv/compare (the `CompareCLV` operationId).
+	CompareCLVWithBodyWithResponse(ctx context.Context, params *CompareCLVParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CompareCLVResponse, error)
+
+	// CompareCLVWithResponse Compare purchase-count models on a holdout
+	//
+	// Fits BG/NBD, Pareto/NBD, MBG/NBD and the NBD baseline (or the subset in "models") on the orders up to calibration_end and ranks them by their per-customer mean absolute error on the holdout period to holdout_end. Each model's line has its parameters, log-likelihood, BIC (−2·LL + parameters·ln customers), expected against actual holdout repeat transactions and the per-customer MAE and RMSE; by_frequency has the mean holdout purchases by calibration frequency (0..6, 7+), actual and per model, and tracking the repeat transactions per period (unit), actual and per model, per period and cumulated. Nothing is stored or scored. Models that do not converge are listed under failed; if none converges, 422 model_not_converged.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /models/clv/compare (the `CompareCLV` operationId).
+	CompareCLVWithResponse(ctx context.Context, params *CompareCLVParams, body CompareCLVJSONRequestBody, reqEditors ...RequestEditorFn) (*CompareCLVResponse, error)
+
 	// FitCLVWithBodyWithResponse Fit the CLV model
 	//
-	// Fits BG/NBD (purchase frequency and dropout) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
+	// Fits the purchase-count model of "model" (bgnbd, the default; pareto_nbd; mbgnbd; or bgbb, discrete time, with period_days and periods: from each customer's first purchase day, the periods of period_days days with a repeat purchase, at most periods of them) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8850,12 +9660,39 @@ type ClientWithResponsesInterface interface {
 
 	// FitCLVWithResponse Fit the CLV model
 	//
-	// Fits BG/NBD (purchase frequency and dropout) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
+	// Fits the purchase-count model of "model" (bgnbd, the default; pareto_nbd; mbgnbd; or bgbb, discrete time, with period_days and periods: from each customer's first purchase day, the periods of period_days days with a repeat purchase, at most periods of them) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /models/clv/fit (the `FitCLV` operationId).
 	FitCLVWithResponse(ctx context.Context, params *FitCLVParams, body FitCLVJSONRequestBody, reqEditors ...RequestEditorFn) (*FitCLVResponse, error)
+
+	// PAliveMatrixWithResponse P(alive) and expected purchases over frequency × recency
+	//
+	// Evaluates the last CLV fit's model on a grid, as data for a heatmap: rows are frequencies 0..max_frequency (default 20), columns recencies 0..T in steps (default 20) equal parts, T the customers' age in the fit's unit (default: the calibration length). The answer lists one cell per grid point (frequency, recency, P(alive), expected purchases in the next horizon_days, default 90), the tidy form a notebook pivots into a heatmap. With frequency 0 the recency is taken as 0 whatever the column. For a BG/BB fit the grid is x, t_x = 0..periods (or T periods), without the patterns that cannot occur.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /models/clv/p_alive_matrix (the `PAliveMatrix` operationId).
+	PAliveMatrixWithResponse(ctx context.Context, params *PAliveMatrixParams, reqEditors ...RequestEditorFn) (*PAliveMatrixResponse, error)
+
+	// FitRetentionWithBodyWithResponse Fit the shifted-beta-geometric retention model
+	//
+	// Fits the sBG model of contractual retention (Fader & Hardie 2007) by maximum likelihood, either from survivors (one cohort's customers still active at the start of each period, the first being the cohort's size; they must start above 0 and never increase) or from the contracts dataset (source "contracts"): a customer's periods are her contracts in start order; she left after her last contract if it was not renewed and ended by as_of (default: the latest start_date), is undecided if it ends later, and survived them all if it was renewed. Cohorts are the month or year (period) of the first contract; they are pooled, and with by_cohort also fitted one by one. The answer has α, β and the log-likelihood, the fitted and observed retention and survival per period and their projection over horizon more periods (default 5), and with a discount rate per period the DERL of a new customer (expected discounted number of future renewals, the first undiscounted). Nothing is stored.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /models/retention/fit (the `FitRetention` operationId).
+	FitRetentionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*FitRetentionResponse, error)
+
+	// FitRetentionWithResponse Fit the shifted-beta-geometric retention model
+	//
+	// Fits the sBG model of contractual retention (Fader & Hardie 2007) by maximum likelihood, either from survivors (one cohort's customers still active at the start of each period, the first being the cohort's size; they must start above 0 and never increase) or from the contracts dataset (source "contracts"): a customer's periods are her contracts in start order; she left after her last contract if it was not renewed and ended by as_of (default: the latest start_date), is undecided if it ends later, and survived them all if it was renewed. Cohorts are the month or year (period) of the first contract; they are pooled, and with by_cohort also fitted one by one. The answer has α, β and the log-likelihood, the fitted and observed retention and survival per period and their projection over horizon more periods (default 5), and with a discount rate per period the DERL of a new customer (expected discounted number of future renewals, the first undiscounted). Nothing is stored.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /models/retention/fit (the `FitRetention` operationId).
+	FitRetentionWithResponse(ctx context.Context, body FitRetentionJSONRequestBody, reqEditors ...RequestEditorFn) (*FitRetentionResponse, error)
 
 	// ListPacksWithResponse List KPI packs
 	//
@@ -13041,6 +13878,210 @@ func (r GetCLVResponse) ContentType() string {
 	return ""
 }
 
+// CompareCLVResponse200Headers the declared response headers of an HTTP 200 response for CompareCLV
+type CompareCLVResponse200Headers struct {
+	XRequestID *string
+}
+
+// CompareCLVResponse202Headers the declared response headers of an HTTP 202 response for CompareCLV
+type CompareCLVResponse202Headers struct {
+	Location   *string
+	XRequestID *string
+}
+
+// CompareCLVResponse400Headers the declared response headers of an HTTP 400 response for CompareCLV
+type CompareCLVResponse400Headers struct {
+	XRequestID *string
+}
+
+// CompareCLVResponse401Headers the declared response headers of an HTTP 401 response for CompareCLV
+type CompareCLVResponse401Headers struct {
+	XRequestID *string
+}
+
+// CompareCLVResponse403Headers the declared response headers of an HTTP 403 response for CompareCLV
+type CompareCLVResponse403Headers struct {
+	XRequestID *string
+}
+
+// CompareCLVResponse409Headers the declared response headers of an HTTP 409 response for CompareCLV
+type CompareCLVResponse409Headers struct {
+	XRequestID *string
+}
+
+// CompareCLVResponse415Headers the declared response headers of an HTTP 415 response for CompareCLV
+type CompareCLVResponse415Headers struct {
+	XRequestID *string
+}
+
+// CompareCLVResponse421Headers the declared response headers of an HTTP 421 response for CompareCLV
+type CompareCLVResponse421Headers struct {
+	XRequestID *string
+}
+
+// CompareCLVResponse422Headers the declared response headers of an HTTP 422 response for CompareCLV
+type CompareCLVResponse422Headers struct {
+	XRequestID *string
+}
+
+// CompareCLVResponse500Headers the declared response headers of an HTTP 500 response for CompareCLV
+type CompareCLVResponse500Headers struct {
+	XRequestID *string
+}
+
+// CompareCLVResponse503Headers the declared response headers of an HTTP 503 response for CompareCLV
+type CompareCLVResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+// CompareCLVResponse504Headers the declared response headers of an HTTP 504 response for CompareCLV
+type CompareCLVResponse504Headers struct {
+	XRequestID *string
+}
+
+type CompareCLVResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Comparison
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *JobResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorBody
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorBody
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorBody
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *ErrorBody
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorBody
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *ErrorBody
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CompareCLVResponse200Headers
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *CompareCLVResponse202Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *CompareCLVResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CompareCLVResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CompareCLVResponse403Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CompareCLVResponse409Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *CompareCLVResponse415Headers
+	// Headers421 the parsed response headers for an HTTP 421 response
+	Headers421 *CompareCLVResponse421Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *CompareCLVResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *CompareCLVResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CompareCLVResponse503Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *CompareCLVResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CompareCLVResponse) GetJSON200() *Comparison {
+	return r.JSON200
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r CompareCLVResponse) GetJSON202() *JobResponse {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CompareCLVResponse) GetJSON400() *ErrorBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CompareCLVResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CompareCLVResponse) GetJSON403() *ErrorBody {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CompareCLVResponse) GetJSON409() *ErrorBody {
+	return r.JSON409
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CompareCLVResponse) GetJSON415() *ErrorBody {
+	return r.JSON415
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r CompareCLVResponse) GetJSON421() *ErrorBody {
+	return r.JSON421
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CompareCLVResponse) GetJSON422() *ErrorBody {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CompareCLVResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CompareCLVResponse) GetJSON503() *ErrorBody {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r CompareCLVResponse) GetJSON504() *ErrorBody {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r CompareCLVResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CompareCLVResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CompareCLVResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CompareCLVResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // FitCLVResponse200Headers the declared response headers of an HTTP 200 response for FitCLV
 type FitCLVResponse200Headers struct {
 	XRequestID *string
@@ -13239,6 +14280,340 @@ func (r FitCLVResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r FitCLVResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PAliveMatrixResponse200Headers the declared response headers of an HTTP 200 response for PAliveMatrix
+type PAliveMatrixResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+	Vary         *string
+	XRequestID   *string
+}
+
+// PAliveMatrixResponse304Headers the declared response headers of an HTTP 304 response for PAliveMatrix
+type PAliveMatrixResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+	XRequestID   *string
+}
+
+// PAliveMatrixResponse400Headers the declared response headers of an HTTP 400 response for PAliveMatrix
+type PAliveMatrixResponse400Headers struct {
+	XRequestID *string
+}
+
+// PAliveMatrixResponse401Headers the declared response headers of an HTTP 401 response for PAliveMatrix
+type PAliveMatrixResponse401Headers struct {
+	XRequestID *string
+}
+
+// PAliveMatrixResponse404Headers the declared response headers of an HTTP 404 response for PAliveMatrix
+type PAliveMatrixResponse404Headers struct {
+	XRequestID *string
+}
+
+// PAliveMatrixResponse421Headers the declared response headers of an HTTP 421 response for PAliveMatrix
+type PAliveMatrixResponse421Headers struct {
+	XRequestID *string
+}
+
+// PAliveMatrixResponse500Headers the declared response headers of an HTTP 500 response for PAliveMatrix
+type PAliveMatrixResponse500Headers struct {
+	XRequestID *string
+}
+
+// PAliveMatrixResponse503Headers the declared response headers of an HTTP 503 response for PAliveMatrix
+type PAliveMatrixResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+type PAliveMatrixResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AliveMatrix
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorBody
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorBody
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PAliveMatrixResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *PAliveMatrixResponse304Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *PAliveMatrixResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PAliveMatrixResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *PAliveMatrixResponse404Headers
+	// Headers421 the parsed response headers for an HTTP 421 response
+	Headers421 *PAliveMatrixResponse421Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *PAliveMatrixResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PAliveMatrixResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PAliveMatrixResponse) GetJSON200() *AliveMatrix {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PAliveMatrixResponse) GetJSON400() *ErrorBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PAliveMatrixResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PAliveMatrixResponse) GetJSON404() *ErrorBody {
+	return r.JSON404
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r PAliveMatrixResponse) GetJSON421() *ErrorBody {
+	return r.JSON421
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PAliveMatrixResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PAliveMatrixResponse) GetJSON503() *ErrorBody {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PAliveMatrixResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PAliveMatrixResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PAliveMatrixResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PAliveMatrixResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// FitRetentionResponse200Headers the declared response headers of an HTTP 200 response for FitRetention
+type FitRetentionResponse200Headers struct {
+	XRequestID *string
+}
+
+// FitRetentionResponse400Headers the declared response headers of an HTTP 400 response for FitRetention
+type FitRetentionResponse400Headers struct {
+	XRequestID *string
+}
+
+// FitRetentionResponse401Headers the declared response headers of an HTTP 401 response for FitRetention
+type FitRetentionResponse401Headers struct {
+	XRequestID *string
+}
+
+// FitRetentionResponse403Headers the declared response headers of an HTTP 403 response for FitRetention
+type FitRetentionResponse403Headers struct {
+	XRequestID *string
+}
+
+// FitRetentionResponse409Headers the declared response headers of an HTTP 409 response for FitRetention
+type FitRetentionResponse409Headers struct {
+	XRequestID *string
+}
+
+// FitRetentionResponse415Headers the declared response headers of an HTTP 415 response for FitRetention
+type FitRetentionResponse415Headers struct {
+	XRequestID *string
+}
+
+// FitRetentionResponse421Headers the declared response headers of an HTTP 421 response for FitRetention
+type FitRetentionResponse421Headers struct {
+	XRequestID *string
+}
+
+// FitRetentionResponse422Headers the declared response headers of an HTTP 422 response for FitRetention
+type FitRetentionResponse422Headers struct {
+	XRequestID *string
+}
+
+// FitRetentionResponse500Headers the declared response headers of an HTTP 500 response for FitRetention
+type FitRetentionResponse500Headers struct {
+	XRequestID *string
+}
+
+// FitRetentionResponse503Headers the declared response headers of an HTTP 503 response for FitRetention
+type FitRetentionResponse503Headers struct {
+	RetryAfter *int
+	XRequestID *string
+}
+
+// FitRetentionResponse504Headers the declared response headers of an HTTP 504 response for FitRetention
+type FitRetentionResponse504Headers struct {
+	XRequestID *string
+}
+
+type FitRetentionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RetentionFit
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorBody
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorBody
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorBody
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *ErrorBody
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorBody
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *ErrorBody
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *FitRetentionResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *FitRetentionResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *FitRetentionResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *FitRetentionResponse403Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *FitRetentionResponse409Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *FitRetentionResponse415Headers
+	// Headers421 the parsed response headers for an HTTP 421 response
+	Headers421 *FitRetentionResponse421Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *FitRetentionResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *FitRetentionResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *FitRetentionResponse503Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *FitRetentionResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r FitRetentionResponse) GetJSON200() *RetentionFit {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r FitRetentionResponse) GetJSON400() *ErrorBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r FitRetentionResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r FitRetentionResponse) GetJSON403() *ErrorBody {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r FitRetentionResponse) GetJSON409() *ErrorBody {
+	return r.JSON409
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r FitRetentionResponse) GetJSON415() *ErrorBody {
+	return r.JSON415
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r FitRetentionResponse) GetJSON421() *ErrorBody {
+	return r.JSON421
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r FitRetentionResponse) GetJSON422() *ErrorBody {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r FitRetentionResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r FitRetentionResponse) GetJSON503() *ErrorBody {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r FitRetentionResponse) GetJSON504() *ErrorBody {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r FitRetentionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r FitRetentionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r FitRetentionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r FitRetentionResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16595,9 +17970,39 @@ func (c *ClientWithResponses) GetCLVWithResponse(ctx context.Context, params *Ge
 	return ParseGetCLVResponse(rsp)
 }
 
+// CompareCLVWithBodyWithResponse Compare purchase-count models on a holdout
+//
+// Fits BG/NBD, Pareto/NBD, MBG/NBD and the NBD baseline (or the subset in "models") on the orders up to calibration_end and ranks them by their per-customer mean absolute error on the holdout period to holdout_end. Each model's line has its parameters, log-likelihood, BIC (−2·LL + parameters·ln customers), expected against actual holdout repeat transactions and the per-customer MAE and RMSE; by_frequency has the mean holdout purchases by calibration frequency (0..6, 7+), actual and per model, and tracking the repeat transactions per period (unit), actual and per model, per period and cumulated. Nothing is stored or scored. Models that do not converge are listed under failed; if none converges, 422 model_not_converged.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /models/clv/compare (the `CompareCLV` operationId).
+func (c *ClientWithResponses) CompareCLVWithBodyWithResponse(ctx context.Context, params *CompareCLVParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CompareCLVResponse, error) {
+	rsp, err := c.CompareCLVWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCompareCLVResponse(rsp)
+}
+
+// CompareCLVWithResponse Compare purchase-count models on a holdout
+//
+// Fits BG/NBD, Pareto/NBD, MBG/NBD and the NBD baseline (or the subset in "models") on the orders up to calibration_end and ranks them by their per-customer mean absolute error on the holdout period to holdout_end. Each model's line has its parameters, log-likelihood, BIC (−2·LL + parameters·ln customers), expected against actual holdout repeat transactions and the per-customer MAE and RMSE; by_frequency has the mean holdout purchases by calibration frequency (0..6, 7+), actual and per model, and tracking the repeat transactions per period (unit), actual and per model, per period and cumulated. Nothing is stored or scored. Models that do not converge are listed under failed; if none converges, 422 model_not_converged.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /models/clv/compare (the `CompareCLV` operationId).
+func (c *ClientWithResponses) CompareCLVWithResponse(ctx context.Context, params *CompareCLVParams, body CompareCLVJSONRequestBody, reqEditors ...RequestEditorFn) (*CompareCLVResponse, error) {
+	rsp, err := c.CompareCLV(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCompareCLVResponse(rsp)
+}
+
 // FitCLVWithBodyWithResponse Fit the CLV model
 //
-// Fits BG/NBD (purchase frequency and dropout) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
+// Fits the purchase-count model of "model" (bgnbd, the default; pareto_nbd; mbgnbd; or bgbb, discrete time, with period_days and periods: from each customer's first purchase day, the periods of period_days days with a repeat purchase, at most periods of them) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -16612,7 +18017,7 @@ func (c *ClientWithResponses) FitCLVWithBodyWithResponse(ctx context.Context, pa
 
 // FitCLVWithResponse Fit the CLV model
 //
-// Fits BG/NBD (purchase frequency and dropout) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
+// Fits the purchase-count model of "model" (bgnbd, the default; pareto_nbd; mbgnbd; or bgbb, discrete time, with period_days and periods: from each customer's first purchase day, the periods of period_days days with a repeat purchase, at most periods of them) and Gamma-Gamma (spend) by maximum likelihood on the completed orders up to calibration_end (inclusive): same-day purchases merged, frequency = repeat purchase days, recency and age in the unit (day, week, month = 30.4375 days). With holdout_end, reports predicted vs actual repeat transactions per period (tracking) and per-customer errors. Every customer then gets p_alive, expected_purchases_90d and clv_12m as features: CLV = margin · E[spend] · Σ_{i=1..H} (E[Y(t_i)] − E[Y(t_{i−1})]) / (1 + monthly_discount)^i over H months (horizon_months, default 12; margin default 1). A fit that does not converge answers 422 model_not_converged with its diagnostics.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -16623,6 +18028,51 @@ func (c *ClientWithResponses) FitCLVWithResponse(ctx context.Context, params *Fi
 		return nil, err
 	}
 	return ParseFitCLVResponse(rsp)
+}
+
+// PAliveMatrixWithResponse P(alive) and expected purchases over frequency × recency
+//
+// Evaluates the last CLV fit's model on a grid, as data for a heatmap: rows are frequencies 0..max_frequency (default 20), columns recencies 0..T in steps (default 20) equal parts, T the customers' age in the fit's unit (default: the calibration length). The answer lists one cell per grid point (frequency, recency, P(alive), expected purchases in the next horizon_days, default 90), the tidy form a notebook pivots into a heatmap. With frequency 0 the recency is taken as 0 whatever the column. For a BG/BB fit the grid is x, t_x = 0..periods (or T periods), without the patterns that cannot occur.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /models/clv/p_alive_matrix (the `PAliveMatrix` operationId).
+func (c *ClientWithResponses) PAliveMatrixWithResponse(ctx context.Context, params *PAliveMatrixParams, reqEditors ...RequestEditorFn) (*PAliveMatrixResponse, error) {
+	rsp, err := c.PAliveMatrix(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePAliveMatrixResponse(rsp)
+}
+
+// FitRetentionWithBodyWithResponse Fit the shifted-beta-geometric retention model
+//
+// Fits the sBG model of contractual retention (Fader & Hardie 2007) by maximum likelihood, either from survivors (one cohort's customers still active at the start of each period, the first being the cohort's size; they must start above 0 and never increase) or from the contracts dataset (source "contracts"): a customer's periods are her contracts in start order; she left after her last contract if it was not renewed and ended by as_of (default: the latest start_date), is undecided if it ends later, and survived them all if it was renewed. Cohorts are the month or year (period) of the first contract; they are pooled, and with by_cohort also fitted one by one. The answer has α, β and the log-likelihood, the fitted and observed retention and survival per period and their projection over horizon more periods (default 5), and with a discount rate per period the DERL of a new customer (expected discounted number of future renewals, the first undiscounted). Nothing is stored.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /models/retention/fit (the `FitRetention` operationId).
+func (c *ClientWithResponses) FitRetentionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*FitRetentionResponse, error) {
+	rsp, err := c.FitRetentionWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseFitRetentionResponse(rsp)
+}
+
+// FitRetentionWithResponse Fit the shifted-beta-geometric retention model
+//
+// Fits the sBG model of contractual retention (Fader & Hardie 2007) by maximum likelihood, either from survivors (one cohort's customers still active at the start of each period, the first being the cohort's size; they must start above 0 and never increase) or from the contracts dataset (source "contracts"): a customer's periods are her contracts in start order; she left after her last contract if it was not renewed and ended by as_of (default: the latest start_date), is undecided if it ends later, and survived them all if it was renewed. Cohorts are the month or year (period) of the first contract; they are pooled, and with by_cohort also fitted one by one. The answer has α, β and the log-likelihood, the fitted and observed retention and survival per period and their projection over horizon more periods (default 5), and with a discount rate per period the DERL of a new customer (expected discounted number of future renewals, the first undiscounted). Nothing is stored.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /models/retention/fit (the `FitRetention` operationId).
+func (c *ClientWithResponses) FitRetentionWithResponse(ctx context.Context, body FitRetentionJSONRequestBody, reqEditors ...RequestEditorFn) (*FitRetentionResponse, error) {
+	rsp, err := c.FitRetention(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseFitRetentionResponse(rsp)
 }
 
 // ListPacksWithResponse List KPI packs
@@ -21912,6 +23362,246 @@ func ParseGetCLVResponse(rsp *http.Response) (*GetCLVResponse, error) {
 	return response, nil
 }
 
+// ParseCompareCLVResponse parses an HTTP response from a CompareCLVWithResponse call
+func ParseCompareCLVResponse(rsp *http.Response) (*CompareCLVResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CompareCLVResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Comparison
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest JobResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CompareCLVResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 202:
+		var headers CompareCLVResponse202Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers202 = &headers
+	case rsp.StatusCode == 400:
+		var headers CompareCLVResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers CompareCLVResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CompareCLVResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 409:
+		var headers CompareCLVResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 415:
+		var headers CompareCLVResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 421:
+		var headers CompareCLVResponse421Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers421 = &headers
+	case rsp.StatusCode == 422:
+		var headers CompareCLVResponse422Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers CompareCLVResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers CompareCLVResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	case rsp.StatusCode == 504:
+		var headers CompareCLVResponse504Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseFitCLVResponse parses an HTTP response from a FitCLVWithResponse call
 func ParseFitCLVResponse(rsp *http.Response) (*FitCLVResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -22139,6 +23829,418 @@ func ParseFitCLVResponse(rsp *http.Response) (*FitCLVResponse, error) {
 		response.Headers503 = &headers
 	case rsp.StatusCode == 504:
 		var headers FitCLVResponse504Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePAliveMatrixResponse parses an HTTP response from a PAliveMatrixWithResponse call
+func ParsePAliveMatrixResponse(rsp *http.Response) (*PAliveMatrixResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PAliveMatrixResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AliveMatrix
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PAliveMatrixResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Vary"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Vary", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Vary = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers PAliveMatrixResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 400:
+		var headers PAliveMatrixResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers PAliveMatrixResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers PAliveMatrixResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 421:
+		var headers PAliveMatrixResponse421Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers421 = &headers
+	case rsp.StatusCode == 500:
+		var headers PAliveMatrixResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers PAliveMatrixResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseFitRetentionResponse parses an HTTP response from a FitRetentionWithResponse call
+func ParseFitRetentionResponse(rsp *http.Response) (*FitRetentionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &FitRetentionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RetentionFit
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers FitRetentionResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers FitRetentionResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers FitRetentionResponse401Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers FitRetentionResponse403Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 409:
+		var headers FitRetentionResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 415:
+		var headers FitRetentionResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 421:
+		var headers FitRetentionResponse421Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers421 = &headers
+	case rsp.StatusCode == 422:
+		var headers FitRetentionResponse422Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers FitRetentionResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers FitRetentionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = &value
+		}
+		response.Headers503 = &headers
+	case rsp.StatusCode == 504:
+		var headers FitRetentionResponse504Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

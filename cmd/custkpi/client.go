@@ -19,6 +19,7 @@ import (
 
 	"custkpi/api"
 	"custkpi/engine"
+	"custkpi/engine/clv"
 )
 
 // backend is what the data commands ask for: the engine over the database
@@ -33,6 +34,7 @@ type backend interface {
 	EvaluateRuleSet(ctx context.Context, name string, version int, asOf time.Time, forceGo bool) (*engine.Evaluation, error)
 	RuleSets(ctx context.Context) ([]engine.RuleSetInfo, error)
 	FitCLV(ctx context.Context, req engine.CLVFitRequest) (*engine.CLVFit, error)
+	CompareCLV(ctx context.Context, req engine.CLVCompareRequest) (*clv.Comparison, error)
 	KPIs(ctx context.Context) ([]api.KPIInfo, error)
 }
 
@@ -597,12 +599,15 @@ type clvFitBody struct {
 	Margin          float64 `json:"margin,omitempty"`
 	MonthlyDiscount float64 `json:"monthly_discount,omitempty"`
 	HorizonMonths   int     `json:"horizon_months,omitempty"`
+	Model           string  `json:"model,omitempty"`
+	PeriodDays      int     `json:"period_days,omitempty"`
+	Periods         int     `json:"periods,omitempty"`
 }
 
 // FitCLV is POST /v1/models/clv/fit, as a job.
 func (c *client) FitCLV(ctx context.Context, req engine.CLVFitRequest) (*engine.CLVFit, error) {
 	body := clvFitBody{CalibrationEnd: req.CalibrationEnd.Format(time.DateOnly), Unit: req.Unit, Margin: req.Margin,
-		MonthlyDiscount: req.MonthlyDiscount, HorizonMonths: req.HorizonMonths}
+		MonthlyDiscount: req.MonthlyDiscount, HorizonMonths: req.HorizonMonths, Model: req.Model, PeriodDays: req.PeriodDays, Periods: req.Periods}
 	if req.HoldoutEnd != nil {
 		body.HoldoutEnd = req.HoldoutEnd.Format(time.DateOnly)
 	}
@@ -616,4 +621,25 @@ func (c *client) FitCLV(ctx context.Context, req engine.CLVFitRequest) (*engine.
 		return nil, err
 	}
 	return &fit, nil
+}
+
+// CompareCLV is POST /v1/models/clv/compare, as a job.
+func (c *client) CompareCLV(ctx context.Context, req engine.CLVCompareRequest) (*clv.Comparison, error) {
+	body := map[string]any{"calibration_end": req.CalibrationEnd.Format(time.DateOnly), "unit": req.Unit}
+	if req.HoldoutEnd != nil {
+		body["holdout_end"] = req.HoldoutEnd.Format(time.DateOnly)
+	}
+	if len(req.Models) > 0 {
+		body["models"] = req.Models
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	var out clv.Comparison
+	err = c.call(ctx, request{method: http.MethodPost, path: "/v1/models/clv/compare", body: bytes.NewReader(b), contentType: "application/json", async: true}, &out)
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
 }

@@ -49,10 +49,18 @@ type bgData struct {
 	// scratch, one slot per distinct value
 	lT, iT, lTx, iTx []float64
 	lbx1, ibx1       []float64 // log and inverse of b+x-1 per distinct x
+	// shift is 1 for MBG/NBD, where a customer may also leave right after
+	// the first purchase: b+x becomes b+x+1 and x = 0 rows get the dropout
+	// term too.
+	shift float64
 }
 
 func newBGData(groups []Triple) (*bgData, int, error) {
-	d := &bgData{}
+	return newBGDataShift(groups, 0)
+}
+
+func newBGDataShift(groups []Triple, shift float64) (*bgData, int, error) {
+	d := &bgData{shift: shift}
 	xIdx, tIdx, txIdx := map[int]int32{}, map[float64]int32{}, map[float64]int32{}
 	index := func(m map[float64]int32, vals *[]float64, v float64) int32 {
 		i, ok := m[v]
@@ -85,12 +93,14 @@ func newBGData(groups []Triple) (*bgData, int, error) {
 		for len(d.zeroT) < len(d.ts) {
 			d.zeroT = append(d.zeroT, 0)
 		}
-		if g.X == 0 {
-			// t_x does not enter the likelihood when x = 0.
+		if g.X == 0 && shift == 0 {
+			// t_x does not enter the BG/NBD likelihood when x = 0.
 			d.zeroT[ti] += w
 			continue
 		}
-		repeat += g.Count
+		if g.X > 0 {
+			repeat += g.Count
+		}
 		d.rows = append(d.rows, bgRow{xi: xi, ti: ti, txi: index(txIdx, &d.txs, g.Tx), w: w})
 	}
 	if d.n == 0 {
@@ -124,18 +134,19 @@ func (d *bgData) negLL(theta, grad []float64) float64 {
 	var ll, gr, gal, ga, gb float64
 	for i, x := range d.xs {
 		w := d.wx[i]
-		d.lbx1[i] = math.Log(b + x - 1)
-		d.ibx1[i] = 1 / (b + x - 1)
+		bx := b + x + d.shift // b+x, or b+x+1 for MBG/NBD
+		d.lbx1[i] = math.Log(bx - 1)
+		d.ibx1[i] = 1 / (bx - 1)
 		lgrx, _ := math.Lgamma(r + x)
-		lgbx, _ := math.Lgamma(b + x)
-		lgabx, _ := math.Lgamma(a + b + x)
+		lgbx, _ := math.Lgamma(bx)
+		lgabx, _ := math.Lgamma(a + bx)
 		ll += w * (lgrx - lgr + r*lal + lgab + lgbx - lgb - lgabx)
 		if grad != nil {
-			psabx := mathext.Digamma(a + b + x)
+			psabx := mathext.Digamma(a + bx)
 			gr += w * (mathext.Digamma(r+x) - psr + lal)
 			gal += w * r / al
 			ga += w * (psab - psabx)
-			gb += w * (psab + mathext.Digamma(b+x) - psb - psabx)
+			gb += w * (psab + mathext.Digamma(bx) - psb - psabx)
 		}
 	}
 	for i, t := range d.ts {

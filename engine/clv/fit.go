@@ -31,10 +31,53 @@ type FitOptions struct {
 	MonthlyDiscount float64 `json:"monthly_discount"`
 	// HorizonMonths is the CLV horizon (default 12).
 	HorizonMonths int `json:"horizon_months"`
+	// Model is the purchase-count model: bgnbd (default), pareto_nbd,
+	// mbgnbd or bgbb. Spend is always Gamma-Gamma.
+	Model string `json:"model"`
+	// PeriodDays and Periods define BG/BB's discrete time (bgbb only): from
+	// each customer's first purchase day, period k covers days
+	// ((k-1)·PeriodDays, k·PeriodDays], and at most Periods complete periods
+	// before calibration_end count.
+	PeriodDays int `json:"period_days,omitempty"`
+	Periods    int `json:"periods,omitempty"`
 	// Solver tunes both maximum-likelihood fits. Its Start is ignored here
 	// (the two models have different parameters); use FitBGNBD and
 	// FitGammaGamma directly to warm-start.
 	Solver SolverOptions `json:"solver"`
+}
+
+// modelAliases maps the accepted spellings to the model names.
+var modelAliases = map[string]string{
+	"": ModelBGNBD, ModelBGNBD: ModelBGNBD, "bg_nbd": ModelBGNBD,
+	ModelParetoNBD: ModelParetoNBD, "pnbd": ModelParetoNBD,
+	ModelMBGNBD: ModelMBGNBD, "mbg_nbd": ModelMBGNBD,
+	ModelBGBB: ModelBGBB, "bg_bb": ModelBGBB,
+}
+
+// maxPeriods bounds BG/BB's periods: the likelihood of a pattern has up to
+// n terms, and a few thousand periods are already beyond any sensible use.
+const maxPeriods = 10000
+
+// normalizeModel checks the model name and BG/BB's period options.
+func (o *FitOptions) normalizeModel() error {
+	m, ok := modelAliases[o.Model]
+	if !ok {
+		return inputErrorf("model", "%q is not one of bgnbd, pareto_nbd, mbgnbd, bgbb", o.Model)
+	}
+	o.Model = m
+	if m != ModelBGBB {
+		if o.PeriodDays != 0 || o.Periods != 0 {
+			return inputErrorf("period_days", "period_days and periods apply to the discrete-time model bgbb only; drop them or set \"model\": \"bgbb\"")
+		}
+		return nil
+	}
+	if o.PeriodDays < 1 || o.PeriodDays > 3660 {
+		return inputErrorf("period_days", "bgbb needs period_days, the length of a period in days, in 1..3660 (got %d), e.g. 21", o.PeriodDays)
+	}
+	if o.Periods < 1 || o.Periods > maxPeriods {
+		return inputErrorf("periods", "bgbb needs periods, the number of periods after the first purchase to count, in 1..%d (got %d), e.g. 13", maxPeriods, o.Periods)
+	}
+	return nil
 }
 
 func (o FitOptions) summaryOptions() SummaryOptions {
@@ -57,6 +100,9 @@ func (o *FitOptions) normalize() error {
 	if o.HorizonMonths < 1 || o.HorizonMonths > maxHorizonMonths {
 		return inputErrorf("horizon_months", "%d is not in 1..%d", o.HorizonMonths, maxHorizonMonths)
 	}
+	if err := o.normalizeModel(); err != nil {
+		return err
+	}
 	n, err := o.summaryOptions().normalize()
 	if err != nil {
 		return err
@@ -67,8 +113,10 @@ func (o *FitOptions) normalize() error {
 
 // Timings are the wall-clock durations of the steps of Fit.
 type Timings struct {
-	Summary    time.Duration `json:"summary_ns" swaggertype:"integer"`
+	Summary time.Duration `json:"summary_ns" swaggertype:"integer"`
+	// BGNBD is set for the bgnbd model, Model for every model.
 	BGNBD      time.Duration `json:"bgnbd_ns" swaggertype:"integer"`
+	Model      time.Duration `json:"model_ns" swaggertype:"integer"`
 	GammaGamma time.Duration `json:"gamma_gamma_ns" swaggertype:"integer"`
 	Holdout    time.Duration `json:"holdout_ns" swaggertype:"integer"`
 	Total      time.Duration `json:"total_ns" swaggertype:"integer"`
@@ -76,13 +124,20 @@ type Timings struct {
 
 // FitResult is everything Fit produces, ready for JSON.
 type FitResult struct {
-	Options    FitOptions      `json:"options"`
-	Summary    SummaryStats    `json:"summary"`
-	BGNBD      *BGNBD          `json:"bgnbd"`
-	GammaGamma *GammaGamma     `json:"gamma_gamma"`
-	Holdout    *HoldoutReport  `json:"holdout,omitempty"`
-	Tracking   []TrackingPoint `json:"tracking"`
-	Timings    Timings         `json:"timings"`
+	Options FitOptions   `json:"options"`
+	Summary SummaryStats `json:"summary"`
+	// Exactly one of the purchase-count models is set, the one of
+	// Options.Model, under its name.
+	BGNBD     *BGNBD     `json:"bgnbd,omitempty"`
+	ParetoNBD *ParetoNBD `json:"pareto_nbd,omitempty"`
+	MBGNBD    *MBGNBD    `json:"mbgnbd,omitempty"`
+	BGBB      *BGBB      `json:"bgbb,omitempty"`
+	// BGBBSummary describes the discrete-time data of a bgbb fit.
+	BGBBSummary *PatternStats   `json:"bgbb_summary,omitempty"`
+	GammaGamma  *GammaGamma     `json:"gamma_gamma"`
+	Holdout     *HoldoutReport  `json:"holdout,omitempty"`
+	Tracking    []TrackingPoint `json:"tracking"`
+	Timings     Timings         `json:"timings"`
 	// Data is the grouped summary behind the fit (large; not serialised).
 	Data *SummaryData `json:"-"`
 }
@@ -108,12 +163,14 @@ func Fit(ctx context.Context, db Querier, opts FitOptions) (*FitResult, error) {
 
 	solver := opts.Solver
 	solver.Start = nil
-	bg, err := FitBGNBD(s.Triples, solver)
-	res.BGNBD = bg
+	haveModel, err := res.fitCountModel(ctx, db, s, solver)
 	t2 := time.Now()
-	res.Timings.BGNBD = t2.Sub(t1)
+	res.Timings.Model = t2.Sub(t1)
+	if opts.Model == ModelBGNBD {
+		res.Timings.BGNBD = res.Timings.Model
+	}
 	if err != nil {
-		return partial(res, bg != nil, err)
+		return partial(res, haveModel, err)
 	}
 	gg, err := FitGammaGamma(s.Spend, solver)
 	res.GammaGamma = gg
@@ -122,12 +179,68 @@ func Fit(ctx context.Context, db Querier, opts FitOptions) (*FitResult, error) {
 	if err != nil {
 		return partial(res, gg != nil, err)
 	}
-	res.Tracking = Tracking(bg, s)
-	res.Holdout = validate(bg, s, res.Tracking)
+	// BG/BB counts periods, not the days of the holdout and tracking views.
+	res.Tracking = []TrackingPoint{}
+	if cm := res.CountModel(); cm != nil {
+		res.Tracking = Tracking(cm, s)
+		res.Holdout = validate(cm, s, res.Tracking)
+	}
 	t4 := time.Now()
 	res.Timings.Holdout = t4.Sub(t3)
 	res.Timings.Total = t4.Sub(t0)
 	return res, nil
+}
+
+// fitCountModel fits the purchase-count model of the options and stores it
+// in res; haveModel says whether a (possibly non-converged) model came back.
+func (res *FitResult) fitCountModel(ctx context.Context, db Querier, s *SummaryData, solver SolverOptions) (haveModel bool, err error) {
+	switch res.Options.Model {
+	case ModelParetoNBD:
+		res.ParetoNBD, err = FitParetoNBD(s.Triples, solver)
+		return res.ParetoNBD != nil, err
+	case ModelMBGNBD:
+		res.MBGNBD, err = FitMBGNBD(s.Triples, solver)
+		return res.MBGNBD != nil, err
+	case ModelBGBB:
+		pats, stats, err := PatternSummary(ctx, db, res.Options)
+		if err != nil {
+			return false, err
+		}
+		res.BGBBSummary = stats
+		res.BGBB, err = FitBGBB(fittable(pats), solver)
+		return res.BGBB != nil, err
+	default:
+		res.BGNBD, err = FitBGNBD(s.Triples, solver)
+		return res.BGNBD != nil, err
+	}
+}
+
+// CountModel returns the fitted continuous-time model, or nil for BG/BB.
+func (r *FitResult) CountModel() CountModel {
+	switch {
+	case r.BGNBD != nil:
+		return r.BGNBD
+	case r.ParetoNBD != nil:
+		return r.ParetoNBD
+	case r.MBGNBD != nil:
+		return r.MBGNBD
+	}
+	return nil
+}
+
+// countConvergence is the convergence record of the fitted count model.
+func (r *FitResult) countConvergence() (Convergence, bool) {
+	switch {
+	case r.BGNBD != nil:
+		return r.BGNBD.Convergence, true
+	case r.ParetoNBD != nil:
+		return r.ParetoNBD.Convergence, true
+	case r.MBGNBD != nil:
+		return r.MBGNBD.Convergence, true
+	case r.BGBB != nil:
+		return r.BGBB.Convergence, true
+	}
+	return Convergence{}, false
 }
 
 // partial returns the result alongside errors that come with a model (no
@@ -183,16 +296,32 @@ func (r *FitResult) horizon() int {
 // purchases in the next 90 days and the discounted sum of expected purchases
 // over the horizon, both still to be multiplied by P(alive).
 func (r *FitResult) aliveCoefficients(x, T float64) (n90, disc float64) {
-	u := r.unitDays()
-	n90 = r.BGNBD.aliveExpected(PurchaseWindowDays/u, x, T)
+	m := r.CountModel()
+	return r.discounted(r.unitDays(), func(t float64) float64 { return m.aliveExpected(t, x, T) })
+}
+
+// discounted returns, for expected purchases ey(t) over t in units of u
+// days: those of the next 90 days and the discounted sum of the monthly
+// increments over the horizon.
+func (r *FitResult) discounted(u float64, ey func(t float64) float64) (n90, disc float64) {
+	n90 = ey(PurchaseWindowDays / u)
 	prev, f := 0.0, 1.0
 	for i := 1; i <= r.horizon(); i++ {
 		f /= 1 + r.Options.MonthlyDiscount
-		cur := r.BGNBD.aliveExpected(float64(i)*DaysPerMonth/u, x, T)
+		cur := ey(float64(i) * DaysPerMonth / u)
 		disc += (cur - prev) * f
 		prev = cur
 	}
 	return n90, disc
+}
+
+// patternScores returns P(alive), the expected purchases of the next 90
+// days and the discounted expected purchases over the horizon of a BG/BB
+// pattern; the time unit is the period.
+func (r *FitResult) patternScores(x, tx, n int) (pa, e90, disc float64) {
+	m := r.BGBB
+	e90, disc = r.discounted(float64(r.Options.PeriodDays), func(t float64) float64 { return m.ConditionalExpected(t, x, tx, n) })
+	return m.PAlive(x, tx, n), e90, disc
 }
 
 // spend is E[M|x, zbar], with a negative mean repeat value (refunds)
@@ -204,16 +333,24 @@ func (r *FitResult) spend(x, zbar float64) float64 {
 // CLV is the discounted expected margin over the horizon (see the package
 // documentation) of a customer with summary (x, t_x, T, zbar).
 func (r *FitResult) CLV(x, tx, T, zbar float64) float64 {
+	if r.CountModel() == nil {
+		return math.NaN() // BG/BB scores patterns of periods, not (x, t_x, T)
+	}
 	_, disc := r.aliveCoefficients(x, T)
-	return r.margin() * r.spend(x, zbar) * r.BGNBD.PAlive(x, tx, T) * disc
+	return r.margin() * r.spend(x, zbar) * r.CountModel().PAlive(x, tx, T) * disc
 }
 
 // Score scores one customer in Go; WriteScores does the same for a whole
-// population inside DuckDB.
+// population inside DuckDB. For a BG/BB fit it returns NaNs.
 func (r *FitResult) Score(c CustomerSummary) CustomerScore {
+	if r.CountModel() == nil {
+		// BG/BB needs the customer's pattern of periods, which only
+		// WriteScores derives.
+		return CustomerScore{CustomerID: c.CustomerID, PAlive: math.NaN(), ExpectedPurchases90d: math.NaN(), CLV: math.NaN()}
+	}
 	x := float64(c.X)
 	n90, disc := r.aliveCoefficients(x, c.T)
-	pa := r.BGNBD.PAlive(x, c.Tx, c.T)
+	pa := r.CountModel().PAlive(x, c.Tx, c.T)
 	return CustomerScore{
 		CustomerID:           c.CustomerID,
 		PAlive:               pa,

@@ -27,7 +27,7 @@ type FrequencyBin struct {
 	ExpectedMean float64 `json:"expected_mean"`
 }
 
-// HoldoutReport is the holdout validation of a BG/NBD fit.
+// HoldoutReport is the holdout validation of a fit.
 type HoldoutReport struct {
 	// Length of the holdout period in model units.
 	Length float64 `json:"length"`
@@ -56,7 +56,7 @@ type HoldoutReport struct {
 // bgnbd.ExpectedCumulativeTransactions), computed per first-purchase day.
 // t_k is the end of period k, capped at the end of the data for a partial
 // last period.
-func Tracking(m *BGNBD, s *SummaryData) []TrackingPoint {
+func Tracking(m CountModel, s *SummaryData) []TrackingPoint {
 	last := s.CalibrationEnd
 	if s.HoldoutEnd != nil {
 		last = *s.HoldoutEnd
@@ -93,8 +93,13 @@ func Validate(m *BGNBD, s *SummaryData) *HoldoutReport {
 	return validate(m, s, nil)
 }
 
+// ValidateModel is Validate for any of the continuous-time models.
+func ValidateModel(m CountModel, s *SummaryData) *HoldoutReport {
+	return validate(m, s, nil)
+}
+
 // validate reuses tracking when the caller already has it.
-func validate(m *BGNBD, s *SummaryData, tracking []TrackingPoint) *HoldoutReport {
+func validate(m CountModel, s *SummaryData, tracking []TrackingPoint) *HoldoutReport {
 	if s.HoldoutEnd == nil {
 		return nil
 	}

@@ -51,6 +51,9 @@ func WriteScores(ctx context.Context, conn *sql.Conn, res *FitResult, opts Score
 		return 0, err
 	}
 	wrap := func(step string, err error) error { return fmt.Errorf("clv write scores: %s: %w", step, err) }
+	if res.BGNBD == nil {
+		return writePatternScores(ctx, conn, res, opts, n)
+	}
 
 	// Materialise the customer summary once; both the distinct (x, T) list and
 	// the final join read it, and recomputing it would rescan the orders.
@@ -86,12 +89,16 @@ func WriteScores(ctx context.Context, conn *sql.Conn, res *FitResult, opts Score
 // checkScoreInputs refuses a fit that cannot be scored and a bad table
 // name; it fills in the default table.
 func checkScoreInputs(res *FitResult, opts *ScoreOptions) error {
-	if res == nil || res.BGNBD == nil || res.GammaGamma == nil {
+	conv, ok := Convergence{}, false
+	if res != nil {
+		conv, ok = res.countConvergence()
+	}
+	if !ok || res.GammaGamma == nil {
 		return inputErrorf("fit", "needs a fit with both models")
 	}
 	// Fitted models that did not converge must not be scored silently;
 	// hand-made models (NewBGNBD, NewGammaGamma) carry no fit and pass.
-	if (res.BGNBD.Method != "" && !res.BGNBD.Converged) || (res.GammaGamma.Method != "" && !res.GammaGamma.Converged) {
+	if (conv.Method != "" && !conv.Converged) || (res.GammaGamma.Method != "" && !res.GammaGamma.Converged) {
 		return inputErrorf("fit", "the models did not converge; refusing to score with them")
 	}
 	if opts.Table == "" {
@@ -168,4 +175,110 @@ func distinctXT(ctx context.Context, conn *sql.Conn) ([][2]int64, error) {
 		out = append(out, p)
 	}
 	return out, rows.Err()
+}
+
+// tmpPatternCoef holds the Go-computed scores per distinct pattern.
+const tmpPatternCoef = "clv_tmp_pattern_coef"
+
+// writePatternScores scores the models whose P(alive) has no closed form
+// simple enough for SQL (Pareto/NBD's hypergeometric term) or whose
+// pattern is discrete (BG/BB): Go computes P(alive), the 90-day expectation
+// and the discounted horizon expectation once per distinct pattern
+// ((x, t_x, T) in days, or BG/BB's (x, t_x, n)), and DuckDB joins them to
+// the customers. The cost grows with the patterns, not with the customers.
+func writePatternScores(ctx context.Context, conn *sql.Conn, res *FitResult, opts ScoreOptions, n normalized) (int64, error) {
+	wrap := func(step string, err error) error { return fmt.Errorf("clv write scores: %s: %w", step, err) }
+	keys := "x AS k1, tx_days AS k2, t_days AS k3"
+	cte := customerCTE(n)
+	from := "cust"
+	if res.BGBB != nil {
+		keys = "bx AS k1, btx AS k2, bn AS k3"
+		cte = patternCTE(n, res.Options.PeriodDays, res.Options.Periods)
+		from = "cust JOIN bb USING (cid)"
+	}
+	q := fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS WITH %s SELECT cid, x, zbar, %s FROM %s", tmpCustomers, cte, keys, from)
+	if _, err := conn.ExecContext(ctx, q); err != nil {
+		return 0, wrap("customer summary", err)
+	}
+	defer func() {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp."+tmpCustomers+"; DROP TABLE IF EXISTS temp."+tmpPatternCoef)
+	}()
+	pats, err := distinctKeys(ctx, conn)
+	if err != nil {
+		return 0, wrap("distinct patterns", err)
+	}
+	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE "+tmpPatternCoef+" (k1 BIGINT, k2 BIGINT, k3 BIGINT, pa DOUBLE, e90 DOUBLE, edisc DOUBLE)"); err != nil {
+		return 0, wrap("coefficient table", err)
+	}
+	if err := appendPatternScores(conn, res, pats, n.unitDays); err != nil {
+		return 0, wrap("append pattern scores", err)
+	}
+	f := func(v float64) string { return "'" + strconv.FormatFloat(v, 'g', -1, 64) + "'::DOUBLE" }
+	gg := res.GammaGamma
+	q = fmt.Sprintf(`CREATE OR REPLACE TABLE %[1]s AS
+SELECT cid AS customer_id, k.pa AS p_alive, k.e90 AS expected_purchases_90d,
+    %[2]s * (%[3]s * (%[5]s + x * greatest(zbar, 0)) / (%[3]s * x + %[4]s - 1)) * k.edisc AS clv_12m
+FROM temp.%[6]s c JOIN temp.%[7]s k USING (k1, k2, k3)`, opts.Table, f(res.margin()), f(gg.P), f(gg.Q), f(gg.Gamma), tmpCustomers, tmpPatternCoef)
+	if _, err := conn.ExecContext(ctx, q); err != nil {
+		return 0, wrap("scores table", err)
+	}
+	var count int64
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+opts.Table).Scan(&count); err != nil {
+		return 0, wrap("count", err)
+	}
+	return count, nil
+}
+
+func distinctKeys(ctx context.Context, conn *sql.Conn) ([][3]int64, error) {
+	rows, err := conn.QueryContext(ctx, "SELECT DISTINCT k1, k2, k3 FROM temp."+tmpCustomers+" ORDER BY ALL")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][3]int64
+	for rows.Next() {
+		var p [3]int64
+		if err := rows.Scan(&p[0], &p[1], &p[2]); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// patternScore computes P(alive), expected purchases in 90 days and the
+// discounted expected purchases over the horizon for one pattern key.
+func (r *FitResult) patternScore(k [3]int64, unitDays float64) (pa, e90, edisc float64) {
+	if r.BGBB != nil {
+		return r.patternScores(int(k[0]), int(k[1]), int(k[2]))
+	}
+	x, tx, T := float64(k[0]), float64(k[1])/unitDays, float64(k[2])/unitDays
+	n90, disc := r.aliveCoefficients(x, T)
+	pa = r.CountModel().PAlive(x, tx, T)
+	return pa, n90 * pa, disc * pa
+}
+
+func appendPatternScores(conn *sql.Conn, res *FitResult, pats [][3]int64, unitDays float64) error {
+	return conn.Raw(func(dc any) error {
+		c, ok := dc.(driver.Conn)
+		if !ok {
+			return errors.New("connection is not a DuckDB connection")
+		}
+		app, err := duckdb.NewAppender(c, "temp", "main", tmpPatternCoef)
+		if err != nil {
+			return err
+		}
+		for _, p := range pats {
+			pa, e90, edisc := res.patternScore(p, unitDays)
+			if !isFinite(pa) || !isFinite(e90) || !isFinite(edisc) {
+				_ = app.Close()
+				return fmt.Errorf("non-finite prediction for pattern %v", p)
+			}
+			if err := app.AppendRow(p[0], p[1], p[2], pa, e90, edisc); err != nil {
+				_ = app.Close()
+				return err
+			}
+		}
+		return app.Close()
+	})
 }
