@@ -27,6 +27,9 @@ type RuleSetInfo struct {
 	Builtin       bool      `json:"builtin"`
 	CreatedAt     time.Time `json:"created_at" format:"date-time"`
 	Document      string    `json:"document,omitempty"`
+	// Tiers are the version's tiers in rule order, the default last (one
+	// rule set's, not the list's): what a tier table lists, assigned or not.
+	Tiers []string `json:"tiers,omitempty"`
 }
 
 // invalidRuleset wraps the rules package's positioned errors into the
@@ -210,7 +213,25 @@ func (e *Engine) RuleSet(ctx context.Context, name string, version int) (*RuleSe
 		return nil, fmt.Errorf("rule set %s v%d: %w", name, version, err)
 	}
 	info.Version, info.Description = version, desc.String
+	if rs, err := rules.Parse([]byte(info.Document)); err == nil { // stored documents parsed when saved
+		info.Tiers = tierNames(rs)
+	}
 	return &info, nil
+}
+
+// tierNames lists a rule set's tiers once each, in rule order, the default
+// last.
+func tierNames(rs *rules.RuleSet) []string {
+	var names []string
+	for _, r := range rs.Rules {
+		if !slices.Contains(names, r.Tier) {
+			names = append(names, r.Tier)
+		}
+	}
+	if !slices.Contains(names, rs.Default) {
+		names = append(names, rs.Default)
+	}
+	return names
 }
 
 // TierCount is one tier of an evaluation's distribution.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -163,7 +164,7 @@ func TestSaveRuleSetVersionsAndErrors(t *testing.T) {
 		t.Fatalf("save v2: %+v %v", info, err)
 	}
 	v1, err := e.RuleSet(ctx, "spenders", 1)
-	if err != nil || !strings.Contains(v1.Document, "250.0") {
+	if err != nil || !strings.Contains(v1.Document, "250.0") || !slices.Equal(v1.Tiers, []string{"big", "small"}) {
 		t.Fatalf("v1: %+v %v", v1, err)
 	}
 	// v1: c1 260, c2 320 big; v2: only c2.

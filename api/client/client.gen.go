@@ -2335,8 +2335,12 @@ type RuleSetInfo struct {
 	Document      *string   `json:"document,omitempty"`
 	LatestVersion int       `json:"latest_version"`
 	Name          string    `json:"name"`
-	Version       int       `json:"version"`
-	Versions      []int     `json:"versions"`
+
+	// Tiers Tiers are the version's tiers in rule order, the default last (one
+	// rule set's, not the list's): what a tier table lists, assigned or not.
+	Tiers    *[]string `json:"tiers,omitempty"`
+	Version  int       `json:"version"`
+	Versions []int     `json:"versions"`
 }
 
 // RuleSetList defines model for RuleSetList.

@@ -31,6 +31,12 @@ function ticks(lo, hi, n = 5) {
   return out;
 }
 
+// leftMargin fits the longest tick label of a y axis (about 7 px a
+// character at the charts' font size), so large values are not cut off.
+function leftMargin(t, fmt) {
+  return Math.max(64, 12 + 7 * Math.max(...t.map((v) => String(fmt(v)).length)));
+}
+
 function yAxis(g, t, y, x0, x1, fmt) {
   for (const v of t) {
     g.append(s('line', { x1: x0, x2: x1, y1: y(v), y2: y(v), stroke: grid }));
@@ -49,6 +55,7 @@ export function lineChart({ series, target, fmt = String, label = 'line chart', 
   if (!ys.length) { svg.append(s('text', { x: width / 2, y: height / 2, 'text-anchor': 'middle', fill: axis }, 'no data')); return svg; }
   const t = ticks(Math.min(0, ...ys) < 0 ? Math.min(...ys) : Math.min(...ys) * 0.95, Math.max(...ys) * 1.02);
   const lo = t[0], hi = t[t.length - 1];
+  m.l = leftMargin(t, fmt);
   const x = (i) => m.l + (labels.length < 2 ? (width - m.l - m.r) / 2 : (i * (width - m.l - m.r)) / (labels.length - 1));
   const y = (v) => height - m.b - ((v - lo) / (hi - lo || 1)) * (height - m.t - m.b);
   const g = s('g');
@@ -114,6 +121,7 @@ export function waterfall({ start, steps, end, fmt = String, label = 'waterfall'
   const pad = (hi0 - lo0) * 0.3 || Math.abs(hi0) * 0.1 || 1;
   const t = ticks(lo0 - pad, hi0 + pad);
   const lo = t[0], hi = t[t.length - 1];
+  m.l = leftMargin(t, fmt);
   const bw = (width - m.l - m.r) / items.length;
   const y = (v) => height - m.b - ((v - lo) / (hi - lo || 1)) * (height - m.t - m.b);
   yAxis(svg, t, y, m.l, width - m.r, fmt);
@@ -132,12 +140,15 @@ export function waterfall({ start, steps, end, fmt = String, label = 'waterfall'
 
 // heatmap: rows × cols, value(r, c) in [min, max] → white..blue.
 export function heatmap({ rows, cols, value, fmt = String, label = 'heatmap', rowTitle = '', colTitle = '', cell = 28, max }) {
-  const m = { l: 120, t: 60, r: 8, b: 8 };
+  // The column labels stand at 45 degrees: the top margin fits the longest
+  // (about 5 px of height a character) and the right margin its overhang.
+  const longest = Math.max(0, ...cols.map((c) => String(c).slice(0, 18).length));
+  const m = { l: 120, t: Math.max(60, 24 + 5 * longest), r: Math.max(8, 5 * longest - cell), b: 8 };
   const width = m.l + cols.length * cell + m.r, height = m.t + rows.length * 20 + m.b;
   const svg = svgRoot(Math.max(width, 200), height, label);
   const vals = rows.flatMap((r) => cols.map((c) => value(r, c))).filter(Number.isFinite);
   const hi = max ?? Math.max(...vals, 1e-12);
-  cols.forEach((c, j) => svg.append(s('text', { x: m.l + j * cell + cell / 2, y: m.t - 6, 'text-anchor': 'start', fill: axis, transform: `rotate(-45 ${m.l + j * cell + cell / 2} ${m.t - 6})` }, String(c).slice(0, 14))));
+  cols.forEach((c, j) => svg.append(s('text', { x: m.l + j * cell + cell / 2, y: m.t - 6, 'text-anchor': 'start', fill: axis, transform: `rotate(-45 ${m.l + j * cell + cell / 2} ${m.t - 6})` }, String(c).slice(0, 18))));
   if (colTitle) svg.append(s('text', { x: m.l, y: 12, fill: axis, 'font-weight': 600 }, colTitle));
   if (rowTitle) svg.append(s('text', { x: 4, y: m.t - 6, fill: axis, 'font-weight': 600 }, rowTitle));
   rows.forEach((r, i) => {

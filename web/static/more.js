@@ -64,8 +64,17 @@ async function tierTable(box, name, w) {
   }
   const col = 'tier:' + name;
   const total = rev.rows.reduce((a, r) => a + (r.value || 0), 0);
-  const counts = await pool(rev.rows, 4, (r) => api(`/v1/rulesets/${name}/assignments`, { params: { tier: r[col], limit: 1 } }).then((a) => a.total));
-  const rows = rev.rows.map((r, i) => ({ tier: r[col], customers: typeof counts[i] === 'number' ? counts[i] : null, revenue: r.value, revenue_share: total ? r.value / total : null }));
+  // Every tier of the rule set, in rule order, also those without revenue
+  // in the window (lost, never bought); then any other tier the revenue has
+  // (an older version's).
+  const revenueOf = new Map(rev.rows.map((r) => [r[col], r.value]));
+  const tiers = (await api(`/v1/rulesets/${name}`)).tiers || [];
+  for (const t of revenueOf.keys()) if (!tiers.includes(t)) tiers.push(t);
+  const counts = await pool(tiers, 4, (t) => t === null ? null : api(`/v1/rulesets/${name}/assignments`, { params: { tier: t, limit: 1 } }).then((a) => a.total));
+  const rows = tiers.map((t, i) => {
+    const revenue = revenueOf.get(t) ?? 0;
+    return { tier: t, customers: typeof counts[i] === 'number' ? counts[i] : null, revenue, revenue_share: total ? revenue / total : null };
+  });
   box.append(el('table', { id: 'tiers', 'aria-label': 'Tiers' },
     el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Tier'), el('th', { scope: 'col', class: 'num' }, 'Customers'), el('th', { scope: 'col', class: 'num' }, `Revenue ${w.from} – ${w.to}`), el('th', { scope: 'col', class: 'num' }, 'Revenue share'))),
     el('tbody', {}, ...rows.map((r) => el('tr', {}, el('td', {}, r.tier ?? '(none)'), el('td', { class: 'num' }, fmtInt(r.customers)), el('td', { class: 'num' }, fmt('currency', r.revenue)), el('td', { class: 'num' }, pct(r.revenue_share)))))),
