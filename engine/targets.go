@@ -233,6 +233,9 @@ type Scorecard struct {
 	Rows         []ScorecardRow `json:"rows"`
 	Skipped      []SkippedKPI   `json:"skipped"`
 	Elapsed      float64        `json:"elapsed_ms"`
+	// Path says how the KPIs were computed: fast when any row came from
+	// the shared per-customer tables, else plain (or cache).
+	Path string `json:"-"`
 }
 
 // SkippedKPI is a KPI left off the scorecard, and why.
@@ -264,24 +267,14 @@ func (e *Engine) Scorecard(ctx context.Context, from, to time.Time) (*Scorecard,
 	}
 	sc := &Scorecard{From: kpi.Date(from), To: kpi.Date(to), PreviousFrom: kpi.Date(kpi.PreviousStart(from, to)), Rows: []ScorecardRow{}, Skipped: []SkippedKPI{}}
 
+	kpis, skipped := e.scorecardKPIs(ctx, s)
+	sc.Skipped = append(sc.Skipped, skipped...)
 	type job struct {
 		kpi    *KPI
 		target *Target // nil: the unscoped row
 	}
 	var jobs []job
-	for _, k := range e.catalog.List() {
-		d := k.Default
-		if len(d.Group) > 0 {
-			continue // matrices have no single value
-		}
-		if _, err := kpi.ScopeFilter(s.data, d, scopeOf(ctx)); err != nil {
-			sc.Skipped = append(sc.Skipped, SkippedKPI{KPI: k.Name, Reason: err.Error()})
-			continue
-		}
-		if err := kpi.RequireData(s.data, d); err != nil {
-			sc.Skipped = append(sc.Skipped, SkippedKPI{KPI: k.Name, Reason: err.Error()})
-			continue
-		}
+	for _, k := range kpis {
 		jobs = append(jobs, job{kpi: k})
 		for i := range targets {
 			t := &targets[i]
@@ -289,6 +282,17 @@ func (e *Engine) Scorecard(ctx context.Context, from, to time.Time) (*Scorecard,
 				jobs = append(jobs, job{kpi: k, target: t})
 			}
 		}
+	}
+	fast, ok, err := e.fastScorecard(ctx, s, kpis, from, to)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		fast = fastValues{} // the data changed meanwhile: each KPI plans again
+	}
+	sc.Path = PathPlain
+	if len(fast) > 0 {
+		sc.Path = PathFast
 	}
 	rows := make([]ScorecardRow, len(jobs))
 	errs := make([]error, len(jobs))
@@ -300,7 +304,11 @@ func (e *Engine) Scorecard(ctx context.Context, from, to time.Time) (*Scorecard,
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			rows[i], errs[i] = e.scorecardRow(ctx, j.kpi, j.target, targets, from, to)
+			var values *[2]*float64
+			if v, ok := fast[j.kpi.Name]; ok && j.target == nil {
+				values = &v
+			}
+			rows[i], errs[i] = e.scorecardRow(ctx, j.kpi, j.target, targets, from, to, values)
 		}()
 	}
 	wg.Wait()
@@ -314,7 +322,38 @@ func (e *Engine) Scorecard(ctx context.Context, from, to time.Time) (*Scorecard,
 	return sc, nil
 }
 
-func (e *Engine) scorecardRow(ctx context.Context, k *KPI, scoped *Target, targets []Target, from, to time.Time) (ScorecardRow, error) {
+// scorecardKPIs are the KPIs the scorecard shows (default versions, data
+// present, readable by the caller's key), and those it leaves off.
+func (e *Engine) scorecardKPIs(ctx context.Context, s *snapshot) ([]*KPI, []SkippedKPI) {
+	var out []*KPI
+	var skipped []SkippedKPI
+	for _, k := range e.catalog.List() {
+		d := k.Default
+		if len(d.Group) > 0 {
+			continue // matrices have no single value
+		}
+		if _, err := kpi.ScopeFilter(s.data, d, scopeOf(ctx)); err != nil {
+			skipped = append(skipped, SkippedKPI{KPI: k.Name, Reason: err.Error()})
+			continue
+		}
+		if err := kpi.RequireData(s.data, d); err != nil {
+			skipped = append(skipped, SkippedKPI{KPI: k.Name, Reason: err.Error()})
+			continue
+		}
+		out = append(out, k)
+	}
+	return out, skipped
+}
+
+// ScorecardKPIs lists the KPIs the scorecard would show now.
+func (e *Engine) ScorecardKPIs(ctx context.Context) []*KPI {
+	kpis, _ := e.scorecardKPIs(ctx, e.snap())
+	return kpis
+}
+
+// scorecardRow is one row of the scorecard: its values are fast's
+// (previous, value) when given, else computed on their own.
+func (e *Engine) scorecardRow(ctx context.Context, k *KPI, scoped *Target, targets []Target, from, to time.Time, fast *[2]*float64) (ScorecardRow, error) {
 	d := k.Default
 	row := ScorecardRow{KPI: k.Name, Title: d.Title, Unit: d.Unit, Category: d.Category, Version: d.Version, Direction: d.Direction}
 	q := Query{KPI: k.Name, From: from, To: to}
@@ -325,19 +364,23 @@ func (e *Engine) scorecardRow(ctx context.Context, k *KPI, scoped *Target, targe
 		}
 		sort.Strings(q.By)
 	}
-	c, err := e.compare(ctx, q)
-	if err != nil {
-		return row, err
-	}
-	key := ""
-	if scoped != nil {
-		parts := make([]string, len(q.By))
-		for i, dim := range q.By {
-			parts[i] = scoped.By[dim]
+	if fast != nil {
+		row.Previous, row.Value = fast[0], fast[1]
+	} else {
+		c, err := e.compare(ctx, q)
+		if err != nil {
+			return row, err
 		}
-		key = strings.Join(parts, "\x00")
+		key := ""
+		if scoped != nil {
+			parts := make([]string, len(q.By))
+			for i, dim := range q.By {
+				parts[i] = scoped.By[dim]
+			}
+			key = strings.Join(parts, "\x00")
+		}
+		row.Value, row.Previous = c.num(c.cur[key], "value"), c.num(c.prev[key], "value")
 	}
-	row.Value, row.Previous = c.num(c.cur[key], "value"), c.num(c.prev[key], "value")
 	if d.Kind == queries.Additive && len(q.By) > 0 {
 		// A group without rows in a window is a count of zero there.
 		if row.Value == nil {

@@ -1,0 +1,227 @@
+package kpi
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"custkpi/queries"
+)
+
+// The fast path. A KPI version with a fast form (queries.Fast) is computed
+// from shared per-customer tables built from the request's periods in one
+// scan of the orders, rather than from its macro once per period: each
+// table has one row per period and customer. The result is the plain
+// path's (the entity rows aggregate to the same sums and counts), which a
+// property test checks; only the order in which floating-point amounts
+// are added differs.
+
+// sources are the shared tables, each a CTE over the periods. Every
+// placeholder is the span of the periods (lo, hi), bound so the scan of
+// the orders (stored sorted by order_date) skips what no period reads.
+var sources = map[string]struct {
+	sql string
+	// history: the table reads every order before each period's end, not
+	// only those of its window and previous window.
+	history bool
+}{
+	// Orders of each period's window (w_) and previous window (p_).
+	"fast_orders": {sql: `SELECT p.period, o.customer_id,
+         count(*) FILTER (WHERE o.order_date >= p.win_start) AS w_orders,
+         sum(o.amount) FILTER (WHERE o.order_date >= p.win_start) AS w_amount,
+         count(*) FILTER (WHERE o.order_date < p.win_start) AS p_orders,
+         count(*) FILTER (WHERE o.order_date >= p.win_start AND o.cost IS NOT NULL) AS w_costed,
+         sum(o.amount) FILTER (WHERE o.order_date >= p.win_start AND o.cost IS NOT NULL) AS w_costed_amount,
+         sum(o.amount - o.cost) FILTER (WHERE o.order_date >= p.win_start AND o.cost IS NOT NULL) AS w_profit,
+         count(*) FILTER (WHERE o.order_date >= p.win_start AND o.promised_date IS NOT NULL AND o.delivered_date IS NOT NULL) AS w_delivery_known,
+         count(*) FILTER (WHERE o.order_date >= p.win_start AND o.delivered_date <= o.promised_date) AS w_on_time
+  FROM orders o JOIN periods p ON o.order_date >= p.prev_start AND o.order_date < p.win_end
+  WHERE coalesce(o.status, 'completed') = 'completed' AND o.order_date >= ?::TIMESTAMP AND o.order_date < ?::TIMESTAMP
+  GROUP BY p.period, o.customer_id`},
+	// Each customer's completed orders before each period's end.
+	"fast_history": {history: true, sql: `SELECT p.period, o.customer_id,
+         min(o.order_date) AS h_first, max(o.order_date) AS h_last, sum(o.amount) AS h_amount
+  FROM orders o JOIN periods p ON o.order_date < p.win_end
+  WHERE coalesce(o.status, 'completed') = 'completed' AND o.order_date < ?::TIMESTAMP
+  GROUP BY p.period, o.customer_id`},
+	// Each customer's distinct order days before each period's end: how
+	// many, the last, and the median gap between consecutive ones.
+	"fast_days": {history: true, sql: `SELECT period, customer_id, len(days) AS n_days, days[-1] AS last_day,
+         list_median(list_filter(list_transform(days[2:], lambda d, i: date_diff('day', days[i], d)), lambda g: g > 0)) AS median_gap
+  FROM (
+    SELECT p.period, o.customer_id, list_sort(list(DISTINCT CAST(o.order_date AS DATE))) AS days
+    FROM orders o JOIN periods p ON o.order_date < p.win_end
+    WHERE coalesce(o.status, 'completed') = 'completed' AND o.order_date < ?::TIMESTAMP
+    GROUP BY p.period, o.customer_id
+  )`},
+}
+
+// fastApplies tells whether a query can take the fast path: the version
+// has a fast form, is not a matrix, and its periods are within the form's
+// bound.
+func fastApplies(def *queries.Definition, q Query, ps []Period) bool {
+	f := def.Fast
+	return f != nil && q.Fast && len(def.Group) == 0 && def.Dimensions == nil &&
+		(f.MaxPeriods == 0 || len(ps) <= f.MaxPeriods)
+}
+
+// fastDefinition is the definition with the fast form's aggregates in
+// place of its own, for valueColumns.
+func fastDefinition(def *queries.Definition) *queries.Definition {
+	d := *def
+	f := def.Fast
+	if f.Value != "" {
+		d.Value = f.Value
+	}
+	if f.Numerator != "" {
+		d.Numerator = f.Numerator
+	}
+	if f.Denominator != "" {
+		d.Denominator = f.Denominator
+	}
+	return &d
+}
+
+// span is the first previous-window start and the last end of the periods.
+func span(ps []Period) (lo, hi time.Time) {
+	lo, hi = ps[0].PrevStart, ps[0].End
+	for _, p := range ps[1:] {
+		if p.PrevStart.Before(lo) {
+			lo = p.PrevStart
+		}
+		if p.End.After(hi) {
+			hi = p.End
+		}
+	}
+	return lo, hi
+}
+
+// fastSources writes the shared tables the versions read, after the
+// periods CTE. materialized: several KPIs read them (the scorecard).
+func (b *statementBuilder) fastSources(defs []*queries.Definition, ps []Period, materialized bool) {
+	var names []string
+	for _, d := range defs {
+		for _, s := range d.Fast.Sources {
+			if !slices.Contains(names, s) {
+				names = append(names, s)
+			}
+		}
+	}
+	slices.Sort(names)
+	lo, hi := span(ps)
+	for _, n := range names {
+		src := sources[n]
+		as := "AS"
+		if materialized {
+			as = "AS MATERIALIZED"
+		}
+		fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, src.sql)
+		if !src.history {
+			b.args = append(b.args, lo)
+		}
+		b.args = append(b.args, hi)
+	}
+}
+
+// fastRows writes the rows of one version's fast form for every period,
+// as kpiRows does for its macro: filtered by customer, and with a row for
+// a period without any when everyPeriod.
+func (b *statementBuilder) fastRows(def *queries.Definition, params []boundParam, filters []*Filter, everyPeriod bool) {
+	b.WriteString("SELECT p.period, k.* EXCLUDE (period) FROM periods p\n  ")
+	if everyPeriod {
+		b.WriteString("LEFT ")
+	}
+	b.WriteString("JOIN (")
+	if len(def.Params) > 0 {
+		// The version's parameters, as its macro would get them.
+		b.WriteString("WITH fast_params AS (SELECT ")
+		for i, p := range def.Params {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(b, "?::%s AS %s", strings.ToUpper(paramType(p)), QuoteIdent(p.Name))
+			b.args = append(b.args, paramValue(def, p, params))
+		}
+		b.WriteString(")\n")
+	}
+	b.WriteString("SELECT * FROM (" + def.Fast.Body + ")")
+	word := " WHERE"
+	for _, f := range filters {
+		if f == nil {
+			continue
+		}
+		fmt.Fprintf(b, "%s customer_id IN (%s)", word, f.SQL)
+		b.args = append(b.args, f.Args...)
+		word = " AND"
+	}
+	b.WriteString(") k ON k.period = p.period")
+}
+
+func paramType(p queries.Param) string {
+	if p.Type == "double" {
+		return "double"
+	}
+	return "varchar"
+}
+
+// paramValue is a parameter's value: the caller's, else its default.
+func paramValue(def *queries.Definition, p queries.Param, given []boundParam) any {
+	for _, g := range given {
+		if g.name == p.Name {
+			return g.value
+		}
+	}
+	v, err := parseParam(p, p.Default)
+	if err != nil {
+		return p.Default // the catalog test checks every default parses
+	}
+	return v
+}
+
+// ScorecardStatement is the fast scorecard: one statement giving, for each
+// version of Defs, its value (column kpi: the index in Defs) for the
+// previous window and the window (column period: the previous window's
+// start, then the window's).
+type ScorecardStatement struct {
+	Defs []*queries.Definition
+	SQL  string
+	Args []any
+}
+
+// PlanScorecard plans the fast scorecard of the versions that have a fast
+// form among defs, over [from, to) and its previous window, each
+// restricted by its filter (the key's scope; nil for none). It returns nil
+// when none has one. The tables the versions share are computed once.
+func PlanScorecard(defs []*queries.Definition, filters []*Filter, from, to time.Time) *ScorecardStatement {
+	var fast []*queries.Definition
+	var fastFilters []*Filter
+	for i, d := range defs {
+		if d.Fast != nil && len(d.Group) == 0 && d.Dimensions == nil && (d.Fast.MaxPeriods == 0 || d.Fast.MaxPeriods >= 2) {
+			fast = append(fast, d)
+			fastFilters = append(fastFilters, filters[i])
+		}
+	}
+	if len(fast) == 0 {
+		return nil
+	}
+	ps, _ := Periods(from, to, GrainNone)
+	w := ps[0]
+	ps = []Period{{Label: w.PrevStart, Start: w.PrevStart, End: w.Start, PrevStart: PreviousStart(w.PrevStart, w.Start)}, w}
+	var b statementBuilder
+	b.periods(ps)
+	b.fastSources(fast, ps, true)
+	for i, d := range fast {
+		fmt.Fprintf(&b, "),\nk%d AS (\n  SELECT r.period, %s\n  FROM (", i, valueColumns(fastDefinition(d))[0])
+		b.fastRows(d, nil, []*Filter{fastFilters[i]}, true)
+		b.WriteString(") r\n  GROUP BY 1\n")
+	}
+	b.WriteString(")\n")
+	for i := range fast {
+		if i > 0 {
+			b.WriteString("UNION ALL\n")
+		}
+		fmt.Fprintf(&b, "SELECT %d AS kpi, period, value FROM k%d\n", i, i)
+	}
+	return &ScorecardStatement{Defs: fast, SQL: b.String(), Args: b.args}
+}

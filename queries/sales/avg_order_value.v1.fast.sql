@@ -1,0 +1,3 @@
+-- source: fast_orders
+-- denominator: CAST(coalesce(sum(orders), 0) AS BIGINT)
+SELECT period, customer_id, w_orders AS orders, w_amount AS amount FROM fast_orders WHERE w_orders > 0
