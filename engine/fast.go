@@ -10,6 +10,46 @@ import (
 	"custkpi/queries"
 )
 
+// fastTables are built from the orders by every write that derives
+// (rebuildFeatures), in its transaction, so they belong to its generation
+// like customer_features. The fast path's shared tables read them, not the
+// orders:
+//
+//   - fast_customer_keys gives every customer an integer key (in
+//     customer_id order), so the per-customer grouping hashes integers,
+//     not strings;
+//   - fast_order_days has one row per customer and day with completed
+//     orders: the counts and sums the fast forms read, sorted by day so a
+//     window's scan skips the rest. Windows start and end at midnight, so
+//     a day is either in a window or not.
+var fastTables = []string{
+	`CREATE OR REPLACE TABLE fast_customer_keys AS
+	SELECT CAST(row_number() OVER (ORDER BY customer_id) AS INTEGER) AS ckey, customer_id FROM customers`,
+	`CREATE OR REPLACE TABLE fast_order_days AS
+	SELECT k.ckey, o.day,
+	       count(*) AS orders,
+	       sum(o.amount) AS amount,
+	       count(o.cost) AS costed,
+	       sum(o.amount) FILTER (WHERE o.cost IS NOT NULL) AS costed_amount,
+	       sum(o.amount - o.cost) AS profit,
+	       count(*) FILTER (WHERE o.promised_date IS NOT NULL AND o.delivered_date IS NOT NULL) AS delivery_known,
+	       count(*) FILTER (WHERE o.delivered_date <= o.promised_date) AS on_time
+	FROM (SELECT *, CAST(order_date AS DATE) AS day FROM orders WHERE coalesce(status, 'completed') = 'completed') o
+	JOIN fast_customer_keys k USING (customer_id)
+	GROUP BY o.day, k.ckey
+	ORDER BY o.day, k.ckey`,
+}
+
+// buildFastTables rebuilds the fast path's per-generation tables.
+func buildFastTables(ctx context.Context, conn *sql.Conn) error {
+	for _, stmt := range fastTables {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			return contextErr(ctx, err, "build the fast path's tables")
+		}
+	}
+	return nil
+}
+
 // fastValues are the scorecard values of the KPIs with a fast form, by
 // name: the previous window's and the window's.
 type fastValues map[string][2]*float64

@@ -17,44 +17,52 @@ import (
 // property test checks; only the order in which floating-point amounts
 // are added differs.
 
-// sources are the shared tables, each a CTE over the periods. Every
-// placeholder is the span of the periods (lo, hi), bound so the scan of
-// the orders (stored sorted by order_date) skips what no period reads.
+// sources are the shared tables, each a CTE over the periods, read from
+// the per-generation tables the engine builds at import: fast_order_days
+// (one row per customer key and day with completed orders: counts and
+// sums) and fast_customer_keys (the integer key of each customer_id).
+// Every placeholder is the span of the periods (lo, hi), bound so the scan
+// (sorted by day) skips what no period reads. Windows start and end at
+// midnight, so comparing days with them is exact.
 var sources = map[string]struct {
 	sql string
-	// history: the table reads every order before each period's end, not
+	// history: the table reads every day before each period's end, not
 	// only those of its window and previous window.
 	history bool
 }{
-	// Orders of each period's window (w_) and previous window (p_).
-	"fast_orders": {sql: `SELECT p.period, o.customer_id,
-         count(*) FILTER (WHERE o.order_date >= p.win_start) AS w_orders,
-         sum(o.amount) FILTER (WHERE o.order_date >= p.win_start) AS w_amount,
-         count(*) FILTER (WHERE o.order_date < p.win_start) AS p_orders,
-         count(*) FILTER (WHERE o.order_date >= p.win_start AND o.cost IS NOT NULL) AS w_costed,
-         sum(o.amount) FILTER (WHERE o.order_date >= p.win_start AND o.cost IS NOT NULL) AS w_costed_amount,
-         sum(o.amount - o.cost) FILTER (WHERE o.order_date >= p.win_start AND o.cost IS NOT NULL) AS w_profit,
-         count(*) FILTER (WHERE o.order_date >= p.win_start AND o.promised_date IS NOT NULL AND o.delivered_date IS NOT NULL) AS w_delivery_known,
-         count(*) FILTER (WHERE o.order_date >= p.win_start AND o.delivered_date <= o.promised_date) AS w_on_time
-  FROM orders o JOIN periods p ON o.order_date >= p.prev_start AND o.order_date < p.win_end
-  WHERE coalesce(o.status, 'completed') = 'completed' AND o.order_date >= ?::TIMESTAMP AND o.order_date < ?::TIMESTAMP
-  GROUP BY p.period, o.customer_id`},
-	// Each customer's completed orders before each period's end.
-	"fast_history": {history: true, sql: `SELECT p.period, o.customer_id,
-         min(o.order_date) AS h_first, max(o.order_date) AS h_last, sum(o.amount) AS h_amount
-  FROM orders o JOIN periods p ON o.order_date < p.win_end
-  WHERE coalesce(o.status, 'completed') = 'completed' AND o.order_date < ?::TIMESTAMP
-  GROUP BY p.period, o.customer_id`},
+	// Completed orders of each period's window (w_) and previous window (p_).
+	"fast_orders": {sql: `SELECT s.*, k.customer_id FROM (
+    SELECT p.period, d.ckey,
+           CAST(coalesce(sum(d.orders) FILTER (WHERE d.day >= p.win_start), 0) AS BIGINT) AS w_orders,
+           sum(d.amount) FILTER (WHERE d.day >= p.win_start) AS w_amount,
+           CAST(coalesce(sum(d.orders) FILTER (WHERE d.day < p.win_start), 0) AS BIGINT) AS p_orders,
+           CAST(coalesce(sum(d.costed) FILTER (WHERE d.day >= p.win_start), 0) AS BIGINT) AS w_costed,
+           sum(d.costed_amount) FILTER (WHERE d.day >= p.win_start) AS w_costed_amount,
+           sum(d.profit) FILTER (WHERE d.day >= p.win_start) AS w_profit,
+           CAST(coalesce(sum(d.delivery_known) FILTER (WHERE d.day >= p.win_start), 0) AS BIGINT) AS w_delivery_known,
+           CAST(coalesce(sum(d.on_time) FILTER (WHERE d.day >= p.win_start), 0) AS BIGINT) AS w_on_time
+    FROM fast_order_days d JOIN periods p ON d.day >= p.prev_start AND d.day < p.win_end
+    WHERE d.day >= ?::DATE AND d.day < ?::DATE
+    GROUP BY p.period, d.ckey
+  ) s JOIN fast_customer_keys k USING (ckey)`},
+	// Each customer's completed orders before each period's end: the
+	// first and last day, the revenue.
+	"fast_history": {history: true, sql: `SELECT s.*, k.customer_id FROM (
+    SELECT p.period, d.ckey, min(d.day) AS h_first, max(d.day) AS h_last, sum(d.amount) AS h_amount
+    FROM fast_order_days d JOIN periods p ON d.day < p.win_end
+    WHERE d.day < ?::DATE
+    GROUP BY p.period, d.ckey
+  ) s JOIN fast_customer_keys k USING (ckey)`},
 	// Each customer's distinct order days before each period's end: how
 	// many, the last, and the median gap between consecutive ones.
-	"fast_days": {history: true, sql: `SELECT period, customer_id, len(days) AS n_days, days[-1] AS last_day,
+	"fast_days": {history: true, sql: `SELECT s.period, k.customer_id, len(days) AS n_days, days[-1] AS last_day,
          list_median(list_filter(list_transform(days[2:], lambda d, i: date_diff('day', days[i], d)), lambda g: g > 0)) AS median_gap
   FROM (
-    SELECT p.period, o.customer_id, list_sort(list(DISTINCT CAST(o.order_date AS DATE))) AS days
-    FROM orders o JOIN periods p ON o.order_date < p.win_end
-    WHERE coalesce(o.status, 'completed') = 'completed' AND o.order_date < ?::TIMESTAMP
-    GROUP BY p.period, o.customer_id
-  )`},
+    SELECT p.period, d.ckey, list_sort(list(d.day)) AS days
+    FROM fast_order_days d JOIN periods p ON d.day < p.win_end
+    WHERE d.day < ?::DATE
+    GROUP BY p.period, d.ckey
+  ) s JOIN fast_customer_keys k USING (ckey)`},
 }
 
 // fastApplies tells whether a query can take the fast path: the version

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -99,11 +100,21 @@ func newBenchCommand(g *globalFlags) *cobra.Command {
 			}
 			db.noCache = true
 			return db.withEngine(cmd, func(e *engine.Engine) error {
-				return runBench(cmd.Context(), cmd.OutOrStdout(), e, from, to, o)
+				var progress io.Writer
+				if !g.quiet {
+					progress = cmd.ErrOrStderr()
+				}
+				return runBench(cmd.Context(), cmd.OutOrStdout(), progress, e, from, to, o)
 			})
 		},
 	}
 	db.registerExisting(cmd, "custkpi.duckdb")
+	// A plain scorecard at a million customers on a busy machine runs for
+	// minutes: the bench's deadline is longer than a request's.
+	if err := cmd.Flags().Set("timeout", "30m"); err != nil {
+		panic(err)
+	}
+	cmd.Flags().Lookup("timeout").DefValue = "30m"
 	window.register(cmd)
 	cmd.Flags().IntVar(&o.rounds, "rounds", 5, "times each variant runs; medians are reported")
 	cmd.Flags().StringVar(&o.only, "only", "", "run only the request of this name (e.g. scorecard)")
@@ -139,7 +150,9 @@ func median(xs []time.Duration) time.Duration {
 // benchVariants are the columns of the table, in the order they take turns.
 var benchVariants = []string{"sql", "plain", "fast"}
 
-func runBench(ctx context.Context, w io.Writer, e *engine.Engine, from, to time.Time, o benchOptions) error {
+// runBench prints the table to w when every request has run, and each row
+// to progress (when not nil) as soon as it has.
+func runBench(ctx context.Context, w, progress io.Writer, e *engine.Engine, from, to time.Time, o benchOptions) error {
 	// The window every request reads (the default one when none is given)
 	// and its previous window, as the engine resolves them.
 	probe, err := e.Run(ctx, engine.Query{KPI: "revenue", From: from, To: to})
@@ -162,6 +175,9 @@ func runBench(ctx context.Context, w io.Writer, e *engine.Engine, from, to time.
 			return fmt.Errorf("bench %s: %w", r.name, err)
 		}
 		fmt.Fprintln(tw, row)
+		if progress != nil {
+			fmt.Fprintln(progress, strings.ReplaceAll(row, "\t", " "))
+		}
 	}
 	return tw.Flush()
 }
