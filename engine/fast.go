@@ -54,14 +54,13 @@ func buildFastTables(ctx context.Context, conn *sql.Conn) error {
 // name: the previous window's and the window's.
 type fastValues map[string][2]*float64
 
-// fastScorecard computes, in one statement sharing one scan of the orders,
-// the window's and the previous window's value of every KPI among kpis
-// with a fast form (kpi.PlanScorecard); the others are left to the plain
-// path. ok is false when the generation moved on while it ran.
-func (e *Engine) fastScorecard(ctx context.Context, s *snapshot, kpis []*KPI, from, to time.Time) (fastValues, bool, error) {
-	out := fastValues{}
+// planFastScorecard plans the statement computing, sharing one scan of
+// the orders, the window's and the previous window's value of every KPI
+// among kpis with a fast form (kpi.PlanScorecard); nil when there is none
+// or the caller asked for the plain path.
+func (e *Engine) planFastScorecard(ctx context.Context, s *snapshot, kpis []*KPI, from, to time.Time) (*kpi.ScorecardStatement, error) {
 	if plainOnly(ctx) {
-		return out, true, nil
+		return nil, nil
 	}
 	defs := make([]*queries.Definition, len(kpis))
 	filters := make([]*kpi.Filter, len(kpis))
@@ -69,11 +68,17 @@ func (e *Engine) fastScorecard(ctx context.Context, s *snapshot, kpis []*KPI, fr
 		defs[i] = k.Default
 		f, err := kpi.ScopeFilter(s.data, k.Default, scopeOf(ctx))
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		filters[i] = f
 	}
-	st := kpi.PlanScorecard(defs, filters, from, to)
+	return kpi.PlanScorecard(defs, filters, from, to), nil
+}
+
+// fastScorecard runs the fast scorecard statement (nil: nothing to do);
+// ok is false when the generation moved on meanwhile.
+func (e *Engine) fastScorecard(ctx context.Context, s *snapshot, st *kpi.ScorecardStatement, from time.Time) (fastValues, bool, error) {
+	out := fastValues{}
 	if st == nil {
 		return out, true, nil
 	}
@@ -107,4 +112,26 @@ func (e *Engine) fastScorecard(ctx context.Context, s *snapshot, kpis []*KPI, fr
 		return nil, false, fmt.Errorf("fast scorecard: %w", err)
 	}
 	return out, ok, nil
+}
+
+// warm computes the default scorecard of the current generation in the
+// background (Options.WarmScorecard), so the first request after an import
+// is answered from the cache. A failure only means that request computes
+// it itself.
+func (e *Engine) warm() {
+	if !e.opts.WarmScorecard || e.scorecards.lru == nil {
+		return
+	}
+	e.warming.Add(1)
+	go func() {
+		defer e.warming.Done()
+		start := time.Now()
+		if _, err := e.Scorecard(e.warmCtx, time.Time{}, time.Time{}); err != nil {
+			if e.warmCtx.Err() == nil {
+				e.log.Debug("warm scorecard", "err", err)
+			}
+			return
+		}
+		e.log.Debug("warmed the default scorecard", "generation", e.Generation(), "elapsed", time.Since(start))
+	}()
 }

@@ -98,7 +98,7 @@ func randomQuery(r *rand.Rand, q Query) Query {
 // adds in parallel).
 func TestFastPathEqualsPlain(t *testing.T) {
 	e := fastDemo(t)
-	ctx := context.Background()
+	ctx := withFastAlways(context.Background())
 	kpis := fastKPIs(e)
 	if len(kpis) < 15 {
 		t.Fatalf("only %d KPIs have a fast form", len(kpis))

@@ -265,61 +265,109 @@ func (e *Engine) Scorecard(ctx context.Context, from, to time.Time) (*Scorecard,
 	if err != nil {
 		return nil, err
 	}
+	// A scorecard reads every dataset and the targets: any write changes
+	// the generation, so the generation keys a stored one.
+	key := fmt.Sprintf("%d|%s|%s|%s|%v", s.generation, kpi.Date(from), kpi.Date(to), kpi.ScopeKey(scopeOf(ctx)), plainOnly(ctx))
+	if sc, ok := e.scorecards.get(key); ok {
+		out := *sc
+		out.Path = PathCache
+		out.Elapsed = float64(time.Since(start).Microseconds()) / 1000
+		return &out, nil
+	}
 	sc := &Scorecard{From: kpi.Date(from), To: kpi.Date(to), PreviousFrom: kpi.Date(kpi.PreviousStart(from, to)), Rows: []ScorecardRow{}, Skipped: []SkippedKPI{}}
 
 	kpis, skipped := e.scorecardKPIs(ctx, s)
 	sc.Skipped = append(sc.Skipped, skipped...)
-	type job struct {
-		kpi    *KPI
-		target *Target // nil: the unscoped row
-	}
-	var jobs []job
+	var jobs []scorecardJob
 	for _, k := range kpis {
-		jobs = append(jobs, job{kpi: k})
+		jobs = append(jobs, scorecardJob{kpi: k})
 		for i := range targets {
 			t := &targets[i]
 			if t.KPI == k.Name && len(t.By) > 0 && targetApplies(t, from, to) {
-				jobs = append(jobs, job{kpi: k, target: t})
+				jobs = append(jobs, scorecardJob{kpi: k, target: t})
 			}
 		}
 	}
-	fast, ok, err := e.fastScorecard(ctx, s, kpis, from, to)
+	rows, path, err := e.scorecardRows(ctx, s, kpis, jobs, targets, from, to)
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
-		fast = fastValues{} // the data changed meanwhile: each KPI plans again
+	sc.Rows, sc.Path = rows, path
+	sc.Elapsed = float64(time.Since(start).Microseconds()) / 1000
+	e.scorecards.put(key, sc)
+	out := *sc
+	return &out, nil
+}
+
+// scorecardJob is one row to compute: a KPI, unscoped or for a scoped
+// target.
+type scorecardJob struct {
+	kpi    *KPI
+	target *Target // nil: the unscoped row
+}
+
+// scorecardRows computes the rows: the unscoped rows of the KPIs with a
+// fast form in one statement (fastScorecard), meanwhile the others each on
+// its own, a few at once. When the fast statement finds the generation
+// moved on, its KPIs are computed on their own too.
+func (e *Engine) scorecardRows(ctx context.Context, s *snapshot, kpis []*KPI, jobs []scorecardJob, targets []Target, from, to time.Time) ([]ScorecardRow, string, error) {
+	st, err := e.planFastScorecard(ctx, s, kpis, from, to)
+	if err != nil {
+		return nil, "", err
 	}
-	sc.Path = PathPlain
-	if len(fast) > 0 {
-		sc.Path = PathFast
-	}
-	rows := make([]ScorecardRow, len(jobs))
-	errs := make([]error, len(jobs))
-	sem := make(chan struct{}, scorecardParallel)
-	var wg sync.WaitGroup
-	for i, j := range jobs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			var values *[2]*float64
-			if v, ok := fast[j.kpi.Name]; ok && j.target == nil {
-				values = &v
-			}
-			rows[i], errs[i] = e.scorecardRow(ctx, j.kpi, j.target, targets, from, to, values)
-		}()
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("scorecard %s: %w", jobs[i].kpi.Name, err)
+	inFast := map[string]bool{}
+	if st != nil {
+		for _, d := range st.Defs {
+			inFast[d.Name] = true
 		}
 	}
-	sc.Rows = rows
-	sc.Elapsed = float64(time.Since(start).Microseconds()) / 1000
-	return sc, nil
+	var fast fastValues
+	var fastOK bool
+	var fastErr error
+	fastDone := make(chan struct{})
+	go func() {
+		defer close(fastDone)
+		fast, fastOK, fastErr = e.fastScorecard(ctx, s, st, from)
+	}()
+	rows := make([]ScorecardRow, len(jobs))
+	errs := make([]error, len(jobs))
+	run := func(pick func(scorecardJob) bool, values func(scorecardJob) *[2]*float64) {
+		sem := make(chan struct{}, scorecardParallel)
+		var wg sync.WaitGroup
+		for i, j := range jobs {
+			if !pick(j) {
+				continue
+			}
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				rows[i], errs[i] = e.scorecardRow(ctx, j.kpi, j.target, targets, from, to, values(j))
+			}()
+		}
+		wg.Wait()
+	}
+	fastRow := func(j scorecardJob) bool { return j.target == nil && inFast[j.kpi.Name] }
+	none := func(scorecardJob) *[2]*float64 { return nil }
+	run(func(j scorecardJob) bool { return !fastRow(j) }, none)
+	<-fastDone
+	if fastErr != nil {
+		return nil, "", fastErr
+	}
+	path := PathPlain
+	if fastOK && st != nil {
+		path = PathFast
+		run(fastRow, func(j scorecardJob) *[2]*float64 { v := fast[j.kpi.Name]; return &v })
+	} else {
+		run(fastRow, none) // the data changed meanwhile: each KPI plans again
+	}
+	for i, err := range errs {
+		if err != nil {
+			return nil, "", fmt.Errorf("scorecard %s: %w", jobs[i].kpi.Name, err)
+		}
+	}
+	return rows, path, nil
 }
 
 // scorecardKPIs are the KPIs the scorecard shows (default versions, data

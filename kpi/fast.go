@@ -29,22 +29,18 @@ var sources = map[string]struct {
 	// history: the table reads every day before each period's end, not
 	// only those of its window and previous window.
 	history bool
+	// window: it reads only each period's window.
+	window bool
 }{
 	// Completed orders of each period's window (w_) and previous window (p_).
-	"fast_orders": {sql: `SELECT s.*, k.customer_id FROM (
-    SELECT p.period, d.ckey,
-           CAST(coalesce(sum(d.orders) FILTER (WHERE d.day >= p.win_start), 0) AS BIGINT) AS w_orders,
-           sum(d.amount) FILTER (WHERE d.day >= p.win_start) AS w_amount,
-           CAST(coalesce(sum(d.orders) FILTER (WHERE d.day < p.win_start), 0) AS BIGINT) AS p_orders,
-           CAST(coalesce(sum(d.costed) FILTER (WHERE d.day >= p.win_start), 0) AS BIGINT) AS w_costed,
-           sum(d.costed_amount) FILTER (WHERE d.day >= p.win_start) AS w_costed_amount,
-           sum(d.profit) FILTER (WHERE d.day >= p.win_start) AS w_profit,
-           CAST(coalesce(sum(d.delivery_known) FILTER (WHERE d.day >= p.win_start), 0) AS BIGINT) AS w_delivery_known,
-           CAST(coalesce(sum(d.on_time) FILTER (WHERE d.day >= p.win_start), 0) AS BIGINT) AS w_on_time
-    FROM fast_order_days d JOIN periods p ON d.day >= p.prev_start AND d.day < p.win_end
-    WHERE d.day >= ?::DATE AND d.day < ?::DATE
-    GROUP BY p.period, d.ckey
-  ) s JOIN fast_customer_keys k USING (ckey)`},
+	"fast_orders": {sql: fastOrdersSQL},
+	// The same over each period's window only (p_orders is 0), for a
+	// request of one KPI that does not look at the previous window: it
+	// reads half the days. Where fast_orders is computed too (the
+	// scorecard), this is fast_orders.
+	"fast_window": {window: true, sql: strings.Replace(strings.Replace(fastOrdersSQL,
+		"d.day >= p.prev_start AND d.day < p.win_end", "d.day >= p.win_start AND d.day < p.win_end", 1),
+		"CAST(coalesce(sum(d.orders) FILTER (WHERE d.day < p.win_start), 0) AS BIGINT) AS p_orders", "CAST(0 AS BIGINT) AS p_orders", 1)},
 	// Each customer's completed orders before each period's end: the
 	// first and last day, the revenue.
 	"fast_history": {history: true, sql: `SELECT s.*, k.customer_id FROM (
@@ -65,12 +61,28 @@ var sources = map[string]struct {
   ) s JOIN fast_customer_keys k USING (ckey)`},
 }
 
+// fastOrdersSQL is the fast_orders source.
+const fastOrdersSQL = `SELECT s.*, k.customer_id FROM (
+    SELECT p.period, d.ckey,
+           CAST(coalesce(sum(d.orders) FILTER (WHERE d.day >= p.win_start), 0) AS BIGINT) AS w_orders,
+           sum(d.amount) FILTER (WHERE d.day >= p.win_start) AS w_amount,
+           CAST(coalesce(sum(d.orders) FILTER (WHERE d.day < p.win_start), 0) AS BIGINT) AS p_orders,
+           CAST(coalesce(sum(d.costed) FILTER (WHERE d.day >= p.win_start), 0) AS BIGINT) AS w_costed,
+           sum(d.costed_amount) FILTER (WHERE d.day >= p.win_start) AS w_costed_amount,
+           sum(d.profit) FILTER (WHERE d.day >= p.win_start) AS w_profit,
+           CAST(coalesce(sum(d.delivery_known) FILTER (WHERE d.day >= p.win_start), 0) AS BIGINT) AS w_delivery_known,
+           CAST(coalesce(sum(d.on_time) FILTER (WHERE d.day >= p.win_start), 0) AS BIGINT) AS w_on_time
+    FROM fast_order_days d JOIN periods p ON d.day >= p.prev_start AND d.day < p.win_end
+    WHERE d.day >= ?::DATE AND d.day < ?::DATE
+    GROUP BY p.period, d.ckey
+  ) s JOIN fast_customer_keys k USING (ckey)`
+
 // fastApplies tells whether a query can take the fast path: the version
 // has a fast form, is not a matrix, and its periods are within the form's
 // bound.
 func fastApplies(def *queries.Definition, q Query, ps []Period) bool {
 	f := def.Fast
-	return f != nil && q.Fast && len(def.Group) == 0 && def.Dimensions == nil &&
+	return f != nil && q.Fast && (!f.ScorecardOnly || q.FastAlways) && len(def.Group) == 0 && def.Dimensions == nil &&
 		(f.MaxPeriods == 0 || len(ps) <= f.MaxPeriods)
 }
 
@@ -124,12 +136,31 @@ func (b *statementBuilder) fastSources(defs []*queries.Definition, ps []Period, 
 		if materialized {
 			as = "AS MATERIALIZED"
 		}
+		if n == "fast_window" && slices.Contains(names, "fast_orders") {
+			// fast_orders holds the window's orders too.
+			fmt.Fprintf(b, "),\n%s AS (SELECT * FROM fast_orders WHERE w_orders > 0\n", n)
+			continue
+		}
 		fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, src.sql)
-		if !src.history {
+		switch {
+		case src.window:
+			b.args = append(b.args, windowStart(ps))
+		case !src.history:
 			b.args = append(b.args, lo)
 		}
 		b.args = append(b.args, hi)
 	}
+}
+
+// windowStart is the first start of the periods' windows.
+func windowStart(ps []Period) time.Time {
+	lo := ps[0].Start
+	for _, p := range ps[1:] {
+		if p.Start.Before(lo) {
+			lo = p.Start
+		}
+	}
+	return lo
 }
 
 // fastRows writes the rows of one version's fast form for every period,

@@ -27,18 +27,24 @@ import (
 //	             are per customer where the definition's are per order
 //	max_periods  at most this many periods (a history source joins every
 //	             order before the window's end to each period)
+//	use          scorecard: only where the shared tables are shared (the
+//	             scorecard); a KPI summed over orders answers a request of
+//	             its own faster from its macro than through a per-customer
+//	             table
 type Fast struct {
 	Sources     []string
 	Value       string
 	Numerator   string
 	Denominator string
 	MaxPeriods  int
-	Body        string
-	File        string
+	// ScorecardOnly: the form serves the scorecard, not single requests.
+	ScorecardOnly bool
+	Body          string
+	File          string
 }
 
 // FastSources are the shared tables a fast body may read.
-var FastSources = []string{"fast_orders", "fast_history", "fast_days"}
+var FastSources = []string{"fast_orders", "fast_window", "fast_history", "fast_days"}
 
 var fastName = regexp.MustCompile(`^([a-z][a-z0-9_]*)\.v([0-9]+)\.fast\.sql$`)
 
@@ -118,6 +124,11 @@ func (f *Fast) set(key, value string) error {
 		f.Denominator = value
 	case "max_periods":
 		f.MaxPeriods, err = strconv.Atoi(value)
+	case "use":
+		if value != "scorecard" {
+			return errors.New("use must be scorecard")
+		}
+		f.ScorecardOnly = true
 	default:
 		return errors.New("unknown header key " + strconv.Quote(key))
 	}

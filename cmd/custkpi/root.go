@@ -26,6 +26,9 @@ type dbFlags struct {
 	mustExist bool
 	// noCache: keep no KPI results (custkpi bench times the work).
 	noCache bool
+	// warm: compute the default scorecard in the background after each
+	// import (a server's first scorecard request then finds it stored).
+	warm bool
 	// serverHint: the command can be sent to a server instead, so a
 	// database locked by one says how (set by withBackend).
 	serverHint bool
@@ -101,7 +104,7 @@ func (f *dbFlags) open(ctx context.Context, log *slog.Logger) (*engine.Engine, e
 	if f.noCache {
 		cache = -1
 	}
-	eng, err := engine.Open(ctx, engine.Options{CacheEntries: cache, Path: f.path, QueryTimeout: f.timeout, JobTimeout: jobTimeout, MaxResultRows: maxRows,
+	eng, err := engine.Open(ctx, engine.Options{CacheEntries: cache, WarmScorecard: f.warm, Path: f.path, QueryTimeout: f.timeout, JobTimeout: jobTimeout, MaxResultRows: maxRows,
 		Threads: f.threads, MemoryLimit: f.memory, MustExist: f.mustExist, MinTime: minTime, MaxTime: maxTime, Logger: log, Observer: f.observer})
 	if err != nil {
 		return nil, explainOpenError(f.path, err, f.serverHint)

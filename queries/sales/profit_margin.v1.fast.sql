@@ -1,4 +1,5 @@
--- source: fast_orders
+-- source: fast_window
+-- use: scorecard
 -- numerator: coalesce(sum(profit), 0)
 -- denominator: coalesce(sum(amount), 0)
-SELECT period, customer_id, w_profit AS profit, w_costed_amount AS amount FROM fast_orders WHERE w_costed > 0
+SELECT period, customer_id, w_profit AS profit, w_costed_amount AS amount FROM fast_window WHERE w_costed > 0
