@@ -20,14 +20,16 @@ import (
 // sources are the shared tables, each a CTE over the periods, read from
 // the per-generation tables the engine builds at import: fast_order_days
 // (one row per customer key and day with completed orders: counts and
-// sums) and fast_customer_keys (the integer key of each customer_id).
+// sums), fast_customer_days (one row per customer key: the sorted list of
+// those days and the list of their revenues) and fast_customer_keys (the
+// integer key of each customer_id).
 // Every placeholder is the span of the periods (lo, hi), bound so the scan
 // (sorted by day) skips what no period reads. Windows start and end at
 // midnight, so comparing days with them is exact.
 var sources = map[string]struct {
 	sql string
-	// history: the table reads every day before each period's end, not
-	// only those of its window and previous window.
+	// history: the table reads every customer's whole history (no span
+	// to bind).
 	history bool
 	// window: it reads only each period's window.
 	window bool
@@ -41,23 +43,17 @@ var sources = map[string]struct {
 	"fast_window": {window: true, sql: strings.Replace(strings.Replace(fastOrdersSQL,
 		"d.day >= p.prev_start AND d.day < p.win_end", "d.day >= p.win_start AND d.day < p.win_end", 1),
 		"CAST(coalesce(sum(d.orders) FILTER (WHERE d.day < p.win_start), 0) AS BIGINT) AS p_orders", "CAST(0 AS BIGINT) AS p_orders", 1)},
-	// Each customer's completed orders before each period's end: the
-	// first and last day, the revenue.
+	// Each customer's completed orders before each period's end, from
+	// their sorted lists of order days and day revenues: the first and
+	// last day, the revenue, how many days and the median gap between
+	// consecutive ones.
 	"fast_history": {history: true, sql: `SELECT s.*, k.customer_id FROM (
-    SELECT p.period, d.ckey, min(d.day) AS h_first, max(d.day) AS h_last, sum(d.amount) AS h_amount
-    FROM fast_order_days d JOIN periods p ON d.day < p.win_end
-    WHERE d.day < ?::DATE
-    GROUP BY p.period, d.ckey
-  ) s JOIN fast_customer_keys k USING (ckey)`},
-	// Each customer's distinct order days before each period's end: how
-	// many, the last, and the median gap between consecutive ones.
-	"fast_days": {history: true, sql: `SELECT s.period, k.customer_id, len(days) AS n_days, days[-1] AS last_day,
-         list_median(list_filter(list_transform(days[2:], lambda d, i: date_diff('day', days[i], d)), lambda g: g > 0)) AS median_gap
-  FROM (
-    SELECT p.period, d.ckey, list_sort(list(d.day)) AS days
-    FROM fast_order_days d JOIN periods p ON d.day < p.win_end
-    WHERE d.day < ?::DATE
-    GROUP BY p.period, d.ckey
+    SELECT period, ckey, days[1] AS h_first, days[-1] AS h_last, list_sum(amounts[1:len(days)]) AS h_amount, len(days) AS n_days,
+           list_median(list_filter(list_transform(days[2:], lambda d, i: date_diff('day', days[i], d)), lambda g: g > 0)) AS median_gap
+    FROM (
+      SELECT p.period, c.ckey, list_filter(c.days, lambda d: d < CAST(p.win_end AS DATE)) AS days, c.amounts
+      FROM fast_customer_days c JOIN periods p ON c.days[1] < p.win_end
+    )
   ) s JOIN fast_customer_keys k USING (ckey)`},
 }
 
@@ -143,12 +139,13 @@ func (b *statementBuilder) fastSources(defs []*queries.Definition, ps []Period, 
 		}
 		fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, src.sql)
 		switch {
+		case src.history:
+			continue
 		case src.window:
-			b.args = append(b.args, windowStart(ps))
-		case !src.history:
-			b.args = append(b.args, lo)
+			b.args = append(b.args, windowStart(ps), hi)
+		default:
+			b.args = append(b.args, lo, hi)
 		}
-		b.args = append(b.args, hi)
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 // `<category>/<name>.v<N>.fast.sql` beside its definition. Its body returns
 // the version's entity rows, or rows its own aggregates read, for every
 // period of a request at once, from shared per-customer tables (the
-// sources: fast_orders, fast_history, fast_days, built by the planner
+// sources: fast_orders, fast_window, fast_history, built by the planner
 // from the periods) instead of the raw datasets: one scan serves every
 // KPI of a scorecard. The version's file stays the definition; a
 // property test (engine/fast_test.go) compares both on random requests.
@@ -44,7 +44,7 @@ type Fast struct {
 }
 
 // FastSources are the shared tables a fast body may read.
-var FastSources = []string{"fast_orders", "fast_window", "fast_history", "fast_days"}
+var FastSources = []string{"fast_orders", "fast_window", "fast_history"}
 
 var fastName = regexp.MustCompile(`^([a-z][a-z0-9_]*)\.v([0-9]+)\.fast\.sql$`)
 

@@ -1,5 +1,5 @@
--- source: fast_days
-SELECT d.period, d.customer_id,
-       date_diff('day', d.last_day, CAST(p.win_end AS DATE)) > f.cycle_multiplier * d.median_gap AS flagged
-FROM fast_days d JOIN periods p USING (period), fast_params f
-WHERE d.n_days >= 3
+-- source: fast_history
+SELECT h.period, h.customer_id,
+       date_diff('day', h.h_last, CAST(p.win_end AS DATE)) > f.cycle_multiplier * h.median_gap AS flagged
+FROM fast_history h JOIN periods p USING (period), fast_params f
+WHERE h.n_days >= 3
