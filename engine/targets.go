@@ -343,7 +343,11 @@ func (e *Engine) scorecardRows(ctx context.Context, s *snapshot, kpis []*KPI, jo
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
+				start := time.Now()
 				rows[i], errs[i] = e.scorecardRow(ctx, j.kpi, j.target, targets, from, to, values(j))
+				if v := values(j); v == nil {
+					e.log.Debug("scorecard row", "kpi", j.kpi.Name, "elapsed", time.Since(start))
+				}
 			}()
 		}
 		wg.Wait()

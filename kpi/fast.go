@@ -47,18 +47,25 @@ var sources = map[string]struct {
 	// their sorted lists of order days and day revenues: the first and
 	// last day, the revenue, how many days and the median gap between
 	// consecutive ones.
-	"fast_history": {history: true, sql: `SELECT s.*, k.customer_id FROM (
+	"fast_history": {history: true, sql: `
     SELECT period, ckey, days[1] AS h_first, days[-1] AS h_last, list_sum(amounts[1:len(days)]) AS h_amount, len(days) AS n_days,
            list_median(list_filter(list_transform(days[2:], lambda d, i: date_diff('day', days[i], d)), lambda g: g > 0)) AS median_gap
     FROM (
       SELECT p.period, c.ckey, list_filter(c.days, lambda d: d < CAST(p.win_end AS DATE)) AS days, c.amounts
       FROM fast_customer_days c JOIN periods p ON c.days[1] < p.win_end
     )
-  ) s JOIN fast_customer_keys k USING (ckey)`},
+`},
 }
 
 // fastOrdersSQL is the fast_orders source.
-const fastOrdersSQL = `SELECT s.*, k.customer_id FROM (
+//
+// Each source's SQL gives ckey, the integer key, and is wrapped by
+// keyed: with the customer_id it stands for where the rows are filtered
+// or grouped by customer (where=, a scope, by=), or else with the key
+// itself as customer_id. Keys are numbered in customer_id order, so they
+// count, count distinct and break ties (top20_revenue_share) as the ids
+// do, and the string join is saved.
+const fastOrdersSQL = `
     SELECT p.period, d.ckey,
            CAST(coalesce(sum(d.orders) FILTER (WHERE d.day >= p.win_start), 0) AS BIGINT) AS w_orders,
            sum(d.amount) FILTER (WHERE d.day >= p.win_start) AS w_amount,
@@ -71,7 +78,7 @@ const fastOrdersSQL = `SELECT s.*, k.customer_id FROM (
     FROM fast_order_days d JOIN periods p ON d.day >= p.prev_start AND d.day < p.win_end
     WHERE d.day >= ?::DATE AND d.day < ?::DATE
     GROUP BY p.period, d.ckey
-  ) s JOIN fast_customer_keys k USING (ckey)`
+`
 
 // fastApplies tells whether a query can take the fast path: the version
 // has a fast form, is not a matrix, and its periods are within the form's
@@ -115,7 +122,8 @@ func span(ps []Period) (lo, hi time.Time) {
 
 // fastSources writes the shared tables the versions read, after the
 // periods CTE. materialized: several KPIs read them (the scorecard).
-func (b *statementBuilder) fastSources(defs []*queries.Definition, ps []Period, materialized bool) {
+// ids: the rows need the customers' ids (see keyed).
+func (b *statementBuilder) fastSources(defs []*queries.Definition, ps []Period, materialized, ids bool) {
 	var names []string
 	for _, d := range defs {
 		for _, s := range d.Fast.Sources {
@@ -137,7 +145,7 @@ func (b *statementBuilder) fastSources(defs []*queries.Definition, ps []Period, 
 			fmt.Fprintf(b, "),\n%s AS (SELECT * FROM fast_orders WHERE w_orders > 0\n", n)
 			continue
 		}
-		fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, src.sql)
+		fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, keyed(src.sql, ids))
 		switch {
 		case src.history:
 			continue
@@ -147,6 +155,14 @@ func (b *statementBuilder) fastSources(defs []*queries.Definition, ps []Period, 
 			b.args = append(b.args, lo, hi)
 		}
 	}
+}
+
+// keyed wraps a source's SQL (see fastOrdersSQL).
+func keyed(sql string, ids bool) string {
+	if ids {
+		return "SELECT s.* EXCLUDE (ckey), k.customer_id FROM (" + sql + ") s JOIN fast_customer_keys k USING (ckey)"
+	}
+	return "SELECT s.* EXCLUDE (ckey), s.ckey AS customer_id FROM (" + sql + ") s"
 }
 
 // windowStart is the first start of the periods' windows.
@@ -246,7 +262,7 @@ func PlanScorecard(defs []*queries.Definition, filters []*Filter, from, to time.
 	ps = []Period{{Label: w.PrevStart, Start: w.PrevStart, End: w.Start, PrevStart: PreviousStart(w.PrevStart, w.Start)}, w}
 	var b statementBuilder
 	b.periods(ps)
-	b.fastSources(fast, ps, true)
+	b.fastSources(fast, ps, true, slices.ContainsFunc(fastFilters, func(f *Filter) bool { return f != nil }))
 	for i, d := range fast {
 		fmt.Fprintf(&b, "),\nk%d AS (\n  SELECT r.period, %s\n  FROM (", i, valueColumns(fastDefinition(d))[0])
 		b.fastRows(d, nil, []*Filter{fastFilters[i]}, true)

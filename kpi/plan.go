@@ -55,7 +55,7 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 	filters, everyPeriod := []*Filter{where, scope}, len(dims) == 0 && len(def.Group) == 0
 	path, agg := PathPlain, def
 	if fastApplies(def, q, ps) {
-		b.fastSources([]*queries.Definition{def}, ps, false)
+		b.fastSources([]*queries.Definition{def}, ps, false, len(dims) > 0 || where != nil || scope != nil)
 		b.WriteString("),\nkpi_rows AS (\n  ")
 		b.fastRows(def, params, filters, everyPeriod)
 		b.WriteString("\n)\nSELECT ")
