@@ -43,6 +43,14 @@ var sources = map[string]struct {
 	"fast_window": {window: true, sql: strings.Replace(strings.Replace(fastOrdersSQL,
 		"d.day >= p.prev_start AND d.day < p.win_end", "d.day >= p.win_start AND d.day < p.win_end", 1),
 		"CAST(coalesce(sum(d.orders) FILTER (WHERE d.day < p.win_start), 0) AS BIGINT) AS p_orders", "CAST(0 AS BIGINT) AS p_orders", 1)},
+	// The customers with a ticket of category complaint opened in each
+	// period's window.
+	"fast_complainers": {window: true, sql: `
+    SELECT DISTINCT p.period, k.ckey
+    FROM tickets t JOIN periods p ON t.opened_at >= p.win_start AND t.opened_at < p.win_end
+    JOIN fast_customer_keys k USING (customer_id)
+    WHERE t.category = 'complaint' AND t.opened_at >= ?::TIMESTAMP AND t.opened_at < ?::TIMESTAMP
+`},
 	// Each customer's completed orders before each period's end, from
 	// their sorted lists of order days and day revenues: the first and
 	// last day, the revenue, how many days and the median gap between

@@ -44,7 +44,7 @@ type Fast struct {
 }
 
 // FastSources are the shared tables a fast body may read.
-var FastSources = []string{"fast_orders", "fast_window", "fast_history"}
+var FastSources = []string{"fast_orders", "fast_window", "fast_history", "fast_complainers"}
 
 var fastName = regexp.MustCompile(`^([a-z][a-z0-9_]*)\.v([0-9]+)\.fast\.sql$`)
 
