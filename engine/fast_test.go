@@ -274,3 +274,40 @@ func TestFastTablesRebuiltWhenStale(t *testing.T) {
 		t.Errorf("revenue %v on %s, want 420 on the fast path", got.Rows, got.Path)
 	}
 }
+
+// TestScorecardWarmedAfterImport: with WarmScorecard (a server), the
+// default scorecard of the new generation is computed in the background
+// after an import, so the first request is the cache's; any write (a
+// target) makes a new generation that computes it again.
+func TestScorecardWarmedAfterImport(t *testing.T) {
+	ctx := context.Background()
+	e, err := Open(ctx, Options{WarmScorecard: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if _, err := e.ImportBatch(ctx, []ImportRequest{
+		{Kind: "customers", Path: "testdata/handbuilt/customers.csv"},
+		{Kind: "orders", Path: "testdata/handbuilt/orders.csv"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.warming.Wait()
+	sc, err := e.Scorecard(ctx, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Path != PathCache || len(sc.Rows) == 0 {
+		t.Errorf("first scorecard after the import: %d rows from %s, want the warmed one", len(sc.Rows), sc.Path)
+	}
+	if _, err := e.SetTarget(ctx, Target{KPI: "revenue", Target: 100}); err != nil {
+		t.Fatal(err)
+	}
+	sc, err = e.Scorecard(ctx, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Path != PathFast {
+		t.Errorf("scorecard after a target was set: from %s, want computed (fast)", sc.Path)
+	}
+}
