@@ -18,8 +18,9 @@ import (
 //   - fast_customer_keys gives every customer an integer key (in
 //     customer_id order), so the per-customer grouping hashes integers,
 //     not strings;
-//   - fast_order_days has one row per customer and day with completed
-//     orders: the counts and sums the fast forms read, sorted by day so a
+//   - fast_order_days has one row per customer and day with completed or
+//     returned orders: the counts and sums the fast forms read (of the
+//     completed ones, and the count of returned ones), sorted by day so a
 //     window's scan skips the rest. Windows start and end at midnight, so
 //     a day is either in a window or not;
 //   - fast_customer_days has one row per customer key: their order days,
@@ -31,14 +32,16 @@ var fastTables = []string{
 	SELECT CAST(row_number() OVER (ORDER BY customer_id) AS INTEGER) AS ckey, customer_id FROM customers`,
 	`CREATE OR REPLACE TABLE fast_order_days AS
 	SELECT k.ckey, o.day,
-	       count(*) AS orders,
-	       sum(o.amount) AS amount,
-	       count(o.cost) AS costed,
-	       sum(o.amount) FILTER (WHERE o.cost IS NOT NULL) AS costed_amount,
-	       sum(o.amount - o.cost) AS profit,
-	       count(*) FILTER (WHERE o.promised_date IS NOT NULL AND o.delivered_date IS NOT NULL) AS delivery_known,
-	       count(*) FILTER (WHERE o.delivered_date <= o.promised_date) AS on_time
-	FROM (SELECT *, CAST(order_date AS DATE) AS day FROM orders WHERE coalesce(status, 'completed') = 'completed') o
+	       count(*) FILTER (WHERE o.completed) AS orders,
+	       count(*) FILTER (WHERE NOT o.completed) AS returned,
+	       sum(o.amount) FILTER (WHERE o.completed) AS amount,
+	       count(o.cost) FILTER (WHERE o.completed) AS costed,
+	       sum(o.amount) FILTER (WHERE o.completed AND o.cost IS NOT NULL) AS costed_amount,
+	       sum(o.amount - o.cost) FILTER (WHERE o.completed) AS profit,
+	       count(*) FILTER (WHERE o.completed AND o.promised_date IS NOT NULL AND o.delivered_date IS NOT NULL) AS delivery_known,
+	       count(*) FILTER (WHERE o.completed AND o.delivered_date <= o.promised_date) AS on_time
+	FROM (SELECT *, CAST(order_date AS DATE) AS day, coalesce(status, 'completed') = 'completed' AS completed
+	      FROM orders WHERE coalesce(status, 'completed') IN ('completed', 'returned')) o
 	JOIN fast_customer_keys k USING (customer_id)
 	GROUP BY o.day, k.ckey
 	ORDER BY o.day, k.ckey`,
@@ -46,7 +49,7 @@ var fastTables = []string{
 	// structs: an ordered aggregate is several times slower.
 	`CREATE OR REPLACE TABLE fast_customer_days AS
 	SELECT ckey, list_transform(s, x -> x.d) AS days, list_transform(s, x -> x.a) AS amounts
-	FROM (SELECT ckey, list_sort(list({'d': day, 'a': amount})) AS s FROM fast_order_days GROUP BY ckey)`,
+	FROM (SELECT ckey, list_sort(list({'d': day, 'a': amount})) AS s FROM fast_order_days WHERE orders > 0 GROUP BY ckey)`,
 }
 
 // buildFastTables rebuilds the fast path's per-generation tables and
@@ -59,28 +62,34 @@ func buildFastTables(ctx context.Context, conn *sql.Conn, gen int64) error {
 			return contextErr(ctx, err, "build the fast path's tables")
 		}
 	}
-	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TABLE fast_generation AS SELECT ?::BIGINT AS generation", gen); err != nil {
+	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TABLE fast_generation AS SELECT ?::BIGINT AS generation, ?::INTEGER AS layout", gen, fastLayout); err != nil {
 		return contextErr(ctx, err, "build the fast path's tables")
 	}
 	return nil
 }
 
-// fastTablesCurrent tells whether the fast path's tables are there and
-// were built from the data of generation dataGen.
+// fastLayout numbers the layout of the fast path's tables: a build that
+// changes their columns increments it, so tables of another layout are
+// rebuilt at open like stale ones.
+const fastLayout = 2
+
+// fastTablesCurrent tells whether the fast path's tables are there, of
+// this build's layout, and were built from the data of generation dataGen.
 func (e *Engine) fastTablesCurrent(ctx context.Context, dataGen int64) (bool, error) {
 	var n int
-	if err := e.db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables()
-		WHERE table_name IN ('fast_customer_keys', 'fast_order_days', 'fast_customer_days', 'fast_generation')`).Scan(&n); err != nil {
+	if err := e.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM duckdb_tables()
+		WHERE table_name IN ('fast_customer_keys', 'fast_order_days', 'fast_customer_days', 'fast_generation'))
+		+ (SELECT count(*) FROM duckdb_columns() WHERE table_name = 'fast_generation' AND column_name = 'layout')`).Scan(&n); err != nil {
 		return false, fmt.Errorf("open: fast tables: %w", err)
 	}
-	if n < 4 {
-		return false, nil
+	if n < 5 {
+		return false, nil // absent, or from before layouts were numbered
 	}
-	var gen int64
-	if err := e.db.QueryRowContext(ctx, "SELECT generation FROM fast_generation").Scan(&gen); err != nil {
+	var gen, layout int64
+	if err := e.db.QueryRowContext(ctx, "SELECT generation, layout FROM fast_generation").Scan(&gen, &layout); err != nil {
 		return false, fmt.Errorf("open: fast tables: %w", err)
 	}
-	return gen == dataGen, nil
+	return gen == dataGen && layout == fastLayout, nil
 }
 
 // fastValues are the scorecard values of the KPIs with a fast form, by

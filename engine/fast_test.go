@@ -259,7 +259,25 @@ func TestFastTablesRebuiltWhenStale(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.Close()
-	e, err = Open(ctx, Options{Path: path, CacheEntries: -1})
+	reopenRevenue(t, path)
+	// As this branch's first builds left them: no layout number.
+	e, err = Open(ctx, Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.DB().ExecContext(ctx, "DELETE FROM fast_order_days; CREATE OR REPLACE TABLE fast_generation AS SELECT generation FROM fast_generation"); err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+	reopenRevenue(t, path)
+}
+
+// reopenRevenue opens the file again and checks the fast revenue of the
+// hand-built data.
+func reopenRevenue(t *testing.T, path string) {
+	t.Helper()
+	ctx := context.Background()
+	e, err := Open(ctx, Options{Path: path, CacheEntries: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

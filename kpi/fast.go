@@ -34,7 +34,10 @@ var sources = map[string]struct {
 	// window: it reads only each period's window.
 	window bool
 }{
-	// Completed orders of each period's window (w_) and previous window (p_).
+	// Completed orders of each period's window (w_) and previous window
+	// (p_), and the returned ones of the window. A customer with returned
+	// orders only has a row: a form reading completed ones filters on
+	// their counts.
 	"fast_orders": {sql: fastOrdersSQL},
 	// The same over each period's window only (p_orders is 0), for a
 	// request of one KPI that does not look at the previous window: it
@@ -82,7 +85,8 @@ const fastOrdersSQL = `
            sum(d.costed_amount) FILTER (WHERE d.day >= p.win_start) AS w_costed_amount,
            sum(d.profit) FILTER (WHERE d.day >= p.win_start) AS w_profit,
            CAST(coalesce(sum(d.delivery_known) FILTER (WHERE d.day >= p.win_start), 0) AS BIGINT) AS w_delivery_known,
-           CAST(coalesce(sum(d.on_time) FILTER (WHERE d.day >= p.win_start), 0) AS BIGINT) AS w_on_time
+           CAST(coalesce(sum(d.on_time) FILTER (WHERE d.day >= p.win_start), 0) AS BIGINT) AS w_on_time,
+           CAST(coalesce(sum(d.returned) FILTER (WHERE d.day >= p.win_start), 0) AS BIGINT) AS w_returned
     FROM fast_order_days d JOIN periods p ON d.day >= p.prev_start AND d.day < p.win_end
     WHERE d.day >= ?::DATE AND d.day < ?::DATE
     GROUP BY p.period, d.ckey
@@ -150,7 +154,7 @@ func (b *statementBuilder) fastSources(defs []*queries.Definition, ps []Period, 
 		}
 		if n == "fast_window" && slices.Contains(names, "fast_orders") {
 			// fast_orders holds the window's orders too.
-			fmt.Fprintf(b, "),\n%s AS (SELECT * FROM fast_orders WHERE w_orders > 0\n", n)
+			fmt.Fprintf(b, "),\n%s AS (SELECT * FROM fast_orders WHERE w_orders > 0 OR w_returned > 0\n", n)
 			continue
 		}
 		fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, keyed(src.sql, ids))
