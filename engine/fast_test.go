@@ -45,7 +45,7 @@ func fastKPIs(e *Engine) []Query {
 	var out []Query
 	for _, k := range e.catalog.List() {
 		for _, v := range k.Versions {
-			if v.Fast != nil {
+			if len(v.Fast) > 0 {
 				out = append(out, Query{KPI: k.Name, Version: v.Version})
 			}
 		}

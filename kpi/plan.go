@@ -54,12 +54,12 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 	b.periods(ps)
 	filters, everyPeriod := []*Filter{where, scope}, len(dims) == 0 && len(def.Group) == 0
 	path, agg := PathPlain, def
-	if fastApplies(def, q, ps) {
-		b.fastSources([]*queries.Definition{def}, ps, false, len(dims) > 0 || where != nil || scope != nil)
+	if f := fastForm(def, q, ps); f != nil {
+		b.fastSources([]*queries.Fast{f}, ps, false, len(dims) > 0 || where != nil || scope != nil)
 		b.WriteString("),\nkpi_rows AS (\n  ")
-		b.fastRows(def, params, filters, everyPeriod)
+		b.fastRows(def, f, params, filters, everyPeriod)
 		b.WriteString("\n)\nSELECT ")
-		path, agg = PathFast, fastDefinition(def)
+		path, agg = PathFast, fastDefinition(def, f)
 	} else {
 		b.kpiRows(def, params, filters, everyPeriod)
 	}

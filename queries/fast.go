@@ -10,8 +10,9 @@ import (
 	"strings"
 )
 
-// Fast is the fast form of a KPI version, from the file
-// `<category>/<name>.v<N>.fast.sql` beside its definition. Its body returns
+// Fast is a fast form of a KPI version, from the file
+// `<category>/<name>.v<N>.fast.sql` beside its definition (which may hold
+// several, each after a line "-- form": the first that applies serves). Its body returns
 // the version's entity rows, or rows its own aggregates read, for every
 // period of a request at once, from shared per-customer tables (the
 // sources: fast_orders, fast_window, fast_history, built by the planner
@@ -44,7 +45,9 @@ type Fast struct {
 }
 
 // FastSources are the shared tables a fast body may read.
-var FastSources = []string{"fast_orders", "fast_window", "fast_history", "fast_complainers"}
+var FastSources = []string{"fast_orders", "fast_window", "fast_history", "fast_activity", "fast_complainers"}
+
+var formSplit = regexp.MustCompile(`(?m)^-- form\s*$`)
 
 var fastName = regexp.MustCompile(`^([a-z][a-z0-9_]*)\.v([0-9]+)\.fast\.sql$`)
 
@@ -72,18 +75,22 @@ func attachFast(fsys fs.FS, defs []*Definition) error {
 		if def == nil {
 			return fmt.Errorf("%s: no KPI %s v%s to be the fast form of", p, m[1], m[2])
 		}
-		f, err := parseFast(p, string(src))
-		if err != nil {
-			return err
+		// Several forms are separated by a line "-- form"; the planner
+		// takes the first that applies to a request.
+		for _, part := range formSplit.Split(string(src), -1) {
+			f, err := parseFast(p, part)
+			if err != nil {
+				return err
+			}
+			def.Fast = append(def.Fast, f)
 		}
-		def.Fast = f
 		return nil
 	})
 }
 
 func parseFast(file, src string) (*Fast, error) {
 	f := &Fast{File: file}
-	lines := strings.Split(src, "\n")
+	lines := strings.Split(strings.TrimSpace(src), "\n")
 	body := len(lines)
 	for i, line := range lines {
 		text, ok := strings.CutPrefix(strings.TrimSpace(line), "--")

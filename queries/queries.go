@@ -106,8 +106,9 @@ type Definition struct {
 	File        string
 	Body        string // the SQL after the header
 	Source      string // the whole file, as shown in the catalog
-	// Fast is the version's fast form (nil: none; the plain path serves it).
-	Fast *Fast
+	// Fast are the version's fast forms, in order of preference (none:
+	// the plain path serves it).
+	Fast []*Fast
 
 	// Aliases are other names of Dimensions: alias → dimension. A result
 	// grouped by an alias names its column as asked.

@@ -292,8 +292,13 @@ func plainScorecard(ctx context.Context, e *engine.Engine, from, to, prev time.T
 		if d.Kind == "ratio" {
 			value = fmt.Sprintf("(%s) / nullif(%s, 0)", d.Numerator, d.Denominator)
 		}
-		stmt := fmt.Sprintf("SELECT %s FROM %s(?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP)", value, d.MacroName())
-		calls = append(calls, call{stmt, []any{from, to, prev}}, call{stmt, []any{prev, from, kpi.PreviousStart(prev, from)}})
+		// The window's instants are written as literals: a DuckDB build
+		// crashed once (SIGSEGV) executing these macro calls with bound
+		// parameters, four at once. They are our own dates, not input.
+		for _, w := range [][3]time.Time{{from, to, prev}, {prev, from, kpi.PreviousStart(prev, from)}} {
+			calls = append(calls, call{fmt.Sprintf("SELECT %s FROM %s(TIMESTAMP '%s', TIMESTAMP '%s', TIMESTAMP '%s')",
+				value, d.MacroName(), kpi.Date(w[0]), kpi.Date(w[1]), kpi.Date(w[2])), nil})
+		}
 	}
 	errs := make(chan error, len(calls))
 	sem := make(chan struct{}, 4)
