@@ -150,6 +150,7 @@ func withoutParams(c *gin.Context, names ...string) string {
 //	@Header			200,304	{string}	ETag	"entity tag of the answer (RFC 9110); changes when the data does"
 //	@Header			200,304	{string}	Cache-Control	"private, no-cache: a private cache may keep the answer and must revalidate it with If-None-Match"
 //	@Header			200	{string}	Vary	"Accept, Accept-Encoding"
+//	@Header			200	{string}	Server-Timing	"scorecard;dur=MILLISECONDS;desc=PATH: time spent computing it, and how: fast (the KPIs with a fast form in one statement over shared per-customer tables, the rest on their own), plain (every KPI on its own) or cache (a stored scorecard of this generation and window)"
 //	@Router			/scorecard [get]
 func (s *Server) scorecard(c *gin.Context) {
 	q, err := parseKPIQuery(c, "")
@@ -167,6 +168,7 @@ func (s *Server) scorecard(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	c.Header("Server-Timing", fmt.Sprintf("scorecard;dur=%.1f;desc=%q", sc.Elapsed, sc.Path))
 	s.writeJSON(c, http.StatusOK, sc)
 }
 

@@ -282,7 +282,7 @@ func parseKPIQuery(c *gin.Context, name string) (engine.Query, error) {
 //	@Header			200	{integer}	X-KPI-Version	"the KPI version that answered"
 //	@Header			200	{boolean}	X-KPI-Default-Version	"true when no version was asked for (the default answered)"
 //	@Header			200	{string}	X-Data-Fingerprint	"fingerprint of the data the answer was computed from"
-//	@Header			200	{string}	Server-Timing	"kpi;dur=MILLISECONDS: time spent computing the answer"
+//	@Header			200	{string}	Server-Timing	"kpi;dur=MILLISECONDS;desc=PATH: time spent computing the answer, and how: fast (shared per-customer tables), plain (the KPI version's macro) or cache (a stored answer; dur is the original time)"
 //	@Header			200	{string}	Content-Disposition	"inline; filename=KPI.csv (.arrows, .parquet, .ndjson) for the non-JSON formats"
 //	@Router			/kpis/{name}/values [get]
 func (s *Server) kpiValues(c *gin.Context) {
@@ -304,7 +304,7 @@ func (s *Server) kpiValues(c *gin.Context) {
 	c.Header("X-KPI-Version", strconv.Itoa(res.Version))
 	c.Header("X-KPI-Default-Version", strconv.FormatBool(q.Version == 0))
 	c.Header("X-Data-Fingerprint", res.Fingerprint)
-	c.Header("Server-Timing", fmt.Sprintf("kpi;dur=%.1f", float64(res.Elapsed)/float64(time.Millisecond)))
+	c.Header("Server-Timing", fmt.Sprintf("kpi;dur=%.1f;desc=%q", float64(res.Elapsed)/float64(time.Millisecond), res.Path))
 	if records {
 		s.writeTable(c, format, res.KPI, res.Columns, res.Types, res.Rows)
 		return

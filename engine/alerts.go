@@ -393,7 +393,7 @@ func (e *Engine) alertRow(ctx context.Context, a *Alert) (ScorecardRow, string, 
 	if len(a.By) == 0 {
 		target = bestTarget(targets, a.KPI, from, to)
 	}
-	row, err := e.scorecardRow(ctx, k, a.By, target, from, to)
+	row, err := e.scorecardRow(ctx, k, a.By, target, from, to, nil)
 	return row, kpi.Date(from), kpi.Date(to), err
 }
 

@@ -35,3 +35,35 @@ func (c *resultCache) put(key string, r *Result) {
 		c.lru.Add(key, r)
 	}
 }
+
+// scorecardCache keeps whole scorecards keyed by generation, window and
+// scope: a warm one answers without a statement. Off with the results
+// cache (CacheEntries < 0).
+type scorecardCache struct {
+	lru *lru.Cache[string, *Scorecard]
+}
+
+// scorecardEntries: a scorecard per window a dashboard shows, a few
+// generations back.
+const scorecardEntries = 32
+
+func newScorecardCache(resultEntries int) *scorecardCache {
+	if resultEntries < 0 {
+		return &scorecardCache{}
+	}
+	c, _ := lru.New[string, *Scorecard](scorecardEntries)
+	return &scorecardCache{lru: c}
+}
+
+func (c *scorecardCache) get(key string) (*Scorecard, bool) {
+	if c.lru == nil {
+		return nil, false
+	}
+	return c.lru.Get(key)
+}
+
+func (c *scorecardCache) put(key string, sc *Scorecard) {
+	if c.lru != nil {
+		c.lru.Add(key, sc)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	_ "embed"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"custkpi/kpi"
@@ -53,8 +54,13 @@ type Options struct {
 	// (periods × distinct values of the by= dimensions); a request past it
 	// is refused with result_too_large (0: DefaultMaxResultRows; <0: none).
 	MaxResultRows int64
-	// CacheEntries is the number of KPI results kept (0: 512; <0: no cache).
+	// CacheEntries is the number of KPI results kept (0: 512; <0: no cache,
+	// of KPI results nor of scorecards).
 	CacheEntries int
+	// WarmScorecard computes the default scorecard in the background after
+	// every import (and once at open), so the first request for it finds
+	// it stored: for a server.
+	WarmScorecard bool
 	// Inspect opens the database as it is, for custkpi check: no recovery,
 	// no seeding, so nothing is repaired before it is looked at.
 	Inspect bool
@@ -98,6 +104,13 @@ type Engine struct {
 	catalog *kpi.Catalog
 	cache   *resultCache
 	alerts  alerting
+	// scorecards keeps whole scorecards by generation and window.
+	scorecards *scorecardCache
+	// warming: the background scorecard after a write (warm), which
+	// Close waits for after cancelling it.
+	warming  sync.WaitGroup
+	stopWarm context.CancelFunc
+	warmCtx  context.Context
 }
 
 // Open opens (creating when absent, unless MustExist) the database and makes it ready: the
@@ -124,8 +137,11 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		opts:  opts,
 		log:   opts.Logger,
 		cache: newResultCache(opts.CacheEntries),
+
+		scorecards: newScorecardCache(opts.CacheEntries),
 	}
 	e.alerts.stop, e.alerts.stopNow = context.WithCancel(context.Background())
+	e.warmCtx, e.stopWarm = context.WithCancel(context.Background())
 	if err := e.init(ctx); err != nil {
 		e.Close()
 		return nil, err
@@ -164,7 +180,11 @@ func (e *Engine) init(ctx context.Context) error {
 	if err := e.recover(ctx); err != nil {
 		return err
 	}
-	return e.seedBuiltins(ctx)
+	if err := e.seedBuiltins(ctx); err != nil {
+		return err
+	}
+	e.warm()
+	return nil
 }
 
 // registerMacros creates each KPI version's table macro.
@@ -179,10 +199,13 @@ func registerMacros(ctx context.Context, db *sql.DB, cat *kpi.Catalog) error {
 	return nil
 }
 
-// Close stops the background alert evaluations and releases the database.
+// Close stops the background work (alert evaluations, a scorecard
+// warm-up) and releases the database.
 func (e *Engine) Close() error {
 	e.alerts.stopNow()
+	e.stopWarm()
 	e.alerts.bg.Wait()
+	e.warming.Wait()
 	return e.store.Close()
 }
 

@@ -94,6 +94,9 @@ func rebuildFeatures(ctx context.Context, conn *sql.Conn, gen int64) error {
 	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TABLE customer_features AS SELECT * FROM customer_features_at(?::TIMESTAMP)", asOf); err != nil {
 		return contextErr(ctx, err, "rebuild customer features")
 	}
+	if err := buildFastTables(ctx, conn, gen); err != nil {
+		return err
+	}
 	if _, err := conn.ExecContext(ctx, "UPDATE meta_derived SET data_generation = ?, features_generation = ?", gen, gen); err != nil {
 		return fmt.Errorf("rebuild customer features: stamp: %w", err)
 	}
@@ -112,13 +115,17 @@ func (e *Engine) recover(ctx context.Context) error {
 	if err := e.db.QueryRowContext(ctx, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'customer_features'").Scan(&tables); err != nil {
 		return fmt.Errorf("open: %w", err)
 	}
-	if tables == 1 && featuresGen == dataGen {
+	fastOK, err := e.fastTablesCurrent(ctx, dataGen)
+	if err != nil {
+		return err
+	}
+	if tables == 1 && featuresGen == dataGen && fastOK {
 		return nil
 	}
 	if tables == 1 {
-		e.log.Info("rebuilding customer features", "data_generation", dataGen, "features_generation", featuresGen)
+		e.log.Info("rebuilding customer features and the fast path's tables", "data_generation", dataGen, "features_generation", featuresGen, "fast_tables_current", fastOK)
 	}
-	_, err := e.write(ctx, "build customer features", true, func(context.Context, *sql.Conn, int64) error { return nil })
+	_, err = e.write(ctx, "build customer features", true, func(context.Context, *sql.Conn, int64) error { return nil })
 	return err
 }
 

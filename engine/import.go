@@ -85,6 +85,7 @@ func (e *Engine) ImportBatch(ctx context.Context, reqs []ImportRequest) ([]*Impo
 		}
 		e.opts.Observer.Import(r.Kind, r.Rows, time.Since(start), nil)
 	}
+	e.warm()
 	e.afterImport() // in the background: the import has committed
 	return out, nil
 }

@@ -59,6 +59,7 @@ func (e *Engine) Run(ctx context.Context, q Query) (*Result, error) {
 		if r, ok := e.cache.get(st.Key); ok {
 			c := *r
 			c.Cached = true
+			c.Path = PathCache
 			e.opts.Observer.KPIQuery(st.Result.KPI, true, time.Since(start), nil)
 			return &c, nil
 		}
@@ -98,6 +99,7 @@ func (e *Engine) execute(ctx context.Context, s *snapshot, st *kpi.Statement) (*
 	res := st.Result
 	res.Columns, res.Types, res.Rows = t.Columns, t.Types, t.Rows
 	res.Elapsed = time.Since(start)
+	res.Path = st.Path
 	e.cache.put(st.Key, res)
 	out := *res
 	return &out, true, nil
@@ -118,6 +120,8 @@ func (e *Engine) SQL(ctx context.Context, q Query) (string, []any, error) {
 // in Go) and hands the rest to the pure planner.
 func (e *Engine) plan(ctx context.Context, s *snapshot, q Query) (*kpi.Statement, error) {
 	q.Scope = scopeOf(ctx) // the key's, whatever the caller set
+	q.Fast = !plainOnly(ctx)
+	q.FastAlways = fastAlways(ctx)
 	var where *kpi.Filter
 	if q.Where != "" {
 		def, err := kpi.Definition(e.catalog, q)

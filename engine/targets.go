@@ -16,6 +16,7 @@ import (
 
 	"custkpi/kpi"
 	"custkpi/queries"
+	"custkpi/store"
 )
 
 // Target is the standard value of a KPI: the scorecard compares the actual
@@ -237,6 +238,9 @@ type Scorecard struct {
 	Elapsed      float64        `json:"elapsed_ms"`
 	// Pack is the pack asked for (scorecard?pack=), with its goal.
 	Pack *Pack `json:"pack,omitempty"`
+	// Path says how the KPIs were computed: fast when any row came from
+	// the shared per-customer tables, else plain (or cache).
+	Path string `json:"-"`
 }
 
 // packOrder puts a pack's scorecard in the pack's order and gives a row
@@ -291,12 +295,38 @@ type ScorecardQuery struct {
 	Filter   map[string]string
 }
 
-// ScorecardOf is Scorecard for the KPIs the query chooses.
+// ScorecardOf is Scorecard for the KPIs the query chooses. Its rows are
+// separate statements (and a shared fast one), each pinned to a
+// generation: so that the whole answer is of one generation, it is
+// computed again when a write landed meanwhile, and after
+// store.MaxReplans such races answers busy.
 func (e *Engine) ScorecardOf(ctx context.Context, q ScorecardQuery) (*Scorecard, error) {
-	start := time.Now()
 	ctx, cancel := e.withTimeout(ctx)
 	defer cancel()
-	s := e.snap()
+	for range store.MaxReplans {
+		before := e.snap()
+		sc, err := e.scorecardOnce(ctx, q, before)
+		if err != nil {
+			return nil, err
+		}
+		if scorecardRaceHook != nil {
+			scorecardRaceHook()
+		}
+		if e.snap() == before {
+			return sc, nil
+		}
+	}
+	return nil, errBusy("scorecard")
+}
+
+// scorecardRaceHook, set by tests only, runs after a scorecard was
+// computed and before it is checked against the generation: a write there
+// is the race ScorecardOf guards against.
+var scorecardRaceHook func()
+
+// scorecardOnce computes the scorecard from snapshot s.
+func (e *Engine) scorecardOnce(ctx context.Context, q ScorecardQuery, s *snapshot) (*Scorecard, error) {
+	start := time.Now()
 	from, to, err := kpi.Window(s.dataEnd, q.From, q.To)
 	if err != nil {
 		return nil, err
@@ -317,13 +347,19 @@ func (e *Engine) ScorecardOf(ctx context.Context, q ScorecardQuery) (*Scorecard,
 	if err != nil {
 		return nil, err
 	}
+	// A scorecard reads every dataset, the targets and the packs: any write
+	// changes the generation, so the generation keys a stored one.
+	key := fmt.Sprintf("%d|%s|%s|%s|%v|%s|%s|%s", s.generation, kpi.Date(from), kpi.Date(to), kpi.ScopeKey(scopeOf(ctx)),
+		plainOnly(ctx), q.Pack, scopeKey(filter), strings.Join(q.KPIs, ","))
+	if sc, ok := e.scorecards.get(key); ok {
+		out := *sc
+		out.Path = PathCache
+		out.Elapsed = float64(time.Since(start).Microseconds()) / 1000
+		return &out, nil
+	}
 	sc := &Scorecard{From: kpi.Date(from), To: kpi.Date(to), PreviousFrom: kpi.Date(kpi.PreviousStart(from, to)), Rows: []ScorecardRow{}, Skipped: []SkippedKPI{}, Pack: pack}
 
-	type job struct {
-		kpi    *KPI
-		by     map[string]string
-		target *Target
-	}
+	type job = scorecardJob
 	var jobs []job
 	used := map[string]bool{} // filter dimensions some KPI has
 	for _, k := range e.catalog.List() {
@@ -364,31 +400,114 @@ func (e *Engine) ScorecardOf(ctx context.Context, q ScorecardQuery) (*Scorecard,
 				Details: map[string]any{"parameter": "filter", "dimension": dim}}
 		}
 	}
-	rows := make([]ScorecardRow, len(jobs))
-	errs := make([]error, len(jobs))
-	sem := make(chan struct{}, scorecardParallel)
-	var wg sync.WaitGroup
-	for i, j := range jobs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			rows[i], errs[i] = e.scorecardRow(ctx, j.kpi, j.by, j.target, from, to)
-		}()
+	rows, path, err := e.scorecardRows(ctx, s, jobs, from, to)
+	if err != nil {
+		return nil, err
 	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("scorecard %s: %w", jobs[i].kpi.Name, err)
-		}
-	}
+	sc.Path = path
 	sc.Rows = rows
 	if pack != nil {
 		packOrder(sc, pack)
 	}
 	sc.Elapsed = float64(time.Since(start).Microseconds()) / 1000
-	return sc, nil
+	e.scorecards.put(key, sc)
+	out := *sc
+	return &out, nil
+}
+
+// scorecardJob is one row to compute: a KPI, unscoped (by nil) or for a
+// scoped target or a filter, with the target it is compared with.
+type scorecardJob struct {
+	kpi    *KPI
+	by     map[string]string
+	target *Target
+}
+
+// scorecardRows computes the rows: the unscoped rows of the KPIs with a
+// fast form in one statement (fastScorecard), meanwhile the others each on
+// its own, a few at once. When the fast statement finds the generation
+// moved on, its KPIs are computed on their own too.
+func (e *Engine) scorecardRows(ctx context.Context, s *snapshot, jobs []scorecardJob, from, to time.Time) ([]ScorecardRow, string, error) {
+	var unscoped []*KPI
+	for _, j := range jobs {
+		if j.by == nil {
+			unscoped = append(unscoped, j.kpi)
+		}
+	}
+	st, err := e.planFastScorecard(ctx, s, unscoped, from, to)
+	if err != nil {
+		return nil, "", err
+	}
+	inFast := map[string]bool{}
+	if st != nil {
+		for _, d := range st.Defs {
+			inFast[d.Name] = true
+		}
+	}
+	var fast fastValues
+	var fastOK bool
+	var fastErr error
+	fastDone := make(chan struct{})
+	go func() {
+		defer close(fastDone)
+		fast, fastOK, fastErr = e.fastScorecard(ctx, s, st, from)
+	}()
+	rows := make([]ScorecardRow, len(jobs))
+	errs := make([]error, len(jobs))
+	run := func(pick func(scorecardJob) bool, values func(scorecardJob) *[2]*float64) {
+		sem := make(chan struct{}, scorecardParallel)
+		var wg sync.WaitGroup
+		for i, j := range jobs {
+			if !pick(j) {
+				continue
+			}
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				rows[i], errs[i] = e.scorecardRow(ctx, j.kpi, j.by, j.target, from, to, values(j))
+			}()
+		}
+		wg.Wait()
+	}
+	fastRow := func(j scorecardJob) bool { return j.by == nil && inFast[j.kpi.Name] }
+	none := func(scorecardJob) *[2]*float64 { return nil }
+	run(func(j scorecardJob) bool { return !fastRow(j) }, none)
+	<-fastDone
+	if fastErr != nil {
+		return nil, "", fastErr
+	}
+	path := PathPlain
+	if fastOK && st != nil {
+		path = PathFast
+		run(fastRow, func(j scorecardJob) *[2]*float64 { v := fast[j.kpi.Name]; return &v })
+	} else {
+		run(fastRow, none) // the data changed meanwhile: each KPI plans again
+	}
+	for i, err := range errs {
+		if err != nil {
+			return nil, "", fmt.Errorf("scorecard %s: %w", jobs[i].kpi.Name, err)
+		}
+	}
+	return rows, path, nil
+}
+
+// ScorecardKPIs lists the KPIs the default scorecard would show now.
+func (e *Engine) ScorecardKPIs(ctx context.Context) []*KPI {
+	s := e.snap()
+	var out []*KPI
+	for _, k := range e.catalog.List() {
+		d := k.Default
+		if len(d.Group) > 0 || kpi.RequireData(s.data, d) != nil {
+			continue
+		}
+		if _, err := kpi.ScopeFilter(s.data, d, scopeOf(ctx)); err != nil {
+			continue
+		}
+		out = append(out, k)
+	}
+	return out
 }
 
 // missingDimension is a dimension of filter the KPI cannot be grouped by
@@ -430,7 +549,7 @@ func filterTarget(targets []Target, kpiName string, filter map[string]string, fr
 // scorecardRow computes one KPI over the customers with the dimension
 // values by (all of them when by is empty) and compares it with t (none:
 // no status).
-func (e *Engine) scorecardRow(ctx context.Context, k *KPI, by map[string]string, t *Target, from, to time.Time) (ScorecardRow, error) {
+func (e *Engine) scorecardRow(ctx context.Context, k *KPI, by map[string]string, t *Target, from, to time.Time, fast *[2]*float64) (ScorecardRow, error) {
 	d := k.Default
 	row := ScorecardRow{KPI: k.Name, Title: d.Title, Unit: d.Unit, Category: d.Category, Version: d.Version, Direction: d.Direction}
 	q := Query{KPI: k.Name, From: from, To: to}
@@ -438,16 +557,20 @@ func (e *Engine) scorecardRow(ctx context.Context, k *KPI, by map[string]string,
 		row.By = by
 		q.By = slices.Sorted(maps.Keys(by))
 	}
-	c, err := e.compare(ctx, q)
-	if err != nil {
-		return row, err
+	if fast != nil {
+		row.Previous, row.Value = fast[0], fast[1]
+	} else {
+		c, err := e.compare(ctx, q)
+		if err != nil {
+			return row, err
+		}
+		parts := make([]string, len(q.By))
+		for i, dim := range q.By {
+			parts[i] = by[dim]
+		}
+		key := strings.Join(parts, "\x00")
+		row.Value, row.Previous = c.num(c.cur[key], "value"), c.num(c.prev[key], "value")
 	}
-	parts := make([]string, len(q.By))
-	for i, dim := range q.By {
-		parts[i] = by[dim]
-	}
-	key := strings.Join(parts, "\x00")
-	row.Value, row.Previous = c.num(c.cur[key], "value"), c.num(c.prev[key], "value")
 	if d.Kind == queries.Additive && len(q.By) > 0 {
 		// A group without rows in a window is a count of zero there.
 		if row.Value == nil {

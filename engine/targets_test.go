@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A scope value holding the key's separators (';', '=') round-trips, the
@@ -90,5 +91,54 @@ func TestTargetScopeWithSeparators(t *testing.T) {
 	}
 	if list, _ := e.Targets(ctx, "revenue"); len(list) != 1 || !maps.Equal(list[0].By, scopes[2]) {
 		t.Errorf("after deletes: %v", list)
+	}
+}
+
+// TestScorecardOneGeneration: a write landing while a scorecard is computed
+// (here a target change, between the rows and the check) makes it compute
+// again, so the answer is of the new generation throughout (the new target
+// is on its orders row); a write every time answers busy.
+func TestScorecardOneGeneration(t *testing.T) {
+	e := handBuilt(t)
+	ctx := context.Background()
+	passes := 0
+	scorecardRaceHook = func() {
+		passes++
+		if passes == 1 {
+			if _, err := e.SetTarget(ctx, Target{KPI: "orders", Target: 7, Direction: "higher_is_better"}); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	defer func() { scorecardRaceHook = nil }()
+	sc, err := e.Scorecard(ctx, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if passes != 2 {
+		t.Errorf("computed %d times, want 2 (once more after the write)", passes)
+	}
+	found := false
+	for _, r := range sc.Rows {
+		if r.KPI == "orders" && r.By == nil {
+			found = true
+			if r.Target == nil || *r.Target != 7 {
+				t.Errorf("orders row of the scorecard: target %v, want 7 (the generation after the write)", r.Target)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no orders row")
+	}
+
+	n := 0.0
+	scorecardRaceHook = func() {
+		n++
+		if _, err := e.SetTarget(ctx, Target{KPI: "orders", Target: 10 + n, Direction: "higher_is_better"}); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := e.Scorecard(ctx, time.Time{}, time.Time{}); ErrorCode(err) != CodeBusy {
+		t.Errorf("a write during every pass: %v, want busy", err)
 	}
 }

@@ -52,11 +52,21 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 	}
 	var b statementBuilder
 	b.periods(ps)
-	b.kpiRows(def, params, []*Filter{where, scope}, len(dims) == 0 && len(def.Group) == 0)
-	b.aggregate(def, dims, q.Grain != GrainNone || q.Compare)
+	filters, everyPeriod := []*Filter{where, scope}, len(dims) == 0 && len(def.Group) == 0
+	path, agg := PathPlain, def
+	if f := fastForm(def, q, ps); f != nil {
+		b.fastSources([]*queries.Fast{f}, ps, false, len(dims) > 0 || where != nil || scope != nil)
+		b.WriteString("),\nkpi_rows AS (\n  ")
+		b.fastRows(def, f, params, filters, everyPeriod)
+		b.WriteString("\n)\nSELECT ")
+		path, agg = PathFast, fastDefinition(def, f)
+	} else {
+		b.kpiRows(def, params, filters, everyPeriod)
+	}
+	b.aggregate(agg, dims, q.Grain != GrainNone || q.Compare)
 	res := header(data, def, q, from, to, dims, params)
 	key := strings.Join([]string{def.Name, fmt.Sprint(def.Version), res.From, res.To, string(q.Grain),
-		strings.Join(res.By, ","), q.Where, fmt.Sprint(params), fmt.Sprint(q.Compare), scopeKey(q.Scope), res.Fingerprint}, "|")
+		strings.Join(res.By, ","), q.Where, fmt.Sprint(params), fmt.Sprint(q.Compare), scopeKey(q.Scope), res.Fingerprint, path}, "|")
 	groups := make([]GroupRef, len(dims))
 	for i, d := range dims {
 		groups[i] = GroupRef{Name: d.name, Customer: d.customer, Evaluation: d.evaluation.ID}
@@ -64,7 +74,7 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 			groups[i].Datasets, groups[i].Columns = def.Requires, d.names
 		}
 	}
-	return &Statement{Def: def, SQL: b.String(), Args: b.args, Key: key, Result: res, Periods: len(ps), Groups: groups}, nil
+	return &Statement{Def: def, SQL: b.String(), Args: b.args, Key: key, Result: res, Periods: len(ps), Groups: groups, Path: path}, nil
 }
 
 // Definition resolves the KPI version a query asks for.

@@ -24,7 +24,20 @@ type Query struct {
 	// columns hold the listed values: the engine sets it from the request's
 	// key, whatever the caller put here.
 	Scope map[string][]string `json:"-"`
+	// Fast allows the fast path where the version has a fast form (the
+	// engine's requests); without it the plan is the version's macro, the
+	// reference of the property test and the benchmark's "before".
+	Fast bool `json:"-"`
+	// FastAlways takes even the fast forms that serve only the scorecard,
+	// so that the property test checks them on every kind of request.
+	FastAlways bool `json:"-"`
 }
+
+// The paths a statement takes.
+const (
+	PathPlain = "plain"
+	PathFast  = "fast"
+)
 
 // Result is a KPI answer: a table whose columns are period (with a grain),
 // the dimensions, value and, for ratios, numerator and denominator.
@@ -42,6 +55,9 @@ type Result struct {
 	Rows        [][]any        `json:"-"`
 	Cached      bool           `json:"-"`
 	Elapsed     time.Duration  `json:"-"`
+	// Path is how the answer was computed: plain (the version's macro),
+	// fast (a shared per-customer table) or cache.
+	Path string `json:"-"`
 }
 
 // maxDimensions bounds by=: more groups than this is a table export, not a KPI.
@@ -71,6 +87,9 @@ type Statement struct {
 	// before it runs.
 	Periods int
 	Groups  []GroupRef
+	// Path is PathFast when the statement reads the shared per-customer
+	// tables, else PathPlain.
+	Path string
 }
 
 // GroupRef is a by= dimension as the result's size sees it: where its

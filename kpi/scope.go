@@ -49,3 +49,7 @@ func scopeKey(scope map[string][]string) string {
 	}
 	return b.String()
 }
+
+// ScopeKey is the canonical text of a key's scope, for the engine's cache
+// keys of answers the planner does not key (the scorecard).
+func ScopeKey(scope map[string][]string) string { return scopeKey(scope) }

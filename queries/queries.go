@@ -106,6 +106,9 @@ type Definition struct {
 	File        string
 	Body        string // the SQL after the header
 	Source      string // the whole file, as shown in the catalog
+	// Fast are the version's fast forms, in order of preference (none:
+	// the plain path serves it).
+	Fast []*Fast
 
 	// Aliases are other names of Dimensions: alias → dimension. A result
 	// grouped by an alias names its column as asked.
@@ -168,7 +171,7 @@ func Load() ([]*Definition, error) { return LoadFS(files) }
 func LoadFS(fsys fs.FS) ([]*Definition, error) {
 	var defs []*Definition
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".sql") {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".sql") || strings.HasSuffix(p, ".fast.sql") {
 			return err
 		}
 		src, err := fs.ReadFile(fsys, p)
@@ -183,6 +186,9 @@ func LoadFS(fsys fs.FS) ([]*Definition, error) {
 		return nil
 	})
 	if err != nil {
+		return nil, fmt.Errorf("load queries: %w", err)
+	}
+	if err := attachFast(fsys, defs); err != nil {
 		return nil, fmt.Errorf("load queries: %w", err)
 	}
 	seen := map[string]*Definition{}

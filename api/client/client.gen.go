@@ -16462,6 +16462,7 @@ func (r GetSatisfactionDriversResponse) ContentType() string {
 type GetScorecardResponse200Headers struct {
 	CacheControl *string
 	ETag         *string
+	ServerTiming *string
 	Vary         *string
 	XRequestID   *string
 }
@@ -26693,6 +26694,13 @@ func ParseGetScorecardResponse(rsp *http.Response) (*GetScorecardResponse, error
 				return nil, err
 			}
 			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Server-Timing"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Server-Timing", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ServerTiming = &value
 		}
 		if values := rsp.Header.Values("Vary"); len(values) > 0 {
 			var value string

@@ -44,6 +44,7 @@ func newDemoCommand(g *globalFlags) *cobra.Command {
 				db.path = filepath.Join(os.TempDir(), fmt.Sprintf("custkpi-demo-%d-%d.duckdb", o.customers, o.seed))
 			}
 			srv := o.web.server(log, &db) // before the engine opens: its metrics hear the demo's import
+			db.warm = true
 			eng, err := db.open(ctx, log)
 			if err != nil {
 				return err

@@ -24,6 +24,11 @@ type dbFlags struct {
 	// mustExist: the command only reads, so a missing file is an error
 	// rather than a new empty database answering zeros.
 	mustExist bool
+	// noCache: keep no KPI results (custkpi bench times the work).
+	noCache bool
+	// warm: compute the default scorecard in the background after each
+	// import (a server's first scorecard request then finds it stored).
+	warm bool
 	// serverHint: the command can be sent to a server instead, so a
 	// database locked by one says how (set by withBackend).
 	serverHint bool
@@ -95,7 +100,11 @@ func (f *dbFlags) open(ctx context.Context, log *slog.Logger) (*engine.Engine, e
 	if jobTimeout == 0 {
 		jobTimeout = -1
 	}
-	eng, err := engine.Open(ctx, engine.Options{Path: f.path, QueryTimeout: f.timeout, JobTimeout: jobTimeout, MaxResultRows: maxRows,
+	cache := 0
+	if f.noCache {
+		cache = -1
+	}
+	eng, err := engine.Open(ctx, engine.Options{CacheEntries: cache, WarmScorecard: f.warm, Path: f.path, QueryTimeout: f.timeout, JobTimeout: jobTimeout, MaxResultRows: maxRows,
 		Threads: f.threads, MemoryLimit: f.memory, MustExist: f.mustExist, MinTime: minTime, MaxTime: maxTime, Logger: log, Observer: f.observer})
 	if err != nil {
 		return nil, explainOpenError(f.path, err, f.serverHint)
@@ -177,7 +186,7 @@ func newRootCommand() *cobra.Command {
 		},
 	}
 	g.register(root)
-	root.AddCommand(newServeCommand(g), newKeysCommand(g), newDemoCommand(g), newImportCommand(g), newKPICommand(g), newScorecardCommand(g),
+	root.AddCommand(newServeCommand(g), newKeysCommand(g), newDemoCommand(g), newImportCommand(g), newKPICommand(g), newScorecardCommand(g), newBenchCommand(g),
 		newRulesCommand(g), newCLVCommand(g), newCheckCommand(g), newVersionCommand())
 	root.AddCommand(newKPIsCommand(g, "kpis")) // the catalog; exit codes and usage errors in cli.go
 	documentSettings(root)

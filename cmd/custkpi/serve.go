@@ -267,6 +267,7 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 			defer cancel()
 			served := make(chan error, 1)
 			go func() { served <- srv.Serve(ctx) }()
+			db.warm = true
 			eng, err := db.open(ctx, log)
 			if err != nil {
 				stopping := ctx.Err() != nil

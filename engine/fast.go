@@ -1,0 +1,181 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"custkpi/kpi"
+	"custkpi/queries"
+)
+
+// fastTables are built from the orders by every write that derives
+// (rebuildFeatures), in its transaction, so they belong to its generation
+// like customer_features. The fast path's shared tables read them, not the
+// orders:
+//
+//   - fast_customer_keys gives every customer an integer key (in
+//     customer_id order), so the per-customer grouping hashes integers,
+//     not strings;
+//   - fast_order_days has one row per customer and day with completed or
+//     returned orders: the counts and sums the fast forms read (of the
+//     completed ones, and the count of returned ones), sorted by day so a
+//     window's scan skips the rest. Windows start and end at midnight, so
+//     a day is either in a window or not;
+//   - fast_customer_days has one row per customer key: their order days,
+//     sorted, and the revenue of each, for the history-wide KPIs (recency,
+//     suspected churn, historic CLV, new customers), which then filter a
+//     short list per customer instead of grouping every order.
+var fastTables = []string{
+	`CREATE OR REPLACE TABLE fast_customer_keys AS
+	SELECT CAST(row_number() OVER (ORDER BY customer_id) AS INTEGER) AS ckey, customer_id FROM customers`,
+	`CREATE OR REPLACE TABLE fast_order_days AS
+	SELECT k.ckey, o.day,
+	       count(*) FILTER (WHERE o.completed) AS orders,
+	       count(*) FILTER (WHERE NOT o.completed) AS returned,
+	       sum(o.amount) FILTER (WHERE o.completed) AS amount,
+	       count(o.cost) FILTER (WHERE o.completed) AS costed,
+	       sum(o.amount) FILTER (WHERE o.completed AND o.cost IS NOT NULL) AS costed_amount,
+	       sum(o.amount - o.cost) FILTER (WHERE o.completed) AS profit,
+	       count(*) FILTER (WHERE o.completed AND o.promised_date IS NOT NULL AND o.delivered_date IS NOT NULL) AS delivery_known,
+	       count(*) FILTER (WHERE o.completed AND o.delivered_date <= o.promised_date) AS on_time
+	FROM (SELECT *, CAST(order_date AS DATE) AS day, coalesce(status, 'completed') = 'completed' AS completed
+	      FROM orders WHERE coalesce(status, 'completed') IN ('completed', 'returned')) o
+	JOIN fast_customer_keys k USING (customer_id)
+	GROUP BY o.day, k.ckey
+	ORDER BY o.day, k.ckey`,
+	// The lists are sorted by day through a list of (day, revenue)
+	// structs: an ordered aggregate is several times slower.
+	`CREATE OR REPLACE TABLE fast_customer_days AS
+	SELECT ckey, list_transform(s, x -> x.d) AS days, list_transform(s, x -> x.a) AS amounts
+	FROM (SELECT ckey, list_sort(list({'d': day, 'a': amount})) AS s FROM fast_order_days WHERE orders > 0 GROUP BY ckey)`,
+}
+
+// buildFastTables rebuilds the fast path's per-generation tables and
+// stamps them with the generation: a build without them (an older one)
+// that writes the data leaves them stale, and Open's recovery then sees
+// the stamp behind and rebuilds them.
+func buildFastTables(ctx context.Context, conn *sql.Conn, gen int64) error {
+	for _, stmt := range fastTables {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			return contextErr(ctx, err, "build the fast path's tables")
+		}
+	}
+	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TABLE fast_generation AS SELECT ?::BIGINT AS generation, ?::INTEGER AS layout", gen, fastLayout); err != nil {
+		return contextErr(ctx, err, "build the fast path's tables")
+	}
+	return nil
+}
+
+// fastLayout numbers the layout of the fast path's tables: a build that
+// changes their columns increments it, so tables of another layout are
+// rebuilt at open like stale ones.
+const fastLayout = 2
+
+// fastTablesCurrent tells whether the fast path's tables are there, of
+// this build's layout, and were built from the data of generation dataGen.
+func (e *Engine) fastTablesCurrent(ctx context.Context, dataGen int64) (bool, error) {
+	var n int
+	if err := e.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM duckdb_tables()
+		WHERE table_name IN ('fast_customer_keys', 'fast_order_days', 'fast_customer_days', 'fast_generation'))
+		+ (SELECT count(*) FROM duckdb_columns() WHERE table_name = 'fast_generation' AND column_name = 'layout')`).Scan(&n); err != nil {
+		return false, fmt.Errorf("open: fast tables: %w", err)
+	}
+	if n < 5 {
+		return false, nil // absent, or from before layouts were numbered
+	}
+	var gen, layout int64
+	if err := e.db.QueryRowContext(ctx, "SELECT generation, layout FROM fast_generation").Scan(&gen, &layout); err != nil {
+		return false, fmt.Errorf("open: fast tables: %w", err)
+	}
+	return gen == dataGen && layout == fastLayout, nil
+}
+
+// fastValues are the scorecard values of the KPIs with a fast form, by
+// name: the previous window's and the window's.
+type fastValues map[string][2]*float64
+
+// planFastScorecard plans the statement computing, sharing one scan of
+// the orders, the window's and the previous window's value of every KPI
+// among kpis with a fast form (kpi.PlanScorecard); nil when there is none
+// or the caller asked for the plain path.
+func (e *Engine) planFastScorecard(ctx context.Context, s *snapshot, kpis []*KPI, from, to time.Time) (*kpi.ScorecardStatement, error) {
+	if plainOnly(ctx) {
+		return nil, nil
+	}
+	defs := make([]*queries.Definition, len(kpis))
+	filters := make([]*kpi.Filter, len(kpis))
+	for i, k := range kpis {
+		defs[i] = k.Default
+		f, err := kpi.ScopeFilter(s.data, k.Default, scopeOf(ctx))
+		if err != nil {
+			return nil, err
+		}
+		filters[i] = f
+	}
+	return kpi.PlanScorecard(defs, filters, from, to), nil
+}
+
+// fastScorecard runs the fast scorecard statement (nil: nothing to do);
+// ok is false when the generation moved on meanwhile.
+func (e *Engine) fastScorecard(ctx context.Context, s *snapshot, st *kpi.ScorecardStatement, from time.Time) (fastValues, bool, error) {
+	out := fastValues{}
+	if st == nil {
+		return out, true, nil
+	}
+	start := time.Now()
+	defer func() { e.log.Debug("fast scorecard", "kpis", len(st.Defs), "elapsed", time.Since(start)) }()
+	ok, err := e.pinned(ctx, s, func(ctx context.Context, conn *sql.Conn) error {
+		rows, err := conn.QueryContext(ctx, st.SQL, st.Args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var i int
+			var period time.Time
+			var value sql.NullFloat64
+			if err := rows.Scan(&i, &period, &value); err != nil {
+				return err
+			}
+			name := st.Defs[i].Name
+			v := out[name]
+			slot := 0
+			if period.Equal(from) {
+				slot = 1
+			}
+			if value.Valid {
+				v[slot] = finite(value.Float64)
+			}
+			out[name] = v
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("fast scorecard: %w", err)
+	}
+	return out, ok, nil
+}
+
+// warm computes the default scorecard of the current generation in the
+// background (Options.WarmScorecard), so the first request after an import
+// is answered from the cache. A failure only means that request computes
+// it itself.
+func (e *Engine) warm() {
+	if !e.opts.WarmScorecard || e.scorecards.lru == nil {
+		return
+	}
+	e.warming.Add(1)
+	go func() {
+		defer e.warming.Done()
+		start := time.Now()
+		if _, err := e.Scorecard(e.warmCtx, time.Time{}, time.Time{}); err != nil {
+			if e.warmCtx.Err() == nil {
+				e.log.Debug("warm scorecard", "err", err)
+			}
+			return
+		}
+		e.log.Debug("warmed the default scorecard", "generation", e.Generation(), "elapsed", time.Since(start))
+	}()
+}

@@ -1,0 +1,331 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"custkpi/engine/demo"
+)
+
+// fastDemo opens an engine on a small demo dataset (every kind) with the
+// built-in lifecycle rule set evaluated, for the fast path's property test.
+func fastDemo(t *testing.T) *Engine {
+	t.Helper()
+	ctx := context.Background()
+	files, err := demo.Generate(ctx, t.TempDir(), demo.Options{Customers: 1500, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Open(ctx, Options{CacheEntries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	var reqs []ImportRequest
+	for _, k := range Kinds {
+		reqs = append(reqs, ImportRequest{Kind: k.Name, Path: files[k.Name]})
+	}
+	if _, err := e.ImportBatch(ctx, reqs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.EvaluateRuleSet(ctx, "lifecycle", 0, time.Time{}, false); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// fastKPIs are the KPIs whose default or other version has a fast form.
+func fastKPIs(e *Engine) []Query {
+	var out []Query
+	for _, k := range e.catalog.List() {
+		for _, v := range k.Versions {
+			if len(v.Fast) > 0 {
+				out = append(out, Query{KPI: k.Name, Version: v.Version})
+			}
+		}
+	}
+	return out
+}
+
+// randomQuery draws a request: a window that is a calendar month, quarter
+// or year or any span of days, inside or across the data's three years
+// (2022..2024) and beyond its ends; a grain; up to two dimensions among
+// customer columns, the age band and lifecycle tiers; a where= condition
+// translated to SQL or matched in Go; and the KPI's parameters.
+func randomQuery(r *rand.Rand, q Query) Query {
+	day := time.Date(2021, 10, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, r.IntN(365*3+180))
+	switch r.IntN(4) {
+	case 0:
+		q.From = time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, time.UTC)
+		q.To = q.From.AddDate(0, 1, 0)
+	case 1:
+		q.From = time.Date(day.Year(), day.Month()-(day.Month()-1)%3, 1, 0, 0, 0, 0, time.UTC)
+		q.To = q.From.AddDate(0, 3, 0)
+	case 2:
+		q.From = time.Date(day.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+		q.To = q.From.AddDate(1, 0, 0)
+	default:
+		q.From = day
+		q.To = day.AddDate(0, 0, 1+r.IntN(500))
+	}
+	grains := []Grain{GrainNone, GrainNone, GrainMonth, GrainQuarter, GrainWeek, GrainYear}
+	if q.To.Sub(q.From) < 100*24*time.Hour {
+		grains = append(grains, GrainDay)
+	}
+	q.Grain = grains[r.IntN(len(grains))]
+	dims := []string{"region", "segment", "age_band", "acquisition_channel", "tier:lifecycle"}
+	r.Shuffle(len(dims), func(i, j int) { dims[i], dims[j] = dims[j], dims[i] })
+	q.By = dims[:[]int{0, 0, 1, 1, 2}[r.IntN(5)]]
+	wheres := []string{"", "", "monetary > 300.0", "frequency >= 3 && region == \"north\"", `segment.matches("^c")`, "suspected_churn", "recency_days < 200"}
+	q.Where = wheres[r.IntN(len(wheres))]
+	if q.KPI == "suspected_churn_rate" && r.IntN(2) == 0 {
+		q.Params = map[string]string{"cycle_multiplier": fmt.Sprint([]float64{0.5, 1.5, 2, 3.25}[r.IntN(4)])}
+	}
+	return q
+}
+
+// TestFastPathEqualsPlain is the fast path's property test: on random
+// requests over the demo data, every KPI with a fast form answers what its
+// macro answers. Counts, periods, dimension values and types are equal
+// exactly; floating-point values too up to the order in which amounts are
+// added (relative 1e-9), which the plain path does not fix either (DuckDB
+// adds in parallel).
+func TestFastPathEqualsPlain(t *testing.T) {
+	e := fastDemo(t)
+	ctx := withFastAlways(context.Background())
+	kpis := fastKPIs(e)
+	if len(kpis) < 15 {
+		t.Fatalf("only %d KPIs have a fast form", len(kpis))
+	}
+	r := rand.New(rand.NewPCG(11, 17))
+	n := 400
+	if testing.Short() {
+		n = 120
+	}
+	fast := 0
+	for i := range n {
+		q := randomQuery(r, kpis[i%len(kpis)])
+		got, err := e.Run(ctx, q)
+		if err != nil {
+			t.Fatalf("%+v: fast: %v", q, err)
+		}
+		want, err := e.Run(WithPlainPath(ctx), q)
+		if err != nil {
+			t.Fatalf("%+v: plain: %v", q, err)
+		}
+		if want.Path != PathPlain {
+			t.Fatalf("%+v: the reference ran on %s", q, want.Path)
+		}
+		if got.Path == PathFast {
+			fast++
+		}
+		if msg := sameResult(got, want); msg != "" {
+			t.Errorf("%s v%d %s..%s grain %s by %v where %q params %v: %s", q.KPI, q.Version, q.From.Format(time.DateOnly), q.To.Format(time.DateOnly), q.Grain, q.By, q.Where, q.Params, msg)
+		}
+	}
+	if fast < n*3/4 {
+		t.Errorf("only %d of %d requests took the fast path", fast, n)
+	}
+}
+
+// sameResult compares two answers cell by cell; "" when equal.
+func sameResult(got, want *Result) string {
+	if !slices.Equal(got.Columns, want.Columns) || !slices.Equal(got.Types, want.Types) {
+		return fmt.Sprintf("columns %v %v, want %v %v", got.Columns, got.Types, want.Columns, want.Types)
+	}
+	if len(got.Rows) != len(want.Rows) {
+		return fmt.Sprintf("%d rows, want %d", len(got.Rows), len(want.Rows))
+	}
+	for i := range want.Rows {
+		for j := range want.Rows[i] {
+			if !sameCell(got.Rows[i][j], want.Rows[i][j]) && !centTie(want, got.Rows[i], want.Rows[i], j) {
+				return fmt.Sprintf("row %d column %s: %v, want %v (row %v, want %v)", i, want.Columns[j], got.Rows[i][j], want.Rows[i][j], got.Rows[i], want.Rows[i])
+			}
+		}
+	}
+	return ""
+}
+
+// centTie allows the one difference that the order of floating-point
+// additions can make visible: a ratio of money whose quotient is a whole
+// half cent (572.79 / 6 = 95.465) is rounded to cents from a numerator
+// that is 572.79 give or take an ulp, up or down. Numerator and
+// denominator must be equal; only the value may differ, by one cent.
+func centTie(res *Result, got, want []any, j int) bool {
+	num, den := slices.Index(res.Columns, "numerator"), slices.Index(res.Columns, "denominator")
+	if res.Columns[j] != "value" || num < 0 || den < 0 || !sameCell(got[num], want[num]) || !reflect.DeepEqual(got[den], want[den]) {
+		return false
+	}
+	a, aok := got[j].(float64)
+	b, bok := want[j].(float64)
+	n, nok := want[num].(float64)
+	d, dok := want[den].(int64)
+	if !aok || !bok || !nok || !dok || d == 0 {
+		return false
+	}
+	cents := n / float64(d) * 100
+	return math.Abs(a-b) < 0.0101 && math.Abs(cents-math.Floor(cents)-0.5) < 1e-6
+}
+
+func sameCell(a, b any) bool {
+	fa, aok := a.(float64)
+	fb, bok := b.(float64)
+	if aok && bok {
+		if math.IsNaN(fa) || math.IsNaN(fb) {
+			return math.IsNaN(fa) && math.IsNaN(fb)
+		}
+		return fa == fb || math.Abs(fa-fb) <= 1e-9*math.Max(1, math.Abs(fb))
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+// TestFastScorecardEqualsPlain: the scorecard computed in one statement
+// over the shared tables equals the one computed KPI by KPI on the plain
+// path, on random windows, with a target (so the status is compared too).
+func TestFastScorecardEqualsPlain(t *testing.T) {
+	e := fastDemo(t)
+	ctx := context.Background()
+	if _, err := e.SetTarget(ctx, Target{KPI: "revenue", Target: 1000, WarnWithin: 100}); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 5))
+	for i := range 6 {
+		q := randomQuery(r, Query{})
+		if i%2 == 1 {
+			// A key with a row scope: the shared tables carry customer ids.
+			ctx = WithPrincipal(context.Background(), &Principal{Name: "north", Role: "reader", Scope: Scope{"region": {"north", "east"}}})
+		} else {
+			ctx = context.Background()
+		}
+		got, err := e.Scorecard(ctx, q.From, q.To)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := e.Scorecard(WithPlainPath(ctx), q.From, q.To)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Path != PathFast || want.Path != PathPlain {
+			t.Fatalf("paths %s and %s", got.Path, want.Path)
+		}
+		if len(got.Rows) != len(want.Rows) {
+			t.Fatalf("%d rows, want %d", len(got.Rows), len(want.Rows))
+		}
+		for i, w := range want.Rows {
+			g := got.Rows[i]
+			if g.KPI != w.KPI || !sameNum(g.Value, w.Value) || !sameNum(g.Previous, w.Previous) || !sameNum(g.Change, w.Change) ||
+				!reflect.DeepEqual(g.Status, w.Status) {
+				t.Errorf("%s..%s %s: value %v previous %v status %v, want %v %v %v", got.From, got.To, w.KPI,
+					deref(g.Value), deref(g.Previous), g.Status, deref(w.Value), deref(w.Previous), w.Status)
+			}
+		}
+	}
+}
+
+func sameNum(a, b *float64) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return sameCell(*a, *b)
+}
+
+func deref(f *float64) any {
+	if f == nil {
+		return nil
+	}
+	return *f
+}
+
+// TestFastTablesRebuiltWhenStale: tables left behind by a write that did
+// not rebuild them (an older build's import) are rebuilt when the
+// database opens, before any answer reads them.
+func TestFastTablesRebuiltWhenStale(t *testing.T) {
+	ctx := context.Background()
+	path := t.TempDir() + "/stale.duckdb"
+	e, err := Open(ctx, Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustImport(t, e, "customers", "testdata/handbuilt/customers.csv")
+	mustImport(t, e, "orders", "testdata/handbuilt/orders.csv")
+	// As an older build's import would leave them: data without its days.
+	if _, err := e.DB().ExecContext(ctx, "DELETE FROM fast_order_days; UPDATE fast_generation SET generation = generation - 1"); err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+	reopenRevenue(t, path)
+	// As this branch's first builds left them: no layout number.
+	e, err = Open(ctx, Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.DB().ExecContext(ctx, "DELETE FROM fast_order_days; CREATE OR REPLACE TABLE fast_generation AS SELECT generation FROM fast_generation"); err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+	reopenRevenue(t, path)
+}
+
+// reopenRevenue opens the file again and checks the fast revenue of the
+// hand-built data.
+func reopenRevenue(t *testing.T, path string) {
+	t.Helper()
+	ctx := context.Background()
+	e, err := Open(ctx, Options{Path: path, CacheEntries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	q := Query{KPI: "revenue", From: date("2024-01-01"), To: date("2024-04-01")}
+	got, err := e.Run(withFastAlways(ctx), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// kpi_test.go: completed revenue in W is 420.
+	if got.Path != PathFast || got.Rows[0][0] != 420.0 {
+		t.Errorf("revenue %v on %s, want 420 on the fast path", got.Rows, got.Path)
+	}
+}
+
+// TestScorecardWarmedAfterImport: with WarmScorecard (a server), the
+// default scorecard of the new generation is computed in the background
+// after an import, so the first request is the cache's; any write (a
+// target) makes a new generation that computes it again.
+func TestScorecardWarmedAfterImport(t *testing.T) {
+	ctx := context.Background()
+	e, err := Open(ctx, Options{WarmScorecard: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if _, err := e.ImportBatch(ctx, []ImportRequest{
+		{Kind: "customers", Path: "testdata/handbuilt/customers.csv"},
+		{Kind: "orders", Path: "testdata/handbuilt/orders.csv"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.warming.Wait()
+	sc, err := e.Scorecard(ctx, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Path != PathCache || len(sc.Rows) == 0 {
+		t.Errorf("first scorecard after the import: %d rows from %s, want the warmed one", len(sc.Rows), sc.Path)
+	}
+	if _, err := e.SetTarget(ctx, Target{KPI: "revenue", Target: 100}); err != nil {
+		t.Fatal(err)
+	}
+	sc, err = e.Scorecard(ctx, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Path != PathFast {
+		t.Errorf("scorecard after a target was set: from %s, want computed (fast)", sc.Path)
+	}
+}

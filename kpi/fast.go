@@ -1,0 +1,322 @@
+package kpi
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"custkpi/queries"
+)
+
+// The fast path. A KPI version with a fast form (queries.Fast) is computed
+// from shared per-customer tables built from the request's periods in one
+// scan of the orders, rather than from its macro once per period: each
+// table has one row per period and customer. The result is the plain
+// path's (the entity rows aggregate to the same sums and counts), which a
+// property test checks; only the order in which floating-point amounts
+// are added differs.
+
+// sources are the shared tables, each a CTE over the periods, read from
+// the per-generation tables the engine builds at import: fast_order_days
+// (one row per customer key and day with completed orders: counts and
+// sums), fast_customer_days (one row per customer key: the sorted list of
+// those days and the list of their revenues) and fast_customer_keys (the
+// integer key of each customer_id).
+// Every placeholder is the span of the periods (lo, hi), bound so the scan
+// (sorted by day) skips what no period reads. Windows start and end at
+// midnight, so comparing days with them is exact.
+var sources = map[string]struct {
+	sql string
+	// history: the table reads every customer's whole history (no span
+	// to bind).
+	history bool
+	// window: it reads only each period's window.
+	window bool
+}{
+	// Completed orders of each period's window (w_) and previous window
+	// (p_), and the returned ones of the window. A customer with returned
+	// orders only has a row: a form reading completed ones filters on
+	// their counts.
+	"fast_orders": {sql: fastOrdersSQL},
+	// The same over each period's window only (p_orders is 0), for a
+	// request of one KPI that does not look at the previous window: it
+	// reads half the days. Where fast_orders is computed too (the
+	// scorecard), this is fast_orders.
+	"fast_window": {window: true, sql: strings.Replace(strings.Replace(fastOrdersSQL,
+		"d.day >= p.prev_start AND d.day < p.win_end", "d.day >= p.win_start AND d.day < p.win_end", 1),
+		"CAST(coalesce(sum(d.orders) FILTER (WHERE d.day < p.win_start), 0) AS BIGINT) AS p_orders", "CAST(0 AS BIGINT) AS p_orders", 1)},
+	// Whether each customer has completed orders in each period's window
+	// and previous window (how many distinct days), from their sorted
+	// day lists: for a few periods, quicker than grouping the days.
+	"fast_activity": {history: true, sql: `
+    SELECT p.period, c.ckey,
+           len(list_filter(c.days, lambda d: d >= CAST(p.win_start AS DATE) AND d < CAST(p.win_end AS DATE))) AS w_days,
+           len(list_filter(c.days, lambda d: d >= CAST(p.prev_start AS DATE) AND d < CAST(p.win_start AS DATE))) AS p_days
+    FROM fast_customer_days c JOIN periods p ON c.days[1] < p.win_end
+`},
+	// The customers with a ticket of category complaint opened in each
+	// period's window.
+	"fast_complainers": {window: true, sql: `
+    SELECT DISTINCT p.period, k.ckey
+    FROM tickets t JOIN periods p ON t.opened_at >= p.win_start AND t.opened_at < p.win_end
+    JOIN fast_customer_keys k USING (customer_id)
+    WHERE t.category = 'complaint' AND t.opened_at >= ?::TIMESTAMP AND t.opened_at < ?::TIMESTAMP
+`},
+	// Each customer's completed orders before each period's end, from
+	// their sorted lists of order days and day revenues: the first and
+	// last day, the revenue, how many days and the median gap between
+	// consecutive ones.
+	"fast_history": {history: true, sql: `
+    SELECT period, ckey, days[1] AS h_first, days[-1] AS h_last, list_sum(amounts[1:len(days)]) AS h_amount, len(days) AS n_days,
+           list_median(list_filter(list_transform(days[2:], lambda d, i: date_diff('day', days[i], d)), lambda g: g > 0)) AS median_gap
+    FROM (
+      SELECT p.period, c.ckey, list_filter(c.days, lambda d: d < CAST(p.win_end AS DATE)) AS days, c.amounts
+      FROM fast_customer_days c JOIN periods p ON c.days[1] < p.win_end
+    )
+`},
+}
+
+// fastOrdersSQL is the fast_orders source.
+//
+// Each source's SQL gives ckey, the integer key, and is wrapped by
+// keyed: with the customer_id it stands for where the rows are filtered
+// or grouped by customer (where=, a scope, by=), or else with the key
+// itself as customer_id. Keys are numbered in customer_id order, so they
+// count, count distinct and break ties (top20_revenue_share) as the ids
+// do, and the string join is saved.
+const fastOrdersSQL = `
+    SELECT p.period, d.ckey,
+           CAST(coalesce(sum(d.orders) FILTER (WHERE d.day >= p.win_start), 0) AS BIGINT) AS w_orders,
+           sum(d.amount) FILTER (WHERE d.day >= p.win_start) AS w_amount,
+           CAST(coalesce(sum(d.orders) FILTER (WHERE d.day < p.win_start), 0) AS BIGINT) AS p_orders,
+           CAST(coalesce(sum(d.costed) FILTER (WHERE d.day >= p.win_start), 0) AS BIGINT) AS w_costed,
+           sum(d.costed_amount) FILTER (WHERE d.day >= p.win_start) AS w_costed_amount,
+           sum(d.profit) FILTER (WHERE d.day >= p.win_start) AS w_profit,
+           CAST(coalesce(sum(d.delivery_known) FILTER (WHERE d.day >= p.win_start), 0) AS BIGINT) AS w_delivery_known,
+           CAST(coalesce(sum(d.on_time) FILTER (WHERE d.day >= p.win_start), 0) AS BIGINT) AS w_on_time,
+           CAST(coalesce(sum(d.returned) FILTER (WHERE d.day >= p.win_start), 0) AS BIGINT) AS w_returned
+    FROM fast_order_days d JOIN periods p ON d.day >= p.prev_start AND d.day < p.win_end
+    WHERE d.day >= ?::DATE AND d.day < ?::DATE
+    GROUP BY p.period, d.ckey
+`
+
+// fastForm is the fast form a query takes: the first of the version's
+// forms that applies (the query allows the fast path, the form serves
+// single requests or the query takes every form, the periods are within
+// its bound), or nil for the plain path. Matrices and KPIs with their own
+// dimensions have none.
+func fastForm(def *queries.Definition, q Query, ps []Period) *queries.Fast {
+	if !q.Fast || len(def.Group) > 0 || def.Dimensions != nil {
+		return nil
+	}
+	for _, f := range def.Fast {
+		if (!f.ScorecardOnly || q.FastAlways) && (f.MaxPeriods == 0 || len(ps) <= f.MaxPeriods) {
+			return f
+		}
+	}
+	return nil
+}
+
+// scorecardForm is the form the scorecard takes (two periods), or nil.
+func scorecardForm(def *queries.Definition) *queries.Fast {
+	if len(def.Group) > 0 || def.Dimensions != nil {
+		return nil
+	}
+	for _, f := range def.Fast {
+		if f.MaxPeriods == 0 || f.MaxPeriods >= 2 {
+			return f
+		}
+	}
+	return nil
+}
+
+// fastDefinition is the definition with the fast form's aggregates in
+// place of its own, for valueColumns.
+func fastDefinition(def *queries.Definition, f *queries.Fast) *queries.Definition {
+	d := *def
+	if f.Value != "" {
+		d.Value = f.Value
+	}
+	if f.Numerator != "" {
+		d.Numerator = f.Numerator
+	}
+	if f.Denominator != "" {
+		d.Denominator = f.Denominator
+	}
+	return &d
+}
+
+// span is the first previous-window start and the last end of the periods.
+func span(ps []Period) (lo, hi time.Time) {
+	lo, hi = ps[0].PrevStart, ps[0].End
+	for _, p := range ps[1:] {
+		if p.PrevStart.Before(lo) {
+			lo = p.PrevStart
+		}
+		if p.End.After(hi) {
+			hi = p.End
+		}
+	}
+	return lo, hi
+}
+
+// fastSources writes the shared tables the versions read, after the
+// periods CTE. materialized: several KPIs read them (the scorecard).
+// ids: the rows need the customers' ids (see keyed).
+func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, materialized, ids bool) {
+	var names []string
+	for _, f := range forms {
+		for _, s := range f.Sources {
+			if !slices.Contains(names, s) {
+				names = append(names, s)
+			}
+		}
+	}
+	slices.Sort(names)
+	lo, hi := span(ps)
+	for _, n := range names {
+		src := sources[n]
+		as := "AS"
+		if materialized {
+			as = "AS MATERIALIZED"
+		}
+		if n == "fast_window" && slices.Contains(names, "fast_orders") {
+			// fast_orders holds the window's orders too.
+			fmt.Fprintf(b, "),\n%s AS (SELECT * FROM fast_orders WHERE w_orders > 0 OR w_returned > 0\n", n)
+			continue
+		}
+		fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, keyed(src.sql, ids))
+		switch {
+		case src.history:
+			continue
+		case src.window:
+			b.args = append(b.args, windowStart(ps), hi)
+		default:
+			b.args = append(b.args, lo, hi)
+		}
+	}
+}
+
+// keyed wraps a source's SQL (see fastOrdersSQL).
+func keyed(sql string, ids bool) string {
+	if ids {
+		return "SELECT s.* EXCLUDE (ckey), k.customer_id FROM (" + sql + ") s JOIN fast_customer_keys k USING (ckey)"
+	}
+	return "SELECT s.* EXCLUDE (ckey), s.ckey AS customer_id FROM (" + sql + ") s"
+}
+
+// windowStart is the first start of the periods' windows.
+func windowStart(ps []Period) time.Time {
+	lo := ps[0].Start
+	for _, p := range ps[1:] {
+		if p.Start.Before(lo) {
+			lo = p.Start
+		}
+	}
+	return lo
+}
+
+// fastRows writes the rows of one version's fast form for every period,
+// as kpiRows does for its macro: filtered by customer, and with a row for
+// a period without any when everyPeriod.
+func (b *statementBuilder) fastRows(def *queries.Definition, f *queries.Fast, params []boundParam, filters []*Filter, everyPeriod bool) {
+	b.WriteString("SELECT p.period, k.* EXCLUDE (period) FROM periods p\n  ")
+	if everyPeriod {
+		b.WriteString("LEFT ")
+	}
+	b.WriteString("JOIN (")
+	if len(def.Params) > 0 {
+		// The version's parameters, as its macro would get them.
+		b.WriteString("WITH fast_params AS (SELECT ")
+		for i, p := range def.Params {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(b, "?::%s AS %s", strings.ToUpper(paramType(p)), QuoteIdent(p.Name))
+			b.args = append(b.args, paramValue(def, p, params))
+		}
+		b.WriteString(")\n")
+	}
+	b.WriteString("SELECT * FROM (" + f.Body + ")")
+	word := " WHERE"
+	for _, filter := range filters {
+		if filter == nil {
+			continue
+		}
+		fmt.Fprintf(b, "%s customer_id IN (%s)", word, filter.SQL)
+		b.args = append(b.args, filter.Args...)
+		word = " AND"
+	}
+	b.WriteString(") k ON k.period = p.period")
+}
+
+func paramType(p queries.Param) string {
+	if p.Type == "double" {
+		return "double"
+	}
+	return "varchar"
+}
+
+// paramValue is a parameter's value: the caller's, else its default.
+func paramValue(def *queries.Definition, p queries.Param, given []boundParam) any {
+	for _, g := range given {
+		if g.name == p.Name {
+			return g.value
+		}
+	}
+	v, err := parseParam(p, p.Default)
+	if err != nil {
+		return p.Default // the catalog test checks every default parses
+	}
+	return v
+}
+
+// ScorecardStatement is the fast scorecard: one statement giving, for each
+// version of Defs, its value (column kpi: the index in Defs) for the
+// previous window and the window (column period: the previous window's
+// start, then the window's).
+type ScorecardStatement struct {
+	Defs []*queries.Definition
+	SQL  string
+	Args []any
+}
+
+// PlanScorecard plans the fast scorecard of the versions that have a fast
+// form among defs, over [from, to) and its previous window, each
+// restricted by its filter (the key's scope; nil for none). It returns nil
+// when none has one. The tables the versions share are computed once.
+func PlanScorecard(defs []*queries.Definition, filters []*Filter, from, to time.Time) *ScorecardStatement {
+	var fast []*queries.Definition
+	var forms []*queries.Fast
+	var fastFilters []*Filter
+	for i, d := range defs {
+		if f := scorecardForm(d); f != nil {
+			fast = append(fast, d)
+			forms = append(forms, f)
+			fastFilters = append(fastFilters, filters[i])
+		}
+	}
+	if len(fast) == 0 {
+		return nil
+	}
+	ps, _ := Periods(from, to, GrainNone)
+	w := ps[0]
+	ps = []Period{{Label: w.PrevStart, Start: w.PrevStart, End: w.Start, PrevStart: PreviousStart(w.PrevStart, w.Start)}, w}
+	var b statementBuilder
+	b.periods(ps)
+	b.fastSources(forms, ps, true, slices.ContainsFunc(fastFilters, func(f *Filter) bool { return f != nil }))
+	for i, d := range fast {
+		fmt.Fprintf(&b, "),\nk%d AS (\n  SELECT r.period, %s\n  FROM (", i, valueColumns(fastDefinition(d, forms[i]))[0])
+		b.fastRows(d, forms[i], nil, []*Filter{fastFilters[i]}, true)
+		b.WriteString(") r\n  GROUP BY 1\n")
+	}
+	b.WriteString(")\n")
+	for i := range fast {
+		if i > 0 {
+			b.WriteString("UNION ALL\n")
+		}
+		fmt.Fprintf(&b, "SELECT %d AS kpi, period, value FROM k%d\n", i, i)
+	}
+	return &ScorecardStatement{Defs: fast, SQL: b.String(), Args: b.args}
+}

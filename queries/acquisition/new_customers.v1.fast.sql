@@ -1,0 +1,6 @@
+-- source: fast_history
+-- h_first is the first order before the period's end: the first of all
+-- history whenever it falls in the window.
+SELECT h.period, h.customer_id
+FROM fast_history h JOIN periods p USING (period)
+WHERE h.h_first >= p.win_start

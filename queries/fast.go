@@ -1,0 +1,143 @@
+package queries
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Fast is a fast form of a KPI version, from the file
+// `<category>/<name>.v<N>.fast.sql` beside its definition (which may hold
+// several, each after a line "-- form": the first that applies serves). Its body returns
+// the version's entity rows, or rows its own aggregates read, for every
+// period of a request at once, from shared per-customer tables (the
+// sources: fast_orders, fast_window, fast_history, built by the planner
+// from the periods) instead of the raw datasets: one scan serves every
+// KPI of a scorecard. The version's file stays the definition; a
+// property test (engine/fast_test.go) compares both on random requests.
+//
+// Header keys:
+//
+//	source       the shared tables the body reads
+//	value, numerator, denominator
+//	             aggregates replacing the definition's, when the body's rows
+//	             are per customer where the definition's are per order
+//	max_periods  at most this many periods (a history source joins every
+//	             order before the window's end to each period)
+//	use          scorecard: only where the shared tables are shared (the
+//	             scorecard); a KPI summed over orders answers a request of
+//	             its own faster from its macro than through a per-customer
+//	             table
+type Fast struct {
+	Sources     []string
+	Value       string
+	Numerator   string
+	Denominator string
+	MaxPeriods  int
+	// ScorecardOnly: the form serves the scorecard, not single requests.
+	ScorecardOnly bool
+	Body          string
+	File          string
+}
+
+// FastSources are the shared tables a fast body may read.
+var FastSources = []string{"fast_orders", "fast_window", "fast_history", "fast_activity", "fast_complainers"}
+
+var formSplit = regexp.MustCompile(`(?m)^-- form\s*$`)
+
+var fastName = regexp.MustCompile(`^([a-z][a-z0-9_]*)\.v([0-9]+)\.fast\.sql$`)
+
+// attachFast reads every fast file of fsys and attaches it to its
+// definition; a fast file without a definition is an error.
+func attachFast(fsys fs.FS, defs []*Definition) error {
+	return fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".fast.sql") {
+			return err
+		}
+		m := fastName.FindStringSubmatch(path.Base(p))
+		if m == nil {
+			return fmt.Errorf("%s: file name must be <name>.v<N>.fast.sql", p)
+		}
+		src, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		var def *Definition
+		for _, d := range defs {
+			if d.Name == m[1] && strconv.Itoa(d.Version) == m[2] {
+				def = d
+			}
+		}
+		if def == nil {
+			return fmt.Errorf("%s: no KPI %s v%s to be the fast form of", p, m[1], m[2])
+		}
+		// Several forms are separated by a line "-- form"; the planner
+		// takes the first that applies to a request.
+		for _, part := range formSplit.Split(string(src), -1) {
+			f, err := parseFast(p, part)
+			if err != nil {
+				return err
+			}
+			def.Fast = append(def.Fast, f)
+		}
+		return nil
+	})
+}
+
+func parseFast(file, src string) (*Fast, error) {
+	f := &Fast{File: file}
+	lines := strings.Split(strings.TrimSpace(src), "\n")
+	body := len(lines)
+	for i, line := range lines {
+		text, ok := strings.CutPrefix(strings.TrimSpace(line), "--")
+		if !ok {
+			body = i
+			break
+		}
+		key, value, ok := strings.Cut(strings.TrimSpace(text), ":")
+		if !ok || !identifier.MatchString(strings.TrimSpace(key)) {
+			continue // a plain comment
+		}
+		if err := f.set(strings.TrimSpace(key), strings.TrimSpace(value)); err != nil {
+			return nil, fmt.Errorf("%s: line %d: %w", file, i+1, err)
+		}
+	}
+	f.Body = strings.TrimSpace(strings.Join(lines[body:], "\n"))
+	if f.Body == "" || len(f.Sources) == 0 {
+		return nil, fmt.Errorf("%s: a fast form needs a source and a body", file)
+	}
+	return f, nil
+}
+
+func (f *Fast) set(key, value string) error {
+	var err error
+	switch key {
+	case "source":
+		f.Sources = splitList(value)
+		for _, s := range f.Sources {
+			if !contains(FastSources, s) {
+				return fmt.Errorf("unknown source %q; one of %s", s, strings.Join(FastSources, ", "))
+			}
+		}
+	case "value":
+		f.Value = value
+	case "numerator":
+		f.Numerator = value
+	case "denominator":
+		f.Denominator = value
+	case "max_periods":
+		f.MaxPeriods, err = strconv.Atoi(value)
+	case "use":
+		if value != "scorecard" {
+			return errors.New("use must be scorecard")
+		}
+		f.ScorecardOnly = true
+	default:
+		return errors.New("unknown header key " + strconv.Quote(key))
+	}
+	return err
+}
