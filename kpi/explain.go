@@ -52,14 +52,7 @@ func PlanSplit(cat *Catalog, data *Data, q Query, where *Filter, by []string) (*
 	if err != nil {
 		return nil, err
 	}
-	params, err := kpiParams(data, def, q.Params)
-	if err != nil {
-		return nil, err
-	}
-	if q.Where != "" && def.Dimensions != nil {
-		return nil, fault.InvalidParam("where", "KPI %s is not computed per customer; where= does not apply to it", def.Name)
-	}
-	scope, err := ScopeFilter(data, def, q.Scope)
+	params, scope, err := rowInputs(data, def, q)
 	if err != nil {
 		return nil, err
 	}

@@ -37,16 +37,7 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 	if err != nil {
 		return nil, err
 	}
-	params, err := kpiParams(data, def, q.Params)
-	if err != nil {
-		return nil, err
-	}
-	if q.Where != "" && def.Dimensions != nil {
-		// Its rows are not all customers' (spend rows have none): a
-		// customer filter would silently drop them.
-		return nil, fault.InvalidParam("where", "KPI %s is not computed per customer; where= does not apply to it", def.Name)
-	}
-	scope, err := ScopeFilter(data, def, q.Scope)
+	params, scope, err := rowInputs(data, def, q)
 	if err != nil {
 		return nil, err
 	}
@@ -264,6 +255,26 @@ func valueColumns(d *queries.Definition) []string {
 type boundParam struct {
 	name  string
 	value any
+}
+
+// rowInputs checks what a KPI's rows need besides the dimensions: its
+// parameters bound, that where= applies to it, and the key's scope as a
+// filter.
+func rowInputs(data *Data, def *queries.Definition, q Query) ([]boundParam, *Filter, error) {
+	params, err := kpiParams(data, def, q.Params)
+	if err != nil {
+		return nil, nil, err
+	}
+	if q.Where != "" && def.Dimensions != nil {
+		// Its rows are not all customers' (spend rows have none): a
+		// customer filter would silently drop them.
+		return nil, nil, fault.InvalidParam("where", "KPI %s is not computed per customer; where= does not apply to it", def.Name)
+	}
+	scope, err := ScopeFilter(data, def, q.Scope)
+	if err != nil {
+		return nil, nil, err
+	}
+	return params, scope, nil
 }
 
 // kpiParams checks the caller's KPI parameters against the definition.
