@@ -31,20 +31,7 @@ func newCDNOWServer(t *testing.T) *httptest.Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
-	src := shareddata.Path(t, "data/real/cdnow/CDNOW_sample.txt")
-	dir := t.TempDir()
-	read := `SELECT CAST(CAST(f[2] AS INTEGER) AS VARCHAR) AS cid, strptime(f[3], '%Y%m%d') AS d, CAST(f[5] AS DOUBLE) AS amount
-		FROM (SELECT string_split_regex(trim(line), '\s+') AS f
-		      FROM (SELECT unnest(string_split_regex(content, '\r?\n')) AS line FROM read_text('` + src + `'))
-		      WHERE trim(line) <> '')`
-	for _, q := range []string{
-		"COPY (SELECT cid AS customer_id, CAST(min(d) AS DATE) AS signup_date FROM (" + read + ") GROUP BY cid) TO '" + filepath.Join(dir, "customers.parquet") + "'",
-		"COPY (SELECT row_number() OVER (ORDER BY cid, d) AS order_id, cid AS customer_id, d AS order_date, amount FROM (" + read + ")) TO '" + filepath.Join(dir, "orders.parquet") + "'",
-	} {
-		if _, err := eng.DB().ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := shareddata.CDNOWFiles(t, eng.DB())
 	for _, kind := range []string{"customers", "orders"} {
 		if _, err := eng.Import(ctx, engine.ImportRequest{Kind: kind, Path: filepath.Join(dir, kind+".parquet")}); err != nil {
 			t.Fatal(err)

@@ -17,22 +17,7 @@ import (
 func cdnowEngine(t *testing.T) *Engine {
 	t.Helper()
 	e := mustOpen(t)
-	ctx := context.Background()
-	src := shareddata.Path(t, "data/real/cdnow/CDNOW_sample.txt")
-	dir := t.TempDir()
-	// Whitespace separated with a leading space and CRLF line ends.
-	read := `SELECT CAST(CAST(f[2] AS INTEGER) AS VARCHAR) AS cid, strptime(f[3], '%Y%m%d') AS d, CAST(f[5] AS DOUBLE) AS amount
-		FROM (SELECT string_split_regex(trim(line), '\s+') AS f
-		      FROM (SELECT unnest(string_split_regex(content, '\r?\n')) AS line FROM read_text('` + src + `'))
-		      WHERE trim(line) <> '')`
-	for _, q := range []string{
-		"COPY (SELECT cid AS customer_id, CAST(min(d) AS DATE) AS signup_date FROM (" + read + ") GROUP BY cid ORDER BY cid) TO '" + filepath.Join(dir, "customers.parquet") + "'",
-		"COPY (SELECT row_number() OVER (ORDER BY cid, d) AS order_id, cid AS customer_id, d AS order_date, amount FROM (" + read + ")) TO '" + filepath.Join(dir, "orders.parquet") + "'",
-	} {
-		if _, err := e.DB().ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := shareddata.CDNOWFiles(t, e.DB())
 	mustImport(t, e, "customers", filepath.Join(dir, "customers.parquet"))
 	mustImport(t, e, "orders", filepath.Join(dir, "orders.parquet"))
 	return e

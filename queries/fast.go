@@ -90,23 +90,19 @@ func attachFast(fsys fs.FS, defs []*Definition) error {
 
 func parseFast(file, src string) (*Fast, error) {
 	f := &Fast{File: file}
-	lines := strings.Split(strings.TrimSpace(src), "\n")
-	body := len(lines)
-	for i, line := range lines {
-		text, ok := strings.CutPrefix(strings.TrimSpace(line), "--")
-		if !ok {
-			body = i
-			break
+	body, err := scanHeader(strings.TrimSpace(src), func(line int, key, value string) error {
+		if !identifier.MatchString(key) {
+			return nil // a plain comment
 		}
-		key, value, ok := strings.Cut(strings.TrimSpace(text), ":")
-		if !ok || !identifier.MatchString(strings.TrimSpace(key)) {
-			continue // a plain comment
+		if err := f.set(key, value); err != nil {
+			return fmt.Errorf("%s: line %d: %w", file, line, err)
 		}
-		if err := f.set(strings.TrimSpace(key), strings.TrimSpace(value)); err != nil {
-			return nil, fmt.Errorf("%s: line %d: %w", file, i+1, err)
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	f.Body = strings.TrimSpace(strings.Join(lines[body:], "\n"))
+	f.Body = body
 	if f.Body == "" || len(f.Sources) == 0 {
 		return nil, fmt.Errorf("%s: a fast form needs a source and a body", file)
 	}

@@ -247,8 +247,23 @@ func Parse(file, src string) (*Definition, error) {
 // readHeader reads the `-- key: value` lines that open src into d; the
 // first line that is not a comment starts the body.
 func (d *Definition) readHeader(src string) error {
+	body, err := scanHeader(src, func(line int, key, value string) error {
+		if err := d.setHeader(key, value); err != nil {
+			return fmt.Errorf("line %d: %s", line, err)
+		}
+		return nil
+	})
+	d.Body = body
+	return err
+}
+
+// scanHeader reads the "-- key: value" lines that open a SQL file, calling
+// set with each one's line number (1-based), key and value trimmed;
+// comment lines without a colon are skipped. The first line that is not a
+// comment starts the body, which it returns trimmed.
+func scanHeader(src string, set func(line int, key, value string) error) (string, error) {
 	lines := strings.Split(src, "\n")
-	body := 0
+	body := len(lines)
 	for i, line := range lines {
 		text, ok := strings.CutPrefix(strings.TrimSpace(line), "--")
 		if !ok {
@@ -259,12 +274,11 @@ func (d *Definition) readHeader(src string) error {
 		if !ok {
 			continue // a plain comment in the header
 		}
-		if err := d.setHeader(strings.TrimSpace(key), strings.TrimSpace(value)); err != nil {
-			return fmt.Errorf("line %d: %s", i+1, err)
+		if err := set(i+1, strings.TrimSpace(key), strings.TrimSpace(value)); err != nil {
+			return "", err
 		}
 	}
-	d.Body = strings.TrimSpace(strings.Join(lines[body:], "\n"))
-	return nil
+	return strings.TrimSpace(strings.Join(lines[body:], "\n")), nil
 }
 
 // setHeader stores one header value in d.

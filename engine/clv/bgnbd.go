@@ -76,8 +76,8 @@ func newBGDataShift(groups []Triple, shift float64) (*bgData, int, error) {
 		if g.Count <= 0 {
 			continue
 		}
-		if g.X < 0 || !isFinite(g.T) || !isFinite(g.Tx) || g.Tx < 0 || g.T < 0 || g.Tx > g.T+1e-9 {
-			return nil, 0, inputErrorf("summary", "invalid triple x=%d t_x=%g T=%g: need x >= 0 and 0 <= t_x <= T", g.X, g.Tx, g.T)
+		if err := checkTriple(g); err != nil {
+			return nil, 0, err
 		}
 		w := float64(g.Count)
 		d.n += w
