@@ -17,7 +17,9 @@ import (
 //
 //   - fast_customer_keys gives every customer an integer key (in
 //     customer_id order), so the per-customer grouping hashes integers,
-//     not strings;
+//     not strings, and the customer's row of customer_dims() as the struct
+//     dims (a struct: no customers column can clash with the key), so a
+//     by= joins the dimensions on the key;
 //   - fast_order_days has one row per customer and day with completed or
 //     returned orders: the counts and sums the fast forms read (of the
 //     completed ones, and the count of returned ones), sorted by day so a
@@ -27,9 +29,16 @@ import (
 //     sorted, and the revenue of each, for the history-wide KPIs (recency,
 //     suspected churn, historic CLV, new customers), which then filter a
 //     short list per customer instead of grouping every order.
+//   - fast_calendar has one row per calendar month (months 1), quarter (3)
+//     or year (12), and customer with completed or returned orders in it
+//     or completed ones in the period before: the sums of fast_order_days
+//     over the period (w_) and the completed orders of the period before
+//     (p_orders). A request whose periods are all whole calendar periods of
+//     one kind, each compared with the one before (KPIS.md's rule), reads
+//     its rows as they are, without grouping anything.
 var fastTables = []string{
 	`CREATE OR REPLACE TABLE fast_customer_keys AS
-	SELECT CAST(row_number() OVER (ORDER BY customer_id) AS INTEGER) AS ckey, customer_id FROM customers`,
+	SELECT CAST(row_number() OVER (ORDER BY customer_id) AS INTEGER) AS ckey, d.customer_id, d AS dims FROM customer_dims() d`,
 	`CREATE OR REPLACE TABLE fast_order_days AS
 	SELECT k.ckey, o.day,
 	       count(*) FILTER (WHERE o.completed) AS orders,
@@ -50,6 +59,33 @@ var fastTables = []string{
 	`CREATE OR REPLACE TABLE fast_customer_days AS
 	SELECT ckey, list_transform(s, x -> x.d) AS days, list_transform(s, x -> x.a) AS amounts
 	FROM (SELECT ckey, list_sort(list({'d': day, 'a': amount})) AS s FROM fast_order_days WHERE orders > 0 GROUP BY ckey)`,
+	// Quarters and years are summed from the months, not the days: a
+	// third of the rows. Sorted by period, so a request's scan skips the
+	// row groups of the others.
+	`CREATE OR REPLACE TABLE fast_calendar AS
+	WITH month_sums AS MATERIALIZED (
+	  SELECT CAST(date_trunc('month', day) AS DATE) AS pstart, ckey,
+	         sum(orders) AS orders, sum(returned) AS returned, sum(amount) AS amount, sum(costed) AS costed,
+	         sum(costed_amount) AS costed_amount, sum(profit) AS profit, sum(delivery_known) AS delivery_known, sum(on_time) AS on_time
+	  FROM fast_order_days GROUP BY ALL
+	),
+	period_sums AS (
+	  SELECT 1 AS months, * FROM month_sums
+	  UNION ALL
+	  SELECT k.months, CAST(date_trunc(k.kind, pstart) AS DATE) AS pstart, ckey,
+	         sum(orders), sum(returned), sum(amount), sum(costed), sum(costed_amount), sum(profit), sum(delivery_known), sum(on_time)
+	  FROM month_sums, (VALUES (3, 'quarter'), (12, 'year')) k(months, kind) GROUP BY ALL
+	),
+	next_sums AS (
+	  SELECT months, CAST(pstart + to_months(months) AS DATE) AS pstart, ckey, orders AS p_orders FROM period_sums WHERE orders > 0
+	)
+	SELECT CAST(months AS TINYINT) AS months, pstart, ckey,
+	       CAST(coalesce(c.orders, 0) AS BIGINT) AS w_orders, c.amount AS w_amount, CAST(coalesce(n.p_orders, 0) AS BIGINT) AS p_orders,
+	       CAST(coalesce(c.costed, 0) AS BIGINT) AS w_costed, c.costed_amount AS w_costed_amount, c.profit AS w_profit,
+	       CAST(coalesce(c.delivery_known, 0) AS BIGINT) AS w_delivery_known, CAST(coalesce(c.on_time, 0) AS BIGINT) AS w_on_time,
+	       CAST(coalesce(c.returned, 0) AS BIGINT) AS w_returned
+	FROM period_sums c FULL JOIN next_sums n USING (months, pstart, ckey)
+	ORDER BY months, pstart`,
 }
 
 // buildFastTables rebuilds the fast path's per-generation tables and
@@ -71,18 +107,18 @@ func buildFastTables(ctx context.Context, conn *sql.Conn, gen int64) error {
 // fastLayout numbers the layout of the fast path's tables: a build that
 // changes their columns increments it, so tables of another layout are
 // rebuilt at open like stale ones.
-const fastLayout = 2
+const fastLayout = 3
 
 // fastTablesCurrent tells whether the fast path's tables are there, of
 // this build's layout, and were built from the data of generation dataGen.
 func (e *Engine) fastTablesCurrent(ctx context.Context, dataGen int64) (bool, error) {
 	var n int
 	if err := e.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM duckdb_tables()
-		WHERE table_name IN ('fast_customer_keys', 'fast_order_days', 'fast_customer_days', 'fast_generation'))
+		WHERE table_name IN ('fast_customer_keys', 'fast_order_days', 'fast_customer_days', 'fast_calendar', 'fast_generation'))
 		+ (SELECT count(*) FROM duckdb_columns() WHERE table_name = 'fast_generation' AND column_name = 'layout')`).Scan(&n); err != nil {
 		return false, fmt.Errorf("open: fast tables: %w", err)
 	}
-	if n < 5 {
+	if n < 6 {
 		return false, nil // absent, or from before layouts were numbered
 	}
 	var gen, layout int64

@@ -108,7 +108,7 @@ func TestFastPathEqualsPlain(t *testing.T) {
 	if testing.Short() {
 		n = 120
 	}
-	fast := 0
+	fast, calendar := 0, 0
 	for i := range n {
 		q := randomQuery(r, kpis[i%len(kpis)])
 		got, err := e.Run(ctx, q)
@@ -125,6 +125,9 @@ func TestFastPathEqualsPlain(t *testing.T) {
 		if got.Path == PathFast {
 			fast++
 		}
+		if got.Calendar {
+			calendar++
+		}
 		if msg := sameResult(got, want); msg != "" {
 			t.Errorf("%s v%d %s..%s grain %s by %v where %q params %v: %s", q.KPI, q.Version, q.From.Format(time.DateOnly), q.To.Format(time.DateOnly), q.Grain, q.By, q.Where, q.Params, msg)
 		}
@@ -132,6 +135,10 @@ func TestFastPathEqualsPlain(t *testing.T) {
 	if fast < n*3/4 {
 		t.Errorf("only %d of %d requests took the fast path", fast, n)
 	}
+	if calendar < n/5 {
+		t.Errorf("only %d of %d requests read the calendar rollups", calendar, n)
+	}
+	t.Logf("%d of %d requests took the fast path, %d of them from the calendar rollups", fast, n, calendar)
 }
 
 // sameResult compares two answers cell by cell; "" when equal.

@@ -99,7 +99,7 @@ func (e *Engine) execute(ctx context.Context, s *snapshot, st *kpi.Statement) (*
 	res := st.Result
 	res.Columns, res.Types, res.Rows = t.Columns, t.Types, t.Rows
 	res.Elapsed = time.Since(start)
-	res.Path = st.Path
+	res.Path, res.Calendar = st.Path, st.Calendar
 	e.cache.put(st.Key, res)
 	out := *res
 	return &out, true, nil

@@ -33,16 +33,28 @@ var notDimensions = []string{"customer_id", "referred_by"}
 
 // customerJoin brings the customer dimensions of a query in under private
 // names, so they can never clash with the KPI rows' own columns (the header
-// aggregates read customer_id and measures unqualified).
-func customerJoin(dims []dimension) string {
+// aggregates read customer_id and measures unqualified). keys: the rows'
+// customer_id is the integer key of fast_customer_keys, whose dims struct
+// is the customer's row of customer_dims(): an integer join, not a string
+// one.
+func customerJoin(dims []dimension, keys bool) string {
 	var cols []string
 	for _, d := range dims {
-		if d.customer {
+		if !d.customer {
+			continue
+		}
+		if keys {
+			cols = append(cols, fmt.Sprintf("k.dims.%s AS %s", QuoteIdent(d.name), d.alias))
+		} else {
 			cols = append(cols, fmt.Sprintf("%s AS %s", QuoteIdent(d.name), d.alias))
 		}
 	}
 	if len(cols) == 0 {
 		return ""
+	}
+	if keys {
+		return fmt.Sprintf("LEFT JOIN (SELECT k.ckey AS __dim_key, %s FROM fast_customer_keys k) d ON d.__dim_key = r.customer_id",
+			strings.Join(cols, ", "))
 	}
 	return fmt.Sprintf("LEFT JOIN (SELECT customer_id AS __dim_key, %s FROM customer_dims()) d ON d.__dim_key = r.customer_id",
 		strings.Join(cols, ", "))

@@ -47,12 +47,12 @@ var sources = map[string]struct {
 		"d.day >= p.prev_start AND d.day < p.win_end", "d.day >= p.win_start AND d.day < p.win_end", 1),
 		"CAST(coalesce(sum(d.orders) FILTER (WHERE d.day < p.win_start), 0) AS BIGINT) AS p_orders", "CAST(0 AS BIGINT) AS p_orders", 1)},
 	// Whether each customer has completed orders in each period's window
-	// and previous window (how many distinct days), from their sorted
-	// day lists: for a few periods, quicker than grouping the days.
+	// (w_active) and previous window (p_active), from their sorted day
+	// lists: for a few periods, quicker than grouping the days.
 	"fast_activity": {history: true, sql: `
     SELECT p.period, c.ckey,
-           len(list_filter(c.days, lambda d: d >= CAST(p.win_start AS DATE) AND d < CAST(p.win_end AS DATE))) AS w_days,
-           len(list_filter(c.days, lambda d: d >= CAST(p.prev_start AS DATE) AND d < CAST(p.win_start AS DATE))) AS p_days
+           len(list_filter(c.days, lambda d: d >= CAST(p.win_start AS DATE) AND d < CAST(p.win_end AS DATE))) > 0 AS w_active,
+           len(list_filter(c.days, lambda d: d >= CAST(p.prev_start AS DATE) AND d < CAST(p.win_start AS DATE))) > 0 AS p_active
     FROM fast_customer_days c JOIN periods p ON c.days[1] < p.win_end
 `},
 	// The customers with a ticket of category complaint opened in each
@@ -75,6 +75,60 @@ var sources = map[string]struct {
       FROM fast_customer_days c JOIN periods p ON c.days[1] < p.win_end
     )
 `},
+}
+
+// calendarSources are the sources of a request whose periods are whole
+// calendar periods of one kind (calendarKind): the same columns, read
+// from that kind's rows of fast_calendar as they are. Their placeholders
+// are the kind (months per period) and the span of the windows' starts.
+// A customer whose previous window had returned orders only has no row
+// there, where fast_orders has one of zeros: every form filters on the
+// counts, so none sees the difference.
+var calendarSources = map[string]string{
+	"fast_orders": calendarSQL("d.p_orders", ""),
+	"fast_window": calendarSQL("CAST(0 AS BIGINT)", "AND (d.w_orders > 0 OR d.w_returned > 0)"),
+	"fast_activity": `
+    SELECT p.period, d.ckey, d.w_orders > 0 AS w_active, d.p_orders > 0 AS p_active
+    FROM fast_calendar d JOIN periods p ON d.pstart = CAST(p.win_start AS DATE)
+    WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE AND (d.w_orders > 0 OR d.p_orders > 0)
+`,
+}
+
+func calendarSQL(prevOrders, filter string) string {
+	return `
+    SELECT p.period, d.ckey, d.w_orders, d.w_amount, ` + prevOrders + ` AS p_orders, d.w_costed, d.w_costed_amount,
+           d.w_profit, d.w_delivery_known, d.w_on_time, d.w_returned
+    FROM fast_calendar d JOIN periods p ON d.pstart = CAST(p.win_start AS DATE)
+    WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE ` + filter + `
+`
+}
+
+// calendarMonths are the kinds of fast_calendar's rows, by grain.
+var calendarMonths = map[Grain]int{GrainMonth: 1, GrainQuarter: 3, GrainYear: 12}
+
+// calendarKind is the grain of which every period is one whole calendar
+// period compared with the one before it, so calendarSources serve the
+// request; GrainNone when there is none.
+func calendarKind(ps []Period) Grain {
+	for _, g := range []Grain{GrainMonth, GrainQuarter, GrainYear} {
+		if !slices.ContainsFunc(ps, func(p Period) bool {
+			return !truncate(p.Start, g).Equal(p.Start) || !step(p.Start, g, 1).Equal(p.End) || !step(p.Start, g, -1).Equal(p.PrevStart)
+		}) {
+			return g
+		}
+	}
+	return GrainNone
+}
+
+// calendarServes tells whether the calendar rollups hold every source the
+// form reads.
+func calendarServes(f *queries.Fast) bool {
+	for _, s := range f.Sources {
+		if _, ok := calendarSources[s]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // fastOrdersSQL is the fast_orders source.
@@ -102,16 +156,18 @@ const fastOrdersSQL = `
 `
 
 // fastForm is the fast form a query takes: the first of the version's
-// forms that applies (the query allows the fast path, the form serves
-// single requests or the query takes every form, the periods are within
-// its bound), or nil for the plain path. Matrices and KPIs with their own
-// dimensions have none.
+// forms that applies (the query allows the fast path; the form serves
+// single requests, or the query takes every form, or the calendar
+// rollups serve it; the periods are within its bound), or nil for the
+// plain path. Matrices and KPIs with their own dimensions have none.
 func fastForm(def *queries.Definition, q Query, ps []Period) *queries.Fast {
 	if !q.Fast || len(def.Group) > 0 || def.Dimensions != nil {
 		return nil
 	}
+	calendar := calendarKind(ps) != GrainNone
 	for _, f := range def.Fast {
-		if (!f.ScorecardOnly || q.FastAlways) && (f.MaxPeriods == 0 || len(ps) <= f.MaxPeriods) {
+		single := !f.ScorecardOnly || q.FastAlways || (calendar && calendarServes(f))
+		if single && (f.MaxPeriods == 0 || len(ps) <= f.MaxPeriods) {
 			return f
 		}
 	}
@@ -162,9 +218,10 @@ func span(ps []Period) (lo, hi time.Time) {
 }
 
 // fastSources writes the shared tables the versions read, after the
-// periods CTE. materialized: several KPIs read them (the scorecard).
-// ids: the rows need the customers' ids (see keyed).
-func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, materialized, ids bool) {
+// periods CTE, and tells whether they read the calendar rollups.
+// materialized: several KPIs read them (the scorecard). ids: the rows
+// need the customers' ids (see keyed).
+func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, materialized, ids bool) (calendar bool) {
 	var names []string
 	for _, f := range forms {
 		for _, s := range f.Sources {
@@ -175,6 +232,7 @@ func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, mater
 	}
 	slices.Sort(names)
 	lo, hi := span(ps)
+	kind := calendarKind(ps)
 	for _, n := range names {
 		src := sources[n]
 		as := "AS"
@@ -184,6 +242,12 @@ func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, mater
 		if n == "fast_window" && slices.Contains(names, "fast_orders") {
 			// fast_orders holds the window's orders too.
 			fmt.Fprintf(b, "),\n%s AS (SELECT * FROM fast_orders WHERE w_orders > 0 OR w_returned > 0\n", n)
+			continue
+		}
+		if cal, ok := calendarSources[n]; ok && kind != GrainNone {
+			fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, keyed(cal, ids))
+			b.args = append(b.args, calendarMonths[kind], windowStart(ps), hi)
+			calendar = true
 			continue
 		}
 		fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, keyed(src.sql, ids))
@@ -196,6 +260,7 @@ func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, mater
 			b.args = append(b.args, lo, hi)
 		}
 	}
+	return calendar
 }
 
 // keyed wraps a source's SQL (see fastOrdersSQL).

@@ -44,9 +44,12 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 	var b statementBuilder
 	b.periods(ps)
 	filters, everyPeriod := []*Filter{where, scope}, len(dims) == 0 && len(def.Group) == 0
-	path, agg := PathPlain, def
+	path, agg, keys, calendar := PathPlain, def, false, false
 	if f := fastForm(def, q, ps); f != nil {
-		b.fastSources([]*queries.Fast{f}, ps, false, len(dims) > 0 || where != nil || scope != nil)
+		// Customer dimensions join on the integer key; a filter or a tier
+		// needs the customer_id.
+		keys = where == nil && scope == nil && !slices.ContainsFunc(dims, func(d dimension) bool { return d.tier })
+		calendar = b.fastSources([]*queries.Fast{f}, ps, false, !keys)
 		b.WriteString("),\nkpi_rows AS (\n  ")
 		b.fastRows(def, f, params, filters, everyPeriod)
 		b.WriteString("\n)\nSELECT ")
@@ -54,7 +57,7 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 	} else {
 		b.kpiRows(def, params, filters, everyPeriod)
 	}
-	b.aggregate(agg, dims, q.Grain != GrainNone || q.Compare)
+	b.aggregate(agg, dims, q.Grain != GrainNone || q.Compare, keys)
 	res := header(data, def, q, from, to, dims, params)
 	key := strings.Join([]string{def.Name, fmt.Sprint(def.Version), res.From, res.To, string(q.Grain),
 		strings.Join(res.By, ","), q.Where, fmt.Sprint(params), fmt.Sprint(q.Compare), scopeKey(q.Scope), res.Fingerprint, path}, "|")
@@ -65,7 +68,7 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 			groups[i].Datasets, groups[i].Columns = def.Requires, d.names
 		}
 	}
-	return &Statement{Def: def, SQL: b.String(), Args: b.args, Key: key, Result: res, Periods: len(ps), Groups: groups, Path: path}, nil
+	return &Statement{Def: def, SQL: b.String(), Args: b.args, Key: key, Result: res, Periods: len(ps), Groups: groups, Path: path, Calendar: calendar}, nil
 }
 
 // Definition resolves the KPI version a query asks for.
@@ -179,7 +182,8 @@ func (b *statementBuilder) kpiRows(def *queries.Definition, params []boundParam,
 }
 
 // aggregate writes the select list, the dimension joins and the grouping.
-func (b *statementBuilder) aggregate(def *queries.Definition, dims []dimension, byPeriod bool) {
+// keys: the rows' customer_id is the integer key of fast_customer_keys.
+func (b *statementBuilder) aggregate(def *queries.Definition, dims []dimension, byPeriod, keys bool) {
 	var cols, group []string
 	if byPeriod {
 		cols = append(cols, "r.period AS period")
@@ -191,7 +195,7 @@ func (b *statementBuilder) aggregate(def *queries.Definition, dims []dimension, 
 	}
 	var joins []string
 	var joinArgs []any
-	if j := customerJoin(dims); j != "" {
+	if j := customerJoin(dims, keys); j != "" {
 		joins = append(joins, j)
 	}
 	for _, d := range dims {

@@ -58,6 +58,8 @@ type Result struct {
 	// Path is how the answer was computed: plain (the version's macro),
 	// fast (a shared per-customer table) or cache.
 	Path string `json:"-"`
+	// Calendar: the fast path read the calendar rollups.
+	Calendar bool `json:"-"`
 }
 
 // maxDimensions bounds by=: more groups than this is a table export, not a KPI.
@@ -90,6 +92,9 @@ type Statement struct {
 	// Path is PathFast when the statement reads the shared per-customer
 	// tables, else PathPlain.
 	Path string
+	// Calendar: those tables are read from the calendar rollups
+	// (fast_calendar), the periods being whole calendar periods.
+	Calendar bool
 }
 
 // GroupRef is a by= dimension as the result's size sees it: where its

@@ -29,8 +29,9 @@ import (
 //	max_periods  at most this many periods (a history source joins every
 //	             order before the window's end to each period)
 //	use          scorecard: only where the shared tables are shared (the
-//	             scorecard); a KPI summed over orders answers a request of
-//	             its own faster from its macro than through a per-customer
+//	             scorecard) or read from the calendar rollups; a KPI summed
+//	             over orders answers a request of its own over any other
+//	             window faster from its macro than through a per-customer
 //	             table
 type Fast struct {
 	Sources     []string

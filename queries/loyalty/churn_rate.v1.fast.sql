@@ -1,7 +1,7 @@
 -- source: fast_activity
 -- max_periods: 2
 -- A window and its previous one (or a comparison): from the day lists.
-SELECT period, customer_id, p_days > 0 AS in_prev, w_days > 0 AS in_window FROM fast_activity WHERE p_days > 0 OR w_days > 0
+SELECT period, customer_id, p_active AS in_prev, w_active AS in_window FROM fast_activity WHERE p_active OR w_active
 -- form
 -- Any number of periods: from the days grouped per period.
 -- source: fast_orders

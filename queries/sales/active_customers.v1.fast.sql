@@ -1,7 +1,7 @@
 -- source: fast_activity
 -- max_periods: 2
 -- A window and its previous one (or a comparison): from the day lists.
-SELECT period, customer_id FROM fast_activity WHERE w_days > 0
+SELECT period, customer_id FROM fast_activity WHERE w_active
 -- form
 -- Any number of periods: from the days grouped per period.
 -- source: fast_window
