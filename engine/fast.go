@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"custkpi/kpi"
@@ -36,6 +37,11 @@ import (
 //     (p_orders). A request whose periods are all whole calendar periods of
 //     one kind, each compared with the one before (KPIS.md's rule), reads
 //     its rows as they are, without grouping anything.
+//   - fast_event_calendar, fast_survey_calendar and fast_ticket_calendar
+//     are the same for the events (email and social counts), the surveys
+//     (NPS and CSAT counts and sums) and the complaints, without the
+//     period before: the engagement and survey KPIs have a fast form for
+//     calendar periods only.
 var fastTables = []string{
 	`CREATE OR REPLACE TABLE fast_customer_keys AS
 	SELECT CAST(row_number() OVER (ORDER BY customer_id) AS INTEGER) AS ckey, d.customer_id, d AS dims FROM customer_dims() d`,
@@ -56,9 +62,20 @@ var fastTables = []string{
 	ORDER BY o.day, k.ckey`,
 	// The lists are sorted by day through a list of (day, revenue)
 	// structs: an ordered aggregate is several times slower.
+	//
+	// Beside them, for a customer of at most maxPrefixDays days, the
+	// history as of each day: the revenue up to it (cum_amounts) and the
+	// median gap between the days up to it (median_gaps). A period then
+	// reads its k-th entry, k the days before its end, instead of summing
+	// and sorting the list again. The square cost is why longer lists get
+	// none (null) and are summed at read time.
 	`CREATE OR REPLACE TABLE fast_customer_days AS
-	SELECT ckey, list_transform(s, x -> x.d) AS days, list_transform(s, x -> x.a) AS amounts
-	FROM (SELECT ckey, list_sort(list({'d': day, 'a': amount})) AS s FROM fast_order_days WHERE orders > 0 GROUP BY ckey)`,
+	SELECT ckey, days, amounts,
+	       CASE WHEN len(days) <= %[1]d THEN list_transform(range(1, len(days) + 1), lambda k: list_sum(amounts[1:k])) END AS cum_amounts,
+	       CASE WHEN len(days) <= %[1]d THEN list_transform(range(1, len(days) + 1), lambda k: list_median(gaps[1:k - 1])) END AS median_gaps
+	FROM (SELECT ckey, days, amounts, list_transform(days[2:], lambda d, i: date_diff('day', days[i], d)) AS gaps
+	      FROM (SELECT ckey, list_transform(s, lambda x: x.d) AS days, list_transform(s, lambda x: x.a) AS amounts
+	            FROM (SELECT ckey, list_sort(list({'d': day, 'a': amount})) AS s FROM fast_order_days WHERE orders > 0 GROUP BY ckey)))`,
 	// Quarters and years are summed from the months, not the days: a
 	// third of the rows. Sorted by period, so a request's scan skips the
 	// row groups of the others.
@@ -86,6 +103,54 @@ var fastTables = []string{
 	       CAST(coalesce(c.returned, 0) AS BIGINT) AS w_returned
 	FROM period_sums c FULL JOIN next_sums n USING (months, pstart, ckey)
 	ORDER BY months, pstart`,
+	calendarRollup("fast_event_calendar", `
+	  SELECT CAST(date_trunc('month', e.event_at) AS DATE) AS pstart, k.ckey,
+	         count(*) FILTER (WHERE e.channel = 'email' AND e.event_type = 'sent') AS email_sent,
+	         count(*) FILTER (WHERE e.channel = 'email' AND e.event_type = 'open') AS email_open,
+	         count(*) FILTER (WHERE e.channel = 'email' AND e.event_type = 'click') AS email_click,
+	         count(*) FILTER (WHERE e.channel = 'social' AND e.event_type = 'impression') AS social_impression,
+	         count(*) FILTER (WHERE e.channel = 'social' AND e.event_type IN ('like', 'comment', 'share')) AS social_engaged
+	  FROM events e JOIN fast_customer_keys k USING (customer_id)
+	  WHERE e.channel IN ('email', 'social')
+	  GROUP BY ALL`,
+		"email_sent", "email_open", "email_click", "social_impression", "social_engaged"),
+	calendarRollup("fast_survey_calendar", `
+	  SELECT CAST(date_trunc('month', s.survey_date) AS DATE) AS pstart, k.ckey,
+	         count(s.nps) AS nps_responses,
+	         count(*) FILTER (WHERE s.nps >= 9) AS nps_promoters,
+	         count(*) FILTER (WHERE s.nps <= 6) AS nps_detractors,
+	         count(s.csat) AS csat_responses,
+	         count(*) FILTER (WHERE s.csat >= 4) AS csat_satisfied,
+	         CAST(sum(s.csat) AS BIGINT) AS csat_sum
+	  FROM surveys s JOIN fast_customer_keys k USING (customer_id)
+	  GROUP BY ALL`,
+		"nps_responses", "nps_promoters", "nps_detractors", "csat_responses", "csat_satisfied", "csat_sum"),
+	calendarRollup("fast_ticket_calendar", `
+	  SELECT CAST(date_trunc('month', t.opened_at) AS DATE) AS pstart, k.ckey, count(*) AS complaints
+	  FROM tickets t JOIN fast_customer_keys k USING (customer_id)
+	  WHERE t.category = 'complaint'
+	  GROUP BY ALL`,
+		"complaints"),
+}
+
+// calendarRollup is the statement building a per-generation table of sums
+// per customer key and calendar month (months 1), quarter (3) and year
+// (12), sorted by period: monthSums selects the month (pstart), ckey and
+// the BIGINT columns, which add up over months. (A form's sum of a BIGINT
+// column is a HUGEINT, as the definition's sum of the raw integers is.)
+func calendarRollup(table, monthSums string, cols ...string) string {
+	sums := make([]string, len(cols))
+	for i, c := range cols {
+		sums[i] = fmt.Sprintf("CAST(sum(%[1]s) AS BIGINT) AS %[1]s", c)
+	}
+	return `CREATE OR REPLACE TABLE ` + table + ` AS
+	WITH month_sums AS MATERIALIZED (` + monthSums + `
+	)
+	SELECT CAST(1 AS TINYINT) AS months, * FROM month_sums
+	UNION ALL BY NAME
+	SELECT CAST(k.months AS TINYINT) AS months, CAST(date_trunc(k.kind, pstart) AS DATE) AS pstart, ckey, ` + strings.Join(sums, ", ") + `
+	FROM month_sums, (VALUES (3, 'quarter'), (12, 'year')) k(months, kind) GROUP BY ALL
+	ORDER BY months, pstart`
 }
 
 // buildFastTables rebuilds the fast path's per-generation tables and
@@ -94,6 +159,9 @@ var fastTables = []string{
 // the stamp behind and rebuilds them.
 func buildFastTables(ctx context.Context, conn *sql.Conn, gen int64) error {
 	for _, stmt := range fastTables {
+		if strings.Contains(stmt, "%[1]d") {
+			stmt = fmt.Sprintf(stmt, maxPrefixDays)
+		}
 		if _, err := conn.ExecContext(ctx, stmt); err != nil {
 			return contextErr(ctx, err, "build the fast path's tables")
 		}
@@ -107,18 +175,23 @@ func buildFastTables(ctx context.Context, conn *sql.Conn, gen int64) error {
 // fastLayout numbers the layout of the fast path's tables: a build that
 // changes their columns increments it, so tables of another layout are
 // rebuilt at open like stale ones.
-const fastLayout = 3
+const fastLayout = 6
+
+// maxPrefixDays bounds the customers whose history fast_customer_days
+// keeps day by day (the %[1]d of its statement); a test lowers it to
+// check the longer lists' path.
+var maxPrefixDays = 512
 
 // fastTablesCurrent tells whether the fast path's tables are there, of
 // this build's layout, and were built from the data of generation dataGen.
 func (e *Engine) fastTablesCurrent(ctx context.Context, dataGen int64) (bool, error) {
 	var n int
 	if err := e.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM duckdb_tables()
-		WHERE table_name IN ('fast_customer_keys', 'fast_order_days', 'fast_customer_days', 'fast_calendar', 'fast_generation'))
+		WHERE table_name IN ('fast_customer_keys', 'fast_order_days', 'fast_customer_days', 'fast_calendar', 'fast_event_calendar', 'fast_survey_calendar', 'fast_ticket_calendar', 'fast_generation'))
 		+ (SELECT count(*) FROM duckdb_columns() WHERE table_name = 'fast_generation' AND column_name = 'layout')`).Scan(&n); err != nil {
 		return false, fmt.Errorf("open: fast tables: %w", err)
 	}
-	if n < 6 {
+	if n < 9 {
 		return false, nil // absent, or from before layouts were numbered
 	}
 	var gen, layout int64

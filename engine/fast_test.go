@@ -87,6 +87,9 @@ func randomQuery(r *rand.Rand, q Query) Query {
 	if q.KPI == "suspected_churn_rate" && r.IntN(2) == 0 {
 		q.Params = map[string]string{"cycle_multiplier": fmt.Sprint([]float64{0.5, 1.5, 2, 3.25}[r.IntN(4)])}
 	}
+	if q.KPI == "csi" && r.IntN(2) == 0 {
+		q.Params = map[string]string{"weights": []string{"score_delivery:0.5,score_support:2", "score_product_quality:1", "score_support:0.25,score_delivery:0.25,score_product_quality:3"}[r.IntN(3)]}
+	}
 	return q
 }
 
@@ -98,17 +101,57 @@ func randomQuery(r *rand.Rand, q Query) Query {
 // adds in parallel).
 func TestFastPathEqualsPlain(t *testing.T) {
 	e := fastDemo(t)
-	ctx := withFastAlways(context.Background())
 	kpis := fastKPIs(e)
 	if len(kpis) < 15 {
 		t.Fatalf("only %d KPIs have a fast form", len(kpis))
 	}
-	r := rand.New(rand.NewPCG(11, 17))
 	n := 400
 	if testing.Short() {
 		n = 120
 	}
-	fast, calendar := 0, 0
+	fast, calendar := fastEqualsPlain(t, e, kpis, n, 11)
+	if fast < n*3/4 {
+		t.Errorf("only %d of %d requests took the fast path", fast, n)
+	}
+	if calendar < n/5 {
+		t.Errorf("only %d of %d requests read the calendar rollups", calendar, n)
+	}
+	t.Logf("%d of %d requests took the fast path, %d of them from the calendar rollups", fast, n, calendar)
+}
+
+// TestFastHistoryLongLists checks the history of customers with more days
+// than fast_customer_days keeps day by day: with the bound lowered to 4,
+// most demo customers have none and their history is summed from the
+// lists at read time.
+func TestFastHistoryLongLists(t *testing.T) {
+	defer func(n int) { maxPrefixDays = n }(maxPrefixDays)
+	maxPrefixDays = 4
+	e := fastDemo(t)
+	var kpis []Query
+	for _, q := range fastKPIs(e) {
+		if slices.Contains([]string{"recency_days", "suspected_churn_rate", "historic_clv", "new_customers", "new_customer_growth"}, q.KPI) {
+			kpis = append(kpis, q)
+		}
+	}
+	var long, short int
+	if err := e.db.QueryRow("SELECT count(*) FILTER (WHERE median_gaps IS NULL), count(*) FILTER (WHERE median_gaps IS NOT NULL) FROM fast_customer_days").Scan(&long, &short); err != nil {
+		t.Fatal(err)
+	}
+	if long < 100 || short < 100 {
+		t.Fatalf("%d customers with long lists, %d with short ones: the test needs both", long, short)
+	}
+	if fast, _ := fastEqualsPlain(t, e, kpis, 60, 23); fast < 50 {
+		t.Errorf("only %d of 60 requests took the fast path", fast)
+	}
+}
+
+// fastEqualsPlain runs n random requests of kpis on the fast and on the
+// plain path and reports every difference; it counts those the fast path
+// served and those it served from the calendar rollups.
+func fastEqualsPlain(t *testing.T, e *Engine, kpis []Query, n int, seed uint64) (fast, calendar int) {
+	t.Helper()
+	ctx := withFastAlways(context.Background())
+	r := rand.New(rand.NewPCG(seed, 17))
 	for i := range n {
 		q := randomQuery(r, kpis[i%len(kpis)])
 		got, err := e.Run(ctx, q)
@@ -132,13 +175,7 @@ func TestFastPathEqualsPlain(t *testing.T) {
 			t.Errorf("%s v%d %s..%s grain %s by %v where %q params %v: %s", q.KPI, q.Version, q.From.Format(time.DateOnly), q.To.Format(time.DateOnly), q.Grain, q.By, q.Where, q.Params, msg)
 		}
 	}
-	if fast < n*3/4 {
-		t.Errorf("only %d of %d requests took the fast path", fast, n)
-	}
-	if calendar < n/5 {
-		t.Errorf("only %d of %d requests read the calendar rollups", calendar, n)
-	}
-	t.Logf("%d of %d requests took the fast path, %d of them from the calendar rollups", fast, n, calendar)
+	return fast, calendar
 }
 
 // sameResult compares two answers cell by cell; "" when equal.

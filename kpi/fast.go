@@ -63,15 +63,39 @@ var sources = map[string]struct {
     JOIN fast_customer_keys k USING (customer_id)
     WHERE t.category = 'complaint' AND t.opened_at >= ?::TIMESTAMP AND t.opened_at < ?::TIMESTAMP
 `},
+	// The attribute scores (score_* columns) of the surveys answered in
+	// each period's window, one row per response and answered attribute,
+	// as csi's definition unpivots them (score__placeholder keeps the
+	// pattern matching when there is no score column).
+	"fast_scores": {window: true, sql: `
+    SELECT period, ckey, attribute, score FROM (
+      UNPIVOT (
+        SELECT p.period, k.ckey, COLUMNS('^score_')
+        FROM (SELECT *, NULL::INTEGER AS score__placeholder FROM surveys) s
+        JOIN periods p ON s.survey_date >= p.win_start AND s.survey_date < p.win_end
+        JOIN fast_customer_keys k USING (customer_id)
+        WHERE s.survey_date >= ?::TIMESTAMP AND s.survey_date < ?::TIMESTAMP
+      ) ON COLUMNS('^score_') INTO NAME attribute VALUE score
+    ) WHERE attribute <> 'score__placeholder'
+`},
 	// Each customer's completed orders before each period's end, from
 	// their sorted lists of order days and day revenues: the first and
-	// last day, the revenue, how many days and the median gap between
-	// consecutive ones.
+	// last day, the revenue, how many days (k) and the median gap between
+	// consecutive ones. The revenue and the gap are the k-th entries of
+	// the lists of each day's history, where the customer has them (the
+	// days are distinct, so every gap is positive); the period ending
+	// after a customer's last day (the usual, latest window) takes k
+	// without filtering the list.
 	"fast_history": {history: true, sql: `
-    SELECT period, ckey, days[1] AS h_first, days[-1] AS h_last, list_sum(amounts[1:len(days)]) AS h_amount, len(days) AS n_days,
-           list_median(list_filter(list_transform(days[2:], lambda d, i: date_diff('day', days[i], d)), lambda g: g > 0)) AS median_gap
+    SELECT period, ckey, days[1] AS h_first, days[k] AS h_last,
+           CASE WHEN cum_amounts IS NOT NULL THEN cum_amounts[k] ELSE list_sum(amounts[1:k]) END AS h_amount,
+           k AS n_days,
+           CASE WHEN median_gaps IS NOT NULL THEN median_gaps[k]
+                ELSE list_median(list_transform(days[2:k], lambda d, i: date_diff('day', days[i], d))) END AS median_gap
     FROM (
-      SELECT p.period, c.ckey, list_filter(c.days, lambda d: d < CAST(p.win_end AS DATE)) AS days, c.amounts
+      SELECT p.period, c.*,
+             CASE WHEN c.days[-1] < CAST(p.win_end AS DATE) THEN len(c.days)
+                  ELSE len(list_filter(c.days, lambda d: d < CAST(p.win_end AS DATE))) END AS k
       FROM fast_customer_days c JOIN periods p ON c.days[1] < p.win_end
     )
 `},
@@ -92,6 +116,23 @@ var calendarSources = map[string]string{
     FROM fast_calendar d JOIN periods p ON d.pstart = CAST(p.win_start AS DATE)
     WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE AND (d.w_orders > 0 OR d.p_orders > 0)
 `,
+	// Sources of calendar periods only: each customer's email and social
+	// event counts, and survey counts and sums, of each period's window.
+	"fast_events":  calendarRows("fast_event_calendar"),
+	"fast_surveys": calendarRows("fast_survey_calendar"),
+	"fast_complainers": `
+    SELECT p.period, d.ckey
+    FROM fast_ticket_calendar d JOIN periods p ON d.pstart = CAST(p.win_start AS DATE)
+    WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE
+`,
+}
+
+func calendarRows(table string) string {
+	return `
+    SELECT p.period, d.* EXCLUDE (months, pstart)
+    FROM ` + table + ` d JOIN periods p ON d.pstart = CAST(p.win_start AS DATE)
+    WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE
+`
 }
 
 func calendarSQL(prevOrders, filter string) string {
@@ -125,6 +166,17 @@ func calendarKind(ps []Period) Grain {
 func calendarServes(f *queries.Fast) bool {
 	for _, s := range f.Sources {
 		if _, ok := calendarSources[s]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// available tells whether every source the form reads can be built for
+// the periods: a source of calendar periods only needs them.
+func available(f *queries.Fast, calendar bool) bool {
+	for _, s := range f.Sources {
+		if _, ok := sources[s]; !ok && !calendar {
 			return false
 		}
 	}
@@ -167,20 +219,21 @@ func fastForm(def *queries.Definition, q Query, ps []Period) *queries.Fast {
 	calendar := calendarKind(ps) != GrainNone
 	for _, f := range def.Fast {
 		single := !f.ScorecardOnly || q.FastAlways || (calendar && calendarServes(f))
-		if single && (f.MaxPeriods == 0 || len(ps) <= f.MaxPeriods) {
+		if single && available(f, calendar) && (f.MaxPeriods == 0 || len(ps) <= f.MaxPeriods) {
 			return f
 		}
 	}
 	return nil
 }
 
-// scorecardForm is the form the scorecard takes (two periods), or nil.
-func scorecardForm(def *queries.Definition) *queries.Fast {
+// scorecardForm is the form the scorecard takes (two periods, whole
+// calendar ones if calendar), or nil.
+func scorecardForm(def *queries.Definition, calendar bool) *queries.Fast {
 	if len(def.Group) > 0 || def.Dimensions != nil {
 		return nil
 	}
 	for _, f := range def.Fast {
-		if f.MaxPeriods == 0 || f.MaxPeriods >= 2 {
+		if available(f, calendar) && (f.MaxPeriods == 0 || f.MaxPeriods >= 2) {
 			return f
 		}
 	}
@@ -352,11 +405,15 @@ type ScorecardStatement struct {
 // restricted by its filter (the key's scope; nil for none). It returns nil
 // when none has one. The tables the versions share are computed once.
 func PlanScorecard(defs []*queries.Definition, filters []*Filter, from, to time.Time) *ScorecardStatement {
+	ps, _ := Periods(from, to, GrainNone)
+	w := ps[0]
+	ps = []Period{{Label: w.PrevStart, Start: w.PrevStart, End: w.Start, PrevStart: PreviousStart(w.PrevStart, w.Start)}, w}
+	calendar := calendarKind(ps) != GrainNone
 	var fast []*queries.Definition
 	var forms []*queries.Fast
 	var fastFilters []*Filter
 	for i, d := range defs {
-		if f := scorecardForm(d); f != nil {
+		if f := scorecardForm(d, calendar); f != nil {
 			fast = append(fast, d)
 			forms = append(forms, f)
 			fastFilters = append(fastFilters, filters[i])
@@ -365,9 +422,6 @@ func PlanScorecard(defs []*queries.Definition, filters []*Filter, from, to time.
 	if len(fast) == 0 {
 		return nil
 	}
-	ps, _ := Periods(from, to, GrainNone)
-	w := ps[0]
-	ps = []Period{{Label: w.PrevStart, Start: w.PrevStart, End: w.Start, PrevStart: PreviousStart(w.PrevStart, w.Start)}, w}
 	var b statementBuilder
 	b.periods(ps)
 	b.fastSources(forms, ps, true, slices.ContainsFunc(fastFilters, func(f *Filter) bool { return f != nil }))

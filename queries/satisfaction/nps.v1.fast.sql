@@ -1,0 +1,5 @@
+-- source: fast_surveys
+-- Calendar periods only: the counts per customer of fast_survey_calendar.
+-- numerator: CAST(coalesce(sum(promoters), 0) - coalesce(sum(detractors), 0) AS BIGINT)
+-- denominator: CAST(coalesce(sum(responses), 0) AS BIGINT)
+SELECT period, customer_id, nps_promoters AS promoters, nps_detractors AS detractors, nps_responses AS responses FROM fast_surveys WHERE nps_responses > 0
