@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"custkpi/kpi"
 	"custkpi/queries"
 	"custkpi/store"
@@ -106,6 +108,8 @@ type Engine struct {
 	alerts  alerting
 	// scorecards keeps whole scorecards by generation and window.
 	scorecards *scorecardCache
+	// scorecardFlight joins the callers computing the same scorecard.
+	scorecardFlight singleflight.Group
 	// warming: the background scorecard after a write (warm), which
 	// Close waits for after cancelling it.
 	warming  sync.WaitGroup

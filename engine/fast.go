@@ -31,12 +31,11 @@ import (
 //     suspected churn, historic CLV, new customers), which then filter a
 //     short list per customer instead of grouping every order.
 //   - fast_calendar has one row per calendar month (months 1), quarter (3)
-//     or year (12), and customer with completed or returned orders in it
-//     or completed ones in the period before: the sums of fast_order_days
-//     over the period (w_) and the completed orders of the period before
-//     (p_orders). A request whose periods are all whole calendar periods of
-//     one kind, each compared with the one before (KPIS.md's rule), reads
-//     its rows as they are, without grouping anything.
+//     or year (12), and customer with completed or returned orders in it:
+//     the sums of fast_order_days over the period. A request whose
+//     periods are all whole calendar periods of one kind, each compared
+//     with the one before (KPIS.md's rule), reads its rows as they are
+//     (and those of the periods before, where a form looks at them).
 //   - fast_event_calendar, fast_survey_calendar and fast_ticket_calendar
 //     are the same for the events (email and social counts), the surveys
 //     (NPS and CSAT counts and sums) and the complaints, without the
@@ -46,6 +45,11 @@ var fastTables = []string{
 	`CREATE OR REPLACE TABLE fast_customer_keys AS
 	SELECT CAST(row_number() OVER (ORDER BY customer_id) AS INTEGER) AS ckey, d.customer_id, d AS dims FROM customer_dims() d`,
 	`CREATE OR REPLACE TABLE fast_order_days AS
+	WITH o AS MATERIALIZED (
+	  SELECT customer_id, CAST(order_date AS DATE) AS day, coalesce(status, 'completed') = 'completed' AS completed,
+	         amount, cost, promised_date, delivered_date
+	  FROM orders WHERE coalesce(status, 'completed') IN ('completed', 'returned')
+	)
 	SELECT k.ckey, o.day,
 	       count(*) FILTER (WHERE o.completed) AS orders,
 	       count(*) FILTER (WHERE NOT o.completed) AS returned,
@@ -55,11 +59,9 @@ var fastTables = []string{
 	       sum(o.amount - o.cost) FILTER (WHERE o.completed) AS profit,
 	       count(*) FILTER (WHERE o.completed AND o.promised_date IS NOT NULL AND o.delivered_date IS NOT NULL) AS delivery_known,
 	       count(*) FILTER (WHERE o.completed AND o.delivered_date <= o.promised_date) AS on_time
-	FROM (SELECT *, CAST(order_date AS DATE) AS day, coalesce(status, 'completed') = 'completed' AS completed
-	      FROM orders WHERE coalesce(status, 'completed') IN ('completed', 'returned')) o
-	JOIN fast_customer_keys k USING (customer_id)
+	FROM o JOIN fast_customer_keys k USING (customer_id)
 	GROUP BY o.day, k.ckey
-	ORDER BY o.day, k.ckey`,
+	ORDER BY o.day`,
 	// The lists are sorted by day through a list of (day, revenue)
 	// structs: an ordered aggregate is several times slower.
 	//
@@ -70,86 +72,76 @@ var fastTables = []string{
 	// and sorting the list again. The square cost is why longer lists get
 	// none (null) and are summed at read time.
 	`CREATE OR REPLACE TABLE fast_customer_days AS
+	WITH days AS MATERIALIZED (SELECT ckey, day, amount FROM fast_order_days WHERE orders > 0)
 	SELECT ckey, days, amounts,
 	       CASE WHEN len(days) <= %[1]d THEN list_transform(range(1, len(days) + 1), lambda k: list_sum(amounts[1:k])) END AS cum_amounts,
 	       CASE WHEN len(days) <= %[1]d THEN list_transform(range(1, len(days) + 1), lambda k: list_median(gaps[1:k - 1])) END AS median_gaps
 	FROM (SELECT ckey, days, amounts, list_transform(days[2:], lambda d, i: date_diff('day', days[i], d)) AS gaps
 	      FROM (SELECT ckey, list_transform(s, lambda x: x.d) AS days, list_transform(s, lambda x: x.a) AS amounts
-	            FROM (SELECT ckey, list_sort(list({'d': day, 'a': amount})) AS s FROM fast_order_days WHERE orders > 0 GROUP BY ckey)))`,
-	// Quarters and years are summed from the months, not the days: a
-	// third of the rows. Sorted by period, so a request's scan skips the
-	// row groups of the others.
-	`CREATE OR REPLACE TABLE fast_calendar AS
-	WITH month_sums AS MATERIALIZED (
-	  SELECT CAST(date_trunc('month', day) AS DATE) AS pstart, ckey,
-	         sum(orders) AS orders, sum(returned) AS returned, sum(amount) AS amount, sum(costed) AS costed,
-	         sum(costed_amount) AS costed_amount, sum(profit) AS profit, sum(delivery_known) AS delivery_known, sum(on_time) AS on_time
-	  FROM fast_order_days GROUP BY ALL
-	),
-	period_sums AS (
-	  SELECT 1 AS months, * FROM month_sums
-	  UNION ALL
-	  SELECT k.months, CAST(date_trunc(k.kind, pstart) AS DATE) AS pstart, ckey,
-	         sum(orders), sum(returned), sum(amount), sum(costed), sum(costed_amount), sum(profit), sum(delivery_known), sum(on_time)
-	  FROM month_sums, (VALUES (3, 'quarter'), (12, 'year')) k(months, kind) GROUP BY ALL
-	),
-	next_sums AS (
-	  SELECT months, CAST(pstart + to_months(months) AS DATE) AS pstart, ckey, orders AS p_orders FROM period_sums WHERE orders > 0
-	)
-	SELECT CAST(months AS TINYINT) AS months, pstart, ckey,
-	       CAST(coalesce(c.orders, 0) AS BIGINT) AS w_orders, c.amount AS w_amount, CAST(coalesce(n.p_orders, 0) AS BIGINT) AS p_orders,
-	       CAST(coalesce(c.costed, 0) AS BIGINT) AS w_costed, c.costed_amount AS w_costed_amount, c.profit AS w_profit,
-	       CAST(coalesce(c.delivery_known, 0) AS BIGINT) AS w_delivery_known, CAST(coalesce(c.on_time, 0) AS BIGINT) AS w_on_time,
-	       CAST(coalesce(c.returned, 0) AS BIGINT) AS w_returned
-	FROM period_sums c FULL JOIN next_sums n USING (months, pstart, ckey)
-	ORDER BY months, pstart`,
+	            FROM (SELECT ckey, list_sort(list({'d': day, 'a': amount})) AS s FROM days GROUP BY ckey)))`,
+	calendarRollup("fast_calendar", `
+	  SELECT CAST(date_trunc('month', day) AS DATE) AS pstart, ckey, orders, returned, costed, delivery_known, on_time,
+	         amount, costed_amount, profit
+	  FROM source`, "SELECT * FROM fast_order_days",
+		[]string{"orders", "returned", "costed", "delivery_known", "on_time"}, []string{"amount", "costed_amount", "profit"}),
 	calendarRollup("fast_event_calendar", `
-	  SELECT CAST(date_trunc('month', e.event_at) AS DATE) AS pstart, k.ckey,
-	         count(*) FILTER (WHERE e.channel = 'email' AND e.event_type = 'sent') AS email_sent,
-	         count(*) FILTER (WHERE e.channel = 'email' AND e.event_type = 'open') AS email_open,
-	         count(*) FILTER (WHERE e.channel = 'email' AND e.event_type = 'click') AS email_click,
-	         count(*) FILTER (WHERE e.channel = 'social' AND e.event_type = 'impression') AS social_impression,
-	         count(*) FILTER (WHERE e.channel = 'social' AND e.event_type IN ('like', 'comment', 'share')) AS social_engaged
-	  FROM events e JOIN fast_customer_keys k USING (customer_id)
-	  WHERE e.channel IN ('email', 'social')
-	  GROUP BY ALL`,
-		"email_sent", "email_open", "email_click", "social_impression", "social_engaged"),
+	  SELECT e.* EXCLUDE (customer_id), k.ckey FROM source e JOIN fast_customer_keys k USING (customer_id)`, `
+	  SELECT customer_id, CAST(date_trunc('month', event_at) AS DATE) AS pstart,
+	         CAST((channel = 'email' AND event_type = 'sent') IS TRUE AS TINYINT) AS email_sent,
+	         CAST((channel = 'email' AND event_type = 'open') IS TRUE AS TINYINT) AS email_open,
+	         CAST((channel = 'email' AND event_type = 'click') IS TRUE AS TINYINT) AS email_click,
+	         CAST((channel = 'social' AND event_type = 'impression') IS TRUE AS TINYINT) AS social_impression,
+	         CAST((channel = 'social' AND event_type IN ('like', 'comment', 'share')) IS TRUE AS TINYINT) AS social_engaged
+	  FROM events WHERE channel IN ('email', 'social')`,
+		[]string{"email_sent", "email_open", "email_click", "social_impression", "social_engaged"}, nil),
 	calendarRollup("fast_survey_calendar", `
-	  SELECT CAST(date_trunc('month', s.survey_date) AS DATE) AS pstart, k.ckey,
-	         count(s.nps) AS nps_responses,
-	         count(*) FILTER (WHERE s.nps >= 9) AS nps_promoters,
-	         count(*) FILTER (WHERE s.nps <= 6) AS nps_detractors,
-	         count(s.csat) AS csat_responses,
-	         count(*) FILTER (WHERE s.csat >= 4) AS csat_satisfied,
-	         CAST(sum(s.csat) AS BIGINT) AS csat_sum
-	  FROM surveys s JOIN fast_customer_keys k USING (customer_id)
-	  GROUP BY ALL`,
-		"nps_responses", "nps_promoters", "nps_detractors", "csat_responses", "csat_satisfied", "csat_sum"),
+	  SELECT s.* EXCLUDE (customer_id), k.ckey FROM source s JOIN fast_customer_keys k USING (customer_id)`, `
+	  SELECT customer_id, CAST(date_trunc('month', survey_date) AS DATE) AS pstart,
+	         CAST(nps IS NOT NULL AS TINYINT) AS nps_responses,
+	         CAST((nps >= 9) IS TRUE AS TINYINT) AS nps_promoters,
+	         CAST((nps <= 6) IS TRUE AS TINYINT) AS nps_detractors,
+	         CAST(csat IS NOT NULL AS TINYINT) AS csat_responses,
+	         CAST((csat >= 4) IS TRUE AS TINYINT) AS csat_satisfied,
+	         coalesce(csat, 0) AS csat_sum
+	  FROM surveys`,
+		[]string{"nps_responses", "nps_promoters", "nps_detractors", "csat_responses", "csat_satisfied", "csat_sum"}, nil),
 	calendarRollup("fast_ticket_calendar", `
-	  SELECT CAST(date_trunc('month', t.opened_at) AS DATE) AS pstart, k.ckey, count(*) AS complaints
-	  FROM tickets t JOIN fast_customer_keys k USING (customer_id)
-	  WHERE t.category = 'complaint'
-	  GROUP BY ALL`,
-		"complaints"),
+	  SELECT t.pstart, k.ckey, 1 AS complaints FROM source t JOIN fast_customer_keys k USING (customer_id)`,
+		"SELECT customer_id, CAST(date_trunc('month', opened_at) AS DATE) AS pstart FROM tickets WHERE category = 'complaint'",
+		[]string{"complaints"}, nil),
 }
 
 // calendarRollup is the statement building a per-generation table of sums
 // per customer key and calendar month (months 1), quarter (3) and year
-// (12), sorted by period: monthSums selects the month (pstart), ckey and
-// the BIGINT columns, which add up over months. (A form's sum of a BIGINT
-// column is a HUGEINT, as the definition's sum of the raw integers is.)
-func calendarRollup(table, monthSums string, cols ...string) string {
-	sums := make([]string, len(cols))
-	for i, c := range cols {
-		sums[i] = fmt.Sprintf("CAST(sum(%[1]s) AS BIGINT) AS %[1]s", c)
+// (12), sorted by period so a request's scan skips the row groups of the
+// others: rows selects the month (pstart), the customer key (ckey) and
+// the values summed: counts, kept BIGINT (a form's sum of one is then a
+// HUGEINT, as the definition's sum of the raw integers is), and amounts
+// (DOUBLE). Quarters are summed from the months, years from the
+// quarters: far fewer rows than the days or the raw records.
+//
+// source is the statement reading the table the rows come from (as the
+// CTE source): materialized, because DuckDB scans a table written in the
+// open transaction (the import's) on one thread, and the rest then runs
+// on all of them.
+func calendarRollup(table, rows, source string, counts, sums []string) string {
+	var cols []string
+	for _, c := range counts {
+		cols = append(cols, fmt.Sprintf("CAST(sum(%[1]s) AS BIGINT) AS %[1]s", c))
 	}
+	for _, c := range sums {
+		cols = append(cols, fmt.Sprintf("sum(%[1]s) AS %[1]s", c))
+	}
+	list := strings.Join(cols, ", ")
 	return `CREATE OR REPLACE TABLE ` + table + ` AS
-	WITH month_sums AS MATERIALIZED (` + monthSums + `
-	)
+	WITH source AS MATERIALIZED (` + source + `),
+	month_sums AS MATERIALIZED (SELECT pstart, ckey, ` + list + ` FROM (` + rows + `
+	) GROUP BY ALL),
+	quarter_sums AS MATERIALIZED (SELECT CAST(date_trunc('quarter', pstart) AS DATE) AS pstart, ckey, ` + list + ` FROM month_sums GROUP BY ALL),
+	year_sums AS (SELECT CAST(date_trunc('year', pstart) AS DATE) AS pstart, ckey, ` + list + ` FROM quarter_sums GROUP BY ALL)
 	SELECT CAST(1 AS TINYINT) AS months, * FROM month_sums
-	UNION ALL BY NAME
-	SELECT CAST(k.months AS TINYINT) AS months, CAST(date_trunc(k.kind, pstart) AS DATE) AS pstart, ckey, ` + strings.Join(sums, ", ") + `
-	FROM month_sums, (VALUES (3, 'quarter'), (12, 'year')) k(months, kind) GROUP BY ALL
+	UNION ALL BY NAME SELECT CAST(3 AS TINYINT) AS months, * FROM quarter_sums
+	UNION ALL BY NAME SELECT CAST(12 AS TINYINT) AS months, * FROM year_sums
 	ORDER BY months, pstart`
 }
 
@@ -175,7 +167,7 @@ func buildFastTables(ctx context.Context, conn *sql.Conn, gen int64) error {
 // fastLayout numbers the layout of the fast path's tables: a build that
 // changes their columns increments it, so tables of another layout are
 // rebuilt at open like stale ones.
-const fastLayout = 6
+const fastLayout = 7
 
 // maxPrefixDays bounds the customers whose history fast_customer_days
 // keeps day by day (the %[1]d of its statement); a test lowers it to

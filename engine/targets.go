@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -324,6 +325,10 @@ func (e *Engine) ScorecardOf(ctx context.Context, q ScorecardQuery) (*Scorecard,
 // is the race ScorecardOf guards against.
 var scorecardRaceHook func()
 
+// scorecardComputeHook, set by tests only, runs as a scorecard's
+// computation starts.
+var scorecardComputeHook func(ctx context.Context) error
+
 // scorecardOnce computes the scorecard from snapshot s.
 func (e *Engine) scorecardOnce(ctx context.Context, q ScorecardQuery, s *snapshot) (*Scorecard, error) {
 	start := time.Now()
@@ -356,6 +361,40 @@ func (e *Engine) scorecardOnce(ctx context.Context, q ScorecardQuery, s *snapsho
 		out.Path = PathCache
 		out.Elapsed = float64(time.Since(start).Microseconds()) / 1000
 		return &out, nil
+	}
+	// One computation per key at a time: a request arriving while the
+	// same scorecard is computed (the warm-up after an import, or another
+	// request) waits for that one instead of competing with it for the
+	// same cores. A wait its own deadline ends, or a computation another
+	// caller's cancellation ended, leaves it to compute its own.
+	ch := e.scorecardFlight.DoChan(key, func() (any, error) {
+		return e.computeScorecard(ctx, q, s, key, start, from, to, pack, only, filter, targets)
+	})
+	select {
+	case r := <-ch:
+		if r.Err == nil || !r.Shared || ctx.Err() != nil || !errors.Is(r.Err, context.Canceled) && !errors.Is(r.Err, context.DeadlineExceeded) {
+			if r.Err != nil {
+				return nil, r.Err
+			}
+			out := *r.Val.(*Scorecard)
+			if r.Shared {
+				out.Elapsed = float64(time.Since(start).Microseconds()) / 1000
+			}
+			return &out, nil
+		}
+	case <-ctx.Done():
+		return nil, contextErr(ctx, ctx.Err(), "scorecard")
+	}
+	return e.computeScorecard(ctx, q, s, key, start, from, to, pack, only, filter, targets)
+}
+
+// computeScorecard computes and stores the scorecard of key.
+func (e *Engine) computeScorecard(ctx context.Context, q ScorecardQuery, s *snapshot, key string, start time.Time, from, to time.Time,
+	pack *Pack, only []string, filter map[string]string, targets []Target) (*Scorecard, error) {
+	if scorecardComputeHook != nil {
+		if err := scorecardComputeHook(ctx); err != nil {
+			return nil, err
+		}
 	}
 	sc := &Scorecard{From: kpi.Date(from), To: kpi.Date(to), PreviousFrom: kpi.Date(kpi.PreviousStart(from, to)), Rows: []ScorecardRow{}, Skipped: []SkippedKPI{}, Pack: pack}
 

@@ -5,7 +5,9 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -140,5 +142,86 @@ func TestScorecardOneGeneration(t *testing.T) {
 	}
 	if _, err := e.Scorecard(ctx, time.Time{}, time.Time{}); ErrorCode(err) != CodeBusy {
 		t.Errorf("a write during every pass: %v, want busy", err)
+	}
+}
+
+// TestScorecardComputedOnce: a caller asking for a scorecard that is being
+// computed (the warm-up after an import, another request) waits for that
+// computation instead of starting its own; one whose leader was cancelled
+// computes its own.
+func TestScorecardComputedOnce(t *testing.T) {
+	e := handBuilt(t)
+	var calls atomic.Int32
+	release := make(chan struct{})
+	scorecardComputeHook = func(ctx context.Context) error {
+		if calls.Add(1) == 1 {
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	}
+	defer func() { scorecardComputeHook = nil }()
+
+	first := make(chan *Scorecard, 1)
+	go func() {
+		sc, err := e.Scorecard(context.Background(), time.Time{}, time.Time{})
+		if err != nil {
+			t.Error(err)
+		}
+		first <- sc
+	}()
+	for calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	second := make(chan *Scorecard, 1)
+	go func() {
+		sc, err := e.Scorecard(context.Background(), time.Time{}, time.Time{})
+		if err != nil {
+			t.Error(err)
+		}
+		second <- sc
+	}()
+	time.Sleep(300 * time.Millisecond) // the second caller joins meanwhile
+	close(release)
+	a, b := <-first, <-second
+	if n := calls.Load(); n != 1 {
+		t.Errorf("computed %d times for two concurrent callers, want 1", n)
+	}
+	if a == nil || b == nil || len(a.Rows) == 0 || !reflect.DeepEqual(a.Rows, b.Rows) {
+		t.Fatalf("the callers got different scorecards")
+	}
+
+	// A leader cancelled while a second caller waits: the second computes
+	// its own (another window, so the cache does not answer).
+	calls.Store(0)
+	release = make(chan struct{})
+	from, to := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 4, 1, 0, 0, 0, 0, time.UTC)
+	ctx, cancel := context.WithCancel(context.Background())
+	leader := make(chan error, 1)
+	go func() {
+		_, err := e.Scorecard(ctx, from, to)
+		leader <- err
+	}()
+	for calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	follower := make(chan error, 1)
+	go func() {
+		_, err := e.Scorecard(context.Background(), from, to)
+		follower <- err
+	}()
+	time.Sleep(300 * time.Millisecond)
+	cancel()
+	if err := <-leader; err == nil {
+		t.Error("the cancelled leader answered")
+	}
+	if err := <-follower; err != nil {
+		t.Errorf("the follower of a cancelled leader: %v", err)
+	}
+	if n := calls.Load(); n != 2 {
+		t.Errorf("computed %d times, want 2 (the follower on its own)", n)
 	}
 }

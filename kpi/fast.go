@@ -103,44 +103,64 @@ var sources = map[string]struct {
 
 // calendarSources are the sources of a request whose periods are whole
 // calendar periods of one kind (calendarKind): the same columns, read
-// from that kind's rows of fast_calendar as they are. Their placeholders
-// are the kind (months per period) and the span of the windows' starts.
-// A customer whose previous window had returned orders only has no row
-// there, where fast_orders has one of zeros: every form filters on the
-// counts, so none sees the difference.
-var calendarSources = map[string]string{
-	"fast_orders": calendarSQL("d.p_orders", ""),
-	"fast_window": calendarSQL("CAST(0 AS BIGINT)", "AND (d.w_orders > 0 OR d.w_returned > 0)"),
-	"fast_activity": `
-    SELECT p.period, d.ckey, d.w_orders > 0 AS w_active, d.p_orders > 0 AS p_active
+// from that kind's rows of fast_calendar (and its siblings). Their
+// placeholders are the kind (months per period) and the span of the
+// rows read: the windows' starts, or with prev the previous windows'
+// too, whose rows are then grouped with the window's per customer.
+var calendarSources = map[string]struct {
+	sql  string
+	prev bool
+}{
+	"fast_orders": {prev: true, sql: `
+    SELECT p.period, d.ckey,
+           CAST(coalesce(sum(d.orders) FILTER (WHERE p.current), 0) AS BIGINT) AS w_orders,
+           sum(d.amount) FILTER (WHERE p.current) AS w_amount,
+           CAST(coalesce(sum(d.orders) FILTER (WHERE NOT p.current), 0) AS BIGINT) AS p_orders,
+           CAST(coalesce(sum(d.costed) FILTER (WHERE p.current), 0) AS BIGINT) AS w_costed,
+           sum(d.costed_amount) FILTER (WHERE p.current) AS w_costed_amount,
+           sum(d.profit) FILTER (WHERE p.current) AS w_profit,
+           CAST(coalesce(sum(d.delivery_known) FILTER (WHERE p.current), 0) AS BIGINT) AS w_delivery_known,
+           CAST(coalesce(sum(d.on_time) FILTER (WHERE p.current), 0) AS BIGINT) AS w_on_time,
+           CAST(coalesce(sum(d.returned) FILTER (WHERE p.current), 0) AS BIGINT) AS w_returned
+    FROM fast_calendar d JOIN ` + bothPeriods + ` p ON d.pstart = p.pstart
+    WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE
+    GROUP BY p.period, d.ckey
+`},
+	"fast_window": {sql: `
+    SELECT p.period, d.ckey, d.orders AS w_orders, d.amount AS w_amount, CAST(0 AS BIGINT) AS p_orders,
+           d.costed AS w_costed, d.costed_amount AS w_costed_amount, d.profit AS w_profit,
+           d.delivery_known AS w_delivery_known, d.on_time AS w_on_time, d.returned AS w_returned
     FROM fast_calendar d JOIN periods p ON d.pstart = CAST(p.win_start AS DATE)
-    WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE AND (d.w_orders > 0 OR d.p_orders > 0)
-`,
+    WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE AND (d.orders > 0 OR d.returned > 0)
+`},
+	"fast_activity": {prev: true, sql: `
+    SELECT p.period, d.ckey, bool_or(p.current) AS w_active, bool_or(NOT p.current) AS p_active
+    FROM fast_calendar d JOIN ` + bothPeriods + ` p ON d.pstart = p.pstart
+    WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE AND d.orders > 0
+    GROUP BY p.period, d.ckey
+`},
 	// Sources of calendar periods only: each customer's email and social
-	// event counts, and survey counts and sums, of each period's window.
-	"fast_events":  calendarRows("fast_event_calendar"),
-	"fast_surveys": calendarRows("fast_survey_calendar"),
-	"fast_complainers": `
+	// event counts, survey counts and sums, and complaints, of each
+	// period's window.
+	"fast_events":  {sql: calendarRows("fast_event_calendar")},
+	"fast_surveys": {sql: calendarRows("fast_survey_calendar")},
+	"fast_complainers": {sql: `
     SELECT p.period, d.ckey
     FROM fast_ticket_calendar d JOIN periods p ON d.pstart = CAST(p.win_start AS DATE)
     WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE
-`,
+`},
 }
+
+// bothPeriods lists each period's window start (current) and previous
+// window start, for the sources that read both.
+const bothPeriods = `(SELECT period, CAST(win_start AS DATE) AS pstart, true AS current FROM periods
+          UNION ALL SELECT period, CAST(prev_start AS DATE), false FROM periods)`
 
 func calendarRows(table string) string {
 	return `
     SELECT p.period, d.* EXCLUDE (months, pstart)
     FROM ` + table + ` d JOIN periods p ON d.pstart = CAST(p.win_start AS DATE)
     WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE
-`
-}
-
-func calendarSQL(prevOrders, filter string) string {
-	return `
-    SELECT p.period, d.ckey, d.w_orders, d.w_amount, ` + prevOrders + ` AS p_orders, d.w_costed, d.w_costed_amount,
-           d.w_profit, d.w_delivery_known, d.w_on_time, d.w_returned
-    FROM fast_calendar d JOIN periods p ON d.pstart = CAST(p.win_start AS DATE)
-    WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE ` + filter + `
 `
 }
 
@@ -292,15 +312,25 @@ func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, mater
 		if materialized {
 			as = "AS MATERIALIZED"
 		}
+		if cal, ok := calendarSources[n]; ok && kind != GrainNone {
+			if materialized && !cal.prev {
+				// A filtered scan of sorted rows: each KPI reading it
+				// again reads only its own columns, cheaper than
+				// materializing all.
+				as = "AS NOT MATERIALIZED"
+			}
+			fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, keyed(cal.sql, ids))
+			from := windowStart(ps)
+			if cal.prev {
+				from = lo
+			}
+			b.args = append(b.args, calendarMonths[kind], from, hi)
+			calendar = true
+			continue
+		}
 		if n == "fast_window" && slices.Contains(names, "fast_orders") {
 			// fast_orders holds the window's orders too.
 			fmt.Fprintf(b, "),\n%s AS (SELECT * FROM fast_orders WHERE w_orders > 0 OR w_returned > 0\n", n)
-			continue
-		}
-		if cal, ok := calendarSources[n]; ok && kind != GrainNone {
-			fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, keyed(cal, ids))
-			b.args = append(b.args, calendarMonths[kind], windowStart(ps), hi)
-			calendar = true
 			continue
 		}
 		fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, keyed(src.sql, ids))
