@@ -65,7 +65,7 @@ func TestAsyncJobs(t *testing.T) {
 	}
 	done := waitJob(t, srv.URL, loc)
 	res, _ := done["result"].(map[string]any)
-	if done["state"] != "succeeded" || res["rows"] != 2.0 || done["phase"] != "deriving" || done["started_at"] == nil {
+	if done["state"] != "succeeded" || res["rows"] != 2.0 || done["phase"] != "indexing" || done["started_at"] == nil {
 		t.Fatalf("finished job %v", done)
 	}
 	if eng.Generation() != gen+1 {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"custkpi/kpi"
 	"custkpi/queries"
+	"custkpi/store"
 )
 
 // fastTables are built from the orders by every write that derives
@@ -41,11 +43,11 @@ import (
 //     (NPS and CSAT counts and sums) and the complaints, without the
 //     period before: the engagement and survey KPIs have a fast form for
 //     calendar periods only.
-var fastTables = []string{
+var fastTables = slices.Concat([]string{
 	`CREATE OR REPLACE TABLE fast_customer_keys AS
 	SELECT CAST(row_number() OVER (ORDER BY customer_id) AS INTEGER) AS ckey, d.customer_id, d AS dims FROM customer_dims() d`,
 	`CREATE OR REPLACE TABLE fast_order_days AS
-	WITH o AS MATERIALIZED (
+	WITH o AS (
 	  SELECT customer_id, CAST(order_date AS DATE) AS day, coalesce(status, 'completed') = 'completed' AS completed,
 	         amount, cost, promised_date, delivered_date
 	  FROM orders WHERE coalesce(status, 'completed') IN ('completed', 'returned')
@@ -66,19 +68,19 @@ var fastTables = []string{
 	// structs: an ordered aggregate is several times slower.
 	//
 	// Beside them, for a customer of at most maxPrefixDays days, the
-	// history as of each day: the revenue up to it (cum_amounts) and the
-	// median gap between the days up to it (median_gaps). A period then
-	// reads its k-th entry, k the days before its end, instead of summing
-	// and sorting the list again. The square cost is why longer lists get
-	// none (null) and are summed at read time.
+	// median gap between their days up to each day (median_gaps): a
+	// period then reads its k-th entry, k the days before its end, instead
+	// of sorting the gaps again. The square cost is why longer lists get
+	// none (null) and are computed at read time. (The revenue up to each
+	// day is summed at read time: as cheap as reading it.)
 	`CREATE OR REPLACE TABLE fast_customer_days AS
-	WITH days AS MATERIALIZED (SELECT ckey, day, amount FROM fast_order_days WHERE orders > 0)
+	WITH days AS (SELECT ckey, day, amount FROM fast_order_days WHERE orders > 0)
 	SELECT ckey, days, amounts,
-	       CASE WHEN len(days) <= %[1]d THEN list_transform(range(1, len(days) + 1), lambda k: list_sum(amounts[1:k])) END AS cum_amounts,
 	       CASE WHEN len(days) <= %[1]d THEN list_transform(range(1, len(days) + 1), lambda k: list_median(gaps[1:k - 1])) END AS median_gaps
 	FROM (SELECT ckey, days, amounts, list_transform(days[2:], lambda d, i: date_diff('day', days[i], d)) AS gaps
 	      FROM (SELECT ckey, list_transform(s, lambda x: x.d) AS days, list_transform(s, lambda x: x.a) AS amounts
 	            FROM (SELECT ckey, list_sort(list({'d': day, 'a': amount})) AS s FROM days GROUP BY ckey)))`,
+},
 	calendarRollup("fast_calendar", `
 	  SELECT CAST(date_trunc('month', day) AS DATE) AS pstart, ckey, orders, returned, costed, delivery_known, on_time,
 	         amount, costed_amount, profit
@@ -109,22 +111,21 @@ var fastTables = []string{
 	  SELECT t.pstart, k.ckey, 1 AS complaints FROM source t JOIN fast_customer_keys k USING (customer_id)`,
 		"SELECT customer_id, CAST(date_trunc('month', opened_at) AS DATE) AS pstart FROM tickets WHERE category = 'complaint'",
 		[]string{"complaints"}, nil),
-}
+)
 
-// calendarRollup is the statement building a per-generation table of sums
-// per customer key and calendar month (months 1), quarter (3) and year
-// (12), sorted by period so a request's scan skips the row groups of the
-// others: rows selects the month (pstart), the customer key (ckey) and
-// the values summed: counts, kept BIGINT (a form's sum of one is then a
-// HUGEINT, as the definition's sum of the raw integers is), and amounts
-// (DOUBLE). Quarters are summed from the months, years from the
-// quarters: far fewer rows than the days or the raw records.
-//
-// source is the statement reading the table the rows come from (as the
-// CTE source): materialized, because DuckDB scans a table written in the
-// open transaction (the import's) on one thread, and the rest then runs
-// on all of them.
-func calendarRollup(table, rows, source string, counts, sums []string) string {
+// calendarRollup is the statements building a per-generation table of
+// sums per customer key and calendar month (months 1), quarter (3) and
+// year (12), sorted by period so a request's scan skips the row groups of
+// the others: rows selects, from source (the CTE of the table read), the
+// month (pstart), the customer key (ckey) and the values summed: counts,
+// kept BIGINT (a form's sum of one is then a HUGEINT, as the definition's
+// sum of the raw integers is), and amounts (DOUBLE). The months are
+// summed first into a table of their own, committed, from which the
+// quarters and years are summed: far fewer rows than the source's. (In
+// one statement, with the months a materialized CTE, DuckDB 1.4.3's hash
+// aggregate failed once in a few runs at a million customers with an
+// internal error.)
+func calendarRollup(table, rows, source string, counts, sums []string) []string {
 	var cols []string
 	for _, c := range counts {
 		cols = append(cols, fmt.Sprintf("CAST(sum(%[1]s) AS BIGINT) AS %[1]s", c))
@@ -133,29 +134,58 @@ func calendarRollup(table, rows, source string, counts, sums []string) string {
 		cols = append(cols, fmt.Sprintf("sum(%[1]s) AS %[1]s", c))
 	}
 	list := strings.Join(cols, ", ")
-	return `CREATE OR REPLACE TABLE ` + table + ` AS
-	WITH source AS MATERIALIZED (` + source + `),
-	month_sums AS MATERIALIZED (SELECT pstart, ckey, ` + list + ` FROM (` + rows + `
-	) GROUP BY ALL),
-	quarter_sums AS MATERIALIZED (SELECT CAST(date_trunc('quarter', pstart) AS DATE) AS pstart, ckey, ` + list + ` FROM month_sums GROUP BY ALL),
-	year_sums AS (SELECT CAST(date_trunc('year', pstart) AS DATE) AS pstart, ckey, ` + list + ` FROM quarter_sums GROUP BY ALL)
-	SELECT CAST(1 AS TINYINT) AS months, * FROM month_sums
-	UNION ALL BY NAME SELECT CAST(3 AS TINYINT) AS months, * FROM quarter_sums
-	UNION ALL BY NAME SELECT CAST(12 AS TINYINT) AS months, * FROM year_sums
-	ORDER BY months, pstart`
+	months := table + "_months"
+	return []string{
+		`CREATE OR REPLACE TABLE ` + months + ` AS
+	WITH source AS (` + source + `)
+	SELECT pstart, ckey, ` + list + ` FROM (` + rows + `) GROUP BY ALL`,
+		`CREATE OR REPLACE TABLE ` + table + ` AS
+	SELECT CAST(1 AS TINYINT) AS months, * FROM ` + months + `
+	UNION ALL BY NAME
+	SELECT CAST(3 AS TINYINT) AS months, CAST(date_trunc('quarter', pstart) AS DATE) AS pstart, ckey, ` + list + ` FROM ` + months + ` GROUP BY ALL
+	UNION ALL BY NAME
+	SELECT CAST(12 AS TINYINT) AS months, CAST(date_trunc('year', pstart) AS DATE) AS pstart, ckey, ` + list + ` FROM ` + months + ` GROUP BY ALL
+	ORDER BY months, pstart`,
+		`DROP TABLE ` + months,
+	}
 }
 
-// buildFastTables rebuilds the fast path's per-generation tables and
-// stamps them with the generation: a build without them (an older one)
-// that writes the data leaves them stale, and Open's recovery then sees
-// the stamp behind and rebuilds them.
+// deriveFast rebuilds the fast path's tables from the data of the current
+// generation, after the write that committed it (store.Derive): every
+// table is committed on its own, so each statement scans committed tables
+// on every thread, and the stamp, last, makes the snapshot published with
+// it take the fast path. Until then answers take the plain path; a crash
+// meanwhile leaves the stamp behind, and Open builds them again.
+func (e *Engine) deriveFast(ctx context.Context) error {
+	return e.store.Derive(ctx, "build the fast path's tables", func(ctx context.Context, conn *sql.Conn) error {
+		progressOf(ctx).Phase("indexing")
+		var gen int64
+		if err := conn.QueryRowContext(ctx, "SELECT data_generation FROM meta_derived").Scan(&gen); err != nil {
+			return fmt.Errorf("build the fast path's tables: %w", err)
+		}
+		if err := buildFastTables(ctx, conn, gen); err != nil {
+			return err
+		}
+		// Each statement committed on its own; one checkpoint folds them
+		// into the file. Readers in flight may keep DuckDB from it: the
+		// tables are committed all the same, and a later checkpoint (or
+		// the one at close) folds them in.
+		if _, err := conn.ExecContext(ctx, "CHECKPOINT"); err != nil {
+			e.log.Debug("checkpoint after the fast path's tables", "err", err)
+		}
+		return nil
+	})
+}
+
+// buildFastTables rebuilds the fast path's tables and stamps them with
+// the data generation they were built from.
 func buildFastTables(ctx context.Context, conn *sql.Conn, gen int64) error {
 	for _, stmt := range fastTables {
 		if strings.Contains(stmt, "%[1]d") {
 			stmt = fmt.Sprintf(stmt, maxPrefixDays)
 		}
 		if _, err := conn.ExecContext(ctx, stmt); err != nil {
-			return contextErr(ctx, err, "build the fast path's tables")
+			return contextErr(ctx, err, "build the fast path's table "+tableOf(stmt))
 		}
 	}
 	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TABLE fast_generation AS SELECT ?::BIGINT AS generation, ?::INTEGER AS layout", gen, fastLayout); err != nil {
@@ -164,10 +194,16 @@ func buildFastTables(ctx context.Context, conn *sql.Conn, gen int64) error {
 	return nil
 }
 
+// tableOf is the table a statement of fastTables creates or drops.
+func tableOf(stmt string) string {
+	_, rest, _ := strings.Cut(stmt, "TABLE ")
+	return strings.Fields(rest + " ?")[0]
+}
+
 // fastLayout numbers the layout of the fast path's tables: a build that
 // changes their columns increments it, so tables of another layout are
 // rebuilt at open like stale ones.
-const fastLayout = 7
+const fastLayout = 10
 
 // maxPrefixDays bounds the customers whose history fast_customer_days
 // keeps day by day (the %[1]d of its statement); a test lowers it to
@@ -175,22 +211,24 @@ const fastLayout = 7
 var maxPrefixDays = 512
 
 // fastTablesCurrent tells whether the fast path's tables are there, of
-// this build's layout, and were built from the data of generation dataGen.
-func (e *Engine) fastTablesCurrent(ctx context.Context, dataGen int64) (bool, error) {
+// this build's layout, and were built from the data of the current data
+// generation.
+func fastTablesCurrent(ctx context.Context, q store.Querier) (bool, error) {
 	var n int
-	if err := e.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM duckdb_tables()
+	if err := q.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM duckdb_tables()
 		WHERE table_name IN ('fast_customer_keys', 'fast_order_days', 'fast_customer_days', 'fast_calendar', 'fast_event_calendar', 'fast_survey_calendar', 'fast_ticket_calendar', 'fast_generation'))
 		+ (SELECT count(*) FROM duckdb_columns() WHERE table_name = 'fast_generation' AND column_name = 'layout')`).Scan(&n); err != nil {
-		return false, fmt.Errorf("open: fast tables: %w", err)
+		return false, fmt.Errorf("fast tables: %w", err)
 	}
 	if n < 9 {
 		return false, nil // absent, or from before layouts were numbered
 	}
-	var gen, layout int64
-	if err := e.db.QueryRowContext(ctx, "SELECT generation, layout FROM fast_generation").Scan(&gen, &layout); err != nil {
-		return false, fmt.Errorf("open: fast tables: %w", err)
+	var current bool
+	if err := q.QueryRowContext(ctx, `SELECT f.generation = d.data_generation AND f.layout = ?
+		FROM fast_generation f, meta_derived d`, fastLayout).Scan(&current); err != nil {
+		return false, fmt.Errorf("fast tables: %w", err)
 	}
-	return gen == dataGen && layout == fastLayout, nil
+	return current, nil
 }
 
 // fastValues are the scorecard values of the KPIs with a fast form, by
@@ -202,7 +240,7 @@ type fastValues map[string][2]*float64
 // among kpis with a fast form (kpi.PlanScorecard); nil when there is none
 // or the caller asked for the plain path.
 func (e *Engine) planFastScorecard(ctx context.Context, s *snapshot, kpis []*KPI, from, to time.Time) (*kpi.ScorecardStatement, error) {
-	if plainOnly(ctx) {
+	if plainOnly(ctx) || !s.fastCurrent {
 		return nil, nil
 	}
 	defs := make([]*queries.Definition, len(kpis))

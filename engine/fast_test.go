@@ -373,3 +373,51 @@ func TestScorecardWarmedAfterImport(t *testing.T) {
 		t.Errorf("scorecard after a target was set: from %s, want computed (fast)", sc.Path)
 	}
 }
+
+// TestStaleFastTablesTakePlainPath: the fast path's tables are built after
+// the write that committed the data; while their stamp is behind (being
+// built, or a build failed), answers take the plain path, with the same
+// numbers.
+func TestStaleFastTablesTakePlainPath(t *testing.T) {
+	ctx := context.Background()
+	e, err := Open(ctx, Options{CacheEntries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	mustImport(t, e, "customers", "testdata/handbuilt/customers.csv")
+	mustImport(t, e, "orders", "testdata/handbuilt/orders.csv")
+	q := Query{KPI: "revenue", From: date("2024-01-01"), To: date("2024-04-01")}
+	fast, err := e.Run(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fast.Path != PathFast || !fast.Calendar {
+		t.Fatalf("a calendar quarter after an import took the %s path (calendar %v)", fast.Path, fast.Calendar)
+	}
+	// Tables that would give a wrong answer, stamped behind the data; a
+	// write that derives nothing publishes a snapshot that sees the stamp.
+	if _, err := e.DB().ExecContext(ctx, "DELETE FROM fast_calendar; UPDATE fast_generation SET generation = generation - 1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.SetTarget(ctx, Target{KPI: "revenue", Target: 1, Direction: "higher_is_better"}); err != nil {
+		t.Fatal(err)
+	}
+	plain, err := e.Run(withFastAlways(ctx), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.Path != PathPlain {
+		t.Fatalf("stale fast tables served the answer (%s)", plain.Path)
+	}
+	if msg := sameResult(plain, fast); msg != "" {
+		t.Fatal(msg)
+	}
+	sc, err := e.Scorecard(ctx, q.From, q.To)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Path != PathPlain {
+		t.Errorf("the scorecard over stale fast tables took the %s path", sc.Path)
+	}
+}

@@ -27,6 +27,10 @@ type snapshot struct {
 	evaluations map[string]evaluationRef
 	// data is what the KPI planner needs of this generation.
 	data *kpi.Data
+	// fastCurrent: the fast path's tables are built from this
+	// generation's data (they are built after the write that made it;
+	// until then every answer takes the plain path).
+	fastCurrent bool
 	// The features: columns, types, their CEL schema, and the instant they
 	// are computed as of.
 	featureNames, featureTypes []string
@@ -73,6 +77,14 @@ func (e *Engine) write(ctx context.Context, cause string, derive bool, fn func(c
 		store.CrashSoon("deriving", 100*time.Millisecond)
 		return rebuildFeatures(ctx, conn, gen)
 	})
+	if err == nil && derive {
+		// The data is committed; the fast path's tables follow it. When
+		// they cannot be built, answers take the plain path until the
+		// next write or start builds them.
+		if ferr := e.deriveFast(ctx); ferr != nil {
+			e.log.Warn("the fast path's tables were not rebuilt; answers take the plain path until the next write or start", "err", ferr)
+		}
+	}
 	if errors.Is(err, store.ErrWriteBusy) {
 		return 0, &Error{Code: CodeBusy, Err: err,
 			Message: cause + ": another write (an import, evaluation, fit or change) held the write lock until this request's deadline; nothing was written, try again later"}
@@ -94,9 +106,6 @@ func rebuildFeatures(ctx context.Context, conn *sql.Conn, gen int64) error {
 	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TABLE customer_features AS SELECT * FROM customer_features_at(?::TIMESTAMP)", asOf); err != nil {
 		return contextErr(ctx, err, "rebuild customer features")
 	}
-	if err := buildFastTables(ctx, conn, gen); err != nil {
-		return err
-	}
 	if _, err := conn.ExecContext(ctx, "UPDATE meta_derived SET data_generation = ?, features_generation = ?", gen, gen); err != nil {
 		return fmt.Errorf("rebuild customer features: stamp: %w", err)
 	}
@@ -115,17 +124,17 @@ func (e *Engine) recover(ctx context.Context) error {
 	if err := e.db.QueryRowContext(ctx, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'customer_features'").Scan(&tables); err != nil {
 		return fmt.Errorf("open: %w", err)
 	}
-	fastOK, err := e.fastTablesCurrent(ctx, dataGen)
-	if err != nil {
-		return err
-	}
-	if tables == 1 && featuresGen == dataGen && fastOK {
-		return nil
+	if tables == 1 && featuresGen == dataGen {
+		if e.snap().fastCurrent {
+			return nil
+		}
+		e.log.Info("rebuilding the fast path's tables", "data_generation", dataGen)
+		return e.deriveFast(ctx)
 	}
 	if tables == 1 {
-		e.log.Info("rebuilding customer features and the fast path's tables", "data_generation", dataGen, "features_generation", featuresGen, "fast_tables_current", fastOK)
+		e.log.Info("rebuilding customer features and the fast path's tables", "data_generation", dataGen, "features_generation", featuresGen)
 	}
-	_, err = e.write(ctx, "build customer features", true, func(context.Context, *sql.Conn, int64) error { return nil })
+	_, err := e.write(ctx, "build customer features", true, func(context.Context, *sql.Conn, int64) error { return nil })
 	return err
 }
 

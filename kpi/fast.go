@@ -81,14 +81,14 @@ var sources = map[string]struct {
 	// Each customer's completed orders before each period's end, from
 	// their sorted lists of order days and day revenues: the first and
 	// last day, the revenue, how many days (k) and the median gap between
-	// consecutive ones. The revenue and the gap are the k-th entries of
-	// the lists of each day's history, where the customer has them (the
-	// days are distinct, so every gap is positive); the period ending
-	// after a customer's last day (the usual, latest window) takes k
-	// without filtering the list.
+	// consecutive ones. The gap is the k-th entry of the list of each
+	// day's median gap, where the customer has one (the days are
+	// distinct, so every gap is positive); the period ending after a
+	// customer's last day (the usual, latest window) takes k without
+	// filtering the list.
 	"fast_history": {history: true, sql: `
     SELECT period, ckey, days[1] AS h_first, days[k] AS h_last,
-           CASE WHEN cum_amounts IS NOT NULL THEN cum_amounts[k] ELSE list_sum(amounts[1:k]) END AS h_amount,
+           list_sum(amounts[1:k]) AS h_amount,
            k AS n_days,
            CASE WHEN median_gaps IS NOT NULL THEN median_gaps[k]
                 ELSE list_median(list_transform(days[2:k], lambda d, i: date_diff('day', days[i], d))) END AS median_gap

@@ -6,7 +6,7 @@ package progress
 import "context"
 
 // Reporter receives where a long write is: its phase (reading, validating,
-// writing, deriving, evaluating, fitting, scoring) and how much of the
+// writing, deriving, indexing, evaluating, fitting, scoring) and how much of the
 // phase is done. A job passes one in (jobs.Progress fits); the CLI too.
 type Reporter interface {
 	Phase(name string)

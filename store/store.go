@@ -164,6 +164,30 @@ func (s *Store[S]) Write(ctx context.Context, cause string, fn func(ctx context.
 	return gen, s.publish(context.WithoutCancel(ctx), conn)
 }
 
+// Derive runs fn under the write lock, outside any transaction, and then
+// publishes the snapshot again: for derived data that a write's
+// generation does not depend on and readers check before they use it (a
+// stamp fn writes last). Each statement of fn commits on its own, so it
+// scans committed tables on every thread, where DuckDB scans the tables a
+// transaction itself wrote on one. No new generation is recorded.
+func (s *Store[S]) Derive(ctx context.Context, cause string, fn func(ctx context.Context, conn *sql.Conn) error) error {
+	if err := s.lockWrite(ctx); err != nil {
+		return fmt.Errorf("%s: %w", cause, err)
+	}
+	defer s.unlockWrite()
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", cause, err)
+	}
+	defer conn.Close()
+	if err := fn(ctx, conn); err != nil {
+		return err
+	}
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	return s.publish(context.WithoutCancel(ctx), conn)
+}
+
 // lockWrite takes the write lock, or gives up when ctx ends first.
 func (s *Store[S]) lockWrite(ctx context.Context) error {
 	select {

@@ -39,6 +39,7 @@ func TestImportProgressLines(t *testing.T) {
 		`^custkpi: validating customers$`,
 		`^custkpi: validating customers: \d+ rows in \S+ \(\d+ rows/(s|min)\)$`,
 		`^custkpi: deriving$`,
+		`^custkpi: indexing$`,
 	}
 	if len(lines) != len(want) {
 		t.Fatalf("stderr has %d lines, want %d:\n%s", len(lines), len(want), stderr)
