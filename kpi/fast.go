@@ -105,26 +105,22 @@ var sources = map[string]struct {
 // calendar periods of one kind (calendarKind): the same columns, read
 // from that kind's rows of fast_calendar (and its siblings). Their
 // placeholders are the kind (months per period) and the span of the
-// rows read: the windows' starts, or with prev the previous windows'
-// too, whose rows are then grouped with the window's per customer.
+// windows' starts; with prev, the rows of the previous windows are read
+// too (the same placeholders again, over the previous windows' span) and
+// joined to the window's per period and customer.
 var calendarSources = map[string]struct {
 	sql  string
 	prev bool
 }{
 	"fast_orders": {prev: true, sql: `
-    SELECT p.period, d.ckey,
-           CAST(coalesce(sum(d.orders) FILTER (WHERE p.current), 0) AS BIGINT) AS w_orders,
-           sum(d.amount) FILTER (WHERE p.current) AS w_amount,
-           CAST(coalesce(sum(d.orders) FILTER (WHERE NOT p.current), 0) AS BIGINT) AS p_orders,
-           CAST(coalesce(sum(d.costed) FILTER (WHERE p.current), 0) AS BIGINT) AS w_costed,
-           sum(d.costed_amount) FILTER (WHERE p.current) AS w_costed_amount,
-           sum(d.profit) FILTER (WHERE p.current) AS w_profit,
-           CAST(coalesce(sum(d.delivery_known) FILTER (WHERE p.current), 0) AS BIGINT) AS w_delivery_known,
-           CAST(coalesce(sum(d.on_time) FILTER (WHERE p.current), 0) AS BIGINT) AS w_on_time,
-           CAST(coalesce(sum(d.returned) FILTER (WHERE p.current), 0) AS BIGINT) AS w_returned
-    FROM fast_calendar d JOIN ` + bothPeriods + ` p ON d.pstart = p.pstart
-    WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE
-    GROUP BY p.period, d.ckey
+    SELECT coalesce(c.period, v.period) AS period, coalesce(c.ckey, v.ckey) AS ckey,
+           coalesce(c.orders, 0) AS w_orders, c.amount AS w_amount, coalesce(v.orders, 0) AS p_orders,
+           coalesce(c.costed, 0) AS w_costed, c.costed_amount AS w_costed_amount, c.profit AS w_profit,
+           coalesce(c.delivery_known, 0) AS w_delivery_known, coalesce(c.on_time, 0) AS w_on_time,
+           coalesce(c.returned, 0) AS w_returned
+    FROM (` + calendarScan("d.*", "win_start", "") + `) c
+    FULL JOIN (` + calendarScan("d.ckey, d.orders", "prev_start", "AND d.orders > 0") + `) v
+    ON c.period = v.period AND c.ckey = v.ckey
 `},
 	"fast_window": {sql: `
     SELECT p.period, d.ckey, d.orders AS w_orders, d.amount AS w_amount, CAST(0 AS BIGINT) AS p_orders,
@@ -134,10 +130,11 @@ var calendarSources = map[string]struct {
     WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE AND (d.orders > 0 OR d.returned > 0)
 `},
 	"fast_activity": {prev: true, sql: `
-    SELECT p.period, d.ckey, bool_or(p.current) AS w_active, bool_or(NOT p.current) AS p_active
-    FROM fast_calendar d JOIN ` + bothPeriods + ` p ON d.pstart = p.pstart
-    WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE AND d.orders > 0
-    GROUP BY p.period, d.ckey
+    SELECT coalesce(c.period, v.period) AS period, coalesce(c.ckey, v.ckey) AS ckey,
+           c.ckey IS NOT NULL AS w_active, v.ckey IS NOT NULL AS p_active
+    FROM (` + calendarScan("d.ckey", "win_start", "AND d.orders > 0") + `) c
+    FULL JOIN (` + calendarScan("d.ckey", "prev_start", "AND d.orders > 0") + `) v
+    ON c.period = v.period AND c.ckey = v.ckey
 `},
 	// Sources of calendar periods only: each customer's email and social
 	// event counts, survey counts and sums, and complaints, of each
@@ -151,10 +148,14 @@ var calendarSources = map[string]struct {
 `},
 }
 
-// bothPeriods lists each period's window start (current) and previous
-// window start, for the sources that read both.
-const bothPeriods = `(SELECT period, CAST(win_start AS DATE) AS pstart, true AS current FROM periods
-          UNION ALL SELECT period, CAST(prev_start AS DATE), false FROM periods)`
+// calendarScan reads the fast_calendar rows of each period's window
+// (start win_start) or previous window (prev_start), with the period.
+// A source reading both joins the two scans per period and customer: a
+// hash join, a third of the time of grouping their union.
+func calendarScan(cols, start, filter string) string {
+	return `SELECT p.period, ` + cols + ` FROM fast_calendar d JOIN periods p ON d.pstart = CAST(p.` + start + ` AS DATE)
+          WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE ` + filter
+}
 
 func calendarRows(table string) string {
 	return `
@@ -320,11 +321,10 @@ func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, mater
 				as = "AS NOT MATERIALIZED"
 			}
 			fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, keyed(cal.sql, ids))
-			from := windowStart(ps)
+			b.args = append(b.args, calendarMonths[kind], windowStart(ps), hi)
 			if cal.prev {
-				from = lo
+				b.args = append(b.args, calendarMonths[kind], lo, hi)
 			}
-			b.args = append(b.args, calendarMonths[kind], from, hi)
 			calendar = true
 			continue
 		}
