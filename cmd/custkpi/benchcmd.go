@@ -68,8 +68,9 @@ func benchRequests() []benchRequest {
 
 // benchOptions are the flags of `custkpi bench`.
 type benchOptions struct {
-	rounds int
-	only   string
+	rounds  int
+	only    string
+	catalog bool
 }
 
 func newBenchCommand(g *globalFlags) *cobra.Command {
@@ -104,6 +105,9 @@ func newBenchCommand(g *globalFlags) *cobra.Command {
 				if !g.quiet {
 					progress = cmd.ErrOrStderr()
 				}
+				if o.catalog {
+					return runCatalogBench(cmd.Context(), cmd.OutOrStdout(), progress, e, from, to, o.rounds)
+				}
 				return runBench(cmd.Context(), cmd.OutOrStdout(), progress, e, from, to, o)
 			})
 		},
@@ -118,6 +122,7 @@ func newBenchCommand(g *globalFlags) *cobra.Command {
 	window.register(cmd)
 	cmd.Flags().IntVar(&o.rounds, "rounds", 5, "times each variant runs; medians are reported")
 	cmd.Flags().StringVar(&o.only, "only", "", "run only the request of this name (e.g. scorecard)")
+	cmd.Flags().BoolVar(&o.catalog, "catalog", false, "time every KPI the data has instead, at grain none, grain month and by one dimension (region, or the KPI's own), on the plain path and as served; no plain SQL column")
 	return cmd
 }
 
@@ -297,4 +302,69 @@ func plainScorecard(ctx context.Context, e *engine.Engine, from, to, prev time.T
 		}
 	}
 	return drain(ctx, e, strings.Join(parts, "\nUNION ALL\n"))
+}
+
+// runCatalogBench times every KPI the scorecard would show, in three
+// shapes (grain none, grain month, by one dimension), on the plain path
+// and as served, taking turns, and prints the median wall times (ms) and
+// the path that served each shape.
+func runCatalogBench(ctx context.Context, w, progress io.Writer, e *engine.Engine, from, to time.Time, rounds int) error {
+	fmt.Fprintf(w, "every KPI; %d rounds; median wall time (ms) on the plain path and as served\n", rounds)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "kpi\tnone plain\tnone served\tmonth plain\tmonth served\tby plain\tby served\tby\tserved by\t")
+	for _, k := range e.ScorecardKPIs(ctx) {
+		by := "region"
+		if d := k.Default; d.Dimensions != nil {
+			by = d.Dimensions[0]
+		}
+		shapes := []engine.Query{
+			{KPI: k.Name, From: from, To: to},
+			{KPI: k.Name, From: from, To: to, Grain: engine.GrainMonth},
+			{KPI: k.Name, From: from, To: to, By: []string{by}},
+		}
+		cells := []string{k.Name}
+		var paths []string
+		for _, q := range shapes {
+			plain, served, path, err := benchShape(ctx, e, q, rounds)
+			if err != nil {
+				return fmt.Errorf("bench %s: %w", k.Name, err)
+			}
+			cells = append(cells, plain, served)
+			paths = append(paths, path)
+		}
+		row := strings.Join(append(cells, by, strings.Join(paths, ",")), "\t") + "\t"
+		fmt.Fprintln(tw, row)
+		if progress != nil {
+			fmt.Fprintln(progress, strings.ReplaceAll(row, "\t", " "))
+		}
+	}
+	return tw.Flush()
+}
+
+// benchShape runs one query on the plain path and as served, in turns.
+func benchShape(ctx context.Context, e *engine.Engine, q engine.Query, rounds int) (plain, served, path string, err error) {
+	var ps, ss []time.Duration
+	for range rounds {
+		s, err := timed(func() error { _, err := e.Run(engine.WithPlainPath(ctx), q); return err })
+		if err != nil {
+			return "", "", "", err
+		}
+		ps = append(ps, s.wall)
+		s, err = timed(func() error {
+			res, err := e.Run(ctx, q)
+			if err == nil {
+				path = res.Path
+				if res.Calendar {
+					path += "+calendar"
+				}
+			}
+			return err
+		})
+		if err != nil {
+			return "", "", "", err
+		}
+		ss = append(ss, s.wall)
+	}
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.0f", float64(d)/float64(time.Millisecond)) }
+	return ms(median(ps)), ms(median(ss)), path, nil
 }
