@@ -309,7 +309,7 @@ func loadSnapshot(ctx context.Context, q store.Querier) (*snapshot, error) {
 	if err := loadFeatures(ctx, q, s); err != nil {
 		return nil, err
 	}
-	if s.fastCurrent, err = fastTablesCurrent(ctx, q); err != nil {
+	if s.fastCurrent, err = fastTablesCurrent(ctx, q, fastStamp(s.datasets)); err != nil {
 		return nil, err
 	}
 	if s.data, err = plannerData(ctx, q, s); err != nil {

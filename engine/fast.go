@@ -155,15 +155,22 @@ func calendarRollup(table, rows, source string, counts, sums []string) []string 
 // table is committed on its own, so each statement scans committed tables
 // on every thread, and the stamp, last, makes the snapshot published with
 // it take the fast path. Until then answers take the plain path; a crash
-// meanwhile leaves the stamp behind, and Open builds them again.
+// meanwhile leaves the stamp behind, and Open builds them again. A write
+// that changed none of the datasets they read (a CLV fit) leaves them as
+// they are.
 func (e *Engine) deriveFast(ctx context.Context) error {
+	if e.snap().fastCurrent {
+		return nil // the write changed none of their datasets
+	}
 	return e.store.Derive(ctx, "build the fast path's tables", func(ctx context.Context, conn *sql.Conn) error {
-		progressOf(ctx).Phase("indexing")
-		var gen int64
-		if err := conn.QueryRowContext(ctx, "SELECT data_generation FROM meta_derived").Scan(&gen); err != nil {
-			return fmt.Errorf("build the fast path's tables: %w", err)
+		// Under the write lock the current snapshot is the committed data;
+		// another write's build may have caught up with it meanwhile.
+		stamp := fastStamp(e.snap().datasets)
+		if current, err := fastTablesCurrent(ctx, conn, stamp); err != nil || current {
+			return err
 		}
-		if err := buildFastTables(ctx, conn, gen); err != nil {
+		progressOf(ctx).Phase("indexing")
+		if err := buildFastTables(ctx, conn, stamp); err != nil {
 			return err
 		}
 		// Each statement committed on its own; one checkpoint folds them
@@ -177,9 +184,8 @@ func (e *Engine) deriveFast(ctx context.Context) error {
 	})
 }
 
-// buildFastTables rebuilds the fast path's tables and stamps them with
-// the data generation they were built from.
-func buildFastTables(ctx context.Context, conn *sql.Conn, gen int64) error {
+// buildFastTables rebuilds the fast path's tables and stamps them.
+func buildFastTables(ctx context.Context, conn *sql.Conn, stamp string) error {
 	for _, stmt := range fastTables {
 		if strings.Contains(stmt, "%[1]d") {
 			stmt = fmt.Sprintf(stmt, maxPrefixDays)
@@ -188,7 +194,11 @@ func buildFastTables(ctx context.Context, conn *sql.Conn, gen int64) error {
 			return contextErr(ctx, err, "build the fast path's table "+tableOf(stmt))
 		}
 	}
-	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TABLE fast_generation AS SELECT ?::BIGINT AS generation, ?::INTEGER AS layout", gen, fastLayout); err != nil {
+	// fast_generation was the stamp of earlier builds.
+	if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS fast_generation"); err != nil {
+		return contextErr(ctx, err, "build the fast path's tables")
+	}
+	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TABLE fast_stamp AS SELECT ?::VARCHAR AS stamp", stamp); err != nil {
 		return contextErr(ctx, err, "build the fast path's tables")
 	}
 	return nil
@@ -203,29 +213,38 @@ func tableOf(stmt string) string {
 // fastLayout numbers the layout of the fast path's tables: a build that
 // changes their columns increments it, so tables of another layout are
 // rebuilt at open like stale ones.
-const fastLayout = 10
+const fastLayout = 11
 
 // maxPrefixDays bounds the customers whose history fast_customer_days
 // keeps day by day (the %[1]d of its statement); a test lowers it to
 // check the longer lists' path.
 var maxPrefixDays = 512
 
-// fastTablesCurrent tells whether the fast path's tables are there, of
-// this build's layout, and were built from the data of the current data
-// generation.
-func fastTablesCurrent(ctx context.Context, q store.Querier) (bool, error) {
-	var n int
-	if err := q.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM duckdb_tables()
-		WHERE table_name IN ('fast_customer_keys', 'fast_order_days', 'fast_customer_days', 'fast_calendar', 'fast_event_calendar', 'fast_survey_calendar', 'fast_ticket_calendar', 'fast_generation'))
-		+ (SELECT count(*) FROM duckdb_columns() WHERE table_name = 'fast_generation' AND column_name = 'layout')`).Scan(&n); err != nil {
-		return false, fmt.Errorf("fast tables: %w", err)
+// fastDatasets are the datasets the fast path's tables are built from.
+var fastDatasets = []string{"customers", "orders", "events", "surveys", "tickets"}
+
+// fastStamp names what the fast path's tables are built from: their
+// layout and the generation of each dataset they read.
+func fastStamp(datasets map[string]*DatasetInfo) string {
+	parts := []string{fmt.Sprintf("layout %d", fastLayout)}
+	for _, kind := range fastDatasets {
+		var gen int64
+		if d := datasets[kind]; d != nil {
+			gen = d.Generation
+		}
+		parts = append(parts, fmt.Sprintf("%s %d", kind, gen))
 	}
-	if n < 9 {
-		return false, nil // absent, or from before layouts were numbered
-	}
+	return strings.Join(parts, ", ")
+}
+
+// fastTablesCurrent tells whether the fast path's tables carry stamp.
+func fastTablesCurrent(ctx context.Context, q store.Querier, stamp string) (bool, error) {
 	var current bool
-	if err := q.QueryRowContext(ctx, `SELECT f.generation = d.data_generation AND f.layout = ?
-		FROM fast_generation f, meta_derived d`, fastLayout).Scan(&current); err != nil {
+	err := q.QueryRowContext(ctx, `SELECT count(*) = 1 FROM duckdb_tables() WHERE table_name = 'fast_stamp'`).Scan(&current)
+	if err == nil && current {
+		err = q.QueryRowContext(ctx, `SELECT stamp = ? FROM fast_stamp`, stamp).Scan(&current)
+	}
+	if err != nil {
 		return false, fmt.Errorf("fast tables: %w", err)
 	}
 	return current, nil

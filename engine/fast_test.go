@@ -299,17 +299,17 @@ func TestFastTablesRebuiltWhenStale(t *testing.T) {
 	mustImport(t, e, "customers", "testdata/handbuilt/customers.csv")
 	mustImport(t, e, "orders", "testdata/handbuilt/orders.csv")
 	// As an older build's import would leave them: data without its days.
-	if _, err := e.DB().ExecContext(ctx, "DELETE FROM fast_order_days; UPDATE fast_generation SET generation = generation - 1"); err != nil {
+	if _, err := e.DB().ExecContext(ctx, "DELETE FROM fast_order_days; UPDATE fast_stamp SET stamp = 'an older build'"); err != nil {
 		t.Fatal(err)
 	}
 	e.Close()
 	reopenRevenue(t, path)
-	// As this branch's first builds left them: no layout number.
+	// As builds before the stamp left them: none.
 	e, err = Open(ctx, Options{Path: path})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.DB().ExecContext(ctx, "DELETE FROM fast_order_days; CREATE OR REPLACE TABLE fast_generation AS SELECT generation FROM fast_generation"); err != nil {
+	if _, err := e.DB().ExecContext(ctx, "DELETE FROM fast_order_days; DROP TABLE fast_stamp"); err != nil {
 		t.Fatal(err)
 	}
 	e.Close()
@@ -397,7 +397,7 @@ func TestStaleFastTablesTakePlainPath(t *testing.T) {
 	}
 	// Tables that would give a wrong answer, stamped behind the data; a
 	// write that derives nothing publishes a snapshot that sees the stamp.
-	if _, err := e.DB().ExecContext(ctx, "DELETE FROM fast_calendar; UPDATE fast_generation SET generation = generation - 1"); err != nil {
+	if _, err := e.DB().ExecContext(ctx, "DELETE FROM fast_calendar; UPDATE fast_stamp SET stamp = 'an older build'"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.SetTarget(ctx, Target{KPI: "revenue", Target: 1, Direction: "higher_is_better"}); err != nil {
@@ -419,5 +419,41 @@ func TestStaleFastTablesTakePlainPath(t *testing.T) {
 	}
 	if sc.Path != PathPlain {
 		t.Errorf("the scorecard over stale fast tables took the %s path", sc.Path)
+	}
+}
+
+// TestFastTablesFollowTheirDatasets: a write that changes none of the
+// datasets the fast path's tables read (a CLV fit rebuilds the features
+// only) leaves them as they are; an import of one of them rebuilds them.
+func TestFastTablesFollowTheirDatasets(t *testing.T) {
+	e := fastDemo(t)
+	ctx := context.Background()
+	// A mark a rebuild would remove.
+	if _, err := e.DB().ExecContext(ctx, "INSERT INTO fast_ticket_calendar SELECT * FROM fast_ticket_calendar LIMIT 1"); err != nil {
+		t.Fatal(err)
+	}
+	rows := func() (n int) {
+		if err := e.DB().QueryRow("SELECT count(*) FROM fast_ticket_calendar").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	marked := rows()
+	if _, err := e.FitCLV(ctx, CLVFitRequest{CalibrationEnd: date("2024-06-30"), Unit: "week"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := rows(); got != marked {
+		t.Errorf("a CLV fit rebuilt the fast path's tables (%d rows, marked %d)", got, marked)
+	}
+	if !e.snap().fastCurrent {
+		t.Error("after a CLV fit the fast path's tables count as stale")
+	}
+	mustImport(t, e, "customers", "testdata/handbuilt/customers.csv")
+	mustImport(t, e, "orders", "testdata/handbuilt/orders.csv")
+	if got := rows(); got == marked {
+		t.Error("an import left the fast path's tables as they were")
+	}
+	if !e.snap().fastCurrent {
+		t.Error("after an import the fast path's tables count as stale")
 	}
 }

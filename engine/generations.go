@@ -28,8 +28,8 @@ type snapshot struct {
 	// data is what the KPI planner needs of this generation.
 	data *kpi.Data
 	// fastCurrent: the fast path's tables are built from this
-	// generation's data (they are built after the write that made it;
-	// until then every answer takes the plain path).
+	// generation's datasets (they are built after the write that changed
+	// them; until then every answer takes the plain path).
 	fastCurrent bool
 	// The features: columns, types, their CEL schema, and the instant they
 	// are computed as of.
@@ -125,11 +125,10 @@ func (e *Engine) recover(ctx context.Context) error {
 		return fmt.Errorf("open: %w", err)
 	}
 	if tables == 1 && featuresGen == dataGen {
-		if e.snap().fastCurrent {
-			return nil
+		if !e.snap().fastCurrent {
+			e.log.Info("rebuilding the fast path's tables", "data_generation", dataGen)
 		}
-		e.log.Info("rebuilding the fast path's tables", "data_generation", dataGen)
-		return e.deriveFast(ctx)
+		return e.deriveFast(ctx) // nothing when they are current
 	}
 	if tables == 1 {
 		e.log.Info("rebuilding customer features and the fast path's tables", "data_generation", dataGen, "features_generation", featuresGen)

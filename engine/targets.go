@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
+	"golang.org/x/sync/singleflight"
 
 	"custkpi/kpi"
 	"custkpi/queries"
@@ -370,22 +371,23 @@ func (e *Engine) scorecardOnce(ctx context.Context, q ScorecardQuery, s *snapsho
 	ch := e.scorecardFlight.DoChan(key, func() (any, error) {
 		return e.computeScorecard(ctx, q, s, key, start, from, to, pack, only, filter, targets)
 	})
+	var r singleflight.Result
 	select {
-	case r := <-ch:
-		if r.Err == nil || !r.Shared || ctx.Err() != nil || !errors.Is(r.Err, context.Canceled) && !errors.Is(r.Err, context.DeadlineExceeded) {
-			if r.Err != nil {
-				return nil, r.Err
-			}
-			out := *r.Val.(*Scorecard)
-			if r.Shared {
-				out.Elapsed = float64(time.Since(start).Microseconds()) / 1000
-			}
-			return &out, nil
-		}
+	case r = <-ch:
 	case <-ctx.Done():
 		return nil, contextErr(ctx, ctx.Err(), "scorecard")
 	}
-	return e.computeScorecard(ctx, q, s, key, start, from, to, pack, only, filter, targets)
+	leaderGaveUp := r.Shared && ctx.Err() == nil &&
+		(errors.Is(r.Err, context.Canceled) || errors.Is(r.Err, context.DeadlineExceeded))
+	switch {
+	case leaderGaveUp:
+		return e.computeScorecard(ctx, q, s, key, start, from, to, pack, only, filter, targets)
+	case r.Err != nil:
+		return nil, r.Err
+	}
+	out := *r.Val.(*Scorecard)
+	out.Elapsed = float64(time.Since(start).Microseconds()) / 1000
+	return &out, nil
 }
 
 // computeScorecard computes and stores the scorecard of key.

@@ -118,50 +118,39 @@ var calendarSources = map[string]struct {
            coalesce(c.costed, 0) AS w_costed, c.costed_amount AS w_costed_amount, c.profit AS w_profit,
            coalesce(c.delivery_known, 0) AS w_delivery_known, coalesce(c.on_time, 0) AS w_on_time,
            coalesce(c.returned, 0) AS w_returned
-    FROM (` + calendarScan("d.*", "win_start", "") + `) c
-    FULL JOIN (` + calendarScan("d.ckey, d.orders", "prev_start", "AND d.orders > 0") + `) v
+    FROM (` + calendarScan("fast_calendar", "d.*", "win_start", "") + `) c
+    FULL JOIN (` + calendarScan("fast_calendar", "d.ckey, d.orders", "prev_start", "AND d.orders > 0") + `) v
     ON c.period = v.period AND c.ckey = v.ckey
 `},
-	"fast_window": {sql: `
-    SELECT p.period, d.ckey, d.orders AS w_orders, d.amount AS w_amount, CAST(0 AS BIGINT) AS p_orders,
+	"fast_window": {sql: calendarScan("fast_calendar", `d.ckey, d.orders AS w_orders, d.amount AS w_amount, CAST(0 AS BIGINT) AS p_orders,
            d.costed AS w_costed, d.costed_amount AS w_costed_amount, d.profit AS w_profit,
-           d.delivery_known AS w_delivery_known, d.on_time AS w_on_time, d.returned AS w_returned
-    FROM fast_calendar d JOIN periods p ON d.pstart = CAST(p.win_start AS DATE)
-    WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE AND (d.orders > 0 OR d.returned > 0)
-`},
+           d.delivery_known AS w_delivery_known, d.on_time AS w_on_time, d.returned AS w_returned`,
+		"win_start", "AND (d.orders > 0 OR d.returned > 0)")},
 	"fast_activity": {prev: true, sql: `
     SELECT coalesce(c.period, v.period) AS period, coalesce(c.ckey, v.ckey) AS ckey,
            c.ckey IS NOT NULL AS w_active, v.ckey IS NOT NULL AS p_active
-    FROM (` + calendarScan("d.ckey", "win_start", "AND d.orders > 0") + `) c
-    FULL JOIN (` + calendarScan("d.ckey", "prev_start", "AND d.orders > 0") + `) v
+    FROM (` + calendarScan("fast_calendar", "d.ckey", "win_start", "AND d.orders > 0") + `) c
+    FULL JOIN (` + calendarScan("fast_calendar", "d.ckey", "prev_start", "AND d.orders > 0") + `) v
     ON c.period = v.period AND c.ckey = v.ckey
 `},
 	// Sources of calendar periods only: each customer's email and social
 	// event counts, survey counts and sums, and complaints, of each
 	// period's window.
-	"fast_events":  {sql: calendarRows("fast_event_calendar")},
-	"fast_surveys": {sql: calendarRows("fast_survey_calendar")},
-	"fast_complainers": {sql: `
-    SELECT p.period, d.ckey
-    FROM fast_ticket_calendar d JOIN periods p ON d.pstart = CAST(p.win_start AS DATE)
-    WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE
-`},
+	"fast_events":      {sql: calendarScan("fast_event_calendar", "d.* EXCLUDE (months, pstart)", "win_start", "")},
+	"fast_surveys":     {sql: calendarScan("fast_survey_calendar", "d.* EXCLUDE (months, pstart)", "win_start", "")},
+	"fast_complainers": {sql: calendarScan("fast_ticket_calendar", "d.ckey", "win_start", "")},
 }
 
-// calendarScan reads the fast_calendar rows of each period's window
-// (start win_start) or previous window (prev_start), with the period.
-// A source reading both joins the two scans per period and customer: a
-// hash join, a third of the time of grouping their union.
-func calendarScan(cols, start, filter string) string {
-	return `SELECT p.period, ` + cols + ` FROM fast_calendar d JOIN periods p ON d.pstart = CAST(p.` + start + ` AS DATE)
-          WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE ` + filter
-}
-
-func calendarRows(table string) string {
+// calendarScan reads the rows of a calendar rollup table for each
+// period's window (start win_start) or previous window (prev_start), with
+// the period; filter adds conditions on them. A source reading both joins
+// the two scans per period and customer: a hash join, a third of the time
+// of grouping their union.
+func calendarScan(table, cols, start, filter string) string {
 	return `
-    SELECT p.period, d.* EXCLUDE (months, pstart)
-    FROM ` + table + ` d JOIN periods p ON d.pstart = CAST(p.win_start AS DATE)
-    WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE
+    SELECT p.period, ` + cols + `
+    FROM ` + table + ` d JOIN periods p ON d.pstart = CAST(p.` + start + ` AS DATE)
+    WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE ` + filter + `
 `
 }
 
@@ -387,15 +376,7 @@ func (b *statementBuilder) fastRows(def *queries.Definition, f *queries.Fast, pa
 		b.WriteString(")\n")
 	}
 	b.WriteString("SELECT * FROM (" + f.Body + ")")
-	word := " WHERE"
-	for _, filter := range filters {
-		if filter == nil {
-			continue
-		}
-		fmt.Fprintf(b, "%s customer_id IN (%s)", word, filter.SQL)
-		b.args = append(b.args, filter.Args...)
-		word = " AND"
-	}
+	b.customerFilters(filters)
 	b.WriteString(") k ON k.period = p.period")
 }
 
@@ -436,8 +417,7 @@ type ScorecardStatement struct {
 // when none has one. The tables the versions share are computed once.
 func PlanScorecard(defs []*queries.Definition, filters []*Filter, from, to time.Time) *ScorecardStatement {
 	ps, _ := Periods(from, to, GrainNone)
-	w := ps[0]
-	ps = []Period{{Label: w.PrevStart, Start: w.PrevStart, End: w.Start, PrevStart: PreviousStart(w.PrevStart, w.Start)}, w}
+	ps = compared(ps[0])
 	calendar := calendarKind(ps) != GrainNone
 	var fast []*queries.Definition
 	var forms []*queries.Fast

@@ -110,11 +110,16 @@ func windowPeriods(data *Data, def *queries.Definition, q Query) (time.Time, tim
 		// Grain none: W and W_prev. The previous window is computed as it
 		// would be asked on its own, so its own previous window follows the
 		// same rule (the quarter before the previous quarter).
-		w := ps[0]
-		prev := Period{Label: w.PrevStart, Start: w.PrevStart, End: w.Start, PrevStart: PreviousStart(w.PrevStart, w.Start)}
-		ps = []Period{prev, w}
+		ps = compared(ps[0])
 	}
 	return from, to, ps, nil
+}
+
+// compared is window w and the previous window before it, the latter as
+// it would be asked on its own (its own previous window follows the same
+// rule).
+func compared(w Period) []Period {
+	return []Period{{Label: w.PrevStart, Start: w.PrevStart, End: w.Start, PrevStart: PreviousStart(w.PrevStart, w.Start)}, w}
 }
 
 // header is the answer's description, which names the data it read.
@@ -169,6 +174,13 @@ func (b *statementBuilder) kpiRows(def *queries.Definition, params []boundParam,
 		b.args = append(b.args, p.value)
 	}
 	b.WriteString(")")
+	b.customerFilters(filters)
+	b.WriteString(") k ON true\n)\nSELECT ")
+}
+
+// customerFilters keeps the rows of the customers every filter (nil: none)
+// selects.
+func (b *statementBuilder) customerFilters(filters []*Filter) {
 	word := " WHERE"
 	for _, f := range filters {
 		if f == nil {
@@ -178,7 +190,6 @@ func (b *statementBuilder) kpiRows(def *queries.Definition, params []boundParam,
 		b.args = append(b.args, f.Args...)
 		word = " AND"
 	}
-	b.WriteString(") k ON true\n)\nSELECT ")
 }
 
 // aggregate writes the select list, the dimension joins and the grouping.
