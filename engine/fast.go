@@ -28,6 +28,10 @@ import (
 //     completed ones, and the count of returned ones), sorted by day so a
 //     window's scan skips the rest. Windows start and end at midnight, so
 //     a day is either in a window or not;
+//   - fast_order_totals has their sums per day over every customer, for
+//     the KPIs that are sums of orders (revenue, orders, AOV, profit,
+//     on-time delivery, returns) when nothing filters or groups the rows
+//     by customer: a window then reads a row per day;
 //   - fast_customer_days has one row per customer key: their order days,
 //     sorted, and the revenue of each, for the history-wide KPIs (recency,
 //     suspected churn, historic CLV, new customers), which then filter a
@@ -43,6 +47,10 @@ import (
 //     (NPS and CSAT counts and sums) and the complaints, without the
 //     period before: the engagement and survey KPIs have a fast form for
 //     calendar periods only.
+//   - fast_score_days has the number of each (attribute, score) of the
+//     surveys' score_* columns answered on each day, of every customer:
+//     csi, which otherwise unpivots every response of the window, reads
+//     it when nothing filters or groups the rows by customer.
 var fastTables = slices.Concat([]string{
 	`CREATE OR REPLACE TABLE fast_customer_keys AS
 	SELECT CAST(row_number() OVER (ORDER BY customer_id) AS INTEGER) AS ckey, d.customer_id, d AS dims FROM customer_dims() d`,
@@ -73,6 +81,11 @@ var fastTables = slices.Concat([]string{
 	// of sorting the gaps again. The square cost is why longer lists get
 	// none (null) and are computed at read time. (The revenue up to each
 	// day is summed at read time: as cheap as reading it.)
+	`CREATE OR REPLACE TABLE fast_order_totals AS
+	SELECT day, CAST(sum(orders) AS BIGINT) AS orders, CAST(sum(returned) AS BIGINT) AS returned,
+	       sum(amount) AS amount, CAST(sum(costed) AS BIGINT) AS costed, sum(costed_amount) AS costed_amount, sum(profit) AS profit,
+	       CAST(sum(delivery_known) AS BIGINT) AS delivery_known, CAST(sum(on_time) AS BIGINT) AS on_time
+	FROM fast_order_days GROUP BY day ORDER BY day`,
 	`CREATE OR REPLACE TABLE fast_customer_days AS
 	WITH days AS (SELECT ckey, day, amount FROM fast_order_days WHERE orders > 0)
 	SELECT ckey, days, amounts,
@@ -111,20 +124,28 @@ var fastTables = slices.Concat([]string{
 	  SELECT t.pstart, k.ckey, 1 AS complaints FROM source t JOIN fast_customer_keys k USING (customer_id)`,
 		"SELECT customer_id, CAST(date_trunc('month', opened_at) AS DATE) AS pstart FROM tickets WHERE category = 'complaint'",
 		[]string{"complaints"}, nil),
+	[]string{`CREATE OR REPLACE TABLE fast_score_days AS
+	SELECT CAST(survey_date AS DATE) AS day, attribute, score, CAST(count(*) AS BIGINT) AS n
+	FROM (UNPIVOT (SELECT survey_date, COLUMNS('^score_') FROM (SELECT *, NULL::INTEGER AS score__placeholder FROM surveys))
+	      ON COLUMNS('^score_') INTO NAME attribute VALUE score)
+	WHERE attribute <> 'score__placeholder'
+	GROUP BY ALL
+	ORDER BY day`},
 )
 
 // calendarRollup is the statements building a per-generation table of
 // sums per customer key and calendar month (months 1), quarter (3) and
-// year (12), sorted by period so a request's scan skips the row groups of
-// the others: rows selects, from source (the CTE of the table read), the
-// month (pstart), the customer key (ckey) and the values summed: counts,
-// kept BIGINT (a form's sum of one is then a HUGEINT, as the definition's
-// sum of the raw integers is), and amounts (DOUBLE). The months are
-// summed first into a table of their own, committed, from which the
-// quarters and years are summed: far fewer rows than the source's. (In
-// one statement, with the months a materialized CTE, DuckDB 1.4.3's hash
-// aggregate failed once in a few runs at a million customers with an
-// internal error.)
+// year (12), sorted by kind and period so a request's scan skips the row
+// groups of the others: rows selects, from source (the CTE of the table
+// read), the month (pstart), the customer key (ckey) and the values
+// summed: counts, kept BIGINT (a form's sum of one is then a HUGEINT, as
+// the definition's sum of the raw integers is), and amounts (DOUBLE).
+// The months are summed first, and committed; the quarters and years are
+// then summed from them, far fewer rows than the source's, and appended,
+// each kind sorted on its own. (In one statement, with the months a
+// materialized CTE, DuckDB 1.4.3's hash aggregate failed once in a few
+// runs at a million customers with an internal error; sorting the three
+// kinds together took longer than sorting each.)
 func calendarRollup(table, rows, source string, counts, sums []string) []string {
 	var cols []string
 	for _, c := range counts {
@@ -134,20 +155,18 @@ func calendarRollup(table, rows, source string, counts, sums []string) []string 
 		cols = append(cols, fmt.Sprintf("sum(%[1]s) AS %[1]s", c))
 	}
 	list := strings.Join(cols, ", ")
-	months := table + "_months"
-	return []string{
-		`CREATE OR REPLACE TABLE ` + months + ` AS
+	stmts := []string{`CREATE OR REPLACE TABLE ` + table + ` AS
 	WITH source AS (` + source + `)
-	SELECT pstart, ckey, ` + list + ` FROM (` + rows + `) GROUP BY ALL`,
-		`CREATE OR REPLACE TABLE ` + table + ` AS
-	SELECT CAST(1 AS TINYINT) AS months, * FROM ` + months + `
-	UNION ALL BY NAME
-	SELECT CAST(3 AS TINYINT) AS months, CAST(date_trunc('quarter', pstart) AS DATE) AS pstart, ckey, ` + list + ` FROM ` + months + ` GROUP BY ALL
-	UNION ALL BY NAME
-	SELECT CAST(12 AS TINYINT) AS months, CAST(date_trunc('year', pstart) AS DATE) AS pstart, ckey, ` + list + ` FROM ` + months + ` GROUP BY ALL
-	ORDER BY months, pstart`,
-		`DROP TABLE ` + months,
+	SELECT CAST(1 AS TINYINT) AS months, pstart, ckey, ` + list + ` FROM (` + rows + `) GROUP BY ALL ORDER BY pstart`}
+	for _, k := range []struct {
+		months int
+		unit   string
+	}{{3, "quarter"}, {12, "year"}} {
+		stmts = append(stmts, fmt.Sprintf(`INSERT INTO %[1]s
+	SELECT CAST(%[2]d AS TINYINT) AS months, CAST(date_trunc('%[3]s', pstart) AS DATE) AS pstart, ckey, %[4]s
+	FROM %[1]s WHERE months = 1 GROUP BY ALL ORDER BY pstart`, table, k.months, k.unit, list))
 	}
+	return stmts
 }
 
 // deriveFast rebuilds the fast path's tables from the data of the current
@@ -204,16 +223,19 @@ func buildFastTables(ctx context.Context, conn *sql.Conn, stamp string) error {
 	return nil
 }
 
-// tableOf is the table a statement of fastTables creates or drops.
+// tableOf is the table a statement of fastTables creates or appends to.
 func tableOf(stmt string) string {
-	_, rest, _ := strings.Cut(stmt, "TABLE ")
+	_, rest, found := strings.Cut(stmt, "TABLE ")
+	if !found {
+		_, rest, _ = strings.Cut(stmt, "INSERT INTO ")
+	}
 	return strings.Fields(rest + " ?")[0]
 }
 
 // fastLayout numbers the layout of the fast path's tables: a build that
 // changes their columns increments it, so tables of another layout are
 // rebuilt at open like stale ones.
-const fastLayout = 11
+const fastLayout = 14
 
 // maxPrefixDays bounds the customers whose history fast_customer_days
 // keeps day by day (the %[1]d of its statement); a test lowers it to

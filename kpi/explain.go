@@ -58,7 +58,7 @@ func PlanSplit(cat *Catalog, data *Data, q Query, where *Filter, by []string) (*
 	}
 	var b statementBuilder
 	b.periods(ps)
-	b.kpiRows(def, params, []*Filter{where, scope}, false)
+	b.kpiRows(def, ps, params, []*Filter{where, scope}, false)
 	b.groupingSets(def, dims)
 	res := header(data, def, q, from, to, dims, params)
 	groups := make([]GroupRef, len(dims))

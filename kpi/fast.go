@@ -33,6 +33,10 @@ var sources = map[string]struct {
 	history bool
 	// window: it reads only each period's window.
 	window bool
+	// totals: its rows are no customer's (customer_id null), so a form
+	// reading it serves only requests without a customer filter or a
+	// by= dimension.
+	totals bool
 }{
 	// Completed orders of each period's window (w_) and previous window
 	// (p_), and the returned ones of the window. A customer with returned
@@ -46,6 +50,16 @@ var sources = map[string]struct {
 	"fast_window": {window: true, sql: strings.Replace(strings.Replace(fastOrdersSQL,
 		"d.day >= p.prev_start AND d.day < p.win_end", "d.day >= p.win_start AND d.day < p.win_end", 1),
 		"CAST(coalesce(sum(d.orders) FILTER (WHERE d.day < p.win_start), 0) AS BIGINT) AS p_orders", "CAST(0 AS BIGINT) AS p_orders", 1)},
+	// fast_window's sums over every customer, per day of each period's
+	// window (customer_id null), from fast_order_totals: a form of sums
+	// alone gives the same totals from a row per day.
+	"fast_window_totals": {window: true, totals: true, sql: `
+    SELECT p.period, NULL::INTEGER AS ckey, d.orders AS w_orders, d.amount AS w_amount, CAST(0 AS BIGINT) AS p_orders,
+           d.costed AS w_costed, d.costed_amount AS w_costed_amount, d.profit AS w_profit,
+           d.delivery_known AS w_delivery_known, d.on_time AS w_on_time, d.returned AS w_returned
+    FROM fast_order_totals d JOIN periods p ON d.day >= p.win_start AND d.day < p.win_end
+    WHERE d.day >= ?::DATE AND d.day < ?::DATE
+`},
 	// Whether each customer has completed orders in each period's window
 	// (w_active) and previous window (p_active), from their sorted day
 	// lists: for a few periods, quicker than grouping the days.
@@ -78,6 +92,14 @@ var sources = map[string]struct {
       ) ON COLUMNS('^score_') INTO NAME attribute VALUE score
     ) WHERE attribute <> 'score__placeholder'
 `},
+	// The number of each (attribute, score) answered on the days of each
+	// period's window, of every customer, from fast_score_days.
+	"fast_score_counts": {window: true, totals: true, sql: `
+    SELECT p.period, NULL::INTEGER AS ckey, d.attribute, d.score, CAST(sum(d.n) AS BIGINT) AS n
+    FROM fast_score_days d JOIN periods p ON d.day >= p.win_start AND d.day < p.win_end
+    WHERE d.day >= ?::DATE AND d.day < ?::DATE
+    GROUP BY ALL
+`},
 	// Each customer's completed orders before each period's end, from
 	// their sorted lists of order days and day revenues: the first and
 	// last day, the revenue, how many days (k) and the median gap between
@@ -85,10 +107,10 @@ var sources = map[string]struct {
 	// day's median gap, where the customer has one (the days are
 	// distinct, so every gap is positive); the period ending after a
 	// customer's last day (the usual, latest window) takes k without
-	// filtering the list.
+	// filtering the list (nor slicing the revenues).
 	"fast_history": {history: true, sql: `
     SELECT period, ckey, days[1] AS h_first, days[k] AS h_last,
-           list_sum(amounts[1:k]) AS h_amount,
+           CASE WHEN k = len(days) THEN list_sum(amounts) ELSE list_sum(amounts[1:k]) END AS h_amount,
            k AS n_days,
            CASE WHEN median_gaps IS NOT NULL THEN median_gaps[k]
                 ELSE list_median(list_transform(days[2:k], lambda d, i: date_diff('day', days[i], d))) END AS median_gap
@@ -183,10 +205,13 @@ func calendarServes(f *queries.Fast) bool {
 }
 
 // available tells whether every source the form reads can be built for
-// the periods: a source of calendar periods only needs them.
-func available(f *queries.Fast, calendar bool) bool {
+// the periods (a source of calendar periods only needs them) and the
+// request (a source of totals, with no customer filter or by=
+// dimension: filtered false).
+func available(f *queries.Fast, calendar, filtered bool) bool {
 	for _, s := range f.Sources {
-		if _, ok := sources[s]; !ok && !calendar {
+		src, ok := sources[s]
+		if !ok && !calendar || src.totals && filtered {
 			return false
 		}
 	}
@@ -220,16 +245,17 @@ const fastOrdersSQL = `
 // fastForm is the fast form a query takes: the first of the version's
 // forms that applies (the query allows the fast path; the form serves
 // single requests, or the query takes every form, or the calendar
-// rollups serve it; the periods are within its bound), or nil for the
+// rollups serve it; the periods are within its bound; filtered: the rows
+// are filtered by customer or grouped by a dimension), or nil for the
 // plain path. Matrices and KPIs with their own dimensions have none.
-func fastForm(def *queries.Definition, q Query, ps []Period) *queries.Fast {
+func fastForm(def *queries.Definition, q Query, ps []Period, filtered bool) *queries.Fast {
 	if !q.Fast || len(def.Group) > 0 || def.Dimensions != nil {
 		return nil
 	}
 	calendar := calendarKind(ps) != GrainNone
 	for _, f := range def.Fast {
 		single := !f.ScorecardOnly || q.FastAlways || (calendar && calendarServes(f))
-		if single && available(f, calendar) && (f.MaxPeriods == 0 || len(ps) <= f.MaxPeriods) {
+		if single && available(f, calendar, filtered) && (f.MaxPeriods == 0 || len(ps) <= f.MaxPeriods) {
 			return f
 		}
 	}
@@ -237,13 +263,13 @@ func fastForm(def *queries.Definition, q Query, ps []Period) *queries.Fast {
 }
 
 // scorecardForm is the form the scorecard takes (two periods, whole
-// calendar ones if calendar), or nil.
-func scorecardForm(def *queries.Definition, calendar bool) *queries.Fast {
+// calendar ones if calendar; filtered by a scope if filtered), or nil.
+func scorecardForm(def *queries.Definition, calendar, filtered bool) *queries.Fast {
 	if len(def.Group) > 0 || def.Dimensions != nil {
 		return nil
 	}
 	for _, f := range def.Fast {
-		if available(f, calendar) && (f.MaxPeriods == 0 || f.MaxPeriods >= 2) {
+		if available(f, calendar, filtered) && (f.MaxPeriods == 0 || f.MaxPeriods >= 2) {
 			return f
 		}
 	}
@@ -423,7 +449,7 @@ func PlanScorecard(defs []*queries.Definition, filters []*Filter, from, to time.
 	var forms []*queries.Fast
 	var fastFilters []*Filter
 	for i, d := range defs {
-		if f := scorecardForm(d, calendar); f != nil {
+		if f := scorecardForm(d, calendar, filters[i] != nil); f != nil {
 			fast = append(fast, d)
 			forms = append(forms, f)
 			fastFilters = append(fastFilters, filters[i])

@@ -45,7 +45,7 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 	b.periods(ps)
 	filters, everyPeriod := []*Filter{where, scope}, len(dims) == 0 && len(def.Group) == 0
 	path, agg, keys, calendar := PathPlain, def, false, false
-	if f := fastForm(def, q, ps); f != nil {
+	if f := fastForm(def, q, ps, len(dims) > 0 || where != nil || scope != nil); f != nil {
 		// Customer dimensions join on the integer key; a filter or a tier
 		// needs the customer_id.
 		keys = where == nil && scope == nil && !slices.ContainsFunc(dims, func(d dimension) bool { return d.tier })
@@ -55,7 +55,7 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 		b.WriteString("\n)\nSELECT ")
 		path, agg = PathFast, fastDefinition(def, f)
 	} else {
-		b.kpiRows(def, params, filters, everyPeriod)
+		b.kpiRows(def, ps, params, filters, everyPeriod)
 	}
 	b.aggregate(agg, dims, q.Grain != GrainNone || q.Compare, keys)
 	res := header(data, def, q, from, to, dims, params)
@@ -163,19 +163,56 @@ func (b *statementBuilder) periods(ps []Period) {
 // kpiRows joins each period to the version's macro. Without dimensions
 // every period answers, even one without rows (its count is 0, its ratio
 // null): the join is a LEFT one.
-func (b *statementBuilder) kpiRows(def *queries.Definition, params []boundParam, filters []*Filter, everyPeriod bool) {
-	b.WriteString("),\nkpi_rows AS (\n  SELECT p.period, k.* FROM periods p\n  ")
+//
+// A request of one period calls the macro with its bounds bound, the
+// rows joined to the period: DuckDB then filters the scans by constant
+// bounds, skipping the row groups outside them, where the lateral join
+// compares every row with the period's bounds. (Calling it so for each of
+// two periods, their aggregates run at once; under the memory limit at a
+// million customers DuckDB 1.4.3's spilling hash aggregate then failed
+// with an internal error in one run of three.)
+func (b *statementBuilder) kpiRows(def *queries.Definition, ps []Period, params []boundParam, filters []*Filter, everyPeriod bool) {
+	join := "JOIN"
 	if everyPeriod {
-		b.WriteString("LEFT ")
+		join = "LEFT JOIN"
 	}
-	fmt.Fprintf(b, "JOIN LATERAL (SELECT * FROM %s(p.win_start, p.win_end, p.prev_start", def.MacroName())
+	if len(ps) > boundPeriods {
+		fmt.Fprintf(b, "),\nkpi_rows AS (\n  SELECT p.period, k.* FROM periods p\n  %s LATERAL (SELECT * FROM ", join)
+		b.macroCall(def, "p.win_start, p.win_end, p.prev_start", params)
+		b.customerFilters(filters)
+		b.WriteString(") k ON true\n)\nSELECT ")
+		return
+	}
+	fmt.Fprintf(b, "),\nkpi_rows AS (\n  SELECT p.period, k.* EXCLUDE (kpi_period__) FROM periods p\n  %s (SELECT * FROM (", join)
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteString("\n    UNION ALL ")
+		}
+		b.WriteString("SELECT ?::DATE AS kpi_period__, * FROM ")
+		b.args = append(b.args, Date(p.Label))
+		b.macroCall(def, "?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP", params)
+		// The bounds follow the period's label and the parameters the
+		// bounds: insert them before the parameters' arguments.
+		n := len(b.args) - len(params)
+		b.args = slices.Insert(b.args, n, any(p.Start), any(p.End), any(p.PrevStart))
+	}
+	b.WriteString(")")
+	b.customerFilters(filters)
+	b.WriteString(") k ON k.kpi_period__ = p.period\n)\nSELECT ")
+}
+
+// boundPeriods is the most periods kpiRows calls the macro for one by one.
+const boundPeriods = 1
+
+// macroCall writes a call of the version's macro with the bounds given and
+// its parameters bound.
+func (b *statementBuilder) macroCall(def *queries.Definition, bounds string, params []boundParam) {
+	fmt.Fprintf(b, "%s(%s", def.MacroName(), bounds)
 	for _, p := range params {
 		fmt.Fprintf(b, ", %s := ?", p.name)
 		b.args = append(b.args, p.value)
 	}
 	b.WriteString(")")
-	b.customerFilters(filters)
-	b.WriteString(") k ON true\n)\nSELECT ")
 }
 
 // customerFilters keeps the rows of the customers every filter (nil: none)

@@ -1,3 +1,19 @@
+-- source: fast_score_counts
+-- Without a customer filter or a by= dimension (the scorecard, a grain):
+-- the number of each (attribute, score) per day, summed over the window's
+-- days, so the same sums of integers over the same counts as below,
+-- without reading a response.
+-- numerator: coalesce(list_transform([list({'a': attribute, 'w': weight, 's': score, 'n': n}) FILTER (WHERE attribute IS NOT NULL)], e -> list_sum(list_transform(list_distinct(list_transform(e, x -> {'a': x.a, 'w': x.w})), p -> p.w * (list_sum(list_transform(list_filter(e, x -> x.a = p.a), x -> x.s * x.n)) / list_sum(list_transform(list_filter(e, x -> x.a = p.a), x -> x.n)) - 1) / 4)))[1], 0)
+-- denominator: coalesce(list_sum(list_transform(list_distinct(list({'a': attribute, 'w': weight}) FILTER (WHERE attribute IS NOT NULL)), p -> p.w)), 0)
+SELECT s.period, s.customer_id, s.attribute, s.score, s.n,
+       CASE WHEN w.equal THEN 1.0::DOUBLE ELSE coalesce(w.by_column[s.attribute], 0.0::DOUBLE) END AS weight
+FROM fast_score_counts s, (
+    SELECT NOT contains(weights, ':') AS equal,
+           map_from_entries(list_transform(
+               list_filter(string_split(weights, ','), p -> contains(p, ':')),
+               p -> {'k': trim(split_part(p, ':', 1)), 'v': CAST(trim(split_part(p, ':', 2)) AS DOUBLE)})) AS by_column
+    FROM fast_params) w
+-- form
 -- source: fast_scores
 -- The definition's rows, weighted as it weights them. Its aggregates
 -- filter one list of every score per attribute; these count each
