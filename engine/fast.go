@@ -36,6 +36,12 @@ import (
 //     sorted, and the revenue of each, for the history-wide KPIs (recency,
 //     suspected churn, historic CLV, new customers), which then filter a
 //     short list per customer instead of grouping every order.
+//   - fast_history_per_day has per day, over every customer, how many
+//     made their first order that day, the days since their previous
+//     order summed over the others, and the revenue: the history-wide
+//     KPIs but suspected churn sum them up to a period's end when nothing
+//     filters or groups the rows by customer (a customer's last day
+//     before the end is their first plus their gaps until then);
 //   - fast_calendar has one row per calendar month (months 1), quarter (3)
 //     or year (12), and customer with completed or returned orders in it:
 //     the sums of fast_order_days over the period. A request whose
@@ -93,6 +99,16 @@ var fastTables = slices.Concat([]string{
 	FROM (SELECT ckey, days, amounts, list_transform(days[2:], lambda d, i: date_diff('day', days[i], d)) AS gaps
 	      FROM (SELECT ckey, list_transform(s, lambda x: x.d) AS days, list_transform(s, lambda x: x.a) AS amounts
 	            FROM (SELECT ckey, list_sort(list({'d': day, 'a': amount})) AS s FROM days GROUP BY ckey)))`,
+	// Per day, of every customer: how many made their first completed
+	// order that day (firsts), the days since their previous order day
+	// summed over the others (gap_days), and the revenue.
+	`CREATE OR REPLACE TABLE fast_history_per_day AS
+	SELECT day, CAST(count(*) FILTER (WHERE gap IS NULL) AS BIGINT) AS firsts, CAST(coalesce(sum(gap), 0) AS BIGINT) AS gap_days,
+	       sum(amount) AS amount
+	FROM (SELECT unnest(days) AS day, unnest(amounts) AS amount,
+	             unnest(list_transform(days, lambda d, i: CASE WHEN i > 1 THEN date_diff('day', days[i - 1], d) END)) AS gap
+	      FROM fast_customer_days)
+	GROUP BY day ORDER BY day`,
 },
 	calendarRollup("fast_calendar", `
 	  SELECT CAST(date_trunc('month', day) AS DATE) AS pstart, ckey, orders, returned, costed, delivery_known, on_time,
@@ -235,7 +251,7 @@ func tableOf(stmt string) string {
 // fastLayout numbers the layout of the fast path's tables: a build that
 // changes their columns increments it, so tables of another layout are
 // rebuilt at open like stale ones.
-const fastLayout = 14
+const fastLayout = 15
 
 // maxPrefixDays bounds the customers whose history fast_customer_days
 // keeps day by day (the %[1]d of its statement); a test lowers it to

@@ -100,6 +100,14 @@ var sources = map[string]struct {
     WHERE d.day >= ?::DATE AND d.day < ?::DATE
     GROUP BY ALL
 `},
+	// The sums of fast_history_per_day per day before each period's end,
+	// and whether the day is in the window or the previous window.
+	"fast_history_totals": {history: true, totals: true, sql: `
+    SELECT p.period, NULL::INTEGER AS ckey, d.day, d.firsts, d.gap_days, d.amount,
+           date_diff('day', d.day, CAST(p.win_end AS DATE)) AS days_to_end,
+           d.day >= p.win_start AS in_window, d.day >= p.prev_start AND d.day < p.win_start AS in_prev
+    FROM fast_history_per_day d JOIN periods p ON d.day < p.win_end
+`},
 	// Each customer's completed orders before each period's end, from
 	// their sorted lists of order days and day revenues: the first and
 	// last day, the revenue, how many days (k) and the median gap between

@@ -1,3 +1,10 @@
+-- source: fast_history_totals
+-- Without a customer filter or a by= dimension: the customers whose
+-- first order falls in the window or the previous one, counted per day.
+-- numerator: CAST(coalesce(sum(firsts) FILTER (WHERE in_window), 0) AS BIGINT) - CAST(coalesce(sum(firsts) FILTER (WHERE in_prev), 0) AS BIGINT)
+-- denominator: CAST(coalesce(sum(firsts) FILTER (WHERE in_prev), 0) AS BIGINT)
+SELECT period, customer_id, firsts, in_window, in_prev FROM fast_history_totals WHERE in_window OR in_prev
+-- form
 -- source: fast_history
 -- max_periods: 4
 -- Each period joins every customer's history: by month over a year (12

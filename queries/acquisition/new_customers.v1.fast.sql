@@ -1,3 +1,9 @@
+-- source: fast_history_totals
+-- Without a customer filter or a by= dimension: the customers whose
+-- first order falls in the window, counted per day.
+-- value: CAST(coalesce(sum(firsts), 0) AS BIGINT)
+SELECT period, customer_id, firsts FROM fast_history_totals WHERE in_window
+-- form
 -- source: fast_history
 -- max_periods: 4
 -- Each period joins every customer's history: by month over a year (12

@@ -1,3 +1,13 @@
+-- source: fast_history_totals
+-- Without a customer filter or a by= dimension: a customer's last order
+-- day before the end is their first plus their gaps until then, so the
+-- sum of their days to the end is, over the days before it, each first
+-- order's days to the end less the gaps ending that day. Integers: the
+-- same sum.
+-- numerator: coalesce(sum(firsts * days_to_end - gap_days), 0)
+-- denominator: CAST(coalesce(sum(firsts), 0) AS BIGINT)
+SELECT period, customer_id, firsts, gap_days, days_to_end FROM fast_history_totals
+-- form
 -- source: fast_history
 SELECT h.period, h.customer_id, date_diff('day', CAST(h.h_last AS DATE), CAST(p.win_end AS DATE)) AS days
 FROM fast_history h JOIN periods p USING (period)

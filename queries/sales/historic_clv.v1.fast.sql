@@ -1,2 +1,8 @@
+-- source: fast_history_totals
+-- Without a customer filter or a by= dimension: the revenue before the
+-- end summed per day, over the customers with an order before it.
+-- denominator: CAST(coalesce(sum(firsts), 0) AS BIGINT)
+SELECT period, customer_id, amount AS revenue, firsts FROM fast_history_totals
+-- form
 -- source: fast_history
 SELECT period, customer_id, h_amount AS revenue FROM fast_history
