@@ -115,15 +115,17 @@ var sources = map[string]struct {
 	// day's median gap, where the customer has one (the days are
 	// distinct, so every gap is positive); the period ending after a
 	// customer's last day (the usual, latest window) takes k without
-	// filtering the list (nor slicing the revenues).
+	// filtering the list (nor slicing the revenues), and the median of
+	// all their gaps.
 	"fast_history": {history: true, sql: `
     SELECT period, ckey, days[1] AS h_first, days[k] AS h_last,
            CASE WHEN k = len(days) THEN list_sum(amounts) ELSE list_sum(amounts[1:k]) END AS h_amount,
            k AS n_days,
-           CASE WHEN median_gaps IS NOT NULL THEN median_gaps[k]
+           CASE WHEN k = len(days) THEN c_median_gap
+                WHEN median_gaps IS NOT NULL THEN median_gaps[k]
                 ELSE list_median(list_transform(days[2:k], lambda d, i: date_diff('day', days[i], d))) END AS median_gap
     FROM (
-      SELECT p.period, c.*,
+      SELECT p.period, c.* EXCLUDE (median_gap), c.median_gap AS c_median_gap,
              CASE WHEN c.days[-1] < CAST(p.win_end AS DATE) THEN len(c.days)
                   ELSE len(list_filter(c.days, lambda d: d < CAST(p.win_end AS DATE))) END AS k
       FROM fast_customer_days c JOIN periods p ON c.days[1] < p.win_end
