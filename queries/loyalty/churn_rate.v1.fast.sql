@@ -1,8 +1,16 @@
 -- source: fast_activity
+-- use: scorecard
+-- A request of its own over a window that is no calendar period runs the
+-- macro, faster there (custkpi bench --catalog); whole calendar periods read
+-- the rollups.
 -- max_periods: 2
 -- A window and its previous one (or a comparison): from the day lists.
 SELECT period, customer_id, p_active AS in_prev, w_active AS in_window FROM fast_activity WHERE p_active OR w_active
 -- form
 -- Any number of periods: from the days grouped per period.
 -- source: fast_orders
+-- use: scorecard
+-- A request of its own over a window that is no calendar period runs the
+-- macro, faster there (custkpi bench --catalog); whole calendar periods read
+-- the rollups.
 SELECT period, customer_id, p_orders > 0 AS in_prev, w_orders > 0 AS in_window FROM fast_orders WHERE p_orders > 0 OR w_orders > 0

@@ -1,4 +1,8 @@
 -- source: fast_window
+-- use: scorecard
+-- A request of its own over a window that is no calendar period runs the
+-- macro, faster there (custkpi bench --catalog); whole calendar periods read
+-- the rollups.
 -- The sum of the top fifth's revenues does not depend on how ties are
 -- ranked, so sorting the revenues alone gives the definition's numerator
 -- (the same values, added in the same order), without sorting by
