@@ -48,6 +48,10 @@ import (
 //     periods are all whole calendar periods of one kind, each compared
 //     with the one before (KPIS.md's rule), reads its rows as they are
 //     (and those of the periods before, where a form looks at them).
+//   - fast_calendar_activity counts, per calendar period of each kind,
+//     the customers with completed orders in it, in the period before and
+//     in both: churn, retention and active customers of whole calendar
+//     periods when nothing filters or groups the rows by customer;
 //   - fast_event_calendar, fast_survey_calendar and fast_ticket_calendar
 //     are the same for the events (email and social counts), the surveys
 //     (NPS and CSAT counts and sums) and the complaints, without the
@@ -117,6 +121,26 @@ var fastTables = slices.Concat([]string{
 	         amount, costed_amount, profit
 	  FROM source`, "SELECT * FROM fast_order_days",
 		[]string{"orders", "returned", "costed", "delivery_known", "on_time"}, []string{"amount", "costed_amount", "profit"}),
+	// Per calendar period: the customers with completed orders in it
+	// (active), in the period before of its kind (prev_active) and in
+	// both (retained), for a period with orders or after one. The orders
+	// rows are scanned twice rather than materialized (see calendarRollup).
+	[]string{`CREATE OR REPLACE TABLE fast_calendar_activity AS
+	WITH counts AS (SELECT months, pstart, count(*) AS n FROM fast_calendar WHERE orders > 0 GROUP BY ALL),
+	kept AS (
+	  SELECT c.months, c.pstart, count(*) AS n
+	  FROM (SELECT months, pstart, ckey FROM fast_calendar WHERE orders > 0) c
+	  JOIN (SELECT months, CAST(pstart + to_months(months) AS DATE) AS pstart, ckey FROM fast_calendar WHERE orders > 0) v
+	  USING (months, pstart, ckey)
+	  GROUP BY ALL),
+	periods AS (SELECT months, pstart FROM counts UNION SELECT months, CAST(pstart + to_months(months) AS DATE) FROM counts)
+	SELECT p.months, p.pstart, CAST(coalesce(n.n, 0) AS BIGINT) AS active, CAST(coalesce(v.n, 0) AS BIGINT) AS prev_active,
+	       CAST(coalesce(k.n, 0) AS BIGINT) AS retained
+	FROM periods p
+	LEFT JOIN counts n USING (months, pstart)
+	LEFT JOIN counts v ON v.months = p.months AND CAST(v.pstart + to_months(v.months) AS DATE) = p.pstart
+	LEFT JOIN kept k USING (months, pstart)
+	ORDER BY p.months, p.pstart`},
 	calendarRollup("fast_event_calendar", `
 	  SELECT e.* EXCLUDE (customer_id), k.ckey FROM source e JOIN fast_customer_keys k USING (customer_id)`, `
 	  SELECT customer_id, CAST(date_trunc('month', event_at) AS DATE) AS pstart,
@@ -253,7 +277,7 @@ func tableOf(stmt string) string {
 // fastLayout numbers the layout of the fast path's tables: a build that
 // changes their columns increments it, so tables of another layout are
 // rebuilt at open like stale ones.
-const fastLayout = 17
+const fastLayout = 18
 
 // maxPrefixDays bounds the customers whose history fast_customer_days
 // keeps day by day (the %[1]d of its statement); a test lowers it to

@@ -143,6 +143,8 @@ var sources = map[string]struct {
 var calendarSources = map[string]struct {
 	sql  string
 	prev bool
+	// totals: as sources' totals.
+	totals bool
 }{
 	"fast_orders": {prev: true, sql: `
     SELECT coalesce(c.period, v.period) AS period, coalesce(c.ckey, v.ckey) AS ckey,
@@ -164,6 +166,13 @@ var calendarSources = map[string]struct {
     FROM (` + calendarScan("fast_calendar", "d.ckey", "win_start", "AND d.orders > 0") + `) c
     FULL JOIN (` + calendarScan("fast_calendar", "d.ckey", "prev_start", "AND d.orders > 0") + `) v
     ON c.period = v.period AND c.ckey = v.ckey
+`},
+	// Of every customer (customer_id null): the customers active in each
+	// period's window, in its previous window and in both.
+	"fast_activity_totals": {totals: true, sql: `
+    SELECT p.period, NULL::INTEGER AS ckey, d.active, d.prev_active, d.retained
+    FROM fast_calendar_activity d JOIN periods p ON d.pstart = CAST(p.win_start AS DATE)
+    WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE
 `},
 	// Sources of calendar periods only: each customer's email and social
 	// event counts, survey counts and sums, and complaints, of each
@@ -221,7 +230,7 @@ func calendarServes(f *queries.Fast) bool {
 func available(f *queries.Fast, calendar, filtered bool) bool {
 	for _, s := range f.Sources {
 		src, ok := sources[s]
-		if !ok && !calendar || src.totals && filtered {
+		if !ok && !calendar || filtered && (src.totals || calendarSources[s].totals) {
 			return false
 		}
 	}

@@ -1,3 +1,11 @@
+-- source: fast_activity_totals
+-- Whole calendar periods, without a customer filter or a by= dimension:
+-- the customers active in each period, the one before and both, counted
+-- when the tables were built.
+-- numerator: CAST(coalesce(sum(prev_active - retained), 0) AS BIGINT)
+-- denominator: CAST(coalesce(sum(prev_active), 0) AS BIGINT)
+SELECT period, customer_id, prev_active, retained FROM fast_activity_totals
+-- form
 -- source: fast_activity
 -- use: scorecard
 -- A request of its own over a window that is no calendar period runs the

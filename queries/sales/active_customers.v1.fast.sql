@@ -1,3 +1,10 @@
+-- source: fast_activity_totals
+-- Whole calendar periods, without a customer filter or a by= dimension:
+-- the customers active in each period, the one before and both, counted
+-- when the tables were built.
+-- value: CAST(coalesce(sum(active), 0) AS BIGINT)
+SELECT period, customer_id, active FROM fast_activity_totals
+-- form
 -- source: fast_activity
 -- max_periods: 2
 -- A window and its previous one (or a comparison): from the day lists.
