@@ -43,13 +43,21 @@ var sources = map[string]struct {
 	// orders only has a row: a form reading completed ones filters on
 	// their counts.
 	"fast_orders": {sql: fastOrdersSQL},
-	// The same over each period's window only (p_orders is 0), for a
-	// request of one KPI that does not look at the previous window: it
-	// reads half the days. Where fast_orders is computed too (the
-	// scorecard), this is fast_orders.
-	"fast_window": {window: true, sql: strings.Replace(strings.Replace(fastOrdersSQL,
-		"d.day >= p.prev_start AND d.day < p.win_end", "d.day >= p.win_start AND d.day < p.win_end", 1),
-		"CAST(coalesce(sum(d.orders) FILTER (WHERE d.day < p.win_start), 0) AS BIGINT) AS p_orders", "CAST(0 AS BIGINT) AS p_orders", 1)},
+	// The same over each period's window only (p_orders is 0), for the
+	// KPIs that do not look at the previous window: it reads half the
+	// days, and sums every day it reads (a sixth quicker than filtering
+	// each sum by the window). Where fast_orders is computed too, this is
+	// fast_orders.
+	"fast_window": {window: true, sql: `
+    SELECT p.period, d.ckey,
+           CAST(sum(d.orders) AS BIGINT) AS w_orders, sum(d.amount) AS w_amount, CAST(0 AS BIGINT) AS p_orders,
+           CAST(sum(d.costed) AS BIGINT) AS w_costed, sum(d.costed_amount) AS w_costed_amount, sum(d.profit) AS w_profit,
+           CAST(sum(d.delivery_known) AS BIGINT) AS w_delivery_known, CAST(sum(d.on_time) AS BIGINT) AS w_on_time,
+           CAST(sum(d.returned) AS BIGINT) AS w_returned
+    FROM fast_order_days d JOIN periods p ON d.day >= p.win_start AND d.day < p.win_end
+    WHERE d.day >= ?::DATE AND d.day < ?::DATE
+    GROUP BY p.period, d.ckey
+`},
 	// fast_window's sums over every customer, per day of each period's
 	// window (customer_id null), from fast_order_totals: a form of sums
 	// alone gives the same totals from a row per day.
