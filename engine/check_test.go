@@ -46,7 +46,7 @@ func TestCheckInvariants(t *testing.T) {
 		}
 	}
 	f := failing()
-	for _, name := range []string{"generation", "features_generation", "features_customers", "features_monetary", "dataset_rows", "evaluations", "scores"} {
+	for _, name := range []string{"generation", "features_generation", "features_customers", "features_monetary", "dataset_rows", "fast_tables", "evaluations", "scores"} {
 		if f[name] == "" {
 			t.Errorf("invariant %s not reported broken (broken: %v)", name, f)
 		}

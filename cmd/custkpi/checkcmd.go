@@ -21,7 +21,8 @@ func newCheckCommand(g *globalFlags) *cobra.Command {
 		Long: `check opens the database as it is (no recovery, nothing written) and
 verifies its invariants: the generation log, customer features built from the
 current data (one row per customer, monetary sums equal to completed order
-revenue), dataset row counts equal to what their imports recorded, evaluations
+revenue), dataset row counts equal to what their imports recorded, the fast
+path's tables holding the completed orders when stamped current, evaluations
 equal to their assignments, and model scores belonging to the last fit.
 It prints one line per invariant and exits 1 when any is broken.`,
 		Args: cobra.NoArgs,
