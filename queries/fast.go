@@ -41,6 +41,10 @@ type Fast struct {
 	MaxPeriods  int
 	// ScorecardOnly: the form serves the scorecard, not single requests.
 	ScorecardOnly bool
+	// Unfiltered: the form's body reads all its rows at once (window
+	// functions), so it serves only requests that no customer filter or
+	// by= dimension narrows.
+	Unfiltered bool
 	Body          string
 	File          string
 }
@@ -128,6 +132,11 @@ func (f *Fast) set(key, value string) error {
 		f.Denominator = value
 	case "max_periods":
 		f.MaxPeriods, err = strconv.Atoi(value)
+	case "unfiltered":
+		if value != "true" {
+			return errors.New("unfiltered must be true")
+		}
+		f.Unfiltered = true
 	case "use":
 		if value != "scorecard" {
 			return errors.New("use must be scorecard")
