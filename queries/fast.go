@@ -45,8 +45,8 @@ type Fast struct {
 	// functions), so it serves only requests that no customer filter or
 	// by= dimension narrows.
 	Unfiltered bool
-	Body          string
-	File          string
+	Body       string
+	File       string
 }
 
 // FastSources are the shared tables a fast body may read.
