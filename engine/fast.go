@@ -13,10 +13,13 @@ import (
 	"custkpi/store"
 )
 
-// fastTables are built from the orders by every write that derives
-// (rebuildFeatures), in its transaction, so they belong to its generation
-// like customer_features. The fast path's shared tables read them, not the
-// orders:
+// fastTables are built from the datasets right after a write that changed
+// one they read commits (deriveFast), each statement committed on its own,
+// and stamped with the generations they were built from; a snapshot uses
+// them only when it sees that stamp (snapshot.fastCurrent). The fast
+// path's shared sources read them, not the datasets. Some hold totals
+// over every customer, which only requests that nothing narrows to
+// customers (no by=, where= or scope) may read (kpi's totals sources):
 //
 //   - fast_customer_keys gives every customer an integer key (in
 //     customer_id order), so the per-customer grouping hashes integers,
@@ -35,7 +38,7 @@ import (
 //   - fast_customer_days has one row per customer key: their order days,
 //     sorted, and the revenue of each, for the history-wide KPIs (recency,
 //     suspected churn, historic CLV, new customers), which then filter a
-//     short list per customer instead of grouping every order.
+//     short list per customer instead of grouping every order;
 //   - fast_history_per_day has per day, over every customer, how many
 //     made their first order that day, the days since their previous
 //     order summed over the others, and the revenue: the history-wide
@@ -56,7 +59,7 @@ import (
 //     are the same for the events (email and social counts), the surveys
 //     (NPS and CSAT counts and sums) and the complaints, without the
 //     period before: the engagement and survey KPIs have a fast form for
-//     calendar periods only.
+//     calendar periods only;
 //   - fast_score_days has the number of each (attribute, score) of the
 //     surveys' score_* columns answered on each day, of every customer:
 //     csi, which otherwise unpivots every response of the window, reads

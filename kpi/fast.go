@@ -10,22 +10,25 @@ import (
 )
 
 // The fast path. A KPI version with a fast form (queries.Fast) is computed
-// from shared per-customer tables built from the request's periods in one
-// scan of the orders, rather than from its macro once per period: each
-// table has one row per period and customer. The result is the plain
-// path's (the entity rows aggregate to the same sums and counts), which a
-// property test checks; only the order in which floating-point amounts
-// are added differs.
+// from shared sources built for the request's periods at once, rather
+// than from its macro once per period: most have one row per period and
+// customer; the totals sources one row per period and day (or calendar
+// period) over every customer, which only requests that nothing narrows
+// to customers read. The result is the plain path's (the entity rows
+// aggregate to the same sums and counts), which a property test checks;
+// only the order in which floating-point amounts are added differs.
 
 // sources are the shared tables, each a CTE over the periods, read from
-// the per-generation tables the engine builds at import: fast_order_days
-// (one row per customer key and day with completed orders: counts and
-// sums), fast_customer_days (one row per customer key: the sorted list of
-// those days and the list of their revenues) and fast_customer_keys (the
-// integer key of each customer_id).
-// Every placeholder is the span of the periods (lo, hi), bound so the scan
-// (sorted by day) skips what no period reads. Windows start and end at
-// midnight, so comparing days with them is exact.
+// the per-generation tables the engine builds after each import (see
+// engine/fast.go): fast_order_days (one row per customer key and day with
+// completed orders: counts and sums), fast_customer_days (one row per
+// customer key: the sorted list of those days and the list of their
+// revenues), fast_customer_keys (the integer key of each customer_id) and
+// the per-day totals.
+// Their placeholders are the span of the periods (lo, hi), or of their
+// windows, bound so the scan (sorted by day) skips what no period reads.
+// Windows start and end at midnight, so comparing days with them is
+// exact.
 var sources = map[string]struct {
 	sql string
 	// history: the table reads every customer's whole history (no span
