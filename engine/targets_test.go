@@ -165,28 +165,18 @@ func TestScorecardComputedOnce(t *testing.T) {
 	}
 	defer func() { scorecardComputeHook = nil }()
 
-	first := make(chan *Scorecard, 1)
-	go func() {
-		sc, err := e.Scorecard(context.Background(), time.Time{}, time.Time{})
-		if err != nil {
-			t.Error(err)
-		}
-		first <- sc
-	}()
+	first := goScorecard(context.Background(), e, time.Time{}, time.Time{})
 	for calls.Load() == 0 {
 		time.Sleep(time.Millisecond)
 	}
-	second := make(chan *Scorecard, 1)
-	go func() {
-		sc, err := e.Scorecard(context.Background(), time.Time{}, time.Time{})
-		if err != nil {
-			t.Error(err)
-		}
-		second <- sc
-	}()
+	second := goScorecard(context.Background(), e, time.Time{}, time.Time{})
 	time.Sleep(300 * time.Millisecond) // the second caller joins meanwhile
 	close(release)
-	a, b := <-first, <-second
+	ra, rb := <-first, <-second
+	if ra.err != nil || rb.err != nil {
+		t.Fatal(ra.err, rb.err)
+	}
+	a, b := ra.sc, rb.sc
 	if n := calls.Load(); n != 1 {
 		t.Errorf("computed %d times for two concurrent callers, want 1", n)
 	}
@@ -200,28 +190,37 @@ func TestScorecardComputedOnce(t *testing.T) {
 	release = make(chan struct{})
 	from, to := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 4, 1, 0, 0, 0, 0, time.UTC)
 	ctx, cancel := context.WithCancel(context.Background())
-	leader := make(chan error, 1)
-	go func() {
-		_, err := e.Scorecard(ctx, from, to)
-		leader <- err
-	}()
+	leader := goScorecard(ctx, e, from, to)
 	for calls.Load() == 0 {
 		time.Sleep(time.Millisecond)
 	}
-	follower := make(chan error, 1)
-	go func() {
-		_, err := e.Scorecard(context.Background(), from, to)
-		follower <- err
-	}()
+	follower := goScorecard(context.Background(), e, from, to)
 	time.Sleep(300 * time.Millisecond)
 	cancel()
-	if err := <-leader; err == nil {
+	if r := <-leader; r.err == nil {
 		t.Error("the cancelled leader answered")
 	}
-	if err := <-follower; err != nil {
-		t.Errorf("the follower of a cancelled leader: %v", err)
+	if r := <-follower; r.err != nil {
+		t.Errorf("the follower of a cancelled leader: %v", r.err)
 	}
 	if n := calls.Load(); n != 2 {
 		t.Errorf("computed %d times, want 2 (the follower on its own)", n)
 	}
+}
+
+// scorecardResult is what a Scorecard call running in the background
+// answered.
+type scorecardResult struct {
+	sc  *Scorecard
+	err error
+}
+
+// goScorecard asks for a scorecard in the background.
+func goScorecard(ctx context.Context, e *Engine, from, to time.Time) <-chan scorecardResult {
+	out := make(chan scorecardResult, 1)
+	go func() {
+		sc, err := e.Scorecard(ctx, from, to)
+		out <- scorecardResult{sc, err}
+	}()
+	return out
 }

@@ -164,45 +164,30 @@ func (b *statementBuilder) periods(ps []Period) {
 // every period answers, even one without rows (its count is 0, its ratio
 // null): the join is a LEFT one.
 //
-// A request of one period calls the macro with its bounds bound, the
-// rows joined to the period: DuckDB then filters the scans by constant
-// bounds, skipping the row groups outside them, where the lateral join
-// compares every row with the period's bounds. (Calling it so for each of
-// two periods, their aggregates run at once; under the memory limit at a
-// million customers DuckDB 1.4.3's spilling hash aggregate then failed
-// with an internal error in one run of three.)
+// A request of one period calls the macro with its bounds bound: DuckDB
+// then filters the scans by constant bounds, skipping the row groups
+// outside them, where the lateral join compares every row with the
+// period's bounds. (Binding them for each of two periods, as a union,
+// ran their aggregates at once; under the memory limit at a million
+// customers DuckDB 1.4.3's spilling hash aggregate then failed with an
+// internal error in one run of three.)
 func (b *statementBuilder) kpiRows(def *queries.Definition, ps []Period, params []boundParam, filters []*Filter, everyPeriod bool) {
 	join := "JOIN"
 	if everyPeriod {
 		join = "LEFT JOIN"
 	}
-	if len(ps) > boundPeriods {
-		fmt.Fprintf(b, "),\nkpi_rows AS (\n  SELECT p.period, k.* FROM periods p\n  %s LATERAL (SELECT * FROM ", join)
-		b.macroCall(def, "p.win_start, p.win_end, p.prev_start", params)
-		b.customerFilters(filters)
-		b.WriteString(") k ON true\n)\nSELECT ")
-		return
-	}
-	fmt.Fprintf(b, "),\nkpi_rows AS (\n  SELECT p.period, k.* EXCLUDE (kpi_period__) FROM periods p\n  %s (SELECT * FROM (", join)
-	for i, p := range ps {
-		if i > 0 {
-			b.WriteString("\n    UNION ALL ")
-		}
-		b.WriteString("SELECT ?::DATE AS kpi_period__, * FROM ")
-		b.args = append(b.args, Date(p.Label))
+	fmt.Fprintf(b, "),\nkpi_rows AS (\n  SELECT p.period, k.* FROM periods p\n  %s ", join)
+	if len(ps) == 1 {
+		b.WriteString("(SELECT * FROM ")
+		b.args = append(b.args, ps[0].Start, ps[0].End, ps[0].PrevStart)
 		b.macroCall(def, "?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP", params)
-		// The bounds follow the period's label and the parameters the
-		// bounds: insert them before the parameters' arguments.
-		n := len(b.args) - len(params)
-		b.args = slices.Insert(b.args, n, any(p.Start), any(p.End), any(p.PrevStart))
+	} else {
+		b.WriteString("LATERAL (SELECT * FROM ")
+		b.macroCall(def, "p.win_start, p.win_end, p.prev_start", params)
 	}
-	b.WriteString(")")
 	b.customerFilters(filters)
-	b.WriteString(") k ON k.kpi_period__ = p.period\n)\nSELECT ")
+	b.WriteString(") k ON true\n)\nSELECT ")
 }
-
-// boundPeriods is the most periods kpiRows calls the macro for one by one.
-const boundPeriods = 1
 
 // macroCall writes a call of the version's macro with the bounds given and
 // its parameters bound.
