@@ -38,7 +38,9 @@ import (
 //   - fast_customer_days has one row per customer key: their order days,
 //     sorted, and the revenue of each, for the history-wide KPIs (recency,
 //     suspected churn, historic CLV, new customers), which then filter a
-//     short list per customer instead of grouping every order;
+//     short list per customer instead of grouping every order; and the
+//     whole history's first and last day, count and revenue, which a
+//     period ending after the last day reads without the lists;
 //   - fast_history_per_day has per day, over every customer, how many
 //     made their first order that day, the days since their previous
 //     order summed over the others, and the revenue: the history-wide
@@ -103,7 +105,8 @@ var fastTables = slices.Concat([]string{
 	FROM fast_order_days GROUP BY day ORDER BY day`,
 	`CREATE OR REPLACE TABLE fast_customer_days AS
 	WITH days AS (SELECT ckey, day, amount FROM fast_order_days WHERE orders > 0)
-	SELECT ckey, days, amounts, list_median(gaps) AS median_gap,
+	SELECT ckey, days[1] AS first_day, days[-1] AS last_day, len(days) AS n_days, list_sum(amounts) AS amount,
+	       days, amounts, list_median(gaps) AS median_gap,
 	       CASE WHEN len(days) <= %[1]d THEN list_transform(range(1, len(days) + 1), lambda k: list_median(gaps[1:k - 1])) END AS median_gaps
 	FROM (SELECT ckey, days, amounts, list_transform(days[2:], lambda d, i: date_diff('day', days[i], d)) AS gaps
 	      FROM (SELECT ckey, list_transform(s, lambda x: x.d) AS days, list_transform(s, lambda x: x.a) AS amounts
@@ -280,7 +283,7 @@ func tableOf(stmt string) string {
 // fastLayout numbers the layout of the fast path's tables: a build that
 // changes their columns increments it, so tables of another layout are
 // rebuilt at open like stale ones.
-const fastLayout = 18
+const fastLayout = 19
 
 // maxPrefixDays bounds the customers whose history fast_customer_days
 // keeps day by day (the %[1]d of its statement); a test lowers it to

@@ -36,6 +36,9 @@ var sources = map[string]struct {
 	history bool
 	// window: it reads only each period's window.
 	window bool
+	// ends: a history source whose placeholder is the first period's
+	// end.
+	ends bool
 	// totals: its rows are no customer's (customer_id null), so a form
 	// reading it serves only requests without a customer filter or a
 	// by= dimension.
@@ -119,27 +122,31 @@ var sources = map[string]struct {
            d.day >= p.win_start AS in_window, d.day >= p.prev_start AND d.day < p.win_start AS in_prev
     FROM fast_history_per_day d JOIN periods p ON d.day < p.win_end
 `},
-	// Each customer's completed orders before each period's end, from
-	// their sorted lists of order days and day revenues: the first and
-	// last day, the revenue, how many days (k) and the median gap between
-	// consecutive ones. The gap is the k-th entry of the list of each
-	// day's median gap, where the customer has one (the days are
-	// distinct, so every gap is positive); the period ending after a
-	// customer's last day (the usual, latest window) takes k without
-	// filtering the list (nor slicing the revenues), and the median of
-	// all their gaps.
-	"fast_history": {history: true, sql: `
-    SELECT period, ckey, days[1] AS h_first, days[k] AS h_last,
-           CASE WHEN k = len(days) THEN list_sum(amounts) ELSE list_sum(amounts[1:k]) END AS h_amount,
+	// Each customer's completed orders before each period's end: the
+	// first and last day, the revenue, how many days (n_days) and the
+	// median gap between consecutive ones. A period ending after the
+	// customer's last day (the usual, latest window, for most customers)
+	// reads their whole history's columns; one ending before it filters
+	// their sorted lists of order days and day revenues to the k days
+	// before its end, and takes the k-th entry of the list of each day's
+	// median gap where the customer has one (the days are distinct, so
+	// every gap is positive). The lists are read only for the customers
+	// whose last day is on or after the first period's end (the
+	// placeholder): none at all for the latest window.
+	"fast_history": {history: true, ends: true, sql: `
+    SELECT p.period, c.ckey, c.first_day AS h_first, c.last_day AS h_last, c.amount AS h_amount,
+           c.n_days, c.median_gap
+    FROM fast_customer_days c JOIN periods p ON c.last_day < CAST(p.win_end AS DATE)
+    UNION ALL
+    SELECT period, ckey, days[1] AS h_first, days[k] AS h_last, list_sum(amounts[1:k]) AS h_amount,
            k AS n_days,
-           CASE WHEN k = len(days) THEN c_median_gap
-                WHEN median_gaps IS NOT NULL THEN median_gaps[k]
+           CASE WHEN median_gaps IS NOT NULL THEN median_gaps[k]
                 ELSE list_median(list_transform(days[2:k], lambda d, i: date_diff('day', days[i], d))) END AS median_gap
     FROM (
-      SELECT p.period, c.* EXCLUDE (median_gap), c.median_gap AS c_median_gap,
-             CASE WHEN c.days[-1] < CAST(p.win_end AS DATE) THEN len(c.days)
-                  ELSE len(list_filter(c.days, lambda d: d < CAST(p.win_end AS DATE))) END AS k
-      FROM fast_customer_days c JOIN periods p ON c.days[1] < p.win_end
+      SELECT p.period, c.ckey, c.days, c.amounts, c.median_gaps,
+             len(list_filter(c.days, lambda d: d < CAST(p.win_end AS DATE))) AS k
+      FROM fast_customer_days c JOIN periods p ON c.first_day < CAST(p.win_end AS DATE) AND c.last_day >= CAST(p.win_end AS DATE)
+      WHERE c.last_day >= ?::DATE
     )
 `},
 }
@@ -383,6 +390,8 @@ func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, mater
 		}
 		fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, keyed(src.sql, ids))
 		switch {
+		case src.ends:
+			b.args = append(b.args, firstEnd(ps))
 		case src.history:
 			continue
 		case src.window:
@@ -402,6 +411,17 @@ func keyed(sql string, ids bool) string {
 	return "SELECT s.* EXCLUDE (ckey), s.ckey AS customer_id FROM (" + sql + ") s"
 }
 
+// firstEnd is the first end of the periods' windows.
+func firstEnd(ps []Period) time.Time {
+	lo := ps[0].End
+	for _, p := range ps[1:] {
+		if p.End.Before(lo) {
+			lo = p.End
+		}
+	}
+	return lo
+}
+
 // windowStart is the first start of the periods' windows.
 func windowStart(ps []Period) time.Time {
 	lo := ps[0].Start
@@ -415,13 +435,15 @@ func windowStart(ps []Period) time.Time {
 
 // fastRows writes the rows of one version's fast form for every period,
 // as kpiRows does for its macro: filtered by customer, and with a row for
-// a period without any when everyPeriod.
+// a period without any when everyPeriod (joined to the periods; else the
+// form's rows are read as they are, each of a period: a join with the
+// periods would only cost time).
 func (b *statementBuilder) fastRows(def *queries.Definition, f *queries.Fast, params []boundParam, filters []*Filter, everyPeriod bool) {
-	b.WriteString("SELECT p.period, k.* EXCLUDE (period) FROM periods p\n  ")
 	if everyPeriod {
-		b.WriteString("LEFT ")
+		b.WriteString("SELECT p.period, k.* EXCLUDE (period) FROM periods p\n  LEFT JOIN (")
+	} else {
+		b.WriteString("SELECT k.period, k.* EXCLUDE (period) FROM (")
 	}
-	b.WriteString("JOIN (")
 	if len(def.Params) > 0 {
 		// The version's parameters, as its macro would get them.
 		b.WriteString("WITH fast_params AS (SELECT ")
@@ -436,7 +458,11 @@ func (b *statementBuilder) fastRows(def *queries.Definition, f *queries.Fast, pa
 	}
 	b.WriteString("SELECT * FROM (" + f.Body + ")")
 	b.customerFilters(filters)
-	b.WriteString(") k ON k.period = p.period")
+	if everyPeriod {
+		b.WriteString(") k ON k.period = p.period")
+	} else {
+		b.WriteString(") k")
+	}
 }
 
 func paramType(p queries.Param) string {
