@@ -310,7 +310,7 @@ type HealthResponse struct {
 	Revision      string                         `json:"revision" example:"c7b26a3f0e2d9b1c4a5e6f708192a3b4c5d6e7f8"`
 	RevisionTime  string                         `json:"revision_time" example:"2025-01-31T12:00:00Z"`
 	GoVersion     string                         `json:"go_version" example:"go1.26.8"`
-	DuckDBVersion string                         `json:"duckdb_version" example:"v1.4.3"`
+	DuckDBVersion string                         `json:"duckdb_version" example:"v1.4.5"`
 	Datasets      map[string]*engine.DatasetInfo `json:"datasets"`
 }
 

@@ -1756,7 +1756,7 @@ type GammaGamma struct {
 type HealthResponse struct {
 	Datasets map[string]DatasetInfo `json:"datasets"`
 
-	// DuckdbVersion Example: v1.4.3
+	// DuckdbVersion Example: v1.4.5
 	DuckdbVersion string `json:"duckdb_version"`
 
 	// GoVersion Example: go1.26.8
