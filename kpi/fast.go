@@ -242,11 +242,12 @@ func calendarServes(f *queries.Fast) bool {
 }
 
 // available tells whether every source the form reads can be built for
-// the periods (a source of calendar periods only needs them) and the
-// request (a source of totals, or a form reading its rows at once, with
-// no customer filter or by= dimension: filtered false).
+// the periods (a source of calendar periods only, or a form marked so,
+// needs them) and the request (a source of totals, or a form reading its
+// rows at once, with no customer filter or by= dimension: filtered
+// false).
 func available(f *queries.Fast, calendar, filtered bool) bool {
-	if f.Unfiltered && filtered {
+	if f.Unfiltered && filtered || f.CalendarOnly && !(calendar && calendarServes(f)) {
 		return false
 	}
 	for _, s := range f.Sources {

@@ -32,7 +32,9 @@ import (
 //	             scorecard) or read from the calendar rollups; a KPI summed
 //	             over orders answers a request of its own over any other
 //	             window faster from its macro than through a per-customer
-//	             table
+//	             table; calendar: only where the calendar rollups serve the
+//	             request (whole calendar periods), for a form that is quicker
+//	             there than the next but slower elsewhere
 type Fast struct {
 	Sources     []string
 	Value       string
@@ -41,6 +43,9 @@ type Fast struct {
 	MaxPeriods  int
 	// ScorecardOnly: the form serves the scorecard, not single requests.
 	ScorecardOnly bool
+	// CalendarOnly: the form serves only requests of whole calendar
+	// periods that the calendar rollups serve.
+	CalendarOnly bool
 	// Unfiltered: the form's body reads all its rows at once (window
 	// functions), so it serves only requests that no customer filter or
 	// by= dimension narrows.
@@ -138,10 +143,14 @@ func (f *Fast) set(key, value string) error {
 		}
 		f.Unfiltered = true
 	case "use":
-		if value != "scorecard" {
-			return errors.New("use must be scorecard")
+		switch value {
+		case "scorecard":
+			f.ScorecardOnly = true
+		case "calendar":
+			f.CalendarOnly = true
+		default:
+			return errors.New("use must be scorecard or calendar")
 		}
-		f.ScorecardOnly = true
 	default:
 		return errors.New("unknown header key " + strconv.Quote(key))
 	}

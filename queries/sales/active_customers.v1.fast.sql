@@ -5,6 +5,13 @@
 -- value: CAST(coalesce(sum(active), 0) AS BIGINT)
 SELECT period, customer_id, active FROM fast_activity_totals
 -- form
+-- source: fast_window
+-- use: calendar
+-- Whole calendar periods: a scan of the window's rows, where the next
+-- form joins them to the previous period's (about 50 ms against 95 by
+-- region for a year at 1M customers).
+SELECT period, customer_id FROM fast_window WHERE w_orders > 0
+-- form
 -- source: fast_activity
 -- max_periods: 2
 -- A window and its previous one (or a comparison): from the day lists.
