@@ -213,6 +213,71 @@ func calendarScan(table, cols, start, filter string) string {
 `
 }
 
+// monthSources are the sources of a request whose windows and previous
+// windows all start and end on the first of a month, but are not one
+// calendar period of one kind each (a year to date by quarter, say: its
+// last quarter ends early, and is compared with as many months a quarter
+// before): the same columns, summed per period and customer from the
+// month rows (months 1) of fast_calendar, half the rows of the days.
+// Their placeholders are those of sources (the span of the months read;
+// window: of the windows only). Only the window's order sums have them
+// (repeat purchase, purchase frequency, top-20% share, profitability by
+// quarter over the year to date at 1M: 35-50% quicker than their macros):
+// summing the month rows of the window and the previous one (churn,
+// retention), or of the events or the surveys, measured no quicker than
+// the days' lists or the macros.
+var monthSources = map[string]struct {
+	sql    string
+	window bool
+}{
+	"fast_window": {window: true, sql: monthRows(sources["fast_window"].sql)},
+}
+
+// monthRows is a source over fast_order_days written over the month rows
+// of fast_calendar instead: the same sums, of whole months.
+func monthRows(daySQL string) string {
+	return strings.NewReplacer(
+		"FROM fast_order_days d", "FROM fast_calendar d",
+		"WHERE d.day >= ?", "WHERE d.months = 1 AND d.pstart >= ?",
+		"d.day", "d.pstart",
+	).Replace(daySQL)
+}
+
+// sourceMode is how a request's sources are read: from the days (and
+// the per-customer lists), from the calendar rollups' rows as they are
+// (calendarKind), or summed from their month rows (wholeMonths).
+type sourceMode int
+
+const (
+	dayMode sourceMode = iota
+	calendarMode
+	monthMode
+)
+
+// modeOf is the sourceMode of the periods.
+func modeOf(ps []Period) sourceMode {
+	switch {
+	case calendarKind(ps) != GrainNone:
+		return calendarMode
+	case wholeMonths(ps):
+		return monthMode
+	}
+	return dayMode
+}
+
+// wholeMonths tells whether every window and previous window starts and
+// ends on the first of a month.
+func wholeMonths(ps []Period) bool {
+	for _, p := range ps {
+		for _, t := range []time.Time{p.PrevStart, p.Start, p.End} {
+			if !truncate(t, GrainMonth).Equal(t) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // calendarMonths are the kinds of fast_calendar's rows, by grain.
 var calendarMonths = map[Grain]int{GrainMonth: 1, GrainQuarter: 3, GrainYear: 12}
 
@@ -230,11 +295,13 @@ func calendarKind(ps []Period) Grain {
 	return GrainNone
 }
 
-// calendarServes tells whether the calendar rollups hold every source the
-// form reads.
-func calendarServes(f *queries.Fast) bool {
+// modeServes tells whether the rollups of the mode (calendar or month
+// rows) hold every source the form reads.
+func modeServes(f *queries.Fast, mode sourceMode) bool {
 	for _, s := range f.Sources {
-		if _, ok := calendarSources[s]; !ok {
+		_, cal := calendarSources[s]
+		_, month := monthSources[s]
+		if !(mode == calendarMode && cal || mode == monthMode && month) {
 			return false
 		}
 	}
@@ -243,16 +310,26 @@ func calendarServes(f *queries.Fast) bool {
 
 // available tells whether every source the form reads can be built for
 // the periods (a source of calendar periods only, or a form marked so,
-// needs them) and the request (a source of totals, or a form reading its
-// rows at once, with no customer filter or by= dimension: filtered
-// false).
-func available(f *queries.Fast, calendar, filtered bool) bool {
-	if f.Unfiltered && filtered || f.CalendarOnly && !(calendar && calendarServes(f)) {
+// needs them; month rows serve whole months) and the request (a source of
+// totals, or a form reading its rows at once, with no customer filter or
+// by= dimension: filtered false).
+func available(f *queries.Fast, mode sourceMode, filtered bool) bool {
+	if f.Unfiltered && filtered || f.CalendarOnly && !(mode == calendarMode && modeServes(f, calendarMode)) {
 		return false
 	}
 	for _, s := range f.Sources {
-		src, ok := sources[s]
-		if !ok && !calendar || filtered && (src.totals || calendarSources[s].totals) {
+		src, day := sources[s]
+		cal, inCalendar := calendarSources[s]
+		_, inMonths := monthSources[s]
+		switch {
+		case mode == calendarMode && inCalendar:
+			src.totals = cal.totals
+		case mode == monthMode && inMonths:
+			src.totals = false
+		case !day:
+			return false
+		}
+		if filtered && src.totals {
 			return false
 		}
 	}
@@ -293,10 +370,10 @@ func fastForm(def *queries.Definition, q Query, ps []Period, filtered bool) *que
 	if !q.Fast || len(def.Group) > 0 || def.Dimensions != nil {
 		return nil
 	}
-	calendar := calendarKind(ps) != GrainNone
+	mode := modeOf(ps)
 	for _, f := range def.Fast {
-		single := !f.ScorecardOnly || q.FastAlways || (calendar && calendarServes(f))
-		if single && available(f, calendar, filtered) && (f.MaxPeriods == 0 || len(ps) <= f.MaxPeriods) {
+		single := !f.ScorecardOnly || q.FastAlways || (mode != dayMode && modeServes(f, mode))
+		if single && available(f, mode, filtered) && (f.MaxPeriods == 0 || len(ps) <= f.MaxPeriods) {
 			return f
 		}
 	}
@@ -304,13 +381,13 @@ func fastForm(def *queries.Definition, q Query, ps []Period, filtered bool) *que
 }
 
 // scorecardForm is the form the scorecard takes (two periods, whole
-// calendar ones if calendar; filtered by a scope if filtered), or nil.
-func scorecardForm(def *queries.Definition, calendar, filtered bool) *queries.Fast {
+// read as mode says; filtered by a scope if filtered), or nil.
+func scorecardForm(def *queries.Definition, mode sourceMode, filtered bool) *queries.Fast {
 	if len(def.Group) > 0 || def.Dimensions != nil {
 		return nil
 	}
 	for _, f := range def.Fast {
-		if available(f, calendar, filtered) && (f.MaxPeriods == 0 || f.MaxPeriods >= 2) {
+		if available(f, mode, filtered) && (f.MaxPeriods == 0 || f.MaxPeriods >= 2) {
 			return f
 		}
 	}
@@ -387,6 +464,16 @@ func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, mater
 		if n == "fast_window" && slices.Contains(names, "fast_orders") {
 			// fast_orders holds the window's orders too.
 			fmt.Fprintf(b, "),\n%s AS (SELECT * FROM fast_orders WHERE w_orders > 0 OR w_returned > 0\n", n)
+			continue
+		}
+		if month, ok := monthSources[n]; ok && kind == GrainNone && wholeMonths(ps) {
+			fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, keyed(month.sql, ids))
+			if month.window {
+				b.args = append(b.args, windowStart(ps), hi)
+			} else {
+				b.args = append(b.args, lo, hi)
+			}
+			calendar = true
 			continue
 		}
 		fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, keyed(src.sql, ids))
@@ -504,12 +591,12 @@ type ScorecardStatement struct {
 func PlanScorecard(defs []*queries.Definition, filters []*Filter, from, to time.Time) *ScorecardStatement {
 	ps, _ := Periods(from, to, GrainNone)
 	ps = compared(ps[0])
-	calendar := calendarKind(ps) != GrainNone
+	mode := modeOf(ps)
 	var fast []*queries.Definition
 	var forms []*queries.Fast
 	var fastFilters []*Filter
 	for i, d := range defs {
-		if f := scorecardForm(d, calendar, filters[i] != nil); f != nil {
+		if f := scorecardForm(d, mode, filters[i] != nil); f != nil {
 			fast = append(fast, d)
 			forms = append(forms, f)
 			fastFilters = append(fastFilters, filters[i])

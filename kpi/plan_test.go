@@ -84,6 +84,11 @@ func TestPlanGoldenSQL(t *testing.T) {
 		{"churn_tier_where", Query{KPI: "churn_rate", By: []string{"tier:value_tiers"}, Where: "monetary > 1.0"},
 			&Filter{SQL: "SELECT f.customer_id FROM customer_features f WHERE (f.monetary > ?)", Args: []any{1.0}}, 4 + 3 + 1 + 1},
 		{"suspected_churn_param", Query{KPI: "suspected_churn_rate", From: day("2024-01-01"), To: day("2024-07-01"), Params: map[string]string{"cycle_multiplier": "2.5"}}, nil, 4 + 3 + 1},
+		// The year to date by quarter on the fast path: the third quarter
+		// ends in July, so its window and previous one are whole months but
+		// no quarter, and the window's sums come from the month rows (3
+		// periods × 4 values, the span of the windows).
+		{"repeat_quarter_months_fast", Query{KPI: "repeat_purchase_rate", From: day("2024-01-01"), To: day("2024-08-01"), Grain: GrainQuarter, Fast: true}, nil, 12 + 2},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			st, err := Plan(cat, data(), c.q, c.where)
