@@ -47,6 +47,13 @@ var invariantChecks = []invariantCheck{
 		 FROM (SELECT coalesce(sum(monetary), 0) AS m FROM customer_features) f,
 		      (SELECT coalesce(sum(amount), 0) AS m FROM orders
 		       WHERE coalesce(status, 'completed') = 'completed' AND customer_id IN (SELECT customer_id FROM customers)) o`},
+	{name: "data_end", rule: "the end of the data recorded by the last derivation, when not older than the orders, is the day after the latest order",
+		query: `SELECT d.data_end_generation IS NULL OR d.data_end_generation < coalesce(o.generation, 0)
+		          OR d.data_end IS NOT DISTINCT FROM e.data_end,
+		        format('recorded {} at generation {}, but the orders end at {}', coalesce(d.data_end::VARCHAR, 'none'), d.data_end_generation, coalesce(e.data_end::VARCHAR, 'none'))
+		 FROM meta_derived d,
+		      (SELECT date_trunc('day', max(order_date)) + INTERVAL 1 DAY AS data_end FROM orders) e,
+		      (SELECT max(coalesce(generation, id)) AS generation FROM meta_imports WHERE kind = 'orders' AND status = 'ok') o`},
 	{name: "dataset_rows", rule: "every dataset holds the rows its imports recorded (since its last replace)",
 		query: datasetRowsCheck()},
 	{name: "fast_tables", fast: true,

@@ -40,13 +40,14 @@ func TestCheckInvariants(t *testing.T) {
 		"DELETE FROM orders WHERE order_id = 'o1'",
 		"UPDATE meta_state SET generation = generation + 5",
 		"UPDATE meta_derived SET data_generation = data_generation + 1",
+		"UPDATE meta_derived SET data_end = data_end - INTERVAL 3 DAY",
 	} {
 		if _, err := e.DB().ExecContext(ctx, stmt); err != nil {
 			t.Fatal(err)
 		}
 	}
 	f := failing()
-	for _, name := range []string{"generation", "features_generation", "features_customers", "features_monetary", "dataset_rows", "fast_tables", "evaluations", "scores"} {
+	for _, name := range []string{"generation", "features_generation", "features_customers", "features_monetary", "dataset_rows", "fast_tables", "data_end", "evaluations", "scores"} {
 		if f[name] == "" {
 			t.Errorf("invariant %s not reported broken (broken: %v)", name, f)
 		}

@@ -319,7 +319,11 @@ func loadSnapshot(ctx context.Context, q store.Querier) (*snapshot, error) {
 	if s.evaluations, err = loadEvaluations(ctx, q); err != nil {
 		return nil, err
 	}
-	if s.dataEnd, err = dataEnd(ctx, q); err != nil {
+	var ordersGen int64
+	if o := s.datasets["orders"]; o != nil {
+		ordersGen = o.Generation
+	}
+	if s.dataEnd, err = recordedDataEnd(ctx, q, ordersGen); err != nil {
 		return nil, fmt.Errorf("load state: %w", err)
 	}
 	if s.keys, err = loadKeys(ctx, q); err != nil {

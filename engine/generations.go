@@ -99,14 +99,19 @@ func (e *Engine) write(ctx context.Context, cause string, derive bool, fn func(c
 // latest order and stamps it, and the data it derives from, with the
 // generation.
 func rebuildFeatures(ctx context.Context, conn *sql.Conn, gen int64) error {
-	asOf, err := featuresAsOf(ctx, conn)
+	end, err := dataEnd(ctx, conn)
 	if err != nil {
 		return err
 	}
-	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TABLE customer_features AS SELECT * FROM customer_features_at(?::TIMESTAMP)", asOf); err != nil {
+	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TABLE customer_features AS SELECT * FROM customer_features_at(?::TIMESTAMP)", asOfFor(end)); err != nil {
 		return contextErr(ctx, err, "rebuild customer features")
 	}
-	if _, err := conn.ExecContext(ctx, "UPDATE meta_derived SET data_generation = ?, features_generation = ?", gen, gen); err != nil {
+	var recorded any // null: no orders
+	if !end.IsZero() {
+		recorded = end
+	}
+	if _, err := conn.ExecContext(ctx, "UPDATE meta_derived SET data_generation = ?, features_generation = ?, data_end = ?, data_end_generation = ?",
+		gen, gen, recorded, gen); err != nil {
 		return fmt.Errorf("rebuild customer features: stamp: %w", err)
 	}
 	return nil

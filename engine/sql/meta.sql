@@ -83,7 +83,13 @@ CREATE TABLE IF NOT EXISTS meta_derived (
     data_generation     BIGINT NOT NULL,
     features_generation BIGINT NOT NULL
 );
-INSERT INTO meta_derived SELECT 0, -1 WHERE NOT EXISTS (SELECT 1 FROM meta_derived);
+INSERT INTO meta_derived (data_generation, features_generation) SELECT 0, -1 WHERE NOT EXISTS (SELECT 1 FROM meta_derived);
+-- The end of the data (the day after the latest order, null without
+-- orders) as the write that derived customer_features from it saw it
+-- (data_end_generation): a snapshot reads it instead of scanning every
+-- order date at each start.
+ALTER TABLE meta_derived ADD COLUMN IF NOT EXISTS data_end TIMESTAMP;
+ALTER TABLE meta_derived ADD COLUMN IF NOT EXISTS data_end_generation BIGINT;
 -- A database from an older build (no generation yet) starts above every id
 -- it already used as a cache generation, so no new generation can be
 -- mistaken for an old one.
