@@ -466,7 +466,7 @@ func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, mater
 			fmt.Fprintf(b, "),\n%s AS (SELECT * FROM fast_orders WHERE w_orders > 0 OR w_returned > 0\n", n)
 			continue
 		}
-		if month, ok := monthSources[n]; ok && kind == GrainNone && wholeMonths(ps) {
+		if month, ok := monthSources[n]; ok && modeOf(ps) == monthMode {
 			fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, keyed(month.sql, ids))
 			if month.window {
 				b.args = append(b.args, windowStart(ps), hi)
@@ -501,21 +501,20 @@ func keyed(sql string, ids bool) string {
 
 // firstEnd is the first end of the periods' windows.
 func firstEnd(ps []Period) time.Time {
-	lo := ps[0].End
-	for _, p := range ps[1:] {
-		if p.End.Before(lo) {
-			lo = p.End
-		}
-	}
-	return lo
+	return earliest(ps, func(p Period) time.Time { return p.End })
 }
 
 // windowStart is the first start of the periods' windows.
 func windowStart(ps []Period) time.Time {
-	lo := ps[0].Start
+	return earliest(ps, func(p Period) time.Time { return p.Start })
+}
+
+// earliest is the earliest of one bound of the periods.
+func earliest(ps []Period, bound func(Period) time.Time) time.Time {
+	lo := bound(ps[0])
 	for _, p := range ps[1:] {
-		if p.Start.Before(lo) {
-			lo = p.Start
+		if bound(p).Before(lo) {
+			lo = bound(p)
 		}
 	}
 	return lo
