@@ -373,6 +373,11 @@ func plannerData(ctx context.Context, q querier, s *snapshot) (*kpi.Data, error)
 	for name, ev := range s.evaluations {
 		d.Evaluations[name] = kpi.Evaluation{ID: ev.id, Generation: ev.generation}
 	}
+	if s.fastCurrent {
+		if d.ComboDimensions, err = comboColumns(ctx, q); err != nil {
+			return nil, err
+		}
+	}
 	return d, nil
 }
 

@@ -62,6 +62,10 @@ import (
 //     (NPS and CSAT counts and sums) and the complaints, without the
 //     period before: the engagement and survey KPIs have a fast form for
 //     calendar periods only;
+//   - fast_dim_combos and fast_order_totals_by (fastdims.go) hold the
+//     sums of fast_order_totals per day and combination of the customers'
+//     few-valued dimensions, for the same KPIs grouped by such
+//     dimensions only;
 //   - fast_score_days has the number of each (attribute, score) of the
 //     surveys' score_* columns answered on each day, of every customer:
 //     csi, which otherwise unpivots every response of the window, reads
@@ -261,6 +265,9 @@ func buildFastTables(ctx context.Context, conn *sql.Conn, stamp string) error {
 			return contextErr(ctx, err, "build the fast path's table "+tableOf(stmt))
 		}
 	}
+	if err := buildDimTotals(ctx, conn); err != nil {
+		return err
+	}
 	// fast_generation was the stamp of earlier builds.
 	if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS fast_generation"); err != nil {
 		return contextErr(ctx, err, "build the fast path's tables")
@@ -283,7 +290,7 @@ func tableOf(stmt string) string {
 // fastLayout numbers the layout of the fast path's tables: a build that
 // changes their columns increments it, so tables of another layout are
 // rebuilt at open like stale ones.
-const fastLayout = 19
+const fastLayout = 20
 
 // maxPrefixDays bounds the customers whose history fast_customer_days
 // keeps day by day (the %[1]d of its statement); a test lowers it to

@@ -33,17 +33,18 @@ var notDimensions = []string{"customer_id", "referred_by"}
 
 // customerJoin brings the customer dimensions of a query in under private
 // names, so they can never clash with the KPI rows' own columns (the header
-// aggregates read customer_id and measures unqualified). keys: the rows'
-// customer_id is the integer key of fast_customer_keys, whose dims struct
-// is the customer's row of customer_dims(): an integer join, not a string
-// one.
-func customerJoin(dims []dimension, keys bool) string {
+// aggregates read customer_id and measures unqualified). keyTable: the
+// rows' customer_id is the integer key of that table (fast_customer_keys,
+// or fast_dim_combos for rows per combination of dimensions), whose dims
+// struct holds the dimensions (a customer's row of customer_dims()): an
+// integer join, not a string one; "": the rows hold customer ids.
+func customerJoin(dims []dimension, keyTable string) string {
 	var cols []string
 	for _, d := range dims {
 		if !d.customer {
 			continue
 		}
-		if keys {
+		if keyTable != "" {
 			cols = append(cols, fmt.Sprintf("k.dims.%s AS %s", QuoteIdent(d.name), d.alias))
 		} else {
 			cols = append(cols, fmt.Sprintf("%s AS %s", QuoteIdent(d.name), d.alias))
@@ -52,9 +53,9 @@ func customerJoin(dims []dimension, keys bool) string {
 	if len(cols) == 0 {
 		return ""
 	}
-	if keys {
-		return fmt.Sprintf("LEFT JOIN (SELECT k.ckey AS __dim_key, %s FROM fast_customer_keys k) d ON d.__dim_key = r.customer_id",
-			strings.Join(cols, ", "))
+	if keyTable != "" {
+		return fmt.Sprintf("LEFT JOIN (SELECT k.ckey AS __dim_key, %s FROM %s k) d ON d.__dim_key = r.customer_id",
+			strings.Join(cols, ", "), keyTable)
 	}
 	return fmt.Sprintf("LEFT JOIN (SELECT customer_id AS __dim_key, %s FROM customer_dims()) d ON d.__dim_key = r.customer_id",
 		strings.Join(cols, ", "))

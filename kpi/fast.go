@@ -43,6 +43,10 @@ var sources = map[string]struct {
 	// reading it serves only requests without a customer filter or a
 	// by= dimension.
 	totals bool
+	// combo: the same rows split by combination of the customers'
+	// few-valued dimensions (ckey: fast_dim_combos' key), for a request
+	// grouped by such dimensions only (comboDimensions).
+	combo string
 }{
 	// Completed orders of each period's window (w_) and previous window
 	// (p_), and the returned ones of the window. A customer with returned
@@ -67,13 +71,8 @@ var sources = map[string]struct {
 	// fast_window's sums over every customer, per day of each period's
 	// window (customer_id null), from fast_order_totals: a form of sums
 	// alone gives the same totals from a row per day.
-	"fast_window_totals": {window: true, totals: true, sql: `
-    SELECT p.period, NULL::INTEGER AS ckey, d.orders AS w_orders, d.amount AS w_amount, CAST(0 AS BIGINT) AS p_orders,
-           d.costed AS w_costed, d.costed_amount AS w_costed_amount, d.profit AS w_profit,
-           d.delivery_known AS w_delivery_known, d.on_time AS w_on_time, d.returned AS w_returned
-    FROM fast_order_totals d JOIN periods p ON d.day >= p.win_start AND d.day < p.win_end
-    WHERE d.day >= ?::DATE AND d.day < ?::DATE
-`},
+	"fast_window_totals": {window: true, totals: true, sql: windowTotalsSQL,
+		combo: strings.NewReplacer("NULL::INTEGER AS ckey", "d.ckey", "FROM fast_order_totals d", "FROM fast_order_totals_by d").Replace(windowTotalsSQL)},
 	// Whether each customer has completed orders in each period's window
 	// (w_active) and previous window (p_active), from their sorted day
 	// lists: for a few periods, quicker than grouping the days.
@@ -336,6 +335,38 @@ func available(f *queries.Fast, mode sourceMode, filtered bool) bool {
 	return true
 }
 
+// windowTotalsSQL is the fast_window_totals source.
+const windowTotalsSQL = `
+    SELECT p.period, NULL::INTEGER AS ckey, d.orders AS w_orders, d.amount AS w_amount, CAST(0 AS BIGINT) AS p_orders,
+           d.costed AS w_costed, d.costed_amount AS w_costed_amount, d.profit AS w_profit,
+           d.delivery_known AS w_delivery_known, d.on_time AS w_on_time, d.returned AS w_returned
+    FROM fast_order_totals d JOIN periods p ON d.day >= p.win_start AND d.day < p.win_end
+    WHERE d.day >= ?::DATE AND d.day < ?::DATE
+`
+
+// comboServes tells whether every source the form reads has rows per
+// combination of dimensions.
+func comboServes(f *queries.Fast) bool {
+	for _, s := range f.Sources {
+		if sources[s].combo == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// comboDimensions tells whether the dimensions are all customer ones that
+// fast_dim_combos holds, so that the combinations' rows can be grouped by
+// them.
+func comboDimensions(data *Data, dims []dimension) bool {
+	for _, d := range dims {
+		if !d.customer || !slices.Contains(data.ComboDimensions, d.name) {
+			return false
+		}
+	}
+	return len(dims) > 0
+}
+
 // fastOrdersSQL is the fast_orders source.
 //
 // Each source's SQL gives ckey, the integer key, and is wrapped by
@@ -364,16 +395,21 @@ const fastOrdersSQL = `
 // forms that applies (the query allows the fast path; the form serves
 // single requests, or the query takes every form, or the calendar
 // rollups serve it; the periods are within its bound; filtered: the rows
-// are filtered by customer or grouped by a dimension), or nil for the
-// plain path. Matrices and KPIs with their own dimensions have none.
-func fastForm(def *queries.Definition, q Query, ps []Period, filtered bool) *queries.Fast {
+// are filtered by customer or grouped by a dimension; combos: only a form
+// reading the rows per combination of dimensions, for a request grouped
+// by comboDimensions only), or nil for the plain path. Matrices and KPIs
+// with their own dimensions have none.
+func fastForm(def *queries.Definition, q Query, ps []Period, filtered, combos bool) *queries.Fast {
 	if !q.Fast || len(def.Group) > 0 || def.Dimensions != nil {
 		return nil
 	}
 	mode := modeOf(ps)
 	for _, f := range def.Fast {
+		if combos && !comboServes(f) {
+			continue
+		}
 		single := !f.ScorecardOnly || q.FastAlways || (mode != dayMode && modeServes(f, mode))
-		if single && available(f, mode, filtered) && (f.MaxPeriods == 0 || len(ps) <= f.MaxPeriods) {
+		if single && available(f, mode, filtered && !combos) && (f.MaxPeriods == 0 || len(ps) <= f.MaxPeriods) {
 			return f
 		}
 	}
@@ -427,8 +463,9 @@ func span(ps []Period) (lo, hi time.Time) {
 // fastSources writes the shared tables the versions read, after the
 // periods CTE, and tells whether they read the calendar rollups.
 // materialized: several KPIs read them (the scorecard). ids: the rows
-// need the customers' ids (see keyed).
-func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, materialized, ids bool) (calendar bool) {
+// need the customers' ids (see keyed). combos: the sources' rows per
+// combination of dimensions.
+func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, materialized, ids, combos bool) (calendar bool) {
 	var names []string
 	for _, f := range forms {
 		for _, s := range f.Sources {
@@ -476,7 +513,11 @@ func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, mater
 			calendar = true
 			continue
 		}
-		fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, keyed(src.sql, ids))
+		sql := src.sql
+		if combos {
+			sql = src.combo
+		}
+		fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, keyed(sql, ids))
 		switch {
 		case src.ends:
 			b.args = append(b.args, firstEnd(ps))
@@ -606,7 +647,7 @@ func PlanScorecard(defs []*queries.Definition, filters []*Filter, from, to time.
 	}
 	var b statementBuilder
 	b.periods(ps)
-	b.fastSources(forms, ps, true, slices.ContainsFunc(fastFilters, func(f *Filter) bool { return f != nil }))
+	b.fastSources(forms, ps, true, slices.ContainsFunc(fastFilters, func(f *Filter) bool { return f != nil }), false)
 	for i, d := range fast {
 		fmt.Fprintf(&b, "),\nk%d AS (\n  SELECT r.period, %s\n  FROM (", i, valueColumns(fastDefinition(d, forms[i]))[0])
 		b.fastRows(d, forms[i], nil, []*Filter{fastFilters[i]}, true)

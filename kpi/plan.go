@@ -44,12 +44,30 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 	var b statementBuilder
 	b.periods(ps)
 	filters, everyPeriod := []*Filter{where, scope}, len(dims) == 0 && len(def.Group) == 0
-	path, agg, keys, calendar := PathPlain, def, false, false
-	if f := fastForm(def, q, ps, len(dims) > 0 || where != nil || scope != nil); f != nil {
-		// Customer dimensions join on the integer key; a filter or a tier
-		// needs the customer_id.
-		keys = where == nil && scope == nil && !slices.ContainsFunc(dims, func(d dimension) bool { return d.tier })
-		calendar = b.fastSources([]*queries.Fast{f}, ps, false, !keys)
+	path, agg, keyTable, calendar := PathPlain, def, "", false
+	filtered := len(dims) > 0 || where != nil || scope != nil
+	// Grouped by few-valued customer dimensions only: a form of order sums
+	// reads them per combination of those dimensions.
+	combos := where == nil && scope == nil && comboDimensions(data, dims)
+	f := (*queries.Fast)(nil)
+	if combos {
+		f = fastForm(def, q, ps, filtered, true)
+	}
+	if f == nil {
+		combos = false
+		f = fastForm(def, q, ps, filtered, false)
+	}
+	if f != nil {
+		// Customer dimensions join on the integer key (a combination's,
+		// or a customer's); a filter or a tier needs the customer_id.
+		keys := where == nil && scope == nil && !slices.ContainsFunc(dims, func(d dimension) bool { return d.tier })
+		switch {
+		case combos:
+			keyTable = "fast_dim_combos"
+		case keys:
+			keyTable = "fast_customer_keys"
+		}
+		calendar = b.fastSources([]*queries.Fast{f}, ps, false, !keys, combos)
 		b.WriteString("),\nkpi_rows AS (\n  ")
 		b.fastRows(def, f, params, filters, everyPeriod)
 		b.WriteString("\n)\nSELECT ")
@@ -57,7 +75,7 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 	} else {
 		b.kpiRows(def, ps, params, filters, everyPeriod)
 	}
-	b.aggregate(agg, dims, q.Grain != GrainNone || q.Compare, keys)
+	b.aggregate(agg, dims, q.Grain != GrainNone || q.Compare, keyTable)
 	res := header(data, def, q, from, to, dims, params)
 	key := strings.Join([]string{def.Name, fmt.Sprint(def.Version), res.From, res.To, string(q.Grain),
 		strings.Join(res.By, ","), q.Where, fmt.Sprint(params), fmt.Sprint(q.Compare), scopeKey(q.Scope), res.Fingerprint, path}, "|")
@@ -215,8 +233,9 @@ func (b *statementBuilder) customerFilters(filters []*Filter) {
 }
 
 // aggregate writes the select list, the dimension joins and the grouping.
-// keys: the rows' customer_id is the integer key of fast_customer_keys.
-func (b *statementBuilder) aggregate(def *queries.Definition, dims []dimension, byPeriod, keys bool) {
+// keyTable: the table whose integer key the rows' customer_id is
+// (fast_customer_keys, fast_dim_combos; "": the rows hold customer ids).
+func (b *statementBuilder) aggregate(def *queries.Definition, dims []dimension, byPeriod bool, keyTable string) {
 	var cols, group []string
 	if byPeriod {
 		cols = append(cols, "r.period AS period")
@@ -228,7 +247,7 @@ func (b *statementBuilder) aggregate(def *queries.Definition, dims []dimension, 
 	}
 	var joins []string
 	var joinArgs []any
-	if j := customerJoin(dims, keys); j != "" {
+	if j := customerJoin(dims, keyTable); j != "" {
 		joins = append(joins, j)
 	}
 	for _, d := range dims {
