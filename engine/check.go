@@ -57,13 +57,14 @@ var invariantChecks = []invariantCheck{
 	{name: "dataset_rows", rule: "every dataset holds the rows its imports recorded (since its last replace)",
 		query: datasetRowsCheck()},
 	{name: "fast_tables", fast: true,
-		rule: "the fast path's tables, stamped current, hold the completed orders of known customers: their count (per day and per month), their customers and their revenue",
-		query: `SELECT t.orders = o.orders AND c.orders = o.orders AND h.firsts = o.customers
+		rule: "the fast path's tables, stamped current, hold the completed orders of known customers: their count (per day, per month and per combination of dimensions), their customers and their revenue",
+		query: `SELECT t.orders = o.orders AND c.orders = o.orders AND b.orders = o.orders AND h.firsts = o.customers
 		        AND abs(coalesce(t.amount, 0) - o.amount) <= 1e-6 * greatest(1, abs(o.amount)),
-		        format('the fast tables hold {} completed orders ({} summed by month) of {} customers, revenue {}; the orders table {} of {}, revenue {}',
-		               t.orders, c.orders, h.firsts, coalesce(t.amount, 0), o.orders, o.customers, o.amount)
+		        format('the fast tables hold {} completed orders ({} summed by month, {} by combination of dimensions) of {} customers, revenue {}; the orders table {} of {}, revenue {}',
+		               t.orders, c.orders, b.orders, h.firsts, coalesce(t.amount, 0), o.orders, o.customers, o.amount)
 		 FROM (SELECT coalesce(sum(orders), 0) AS orders, sum(amount) AS amount FROM fast_order_totals) t,
 		      (SELECT coalesce(sum(orders), 0) AS orders FROM fast_calendar WHERE months = 1) c,
+		      (SELECT coalesce(sum(orders), 0) AS orders FROM fast_order_totals_by) b,
 		      (SELECT coalesce(sum(firsts), 0) AS firsts FROM fast_history_per_day) h,
 		      (SELECT count(*) AS orders, count(DISTINCT customer_id) AS customers, coalesce(sum(amount), 0) AS amount FROM orders
 		       WHERE coalesce(status, 'completed') = 'completed' AND customer_id IN (SELECT customer_id FROM customers)) o`},
