@@ -38,26 +38,19 @@ func buildDimTotals(ctx context.Context, conn *sql.Conn) error {
 	if err != nil {
 		return err
 	}
-	fields := make([]string, len(dims))
-	picks := make([]string, len(dims))
-	for i, d := range dims {
-		fields[i] = fmt.Sprintf("%[1]s := %[1]s", store.QuoteIdent(d))
-		picks[i] = "dims." + store.QuoteIdent(d) + " AS " + store.QuoteIdent(d)
-	}
-	cols := make([]string, len(dims))
-	for i, d := range dims {
-		cols[i] = store.QuoteIdent(d)
-	}
-	order := "1"
-	if len(cols) > 0 {
+	// With no dimension, one combination of everyone (a struct has a
+	// field at least).
+	order, pack, project := "1", "struct_pack("+comboNone+" := NULL::VARCHAR)", "ckey"
+	if len(dims) > 0 {
+		var cols, fields, picks []string
+		for _, d := range dims {
+			q := store.QuoteIdent(d)
+			cols = append(cols, q)
+			fields = append(fields, q+" := "+q)
+			picks = append(picks, "dims."+q+" AS "+q)
+		}
 		order = strings.Join(cols, ", ")
-	}
-	pack := "struct_pack(" + comboNone + " := NULL::VARCHAR)"
-	if len(fields) > 0 {
 		pack = "struct_pack(" + strings.Join(fields, ", ") + ")"
-	}
-	project := "ckey"
-	if len(picks) > 0 {
 		project = "ckey, " + strings.Join(picks, ", ")
 	}
 	// dense_rank numbers the combinations, nulls as one value each.
