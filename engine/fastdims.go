@@ -9,14 +9,16 @@ import (
 	"custkpi/store"
 )
 
-// The order sums per day and combination of the customers' few-valued
-// dimensions (fast_dim_combos, fast_order_totals_by): revenue, orders,
-// AOV, profit, on-time delivery and returns by region (or segment, or any
-// dimension of at most maxComboValues values) then read a row per day and
-// combination, at any window, instead of a row per customer: the planner
-// groups them by the combination's dimensions as it groups customers by
-// theirs (kpi's combo rows). Their sums are those of fast_order_totals,
-// split by combination.
+// The order sums and survey counts per day and combination of the
+// customers' few-valued dimensions (fast_dim_combos, fast_order_totals_by,
+// fast_survey_totals_by): revenue, orders, AOV, profit, on-time delivery,
+// returns, NPS and CSAT by region (or segment, or any dimension of at most
+// maxComboValues values) then read a row per day and combination, at any
+// window, instead of a row per customer: the planner groups them by the
+// combination's dimensions as it groups customers by theirs (kpi's combo
+// rows). Their sums are those of fast_order_totals and of
+// fast_survey_calendar, split by combination; summed over the
+// combinations, the survey counts also serve requests of everyone.
 
 // maxComboValues bounds the distinct values of a dimension in the
 // combinations, and maxCombos their number: a dimension with more (a
@@ -66,6 +68,19 @@ func buildDimTotals(ctx context.Context, conn *sql.Conn) error {
 		       CAST(sum(d.delivery_known) AS BIGINT) AS delivery_known, CAST(sum(d.on_time) AS BIGINT) AS on_time
 		FROM fast_order_days d JOIN fast_customer_combo c USING (ckey)
 		GROUP BY d.day, c.combo ORDER BY d.day`,
+		// The survey counts of fast_survey_calendar, per day and
+		// combination: NPS and CSAT at any window, by such dimensions or
+		// of everyone.
+		`CREATE OR REPLACE TABLE fast_survey_totals_by AS
+		SELECT CAST(s.survey_date AS DATE) AS day, c.combo AS ckey,
+		       CAST(count(s.nps) AS BIGINT) AS nps_responses,
+		       CAST(count(*) FILTER (WHERE s.nps >= 9) AS BIGINT) AS nps_promoters,
+		       CAST(count(*) FILTER (WHERE s.nps <= 6) AS BIGINT) AS nps_detractors,
+		       CAST(count(s.csat) AS BIGINT) AS csat_responses,
+		       CAST(count(*) FILTER (WHERE s.csat >= 4) AS BIGINT) AS csat_satisfied,
+		       CAST(coalesce(sum(s.csat), 0) AS BIGINT) AS csat_sum
+		FROM surveys s JOIN fast_customer_keys k USING (customer_id) JOIN fast_customer_combo c USING (ckey)
+		GROUP BY ALL ORDER BY day`,
 		`DROP TABLE fast_customer_combo`,
 	}
 	for _, s := range stmts {

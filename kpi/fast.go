@@ -73,6 +73,11 @@ var sources = map[string]struct {
 	// alone gives the same totals from a row per day.
 	"fast_window_totals": {window: true, totals: true, sql: windowTotalsSQL,
 		combo: strings.NewReplacer("NULL::INTEGER AS ckey", "d.ckey", "FROM fast_order_totals d", "FROM fast_order_totals_by d").Replace(windowTotalsSQL)},
+	// The survey counts per day of each period's window, of every
+	// customer (or, combo, per combination of dimensions), from
+	// fast_survey_totals_by.
+	"fast_survey_totals": {window: true, totals: true, sql: surveyTotalsSQL,
+		combo: strings.Replace(surveyTotalsSQL, "NULL::INTEGER AS ckey", "d.ckey", 1)},
 	// Whether each customer has completed orders in each period's window
 	// (w_active) and previous window (p_active), from their sorted day
 	// lists: for a few periods, quicker than grouping the days.
@@ -341,6 +346,15 @@ const windowTotalsSQL = `
            d.costed AS w_costed, d.costed_amount AS w_costed_amount, d.profit AS w_profit,
            d.delivery_known AS w_delivery_known, d.on_time AS w_on_time, d.returned AS w_returned
     FROM fast_order_totals d JOIN periods p ON d.day >= p.win_start AND d.day < p.win_end
+    WHERE d.day >= ?::DATE AND d.day < ?::DATE
+`
+
+// surveyTotalsSQL is the fast_survey_totals source: the columns of
+// fast_surveys, of every customer.
+const surveyTotalsSQL = `
+    SELECT p.period, NULL::INTEGER AS ckey, d.nps_responses, d.nps_promoters, d.nps_detractors,
+           d.csat_responses, d.csat_satisfied, d.csat_sum
+    FROM fast_survey_totals_by d JOIN periods p ON d.day >= p.win_start AND d.day < p.win_end
     WHERE d.day >= ?::DATE AND d.day < ?::DATE
 `
 
