@@ -2,8 +2,11 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+
+	"custkpi/kpi"
 )
 
 // Measured case "recency_days by day over 10 years with 5 dimensions reached
@@ -42,5 +45,30 @@ func TestRecencyDaysByDay10Years5DimensionsIsTooLarge(t *testing.T) {
 	e.opts.MaxResultRows = -1
 	if _, err := e.Run(ctx, Query{KPI: "revenue", From: date("2024-01-01"), To: date("2024-07-01"), Grain: GrainDay, By: []string{"tier:value_tiers"}}); err != nil {
 		t.Errorf("no cap: %v", err)
+	}
+}
+
+// A dimension of the combinations counts its values from fast_dim_combos,
+// the same count as over every customer.
+func TestDistinctValuesFromCombinations(t *testing.T) {
+	e := fastDemo(t)
+	ctx := context.Background()
+	s := e.snap()
+	if len(s.data.ComboDimensions) == 0 {
+		t.Fatal("no dimension in the combinations")
+	}
+	for _, name := range s.data.ComboDimensions {
+		got, err := e.distinctValues(ctx, s, kpi.GroupRef{Name: name, Customer: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want int64
+		q := fmt.Sprintf("SELECT count(DISTINCT %[1]s) + (count(*) > count(%[1]s))::BIGINT FROM customer_dims()", quoteIdent(name))
+		if err := e.db.QueryRow(q).Scan(&want); err != nil {
+			t.Fatal(err)
+		}
+		if got != want || want < 2 {
+			t.Errorf("%s: %d values from the combinations, %d over the customers", name, got, want)
+		}
 	}
 }
