@@ -34,7 +34,8 @@ import (
 //   - fast_order_totals has their sums per day over every customer, for
 //     the KPIs that are sums of orders (revenue, orders, AOV, profit,
 //     on-time delivery, returns) when nothing filters or groups the rows
-//     by customer: a window then reads a row per day;
+//     by customer: a window then reads a row per day (built in
+//     fastdims.go, from the sums per combination of dimensions);
 //   - fast_customer_days has one row per customer key: their order days,
 //     sorted, and the revenue of each, for the history-wide KPIs (recency,
 //     suspected churn, historic CLV, new customers), which then filter a
@@ -102,11 +103,6 @@ var fastTables = slices.Concat([]string{
 	// the gaps (median_gap), which a period ending after the customer's
 	// last day (the usual, latest one) reads. (The revenue up to each day
 	// is summed at read time: as cheap as reading it.)
-	`CREATE OR REPLACE TABLE fast_order_totals AS
-	SELECT day, CAST(sum(orders) AS BIGINT) AS orders, CAST(sum(returned) AS BIGINT) AS returned,
-	       sum(amount) AS amount, CAST(sum(costed) AS BIGINT) AS costed, sum(costed_amount) AS costed_amount, sum(profit) AS profit,
-	       CAST(sum(delivery_known) AS BIGINT) AS delivery_known, CAST(sum(on_time) AS BIGINT) AS on_time
-	FROM fast_order_days GROUP BY day ORDER BY day`,
 	`CREATE OR REPLACE TABLE fast_customer_days AS
 	WITH days AS (SELECT ckey, day, amount FROM fast_order_days WHERE orders > 0)
 	SELECT ckey, days[1] AS first_day, days[-1] AS last_day, len(days) AS n_days, list_sum(amounts) AS amount,

@@ -31,10 +31,17 @@ const (
 	maxCombos      = 4096
 )
 
+// orderSums sums the order columns of fast_order_days (or of a table of
+// its sums), keeping the counts BIGINT.
+const orderSums = `CAST(sum(orders) AS BIGINT) AS orders, CAST(sum(returned) AS BIGINT) AS returned,
+		       sum(amount) AS amount, CAST(sum(costed) AS BIGINT) AS costed, sum(costed_amount) AS costed_amount, sum(profit) AS profit,
+		       CAST(sum(delivery_known) AS BIGINT) AS delivery_known, CAST(sum(on_time) AS BIGINT) AS on_time`
+
 // buildDimTotals builds fast_dim_combos (an integer key, ckey, per
 // combination of the chosen dimensions' values, and those values as the
-// struct dims, like fast_customer_keys') and fast_order_totals_by (the
-// sums of fast_order_days per day and combination, sorted by day).
+// struct dims, like fast_customer_keys'), fast_order_totals_by (the
+// sums of fast_order_days per day and combination, sorted by day),
+// fast_order_totals (their sums per day) and fast_survey_totals_by.
 func buildDimTotals(ctx context.Context, conn *sql.Conn) error {
 	dims, err := comboDimensions(ctx, conn)
 	if err != nil {
@@ -63,11 +70,13 @@ func buildDimTotals(ctx context.Context, conn *sql.Conn) error {
 		`CREATE OR REPLACE TABLE fast_dim_combos AS
 		SELECT combo AS ckey, any_value(dims) AS dims FROM fast_customer_combo GROUP BY combo ORDER BY combo`,
 		`CREATE OR REPLACE TABLE fast_order_totals_by AS
-		SELECT d.day, c.combo AS ckey, CAST(sum(d.orders) AS BIGINT) AS orders, CAST(sum(d.returned) AS BIGINT) AS returned,
-		       sum(d.amount) AS amount, CAST(sum(d.costed) AS BIGINT) AS costed, sum(d.costed_amount) AS costed_amount, sum(d.profit) AS profit,
-		       CAST(sum(d.delivery_known) AS BIGINT) AS delivery_known, CAST(sum(d.on_time) AS BIGINT) AS on_time
+		SELECT d.day, c.combo AS ckey, ` + orderSums + `
 		FROM fast_order_days d JOIN fast_customer_combo c USING (ckey)
 		GROUP BY d.day, c.combo ORDER BY d.day`,
+		// Everyone's sums per day: the combinations', far fewer rows than
+		// the customers'.
+		`CREATE OR REPLACE TABLE fast_order_totals AS
+		SELECT day, ` + orderSums + ` FROM fast_order_totals_by GROUP BY day ORDER BY day`,
 		// The survey counts of fast_survey_calendar, per day and
 		// combination: NPS and CSAT at any window, by such dimensions or
 		// of everyone.

@@ -490,7 +490,7 @@ func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, mater
 	}
 	slices.Sort(names)
 	lo, hi := span(ps)
-	kind := calendarKind(ps)
+	kind, mode := calendarKind(ps), modeOf(ps)
 	for _, n := range names {
 		src := sources[n]
 		as := "AS"
@@ -517,7 +517,7 @@ func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, mater
 			fmt.Fprintf(b, "),\n%s AS (SELECT * FROM fast_orders WHERE w_orders > 0 OR w_returned > 0\n", n)
 			continue
 		}
-		if month, ok := monthSources[n]; ok && modeOf(ps) == monthMode {
+		if month, ok := monthSources[n]; ok && mode == monthMode {
 			fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, keyed(month.sql, ids))
 			if month.window {
 				b.args = append(b.args, windowStart(ps), hi)
