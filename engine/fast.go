@@ -46,8 +46,11 @@ import (
 //     made their first order that day, the days since their previous
 //     order summed over the others, and the revenue: the history-wide
 //     KPIs but suspected churn sum them up to a period's end when nothing
-//     filters or groups the rows by customer (a customer's last day
-//     before the end is their first plus their gaps until then);
+//     filters the rows by customer (a customer's last day before the end
+//     is their first plus their gaps until then); built in fastdims.go
+//     from the same sums per combination of dimensions
+//     (fast_history_per_day_by), which serve a request by such
+//     dimensions;
 //   - fast_calendar has one row per calendar month (months 1), quarter (3)
 //     or year (12), and customer with completed or returned orders in it:
 //     the sums of fast_order_days over the period. A request whose
@@ -57,7 +60,10 @@ import (
 //   - fast_calendar_activity counts, per calendar period of each kind,
 //     the customers with completed orders in it, in the period before and
 //     in both: churn, retention and active customers of whole calendar
-//     periods when nothing filters or groups the rows by customer;
+//     periods when nothing filters the rows by customer; like the
+//     history's, built in fastdims.go from the counts per combination
+//     (fast_calendar_activity_by), which serve a request by such
+//     dimensions;
 //   - fast_event_calendar, fast_survey_calendar and fast_ticket_calendar
 //     are the same for the events (email and social counts), the surveys
 //     (NPS and CSAT counts and sums) and the complaints, without the
@@ -67,10 +73,12 @@ import (
 //     sums of fast_order_totals per day and combination of the customers'
 //     few-valued dimensions, for the same KPIs grouped by such
 //     dimensions only;
-//   - fast_score_days has the number of each (attribute, score) of the
-//     surveys' score_* columns answered on each day, of every customer:
-//     csi, which otherwise unpivots every response of the window, reads
-//     it when nothing filters or groups the rows by customer.
+//   - fast_score_days_by (fastdims.go) has the number of each
+//     (attribute, score) of the surveys' score_* columns answered on each
+//     day, per combination, and fast_score_days its sums of every
+//     customer: csi, which otherwise unpivots every response of the
+//     window, reads them when nothing filters the rows by customer and
+//     any by= dimension is one of the combinations'.
 var fastTables = slices.Concat([]string{
 	`CREATE OR REPLACE TABLE fast_customer_keys AS
 	SELECT CAST(row_number() OVER (ORDER BY customer_id) AS INTEGER) AS ckey, d.customer_id, d AS dims FROM customer_dims() d`,
@@ -111,42 +119,12 @@ var fastTables = slices.Concat([]string{
 	FROM (SELECT ckey, days, amounts, list_transform(days[2:], lambda d, i: date_diff('day', days[i], d)) AS gaps
 	      FROM (SELECT ckey, list_transform(s, lambda x: x.d) AS days, list_transform(s, lambda x: x.a) AS amounts
 	            FROM (SELECT ckey, list_sort(list({'d': day, 'a': amount})) AS s FROM days GROUP BY ckey)))`,
-	// Per day, of every customer: how many made their first completed
-	// order that day (firsts), the days since their previous order day
-	// summed over the others (gap_days), and the revenue.
-	`CREATE OR REPLACE TABLE fast_history_per_day AS
-	SELECT day, CAST(count(*) FILTER (WHERE gap IS NULL) AS BIGINT) AS firsts, CAST(coalesce(sum(gap), 0) AS BIGINT) AS gap_days,
-	       sum(amount) AS amount
-	FROM (SELECT unnest(days) AS day, unnest(amounts) AS amount,
-	             unnest(list_transform(days, lambda d, i: CASE WHEN i > 1 THEN date_diff('day', days[i - 1], d) END)) AS gap
-	      FROM fast_customer_days)
-	GROUP BY day ORDER BY day`,
 },
 	calendarRollup("fast_calendar", `
 	  SELECT CAST(date_trunc('month', day) AS DATE) AS pstart, ckey, orders, returned, costed, delivery_known, on_time,
 	         amount, costed_amount, profit
 	  FROM source`, "SELECT * FROM fast_order_days",
 		[]string{"orders", "returned", "costed", "delivery_known", "on_time"}, []string{"amount", "costed_amount", "profit"}),
-	// Per calendar period: the customers with completed orders in it
-	// (active), in the period before of its kind (prev_active) and in
-	// both (retained), for a period with orders or after one. The orders
-	// rows are scanned twice rather than materialized (see calendarRollup).
-	[]string{`CREATE OR REPLACE TABLE fast_calendar_activity AS
-	WITH counts AS (SELECT months, pstart, count(*) AS n FROM fast_calendar WHERE orders > 0 GROUP BY ALL),
-	kept AS (
-	  SELECT c.months, c.pstart, count(*) AS n
-	  FROM (SELECT months, pstart, ckey FROM fast_calendar WHERE orders > 0) c
-	  JOIN (SELECT months, CAST(pstart + to_months(months) AS DATE) AS pstart, ckey FROM fast_calendar WHERE orders > 0) v
-	  USING (months, pstart, ckey)
-	  GROUP BY ALL),
-	periods AS (SELECT months, pstart FROM counts UNION SELECT months, CAST(pstart + to_months(months) AS DATE) FROM counts)
-	SELECT p.months, p.pstart, CAST(coalesce(n.n, 0) AS BIGINT) AS active, CAST(coalesce(v.n, 0) AS BIGINT) AS prev_active,
-	       CAST(coalesce(k.n, 0) AS BIGINT) AS retained
-	FROM periods p
-	LEFT JOIN counts n USING (months, pstart)
-	LEFT JOIN counts v ON v.months = p.months AND CAST(v.pstart + to_months(v.months) AS DATE) = p.pstart
-	LEFT JOIN kept k USING (months, pstart)
-	ORDER BY p.months, p.pstart`},
 	calendarRollup("fast_event_calendar", `
 	  SELECT e.* EXCLUDE (customer_id), k.ckey FROM source e JOIN fast_customer_keys k USING (customer_id)`, `
 	  SELECT customer_id, CAST(date_trunc('month', event_at) AS DATE) AS pstart,
@@ -172,13 +150,6 @@ var fastTables = slices.Concat([]string{
 	  SELECT t.pstart, k.ckey, 1 AS complaints FROM source t JOIN fast_customer_keys k USING (customer_id)`,
 		"SELECT customer_id, CAST(date_trunc('month', opened_at) AS DATE) AS pstart FROM tickets WHERE category = 'complaint'",
 		[]string{"complaints"}, nil),
-	[]string{`CREATE OR REPLACE TABLE fast_score_days AS
-	SELECT CAST(survey_date AS DATE) AS day, attribute, score, CAST(count(*) AS BIGINT) AS n
-	FROM (UNPIVOT (SELECT survey_date, COLUMNS('^score_') FROM (SELECT *, NULL::INTEGER AS score__placeholder FROM surveys))
-	      ON COLUMNS('^score_') INTO NAME attribute VALUE score)
-	WHERE attribute <> 'score__placeholder'
-	GROUP BY ALL
-	ORDER BY day`},
 )
 
 // calendarRollup is the statements building a per-generation table of
@@ -286,7 +257,7 @@ func tableOf(stmt string) string {
 // fastLayout numbers the layout of the fast path's tables: a build that
 // changes their columns increments it, so tables of another layout are
 // rebuilt at open like stale ones.
-const fastLayout = 21
+const fastLayout = 23
 
 // maxPrefixDays bounds the customers whose history fast_customer_days
 // keeps day by day (the %[1]d of its statement); a test lowers it to

@@ -128,6 +128,51 @@ func TestFastPathEqualsPlain(t *testing.T) {
 	t.Logf("%d of %d requests took the fast path, %d of them from the calendar rollups", fast, n, calendar)
 }
 
+// TestCombinationsEqualPlain covers what the random draws reach only
+// now and then: every fast KPI grouped by dimensions of the combinations
+// (fast_dim_combos), which the per-combination tables serve, at calendar
+// periods of each kind and a window that is none, at grain none and
+// month, against the macros.
+func TestCombinationsEqualPlain(t *testing.T) {
+	e := fastDemo(t)
+	ctx := withFastAlways(context.Background())
+	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	windows := [][2]time.Time{
+		{day("2023-01-01"), day("2024-01-01")},
+		{day("2023-04-01"), day("2023-07-01")},
+		{day("2023-05-01"), day("2023-06-01")},
+		{day("2023-02-15"), day("2023-11-20")},
+	}
+	fast := 0
+	for _, k := range fastKPIs(e) {
+		for _, w := range windows {
+			for _, g := range []Grain{GrainNone, GrainMonth} {
+				for _, by := range [][]string{{"region"}, {"segment", "age_band"}} {
+					q := k
+					q.From, q.To, q.Grain, q.By = w[0], w[1], g, by
+					got, err := e.Run(ctx, q)
+					if err != nil {
+						t.Fatalf("%+v: fast: %v", q, err)
+					}
+					want, err := e.Run(WithPlainPath(ctx), q)
+					if err != nil {
+						t.Fatalf("%+v: plain: %v", q, err)
+					}
+					if got.Path == PathFast {
+						fast++
+					}
+					if msg := sameResult(got, want); msg != "" {
+						t.Errorf("%s v%d %s..%s grain %s by %v: %s", q.KPI, q.Version, q.From.Format(time.DateOnly), q.To.Format(time.DateOnly), q.Grain, q.By, msg)
+					}
+				}
+			}
+		}
+	}
+	if fast == 0 {
+		t.Error("no request took the fast path")
+	}
+}
+
 // TestFastHistoryLongLists checks the history of customers with more days
 // than fast_customer_days keeps day by day: with the bound lowered to 4,
 // most demo customers have none and their history is summed from the

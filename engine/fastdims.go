@@ -9,16 +9,19 @@ import (
 	"custkpi/store"
 )
 
-// The order sums and survey counts per day and combination of the
-// customers' few-valued dimensions (fast_dim_combos, fast_order_totals_by,
-// fast_survey_totals_by): revenue, orders, AOV, profit, on-time delivery,
-// returns, NPS and CSAT by region (or segment, or any dimension of at most
-// maxComboValues values) then read a row per day and combination, at any
-// window, instead of a row per customer: the planner groups them by the
-// combination's dimensions as it groups customers by theirs (kpi's combo
-// rows). Their sums are those of fast_order_totals and of
-// fast_survey_calendar, split by combination; summed over the
-// combinations, the survey counts also serve requests of everyone.
+// The order sums, survey counts, history sums and calendar activity per
+// day (or calendar period) and combination of the customers' few-valued
+// dimensions (fast_dim_combos, fast_order_totals_by, fast_survey_totals_by,
+// fast_score_days_by, fast_history_per_day_by, fast_calendar_activity_by):
+// revenue, orders, AOV, profit, on-time delivery, returns, NPS, CSAT, CSI,
+// recency, historic CLV, new customers, and churn, retention and active
+// customers of calendar periods, by region (or segment, or any dimension
+// of at most maxComboValues values) then read a row per day (or period)
+// and combination instead of a row per customer: the planner groups them
+// by the combination's dimensions as it groups customers by theirs (kpi's
+// combo rows). Summed over the combinations, they are the tables of
+// everyone's sums (fast_order_totals, fast_history_per_day, ...), which
+// are built from them.
 
 // maxComboValues bounds the distinct values of a dimension in the
 // combinations, and maxCombos their number: a dimension with more (a
@@ -41,7 +44,9 @@ const orderSums = `CAST(sum(orders) AS BIGINT) AS orders, CAST(sum(returned) AS 
 // combination of the chosen dimensions' values, and those values as the
 // struct dims, like fast_customer_keys'), fast_order_totals_by (the
 // sums of fast_order_days per day and combination, sorted by day),
-// fast_order_totals (their sums per day) and fast_survey_totals_by.
+// fast_order_totals (their sums per day), fast_survey_totals_by,
+// fast_score_days_by, fast_history_per_day_by, fast_calendar_activity_by
+// and, from each of the last three, its sums over the combinations.
 func buildDimTotals(ctx context.Context, conn *sql.Conn) error {
 	dims, err := comboDimensions(ctx, conn)
 	if err != nil {
@@ -90,6 +95,62 @@ func buildDimTotals(ctx context.Context, conn *sql.Conn) error {
 		       CAST(coalesce(sum(s.csat), 0) AS BIGINT) AS csat_sum
 		FROM surveys s JOIN fast_customer_keys k USING (customer_id) JOIN fast_customer_combo c USING (ckey)
 		GROUP BY ALL ORDER BY day`,
+		// The number of each (attribute, score) of the surveys' score_*
+		// columns per day and combination (csi by such dimensions), and
+		// per day (fast_score_days, csi of everyone): unpivoted as csi's
+		// definition unpivots them (score__placeholder keeps the pattern
+		// matching when there is no score column).
+		`CREATE OR REPLACE TABLE fast_score_days_by AS
+		SELECT CAST(s.survey_date AS DATE) AS day, c.combo AS ckey, s.attribute, s.score, CAST(count(*) AS BIGINT) AS n
+		FROM (UNPIVOT (SELECT survey_date, customer_id, COLUMNS('^score_') FROM (SELECT *, NULL::INTEGER AS score__placeholder FROM surveys))
+		      ON COLUMNS('^score_') INTO NAME attribute VALUE score) s
+		JOIN fast_customer_keys k USING (customer_id) JOIN fast_customer_combo c USING (ckey)
+		WHERE s.attribute <> 'score__placeholder'
+		GROUP BY ALL ORDER BY day`,
+		`CREATE OR REPLACE TABLE fast_score_days AS
+		SELECT day, attribute, score, CAST(sum(n) AS BIGINT) AS n FROM fast_score_days_by GROUP BY ALL ORDER BY day`,
+		// Per day and combination: how many customers made their first
+		// completed order that day (firsts), the days since their
+		// previous order day summed over the others (gap_days), and the
+		// revenue; then the same per day, of every customer.
+		`CREATE OR REPLACE TABLE fast_history_per_day_by AS
+		SELECT day, combo AS ckey, CAST(count(*) FILTER (WHERE gap IS NULL) AS BIGINT) AS firsts,
+		       CAST(coalesce(sum(gap), 0) AS BIGINT) AS gap_days, sum(amount) AS amount
+		FROM (SELECT c.combo, unnest(f.days) AS day, unnest(f.amounts) AS amount,
+		             unnest(list_transform(f.days, lambda d, i: CASE WHEN i > 1 THEN date_diff('day', f.days[i - 1], d) END)) AS gap
+		      FROM fast_customer_days f JOIN fast_customer_combo c USING (ckey))
+		GROUP BY day, combo ORDER BY day`,
+		`CREATE OR REPLACE TABLE fast_history_per_day AS
+		SELECT day, CAST(sum(firsts) AS BIGINT) AS firsts, CAST(sum(gap_days) AS BIGINT) AS gap_days, sum(amount) AS amount
+		FROM fast_history_per_day_by GROUP BY day ORDER BY day`,
+		// Per calendar period and combination: the customers with
+		// completed orders in it (active), in the period before of its
+		// kind (prev_active) and in both (retained), for a period with
+		// orders or after one; then the same per period, of every
+		// customer. A customer's combination is the same in both periods.
+		`CREATE OR REPLACE TEMP TABLE fast_calendar_active AS
+		SELECT f.months, f.pstart, f.ckey, c.combo FROM fast_calendar f JOIN fast_customer_combo c USING (ckey) WHERE f.orders > 0`,
+		`CREATE OR REPLACE TABLE fast_calendar_activity_by AS
+		WITH counts AS (SELECT months, pstart, combo, count(*) AS n FROM fast_calendar_active GROUP BY ALL),
+		kept AS (
+		  SELECT c.months, c.pstart, c.combo, count(*) AS n
+		  FROM fast_calendar_active c
+		  JOIN (SELECT months, CAST(pstart + to_months(months) AS DATE) AS pstart, ckey FROM fast_calendar_active) v
+		  USING (months, pstart, ckey)
+		  GROUP BY ALL),
+		periods AS (SELECT months, pstart, combo FROM counts UNION SELECT months, CAST(pstart + to_months(months) AS DATE), combo FROM counts)
+		SELECT p.months, p.pstart, p.combo AS ckey, CAST(coalesce(n.n, 0) AS BIGINT) AS active,
+		       CAST(coalesce(v.n, 0) AS BIGINT) AS prev_active, CAST(coalesce(k.n, 0) AS BIGINT) AS retained
+		FROM periods p
+		LEFT JOIN counts n USING (months, pstart, combo)
+		LEFT JOIN counts v ON v.months = p.months AND v.combo = p.combo AND CAST(v.pstart + to_months(v.months) AS DATE) = p.pstart
+		LEFT JOIN kept k USING (months, pstart, combo)
+		ORDER BY p.months, p.pstart`,
+		`CREATE OR REPLACE TABLE fast_calendar_activity AS
+		SELECT months, pstart, CAST(sum(active) AS BIGINT) AS active, CAST(sum(prev_active) AS BIGINT) AS prev_active,
+		       CAST(sum(retained) AS BIGINT) AS retained
+		FROM fast_calendar_activity_by GROUP BY months, pstart ORDER BY months, pstart`,
+		`DROP TABLE fast_calendar_active`,
 		`DROP TABLE fast_customer_combo`,
 	}
 	for _, s := range stmts {

@@ -111,21 +111,16 @@ var sources = map[string]struct {
     ) WHERE attribute <> 'score__placeholder'
 `},
 	// The number of each (attribute, score) answered on the days of each
-	// period's window, of every customer, from fast_score_days.
-	"fast_score_counts": {window: true, totals: true, sql: `
-    SELECT p.period, NULL::INTEGER AS ckey, d.attribute, d.score, CAST(sum(d.n) AS BIGINT) AS n
-    FROM fast_score_days d JOIN periods p ON d.day >= p.win_start AND d.day < p.win_end
-    WHERE d.day >= ?::DATE AND d.day < ?::DATE
-    GROUP BY ALL
-`},
+	// period's window, of every customer, from fast_score_days (or,
+	// combo, per combination of dimensions, from fast_score_days_by).
+	"fast_score_counts": {window: true, totals: true, sql: scoreCountsSQL,
+		combo: strings.NewReplacer("NULL::INTEGER AS ckey", "d.ckey", "FROM fast_score_days d", "FROM fast_score_days_by d").Replace(scoreCountsSQL)},
 	// The sums of fast_history_per_day per day before each period's end,
 	// and whether the day is in the window or the previous window.
-	"fast_history_totals": {history: true, totals: true, sql: `
-    SELECT p.period, NULL::INTEGER AS ckey, d.day, d.firsts, d.gap_days, d.amount,
-           date_diff('day', d.day, CAST(p.win_end AS DATE)) AS days_to_end,
-           d.day >= p.win_start AS in_window, d.day >= p.prev_start AND d.day < p.win_start AS in_prev
-    FROM fast_history_per_day d JOIN periods p ON d.day < p.win_end
-`},
+	// (combo: per combination of dimensions, from
+	// fast_history_per_day_by.)
+	"fast_history_totals": {history: true, totals: true, sql: historyTotalsSQL,
+		combo: strings.NewReplacer("NULL::INTEGER AS ckey", "d.ckey", "FROM fast_history_per_day d", "FROM fast_history_per_day_by d").Replace(historyTotalsSQL)},
 	// Each customer's completed orders before each period's end: the
 	// first and last day, the revenue, how many days (n_days) and the
 	// median gap between consecutive ones. A period ending after the
@@ -165,8 +160,9 @@ var sources = map[string]struct {
 var calendarSources = map[string]struct {
 	sql  string
 	prev bool
-	// totals: as sources' totals.
+	// totals, combo: as sources'.
 	totals bool
+	combo  string
 }{
 	"fast_orders": {prev: true, sql: `
     SELECT coalesce(c.period, v.period) AS period, coalesce(c.ckey, v.ckey) AS ckey,
@@ -189,13 +185,11 @@ var calendarSources = map[string]struct {
     FULL JOIN (` + calendarScan("fast_calendar", "d.ckey", "prev_start", "AND d.orders > 0") + `) v
     ON c.period = v.period AND c.ckey = v.ckey
 `},
-	// Of every customer (customer_id null): the customers active in each
-	// period's window, in its previous window and in both.
-	"fast_activity_totals": {totals: true, sql: `
-    SELECT p.period, NULL::INTEGER AS ckey, d.active, d.prev_active, d.retained
-    FROM fast_calendar_activity d JOIN periods p ON d.pstart = CAST(p.win_start AS DATE)
-    WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE
-`},
+	// Of every customer (customer_id null; or, combo, per combination of
+	// dimensions): the customers active in each period's window, in its
+	// previous window and in both.
+	"fast_activity_totals": {totals: true, sql: activityTotalsSQL,
+		combo: strings.NewReplacer("NULL::INTEGER AS ckey", "d.ckey", "FROM fast_calendar_activity d", "FROM fast_calendar_activity_by d").Replace(activityTotalsSQL)},
 	// Sources of calendar periods only: each customer's email and social
 	// event counts, survey counts and sums, and complaints, of each
 	// period's window.
@@ -358,11 +352,40 @@ const surveyTotalsSQL = `
     WHERE d.day >= ?::DATE AND d.day < ?::DATE
 `
 
+// historyTotalsSQL is the fast_history_totals source.
+const historyTotalsSQL = `
+    SELECT p.period, NULL::INTEGER AS ckey, d.day, d.firsts, d.gap_days, d.amount,
+           date_diff('day', d.day, CAST(p.win_end AS DATE)) AS days_to_end,
+           d.day >= p.win_start AS in_window, d.day >= p.prev_start AND d.day < p.win_start AS in_prev
+    FROM fast_history_per_day d JOIN periods p ON d.day < p.win_end
+`
+
+// activityTotalsSQL is the calendar fast_activity_totals source.
+const activityTotalsSQL = `
+    SELECT p.period, NULL::INTEGER AS ckey, d.active, d.prev_active, d.retained
+    FROM fast_calendar_activity d JOIN periods p ON d.pstart = CAST(p.win_start AS DATE)
+    WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE
+`
+
+// scoreCountsSQL is the fast_score_counts source.
+const scoreCountsSQL = `
+    SELECT p.period, NULL::INTEGER AS ckey, d.attribute, d.score, CAST(sum(d.n) AS BIGINT) AS n
+    FROM fast_score_days d JOIN periods p ON d.day >= p.win_start AND d.day < p.win_end
+    WHERE d.day >= ?::DATE AND d.day < ?::DATE
+    GROUP BY ALL
+`
+
 // comboServes tells whether every source the form reads has rows per
-// combination of dimensions.
-func comboServes(f *queries.Fast) bool {
+// combination of dimensions, as the mode reads it (see fastSources).
+func comboServes(f *queries.Fast, mode sourceMode) bool {
 	for _, s := range f.Sources {
-		if sources[s].combo == "" {
+		combo := sources[s].combo
+		if cal, ok := calendarSources[s]; ok && mode == calendarMode {
+			combo = cal.combo
+		} else if _, ok := monthSources[s]; ok && mode == monthMode {
+			combo = ""
+		}
+		if combo == "" {
 			return false
 		}
 	}
@@ -419,7 +442,7 @@ func fastForm(def *queries.Definition, q Query, ps []Period, filtered, combos bo
 	}
 	mode := modeOf(ps)
 	for _, f := range def.Fast {
-		if combos && !comboServes(f) {
+		if combos && !comboServes(f, mode) {
 			continue
 		}
 		single := !f.ScorecardOnly || q.FastAlways || (mode != dayMode && modeServes(f, mode))
@@ -504,7 +527,11 @@ func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, mater
 				// materializing all.
 				as = "AS NOT MATERIALIZED"
 			}
-			fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, keyed(cal.sql, ids))
+			sql := cal.sql
+			if combos {
+				sql = cal.combo
+			}
+			fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, keyed(sql, ids))
 			b.args = append(b.args, calendarMonths[kind], windowStart(ps), hi)
 			if cal.prev {
 				b.args = append(b.args, calendarMonths[kind], lo, hi)

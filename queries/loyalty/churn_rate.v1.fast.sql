@@ -1,5 +1,6 @@
 -- source: fast_activity_totals
--- Whole calendar periods, without a customer filter or a by= dimension:
+-- Whole calendar periods, without a customer filter, of everyone or by
+-- few-valued customer dimensions (per combination of them):
 -- the customers active in each period, the one before and both, counted
 -- when the tables were built.
 -- numerator: CAST(coalesce(sum(prev_active - retained), 0) AS BIGINT)

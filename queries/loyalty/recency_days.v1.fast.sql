@@ -1,5 +1,6 @@
 -- source: fast_history_totals
--- Without a customer filter or a by= dimension: a customer's last order
+-- Without a customer filter, of everyone or by few-valued customer
+-- dimensions (per combination of them): a customer's last order
 -- day before the end is their first plus their gaps until then, so the
 -- sum of their days to the end is, over the days before it, each first
 -- order's days to the end less the gaps ending that day. Integers: the

@@ -1,9 +1,11 @@
 -- source: fast_activity_totals
--- Whole calendar periods, without a customer filter or a by= dimension:
+-- Whole calendar periods, without a customer filter, of everyone or by
+-- few-valued customer dimensions (per combination of them):
 -- the customers active in each period, the one before and both, counted
--- when the tables were built.
+-- when the tables were built. A period with none active (of the
+-- combination) adds no group.
 -- value: CAST(coalesce(sum(active), 0) AS BIGINT)
-SELECT period, customer_id, active FROM fast_activity_totals
+SELECT period, customer_id, active FROM fast_activity_totals WHERE active > 0
 -- form
 -- source: fast_window
 -- use: calendar

@@ -1,5 +1,6 @@
 -- source: fast_history_totals
--- Without a customer filter or a by= dimension: the revenue before the
+-- Without a customer filter, of everyone or by few-valued customer
+-- dimensions (per combination of them): the revenue before the
 -- end summed per day, over the customers with an order before it.
 -- denominator: CAST(coalesce(sum(firsts), 0) AS BIGINT)
 SELECT period, customer_id, amount AS revenue, firsts FROM fast_history_totals

@@ -1,8 +1,9 @@
 -- source: fast_score_counts
--- Without a customer filter or a by= dimension (the scorecard, a grain):
--- the number of each (attribute, score) per day, summed over the window's
--- days, so the same sums of integers over the same counts as below,
--- without reading a response.
+-- Without a customer filter, and by few-valued customer dimensions only
+-- (the scorecard, a grain, by region): the number of each (attribute,
+-- score) per day, of every customer or per combination of those
+-- dimensions, summed over the window's days, so the same sums of integers
+-- over the same counts as below, without reading a response.
 -- numerator: coalesce(list_transform([list({'a': attribute, 'w': weight, 's': score, 'n': n}) FILTER (WHERE attribute IS NOT NULL)], e -> list_sum(list_transform(list_distinct(list_transform(e, x -> {'a': x.a, 'w': x.w})), p -> p.w * (list_sum(list_transform(list_filter(e, x -> x.a = p.a), x -> x.s * x.n)) / list_sum(list_transform(list_filter(e, x -> x.a = p.a), x -> x.n)) - 1) / 4)))[1], 0)
 -- denominator: coalesce(list_sum(list_transform(list_distinct(list({'a': attribute, 'w': weight}) FILTER (WHERE attribute IS NOT NULL)), p -> p.w)), 0)
 SELECT s.period, s.customer_id, s.attribute, s.score, s.n,
