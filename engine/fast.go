@@ -64,6 +64,9 @@ import (
 //     history's, built in fastdims.go from the counts per combination
 //     (fast_calendar_activity_by), which serve a request by such
 //     dimensions;
+//   - fast_calendar_top has, per calendar period of each kind, the
+//     revenue of the top fifth of its customers, for the top-20% share
+//     of whole calendar periods of everyone;
 //   - fast_event_calendar, fast_survey_calendar and fast_ticket_calendar
 //     are the same for the events (email and social counts), the surveys
 //     (NPS and CSAT counts and sums) and the complaints, without the
@@ -125,6 +128,17 @@ var fastTables = slices.Concat([]string{
 	         amount, costed_amount, profit
 	  FROM source`, "SELECT * FROM fast_order_days",
 		[]string{"orders", "returned", "costed", "delivery_known", "on_time"}, []string{"amount", "costed_amount", "profit"}),
+	// Per calendar period, of every customer: the customers with
+	// completed orders (customers), their revenue, and the revenue of the
+	// top ceil(20%) of them (top_revenue): the top-20% share of whole
+	// calendar periods, which otherwise sorts each period's customers.
+	// Only revenues at or above the 70% quantile are sorted (see
+	// top20_revenue_share's fast form).
+	[]string{`CREATE OR REPLACE TABLE fast_calendar_top AS
+	SELECT months, pstart, CAST(count(*) AS BIGINT) AS customers, sum(amount) AS revenue,
+	       coalesce(list_sum(list_slice(list_sort(list_filter(list(amount), lambda x: x >= quantile_disc(amount, 0.7)), 'DESC'), 1, (count(*) + 4) // 5)), 0) AS top_revenue
+	FROM fast_calendar WHERE orders > 0
+	GROUP BY months, pstart ORDER BY months, pstart`},
 	calendarRollup("fast_event_calendar", `
 	  SELECT e.* EXCLUDE (customer_id), k.ckey FROM source e JOIN fast_customer_keys k USING (customer_id)`, `
 	  SELECT customer_id, CAST(date_trunc('month', event_at) AS DATE) AS pstart,
@@ -257,7 +271,7 @@ func tableOf(stmt string) string {
 // fastLayout numbers the layout of the fast path's tables: a build that
 // changes their columns increments it, so tables of another layout are
 // rebuilt at open like stale ones.
-const fastLayout = 23
+const fastLayout = 24
 
 // maxPrefixDays bounds the customers whose history fast_customer_days
 // keeps day by day (the %[1]d of its statement); a test lowers it to

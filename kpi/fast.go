@@ -190,6 +190,13 @@ var calendarSources = map[string]struct {
 	// previous window and in both.
 	"fast_activity_totals": {totals: true, sql: activityTotalsSQL,
 		combo: strings.NewReplacer("NULL::INTEGER AS ckey", "d.ckey", "FROM fast_calendar_activity d", "FROM fast_calendar_activity_by d").Replace(activityTotalsSQL)},
+	// Of every customer: the customers with completed orders in each
+	// period's window, their revenue and the top fifth's.
+	"fast_top_totals": {totals: true, sql: `
+    SELECT p.period, NULL::INTEGER AS ckey, d.customers, d.revenue, d.top_revenue
+    FROM fast_calendar_top d JOIN periods p ON d.pstart = CAST(p.win_start AS DATE)
+    WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE
+`},
 	// Sources of calendar periods only: each customer's email and social
 	// event counts, survey counts and sums, and complaints, of each
 	// period's window.

@@ -1,3 +1,11 @@
+-- source: fast_top_totals
+-- Whole calendar periods, without a customer filter or a by= dimension:
+-- each period's top fifth's revenue and all revenue, summed when the
+-- tables were built.
+-- numerator: coalesce(sum(top_revenue), 0)
+-- denominator: coalesce(sum(revenue), 0)
+SELECT period, customer_id, top_revenue, revenue FROM fast_top_totals
+-- form
 -- source: fast_window
 -- use: scorecard
 -- unfiltered: true
@@ -21,6 +29,10 @@ FROM (SELECT period, customer_id, w_amount AS revenue FROM fast_window WHERE w_o
 -- The sum of the top fifth's revenues does not depend on how ties are
 -- ranked, so sorting the revenues alone gives the definition's numerator
 -- (the same values, added in the same order), without sorting by
--- customer too.
--- numerator: coalesce(list_sum(list_slice(list_sort(list(revenue) FILTER (WHERE customer_id IS NOT NULL), 'DESC'), 1, (count(customer_id) + 4) // 5)), 0)
+-- customer too. Nor does it need the revenues below the 70% quantile
+-- (quantile_disc, found without sorting): of n revenues, at least
+-- n - ceil(0.7 n) + 1 >= ceil(n / 5) are at or above it, so the top
+-- fifth is among those, and only they are sorted (166 ms against 115
+-- ms by region at 1M customers).
+-- numerator: coalesce(list_sum(list_slice(list_sort(list_filter(list(revenue) FILTER (WHERE customer_id IS NOT NULL), lambda x: x >= quantile_disc(revenue, 0.7) FILTER (WHERE customer_id IS NOT NULL)), 'DESC'), 1, (count(customer_id) + 4) // 5)), 0)
 SELECT period, customer_id, w_amount AS revenue FROM fast_window WHERE w_orders > 0
