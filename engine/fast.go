@@ -59,7 +59,9 @@ import (
 //     (and those of the periods before, where a form looks at them).
 //   - fast_calendar_activity counts, per calendar period of each kind,
 //     the customers with completed orders in it, in the period before and
-//     in both: churn, retention and active customers of whole calendar
+//     in both, and of the first their orders, those with two or more and
+//     those who complained: churn, retention, active customers, purchase
+//     frequency, repeat purchase and complaint rate of whole calendar
 //     periods when nothing filters the rows by customer; like the
 //     history's, built in fastdims.go from the counts per combination
 //     (fast_calendar_activity_by), which serve a request by such
@@ -139,8 +141,7 @@ var fastTables = slices.Concat([]string{
 	       coalesce(list_sum(list_slice(list_sort(list_filter(list(amount), lambda x: x >= quantile_disc(amount, 0.7)), 'DESC'), 1, (count(*) + 4) // 5)), 0) AS top_revenue
 	FROM fast_calendar WHERE orders > 0
 	GROUP BY months, pstart ORDER BY months, pstart`},
-	calendarRollup("fast_event_calendar", `
-	  SELECT e.* EXCLUDE (customer_id), k.ckey FROM source e JOIN fast_customer_keys k USING (customer_id)`, `
+	keyedRollup("fast_event_calendar", `
 	  SELECT customer_id, CAST(date_trunc('month', event_at) AS DATE) AS pstart,
 	         CAST((channel = 'email' AND event_type = 'sent') IS TRUE AS TINYINT) AS email_sent,
 	         CAST((channel = 'email' AND event_type = 'open') IS TRUE AS TINYINT) AS email_open,
@@ -148,9 +149,8 @@ var fastTables = slices.Concat([]string{
 	         CAST((channel = 'social' AND event_type = 'impression') IS TRUE AS TINYINT) AS social_impression,
 	         CAST((channel = 'social' AND event_type IN ('like', 'comment', 'share')) IS TRUE AS TINYINT) AS social_engaged
 	  FROM events WHERE channel IN ('email', 'social')`,
-		[]string{"email_sent", "email_open", "email_click", "social_impression", "social_engaged"}, nil),
-	calendarRollup("fast_survey_calendar", `
-	  SELECT s.* EXCLUDE (customer_id), k.ckey FROM source s JOIN fast_customer_keys k USING (customer_id)`, `
+		[]string{"email_sent", "email_open", "email_click", "social_impression", "social_engaged"}),
+	keyedRollup("fast_survey_calendar", `
 	  SELECT customer_id, CAST(date_trunc('month', survey_date) AS DATE) AS pstart,
 	         CAST(nps IS NOT NULL AS TINYINT) AS nps_responses,
 	         CAST((nps >= 9) IS TRUE AS TINYINT) AS nps_promoters,
@@ -159,11 +159,10 @@ var fastTables = slices.Concat([]string{
 	         CAST((csat >= 4) IS TRUE AS TINYINT) AS csat_satisfied,
 	         coalesce(csat, 0) AS csat_sum
 	  FROM surveys`,
-		[]string{"nps_responses", "nps_promoters", "nps_detractors", "csat_responses", "csat_satisfied", "csat_sum"}, nil),
-	calendarRollup("fast_ticket_calendar", `
-	  SELECT t.pstart, k.ckey, 1 AS complaints FROM source t JOIN fast_customer_keys k USING (customer_id)`,
-		"SELECT customer_id, CAST(date_trunc('month', opened_at) AS DATE) AS pstart FROM tickets WHERE category = 'complaint'",
-		[]string{"complaints"}, nil),
+		[]string{"nps_responses", "nps_promoters", "nps_detractors", "csat_responses", "csat_satisfied", "csat_sum"}),
+	keyedRollup("fast_ticket_calendar",
+		"SELECT customer_id, CAST(date_trunc('month', opened_at) AS DATE) AS pstart, 1 AS complaints FROM tickets WHERE category = 'complaint'",
+		[]string{"complaints"}),
 )
 
 // calendarRollup is the statements building a per-generation table of
@@ -188,9 +187,35 @@ func calendarRollup(table, rows, source string, counts, sums []string) []string 
 		cols = append(cols, fmt.Sprintf("sum(%[1]s) AS %[1]s", c))
 	}
 	list := strings.Join(cols, ", ")
-	stmts := []string{`CREATE OR REPLACE TABLE ` + table + ` AS
+	return append([]string{`CREATE OR REPLACE TABLE ` + table + ` AS
 	WITH source AS (` + source + `)
-	SELECT CAST(1 AS TINYINT) AS months, pstart, ckey, ` + list + ` FROM (` + rows + `) GROUP BY ALL ORDER BY pstart`}
+	SELECT CAST(1 AS TINYINT) AS months, pstart, ckey, ` + list + ` FROM (` + rows + `) GROUP BY ALL ORDER BY pstart`},
+		longerPeriods(table, list)...)
+}
+
+// keyedRollup is calendarRollup's statements for a source of rows by
+// customer_id (with pstart and the counts): the months are summed per
+// customer_id, then keyed, so the join of the ids with fast_customer_keys
+// reads a row per customer and month rather than per source row (events
+// at 1M demo customers: 2.1 s against 2.7 s).
+func keyedRollup(table, source string, counts []string) []string {
+	var sums, cols []string
+	for _, c := range counts {
+		sums = append(sums, fmt.Sprintf("CAST(sum(%[1]s) AS BIGINT) AS %[1]s", c))
+		cols = append(cols, "s."+c)
+	}
+	return append([]string{`CREATE OR REPLACE TABLE ` + table + ` AS
+	SELECT CAST(1 AS TINYINT) AS months, s.pstart, k.ckey, ` + strings.Join(cols, ", ") + `
+	FROM (SELECT customer_id, pstart, ` + strings.Join(sums, ", ") + ` FROM (` + source + `) GROUP BY customer_id, pstart) s
+	JOIN fast_customer_keys k USING (customer_id)
+	ORDER BY s.pstart`},
+		longerPeriods(table, strings.Join(sums, ", "))...)
+}
+
+// longerPeriods are the statements appending the quarters and years of a
+// rollup table, summed from its months (list: the summed columns).
+func longerPeriods(table, list string) []string {
+	var stmts []string
 	for _, k := range []struct {
 		months int
 		unit   string
@@ -271,7 +296,7 @@ func tableOf(stmt string) string {
 // fastLayout numbers the layout of the fast path's tables: a build that
 // changes their columns increments it, so tables of another layout are
 // rebuilt at open like stale ones.
-const fastLayout = 24
+const fastLayout = 26
 
 // maxPrefixDays bounds the customers whose history fast_customer_days
 // keeps day by day (the %[1]d of its statement); a test lowers it to

@@ -48,9 +48,24 @@ const orderSums = `CAST(sum(orders) AS BIGINT) AS orders, CAST(sum(returned) AS 
 // fast_score_days_by, fast_history_per_day_by, fast_calendar_activity_by
 // and, from each of the last three, its sums over the combinations.
 func buildDimTotals(ctx context.Context, conn *sql.Conn) error {
-	dims, err := comboDimensions(ctx, conn)
+	stmts, err := dimTotalsStatements(ctx, conn)
 	if err != nil {
 		return err
+	}
+	for _, s := range stmts {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return contextErr(ctx, err, "build the fast path's table "+tableOf(s))
+		}
+	}
+	return nil
+}
+
+// dimTotalsStatements are buildDimTotals' statements, for the dimensions
+// comboDimensions chooses.
+func dimTotalsStatements(ctx context.Context, conn *sql.Conn) ([]string, error) {
+	dims, err := comboDimensions(ctx, conn)
+	if err != nil {
+		return nil, err
 	}
 	// With no dimension, one combination of everyone (a struct has a
 	// field at least).
@@ -82,18 +97,22 @@ func buildDimTotals(ctx context.Context, conn *sql.Conn) error {
 		// the customers'.
 		`CREATE OR REPLACE TABLE fast_order_totals AS
 		SELECT day, ` + orderSums + ` FROM fast_order_totals_by GROUP BY day ORDER BY day`,
+		// The surveys with their customer's combination, joined once
+		// for the two tables below.
+		`CREATE OR REPLACE TEMP TABLE fast_survey_combo AS
+		SELECT s.*, c.combo FROM surveys s JOIN fast_customer_keys k USING (customer_id) JOIN fast_customer_combo c USING (ckey)`,
 		// The survey counts of fast_survey_calendar, per day and
 		// combination: NPS and CSAT at any window, by such dimensions or
 		// of everyone.
 		`CREATE OR REPLACE TABLE fast_survey_totals_by AS
-		SELECT CAST(s.survey_date AS DATE) AS day, c.combo AS ckey,
+		SELECT CAST(s.survey_date AS DATE) AS day, s.combo AS ckey,
 		       CAST(count(s.nps) AS BIGINT) AS nps_responses,
 		       CAST(count(*) FILTER (WHERE s.nps >= 9) AS BIGINT) AS nps_promoters,
 		       CAST(count(*) FILTER (WHERE s.nps <= 6) AS BIGINT) AS nps_detractors,
 		       CAST(count(s.csat) AS BIGINT) AS csat_responses,
 		       CAST(count(*) FILTER (WHERE s.csat >= 4) AS BIGINT) AS csat_satisfied,
 		       CAST(coalesce(sum(s.csat), 0) AS BIGINT) AS csat_sum
-		FROM surveys s JOIN fast_customer_keys k USING (customer_id) JOIN fast_customer_combo c USING (ckey)
+		FROM fast_survey_combo s
 		GROUP BY ALL ORDER BY day`,
 		// The number of each (attribute, score) of the surveys' score_*
 		// columns per day and combination (csi by such dimensions), and
@@ -101,10 +120,9 @@ func buildDimTotals(ctx context.Context, conn *sql.Conn) error {
 		// definition unpivots them (score__placeholder keeps the pattern
 		// matching when there is no score column).
 		`CREATE OR REPLACE TABLE fast_score_days_by AS
-		SELECT CAST(s.survey_date AS DATE) AS day, c.combo AS ckey, s.attribute, s.score, CAST(count(*) AS BIGINT) AS n
-		FROM (UNPIVOT (SELECT survey_date, customer_id, COLUMNS('^score_') FROM (SELECT *, NULL::INTEGER AS score__placeholder FROM surveys))
+		SELECT CAST(s.survey_date AS DATE) AS day, s.combo AS ckey, s.attribute, s.score, CAST(count(*) AS BIGINT) AS n
+		FROM (UNPIVOT (SELECT survey_date, combo, COLUMNS('^score_') FROM (SELECT *, NULL::INTEGER AS score__placeholder FROM fast_survey_combo))
 		      ON COLUMNS('^score_') INTO NAME attribute VALUE score) s
-		JOIN fast_customer_keys k USING (customer_id) JOIN fast_customer_combo c USING (ckey)
 		WHERE s.attribute <> 'score__placeholder'
 		GROUP BY ALL ORDER BY day`,
 		`CREATE OR REPLACE TABLE fast_score_days AS
@@ -126,12 +144,21 @@ func buildDimTotals(ctx context.Context, conn *sql.Conn) error {
 		// Per calendar period and combination: the customers with
 		// completed orders in it (active), in the period before of its
 		// kind (prev_active) and in both (retained), for a period with
-		// orders or after one; then the same per period, of every
-		// customer. A customer's combination is the same in both periods.
+		// orders or after one; of the active ones, their completed
+		// orders, how many have two or more (repeaters) and how many
+		// opened a complaint in the period (complainers); then the same
+		// per period, of every customer. A customer's combination is the
+		// same in both periods.
 		`CREATE OR REPLACE TEMP TABLE fast_calendar_active AS
-		SELECT f.months, f.pstart, f.ckey, c.combo FROM fast_calendar f JOIN fast_customer_combo c USING (ckey) WHERE f.orders > 0`,
+		SELECT f.months, f.pstart, f.ckey, c.combo, f.orders, t.ckey IS NOT NULL AS complained
+		FROM fast_calendar f JOIN fast_customer_combo c USING (ckey)
+		LEFT JOIN fast_ticket_calendar t ON t.months = f.months AND t.pstart = f.pstart AND t.ckey = f.ckey
+		WHERE f.orders > 0`,
 		`CREATE OR REPLACE TABLE fast_calendar_activity_by AS
-		WITH counts AS (SELECT months, pstart, combo, count(*) AS n FROM fast_calendar_active GROUP BY ALL),
+		WITH counts AS (
+		  SELECT months, pstart, combo, count(*) AS n, sum(orders) AS orders, count(*) FILTER (WHERE orders >= 2) AS repeaters,
+		         count(*) FILTER (WHERE complained) AS complainers
+		  FROM fast_calendar_active GROUP BY ALL),
 		kept AS (
 		  SELECT c.months, c.pstart, c.combo, count(*) AS n
 		  FROM fast_calendar_active c
@@ -140,7 +167,9 @@ func buildDimTotals(ctx context.Context, conn *sql.Conn) error {
 		  GROUP BY ALL),
 		periods AS (SELECT months, pstart, combo FROM counts UNION SELECT months, CAST(pstart + to_months(months) AS DATE), combo FROM counts)
 		SELECT p.months, p.pstart, p.combo AS ckey, CAST(coalesce(n.n, 0) AS BIGINT) AS active,
-		       CAST(coalesce(v.n, 0) AS BIGINT) AS prev_active, CAST(coalesce(k.n, 0) AS BIGINT) AS retained
+		       CAST(coalesce(v.n, 0) AS BIGINT) AS prev_active, CAST(coalesce(k.n, 0) AS BIGINT) AS retained,
+		       CAST(coalesce(n.orders, 0) AS BIGINT) AS orders, CAST(coalesce(n.repeaters, 0) AS BIGINT) AS repeaters,
+		       CAST(coalesce(n.complainers, 0) AS BIGINT) AS complainers
 		FROM periods p
 		LEFT JOIN counts n USING (months, pstart, combo)
 		LEFT JOIN counts v ON v.months = p.months AND v.combo = p.combo AND CAST(v.pstart + to_months(v.months) AS DATE) = p.pstart
@@ -148,17 +177,14 @@ func buildDimTotals(ctx context.Context, conn *sql.Conn) error {
 		ORDER BY p.months, p.pstart`,
 		`CREATE OR REPLACE TABLE fast_calendar_activity AS
 		SELECT months, pstart, CAST(sum(active) AS BIGINT) AS active, CAST(sum(prev_active) AS BIGINT) AS prev_active,
-		       CAST(sum(retained) AS BIGINT) AS retained
+		       CAST(sum(retained) AS BIGINT) AS retained, CAST(sum(orders) AS BIGINT) AS orders,
+		       CAST(sum(repeaters) AS BIGINT) AS repeaters, CAST(sum(complainers) AS BIGINT) AS complainers
 		FROM fast_calendar_activity_by GROUP BY months, pstart ORDER BY months, pstart`,
 		`DROP TABLE fast_calendar_active`,
+		`DROP TABLE fast_survey_combo`,
 		`DROP TABLE fast_customer_combo`,
 	}
-	for _, s := range stmts {
-		if _, err := conn.ExecContext(ctx, s); err != nil {
-			return contextErr(ctx, err, "build the fast path's table "+tableOf(s))
-		}
-	}
-	return nil
+	return stmts, nil
 }
 
 // comboDimensions are the customer dimensions (fields of

@@ -187,7 +187,8 @@ var calendarSources = map[string]struct {
 `},
 	// Of every customer (customer_id null; or, combo, per combination of
 	// dimensions): the customers active in each period's window, in its
-	// previous window and in both.
+	// previous window and in both; the active ones' orders, those with
+	// two or more and those who complained in the window.
 	"fast_activity_totals": {totals: true, sql: activityTotalsSQL,
 		combo: strings.NewReplacer("NULL::INTEGER AS ckey", "d.ckey", "FROM fast_calendar_activity d", "FROM fast_calendar_activity_by d").Replace(activityTotalsSQL)},
 	// Of every customer: the customers with completed orders in each
@@ -369,7 +370,7 @@ const historyTotalsSQL = `
 
 // activityTotalsSQL is the calendar fast_activity_totals source.
 const activityTotalsSQL = `
-    SELECT p.period, NULL::INTEGER AS ckey, d.active, d.prev_active, d.retained
+    SELECT p.period, NULL::INTEGER AS ckey, d.active, d.prev_active, d.retained, d.orders, d.repeaters, d.complainers
     FROM fast_calendar_activity d JOIN periods p ON d.pstart = CAST(p.win_start AS DATE)
     WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE
 `
