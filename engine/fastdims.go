@@ -40,19 +40,51 @@ const orderSums = `CAST(sum(orders) AS BIGINT) AS orders, CAST(sum(returned) AS 
 		       sum(amount) AS amount, CAST(sum(costed) AS BIGINT) AS costed, sum(costed_amount) AS costed_amount, sum(profit) AS profit,
 		       CAST(sum(delivery_known) AS BIGINT) AS delivery_known, CAST(sum(on_time) AS BIGINT) AS on_time`
 
-// buildDimTotals builds fast_dim_combos (an integer key, ckey, per
-// combination of the chosen dimensions' values, and those values as the
-// struct dims, like fast_customer_keys'), fast_order_totals_by (the
-// sums of fast_order_days per day and combination, sorted by day),
-// fast_order_totals (their sums per day), fast_survey_totals_by,
-// fast_score_days_by, fast_history_per_day_by, fast_calendar_activity_by
-// and, from each of the last three, its sums over the combinations.
-func buildDimTotals(ctx context.Context, conn *sql.Conn) error {
-	stmts, err := dimTotalsStatements(ctx, conn)
+// keyStatements build fast_dim_combos (an integer key, ckey, per
+// combination of the values of the dimensions comboDimensions chooses,
+// and those values as the struct dims, like fast_customer_keys') and
+// then fast_customer_keys, each customer's key with their combination's
+// (combo), which the per-customer tables carry on: their sums per
+// combination are then grouped without a join.
+func keyStatements(ctx context.Context, conn *sql.Conn) ([]string, error) {
+	dims, err := comboDimensions(ctx, conn)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for _, s := range stmts {
+	keys := `CREATE OR REPLACE TABLE fast_customer_keys AS
+	SELECT CAST(row_number() OVER (ORDER BY d.customer_id) AS INTEGER) AS ckey, d.customer_id, d AS dims, `
+	if len(dims) == 0 {
+		// One combination of everyone (a struct has a field at least).
+		return []string{
+			`CREATE OR REPLACE TABLE fast_dim_combos AS SELECT CAST(1 AS INTEGER) AS ckey, struct_pack(` + comboNone + ` := NULL::VARCHAR) AS dims`,
+			keys + `CAST(1 AS INTEGER) AS combo FROM customer_dims() d`,
+		}, nil
+	}
+	var cols, fields, same []string
+	for _, d := range dims {
+		q := store.QuoteIdent(d)
+		cols = append(cols, q)
+		fields = append(fields, q+" := "+q)
+		same = append(same, "c.dims."+q+" IS NOT DISTINCT FROM d."+q)
+	}
+	return []string{
+		// Numbered in the order of their values, nulls as one value each.
+		`CREATE OR REPLACE TABLE fast_dim_combos AS
+		SELECT CAST(row_number() OVER (ORDER BY ` + strings.Join(cols, ", ") + `) AS INTEGER) AS ckey, struct_pack(` + strings.Join(fields, ", ") + `) AS dims
+		FROM (SELECT DISTINCT ` + strings.Join(cols, ", ") + ` FROM customer_dims())
+		ORDER BY ckey`,
+		keys + `c.ckey AS combo FROM customer_dims() d JOIN fast_dim_combos c ON ` + strings.Join(same, " AND "),
+	}, nil
+}
+
+// buildDimTotals builds, after the per-customer tables,
+// fast_order_totals_by (the sums of fast_order_days per day and
+// combination, sorted by day), fast_order_totals (their sums per day),
+// fast_survey_totals_by, fast_score_days_by, fast_history_per_day_by,
+// fast_calendar_activity_by and, from each of the last three, its sums
+// over the combinations.
+func buildDimTotals(ctx context.Context, conn *sql.Conn) error {
+	for _, s := range dimTotalsStatements {
 		if _, err := conn.ExecContext(ctx, s); err != nil {
 			return contextErr(ctx, err, "build the fast path's table "+tableOf(s))
 		}
@@ -60,51 +92,23 @@ func buildDimTotals(ctx context.Context, conn *sql.Conn) error {
 	return nil
 }
 
-// dimTotalsStatements are buildDimTotals' statements, for the dimensions
-// comboDimensions chooses.
-func dimTotalsStatements(ctx context.Context, conn *sql.Conn) ([]string, error) {
-	dims, err := comboDimensions(ctx, conn)
-	if err != nil {
-		return nil, err
-	}
-	// With no dimension, one combination of everyone (a struct has a
-	// field at least).
-	order, pack, project := "1", "struct_pack("+comboNone+" := NULL::VARCHAR)", "ckey"
-	if len(dims) > 0 {
-		var cols, fields, picks []string
-		for _, d := range dims {
-			q := store.QuoteIdent(d)
-			cols = append(cols, q)
-			fields = append(fields, q+" := "+q)
-			picks = append(picks, "dims."+q+" AS "+q)
-		}
-		order = strings.Join(cols, ", ")
-		pack = "struct_pack(" + strings.Join(fields, ", ") + ")"
-		project = "ckey, " + strings.Join(picks, ", ")
-	}
-	// dense_rank numbers the combinations, nulls as one value each.
-	stmts := []string{
-		`CREATE OR REPLACE TEMP TABLE fast_customer_combo AS
-		SELECT ckey, CAST(dense_rank() OVER (ORDER BY ` + order + `) AS INTEGER) AS combo, ` + pack + ` AS dims
-		FROM (SELECT ` + project + ` FROM fast_customer_keys)`,
-		`CREATE OR REPLACE TABLE fast_dim_combos AS
-		SELECT combo AS ckey, any_value(dims) AS dims FROM fast_customer_combo GROUP BY combo ORDER BY combo`,
-		`CREATE OR REPLACE TABLE fast_order_totals_by AS
-		SELECT d.day, c.combo AS ckey, ` + orderSums + `
-		FROM fast_order_days d JOIN fast_customer_combo c USING (ckey)
-		GROUP BY d.day, c.combo ORDER BY d.day`,
-		// Everyone's sums per day: the combinations', far fewer rows than
-		// the customers'.
-		`CREATE OR REPLACE TABLE fast_order_totals AS
+// dimTotalsStatements are buildDimTotals' statements.
+var dimTotalsStatements = []string{
+	`CREATE OR REPLACE TABLE fast_order_totals_by AS
+		SELECT day, combo AS ckey, ` + orderSums + `
+		FROM fast_order_days GROUP BY day, combo ORDER BY day`,
+	// Everyone's sums per day: the combinations', far fewer rows than
+	// the customers'.
+	`CREATE OR REPLACE TABLE fast_order_totals AS
 		SELECT day, ` + orderSums + ` FROM fast_order_totals_by GROUP BY day ORDER BY day`,
-		// The surveys with their customer's combination, joined once
-		// for the two tables below.
-		`CREATE OR REPLACE TEMP TABLE fast_survey_combo AS
-		SELECT s.*, c.combo FROM surveys s JOIN fast_customer_keys k USING (customer_id) JOIN fast_customer_combo c USING (ckey)`,
-		// The survey counts of fast_survey_calendar, per day and
-		// combination: NPS and CSAT at any window, by such dimensions or
-		// of everyone.
-		`CREATE OR REPLACE TABLE fast_survey_totals_by AS
+	// The surveys with their customer's combination, joined once
+	// for the two tables below.
+	`CREATE OR REPLACE TEMP TABLE fast_survey_combo AS
+		SELECT s.*, k.combo FROM surveys s JOIN fast_customer_keys k USING (customer_id)`,
+	// The survey counts of fast_survey_calendar, per day and
+	// combination: NPS and CSAT at any window, by such dimensions or
+	// of everyone.
+	`CREATE OR REPLACE TABLE fast_survey_totals_by AS
 		SELECT CAST(s.survey_date AS DATE) AS day, s.combo AS ckey,
 		       CAST(count(s.nps) AS BIGINT) AS nps_responses,
 		       CAST(count(*) FILTER (WHERE s.nps >= 9) AS BIGINT) AS nps_promoters,
@@ -114,47 +118,47 @@ func dimTotalsStatements(ctx context.Context, conn *sql.Conn) ([]string, error) 
 		       CAST(coalesce(sum(s.csat), 0) AS BIGINT) AS csat_sum
 		FROM fast_survey_combo s
 		GROUP BY ALL ORDER BY day`,
-		// The number of each (attribute, score) of the surveys' score_*
-		// columns per day and combination (csi by such dimensions), and
-		// per day (fast_score_days, csi of everyone): unpivoted as csi's
-		// definition unpivots them (score__placeholder keeps the pattern
-		// matching when there is no score column).
-		`CREATE OR REPLACE TABLE fast_score_days_by AS
+	// The number of each (attribute, score) of the surveys' score_*
+	// columns per day and combination (csi by such dimensions), and
+	// per day (fast_score_days, csi of everyone): unpivoted as csi's
+	// definition unpivots them (score__placeholder keeps the pattern
+	// matching when there is no score column).
+	`CREATE OR REPLACE TABLE fast_score_days_by AS
 		SELECT CAST(s.survey_date AS DATE) AS day, s.combo AS ckey, s.attribute, s.score, CAST(count(*) AS BIGINT) AS n
 		FROM (UNPIVOT (SELECT survey_date, combo, COLUMNS('^score_') FROM (SELECT *, NULL::INTEGER AS score__placeholder FROM fast_survey_combo))
 		      ON COLUMNS('^score_') INTO NAME attribute VALUE score) s
 		WHERE s.attribute <> 'score__placeholder'
 		GROUP BY ALL ORDER BY day`,
-		`CREATE OR REPLACE TABLE fast_score_days AS
+	`CREATE OR REPLACE TABLE fast_score_days AS
 		SELECT day, attribute, score, CAST(sum(n) AS BIGINT) AS n FROM fast_score_days_by GROUP BY ALL ORDER BY day`,
-		// Per day and combination: how many customers made their first
-		// completed order that day (firsts), the days since their
-		// previous order day summed over the others (gap_days), and the
-		// revenue; then the same per day, of every customer.
-		`CREATE OR REPLACE TABLE fast_history_per_day_by AS
+	// Per day and combination: how many customers made their first
+	// completed order that day (firsts), the days since their
+	// previous order day summed over the others (gap_days), and the
+	// revenue; then the same per day, of every customer.
+	`CREATE OR REPLACE TABLE fast_history_per_day_by AS
 		SELECT day, combo AS ckey, CAST(count(*) FILTER (WHERE gap IS NULL) AS BIGINT) AS firsts,
 		       CAST(coalesce(sum(gap), 0) AS BIGINT) AS gap_days, sum(amount) AS amount
-		FROM (SELECT c.combo, unnest(f.days) AS day, unnest(f.amounts) AS amount,
+		FROM (SELECT k.combo, unnest(f.days) AS day, unnest(f.amounts) AS amount,
 		             unnest(list_transform(f.days, lambda d, i: CASE WHEN i > 1 THEN date_diff('day', f.days[i - 1], d) END)) AS gap
-		      FROM fast_customer_days f JOIN fast_customer_combo c USING (ckey))
+		      FROM fast_customer_days f JOIN fast_customer_keys k USING (ckey))
 		GROUP BY day, combo ORDER BY day`,
-		`CREATE OR REPLACE TABLE fast_history_per_day AS
+	`CREATE OR REPLACE TABLE fast_history_per_day AS
 		SELECT day, CAST(sum(firsts) AS BIGINT) AS firsts, CAST(sum(gap_days) AS BIGINT) AS gap_days, sum(amount) AS amount
 		FROM fast_history_per_day_by GROUP BY day ORDER BY day`,
-		// Per calendar period and combination: the customers with
-		// completed orders in it (active), in the period before of its
-		// kind (prev_active) and in both (retained), for a period with
-		// orders or after one; of the active ones, their completed
-		// orders, how many have two or more (repeaters) and how many
-		// opened a complaint in the period (complainers); then the same
-		// per period, of every customer. A customer's combination is the
-		// same in both periods.
-		`CREATE OR REPLACE TEMP TABLE fast_calendar_active AS
-		SELECT f.months, f.pstart, f.ckey, c.combo, f.orders, t.ckey IS NOT NULL AS complained
-		FROM fast_calendar f JOIN fast_customer_combo c USING (ckey)
+	// Per calendar period and combination: the customers with
+	// completed orders in it (active), in the period before of its
+	// kind (prev_active) and in both (retained), for a period with
+	// orders or after one; of the active ones, their completed
+	// orders, how many have two or more (repeaters) and how many
+	// opened a complaint in the period (complainers); then the same
+	// per period, of every customer. A customer's combination is the
+	// same in both periods.
+	`CREATE OR REPLACE TEMP TABLE fast_calendar_active AS
+		SELECT f.months, f.pstart, f.ckey, f.combo, f.orders, t.ckey IS NOT NULL AS complained
+		FROM fast_calendar f
 		LEFT JOIN fast_ticket_calendar t ON t.months = f.months AND t.pstart = f.pstart AND t.ckey = f.ckey
 		WHERE f.orders > 0`,
-		`CREATE OR REPLACE TABLE fast_calendar_activity_by AS
+	`CREATE OR REPLACE TABLE fast_calendar_activity_by AS
 		WITH counts AS (
 		  SELECT months, pstart, combo, count(*) AS n, sum(orders) AS orders, count(*) FILTER (WHERE orders >= 2) AS repeaters,
 		         count(*) FILTER (WHERE complained) AS complainers
@@ -175,23 +179,20 @@ func dimTotalsStatements(ctx context.Context, conn *sql.Conn) ([]string, error) 
 		LEFT JOIN counts v ON v.months = p.months AND v.combo = p.combo AND CAST(v.pstart + to_months(v.months) AS DATE) = p.pstart
 		LEFT JOIN kept k USING (months, pstart, combo)
 		ORDER BY p.months, p.pstart`,
-		`CREATE OR REPLACE TABLE fast_calendar_activity AS
+	`CREATE OR REPLACE TABLE fast_calendar_activity AS
 		SELECT months, pstart, CAST(sum(active) AS BIGINT) AS active, CAST(sum(prev_active) AS BIGINT) AS prev_active,
 		       CAST(sum(retained) AS BIGINT) AS retained, CAST(sum(orders) AS BIGINT) AS orders,
 		       CAST(sum(repeaters) AS BIGINT) AS repeaters, CAST(sum(complainers) AS BIGINT) AS complainers
 		FROM fast_calendar_activity_by GROUP BY months, pstart ORDER BY months, pstart`,
-		`DROP TABLE fast_calendar_active`,
-		`DROP TABLE fast_survey_combo`,
-		`DROP TABLE fast_customer_combo`,
-	}
-	return stmts, nil
+	`DROP TABLE fast_calendar_active`,
+	`DROP TABLE fast_survey_combo`,
 }
 
-// comboDimensions are the customer dimensions (fields of
-// fast_customer_keys' dims) with at most maxComboValues distinct values,
+// comboDimensions are the customer dimensions (columns of
+// customer_dims(), as fast_customer_keys' dims) with at most maxComboValues distinct values,
 // fewest first, as many as keep the combinations within maxCombos.
 func comboDimensions(ctx context.Context, conn *sql.Conn) ([]string, error) {
-	rows, err := conn.QueryContext(ctx, "SELECT column_name FROM (DESCRIBE SELECT dims.* FROM fast_customer_keys)")
+	rows, err := conn.QueryContext(ctx, "SELECT column_name FROM (DESCRIBE SELECT * FROM customer_dims())")
 	if err != nil {
 		return nil, fmt.Errorf("dimensions of the combinations: %w", err)
 	}
@@ -213,14 +214,14 @@ func comboDimensions(ctx context.Context, conn *sql.Conn) ([]string, error) {
 	counts := make([]string, len(names))
 	for i, n := range names {
 		// Distinct values, null counted as one.
-		counts[i] = fmt.Sprintf("count(DISTINCT dims.%[1]s) + coalesce(max(CASE WHEN dims.%[1]s IS NULL THEN 1 ELSE 0 END), 0)", store.QuoteIdent(n))
+		counts[i] = fmt.Sprintf("count(DISTINCT %[1]s) + coalesce(max(CASE WHEN %[1]s IS NULL THEN 1 ELSE 0 END), 0)", store.QuoteIdent(n))
 	}
 	vals := make([]any, len(names))
 	ns := make([]int64, len(names))
 	for i := range ns {
 		vals[i] = &ns[i]
 	}
-	if err := conn.QueryRowContext(ctx, "SELECT "+strings.Join(counts, ", ")+" FROM fast_customer_keys").Scan(vals...); err != nil {
+	if err := conn.QueryRowContext(ctx, "SELECT "+strings.Join(counts, ", ")+" FROM customer_dims()").Scan(vals...); err != nil {
 		return nil, fmt.Errorf("dimensions of the combinations: %w", err)
 	}
 	var chosen []string
