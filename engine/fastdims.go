@@ -81,8 +81,8 @@ func keyStatements(ctx context.Context, conn *sql.Conn) ([]string, error) {
 // fast_order_totals_by (the sums of fast_order_days per day and
 // combination, sorted by day), fast_order_totals (their sums per day),
 // fast_survey_totals_by, fast_score_days_by, fast_history_per_day_by,
-// fast_calendar_activity_by and, from each of the last three, its sums
-// over the combinations.
+// fast_calendar_activity_by, from each of the last three its sums over
+// the combinations, and fast_ticket_totals_by.
 func buildDimTotals(ctx context.Context, conn *sql.Conn) error {
 	for _, s := range dimTotalsStatements {
 		if _, err := conn.ExecContext(ctx, s); err != nil {
@@ -186,6 +186,17 @@ var dimTotalsStatements = []string{
 		FROM fast_calendar_activity_by GROUP BY months, pstart ORDER BY months, pstart`,
 	`DROP TABLE fast_calendar_active`,
 	`DROP TABLE fast_survey_combo`,
+	// Per day and combination, the tickets opened, how many of them are
+	// resolved, and the hours to resolution summed and counted: the
+	// resolution rate and the mean resolution hours at any window.
+	`CREATE OR REPLACE TABLE fast_ticket_totals_by AS
+	SELECT CAST(t.opened_at AS DATE) AS day, k.combo AS ckey,
+	       CAST(count(t.ticket_id) AS BIGINT) AS tickets,
+	       CAST(count(*) FILTER (WHERE t.resolved_at IS NOT NULL) AS BIGINT) AS resolved,
+	       sum(epoch(t.resolved_at - t.opened_at) / 3600.0) AS resolution_hours,
+	       CAST(count(epoch(t.resolved_at - t.opened_at)) AS BIGINT) AS resolution_count
+	FROM tickets t JOIN fast_customer_keys k USING (customer_id)
+	GROUP BY ALL ORDER BY day`,
 }
 
 // comboDimensions are the customer dimensions (columns of

@@ -78,6 +78,11 @@ var sources = map[string]struct {
 	// fast_survey_totals_by.
 	"fast_survey_totals": {window: true, totals: true, sql: surveyTotalsSQL,
 		combo: strings.Replace(surveyTotalsSQL, "NULL::INTEGER AS ckey", "d.ckey", 1)},
+	// The tickets opened per day of each period's window, of every
+	// customer (or, combo, per combination of dimensions), from
+	// fast_ticket_totals_by.
+	"fast_ticket_totals": {window: true, totals: true, sql: ticketTotalsSQL,
+		combo: strings.Replace(ticketTotalsSQL, "NULL::INTEGER AS ckey", "d.ckey", 1)},
 	// Whether each customer has completed orders in each period's window
 	// (w_active) and previous window (p_active), from their sorted day
 	// lists: for a few periods, quicker than grouping the days.
@@ -381,6 +386,13 @@ const scoreCountsSQL = `
     FROM fast_score_days d JOIN periods p ON d.day >= p.win_start AND d.day < p.win_end
     WHERE d.day >= ?::DATE AND d.day < ?::DATE
     GROUP BY ALL
+`
+
+// ticketTotalsSQL is the fast_ticket_totals source.
+const ticketTotalsSQL = `
+    SELECT p.period, NULL::INTEGER AS ckey, d.tickets, d.resolved, d.resolution_hours, d.resolution_count
+    FROM fast_ticket_totals_by d JOIN periods p ON d.day >= p.win_start AND d.day < p.win_end
+    WHERE d.day >= ?::DATE AND d.day < ?::DATE
 `
 
 // comboServes tells whether every source the form reads has rows per
