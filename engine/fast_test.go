@@ -150,14 +150,7 @@ func TestCombinationsEqualPlain(t *testing.T) {
 				for _, by := range [][]string{{"region"}, {"segment", "age_band"}} {
 					q := k
 					q.From, q.To, q.Grain, q.By = w[0], w[1], g, by
-					got, err := e.Run(ctx, q)
-					if err != nil {
-						t.Fatalf("%+v: fast: %v", q, err)
-					}
-					want, err := e.Run(WithPlainPath(ctx), q)
-					if err != nil {
-						t.Fatalf("%+v: plain: %v", q, err)
-					}
+					got, want := servedAndPlain(t, ctx, e, q)
 					if got.Path == PathFast {
 						fast++
 					}
@@ -208,17 +201,7 @@ func fastEqualsPlain(t *testing.T, e *Engine, kpis []Query, n int, seed uint64) 
 	r := rand.New(rand.NewPCG(seed, 17))
 	for i := range n {
 		q := randomQuery(r, kpis[i%len(kpis)])
-		got, err := e.Run(ctx, q)
-		if err != nil {
-			t.Fatalf("%+v: fast: %v", q, err)
-		}
-		want, err := e.Run(WithPlainPath(ctx), q)
-		if err != nil {
-			t.Fatalf("%+v: plain: %v", q, err)
-		}
-		if want.Path != PathPlain {
-			t.Fatalf("%+v: the reference ran on %s", q, want.Path)
-		}
+		got, want := servedAndPlain(t, ctx, e, q)
 		if got.Path == PathFast {
 			fast++
 		}
@@ -230,6 +213,23 @@ func fastEqualsPlain(t *testing.T, e *Engine, kpis []Query, n int, seed uint64) 
 		}
 	}
 	return fast, calendar
+}
+
+// servedAndPlain runs q as served (with ctx) and on the plain path.
+func servedAndPlain(t *testing.T, ctx context.Context, e *Engine, q Query) (got, want *Result) {
+	t.Helper()
+	got, err := e.Run(ctx, q)
+	if err != nil {
+		t.Fatalf("%+v: fast: %v", q, err)
+	}
+	want, err = e.Run(WithPlainPath(ctx), q)
+	if err != nil {
+		t.Fatalf("%+v: plain: %v", q, err)
+	}
+	if want.Path != PathPlain {
+		t.Fatalf("%+v: the reference ran on %s", q, want.Path)
+	}
+	return got, want
 }
 
 // sameResult compares two answers cell by cell; "" when equal.
