@@ -143,7 +143,7 @@ func TestCombinationsEqualPlain(t *testing.T) {
 		{day("2023-05-01"), day("2023-06-01")},
 		{day("2023-02-15"), day("2023-11-20")},
 	}
-	fast := 0
+	fast, n := 0, 0
 	for _, k := range fastKPIs(e) {
 		for _, w := range windows {
 			for _, g := range []Grain{GrainNone, GrainMonth} {
@@ -151,6 +151,7 @@ func TestCombinationsEqualPlain(t *testing.T) {
 					q := k
 					q.From, q.To, q.Grain, q.By = w[0], w[1], g, by
 					got, want := servedAndPlain(t, ctx, e, q)
+					n++
 					if got.Path == PathFast {
 						fast++
 					}
@@ -161,9 +162,12 @@ func TestCombinationsEqualPlain(t *testing.T) {
 			}
 		}
 	}
-	if fast == 0 {
-		t.Error("no request took the fast path")
+	// Most: the KPIs of customer dimensions' sums, or of their calendar
+	// periods, per combination; the rest per customer.
+	if fast < n/2 {
+		t.Errorf("only %d of %d requests took the fast path", fast, n)
 	}
+	t.Logf("%d of %d requests took the fast path", fast, n)
 }
 
 // TestFastHistoryLongLists checks the history of customers with more days
