@@ -38,7 +38,9 @@ var notDimensions = []string{"customer_id", "referred_by"}
 // or fast_dim_combos for rows per combination of dimensions), whose dims
 // struct holds the dimensions (a customer's row of customer_dims()): an
 // integer join, not a string one; "": the rows hold customer ids.
-func customerJoin(dims []dimension, keyTable string) string {
+// rowKey is the row's side of the join (r.customer_id, or the
+// combination's part of a keyCombos key).
+func customerJoin(dims []dimension, keyTable, rowKey string) string {
 	var cols []string
 	for _, d := range dims {
 		if !d.customer {
@@ -54,11 +56,11 @@ func customerJoin(dims []dimension, keyTable string) string {
 		return ""
 	}
 	if keyTable != "" {
-		return fmt.Sprintf("LEFT JOIN (SELECT k.ckey AS __dim_key, %s FROM %s k) d ON d.__dim_key = r.customer_id",
-			strings.Join(cols, ", "), keyTable)
+		return fmt.Sprintf("LEFT JOIN (SELECT k.ckey AS __dim_key, %s FROM %s k) d ON d.__dim_key = %s",
+			strings.Join(cols, ", "), keyTable, rowKey)
 	}
-	return fmt.Sprintf("LEFT JOIN (SELECT customer_id AS __dim_key, %s FROM customer_dims()) d ON d.__dim_key = r.customer_id",
-		strings.Join(cols, ", "))
+	return fmt.Sprintf("LEFT JOIN (SELECT customer_id AS __dim_key, %s FROM customer_dims()) d ON d.__dim_key = %s",
+		strings.Join(cols, ", "), rowKey)
 }
 
 // CustomerDimensions lists the customer columns a KPI can be grouped by:

@@ -44,7 +44,7 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 	var b statementBuilder
 	b.periods(ps)
 	filters, everyPeriod := []*Filter{where, scope}, len(dims) == 0 && len(def.Group) == 0
-	path, agg, keyTable, calendar := PathPlain, def, "", false
+	path, agg, keyTable, rowKey, calendar := PathPlain, def, "", "r.customer_id", false
 	filtered := len(dims) > 0 || where != nil || scope != nil
 	// Grouped by few-valued customer dimensions only: a form of order sums
 	// reads them per combination of those dimensions.
@@ -61,13 +61,21 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 		// Customer dimensions join on the integer key (a combination's,
 		// or a customer's); a filter or a tier needs the customer_id.
 		keys := where == nil && scope == nil && !slices.ContainsFunc(dims, func(d dimension) bool { return d.tier })
+		ids := keyIDs
 		switch {
 		case combos:
 			keyTable = "fast_dim_combos"
+		case keys && comboDimensions(data, dims) && comboKeyedForm(f):
+			// Per customer, grouped by dimensions of the combinations:
+			// the rows' keys hold their combination's.
+			keyTable, ids, rowKey = "fast_dim_combos", keyCombos, fmt.Sprintf("CAST(r.customer_id %% %d AS INTEGER)", comboFactor)
 		case keys:
 			keyTable = "fast_customer_keys"
 		}
-		calendar = b.fastSources([]*queries.Fast{f}, ps, false, !keys, combos)
+		if keys && ids != keyCombos {
+			ids = keyInts
+		}
+		calendar = b.fastSources([]*queries.Fast{f}, ps, false, ids, combos)
 		b.WriteString("),\nkpi_rows AS (\n  ")
 		b.fastRows(def, f, params, filters, everyPeriod)
 		b.WriteString("\n)\nSELECT ")
@@ -75,7 +83,7 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 	} else {
 		b.kpiRows(def, ps, params, filters, everyPeriod)
 	}
-	b.aggregate(agg, dims, q.Grain != GrainNone || q.Compare, keyTable)
+	b.aggregate(agg, dims, q.Grain != GrainNone || q.Compare, keyTable, rowKey)
 	res := header(data, def, q, from, to, dims, params)
 	key := strings.Join([]string{def.Name, fmt.Sprint(def.Version), res.From, res.To, string(q.Grain),
 		strings.Join(res.By, ","), q.Where, fmt.Sprint(params), fmt.Sprint(q.Compare), scopeKey(q.Scope), res.Fingerprint, path}, "|")
@@ -234,8 +242,10 @@ func (b *statementBuilder) customerFilters(filters []*Filter) {
 
 // aggregate writes the select list, the dimension joins and the grouping.
 // keyTable: the table whose integer key the rows' customer_id is
-// (fast_customer_keys, fast_dim_combos; "": the rows hold customer ids).
-func (b *statementBuilder) aggregate(def *queries.Definition, dims []dimension, byPeriod bool, keyTable string) {
+// (fast_customer_keys, fast_dim_combos; "": the rows hold customer ids),
+// rowKey: the expression of a row's key in it (r.customer_id, or its
+// combination's part, see keyCombos).
+func (b *statementBuilder) aggregate(def *queries.Definition, dims []dimension, byPeriod bool, keyTable, rowKey string) {
 	var cols, group []string
 	if byPeriod {
 		cols = append(cols, "r.period AS period")
@@ -247,7 +257,7 @@ func (b *statementBuilder) aggregate(def *queries.Definition, dims []dimension, 
 	}
 	var joins []string
 	var joinArgs []any
-	if j := customerJoin(dims, keyTable); j != "" {
+	if j := customerJoin(dims, keyTable, rowKey); j != "" {
 		joins = append(joins, j)
 	}
 	for _, d := range dims {
