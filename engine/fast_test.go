@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"custkpi/engine/demo"
+	"custkpi/kpi"
 )
 
 // fastDemo opens an engine on a small demo dataset (every kind) with the
@@ -168,6 +169,15 @@ func TestCombinationsEqualPlain(t *testing.T) {
 		t.Errorf("only %d of %d requests took the fast path", fast, n)
 	}
 	t.Logf("%d of %d requests took the fast path", fast, n)
+}
+
+// TestCombinationsFitTheKeys: a row's key holds its customer's and their
+// combination's (kpi's keyCombos), so there are fewer combinations than
+// kpi.ComboFactor.
+func TestCombinationsFitTheKeys(t *testing.T) {
+	if maxCombos >= kpi.ComboFactor {
+		t.Fatalf("maxCombos %d, kpi.ComboFactor %d", maxCombos, kpi.ComboFactor)
+	}
 }
 
 // TestFastHistoryLongLists checks the history of customers with more days

@@ -601,7 +601,7 @@ const (
 	keyInts keying = iota
 	// keyIDs: the customer_id, for a filter or a tier.
 	keyIDs
-	// keyCombos: the integer key times comboFactor plus the key of the
+	// keyCombos: the integer key times ComboFactor plus the key of the
 	// customer's combination of few-valued dimensions (which the
 	// comboKeyed sources carry): as distinct, and in the same order, as
 	// the customers' keys, and its remainder joins fast_dim_combos, a few
@@ -610,9 +610,9 @@ const (
 	keyCombos
 )
 
-// comboFactor exceeds the number of combinations (engine's maxCombos,
-// 4096).
-const comboFactor = 8192
+// ComboFactor exceeds the number of combinations (engine's maxCombos,
+// 4096, which a test holds below it).
+const ComboFactor = 8192
 
 // comboKeyed are the sources whose rows carry their customer's
 // combination (combo) in every mode: a form reading only them can take
@@ -625,7 +625,7 @@ func keyed(sql string, k keying) string {
 	case keyIDs:
 		return "SELECT s.* EXCLUDE (ckey), k.customer_id FROM (" + sql + ") s JOIN fast_customer_keys k USING (ckey)"
 	case keyCombos:
-		return fmt.Sprintf("SELECT s.* EXCLUDE (ckey, combo), CAST(s.ckey AS BIGINT) * %d + s.combo AS customer_id FROM (%s) s", comboFactor, sql)
+		return fmt.Sprintf("SELECT s.* EXCLUDE (ckey, combo), CAST(s.ckey AS BIGINT) * %d + s.combo AS customer_id FROM (%s) s", ComboFactor, sql)
 	}
 	return "SELECT s.* EXCLUDE (ckey), s.ckey AS customer_id FROM (" + sql + ") s"
 }

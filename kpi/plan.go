@@ -68,7 +68,7 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 		case keys && comboDimensions(data, dims) && comboKeyedForm(f):
 			// Per customer, grouped by dimensions of the combinations:
 			// the rows' keys hold their combination's.
-			keyTable, ids, rowKey = "fast_dim_combos", keyCombos, fmt.Sprintf("CAST(r.customer_id %% %d AS INTEGER)", comboFactor)
+			keyTable, ids, rowKey = "fast_dim_combos", keyCombos, fmt.Sprintf("CAST(r.customer_id %% %d AS INTEGER)", ComboFactor)
 		case keys:
 			keyTable = "fast_customer_keys"
 		}
