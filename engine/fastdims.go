@@ -9,13 +9,15 @@ import (
 	"custkpi/store"
 )
 
-// The order sums, survey counts, history sums and calendar activity per
-// day (or calendar period) and combination of the customers' few-valued
-// dimensions (fast_dim_combos, fast_order_totals_by, fast_survey_totals_by,
-// fast_score_days_by, fast_history_per_day_by, fast_calendar_activity_by):
-// revenue, orders, AOV, profit, on-time delivery, returns, NPS, CSAT, CSI,
-// recency, historic CLV, new customers, and churn, retention and active
-// customers of calendar periods, by region (or segment, or any dimension
+// The order sums, survey counts, history sums, calendar activity and
+// ticket counts per day (or calendar period) and combination of the
+// customers' few-valued dimensions (fast_dim_combos, fast_order_totals_by,
+// fast_survey_totals_by, fast_score_days_by, fast_history_per_day_by,
+// fast_calendar_activity_by, fast_ticket_totals_by): revenue, orders, AOV,
+// profit, on-time delivery, returns, NPS, CSAT, CSI, recency, historic
+// CLV, new customers, resolution rate and hours, and churn, retention,
+// active customers, purchase frequency, repeat purchase and complaint
+// rate of calendar periods, by region (or segment, or any dimension
 // of at most maxComboValues values) then read a row per day (or period)
 // and combination instead of a row per customer: the planner groups them
 // by the combination's dimensions as it groups customers by theirs (kpi's
@@ -101,15 +103,15 @@ var dimTotalsStatements = []string{
 	// the customers'.
 	`CREATE OR REPLACE TABLE fast_order_totals AS
 		SELECT day, ` + orderSums + ` FROM fast_order_totals_by GROUP BY day ORDER BY day`,
-	// The surveys with their customer's combination, joined once
-	// for the two tables below.
+	// The surveys with their customer's combination (a name no
+	// surveys column takes), joined once for the two tables below.
 	`CREATE OR REPLACE TEMP TABLE fast_survey_combo AS
-		SELECT s.*, k.combo FROM surveys s JOIN fast_customer_keys k USING (customer_id)`,
+		SELECT s.*, k.combo AS __combo FROM surveys s JOIN fast_customer_keys k USING (customer_id)`,
 	// The survey counts of fast_survey_calendar, per day and
 	// combination: NPS and CSAT at any window, by such dimensions or
 	// of everyone.
 	`CREATE OR REPLACE TABLE fast_survey_totals_by AS
-		SELECT CAST(s.survey_date AS DATE) AS day, s.combo AS ckey,
+		SELECT CAST(s.survey_date AS DATE) AS day, s.__combo AS ckey,
 		       CAST(count(s.nps) AS BIGINT) AS nps_responses,
 		       CAST(count(*) FILTER (WHERE s.nps >= 9) AS BIGINT) AS nps_promoters,
 		       CAST(count(*) FILTER (WHERE s.nps <= 6) AS BIGINT) AS nps_detractors,
@@ -124,8 +126,8 @@ var dimTotalsStatements = []string{
 	// definition unpivots them (score__placeholder keeps the pattern
 	// matching when there is no score column).
 	`CREATE OR REPLACE TABLE fast_score_days_by AS
-		SELECT CAST(s.survey_date AS DATE) AS day, s.combo AS ckey, s.attribute, s.score, CAST(count(*) AS BIGINT) AS n
-		FROM (UNPIVOT (SELECT survey_date, combo, COLUMNS('^score_') FROM (SELECT *, NULL::INTEGER AS score__placeholder FROM fast_survey_combo))
+		SELECT CAST(s.survey_date AS DATE) AS day, s.__combo AS ckey, s.attribute, s.score, CAST(count(*) AS BIGINT) AS n
+		FROM (UNPIVOT (SELECT survey_date, __combo, COLUMNS('^score_') FROM (SELECT *, NULL::INTEGER AS score__placeholder FROM fast_survey_combo))
 		      ON COLUMNS('^score_') INTO NAME attribute VALUE score) s
 		WHERE s.attribute <> 'score__placeholder'
 		GROUP BY ALL ORDER BY day`,
