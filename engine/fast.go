@@ -219,13 +219,15 @@ func keyedRollup(table, source string, counts []string) []string {
 // customer's key; list: the summed columns).
 func longerPeriods(table, keys, list string) []string {
 	var stmts []string
+	// The years are summed from the quarters, half the rows of the
+	// months or fewer.
 	for _, k := range []struct {
-		months int
-		unit   string
-	}{{3, "quarter"}, {12, "year"}} {
+		months, from int
+		unit         string
+	}{{3, 1, "quarter"}, {12, 3, "year"}} {
 		stmts = append(stmts, fmt.Sprintf(`INSERT INTO %[1]s
 	SELECT CAST(%[2]d AS TINYINT) AS months, CAST(date_trunc('%[3]s', pstart) AS DATE) AS pstart, %[5]s, %[4]s
-	FROM %[1]s WHERE months = 1 GROUP BY ALL ORDER BY pstart`, table, k.months, k.unit, list, keys))
+	FROM %[1]s WHERE months = %[6]d GROUP BY ALL ORDER BY pstart`, table, k.months, k.unit, list, keys, k.from))
 	}
 	return stmts
 }
@@ -303,7 +305,7 @@ func tableOf(stmt string) string {
 // fastLayout numbers the layout of the fast path's tables: a build that
 // changes their columns increments it, so tables of another layout are
 // rebuilt at open like stale ones.
-const fastLayout = 29
+const fastLayout = 30
 
 // maxPrefixDays bounds the customers whose history fast_customer_days
 // keeps day by day (the %[1]d of its statement); a test lowers it to
