@@ -83,6 +83,11 @@ var sources = map[string]struct {
 	// fast_ticket_totals_by.
 	"fast_ticket_totals": {window: true, totals: true, sql: ticketTotalsSQL,
 		combo: strings.Replace(ticketTotalsSQL, "NULL::INTEGER AS ckey", "d.ckey", 1)},
+	// The hours to first response of the tickets opened in each
+	// period's window, a row per ticket with one, of every customer (or,
+	// combo, with their combination), from fast_ticket_hours_by.
+	"fast_response_hours": {window: true, totals: true, sql: responseHoursSQL,
+		combo: strings.Replace(responseHoursSQL, "NULL::INTEGER AS ckey", "d.ckey", 1)},
 	// Whether each customer has completed orders in each period's window
 	// (w_active) and previous window (p_active), from their sorted day
 	// lists: for a few periods, quicker than grouping the days.
@@ -392,6 +397,13 @@ const scoreCountsSQL = `
 const ticketTotalsSQL = `
     SELECT p.period, NULL::INTEGER AS ckey, d.tickets, d.resolved, d.resolution_hours, d.resolution_count
     FROM fast_ticket_totals_by d JOIN periods p ON d.day >= p.win_start AND d.day < p.win_end
+    WHERE d.day >= ?::DATE AND d.day < ?::DATE
+`
+
+// responseHoursSQL is the fast_response_hours source.
+const responseHoursSQL = `
+    SELECT p.period, NULL::INTEGER AS ckey, d.hours
+    FROM fast_ticket_hours_by d JOIN periods p ON d.day >= p.win_start AND d.day < p.win_end
     WHERE d.day >= ?::DATE AND d.day < ?::DATE
 `
 
