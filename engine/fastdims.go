@@ -222,23 +222,11 @@ var dimTotalsStatements = []string{
 // customer_dims(), as fast_customer_keys' dims) with at most maxComboValues distinct values,
 // fewest first, as many as keep the combinations within maxCombos.
 func comboDimensions(ctx context.Context, conn *sql.Conn) ([]string, error) {
-	rows, err := conn.QueryContext(ctx, "SELECT column_name FROM (DESCRIBE SELECT * FROM customer_dims())")
-	if err != nil {
-		return nil, fmt.Errorf("dimensions of the combinations: %w", err)
-	}
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return nil, err
+	names, err := store.Strings(ctx, conn, "SELECT column_name FROM (DESCRIBE SELECT * FROM customer_dims()) WHERE column_name <> 'customer_id'")
+	if err != nil || len(names) == 0 {
+		if err != nil {
+			err = fmt.Errorf("dimensions of the combinations: %w", err)
 		}
-		if n != "customer_id" {
-			names = append(names, n)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(names) == 0 {
 		return nil, err
 	}
 	counts := make([]string, len(names))
@@ -276,20 +264,9 @@ func comboDimensions(ctx context.Context, conn *sql.Conn) ([]string, error) {
 
 // comboColumns are the dimensions fast_dim_combos holds.
 func comboColumns(ctx context.Context, q querier) ([]string, error) {
-	rows, err := q.QueryContext(ctx, "SELECT column_name FROM (DESCRIBE SELECT dims.* FROM fast_dim_combos)")
+	cols, err := store.Strings(ctx, q, "SELECT column_name FROM (DESCRIBE SELECT dims.* FROM fast_dim_combos) WHERE column_name <> ?", comboNone)
 	if err != nil {
 		return nil, fmt.Errorf("load state: the dimensions of fast_dim_combos: %w", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		if n != comboNone {
-			out = append(out, n)
-		}
-	}
-	return out, rows.Err()
+	return cols, nil
 }

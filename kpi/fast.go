@@ -72,22 +72,22 @@ var sources = map[string]struct {
 	// window (customer_id null), from fast_order_totals: a form of sums
 	// alone gives the same totals from a row per day.
 	"fast_window_totals": {window: true, totals: true, sql: windowTotalsSQL,
-		combo: strings.NewReplacer("NULL::INTEGER AS ckey", "d.ckey", "FROM fast_order_totals d", "FROM fast_order_totals_by d").Replace(windowTotalsSQL)},
+		combo: perCombination(windowTotalsSQL, "fast_order_totals")},
 	// The survey counts per day of each period's window, of every
 	// customer (or, combo, per combination of dimensions), from
 	// fast_survey_totals_by.
 	"fast_survey_totals": {window: true, totals: true, sql: surveyTotalsSQL,
-		combo: strings.Replace(surveyTotalsSQL, "NULL::INTEGER AS ckey", "d.ckey", 1)},
+		combo: perCombination(surveyTotalsSQL, "")},
 	// The tickets opened per day of each period's window, of every
 	// customer (or, combo, per combination of dimensions), from
 	// fast_ticket_totals_by.
 	"fast_ticket_totals": {window: true, totals: true, sql: ticketTotalsSQL,
-		combo: strings.Replace(ticketTotalsSQL, "NULL::INTEGER AS ckey", "d.ckey", 1)},
+		combo: perCombination(ticketTotalsSQL, "")},
 	// The hours to first response of the tickets opened in each
 	// period's window, a row per ticket with one, of every customer (or,
 	// combo, with their combination), from fast_ticket_hours_by.
 	"fast_response_hours": {window: true, totals: true, sql: responseHoursSQL,
-		combo: strings.Replace(responseHoursSQL, "NULL::INTEGER AS ckey", "d.ckey", 1)},
+		combo: perCombination(responseHoursSQL, "")},
 	// Whether each customer has completed orders in each period's window
 	// (w_active) and previous window (p_active), from their sorted day
 	// lists: for a few periods, quicker than grouping the days.
@@ -124,13 +124,13 @@ var sources = map[string]struct {
 	// period's window, of every customer, from fast_score_days (or,
 	// combo, per combination of dimensions, from fast_score_days_by).
 	"fast_score_counts": {window: true, totals: true, sql: scoreCountsSQL,
-		combo: strings.NewReplacer("NULL::INTEGER AS ckey", "d.ckey", "FROM fast_score_days d", "FROM fast_score_days_by d").Replace(scoreCountsSQL)},
+		combo: perCombination(scoreCountsSQL, "fast_score_days")},
 	// The sums of fast_history_per_day per day before each period's end,
 	// and whether the day is in the window or the previous window.
 	// (combo: per combination of dimensions, from
 	// fast_history_per_day_by.)
 	"fast_history_totals": {history: true, totals: true, sql: historyTotalsSQL,
-		combo: strings.NewReplacer("NULL::INTEGER AS ckey", "d.ckey", "FROM fast_history_per_day d", "FROM fast_history_per_day_by d").Replace(historyTotalsSQL)},
+		combo: perCombination(historyTotalsSQL, "fast_history_per_day")},
 	// Each customer's completed orders before each period's end: the
 	// first and last day, the revenue, how many days (n_days) and the
 	// median gap between consecutive ones. A period ending after the
@@ -200,7 +200,7 @@ var calendarSources = map[string]struct {
 	// previous window and in both; the active ones' orders, those with
 	// two or more and those who complained in the window.
 	"fast_activity_totals": {totals: true, sql: activityTotalsSQL,
-		combo: strings.NewReplacer("NULL::INTEGER AS ckey", "d.ckey", "FROM fast_calendar_activity d", "FROM fast_calendar_activity_by d").Replace(activityTotalsSQL)},
+		combo: perCombination(activityTotalsSQL, "fast_calendar_activity")},
 	// Of every customer: the customers with completed orders in each
 	// period's window, their revenue and the top fifth's.
 	"fast_top_totals": {totals: true, sql: `
@@ -369,6 +369,18 @@ const surveyTotalsSQL = `
     FROM fast_survey_totals_by d JOIN periods p ON d.day >= p.win_start AND d.day < p.win_end
     WHERE d.day >= ?::DATE AND d.day < ?::DATE
 `
+
+// perCombination is a totals source's SQL (rows of every customer,
+// ckey null) read per combination of dimensions: the key is the
+// combination's, from table's _by sibling (table "": the source reads
+// that sibling already and sums over the combinations).
+func perCombination(sql, table string) string {
+	r := []string{"NULL::INTEGER AS ckey", "d.ckey"}
+	if table != "" {
+		r = append(r, "FROM "+table+" d", "FROM "+table+"_by d")
+	}
+	return strings.NewReplacer(r...).Replace(sql)
+}
 
 // historyTotalsSQL is the fast_history_totals source.
 const historyTotalsSQL = `

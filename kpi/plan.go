@@ -48,7 +48,8 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 	filtered := len(dims) > 0 || where != nil || scope != nil
 	// Grouped by few-valued customer dimensions only: a form of order sums
 	// reads them per combination of those dimensions.
-	combos := where == nil && scope == nil && comboDimensions(data, dims)
+	comboDims := comboDimensions(data, dims)
+	combos := where == nil && scope == nil && comboDims
 	f := (*queries.Fast)(nil)
 	if combos {
 		f = fastForm(def, q, ps, filtered, true)
@@ -64,16 +65,13 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 		ids := keyIDs
 		switch {
 		case combos:
-			keyTable = "fast_dim_combos"
-		case keys && comboDimensions(data, dims) && comboKeyedForm(f):
+			keyTable, ids = "fast_dim_combos", keyInts
+		case keys && comboDims && comboKeyedForm(f):
 			// Per customer, grouped by dimensions of the combinations:
 			// the rows' keys hold their combination's.
 			keyTable, ids, rowKey = "fast_dim_combos", keyCombos, fmt.Sprintf("CAST(r.customer_id %% %d AS INTEGER)", ComboFactor)
 		case keys:
-			keyTable = "fast_customer_keys"
-		}
-		if keys && ids != keyCombos {
-			ids = keyInts
+			keyTable, ids = "fast_customer_keys", keyInts
 		}
 		calendar = b.fastSources([]*queries.Fast{f}, ps, false, ids, combos)
 		b.WriteString("),\nkpi_rows AS (\n  ")

@@ -155,20 +155,29 @@ func CountRow(ctx context.Context, q Querier, query string) ([]int64, error) {
 
 // TableColumns lists a table's columns in order.
 func TableColumns(ctx context.Context, q Querier, table string) ([]string, error) {
-	rows, err := q.QueryContext(ctx,
+	cols, err := Strings(ctx, q,
 		`SELECT column_name FROM information_schema.columns
 		 WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position`, table)
 	if err != nil {
 		return nil, fmt.Errorf("columns of %s: %w", table, err)
 	}
+	return cols, nil
+}
+
+// Strings is the first column of each row a query returns, as strings.
+func Strings(ctx context.Context, q Querier, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
 	defer rows.Close()
-	var cols []string
+	var out []string
 	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
+		var s string
+		if err := rows.Scan(&s); err != nil {
 			return nil, err
 		}
-		cols = append(cols, c)
+		out = append(out, s)
 	}
-	return cols, rows.Err()
+	return out, rows.Err()
 }
