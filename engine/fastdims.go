@@ -54,14 +54,21 @@ func keyStatements(ctx context.Context, conn *sql.Conn) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys := `CREATE OR REPLACE TABLE fast_customer_keys AS
+	// The keys are numbered into a temporary table, then copied: written
+	// straight from the window, the persistent table took half as long
+	// again (2.0 s against 0.6 + 0.9 s at a million customers).
+	keys := `CREATE OR REPLACE TEMP TABLE fast_keys_numbered AS
 	SELECT CAST(row_number() OVER (ORDER BY d.customer_id) AS INTEGER) AS ckey, d.customer_id, d AS dims, `
+	copyKeys := []string{
+		"CREATE OR REPLACE TABLE fast_customer_keys AS SELECT * FROM temp.fast_keys_numbered",
+		"DROP TABLE temp.fast_keys_numbered",
+	}
 	if len(dims) == 0 {
 		// One combination of everyone (a struct has a field at least).
-		return []string{
+		return append([]string{
 			`CREATE OR REPLACE TABLE fast_dim_combos AS SELECT CAST(1 AS INTEGER) AS ckey, struct_pack(` + comboNone + ` := NULL::VARCHAR) AS dims`,
 			keys + `CAST(1 AS INTEGER) AS combo FROM customer_dims() d`,
-		}, nil
+		}, copyKeys...), nil
 	}
 	var cols, fields, same []string
 	for _, d := range dims {
@@ -70,14 +77,14 @@ func keyStatements(ctx context.Context, conn *sql.Conn) ([]string, error) {
 		fields = append(fields, q+" := "+q)
 		same = append(same, "c.dims."+q+" IS NOT DISTINCT FROM d."+q)
 	}
-	return []string{
+	return append([]string{
 		// Numbered in the order of their values, nulls as one value each.
 		`CREATE OR REPLACE TABLE fast_dim_combos AS
 		SELECT CAST(row_number() OVER (ORDER BY ` + strings.Join(cols, ", ") + `) AS INTEGER) AS ckey, struct_pack(` + strings.Join(fields, ", ") + `) AS dims
 		FROM (SELECT DISTINCT ` + strings.Join(cols, ", ") + ` FROM customer_dims())
 		ORDER BY ckey`,
 		keys + `c.ckey AS combo FROM customer_dims() d JOIN fast_dim_combos c ON ` + strings.Join(same, " AND "),
-	}, nil
+	}, copyKeys...), nil
 }
 
 // buildDimTotals builds, after the per-customer tables,

@@ -8,9 +8,18 @@
 -- denominator: CAST(coalesce(sum(active), 0) AS BIGINT)
 SELECT period, customer_id, repeaters, active FROM fast_activity_totals WHERE active > 0
 -- form
+-- source: fast_activity
+-- max_periods: 2
+-- A window and its previous one (or a comparison), any window: from each
+-- customer's sorted day list and their days with two or more orders,
+-- whether they made two or more in the window (w_repeat), without
+-- grouping its days. At 1M customers over 2024-02-15..2024-11-20: 33-37
+-- ms against 90 for grouping the days and 100-110 for the macro.
+-- numerator: count(*) FILTER (WHERE w_repeat)
+SELECT period, customer_id, w_repeat FROM fast_activity WHERE w_active
+-- form
 -- source: fast_window
 -- use: scorecard
--- A request of its own over a window that is no calendar period runs the
--- macro, faster there (custkpi bench --catalog); whole calendar periods read
--- the rollups.
+-- More periods: a request of its own runs the macro, faster there (custkpi
+-- bench --catalog).
 SELECT period, customer_id, w_orders AS orders FROM fast_window WHERE w_orders > 0
