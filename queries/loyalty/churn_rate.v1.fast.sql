@@ -8,12 +8,12 @@
 SELECT period, customer_id, prev_active, retained FROM fast_activity_totals
 -- form
 -- source: fast_activity
--- use: scorecard
--- A request of its own over a window that is no calendar period runs the
--- macro, faster there (custkpi bench --catalog); whole calendar periods read
--- the rollups.
 -- max_periods: 2
 -- A window and its previous one (or a comparison): from the day lists.
+-- A request of its own over 2024-02-15..2024-11-20 at 1M customers takes
+-- 0.22-0.24 s as a whole custkpi kpi process (by region 0.28) against
+-- 0.28-0.31 s (0.36) for the macro, which reads every order's customer id;
+-- warm, in the engine, 124-128 ms against 127-133.
 SELECT period, customer_id, p_active AS in_prev, w_active AS in_window FROM fast_activity WHERE p_active OR w_active
 -- form
 -- Any number of periods: from the days grouped per period.

@@ -7,7 +7,6 @@
 SELECT period, customer_id, top_revenue, revenue FROM fast_top_totals
 -- form
 -- source: fast_window
--- use: scorecard
 -- unfiltered: true
 -- max_periods: 2
 -- Without a customer filter or a by= dimension: each period's customers
@@ -22,10 +21,10 @@ SELECT period, customer_id, revenue,
 FROM (SELECT period, customer_id, w_amount AS revenue FROM fast_window WHERE w_orders > 0)
 -- form
 -- source: fast_window
--- use: scorecard
--- A request of its own over a window that is no calendar period runs the
--- macro, faster there (custkpi bench --catalog); whole calendar periods read
--- the rollups.
+-- Both forms over fast_window serve requests of their own too: at 1M
+-- customers over 2024-02-15..2024-11-20 they take 179-191 ms (by region
+-- 180, by month 486) where the macro takes 201-210 (220, 597-621), and
+-- 0.29-0.31 s against 0.36-0.40 s as whole custkpi kpi processes.
 -- The sum of the top fifth's revenues does not depend on how ties are
 -- ranked, so sorting the revenues alone gives the definition's numerator
 -- (the same values, added in the same order), without sorting by
