@@ -47,6 +47,9 @@ var sources = map[string]struct {
 	// few-valued dimensions (ckey: fast_dim_combos' key), for a request
 	// grouped by such dimensions only (comboDimensions).
 	combo string
+	// single: the same rows for a request of one period (a window
+	// source: its placeholders bind that period's window).
+	single string
 }{
 	// Completed orders of each period's window (w_) and previous window
 	// (p_), and the returned ones of the window. A customer with returned
@@ -58,15 +61,23 @@ var sources = map[string]struct {
 	// days, and sums every day it reads (a sixth quicker than filtering
 	// each sum by the window). Where fast_orders is computed too, this is
 	// fast_orders.
+	//
+	// A request of one period, whose window is the span bound, groups the
+	// days by customer alone and adds the period after: grouping by the
+	// period joined to every day took 183 ms against 112 at 1M customers
+	// over nine months.
 	"fast_window": {window: true, sql: `
-    SELECT p.period, d.ckey, d.combo,
-           CAST(sum(d.orders) AS BIGINT) AS w_orders, sum(d.amount) AS w_amount, CAST(0 AS BIGINT) AS p_orders,
-           CAST(sum(d.costed) AS BIGINT) AS w_costed, sum(d.costed_amount) AS w_costed_amount, sum(d.profit) AS w_profit,
-           CAST(sum(d.delivery_known) AS BIGINT) AS w_delivery_known, CAST(sum(d.on_time) AS BIGINT) AS w_on_time,
-           CAST(sum(d.returned) AS BIGINT) AS w_returned
+    SELECT p.period, d.ckey, d.combo,` + windowSums + `
     FROM fast_order_days d JOIN periods p ON d.day >= p.win_start AND d.day < p.win_end
     WHERE d.day >= ?::DATE AND d.day < ?::DATE
     GROUP BY p.period, d.ckey, d.combo
+`, single: `
+    SELECT p.period, w.* FROM (
+      SELECT d.ckey, d.combo,` + windowSums + `
+      FROM fast_order_days d
+      WHERE d.day >= ?::DATE AND d.day < ?::DATE
+      GROUP BY d.ckey, d.combo
+    ) w CROSS JOIN periods p
 `},
 	// fast_window's sums over every customer, per day of each period's
 	// window (customer_id null), from fast_order_totals: a form of sums
@@ -366,6 +377,13 @@ func available(f *queries.Fast, mode sourceMode, filtered bool) bool {
 	return true
 }
 
+// windowSums are fast_window's sums of a customer's days in the window.
+const windowSums = `
+           CAST(sum(d.orders) AS BIGINT) AS w_orders, sum(d.amount) AS w_amount, CAST(0 AS BIGINT) AS p_orders,
+           CAST(sum(d.costed) AS BIGINT) AS w_costed, sum(d.costed_amount) AS w_costed_amount, sum(d.profit) AS w_profit,
+           CAST(sum(d.delivery_known) AS BIGINT) AS w_delivery_known, CAST(sum(d.on_time) AS BIGINT) AS w_on_time,
+           CAST(sum(d.returned) AS BIGINT) AS w_returned`
+
 // windowTotalsSQL is the fast_window_totals source.
 const windowTotalsSQL = `
     SELECT p.period, NULL::INTEGER AS ckey, d.orders AS w_orders, d.amount AS w_amount, CAST(0 AS BIGINT) AS p_orders,
@@ -613,8 +631,11 @@ func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, mater
 			continue
 		}
 		sql := src.sql
-		if combos {
+		switch {
+		case combos:
 			sql = src.combo
+		case src.single != "" && len(ps) == 1:
+			sql = src.single
 		}
 		fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, keyed(sql, ids))
 		switch {
