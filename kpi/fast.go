@@ -163,8 +163,11 @@ var sources = map[string]struct {
 	// reads their whole history's columns; one ending before it filters
 	// their sorted lists of order days and day revenues to the k days
 	// before its end, and takes the k-th entry of the list of each day's
-	// median gap where the customer has one (the days are distinct, so
-	// every gap is positive). The lists are read only for the customers
+	// median gap where the customer has one, or else the median of the
+	// first k - 1 of their gaps, taken once per customer before the join
+	// with the periods (the days are distinct, so every gap is positive;
+	// suspected churn by month at 1M customers: 1.17 s against 1.44 s
+	// when the gaps were taken for each period). The lists are read only for the customers
 	// whose last day is on or after the first period's end (the
 	// placeholder): none at all for the latest window.
 	"fast_history": {history: true, ends: true, sql: `
@@ -174,13 +177,13 @@ var sources = map[string]struct {
     UNION ALL
     SELECT period, ckey, days[1] AS h_first, days[k] AS h_last, list_sum(amounts[1:k]) AS h_amount,
            k AS n_days,
-           CASE WHEN median_gaps IS NOT NULL THEN median_gaps[k]
-                ELSE list_median(list_transform(days[2:k], lambda d, i: date_diff('day', days[i], d))) END AS median_gap
+           CASE WHEN median_gaps IS NOT NULL THEN median_gaps[k] ELSE list_median(gaps[1:k - 1]) END AS median_gap
     FROM (
-      SELECT p.period, c.ckey, c.days, c.amounts, c.median_gaps,
-             len(list_filter(c.days, lambda d: d < CAST(p.win_end AS DATE))) AS k
-      FROM fast_customer_days c JOIN periods p ON c.first_day < CAST(p.win_end AS DATE) AND c.last_day >= CAST(p.win_end AS DATE)
-      WHERE c.last_day >= ?::DATE
+      SELECT p.period, c.ckey, c.days, c.amounts, c.median_gaps, c.gaps,
+             len(list_filter(c.days, lambda d: d < p.w_end)) AS k
+      FROM (SELECT *, CASE WHEN median_gaps IS NULL THEN list_transform(days[2:], lambda d, i: date_diff('day', days[i], d)) END AS gaps
+            FROM fast_customer_days WHERE last_day >= ?::DATE) c
+      JOIN (SELECT period, CAST(win_end AS DATE) AS w_end FROM periods) p ON c.first_day < p.w_end AND c.last_day >= p.w_end
     )
 `},
 }
