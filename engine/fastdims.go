@@ -119,14 +119,8 @@ var dimTotalsStatements = []string{
 	// combination: NPS and CSAT at any window, by such dimensions or
 	// of everyone.
 	`CREATE OR REPLACE TABLE fast_survey_totals_by AS
-		SELECT CAST(s.survey_date AS DATE) AS day, s.__combo AS ckey,
-		       CAST(count(s.nps) AS BIGINT) AS nps_responses,
-		       CAST(count(*) FILTER (WHERE s.nps >= 9) AS BIGINT) AS nps_promoters,
-		       CAST(count(*) FILTER (WHERE s.nps <= 6) AS BIGINT) AS nps_detractors,
-		       CAST(count(s.csat) AS BIGINT) AS csat_responses,
-		       CAST(count(*) FILTER (WHERE s.csat >= 4) AS BIGINT) AS csat_satisfied,
-		       CAST(coalesce(sum(s.csat), 0) AS BIGINT) AS csat_sum
-		FROM fast_survey_combo s
+		SELECT CAST(survey_date AS DATE) AS day, __combo AS ckey, ` + rollupAggregates(surveyCounts) + `
+		FROM fast_survey_combo
 		GROUP BY ALL ORDER BY day`,
 	// The number of each (attribute, score) of the surveys' score_*
 	// columns per day and combination (csi by such dimensions), and
@@ -230,11 +224,11 @@ var dimTotalsStatements = []string{
 // fewest first, as many as keep the combinations within maxCombos.
 func comboDimensions(ctx context.Context, conn *sql.Conn) ([]string, error) {
 	names, err := store.Strings(ctx, conn, "SELECT column_name FROM (DESCRIBE SELECT * FROM customer_dims()) WHERE column_name <> 'customer_id'")
-	if err != nil || len(names) == 0 {
-		if err != nil {
-			err = fmt.Errorf("dimensions of the combinations: %w", err)
-		}
-		return nil, err
+	if err != nil {
+		return nil, fmt.Errorf("dimensions of the combinations: %w", err)
+	}
+	if len(names) == 0 {
+		return nil, nil
 	}
 	counts := make([]string, len(names))
 	for i, n := range names {
