@@ -45,7 +45,7 @@ import (
 //     with two or more orders (repeat purchase of a window from the
 //     lists); and the whole history's first and last day, count and
 //     revenue, which a period ending after the last day reads without the
-//     lists;
+//     lists; and the median gap between their days up to each day;
 //   - fast_history_per_day has per day, over every customer, how many
 //     made their first order that day, the days since their previous
 //     order summed over the others, and the revenue: the history-wide
@@ -55,6 +55,11 @@ import (
 //     from the same sums per combination of dimensions
 //     (fast_history_per_day_by), which serve a request by such
 //     dimensions;
+//   - fast_suspect_per_day has per day, over every customer, how many
+//     become eligible for suspected churn after it and the change in
+//     those flagged after it, at the default multiplier: its rate at an
+//     end sums them over the days before (built in fastdims.go from the
+//     same per combination of dimensions, fast_suspect_per_day_by);
 //   - fast_calendar has one row per calendar month (months 1), quarter (3)
 //     or year (12), and customer with completed or returned orders in it:
 //     the sums of fast_order_days over the period. A request whose
@@ -110,14 +115,15 @@ var fastTables = slices.Concat([]string{
 	// The lists are sorted by day through a list of (day, revenue)
 	// structs: an ordered aggregate is several times slower.
 	//
-	// Beside them, for a customer of at most maxPrefixDays days, the
-	// median gap between their days up to each day (median_gaps): a
-	// period then reads its k-th entry, k the days before its end, instead
-	// of sorting the gaps again. The square cost is why longer lists get
-	// none (null) and are computed at read time, but for the median of all
-	// the gaps (median_gap), which a period ending after the customer's
-	// last day (the usual, latest one) reads. (The revenue up to each day
-	// is summed at read time: as cheap as reading it.)
+	// Beside them, the median gap between the customer's days up to each
+	// day (median_gaps: its k-th entry is the median of the first k - 1
+	// gaps), which a period ending before their last day reads instead of
+	// sorting the gaps again, and which fast_suspect_per_day_by is built
+	// from; its last is the median of all (median_gap). Its cost grows
+	// with the square of the days: 1.2 s of the import at 1M demo
+	// customers for the 14% with more than 16 days, which hold two thirds
+	// of all days. (The revenue up to each day is summed at read time:
+	// as cheap as reading it.)
 	//
 	// And the days on which the customer made two or more completed
 	// orders (multi, unsorted; null when none: 163k of 874k customers at
@@ -127,12 +133,12 @@ var fastTables = slices.Concat([]string{
 	`CREATE OR REPLACE TABLE fast_customer_days AS
 	WITH days AS (SELECT ckey, day, amount, orders FROM fast_order_days WHERE orders > 0)
 	SELECT ckey, days[1] AS first_day, days[-1] AS last_day, len(days) AS n_days, list_sum(amounts) AS amount,
-	       days, amounts, multi, list_median(gaps) AS median_gap,
-	       CASE WHEN len(days) <= %[1]d THEN list_transform(range(1, len(days) + 1), lambda k: list_median(gaps[1:k - 1])) END AS median_gaps
-	FROM (SELECT ckey, days, amounts, multi, list_transform(days[2:], lambda d, i: date_diff('day', days[i], d)) AS gaps
-	      FROM (SELECT ckey, list_transform(s, lambda x: x.d) AS days, list_transform(s, lambda x: x.a) AS amounts, multi
-	            FROM (SELECT ckey, list_sort(list({'d': day, 'a': amount})) AS s, list(day) FILTER (WHERE orders >= 2) AS multi
-	                  FROM days GROUP BY ckey)))`,
+	       days, amounts, multi, median_gaps[-1] AS median_gap, median_gaps
+	FROM (SELECT ckey, days, amounts, multi, list_transform(range(1, len(days) + 1), lambda k: list_median(gaps[1:k - 1])) AS median_gaps
+	      FROM (SELECT ckey, days, amounts, multi, list_transform(days[2:], lambda d, i: date_diff('day', days[i], d)) AS gaps
+	            FROM (SELECT ckey, list_transform(s, lambda x: x.d) AS days, list_transform(s, lambda x: x.a) AS amounts, multi
+	                  FROM (SELECT ckey, list_sort(list({'d': day, 'a': amount})) AS s, list(day) FILTER (WHERE orders >= 2) AS multi
+	                        FROM days GROUP BY ckey))))`,
 },
 	calendarRollup("fast_calendar", "ckey, combo", `
 	  SELECT CAST(date_trunc('month', day) AS DATE) AS pstart, ckey, combo, orders, returned, costed, delivery_known, on_time,
@@ -150,15 +156,15 @@ var fastTables = slices.Concat([]string{
 	       coalesce(list_sum(list_slice(list_sort(list_filter(list(amount), lambda x: x >= quantile_disc(amount, 0.7)), 'DESC'), 1, (count(*) + 4) // 5)), 0) AS top_revenue
 	FROM fast_calendar WHERE orders > 0
 	GROUP BY months, pstart ORDER BY months, pstart`},
-	keyedRollup("fast_event_calendar", "FROM events WHERE channel IN ('email', 'social')", "event_at", []rollupColumn{
+	keyedRollup("fast_event_calendar", "events", "channel IN ('email', 'social')", "event_at", []rollupColumn{
 		{"email_sent", "count(*) FILTER (WHERE channel = 'email' AND event_type = 'sent')"},
 		{"email_open", "count(*) FILTER (WHERE channel = 'email' AND event_type = 'open')"},
 		{"email_click", "count(*) FILTER (WHERE channel = 'email' AND event_type = 'click')"},
 		{"social_impression", "count(*) FILTER (WHERE channel = 'social' AND event_type = 'impression')"},
 		{"social_engaged", "count(*) FILTER (WHERE channel = 'social' AND event_type IN ('like', 'comment', 'share'))"},
 	}),
-	keyedRollup("fast_survey_calendar", "FROM surveys", "survey_date", surveyCounts),
-	keyedRollup("fast_ticket_calendar", "FROM tickets WHERE category = 'complaint'", "opened_at", []rollupColumn{
+	keyedRollup("fast_survey_calendar", "surveys", "", "survey_date", surveyCounts),
+	keyedRollup("fast_ticket_calendar", "tickets", "category = 'complaint'", "opened_at", []rollupColumn{
 		{"complaints", "count(*)"},
 	}),
 )
@@ -192,28 +198,28 @@ func calendarRollup(table, keys, rows, source string, counts, sums []string) []s
 		longerPeriods(table, keys, list)...)
 }
 
-// keyedRollup is calendarRollup's statements for rows by customer_id:
-// from is the FROM and WHERE clauses of the rows, month the expression of
+// keyedRollup is calendarRollup's statements for the rows of a dataset
+// (those where says, or all), by customer_id: month is the expression of
 // their calendar month, and each column's aggregate over a customer's
 // rows of a month (a count with a filter: the events' months took
 // 3.2–3.35 s against 3.5–3.6 s summing casts of the conditions, at 1M
-// demo customers). The months are summed per customer_id, then keyed, so
-// the join of the ids with fast_customer_keys reads a row per customer
-// and month rather than per source row (events at 1M demo customers, as
-// one statement on a quiet machine: 2.1 s against 2.7 s; within noise
-// inside a whole import).
-func keyedRollup(table, from, month string, columns []rollupColumn) []string {
-	var cols, sums []string
+// demo customers). The rows are keyed before they are summed: the events'
+// months took 1.8–1.9 s against 2.1–2.4 s summed per customer_id then
+// keyed (alternating, as statements of their own on a quiet machine),
+// as the grouping hashes integers rather than strings.
+func keyedRollup(table, dataset, where, month string, columns []rollupColumn) []string {
+	var sums []string
 	for _, c := range columns {
-		cols = append(cols, "s."+c.name)
 		sums = append(sums, fmt.Sprintf("CAST(sum(%[1]s) AS BIGINT) AS %[1]s", c.name))
 	}
+	if where != "" {
+		where = "WHERE " + where
+	}
 	return append([]string{`CREATE OR REPLACE TABLE ` + table + ` AS
-	SELECT CAST(1 AS TINYINT) AS months, s.pstart, k.ckey, ` + strings.Join(cols, ", ") + `
-	FROM (SELECT customer_id, CAST(date_trunc('month', ` + month + `) AS DATE) AS pstart, ` + rollupAggregates(columns) + `
-	      ` + from + ` GROUP BY ALL) s
-	JOIN fast_customer_keys k USING (customer_id)
-	ORDER BY s.pstart`},
+	SELECT CAST(1 AS TINYINT) AS months, CAST(date_trunc('month', d.` + month + `) AS DATE) AS pstart, k.ckey, ` + rollupAggregates(columns) + `
+	FROM ` + dataset + ` d JOIN fast_customer_keys k USING (customer_id)
+	` + where + `
+	GROUP BY ALL ORDER BY pstart`},
 		longerPeriods(table, "ckey", strings.Join(sums, ", "))...)
 }
 
@@ -302,9 +308,6 @@ func buildFastTables(ctx context.Context, conn *sql.Conn, stamp string) error {
 		return err
 	}
 	for _, stmt := range slices.Concat(keys, fastTables) {
-		if strings.Contains(stmt, "%[1]d") {
-			stmt = fmt.Sprintf(stmt, maxPrefixDays)
-		}
 		if _, err := conn.ExecContext(ctx, stmt); err != nil {
 			return contextErr(ctx, err, "build the fast path's table "+tableOf(stmt))
 		}
@@ -334,17 +337,7 @@ func tableOf(stmt string) string {
 // fastLayout numbers the layout of the fast path's tables: a build that
 // changes their columns increments it, so tables of another layout are
 // rebuilt at open like stale ones.
-const fastLayout = 32
-
-// maxPrefixDays bounds the customers whose history fast_customer_days
-// keeps day by day (the %[1]d of its statement); a test lowers it to
-// check the longer lists' path. At a million demo customers, 95% have at
-// most 32 order days; the 5% beyond cost more to build (3.5 s at 512, 2.4
-// s at 32) than to compute when read. 16 saves another 0.45 s of the
-// import's 2.9 s for this table, for a suspected churn by month (the one
-// request that reads the prefixes of most customers) of 1.43 s instead
-// of 1.29.
-var maxPrefixDays = 16
+const fastLayout = 33
 
 // fastDatasets are the datasets the fast path's tables are built from.
 var fastDatasets = []string{"customers", "orders", "events", "surveys", "tickets"}

@@ -12,6 +12,7 @@ import (
 
 	"custkpi/engine/demo"
 	"custkpi/kpi"
+	"custkpi/queries"
 )
 
 // fastDemo opens an engine on a small demo dataset (every kind) with the
@@ -171,38 +172,64 @@ func TestCombinationsEqualPlain(t *testing.T) {
 	t.Logf("%d of %d requests took the fast path", fast, n)
 }
 
+// TestSuspectTablesTakeTheDefault: fast_suspect_per_day_by is built with
+// suspectMultiplier, which the form reading it takes for suspected churn's
+// default multiplier.
+func TestSuspectTablesTakeTheDefault(t *testing.T) {
+	defs, err := queries.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := kpi.NewCatalog(defs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := cat.Lookup("suspected_churn_rate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := k.Version(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range def.Params {
+		if p.Name == "cycle_multiplier" && p.Default == fmt.Sprint(suspectMultiplier) && slices.ContainsFunc(def.Fast, func(f *queries.Fast) bool { return f.DefaultParams }) {
+			return
+		}
+	}
+	t.Errorf("suspected_churn_rate v1: cycle_multiplier's default is not %v, or no form takes params: default: %+v", suspectMultiplier, def.Params)
+}
+
+// TestSuspectChurnMultipliers: suspected churn of everyone or by region,
+// which the per-day changes serve at the default multiplier only, answers
+// as its macro at others too (each customer's history serves them).
+func TestSuspectChurnMultipliers(t *testing.T) {
+	e := fastDemo(t)
+	ctx := withFastAlways(context.Background())
+	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	for _, m := range []string{"", "2", "1.5", "3.25"} {
+		for _, by := range [][]string{nil, {"region"}} {
+			q := Query{KPI: "suspected_churn_rate", From: day("2023-01-01"), To: day("2024-01-01"), Grain: GrainMonth, By: by}
+			if m != "" {
+				q.Params = map[string]string{"cycle_multiplier": m}
+			}
+			got, want := servedAndPlain(t, ctx, e, q)
+			if got.Path != PathFast {
+				t.Errorf("multiplier %q by %v: served by %s", m, by, got.Path)
+			}
+			if msg := sameResult(got, want); msg != "" {
+				t.Errorf("multiplier %q by %v: %s", m, by, msg)
+			}
+		}
+	}
+}
+
 // TestCombinationsFitTheKeys: a row's key holds its customer's and their
 // combination's (kpi's keyCombos), so there are fewer combinations than
 // kpi.ComboFactor.
 func TestCombinationsFitTheKeys(t *testing.T) {
 	if maxCombos >= kpi.ComboFactor {
 		t.Fatalf("maxCombos %d, kpi.ComboFactor %d", maxCombos, kpi.ComboFactor)
-	}
-}
-
-// TestFastHistoryLongLists checks the history of customers with more days
-// than fast_customer_days keeps day by day: with the bound lowered to 4,
-// most demo customers have none and their history is summed from the
-// lists at read time.
-func TestFastHistoryLongLists(t *testing.T) {
-	defer func(n int) { maxPrefixDays = n }(maxPrefixDays)
-	maxPrefixDays = 4
-	e := fastDemo(t)
-	var kpis []Query
-	for _, q := range fastKPIs(e) {
-		if slices.Contains([]string{"recency_days", "suspected_churn_rate", "historic_clv", "new_customers", "new_customer_growth"}, q.KPI) {
-			kpis = append(kpis, q)
-		}
-	}
-	var long, short int
-	if err := e.db.QueryRow("SELECT count(*) FILTER (WHERE median_gaps IS NULL), count(*) FILTER (WHERE median_gaps IS NOT NULL) FROM fast_customer_days").Scan(&long, &short); err != nil {
-		t.Fatal(err)
-	}
-	if long < 100 || short < 100 {
-		t.Fatalf("%d customers with long lists, %d with short ones: the test needs both", long, short)
-	}
-	if fast, _ := fastEqualsPlain(t, e, kpis, 60, 23); fast < 45 {
-		t.Errorf("only %d of 60 requests took the fast path", fast)
 	}
 }
 

@@ -13,10 +13,11 @@ import (
 // ticket counts per day (or calendar period) and combination of the
 // customers' few-valued dimensions (fast_dim_combos, fast_order_totals_by,
 // fast_survey_totals_by, fast_score_days_by, fast_history_per_day_by,
-// fast_calendar_activity_by, fast_ticket_totals_by, fast_ticket_hours_by):
+// fast_suspect_per_day_by, fast_calendar_activity_by, fast_ticket_totals_by,
+// fast_ticket_hours_by):
 // revenue, orders, AOV,
-// profit, on-time delivery, returns, NPS, CSAT, CSI, recency, historic
-// CLV, new customers, resolution rate and hours, and churn, retention,
+// profit, on-time delivery, returns, NPS, CSAT, CSI, recency, suspected
+// churn, historic CLV, new customers, resolution rate and hours, and churn, retention,
 // active customers, purchase frequency, repeat purchase and complaint
 // rate of calendar periods, by region (or segment, or any dimension
 // of at most maxComboValues values) then read a row per day (or period)
@@ -91,8 +92,9 @@ func keyStatements(ctx context.Context, conn *sql.Conn) ([]string, error) {
 // fast_order_totals_by (the sums of fast_order_days per day and
 // combination, sorted by day), fast_order_totals (their sums per day),
 // fast_survey_totals_by, fast_score_days_by, fast_history_per_day_by,
-// fast_calendar_activity_by, from each of the last three its sums over
-// the combinations, fast_ticket_totals_by and fast_ticket_hours_by.
+// fast_suspect_per_day_by, fast_calendar_activity_by, from each of the
+// last four its sums over the combinations, fast_ticket_totals_by and
+// fast_ticket_hours_by.
 func buildDimTotals(ctx context.Context, conn *sql.Conn) error {
 	for _, s := range dimTotalsStatements {
 		if _, err := conn.ExecContext(ctx, s); err != nil {
@@ -101,6 +103,11 @@ func buildDimTotals(ctx context.Context, conn *sql.Conn) error {
 	}
 	return nil
 }
+
+// suspectMultiplier is suspected_churn_rate v1's default cycle_multiplier,
+// which fast_suspect_per_day_by is built with (its fast form reading
+// them serves only that default; a test holds the two equal).
+const suspectMultiplier = 2.0
 
 // dimTotalsStatements are buildDimTotals' statements.
 var dimTotalsStatements = []string{
@@ -149,6 +156,30 @@ var dimTotalsStatements = []string{
 	`CREATE OR REPLACE TABLE fast_history_per_day AS
 		SELECT day, CAST(sum(firsts) AS BIGINT) AS firsts, CAST(sum(gap_days) AS BIGINT) AS gap_days, sum(amount) AS amount
 		FROM fast_history_per_day_by GROUP BY day ORDER BY day`,
+	// Per day and combination, for suspected churn at any end with its
+	// default multiplier (suspectMultiplier): the customers whose third
+	// order day it is (eligible at an end after it), and the net change
+	// in the customers flagged at an end after it. From a customer's
+	// j-th day d (j >= 3) until their next, at an end e, d is their last
+	// day and m, median_gaps[j], their median gap: flagged when e - d >
+	// multiplier * m, that is when e > d + floor(multiplier * m)
+	// (flag_day), so +1 on flag_day and -1 on the next day, where
+	// flag_day is before it (or there is none). Summed over the days
+	// before an end, they are the eligible and flagged customers there;
+	// then the same per day, of every customer.
+	fmt.Sprintf(`CREATE OR REPLACE TABLE fast_suspect_per_day_by AS
+		WITH spans AS MATERIALIZED (
+		  SELECT combo, j, days[j] AS day, days[j] + CAST(floor(%v * median_gaps[j]) AS INTEGER) AS flag_day, days[j + 1] AS next_day
+		  FROM (SELECT k.combo, c.days, c.median_gaps, unnest(range(3, c.n_days + 1)) AS j
+		        FROM fast_customer_days c JOIN fast_customer_keys k USING (ckey) WHERE c.n_days >= 3))
+		SELECT day, combo AS ckey, CAST(sum(eligible) AS BIGINT) AS eligible, CAST(sum(flagged) AS BIGINT) AS flagged
+		FROM (SELECT combo, day, 1 AS eligible, 0 AS flagged FROM spans WHERE j = 3
+		      UNION ALL SELECT combo, flag_day, 0, 1 FROM spans WHERE next_day IS NULL OR flag_day < next_day
+		      UNION ALL SELECT combo, next_day, 0, -1 FROM spans WHERE flag_day < next_day)
+		GROUP BY day, combo ORDER BY day`, suspectMultiplier),
+	`CREATE OR REPLACE TABLE fast_suspect_per_day AS
+		SELECT day, CAST(sum(eligible) AS BIGINT) AS eligible, CAST(sum(flagged) AS BIGINT) AS flagged
+		FROM fast_suspect_per_day_by GROUP BY day ORDER BY day`,
 	// Per calendar period and combination: the customers with
 	// completed orders in it (active), in the period before of its
 	// kind (prev_active) and in both (retained), for a period with

@@ -162,31 +162,31 @@ var sources = map[string]struct {
 	// customer's last day (the usual, latest window, for most customers)
 	// reads their whole history's columns; one ending before it filters
 	// their sorted lists of order days and day revenues to the k days
-	// before its end, and takes the k-th entry of the list of each day's
-	// median gap where the customer has one, or else the median of the
-	// first k - 1 of their gaps, taken once per customer before the join
-	// with the periods (the days are distinct, so every gap is positive;
-	// suspected churn by month at 1M customers: 1.09–1.17 s against
-	// 1.40–1.44 s when the gaps were taken for each period). The lists
-	// are read only for the customers whose last day is on or after the
-	// first period's end (the placeholder): none at all for the latest
-	// window.
+	// before its end, and takes the k-th entry of their list of each
+	// day's median gap. The lists are read only for the customers whose
+	// last day is on or after the first period's end (the placeholder):
+	// none at all for the latest window.
 	"fast_history": {history: true, ends: true, sql: `
     SELECT p.period, c.ckey, c.first_day AS h_first, c.last_day AS h_last, c.amount AS h_amount,
            c.n_days, c.median_gap
     FROM fast_customer_days c JOIN periods p ON c.last_day < CAST(p.win_end AS DATE)
     UNION ALL
     SELECT period, ckey, days[1] AS h_first, days[k] AS h_last, list_sum(amounts[1:k]) AS h_amount,
-           k AS n_days,
-           CASE WHEN median_gaps IS NOT NULL THEN median_gaps[k] ELSE list_median(gaps[1:k - 1]) END AS median_gap
+           k AS n_days, median_gaps[k] AS median_gap
     FROM (
-      SELECT p.period, c.ckey, c.days, c.amounts, c.median_gaps, c.gaps,
+      SELECT p.period, c.ckey, c.days, c.amounts, c.median_gaps,
              len(list_filter(c.days, lambda d: d < p.w_end)) AS k
-      FROM (SELECT *, CASE WHEN median_gaps IS NULL THEN list_transform(days[2:], lambda d, i: date_diff('day', days[i], d)) END AS gaps
-            FROM fast_customer_days WHERE last_day >= ?::DATE) c
+      FROM (SELECT * FROM fast_customer_days WHERE last_day >= ?::DATE) c
       JOIN (SELECT period, CAST(win_end AS DATE) AS w_end FROM periods) p ON c.first_day < p.w_end AND c.last_day >= p.w_end
     )
 `},
+	// Suspected churn of every customer at each period's end, with the
+	// version's default multiplier (a form reading it takes params:
+	// default): the customers eligible and flagged, as changes summed
+	// over the days before the end (from fast_suspect_per_day, or,
+	// combo, per combination of dimensions from its _by sibling).
+	"fast_suspect_totals": {history: true, totals: true, sql: suspectTotalsSQL,
+		combo: perCombination(suspectTotalsSQL, "fast_suspect_per_day")},
 }
 
 // calendarSources are the sources of a request whose periods are whole
@@ -426,6 +426,12 @@ const historyTotalsSQL = `
     FROM fast_history_per_day d JOIN periods p ON d.day < p.win_end
 `
 
+// suspectTotalsSQL is the fast_suspect_totals source.
+const suspectTotalsSQL = `
+    SELECT p.period, NULL::INTEGER AS ckey, d.eligible, d.flagged
+    FROM fast_suspect_per_day d JOIN periods p ON d.day < p.win_end
+`
+
 // activityTotalsSQL is the calendar fast_activity_totals source.
 const activityTotalsSQL = `
     SELECT p.period, NULL::INTEGER AS ckey, d.active, d.prev_active, d.retained, d.orders, d.repeaters, d.complainers
@@ -514,15 +520,16 @@ const fastOrdersSQL = `
 // rollups serve it; the periods are within its bound; filtered: the rows
 // are filtered by customer or grouped by a dimension; combos: only a form
 // reading the rows per combination of dimensions, for a request grouped
-// by comboDimensions only), or nil for the plain path. Matrices and KPIs
+// by comboDimensions only; a form of the default parameters only when
+// params are the defaults), or nil for the plain path. Matrices and KPIs
 // with their own dimensions have none.
-func fastForm(def *queries.Definition, q Query, ps []Period, filtered, combos bool) *queries.Fast {
+func fastForm(def *queries.Definition, q Query, params []boundParam, ps []Period, filtered, combos bool) *queries.Fast {
 	if !q.Fast || len(def.Group) > 0 || def.Dimensions != nil {
 		return nil
 	}
 	mode := modeOf(ps)
 	for _, f := range def.Fast {
-		if combos && !comboServes(f, mode) {
+		if combos && !comboServes(f, mode) || f.DefaultParams && !defaultParams(def, params) {
 			continue
 		}
 		single := !f.ScorecardOnly || q.FastAlways || (mode != dayMode && modeServes(f, mode))
@@ -531,6 +538,17 @@ func fastForm(def *queries.Definition, q Query, ps []Period, filtered, combos bo
 		}
 	}
 	return nil
+}
+
+// defaultParams tells whether the bound parameters are the version's
+// defaults.
+func defaultParams(def *queries.Definition, params []boundParam) bool {
+	for _, p := range def.Params {
+		if paramValue(def, p, params) != paramValue(def, p, nil) {
+			return false
+		}
+	}
+	return true
 }
 
 // scorecardForm is the form the scorecard takes (two periods, whole

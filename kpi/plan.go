@@ -52,11 +52,11 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 	combos := where == nil && scope == nil && comboDims
 	f := (*queries.Fast)(nil)
 	if combos {
-		f = fastForm(def, q, ps, filtered, true)
+		f = fastForm(def, q, params, ps, filtered, true)
 	}
 	if f == nil {
 		combos = false
-		f = fastForm(def, q, ps, filtered, false)
+		f = fastForm(def, q, params, ps, filtered, false)
 	}
 	if f != nil {
 		// Customer dimensions join on the integer key (a combination's,

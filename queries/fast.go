@@ -35,6 +35,8 @@ import (
 //	             table; calendar: only where the calendar rollups serve the
 //	             request (whole calendar periods), for a form that is quicker
 //	             there than the next but slower elsewhere
+//	params       default: only for the version's default parameters, for a
+//	             form reading tables built with them
 type Fast struct {
 	Sources     []string
 	Value       string
@@ -50,12 +52,15 @@ type Fast struct {
 	// functions), so it serves only requests that no customer filter or
 	// by= dimension narrows.
 	Unfiltered bool
-	Body       string
-	File       string
+	// DefaultParams: the form serves only requests whose parameters
+	// are the version's defaults.
+	DefaultParams bool
+	Body          string
+	File          string
 }
 
 // FastSources are the shared tables a fast body may read.
-var FastSources = []string{"fast_orders", "fast_window", "fast_history", "fast_activity", "fast_complainers", "fast_events", "fast_surveys", "fast_scores", "fast_score_counts", "fast_window_totals", "fast_history_totals", "fast_activity_totals", "fast_survey_totals", "fast_top_totals", "fast_ticket_totals", "fast_response_hours"}
+var FastSources = []string{"fast_orders", "fast_window", "fast_history", "fast_activity", "fast_complainers", "fast_events", "fast_surveys", "fast_scores", "fast_score_counts", "fast_window_totals", "fast_history_totals", "fast_activity_totals", "fast_survey_totals", "fast_top_totals", "fast_ticket_totals", "fast_response_hours", "fast_suspect_totals"}
 
 var formSplit = regexp.MustCompile(`(?m)^-- form\s*$`)
 
@@ -142,6 +147,11 @@ func (f *Fast) set(key, value string) error {
 			return errors.New("unfiltered must be true")
 		}
 		f.Unfiltered = true
+	case "params":
+		if value != "default" {
+			return errors.New("params must be default")
+		}
+		f.DefaultParams = true
 	case "use":
 		switch value {
 		case "scorecard":

@@ -1,3 +1,14 @@
+-- source: fast_suspect_totals
+-- params: default
+-- Without a customer filter, of everyone or by few-valued customer
+-- dimensions (per combination of them), with the default multiplier:
+-- the customers eligible and flagged at the period's end, as changes
+-- per day summed over the days before it (fast_suspect_per_day_by, built
+-- from each customer's days and the median gap up to each).
+-- numerator: CAST(coalesce(sum(flagged), 0) AS BIGINT)
+-- denominator: CAST(coalesce(sum(eligible), 0) AS BIGINT)
+SELECT period, customer_id, flagged, eligible FROM fast_suspect_totals
+-- form
 -- source: fast_history
 SELECT h.period, h.customer_id,
        date_diff('day', h.h_last, CAST(p.win_end AS DATE)) > f.cycle_multiplier * h.median_gap AS flagged
