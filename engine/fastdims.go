@@ -149,9 +149,9 @@ var dimTotalsStatements = []string{
 	`CREATE OR REPLACE TABLE fast_history_per_day_by AS
 		SELECT day, combo AS ckey, CAST(count(*) FILTER (WHERE gap IS NULL) AS BIGINT) AS firsts,
 		       CAST(coalesce(sum(gap), 0) AS BIGINT) AS gap_days, sum(amount) AS amount
-		FROM (SELECT k.combo, unnest(f.days) AS day, unnest(f.amounts) AS amount,
+		FROM (SELECT f.combo, unnest(f.days) AS day, unnest(f.amounts) AS amount,
 		             unnest(list_transform(f.days, lambda d, i: CASE WHEN i > 1 THEN date_diff('day', f.days[i - 1], d) END)) AS gap
-		      FROM fast_customer_days f JOIN fast_customer_keys k USING (ckey))
+		      FROM fast_customer_days f)
 		GROUP BY day, combo ORDER BY day`,
 	`CREATE OR REPLACE TABLE fast_history_per_day AS
 		SELECT day, CAST(sum(firsts) AS BIGINT) AS firsts, CAST(sum(gap_days) AS BIGINT) AS gap_days, sum(amount) AS amount
@@ -170,8 +170,8 @@ var dimTotalsStatements = []string{
 	fmt.Sprintf(`CREATE OR REPLACE TABLE fast_suspect_per_day_by AS
 		WITH spans AS MATERIALIZED (
 		  SELECT combo, j, days[j] AS day, days[j] + CAST(floor(%v * median_gaps[j]) AS INTEGER) AS flag_day, days[j + 1] AS next_day
-		  FROM (SELECT k.combo, c.days, c.median_gaps, unnest(range(3, c.n_days + 1)) AS j
-		        FROM fast_customer_days c JOIN fast_customer_keys k USING (ckey) WHERE c.n_days >= 3))
+		  FROM (SELECT combo, days, median_gaps, unnest(range(3, n_days + 1)) AS j
+		        FROM fast_customer_days WHERE n_days >= 3))
 		SELECT day, combo AS ckey, CAST(sum(eligible) AS BIGINT) AS eligible, CAST(sum(flagged) AS BIGINT) AS flagged
 		FROM (SELECT combo, day, 1 AS eligible, 0 AS flagged FROM spans WHERE j = 3
 		      UNION ALL SELECT combo, flag_day, 0, 1 FROM spans WHERE next_day IS NULL OR flag_day < next_day
