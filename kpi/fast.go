@@ -65,18 +65,20 @@ var sources = map[string]struct {
 	// A request of one period, whose window is the span bound, groups the
 	// days by customer alone and adds the period after: grouping by the
 	// period joined to every day took 183 ms against 112 at 1M customers
-	// over nine months.
+	// over nine months. (Both group by the key alone and take any of its
+	// rows' combination, which is the customer's one: 123–124 ms against
+	// 131–137 grouping by both.)
 	"fast_window": {window: true, sql: `
-    SELECT p.period, d.ckey, d.combo,` + windowSums + `
+    SELECT p.period, d.ckey, any_value(d.combo) AS combo,` + windowSums + `
     FROM fast_order_days d JOIN periods p ON d.day >= p.win_start AND d.day < p.win_end
     WHERE d.day >= ?::DATE AND d.day < ?::DATE
-    GROUP BY p.period, d.ckey, d.combo
+    GROUP BY p.period, d.ckey
 `, single: `
     SELECT p.period, w.* FROM (
-      SELECT d.ckey, d.combo,` + windowSums + `
+      SELECT d.ckey, any_value(d.combo) AS combo,` + windowSums + `
       FROM fast_order_days d
       WHERE d.day >= ?::DATE AND d.day < ?::DATE
-      GROUP BY d.ckey, d.combo
+      GROUP BY d.ckey
     ) w CROSS JOIN periods p
 `},
 	// fast_window's sums over every customer, per day of each period's

@@ -1,14 +1,14 @@
 WITH periods(period, win_start, win_end, prev_start) AS (VALUES (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP), (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP), (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP)),
 fast_window AS (
   SELECT s.* EXCLUDE (ckey), s.ckey AS customer_id FROM (
-    SELECT p.period, d.ckey, d.combo,
+    SELECT p.period, d.ckey, any_value(d.combo) AS combo,
            CAST(sum(d.orders) AS BIGINT) AS w_orders, sum(d.amount) AS w_amount, CAST(0 AS BIGINT) AS p_orders,
            CAST(sum(d.costed) AS BIGINT) AS w_costed, sum(d.costed_amount) AS w_costed_amount, sum(d.profit) AS w_profit,
            CAST(sum(d.delivery_known) AS BIGINT) AS w_delivery_known, CAST(sum(d.on_time) AS BIGINT) AS w_on_time,
            CAST(sum(d.returned) AS BIGINT) AS w_returned
     FROM fast_calendar d JOIN periods p ON d.pstart >= p.win_start AND d.pstart < p.win_end
     WHERE d.months = 1 AND d.pstart >= ?::DATE AND d.pstart < ?::DATE
-    GROUP BY p.period, d.ckey, d.combo
+    GROUP BY p.period, d.ckey
 ) s
 ),
 kpi_rows AS (
