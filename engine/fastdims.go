@@ -55,21 +55,20 @@ func keyStatements(ctx context.Context, conn *sql.Conn) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The keys are numbered into a temporary table, then copied: written
-	// straight from the window, the persistent table took 2.3–2.7 s at a
-	// million customers, against 1.8–1.9 s for both steps.
-	keys := `CREATE OR REPLACE TEMP TABLE fast_keys_numbered AS
-	SELECT CAST(row_number() OVER (ORDER BY d.customer_id) AS INTEGER) AS ckey, d.customer_id, d AS dims, `
-	copyKeys := []string{
-		"CREATE OR REPLACE TABLE fast_customer_keys AS SELECT * FROM temp.fast_keys_numbered",
-		"DROP TABLE temp.fast_keys_numbered",
-	}
+	// The keys are numbered in a window over the customer_ids alone, then
+	// joined to the customers' rows: the window's output is written on
+	// one thread, so numbering whole rows took 2.3–2.7 s at a million
+	// customers, and into a temporary table copied after 1.1–1.3 s,
+	// against 0.77–0.81 s this way.
+	numbered := `JOIN (SELECT customer_id, CAST(row_number() OVER (ORDER BY customer_id) AS INTEGER) AS ckey FROM customers) n USING (customer_id)`
+	keys := `CREATE OR REPLACE TABLE fast_customer_keys AS
+	SELECT n.ckey, d.customer_id, d AS dims, `
 	if len(dims) == 0 {
 		// One combination of everyone (a struct has a field at least).
-		return append([]string{
+		return []string{
 			`CREATE OR REPLACE TABLE fast_dim_combos AS SELECT CAST(1 AS INTEGER) AS ckey, struct_pack(` + comboNone + ` := NULL::VARCHAR) AS dims`,
-			keys + `CAST(1 AS INTEGER) AS combo FROM customer_dims() d`,
-		}, copyKeys...), nil
+			keys + `CAST(1 AS INTEGER) AS combo FROM customer_dims() d ` + numbered,
+		}, nil
 	}
 	var cols, fields, same []string
 	for _, d := range dims {
@@ -78,14 +77,14 @@ func keyStatements(ctx context.Context, conn *sql.Conn) ([]string, error) {
 		fields = append(fields, q+" := "+q)
 		same = append(same, "c.dims."+q+" IS NOT DISTINCT FROM d."+q)
 	}
-	return append([]string{
+	return []string{
 		// Numbered in the order of their values, nulls as one value each.
 		`CREATE OR REPLACE TABLE fast_dim_combos AS
 		SELECT CAST(row_number() OVER (ORDER BY ` + strings.Join(cols, ", ") + `) AS INTEGER) AS ckey, struct_pack(` + strings.Join(fields, ", ") + `) AS dims
 		FROM (SELECT DISTINCT ` + strings.Join(cols, ", ") + ` FROM customer_dims())
 		ORDER BY ckey`,
-		keys + `c.ckey AS combo FROM customer_dims() d JOIN fast_dim_combos c ON ` + strings.Join(same, " AND "),
-	}, copyKeys...), nil
+		keys + `c.ckey AS combo FROM customer_dims() d ` + numbered + ` JOIN fast_dim_combos c ON ` + strings.Join(same, " AND "),
+	}, nil
 }
 
 // buildDimTotals builds, after the per-customer tables,
