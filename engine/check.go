@@ -57,17 +57,23 @@ var invariantChecks = []invariantCheck{
 	{name: "dataset_rows", rule: "every dataset holds the rows its imports recorded (since its last replace)",
 		query: datasetRowsCheck()},
 	{name: "fast_tables", fast: true,
-		rule: "the fast path's tables, stamped current, hold the completed orders of known customers: their count (per day, per month and per combination of dimensions), their customers and their revenue",
+		rule: "the fast path's tables, stamped current, hold the completed orders of known customers: their count (per day, per month and per combination of dimensions), their customers and their revenue; and, for suspected churn, the customers with three order days or more, each flagged once their history ends",
 		query: `SELECT t.orders = o.orders AND c.orders = o.orders AND b.orders = o.orders AND h.firsts = o.customers
-		        AND abs(coalesce(t.amount, 0) - o.amount) <= 1e-6 * greatest(1, abs(o.amount)),
-		        format('the fast tables hold {} completed orders ({} summed by month, {} by combination of dimensions) of {} customers, revenue {}; the orders table {} of {}, revenue {}',
-		               t.orders, c.orders, b.orders, h.firsts, coalesce(t.amount, 0), o.orders, o.customers, o.amount)
+		        AND abs(coalesce(t.amount, 0) - o.amount) <= 1e-6 * greatest(1, abs(o.amount))
+		        AND s.eligible = r.customers AND s.flagged = r.customers,
+		        format('the fast tables hold {} completed orders ({} summed by month, {} by combination of dimensions) of {} customers, revenue {}, {} customers eligible for suspected churn and {} flagged in the end; the orders table {} of {}, revenue {}, {} customers with three order days or more',
+		               t.orders, c.orders, b.orders, h.firsts, coalesce(t.amount, 0), s.eligible, s.flagged, o.orders, o.customers, o.amount, r.customers)
 		 FROM (SELECT coalesce(sum(orders), 0) AS orders, sum(amount) AS amount FROM fast_order_totals) t,
 		      (SELECT coalesce(sum(orders), 0) AS orders FROM fast_calendar WHERE months = 1) c,
 		      (SELECT coalesce(sum(orders), 0) AS orders FROM fast_order_totals_by) b,
 		      (SELECT coalesce(sum(firsts), 0) AS firsts FROM fast_history_per_day) h,
+		      (SELECT coalesce(sum(eligible), 0) AS eligible, coalesce(sum(flagged), 0) AS flagged FROM fast_suspect_per_day) s,
 		      (SELECT count(*) AS orders, count(DISTINCT customer_id) AS customers, coalesce(sum(amount), 0) AS amount FROM orders
-		       WHERE coalesce(status, 'completed') = 'completed' AND customer_id IN (SELECT customer_id FROM customers)) o`},
+		       WHERE coalesce(status, 'completed') = 'completed' AND customer_id IN (SELECT customer_id FROM customers)) o,
+		      (SELECT count(*) AS customers FROM (
+		         SELECT customer_id FROM orders
+		         WHERE coalesce(status, 'completed') = 'completed' AND customer_id IN (SELECT customer_id FROM customers)
+		         GROUP BY customer_id HAVING count(DISTINCT CAST(order_date AS DATE)) >= 3)) r`},
 	{name: "evaluations", rule: "every evaluation holds as many assignments as it counted, and every assignment has its evaluation",
 		query: `SELECT count(*) = 0, format('{} evaluation(s) disagree with their assignments, e.g. {}', count(*), min(what))
 		 FROM (

@@ -56,3 +56,29 @@ func TestCheckInvariants(t *testing.T) {
 		t.Errorf("generation problem: %q", f["generation"])
 	}
 }
+
+// TestCheckSuspectTotals: the check names fast_tables when the suspected
+// churn changes per day disagree with the orders.
+func TestCheckSuspectTotals(t *testing.T) {
+	e := handBuilt(t)
+	ctx := context.Background()
+	var eligible int64
+	if err := e.DB().QueryRowContext(ctx, "SELECT coalesce(sum(eligible), 0) FROM fast_suspect_per_day").Scan(&eligible); err != nil {
+		t.Fatal(err)
+	}
+	if eligible == 0 {
+		t.Fatal("no customer of the hand-built data has three order days: the check is not exercised")
+	}
+	if _, err := e.DB().ExecContext(ctx, "UPDATE fast_suspect_per_day SET flagged = flagged + 1 WHERE day = (SELECT min(day) FROM fast_suspect_per_day)"); err != nil {
+		t.Fatal(err)
+	}
+	invs, err := e.Check(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, inv := range invs {
+		if inv.OK == (inv.Name == "fast_tables") {
+			t.Errorf("invariant %s: ok %v (%s)", inv.Name, inv.OK, inv.Problem)
+		}
+	}
+}
