@@ -14,12 +14,11 @@ import (
 // customers' few-valued dimensions (fast_dim_combos, fast_order_totals_by,
 // fast_survey_totals_by, fast_score_days_by, fast_history_per_day_by,
 // fast_suspect_per_day_by, fast_calendar_activity_by, fast_ticket_totals_by,
-// fast_ticket_hours_by):
-// revenue, orders, AOV,
-// profit, on-time delivery, returns, NPS, CSAT, CSI, recency, suspected
-// churn, historic CLV, new customers, resolution rate and hours, and churn, retention,
-// active customers, purchase frequency, repeat purchase and complaint
-// rate of calendar periods, by region (or segment, or any dimension
+// fast_ticket_hours_by): revenue, orders, AOV, profit, on-time delivery,
+// returns, NPS, CSAT, CSI, recency, suspected churn, historic CLV, new
+// customers, resolution rate and hours, and churn, retention, active
+// customers, purchase frequency, repeat purchase and complaint rate of
+// calendar periods, by region (or segment, or any dimension
 // of at most maxComboValues values) then read a row per day (or period)
 // and combination instead of a row per customer: the planner groups them
 // by the combination's dimensions as it groups customers by theirs (kpi's
