@@ -68,12 +68,7 @@ var sources = map[string]struct {
 	// over nine months. (Both group by the key alone and take any of its
 	// rows' combination, which is the customer's one: 123–124 ms against
 	// 131–137 grouping by both.)
-	"fast_window": {window: true, sql: `
-    SELECT p.period, d.ckey, any_value(d.combo) AS combo,` + windowSums + `
-    FROM fast_order_days d JOIN periods p ON d.day >= p.win_start AND d.day < p.win_end
-    WHERE d.day >= ?::DATE AND d.day < ?::DATE
-    GROUP BY p.period, d.ckey
-`, single: `
+	"fast_window": {window: true, sql: windowSQL("JOIN (" + periodDays("win_start") + ") p ON d.day = p.day"), single: `
     SELECT p.period, w.* FROM (
       SELECT d.ckey, any_value(d.combo) AS combo,` + windowSums + `
       FROM fast_order_days d
@@ -277,7 +272,7 @@ var monthSources = map[string]struct {
 	sql    string
 	window bool
 }{
-	"fast_window": {window: true, sql: monthRows(sources["fast_window"].sql)},
+	"fast_window": {window: true, sql: monthRows(windowSQL("JOIN periods p ON d.day >= p.win_start AND d.day < p.win_end"))},
 }
 
 // monthRows is a source over fast_order_days written over the month rows
@@ -381,6 +376,29 @@ func available(f *queries.Fast, mode sourceMode, filtered bool) bool {
 		}
 	}
 	return true
+}
+
+// windowSQL is fast_window's SQL for several periods: the days of
+// fast_order_days joined to the periods by join, and summed per period
+// and customer.
+func windowSQL(join string) string {
+	return `
+    SELECT p.period, d.ckey, any_value(d.combo) AS combo,` + windowSums + `
+    FROM fast_order_days d ` + join + `
+    WHERE d.day >= ?::DATE AND d.day < ?::DATE
+    GROUP BY p.period, d.ckey
+`
+}
+
+// periodDays pairs each day with orders (a row of fast_order_totals)
+// with the periods whose span from the bound named (win_start, or
+// prev_start for the previous window too) to the window's end holds it:
+// a few hundred rows, which the days of fast_order_days then join on
+// the day alone, a hash join, rather than on the bounds, a range join
+// over every day row (churn's fast_orders by week over 2024 at 1M
+// customers: 1.5 s against 2.1 s).
+func periodDays(from string) string {
+	return `SELECT t.day, p.period, p.win_start FROM fast_order_totals t JOIN periods p ON t.day >= p.` + from + ` AND t.day < p.win_end`
 }
 
 // windowSums are fast_window's sums of a customer's days in the window.
@@ -500,8 +518,8 @@ func comboDimensions(data *Data, dims []dimension) bool {
 // itself as customer_id. Keys are numbered in customer_id order, so they
 // count, count distinct and break ties (top20_revenue_share) as the ids
 // do, and the string join is saved.
-const fastOrdersSQL = `
-    SELECT p.period, d.ckey, d.combo,
+var fastOrdersSQL = `
+    SELECT p.period, d.ckey, any_value(d.combo) AS combo,
            CAST(coalesce(sum(d.orders) FILTER (WHERE d.day >= p.win_start), 0) AS BIGINT) AS w_orders,
            sum(d.amount) FILTER (WHERE d.day >= p.win_start) AS w_amount,
            CAST(coalesce(sum(d.orders) FILTER (WHERE d.day < p.win_start), 0) AS BIGINT) AS p_orders,
@@ -511,9 +529,9 @@ const fastOrdersSQL = `
            CAST(coalesce(sum(d.delivery_known) FILTER (WHERE d.day >= p.win_start), 0) AS BIGINT) AS w_delivery_known,
            CAST(coalesce(sum(d.on_time) FILTER (WHERE d.day >= p.win_start), 0) AS BIGINT) AS w_on_time,
            CAST(coalesce(sum(d.returned) FILTER (WHERE d.day >= p.win_start), 0) AS BIGINT) AS w_returned
-    FROM fast_order_days d JOIN periods p ON d.day >= p.prev_start AND d.day < p.win_end
+    FROM fast_order_days d JOIN (` + periodDays("prev_start") + `) p ON d.day = p.day
     WHERE d.day >= ?::DATE AND d.day < ?::DATE
-    GROUP BY p.period, d.ckey, d.combo
+    GROUP BY p.period, d.ckey
 `
 
 // fastForm is the fast form a query takes: the first of the version's

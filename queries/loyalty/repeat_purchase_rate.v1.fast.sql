@@ -19,7 +19,8 @@ SELECT period, customer_id, repeaters, active FROM fast_activity_totals WHERE ac
 SELECT period, customer_id, w_repeat FROM fast_activity WHERE w_active
 -- form
 -- source: fast_window
--- use: scorecard
--- More periods: a request of its own runs the macro, faster there (custkpi
--- bench --catalog).
+-- More periods.
+-- Requests of their own too: by age at 1M customers, 0.12-0.17 s against
+-- 0.18-0.27 s for the macro over 2024-02-15..2024-11-20, 0.67-0.93 s
+-- against 1.05-1.52 s by week over 2024.
 SELECT period, customer_id, w_orders AS orders FROM fast_window WHERE w_orders > 0

@@ -9,8 +9,7 @@
 SELECT period, customer_id, orders, active FROM fast_activity_totals WHERE active > 0
 -- form
 -- source: fast_window
--- use: scorecard
--- A request of its own over a window that is no calendar period runs the
--- macro, faster there (custkpi bench --catalog); whole calendar periods read
--- the rollups.
+-- Requests of their own too: by age at 1M customers, 0.12-0.17 s against
+-- 0.18-0.27 s for the macro over 2024-02-15..2024-11-20, 0.67-0.93 s
+-- against 1.05-1.52 s by week over 2024.
 SELECT period, customer_id, w_orders AS orders FROM fast_window WHERE w_orders > 0
