@@ -137,7 +137,7 @@ func TestFastPathEqualsPlain(t *testing.T) {
 // month, against the macros.
 func TestCombinationsEqualPlain(t *testing.T) {
 	e := fastDemo(t)
-	ctx := withFastAlways(context.Background())
+	ctx := context.Background()
 	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
 	windows := [][2]time.Time{
 		{day("2023-01-01"), day("2024-01-01")},
@@ -205,7 +205,7 @@ func TestSuspectTablesTakeTheDefault(t *testing.T) {
 // as its macro at others too (each customer's history serves them).
 func TestSuspectChurnMultipliers(t *testing.T) {
 	e := fastDemo(t)
-	ctx := withFastAlways(context.Background())
+	ctx := context.Background()
 	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
 	for _, m := range []string{"", "2", "1.5", "3.25"} {
 		for _, by := range [][]string{nil, {"region"}} {
@@ -238,7 +238,7 @@ func TestCombinationsFitTheKeys(t *testing.T) {
 // served and those it served from the calendar rollups.
 func fastEqualsPlain(t *testing.T, e *Engine, kpis []Query, n int, seed uint64) (fast, calendar int) {
 	t.Helper()
-	ctx := withFastAlways(context.Background())
+	ctx := context.Background()
 	r := rand.New(rand.NewPCG(seed, 17))
 	for i := range n {
 		q := randomQuery(r, kpis[i%len(kpis)])
@@ -432,7 +432,7 @@ func reopenRevenue(t *testing.T, path string) {
 	}
 	defer e.Close()
 	q := Query{KPI: "revenue", From: date("2024-01-01"), To: date("2024-04-01")}
-	got, err := e.Run(withFastAlways(ctx), q)
+	got, err := e.Run(ctx, q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -509,7 +509,7 @@ func TestStaleFastTablesTakePlainPath(t *testing.T) {
 	if _, err := e.SetTarget(ctx, Target{KPI: "revenue", Target: 1, Direction: "higher_is_better"}); err != nil {
 		t.Fatal(err)
 	}
-	plain, err := e.Run(withFastAlways(ctx), q)
+	plain, err := e.Run(ctx, q)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -121,7 +121,6 @@ func (e *Engine) SQL(ctx context.Context, q Query) (string, []any, error) {
 func (e *Engine) plan(ctx context.Context, s *snapshot, q Query) (*kpi.Statement, error) {
 	q.Scope = scopeOf(ctx) // the key's, whatever the caller set
 	q.Fast = !plainOnly(ctx) && s.fastCurrent
-	q.FastAlways = fastAlways(ctx)
 	var where *kpi.Filter
 	if q.Where != "" {
 		def, err := kpi.Definition(e.catalog, q)

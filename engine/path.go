@@ -27,17 +27,3 @@ func plainOnly(ctx context.Context) bool {
 	v, _ := ctx.Value(plainKey{}).(bool)
 	return v
 }
-
-type fastAlwaysKey struct{}
-
-// withFastAlways makes every KPI with a fast form take it, even one that
-// serves only the scorecard: the property test's way to check those forms
-// on every kind of request.
-func withFastAlways(ctx context.Context) context.Context {
-	return context.WithValue(ctx, fastAlwaysKey{}, true)
-}
-
-func fastAlways(ctx context.Context) bool {
-	v, _ := ctx.Value(fastAlwaysKey{}).(bool)
-	return v
-}

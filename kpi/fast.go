@@ -272,7 +272,7 @@ var monthSources = map[string]struct {
 	sql    string
 	window bool
 }{
-	"fast_window": {window: true, sql: monthRows(windowSQL("JOIN periods p ON d.day >= p.win_start AND d.day < p.win_end"))},
+	"fast_window": {window: true, sql: monthRows(sources["fast_window"].sql)},
 }
 
 // monthRows is a source over fast_order_days written over the month rows
@@ -541,9 +541,9 @@ var fastOrdersSQL = `
 `
 
 // fastForm is the fast form a query takes: the first of the version's
-// forms that applies (the query allows the fast path; the form serves
-// single requests, or the query takes every form, or the calendar
-// rollups serve it; the periods are within its bound; filtered: the rows
+// forms that applies (the query allows the fast path; the sources the
+// form reads serve the periods; the periods are within its bound;
+// filtered: the rows
 // are filtered by customer or grouped by a dimension; combos: only a form
 // reading the rows per combination of dimensions, for a request grouped
 // by comboDimensions only; a form of the default parameters only when
@@ -558,8 +558,7 @@ func fastForm(def *queries.Definition, q Query, params []boundParam, ps []Period
 		if combos && !comboServes(f, mode) || f.DefaultParams && !defaultParams(def, params) {
 			continue
 		}
-		single := !f.ScorecardOnly || q.FastAlways || (mode != dayMode && modeServes(f, mode))
-		if single && available(f, mode, filtered && !combos) && (f.MaxPeriods == 0 || len(ps) <= f.MaxPeriods) {
+		if available(f, mode, filtered && !combos) && (f.MaxPeriods == 0 || len(ps) <= f.MaxPeriods) {
 			return f
 		}
 	}

@@ -28,9 +28,6 @@ type Query struct {
 	// engine's requests); without it the plan is the version's macro, the
 	// reference of the property test and the benchmark's "before".
 	Fast bool `json:"-"`
-	// FastAlways takes even the fast forms that serve only the scorecard,
-	// so that the property test checks them on every kind of request.
-	FastAlways bool `json:"-"`
 }
 
 // The paths a statement takes.

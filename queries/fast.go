@@ -28,11 +28,7 @@ import (
 //	             are per customer where the definition's are per order
 //	max_periods  at most this many periods (a history source joins every
 //	             order before the window's end to each period)
-//	use          scorecard: only where the shared tables are shared (the
-//	             scorecard) or read from the calendar rollups; a KPI summed
-//	             over orders answers a request of its own over any other
-//	             window faster from its macro than through a per-customer
-//	             table; calendar: only where the calendar rollups serve the
+//	use          calendar: only where the calendar rollups serve the
 //	             request (whole calendar periods), for a form that is quicker
 //	             there than the next but slower elsewhere
 //	params       default: only for the version's default parameters, for a
@@ -43,8 +39,6 @@ type Fast struct {
 	Numerator   string
 	Denominator string
 	MaxPeriods  int
-	// ScorecardOnly: the form serves the scorecard, not single requests.
-	ScorecardOnly bool
 	// CalendarOnly: the form serves only requests of whole calendar
 	// periods that the calendar rollups serve.
 	CalendarOnly bool
@@ -153,14 +147,10 @@ func (f *Fast) set(key, value string) error {
 		}
 		f.DefaultParams = true
 	case "use":
-		switch value {
-		case "scorecard":
-			f.ScorecardOnly = true
-		case "calendar":
-			f.CalendarOnly = true
-		default:
-			return errors.New("use must be scorecard or calendar")
+		if value != "calendar" {
+			return errors.New("use must be calendar")
 		}
+		f.CalendarOnly = true
 	default:
 		return errors.New("unknown header key " + strconv.Quote(key))
 	}

@@ -6,7 +6,9 @@ fast_window AS (
            CAST(sum(d.costed) AS BIGINT) AS w_costed, sum(d.costed_amount) AS w_costed_amount, sum(d.profit) AS w_profit,
            CAST(sum(d.delivery_known) AS BIGINT) AS w_delivery_known, CAST(sum(d.on_time) AS BIGINT) AS w_on_time,
            CAST(sum(d.returned) AS BIGINT) AS w_returned
-    FROM fast_calendar d JOIN periods p ON d.pstart >= p.win_start AND d.pstart < p.win_end
+    FROM fast_calendar d JOIN (SELECT x.day, p.period, p.win_start
+      FROM (SELECT CAST(unnest(range(min(win_start), max(win_end), INTERVAL 1 DAY)) AS DATE) AS day FROM periods) x
+      JOIN periods p ON x.day >= p.win_start AND x.day < p.win_end) p ON d.pstart = p.day
     WHERE d.months = 1 AND d.pstart >= ?::DATE AND d.pstart < ?::DATE
     GROUP BY p.period, d.ckey
 ) s
