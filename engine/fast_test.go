@@ -124,7 +124,7 @@ func TestFastPathEqualsPlain(t *testing.T) {
 	if fast < n*3/4 {
 		t.Errorf("only %d of %d requests took the fast path", fast, n)
 	}
-	if calendar < n/5 {
+	if calendar < n/6 {
 		t.Errorf("only %d of %d requests read the calendar rollups", calendar, n)
 	}
 	t.Logf("%d of %d requests took the fast path, %d of them from the calendar rollups", fast, n, calendar)

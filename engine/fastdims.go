@@ -116,17 +116,16 @@ var dimTotalsStatements = []string{
 	// the customers'.
 	`CREATE OR REPLACE TABLE fast_order_totals AS
 		SELECT day, ` + orderSums + ` FROM fast_order_totals_by GROUP BY day ORDER BY day`,
+	// The survey counts and the email and social counts of
+	// fast_survey_days and fast_event_days, per day and combination:
+	// NPS, CSAT and the engagement rates of everyone or by such
+	// dimensions.
+	dayTotals("fast_survey_totals_by", "fast_survey_days", surveyCounts),
+	dayTotals("fast_event_totals_by", "fast_event_days", eventCounts),
 	// The surveys with their customer's combination (a name no
-	// surveys column takes), joined once for the two tables below.
+	// surveys column takes), for the table below.
 	`CREATE OR REPLACE TEMP TABLE fast_survey_combo AS
 		SELECT s.*, k.combo AS __combo FROM surveys s JOIN fast_customer_keys k USING (customer_id)`,
-	// The survey counts of fast_survey_calendar, per day and
-	// combination: NPS and CSAT at any window, by such dimensions or
-	// of everyone.
-	`CREATE OR REPLACE TABLE fast_survey_totals_by AS
-		SELECT CAST(survey_date AS DATE) AS day, __combo AS ckey, ` + rollupAggregates(surveyCounts) + `
-		FROM fast_survey_combo
-		GROUP BY ALL ORDER BY day`,
 	// The number of each (attribute, score) of the surveys' score_*
 	// columns per day and combination (csi by such dimensions), and
 	// per day (fast_score_days, csi of everyone): unpivoted as csi's
@@ -246,6 +245,14 @@ var dimTotalsStatements = []string{
 	FROM fast_ticket_combo WHERE response_hours IS NOT NULL
 	ORDER BY day`,
 	`DROP TABLE fast_ticket_combo`,
+}
+
+// dayTotals is the statement summing the columns of a table of keyedDays
+// (from) per day and combination.
+func dayTotals(table, from string, columns []rollupColumn) string {
+	return `CREATE OR REPLACE TABLE ` + table + ` AS
+		SELECT day, combo AS ckey, ` + rollupSums(columns) + `
+		FROM ` + from + ` GROUP BY day, combo ORDER BY day`
 }
 
 // comboDimensions are the customer dimensions (columns of

@@ -1,5 +1,13 @@
+-- source: fast_event_totals
+-- Without a customer filter, or by few-valued customer dimensions only:
+-- the same counts per day, of every customer or per combination of those
+-- dimensions, for any window.
+-- numerator: CAST(coalesce(sum(opens), 0) AS BIGINT)
+-- denominator: CAST(coalesce(sum(sent), 0) AS BIGINT)
+SELECT period, customer_id, email_open AS opens, email_sent AS sent FROM fast_event_totals WHERE email_open > 0 OR email_sent > 0
+-- form
 -- source: fast_events
--- Calendar periods only: the counts per customer of fast_event_calendar.
+-- The counts per customer of each period's window, from fast_event_days.
 -- numerator: CAST(coalesce(sum(opens), 0) AS BIGINT)
 -- denominator: CAST(coalesce(sum(sent), 0) AS BIGINT)
 SELECT period, customer_id, email_open AS opens, email_sent AS sent FROM fast_events WHERE email_open > 0 OR email_sent > 0
