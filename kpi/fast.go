@@ -40,6 +40,10 @@ type source struct {
 	// single: the same rows for a request of one period (a window
 	// source: its placeholders bind that period's window).
 	single string
+	// days: the same rows not summed per customer, a row per customer
+	// and day, for requests whose forms reading the source all take
+	// them (rows: days).
+	days string
 }
 
 // sources are the shared tables, each a CTE over the periods, read from
@@ -71,7 +75,21 @@ var sources = map[string]source{
 	// over nine months. (Both group by the key alone and take any of its
 	// rows' combination, which is the customer's one: 123–124 ms against
 	// 131–137 grouping by both.)
-	"fast_window": {window: true, sql: windowSQL(windowDays), single: `
+	//
+	// Forms that only add up its columns (rows: days) read the days as
+	// they are, with their period, where several periods would be
+	// grouped per period and customer: by age at 1M customers, revenue
+	// and on-time delivery by week over 2024 0.37–0.47 s against
+	// 0.89–0.98 s grouped (1.26–1.75 s for the macros), by month over
+	// 2024-02-15..2024-11-20 0.28–0.29 s against 0.43–0.48 s. (Of one
+	// period, grouping per customer alone is quicker.)
+	"fast_window": {window: true, sql: windowSQL(windowDays), days: `
+    SELECT p.period, d.ckey, d.combo, d.orders AS w_orders, d.amount AS w_amount, CAST(0 AS BIGINT) AS p_orders,
+           d.costed AS w_costed, d.costed_amount AS w_costed_amount, d.profit AS w_profit,
+           d.delivery_known AS w_delivery_known, d.on_time AS w_on_time, d.returned AS w_returned
+    FROM fast_order_days d ` + windowDays + `
+    WHERE d.day >= ?::DATE AND d.day < ?::DATE
+`, single: `
     SELECT p.period, w.* FROM (
       SELECT d.ckey, any_value(d.combo) AS combo,` + windowSums + `
       FROM fast_order_days d
@@ -720,6 +738,8 @@ func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, mater
 			sql = src.combo
 		case src.single != "" && len(ps) == 1:
 			sql = src.single
+		case src.days != "" && formsTakeDays(forms, n):
+			sql = src.days
 		}
 		fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, keyed(sql, ids))
 		switch {
@@ -734,6 +754,17 @@ func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, mater
 		}
 	}
 	return calendar
+}
+
+// formsTakeDays tells whether every form reading the source takes a row per
+// customer and day (rows: days).
+func formsTakeDays(forms []*queries.Fast, source string) bool {
+	for _, f := range forms {
+		if slices.Contains(f.Sources, source) && !f.DayRows {
+			return false
+		}
+	}
+	return true
 }
 
 // keying is what a source's rows give as customer_id (see fastOrdersSQL).

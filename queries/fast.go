@@ -33,6 +33,10 @@ import (
 //	             there than the next but slower elsewhere
 //	params       default: only for the version's default parameters, for a
 //	             form reading tables built with them
+//	rows         days: the form's aggregates only add up its rows' columns,
+//	             so a source may give it a row per customer and day rather
+//	             than per customer (the sums are the same), sparing the
+//	             grouping per customer
 type Fast struct {
 	Sources     []string
 	Value       string
@@ -49,8 +53,11 @@ type Fast struct {
 	// DefaultParams: the form serves only requests whose parameters
 	// are the version's defaults.
 	DefaultParams bool
-	Body          string
-	File          string
+	// DayRows: the form's aggregates add up its rows' columns alone, so
+	// its rows may be a customer's days.
+	DayRows bool
+	Body    string
+	File    string
 }
 
 // FastSources are the shared tables a fast body may read.
@@ -146,6 +153,11 @@ func (f *Fast) set(key, value string) error {
 			return errors.New("params must be default")
 		}
 		f.DefaultParams = true
+	case "rows":
+		if value != "days" {
+			return errors.New("rows must be days")
+		}
+		f.DayRows = true
 	case "use":
 		if value != "calendar" {
 			return errors.New("use must be calendar")

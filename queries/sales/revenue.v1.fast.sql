@@ -5,6 +5,7 @@ SELECT period, customer_id, w_amount AS amount FROM fast_window_totals WHERE w_o
 -- form
 -- Per customer.
 -- source: fast_window
+-- rows: days
 -- Requests of their own too: by age at 1M customers, 0.12-0.17 s against
 -- 0.18-0.27 s for the macro over 2024-02-15..2024-11-20, 0.67-0.93 s
 -- against 1.05-1.52 s by week over 2024.
