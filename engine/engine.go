@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -409,12 +410,28 @@ func loadDatasets(ctx context.Context, q querier) (map[string]*DatasetInfo, erro
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load state: %w", err)
 	}
-	for kind, d := range datasets {
-		if err := q.QueryRowContext(ctx, "SELECT count(*) FROM "+quoteIdent(kind)).Scan(&d.Rows); err != nil {
-			return nil, fmt.Errorf("load state: count %s: %w", kind, err)
-		}
+	if err := countRows(ctx, q, datasets); err != nil {
+		return nil, err
 	}
 	return datasets, nil
+}
+
+// countRows sets each dataset's rows, counted in one statement: a
+// statement each took 30 ms of every CLI command's 150 at 1M customers.
+func countRows(ctx context.Context, q querier, datasets map[string]*DatasetInfo) error {
+	if len(datasets) == 0 {
+		return nil
+	}
+	var counts []string
+	var dest []any
+	for kind, d := range datasets {
+		counts = append(counts, "(SELECT count(*) FROM "+quoteIdent(kind)+")")
+		dest = append(dest, &d.Rows)
+	}
+	if err := q.QueryRowContext(ctx, "SELECT "+strings.Join(counts, ", ")).Scan(dest...); err != nil {
+		return fmt.Errorf("load state: count the datasets' rows: %w", err)
+	}
+	return nil
 }
 
 // loadEvaluations reads the latest evaluation of each rule set.
