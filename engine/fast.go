@@ -362,15 +362,22 @@ func buildFastTables(ctx context.Context, conn *sql.Conn, stamp string) error {
 	if err := buildDimTotals(ctx, conn); err != nil {
 		return err
 	}
-	// fast_generation was the stamp of earlier builds.
-	if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS fast_generation"); err != nil {
-		return contextErr(ctx, err, "build the fast path's tables")
+	for _, t := range retiredTables {
+		if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
+			return contextErr(ctx, err, "build the fast path's tables")
+		}
 	}
 	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TABLE fast_stamp AS SELECT ?::VARCHAR AS stamp", stamp); err != nil {
 		return contextErr(ctx, err, "build the fast path's tables")
 	}
 	return nil
 }
+
+// retiredTables are tables of earlier layouts that a build drops:
+// fast_generation, the stamp of earlier builds; the event and survey
+// rollups per calendar period, which fast_event_days and
+// fast_survey_days replaced.
+var retiredTables = []string{"fast_generation", "fast_event_calendar", "fast_survey_calendar"}
 
 // tableOf is the table a statement of fastTables creates or appends to.
 func tableOf(stmt string) string {

@@ -403,12 +403,22 @@ func TestFastTablesRebuiltWhenStale(t *testing.T) {
 	}
 	mustImport(t, e, "customers", "testdata/handbuilt/customers.csv")
 	mustImport(t, e, "orders", "testdata/handbuilt/orders.csv")
-	// As an older build's import would leave them: data without its days.
-	if _, err := e.DB().ExecContext(ctx, "DELETE FROM fast_order_days; UPDATE fast_stamp SET stamp = 'an older build'"); err != nil {
+	// As an older build's import would leave them: data without its
+	// days, and a table of an earlier layout.
+	if _, err := e.DB().ExecContext(ctx, "DELETE FROM fast_order_days; UPDATE fast_stamp SET stamp = 'an older build'; CREATE TABLE fast_event_calendar AS SELECT 1 AS months"); err != nil {
 		t.Fatal(err)
 	}
 	e.Close()
 	reopenRevenue(t, path)
+	e, err = Open(ctx, Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var retired int
+	if err := e.DB().QueryRowContext(ctx, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'fast_event_calendar'").Scan(&retired); err != nil || retired != 0 {
+		t.Errorf("fast_event_calendar after the rebuild: %d table(s), err %v; want it dropped", retired, err)
+	}
+	e.Close()
 	// As builds before the stamp left them: none.
 	e, err = Open(ctx, Options{Path: path})
 	if err != nil {

@@ -9,13 +9,14 @@ import (
 	"custkpi/store"
 )
 
-// The order sums, survey counts, history sums, calendar activity and
-// ticket counts per day (or calendar period) and combination of the
-// customers' few-valued dimensions (fast_dim_combos, fast_order_totals_by,
-// fast_survey_totals_by, fast_score_days_by, fast_history_per_day_by,
-// fast_suspect_per_day_by, fast_calendar_activity_by, fast_ticket_totals_by,
-// fast_ticket_hours_by): revenue, orders, AOV, profit, on-time delivery,
-// returns, NPS, CSAT, CSI, recency, suspected churn, historic CLV, new
+// The order sums, survey and event counts, history sums, calendar
+// activity and ticket counts per day (or calendar period) and combination
+// of the customers' few-valued dimensions (fast_dim_combos,
+// fast_order_totals_by, fast_survey_totals_by, fast_event_totals_by,
+// fast_score_days_by, fast_history_per_day_by, fast_suspect_per_day_by,
+// fast_calendar_activity_by, fast_ticket_totals_by, fast_ticket_hours_by):
+// revenue, orders, AOV, profit, on-time delivery, returns, NPS, CSAT, the
+// email and social rates, CSI, recency, suspected churn, historic CLV, new
 // customers, resolution rate and hours, and churn, retention, active
 // customers, purchase frequency, repeat purchase and complaint rate of
 // calendar periods, by region (or segment, or any dimension
@@ -89,7 +90,9 @@ func keyStatements(ctx context.Context, conn *sql.Conn) ([]string, error) {
 // buildDimTotals builds, after the per-customer tables,
 // fast_order_totals_by (the sums of fast_order_days per day and
 // combination, sorted by day), fast_order_totals (their sums per day),
-// fast_survey_totals_by, fast_score_days_by, fast_history_per_day_by,
+// fast_survey_totals_by and fast_event_totals_by (the sums of
+// fast_survey_days and fast_event_days per day and combination),
+// fast_score_days_by, fast_history_per_day_by,
 // fast_suspect_per_day_by, fast_calendar_activity_by, from each of the
 // last four its sums over the combinations, fast_ticket_totals_by and
 // fast_ticket_hours_by.

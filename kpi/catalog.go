@@ -57,6 +57,9 @@ type Catalog struct {
 func NewCatalog(defs []*queries.Definition) (*Catalog, error) {
 	c := &Catalog{kpis: map[string]*KPI{}}
 	for _, d := range defs {
+		if err := checkFastForms(d); err != nil {
+			return nil, err
+		}
 		k := c.kpis[d.Name]
 		if k == nil {
 			k = &KPI{Name: d.Name}

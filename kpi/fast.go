@@ -44,6 +44,9 @@ type source struct {
 	// and day, for requests whose forms reading the source all take
 	// them (rows: days).
 	days string
+	// perDay: its rows are always a customer's days, so only forms
+	// that take them (rows: days) may read it (NewCatalog checks).
+	perDay bool
 }
 
 // sources are the shared tables, each a CTE over the periods, read from
@@ -480,7 +483,7 @@ func dayRows(table string, columns ...string) source {
 	for i, c := range columns {
 		cols[i] = "d." + c
 	}
-	return source{window: true, sql: `
+	return source{window: true, perDay: true, sql: `
     SELECT p.period, d.ckey, ` + strings.Join(cols, ", ") + `
     FROM ` + table + ` d ` + windowDays + `
     WHERE d.day >= ?::DATE AND d.day < ?::DATE
@@ -754,6 +757,20 @@ func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, mater
 		}
 	}
 	return calendar
+}
+
+// checkFastForms refuses a fast form of the version that reads a source
+// of a customer's days without taking them (rows: days): a count of its
+// customers would count their days.
+func checkFastForms(def *queries.Definition) error {
+	for _, f := range def.Fast {
+		for _, s := range f.Sources {
+			if sources[s].perDay && !f.DayRows {
+				return fmt.Errorf("%s: source %s gives a row per customer and day: a form reading it must say rows: days, and only add up its columns", f.File, s)
+			}
+		}
+	}
+	return nil
 }
 
 // formsTakeDays tells whether every form reading the source takes a row per

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -236,5 +237,19 @@ func TestCalendarWindowMatchesGrainRow(t *testing.T) {
 		if st.Args[i] != w {
 			t.Errorf("argument %d = %v, want %v", i, st.Args[i], w)
 		}
+	}
+}
+
+// A form reading a source of customers' days must take them (rows: days):
+// a count of its customers would count their days.
+func TestCatalogRefusesDayRowsUntaken(t *testing.T) {
+	form := &queries.Fast{Sources: []string{"fast_events"}, File: "engagement/x.v1.fast.sql", Body: "SELECT 1"}
+	def := &queries.Definition{Name: "x", Version: 1, Fast: []*queries.Fast{form}}
+	if _, err := NewCatalog([]*queries.Definition{def}); err == nil || !strings.Contains(err.Error(), "engagement/x.v1.fast.sql: source fast_events gives a row per customer and day") {
+		t.Fatalf("NewCatalog: %v, want the form refused", err)
+	}
+	form.DayRows = true
+	if _, err := NewCatalog([]*queries.Definition{def}); err != nil {
+		t.Fatalf("NewCatalog with rows: days: %v", err)
 	}
 }

@@ -36,7 +36,8 @@ import (
 //	rows         days: the form's aggregates only add up its rows' columns,
 //	             so a source may give it a row per customer and day rather
 //	             than per customer (the sums are the same), sparing the
-//	             grouping per customer
+//	             grouping per customer; a form reading the events' or the
+//	             surveys' days (fast_events, fast_surveys) must say so
 type Fast struct {
 	Sources     []string
 	Value       string

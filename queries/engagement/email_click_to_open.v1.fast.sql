@@ -7,6 +7,7 @@
 SELECT period, customer_id, email_click AS clicks, email_open AS opens FROM fast_event_totals WHERE email_click > 0 OR email_open > 0
 -- form
 -- source: fast_events
+-- rows: days
 -- The counts per customer of each period's window, from fast_event_days.
 -- numerator: CAST(coalesce(sum(clicks), 0) AS BIGINT)
 -- denominator: CAST(coalesce(sum(opens), 0) AS BIGINT)

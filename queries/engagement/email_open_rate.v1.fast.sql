@@ -7,6 +7,7 @@
 SELECT period, customer_id, email_open AS opens, email_sent AS sent FROM fast_event_totals WHERE email_open > 0 OR email_sent > 0
 -- form
 -- source: fast_events
+-- rows: days
 -- The counts per customer of each period's window, from fast_event_days.
 -- numerator: CAST(coalesce(sum(opens), 0) AS BIGINT)
 -- denominator: CAST(coalesce(sum(sent), 0) AS BIGINT)

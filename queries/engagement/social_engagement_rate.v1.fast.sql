@@ -7,6 +7,7 @@
 SELECT period, customer_id, social_engaged AS engaged, social_impression AS impressions FROM fast_event_totals WHERE social_engaged > 0 OR social_impression > 0
 -- form
 -- source: fast_events
+-- rows: days
 -- The counts per customer of each period's window, from fast_event_days.
 -- numerator: CAST(coalesce(sum(engaged), 0) AS BIGINT)
 -- denominator: CAST(coalesce(sum(impressions), 0) AS BIGINT)

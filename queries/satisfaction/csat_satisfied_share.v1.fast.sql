@@ -7,6 +7,7 @@
 SELECT period, customer_id, csat_satisfied AS satisfied, csat_responses AS responses FROM fast_survey_totals WHERE csat_responses > 0
 -- form
 -- source: fast_surveys
+-- rows: days
 -- The counts per customer of each period's window, from fast_survey_days.
 -- numerator: CAST(coalesce(sum(satisfied), 0) AS BIGINT)
 -- denominator: CAST(coalesce(sum(responses), 0) AS BIGINT)
