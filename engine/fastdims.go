@@ -91,7 +91,7 @@ func keyStatements(ctx context.Context, conn *sql.Conn) ([]string, error) {
 // fast_order_totals_by (the sums of fast_order_days per day and
 // combination, sorted by day), fast_order_totals (their sums per day),
 // fast_survey_totals_by and fast_event_totals_by (the sums of
-// fast_survey_days and fast_event_days per day and combination),
+// fast_survey_days and fast_event_rows per day and combination),
 // fast_score_days_by, fast_history_per_day_by,
 // fast_suspect_per_day_by, fast_calendar_activity_by, from each of the
 // last four its sums over the combinations, fast_ticket_totals_by and
@@ -120,11 +120,11 @@ var dimTotalsStatements = []string{
 	`CREATE OR REPLACE TABLE fast_order_totals AS
 		SELECT day, ` + orderSums + ` FROM fast_order_totals_by GROUP BY day ORDER BY day`,
 	// The survey counts and the email and social counts of
-	// fast_survey_days and fast_event_days, per day and combination:
+	// fast_survey_days and fast_event_rows, per day and combination:
 	// NPS, CSAT and the engagement rates of everyone or by such
 	// dimensions.
-	dayTotals("fast_survey_totals_by", "fast_survey_days", surveyCounts),
-	dayTotals("fast_event_totals_by", "fast_event_days", eventCounts),
+	dayTotals("fast_survey_totals_by", "fast_survey_days", rollupSums(surveyCounts)),
+	dayTotals("fast_event_totals_by", "fast_event_rows", columnSums(eventCountNames())),
 	// The surveys with their customer's combination (a name no
 	// surveys column takes), for the table below.
 	`CREATE OR REPLACE TEMP TABLE fast_survey_combo AS
@@ -250,11 +250,12 @@ var dimTotalsStatements = []string{
 	`DROP TABLE fast_ticket_combo`,
 }
 
-// dayTotals is the statement summing the columns of a table of keyedDays
-// (from) per day and combination.
-func dayTotals(table, from string, columns []rollupColumn) string {
+// dayTotals is the statement summing a table of rows by day and customer
+// key (keyedDays', or fast_event_rows) per day and combination: sums is
+// the select list of the sums.
+func dayTotals(table, from, sums string) string {
 	return `CREATE OR REPLACE TABLE ` + table + ` AS
-		SELECT day, combo AS ckey, ` + rollupSums(columns) + `
+		SELECT day, combo AS ckey, ` + sums + `
 		FROM ` + from + ` GROUP BY day, combo ORDER BY day`
 }
 

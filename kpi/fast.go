@@ -111,9 +111,10 @@ var sources = map[string]source{
 	"fast_survey_totals": {window: true, totals: true, sql: surveyTotalsSQL,
 		combo: perCombination(surveyTotalsSQL, "")},
 	// Each customer's email and social event counts, and survey
-	// counts, of each period's window: their days in fast_event_days and
-	// fast_survey_days, a row per period, customer and day.
-	"fast_events":  dayRows("fast_event_days", "email_sent", "email_open", "email_click", "social_impression", "social_engaged"),
+	// counts, of each period's window: their events in fast_event_rows
+	// and their days in fast_survey_days, a row per period and event or
+	// day.
+	"fast_events":  dayRows("fast_event_rows", "email_sent", "email_open", "email_click", "social_impression", "social_engaged"),
 	"fast_surveys": dayRows("fast_survey_days", "nps_responses", "nps_promoters", "nps_detractors", "csat_responses", "csat_satisfied", "csat_sum"),
 	// The same per day of each period's window, of every customer (or,
 	// combo, per combination of dimensions), from fast_event_totals_by.
@@ -470,9 +471,10 @@ var eventTotalsSQL = `
     WHERE d.day >= ?::DATE AND d.day < ?::DATE
 `
 
-// dayRows is a window source over a table of a row per customer key and
-// day (see engine's keyedDays): its rows of each period's window, with
-// the period. Not summed per customer: every form reading them sums its
+// dayRows is a window source over a table of rows by day and customer
+// key (engine's keyedDays, a row per customer and day, or
+// fast_event_rows, a row per event): its rows of each period's window,
+// with the period. Not summed per customer: every form reading them sums its
 // columns, which the rows of a customer's days sum to as their total
 // would, and a per-customer form by a dimension then joins the
 // dimensions to the days rather than grouping a row per customer first

@@ -8,7 +8,8 @@ SELECT period, customer_id, email_click AS clicks, email_sent AS sent FROM fast_
 -- form
 -- source: fast_events
 -- rows: days
--- The counts per customer of each period's window, from fast_event_days.
+-- The counts of each customer's events in each period's window, from
+-- fast_event_rows (a row per event).
 -- numerator: CAST(coalesce(sum(clicks), 0) AS BIGINT)
 -- denominator: CAST(coalesce(sum(sent), 0) AS BIGINT)
 SELECT period, customer_id, email_click AS clicks, email_sent AS sent FROM fast_events WHERE email_click > 0 OR email_sent > 0
