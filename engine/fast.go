@@ -79,8 +79,8 @@ import (
 //     revenue of the top fifth of its customers, for the top-20% share
 //     of whole calendar periods of everyone;
 //   - fast_ticket_calendar is the same for the complaints, without the
-//     period before: the complaint rate's per-customer form serves
-//     calendar periods only;
+//     period before: the complaint rate's per-customer form reads it for
+//     whole calendar periods (the tickets themselves otherwise);
 //   - fast_survey_days has one row per day and customer with surveys
 //     (NPS and CSAT counts and sums), and fast_event_rows one row per
 //     email or social event (its counts, each 0 or 1) with its day and

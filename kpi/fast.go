@@ -268,8 +268,8 @@ var calendarSources = map[string]struct {
     FROM fast_calendar_top d JOIN periods p ON d.pstart = CAST(p.win_start AS DATE)
     WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE
 `},
-	// A source of calendar periods only: each customer with complaints
-	// in each period's window.
+	// Each customer with complaints in each period's window, from the
+	// complaints' calendar rollup (at other windows, from the tickets).
 	"fast_complainers": {sql: calendarScan("fast_ticket_calendar", "d.ckey", "win_start", "")},
 }
 
