@@ -177,8 +177,7 @@ var fastTables = slices.Concat([]string{
 	[]string{
 		`CREATE OR REPLACE TABLE fast_event_rows AS
 	SELECT CAST(d.event_at AS DATE) AS day, k.ckey, k.combo, ` + eventFlags() + `
-	FROM events d JOIN fast_customer_keys k USING (customer_id)
-	WHERE d.channel IN ('email', 'social')
+	` + keyedFrom("events", "d.channel IN ('email', 'social')") + `
 	ORDER BY day`,
 		keyedDays("fast_survey_days", "surveys", "", "survey_date", surveyCounts),
 	},
@@ -204,10 +203,7 @@ var fastTables = slices.Concat([]string{
 // runs at a million customers with an internal error; sorting the three
 // kinds together took longer than sorting each.)
 func calendarRollup(table, keys, rows, source string, counts, sums []string) []string {
-	var cols []string
-	for _, c := range counts {
-		cols = append(cols, fmt.Sprintf("CAST(sum(%[1]s) AS BIGINT) AS %[1]s", c))
-	}
+	cols := []string{columnSums(counts)}
 	for _, c := range sums {
 		cols = append(cols, fmt.Sprintf("sum(%[1]s) AS %[1]s", c))
 	}
@@ -229,13 +225,9 @@ func calendarRollup(table, keys, rows, source string, counts, sums []string) []s
 // machine), as the grouping hashes integers rather than strings.
 // keyedDays builds its tables the same way.
 func keyedRollup(table, dataset, where, month string, columns []rollupColumn) []string {
-	if where != "" {
-		where = "WHERE " + where
-	}
 	return append([]string{`CREATE OR REPLACE TABLE ` + table + ` AS
 	SELECT CAST(1 AS TINYINT) AS months, CAST(date_trunc('month', d.` + month + `) AS DATE) AS pstart, k.ckey, ` + rollupAggregates(columns) + `
-	FROM ` + dataset + ` d JOIN fast_customer_keys k USING (customer_id)
-	` + where + `
+	` + keyedFrom(dataset, where) + `
 	GROUP BY ALL ORDER BY pstart`},
 		longerPeriods(table, "ckey", rollupSums(columns))...)
 }
@@ -247,14 +239,20 @@ func keyedRollup(table, dataset, where, month string, columns []rollupColumn) []
 // of the day; combo is the customer's combination, for the table's sums
 // per day and combination (buildDimTotals).
 func keyedDays(table, dataset, where, at string, columns []rollupColumn) string {
-	if where != "" {
-		where = "WHERE " + where
-	}
 	return `CREATE OR REPLACE TABLE ` + table + ` AS
 	SELECT CAST(d.` + at + ` AS DATE) AS day, k.ckey, any_value(k.combo) AS combo, ` + rollupAggregates(columns) + `
-	FROM ` + dataset + ` d JOIN fast_customer_keys k USING (customer_id)
-	` + where + `
+	` + keyedFrom(dataset, where) + `
 	GROUP BY CAST(d.` + at + ` AS DATE), k.ckey ORDER BY day`
+}
+
+// keyedFrom reads a dataset's rows (d; those where says, or all) with
+// their customer's key and combination (k).
+func keyedFrom(dataset, where string) string {
+	from := "FROM " + dataset + " d JOIN fast_customer_keys k USING (customer_id)"
+	if where != "" {
+		from += "\n\tWHERE " + where
+	}
+	return from
 }
 
 // rollupColumn is a column of keyedRollup's and keyedDays' tables: its

@@ -86,12 +86,9 @@ var sources = map[string]source{
 	// 0.89–0.98 s grouped (1.26–1.75 s for the macros), by month over
 	// 2024-02-15..2024-11-20 0.28–0.29 s against 0.43–0.48 s. (Of one
 	// period, grouping per customer alone is quicker.)
-	"fast_window": {window: true, sql: windowSQL(windowDays), days: `
-    SELECT p.period, d.ckey, d.combo, d.orders AS w_orders, d.amount AS w_amount, CAST(0 AS BIGINT) AS p_orders,
-           d.costed AS w_costed, d.costed_amount AS w_costed_amount, d.profit AS w_profit,
-           d.delivery_known AS w_delivery_known, d.on_time AS w_on_time, d.returned AS w_returned
-    FROM fast_order_days d ` + windowDays + `
-    WHERE d.day >= ?::DATE AND d.day < ?::DATE
+	"fast_window": {window: true, sql: windowSQL, days: `
+    SELECT p.period, d.ckey, d.combo, ` + windowColumns + `
+    ` + windowRows("fast_order_days") + `
 `, single: `
     SELECT p.period, w.* FROM (
       SELECT d.ckey, any_value(d.combo) AS combo,` + windowSums + `
@@ -244,9 +241,7 @@ var calendarSources = map[string]struct {
     FULL JOIN (` + calendarScan("fast_calendar", "d.ckey, d.combo, d.orders", "prev_start", "AND d.orders > 0") + `) v
     ON c.period = v.period AND c.ckey = v.ckey
 `},
-	"fast_window": {sql: calendarScan("fast_calendar", `d.ckey, d.combo, d.orders AS w_orders, d.amount AS w_amount, CAST(0 AS BIGINT) AS p_orders,
-           d.costed AS w_costed, d.costed_amount AS w_costed_amount, d.profit AS w_profit,
-           d.delivery_known AS w_delivery_known, d.on_time AS w_on_time, d.returned AS w_returned`,
+	"fast_window": {sql: calendarScan("fast_calendar", "d.ckey, d.combo, "+windowColumns,
 		"win_start", "AND (d.orders > 0 OR d.returned > 0)")},
 	"fast_activity": {prev: true, sql: `
     SELECT coalesce(c.period, v.period) AS period, coalesce(c.ckey, v.ckey) AS ckey,
@@ -410,15 +405,20 @@ func available(f *queries.Fast, mode sourceMode, filtered bool) bool {
 }
 
 // windowSQL is fast_window's SQL for several periods: the days of
-// fast_order_days joined to the periods by join, and summed per period
-// and customer.
-func windowSQL(join string) string {
-	return `
+// fast_order_days of each period's window, summed per period and
+// customer.
+var windowSQL = `
     SELECT p.period, d.ckey, any_value(d.combo) AS combo,` + windowSums + `
-    FROM fast_order_days d ` + join + `
-    WHERE d.day >= ?::DATE AND d.day < ?::DATE
+    ` + windowRows("fast_order_days") + `
     GROUP BY p.period, d.ckey
 `
+
+// windowRows reads a table's days (d) of the periods' windows, each with
+// the periods whose window holds it (p, by windowDays): its placeholders
+// are the span of the windows, so the scan of a table sorted by day skips
+// the rest.
+func windowRows(table string) string {
+	return "FROM " + table + " d " + windowDays + "\n    WHERE d.day >= ?::DATE AND d.day < ?::DATE"
 }
 
 // periodDays pairs each day of the periods' span with the periods whose
@@ -445,13 +445,17 @@ const windowSums = `
            CAST(sum(d.delivery_known) AS BIGINT) AS w_delivery_known, CAST(sum(d.on_time) AS BIGINT) AS w_on_time,
            CAST(sum(d.returned) AS BIGINT) AS w_returned`
 
+// windowColumns are a row's order sums (d: fast_order_days, a table of
+// their sums or fast_calendar) as fast_window's columns: its window's
+// (p_orders, of the previous window, is 0).
+const windowColumns = `d.orders AS w_orders, d.amount AS w_amount, CAST(0 AS BIGINT) AS p_orders,
+           d.costed AS w_costed, d.costed_amount AS w_costed_amount, d.profit AS w_profit,
+           d.delivery_known AS w_delivery_known, d.on_time AS w_on_time, d.returned AS w_returned`
+
 // windowTotalsSQL is the fast_window_totals source.
 var windowTotalsSQL = `
-    SELECT p.period, NULL::INTEGER AS ckey, d.orders AS w_orders, d.amount AS w_amount, CAST(0 AS BIGINT) AS p_orders,
-           d.costed AS w_costed, d.costed_amount AS w_costed_amount, d.profit AS w_profit,
-           d.delivery_known AS w_delivery_known, d.on_time AS w_on_time, d.returned AS w_returned
-    FROM fast_order_totals d ` + windowDays + `
-    WHERE d.day >= ?::DATE AND d.day < ?::DATE
+    SELECT p.period, NULL::INTEGER AS ckey, ` + windowColumns + `
+    ` + windowRows("fast_order_totals") + `
 `
 
 // surveyTotalsSQL is the fast_survey_totals source: the columns of
@@ -459,16 +463,14 @@ var windowTotalsSQL = `
 var surveyTotalsSQL = `
     SELECT p.period, NULL::INTEGER AS ckey, d.nps_responses, d.nps_promoters, d.nps_detractors,
            d.csat_responses, d.csat_satisfied, d.csat_sum
-    FROM fast_survey_totals_by d ` + windowDays + `
-    WHERE d.day >= ?::DATE AND d.day < ?::DATE
+    ` + windowRows("fast_survey_totals_by") + `
 `
 
 // eventTotalsSQL is the fast_event_totals source: the columns of
 // fast_events, of every customer.
 var eventTotalsSQL = `
     SELECT p.period, NULL::INTEGER AS ckey, d.email_sent, d.email_open, d.email_click, d.social_impression, d.social_engaged
-    FROM fast_event_totals_by d ` + windowDays + `
-    WHERE d.day >= ?::DATE AND d.day < ?::DATE
+    ` + windowRows("fast_event_totals_by") + `
 `
 
 // dayRows is a window source over a table of rows by day and customer
@@ -487,8 +489,7 @@ func dayRows(table string, columns ...string) source {
 	}
 	return source{window: true, perDay: true, sql: `
     SELECT p.period, d.ckey, ` + strings.Join(cols, ", ") + `
-    FROM ` + table + ` d ` + windowDays + `
-    WHERE d.day >= ?::DATE AND d.day < ?::DATE
+    ` + windowRows(table) + `
 `}
 }
 
@@ -528,23 +529,20 @@ const activityTotalsSQL = `
 // scoreCountsSQL is the fast_score_counts source.
 var scoreCountsSQL = `
     SELECT p.period, NULL::INTEGER AS ckey, d.attribute, d.score, CAST(sum(d.n) AS BIGINT) AS n
-    FROM fast_score_days d ` + windowDays + `
-    WHERE d.day >= ?::DATE AND d.day < ?::DATE
+    ` + windowRows("fast_score_days") + `
     GROUP BY ALL
 `
 
 // ticketTotalsSQL is the fast_ticket_totals source.
 var ticketTotalsSQL = `
     SELECT p.period, NULL::INTEGER AS ckey, d.tickets, d.resolved, d.resolution_hours, d.resolution_count
-    FROM fast_ticket_totals_by d ` + windowDays + `
-    WHERE d.day >= ?::DATE AND d.day < ?::DATE
+    ` + windowRows("fast_ticket_totals_by") + `
 `
 
 // responseHoursSQL is the fast_response_hours source.
 var responseHoursSQL = `
     SELECT p.period, NULL::INTEGER AS ckey, d.hours
-    FROM fast_ticket_hours_by d ` + windowDays + `
-    WHERE d.day >= ?::DATE AND d.day < ?::DATE
+    ` + windowRows("fast_ticket_hours_by") + `
 `
 
 // comboServes tells whether every source the form reads has rows per
