@@ -87,9 +87,16 @@ func TestPlanGoldenSQL(t *testing.T) {
 		{"suspected_churn_param", Query{KPI: "suspected_churn_rate", From: day("2024-01-01"), To: day("2024-07-01"), Params: map[string]string{"cycle_multiplier": "2.5"}}, nil, 4 + 3 + 1},
 		// The year to date by quarter on the fast path: the third quarter
 		// ends in July, so its window and previous one are whole months but
-		// no quarter, and the window's sums come from the month rows (3
-		// periods × 4 values, the span of the windows).
-		{"repeat_quarter_months_fast", Query{KPI: "repeat_purchase_rate", From: day("2024-01-01"), To: day("2024-08-01"), Grain: GrainQuarter, Fast: true}, nil, 12 + 2},
+		// no quarter, and the window's sums come from the month rows, a
+		// branch per quarter (3 periods × 4 values, then 3 branches × the
+		// period, its window's start and end).
+		{"repeat_quarter_months_fast", Query{KPI: "repeat_purchase_rate", From: day("2024-01-01"), To: day("2024-08-01"), Grain: GrainQuarter, Fast: true}, nil, 12 + 9},
+		// Three weeks on the fast path (two would read the day lists):
+		// fast_orders is the union of each week's days grouped per
+		// customer, each branch binding its period, window start,
+		// previous window start and end (3 periods × 4 values, then 3
+		// branches × 4).
+		{"churn_weeks_branches_fast", Query{KPI: "churn_rate", From: day("2024-01-01"), To: day("2024-01-22"), Grain: GrainWeek, Fast: true}, nil, 12 + 12},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			st, err := Plan(cat, data(), c.q, c.where)
@@ -251,5 +258,29 @@ func TestCatalogRefusesDayRowsUntaken(t *testing.T) {
 	form.DayRows = true
 	if _, err := NewCatalog([]*queries.Definition{def}); err != nil {
 		t.Fatalf("NewCatalog with rows: days: %v", err)
+	}
+}
+
+// TestBranched checks which periods read a source's rows as a union of
+// one grouping per period.
+func TestBranched(t *testing.T) {
+	for _, c := range []struct {
+		from, to string
+		grain    Grain
+		want     bool
+	}{
+		{"2024-03-01", "2024-03-02", GrainNone, true}, // one period, a day long
+		{"2024-01-01", "2024-12-31", GrainWeek, true}, // 53 weeks, the last a day long
+		{"2024-01-01", "2024-08-01", GrainQuarter, true},
+		{"2024-01-01", "2024-03-01", GrainDay, false},  // days: a row per customer already
+		{"2022-01-03", "2024-01-01", GrainWeek, false}, // 104 periods > maxPeriodBranches
+	} {
+		ps, err := Periods(day(c.from), day(c.to), c.grain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := branched(ps); got != c.want {
+			t.Errorf("%s..%s by %s (%d periods): branched %v, want %v", c.from, c.to, c.grain, len(ps), got, c.want)
+		}
 	}
 }

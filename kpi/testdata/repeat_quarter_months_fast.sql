@@ -1,16 +1,32 @@
 WITH periods(period, win_start, win_end, prev_start) AS (VALUES (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP), (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP), (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP)),
 fast_window AS (
   SELECT s.* EXCLUDE (ckey), s.ckey AS customer_id FROM (
-    SELECT p.period, d.ckey, any_value(d.combo) AS combo,
+    SELECT ?::DATE AS period, d.ckey, any_value(d.combo) AS combo,
            CAST(sum(d.orders) AS BIGINT) AS w_orders, sum(d.amount) AS w_amount, CAST(0 AS BIGINT) AS p_orders,
            CAST(sum(d.costed) AS BIGINT) AS w_costed, sum(d.costed_amount) AS w_costed_amount, sum(d.profit) AS w_profit,
            CAST(sum(d.delivery_known) AS BIGINT) AS w_delivery_known, CAST(sum(d.on_time) AS BIGINT) AS w_on_time,
            CAST(sum(d.returned) AS BIGINT) AS w_returned
-    FROM fast_calendar d JOIN (SELECT x.day, p.period, p.win_start
-      FROM (SELECT CAST(unnest(range(min(win_start), max(win_end), INTERVAL 1 DAY)) AS DATE) AS day FROM periods) x
-      JOIN periods p ON x.day >= p.win_start AND x.day < p.win_end) p ON d.pstart = p.day
+    FROM fast_calendar d
     WHERE d.months = 1 AND d.pstart >= ?::DATE AND d.pstart < ?::DATE
-    GROUP BY p.period, d.ckey
+    GROUP BY d.ckey
+    UNION ALL
+    SELECT ?::DATE AS period, d.ckey, any_value(d.combo) AS combo,
+           CAST(sum(d.orders) AS BIGINT) AS w_orders, sum(d.amount) AS w_amount, CAST(0 AS BIGINT) AS p_orders,
+           CAST(sum(d.costed) AS BIGINT) AS w_costed, sum(d.costed_amount) AS w_costed_amount, sum(d.profit) AS w_profit,
+           CAST(sum(d.delivery_known) AS BIGINT) AS w_delivery_known, CAST(sum(d.on_time) AS BIGINT) AS w_on_time,
+           CAST(sum(d.returned) AS BIGINT) AS w_returned
+    FROM fast_calendar d
+    WHERE d.months = 1 AND d.pstart >= ?::DATE AND d.pstart < ?::DATE
+    GROUP BY d.ckey
+    UNION ALL
+    SELECT ?::DATE AS period, d.ckey, any_value(d.combo) AS combo,
+           CAST(sum(d.orders) AS BIGINT) AS w_orders, sum(d.amount) AS w_amount, CAST(0 AS BIGINT) AS p_orders,
+           CAST(sum(d.costed) AS BIGINT) AS w_costed, sum(d.costed_amount) AS w_costed_amount, sum(d.profit) AS w_profit,
+           CAST(sum(d.delivery_known) AS BIGINT) AS w_delivery_known, CAST(sum(d.on_time) AS BIGINT) AS w_on_time,
+           CAST(sum(d.returned) AS BIGINT) AS w_returned
+    FROM fast_calendar d
+    WHERE d.months = 1 AND d.pstart >= ?::DATE AND d.pstart < ?::DATE
+    GROUP BY d.ckey
 ) s
 ),
 kpi_rows AS (

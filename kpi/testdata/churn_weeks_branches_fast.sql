@@ -1,0 +1,51 @@
+WITH periods(period, win_start, win_end, prev_start) AS (VALUES (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP), (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP), (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP)),
+fast_orders AS (
+  SELECT s.* EXCLUDE (ckey), s.ckey AS customer_id FROM (
+    SELECT ?::DATE AS period, d.ckey, any_value(d.combo) AS combo,
+           CAST(coalesce(sum(d.orders) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_orders,
+           sum(d.amount) FILTER (WHERE d.in_window) AS w_amount,
+           CAST(coalesce(sum(d.orders) FILTER (WHERE NOT (d.in_window)), 0) AS BIGINT) AS p_orders,
+           CAST(coalesce(sum(d.costed) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_costed,
+           sum(d.costed_amount) FILTER (WHERE d.in_window) AS w_costed_amount,
+           sum(d.profit) FILTER (WHERE d.in_window) AS w_profit,
+           CAST(coalesce(sum(d.delivery_known) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_delivery_known,
+           CAST(coalesce(sum(d.on_time) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_on_time,
+           CAST(coalesce(sum(d.returned) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_returned
+    FROM (SELECT *, day >= ?::DATE AS in_window FROM fast_order_days WHERE day >= ?::DATE AND day < ?::DATE) d
+    GROUP BY d.ckey
+    UNION ALL
+    SELECT ?::DATE AS period, d.ckey, any_value(d.combo) AS combo,
+           CAST(coalesce(sum(d.orders) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_orders,
+           sum(d.amount) FILTER (WHERE d.in_window) AS w_amount,
+           CAST(coalesce(sum(d.orders) FILTER (WHERE NOT (d.in_window)), 0) AS BIGINT) AS p_orders,
+           CAST(coalesce(sum(d.costed) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_costed,
+           sum(d.costed_amount) FILTER (WHERE d.in_window) AS w_costed_amount,
+           sum(d.profit) FILTER (WHERE d.in_window) AS w_profit,
+           CAST(coalesce(sum(d.delivery_known) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_delivery_known,
+           CAST(coalesce(sum(d.on_time) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_on_time,
+           CAST(coalesce(sum(d.returned) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_returned
+    FROM (SELECT *, day >= ?::DATE AS in_window FROM fast_order_days WHERE day >= ?::DATE AND day < ?::DATE) d
+    GROUP BY d.ckey
+    UNION ALL
+    SELECT ?::DATE AS period, d.ckey, any_value(d.combo) AS combo,
+           CAST(coalesce(sum(d.orders) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_orders,
+           sum(d.amount) FILTER (WHERE d.in_window) AS w_amount,
+           CAST(coalesce(sum(d.orders) FILTER (WHERE NOT (d.in_window)), 0) AS BIGINT) AS p_orders,
+           CAST(coalesce(sum(d.costed) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_costed,
+           sum(d.costed_amount) FILTER (WHERE d.in_window) AS w_costed_amount,
+           sum(d.profit) FILTER (WHERE d.in_window) AS w_profit,
+           CAST(coalesce(sum(d.delivery_known) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_delivery_known,
+           CAST(coalesce(sum(d.on_time) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_on_time,
+           CAST(coalesce(sum(d.returned) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_returned
+    FROM (SELECT *, day >= ?::DATE AS in_window FROM fast_order_days WHERE day >= ?::DATE AND day < ?::DATE) d
+    GROUP BY d.ckey
+) s
+),
+kpi_rows AS (
+  SELECT p.period, k.* EXCLUDE (period) FROM periods p
+  LEFT JOIN (SELECT * FROM (SELECT period, customer_id, p_orders > 0 AS in_prev, w_orders > 0 AS in_window FROM fast_orders WHERE p_orders > 0 OR w_orders > 0)) k ON k.period = p.period
+)
+SELECT r.period AS period, CAST((count(*) FILTER (WHERE in_prev AND NOT in_window)) / nullif(count(*) FILTER (WHERE in_prev), 0) AS DOUBLE) AS value, count(*) FILTER (WHERE in_prev AND NOT in_window) AS numerator, count(*) FILTER (WHERE in_prev) AS denominator
+FROM kpi_rows r
+GROUP BY 1
+ORDER BY 1 NULLS LAST
