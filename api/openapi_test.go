@@ -94,6 +94,11 @@ func TestOpenAPIServed(t *testing.T) {
 	if status != http.StatusOK || !bytes.Contains(append(page, init...), []byte(`"/openapi.json"`)) {
 		t.Errorf("Swagger UI does not point at /openapi.json: %d", status)
 	}
+	// Its script, from the embedded files copied on the first request.
+	status, header, script := get(t, srv.URL+"/swagger/swagger-ui-bundle.js")
+	if status != http.StatusOK || len(script) < 100_000 || !strings.Contains(header.Get("Content-Type"), "javascript") {
+		t.Errorf("Swagger UI's script: %d, %d bytes, %q", status, len(script), header.Get("Content-Type"))
+	}
 }
 
 // TestOpenAPIOperations: every route of the server is documented, with a

@@ -9,8 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
-	swaggerFiles "github.com/swaggo/files"
-	ginSwagger "github.com/swaggo/gin-swagger"
 
 	"custkpi/buildinfo"
 	"custkpi/docs"
@@ -167,7 +165,7 @@ func New(eng Engine, opts Options) *Server {
 	// the API, not the data); Swagger UI reads it.
 	r.GET("/openapi.json", serveDoc("application/json", docs.OpenAPIJSON))
 	r.GET("/openapi.yaml", serveDoc("application/yaml", docs.OpenAPIYAML))
-	r.GET("/swagger/*any", ginSwagger.WrapHandler(swaggerFiles.Handler, ginSwagger.URL("/openapi.json")))
+	r.GET("/swagger/*any", swaggerUI())
 	// The dashboard (web package): its page and files need no key; what
 	// it shows comes from /v1 with the browser's session cookie.
 	ui := gin.WrapH(web.Handler())

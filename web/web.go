@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 )
 
 //go:embed static
@@ -27,8 +28,9 @@ type asset struct {
 }
 
 // assets are the embedded files by URL path under /ui/ (index.html also
-// at /).
-var assets = load()
+// at /), hashed when first asked for rather than at every process's
+// start (with the MIME table: 1–2 ms).
+var assets = sync.OnceValue(load)
 
 func load() map[string]asset {
 	out := map[string]asset{}
@@ -69,7 +71,7 @@ func Handler() http.Handler {
 		if r.URL.Path == "/" {
 			name = "index.html"
 		}
-		a, ok := assets[name]
+		a, ok := assets()[name]
 		if !ok || strings.Contains(name, "..") {
 			http.NotFound(w, r)
 			return
