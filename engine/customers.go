@@ -2,10 +2,12 @@ package engine
 
 import (
 	"context"
-	"custkpi/kpi"
 	"fmt"
 	"slices"
 	"strings"
+
+	"custkpi/kpi"
+	"custkpi/store"
 )
 
 // CustomerQuery lists customers with their features.
@@ -60,21 +62,11 @@ func (e *Engine) FeatureColumns(ctx context.Context) ([]string, []string, error)
 
 // featureColumns reads the columns of customer_features and their types.
 func featureColumns(ctx context.Context, q querier) ([]string, []string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT column_name, data_type FROM information_schema.columns
-		WHERE table_schema = 'main' AND table_name = 'customer_features' ORDER BY ordinal_position`)
+	names, types, err := store.ColumnTypes(ctx, q, "customer_features")
 	if err != nil {
 		return nil, nil, fmt.Errorf("feature columns: %w", err)
 	}
-	defer rows.Close()
-	var names, types []string
-	for rows.Next() {
-		var n, t string
-		if err := rows.Scan(&n, &t); err != nil {
-			return nil, nil, err
-		}
-		names, types = append(names, n), append(types, t)
-	}
-	return names, types, rows.Err()
+	return names, types, nil
 }
 
 // Customers lists customers with their features (as of the end of the data).

@@ -448,8 +448,7 @@ func fastStamp(datasets map[string]*DatasetInfo) string {
 
 // fastTablesCurrent tells whether the fast path's tables carry stamp.
 func fastTablesCurrent(ctx context.Context, q store.Querier, stamp string) (bool, error) {
-	var current bool
-	err := q.QueryRowContext(ctx, `SELECT count(*) = 1 FROM duckdb_tables() WHERE table_name = 'fast_stamp'`).Scan(&current)
+	current, err := store.TableExists(ctx, q, "fast_stamp")
 	if err == nil && current {
 		err = q.QueryRowContext(ctx, `SELECT stamp = ? FROM fast_stamp`, stamp).Scan(&current)
 	}

@@ -125,20 +125,20 @@ func (e *Engine) recover(ctx context.Context) error {
 	if err := e.db.QueryRowContext(ctx, "SELECT data_generation, features_generation FROM meta_derived").Scan(&dataGen, &featuresGen); err != nil {
 		return fmt.Errorf("open: state: %w", err)
 	}
-	var tables int
-	if err := e.db.QueryRowContext(ctx, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'customer_features'").Scan(&tables); err != nil {
+	built, err := store.TableExists(ctx, e.db, "customer_features")
+	if err != nil {
 		return fmt.Errorf("open: %w", err)
 	}
-	if tables == 1 && featuresGen == dataGen {
+	if built && featuresGen == dataGen {
 		if !e.snap().fastCurrent {
 			e.log.Info("rebuilding the fast path's tables", "data_generation", dataGen)
 		}
 		return e.deriveFast(ctx) // nothing when they are current
 	}
-	if tables == 1 {
+	if built {
 		e.log.Info("rebuilding customer features and the fast path's tables", "data_generation", dataGen, "features_generation", featuresGen)
 	}
-	_, err := e.write(ctx, "build customer features", true, func(context.Context, *sql.Conn, int64) error { return nil })
+	_, err = e.write(ctx, "build customer features", true, func(context.Context, *sql.Conn, int64) error { return nil })
 	return err
 }
 

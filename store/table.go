@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -153,15 +154,52 @@ func CountRow(ctx context.Context, q Querier, query string) ([]int64, error) {
 	return out, nil
 }
 
-// TableColumns lists a table's columns in order.
+// TableColumns lists a table's columns in order (none when there is no
+// such table).
 func TableColumns(ctx context.Context, q Querier, table string) ([]string, error) {
-	cols, err := Strings(ctx, q,
-		`SELECT column_name FROM information_schema.columns
-		 WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position`, table)
+	names, _, err := ColumnTypes(ctx, q, table)
+	return names, err
+}
+
+// TableExists tells whether the main schema has a table (or view) of
+// that name. (duckdb_tables() sizes every table of the database first:
+// 6.7 ms of every CLI command's start at a million customers.)
+func TableExists(ctx context.Context, q Querier, table string) (bool, error) {
+	names, _, err := ColumnTypes(ctx, q, table)
+	return len(names) > 0, err // a table has a column at least
+}
+
+// ColumnTypes lists the columns of a table (or view) of the main schema
+// in order, and their types; none when there is no such table. It reads
+// that table's entry alone (pragma_table_info), where
+// information_schema.columns lists every column of the database first:
+// 11 ms as a process's first such query at a million customers, of every
+// CLI command's start.
+func ColumnTypes(ctx context.Context, q Querier, table string) (names, types []string, err error) {
+	// main.: the schema, whatever the database's catalog is named (after
+	// its file). A temporary table of the same name would stand in for
+	// the table; custkpi's (ingest's stage and stage_src) are named apart
+	// from every table it looks up.
+	rows, err := q.QueryContext(ctx, "SELECT name, type FROM pragma_table_info('main.' || ?) ORDER BY cid", table)
 	if err != nil {
-		return nil, fmt.Errorf("columns of %s: %w", table, err)
+		var de *duckdb.Error
+		if errors.As(err, &de) && de.Type == duckdb.ErrorTypeCatalog {
+			return nil, nil, nil // no such table
+		}
+		return nil, nil, fmt.Errorf("columns of %s: %w", table, err)
 	}
-	return cols, nil
+	defer rows.Close()
+	for rows.Next() {
+		var n, t string
+		if err := rows.Scan(&n, &t); err != nil {
+			return nil, nil, fmt.Errorf("columns of %s: %w", table, err)
+		}
+		names, types = append(names, n), append(types, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("columns of %s: %w", table, err)
+	}
+	return names, types, nil
 }
 
 // Strings is the first column of each row a query returns, as strings.
