@@ -19,7 +19,7 @@ func timingPath(t *testing.T, h string) string {
 
 // Server-Timing says which path answered: churn_rate has a fast form;
 // revenue one from the daily totals, also per region, and filtered by
-// where= one per customer; the referral rate none; a repeated request is
+// where= one per customer; churn's version 2 none; a repeated request is
 // the cache's. The scorecard likewise.
 func TestServerTimingNamesThePath(t *testing.T) {
 	srv, _ := newTestServer(t)
@@ -30,7 +30,7 @@ func TestServerTimingNamesThePath(t *testing.T) {
 		{"/v1/kpis/revenue/values?from=2024-01-01&to=2024-04-01&by=region", "fast"},                        // a calendar quarter: the rollups
 		{"/v1/kpis/revenue/values?from=2024-01-01&to=2024-04-15&by=region", "fast"},                        // the daily totals per region
 		{"/v1/kpis/revenue/values?from=2024-01-01&to=2024-04-15&by=region&where=monetary+%3E+100", "fast"}, // per customer
-		{"/v1/kpis/referral_rate/values?from=2024-01-01&to=2024-04-15", "plain"},                           // no fast form
+		{"/v1/kpis/churn_rate/values?version=2&from=2024-01-01&to=2024-04-15", "plain"},                    // no fast form
 		{"/v1/scorecard?from=2024-01-01&to=2024-04-01", "fast"},
 		{"/v1/scorecard?from=2024-01-01&to=2024-04-01", "cache"},
 	} {

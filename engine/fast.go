@@ -80,7 +80,16 @@ import (
 //     of whole calendar periods of everyone;
 //   - fast_ticket_calendar is the same for the complaints, without the
 //     period before: the complaint rate's per-customer form reads it for
-//     whole calendar periods (the tickets themselves otherwise);
+//     whole calendar periods (fast_ticket_rows otherwise);
+//   - fast_ticket_rows has one row per ticket, sorted by the day it was
+//     opened, with its customer's key and combination: whether it is
+//     resolved and a complaint, and its hours to resolution and to first
+//     response, as the ticket KPIs' macros compute them. The ticket KPIs
+//     filtered or by a many-valued dimension read it, a row per ticket
+//     as their macros have, and the complainers of any window; its sums
+//     per day and combination (fast_ticket_totals_by, fastdims.go) and
+//     its response hours with their combination (fast_ticket_hours_by)
+//     serve the rest;
 //   - fast_survey_days has one row per day and customer with surveys
 //     (NPS and CSAT counts and sums), and fast_event_rows one row per
 //     email or social event (its counts, each 0 or 1) with its day and
@@ -180,6 +189,13 @@ var fastTables = slices.Concat([]string{
 	` + keyedFrom("events", "d.channel IN ('email', 'social')") + `
 	ORDER BY day`,
 		keyedDays("fast_survey_days", "surveys", "", "survey_date", surveyCounts),
+		`CREATE OR REPLACE TABLE fast_ticket_rows AS
+	SELECT CAST(d.opened_at AS DATE) AS day, k.ckey, k.combo, d.ticket_id, d.resolved_at IS NOT NULL AS resolved,
+	       epoch(d.resolved_at - d.opened_at) / 3600.0 AS resolution_hours,
+	       epoch(d.first_response_at - d.opened_at) / 3600.0 AS response_hours,
+	       coalesce(d.category = 'complaint', false) AS complaint
+	` + keyedFrom("tickets", "") + `
+	ORDER BY day`,
 	},
 	keyedRollup("fast_ticket_calendar", "tickets", "category = 'complaint'", "opened_at", []rollupColumn{
 		{"complaints", "count(*)"},
@@ -427,7 +443,7 @@ func tableOf(stmt string) string {
 // fastLayout numbers the layout of the fast path's tables: a build that
 // changes their columns increments it, so tables of another layout are
 // rebuilt at open like stale ones.
-const fastLayout = 36
+const fastLayout = 37
 
 // fastDatasets are the datasets the fast path's tables are built from.
 var fastDatasets = []string{"customers", "orders", "events", "surveys", "tickets"}

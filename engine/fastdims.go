@@ -94,8 +94,8 @@ func keyStatements(ctx context.Context, conn *sql.Conn) ([]string, error) {
 // fast_survey_days and fast_event_rows per day and combination),
 // fast_score_days_by, fast_history_per_day_by,
 // fast_suspect_per_day_by, fast_calendar_activity_by, from each of the
-// last four its sums over the combinations, fast_ticket_totals_by and
-// fast_ticket_hours_by.
+// last four its sums over the combinations, and from fast_ticket_rows
+// fast_ticket_totals_by and fast_ticket_hours_by.
 func buildDimTotals(ctx context.Context, conn *sql.Conn) error {
 	for _, s := range dimTotalsStatements {
 		if _, err := conn.ExecContext(ctx, s); err != nil {
@@ -221,13 +221,6 @@ var dimTotalsStatements = []string{
 		FROM fast_calendar_activity_by GROUP BY months, pstart ORDER BY months, pstart`,
 	`DROP TABLE fast_calendar_active`,
 	`DROP TABLE fast_survey_combo`,
-	// The tickets with their customer's combination, joined once for
-	// the two tables below.
-	`CREATE OR REPLACE TEMP TABLE fast_ticket_combo AS
-	SELECT CAST(t.opened_at AS DATE) AS day, k.combo, t.ticket_id, t.resolved_at IS NOT NULL AS resolved,
-	       epoch(t.resolved_at - t.opened_at) / 3600.0 AS resolution_hours,
-	       epoch(t.first_response_at - t.opened_at) / 3600.0 AS response_hours
-	FROM tickets t JOIN fast_customer_keys k USING (customer_id)`,
 	// Per day and combination, the tickets opened, how many of them are
 	// resolved, and the hours to resolution summed and counted: the
 	// resolution rate and the mean resolution hours at any window.
@@ -237,17 +230,16 @@ var dimTotalsStatements = []string{
 	       CAST(count(*) FILTER (WHERE resolved) AS BIGINT) AS resolved,
 	       sum(resolution_hours) AS resolution_hours,
 	       CAST(count(resolution_hours) AS BIGINT) AS resolution_count
-	FROM fast_ticket_combo
-	GROUP BY ALL ORDER BY day`,
+	FROM fast_ticket_rows
+	GROUP BY day, combo ORDER BY day`,
 	// The hours to first response of each ticket with one, with its day
 	// and combination: its quantiles (first-response hours) at any
 	// window, of everyone or by such dimensions, from a row per ticket
 	// without a join to the customers.
 	`CREATE OR REPLACE TABLE fast_ticket_hours_by AS
 	SELECT day, combo AS ckey, response_hours AS hours
-	FROM fast_ticket_combo WHERE response_hours IS NOT NULL
+	FROM fast_ticket_rows WHERE response_hours IS NOT NULL
 	ORDER BY day`,
-	`DROP TABLE fast_ticket_combo`,
 }
 
 // dayTotals is the statement summing a table of rows by day and customer

@@ -144,13 +144,28 @@ var sources = map[string]source{
       ON c.first_day < p.w_end AND c.last_day >= p.p_start
     )
 `},
+	// The customers who signed up in each period's window, from their
+	// key rows (fast_customer_keys, whose dims hold the customers'
+	// columns), and of them whether they were referred: the signup days
+	// joined to the periods' days (at 1M customers by month over
+	// 2024-02-15..2024-11-20, 22–24 ms against 92–96 ms for the macro's
+	// range join over every customer).
+	"fast_signups":   signupRows(""),
+	"fast_referrals": signupRows(", k.dims.referred_by IS NOT NULL AS referred"),
 	// The customers with a ticket of category complaint opened in each
-	// period's window.
+	// period's window, from fast_ticket_rows.
 	"fast_complainers": {window: true, sql: `
-    SELECT DISTINCT p.period, k.ckey
-    FROM tickets t JOIN periods p ON t.opened_at >= p.win_start AND t.opened_at < p.win_end
-    JOIN fast_customer_keys k USING (customer_id)
-    WHERE t.category = 'complaint' AND t.opened_at >= ?::TIMESTAMP AND t.opened_at < ?::TIMESTAMP
+    SELECT DISTINCT p.period, d.ckey
+    ` + windowRows("fast_ticket_rows") + ` AND d.complaint
+`},
+	// Each ticket opened in each period's window, a row per ticket as the
+	// ticket KPIs' macros have, with its hours to resolution and to first
+	// response as they compute them, from fast_ticket_rows: for requests
+	// filtered by customer or by a many-valued dimension, which the sums
+	// per combination do not serve.
+	"fast_tickets": {window: true, sql: `
+    SELECT p.period, d.ckey, d.combo, d.ticket_id, d.resolved, d.resolution_hours, d.response_hours
+    ` + windowRows("fast_ticket_rows") + `
 `},
 	// The attribute scores (score_* columns) of the surveys answered in
 	// each period's window, one row per response and answered attribute,
@@ -507,6 +522,18 @@ func dayRows(table string, scans bool, columns ...string) source {
 		}
 	}
 	return src
+}
+
+// signupRows is a window source of the customers who signed up in each
+// period's window, with their key, combination and cols (k:
+// fast_customer_keys). Windows start at midnight and signup_date is a
+// DATE, so its day is in a window exactly when the date is.
+func signupRows(cols string) source {
+	return source{window: true, sql: `
+    SELECT p.period, k.ckey, k.combo` + cols + `
+    FROM fast_customer_keys k JOIN (` + periodDays("win_start") + `) p ON k.dims.signup_date = p.day
+    WHERE k.dims.signup_date >= ?::DATE AND k.dims.signup_date < ?::DATE
+`}
 }
 
 // perCombination is a totals source's SQL (rows of every customer,
@@ -897,7 +924,7 @@ const ComboFactor = 8192
 // comboKeyed are the sources whose rows carry their customer's
 // combination (combo) in every mode: a form reading only them can take
 // keyCombos.
-var comboKeyed = []string{"fast_window", "fast_orders"}
+var comboKeyed = []string{"fast_window", "fast_orders", "fast_signups", "fast_referrals", "fast_tickets"}
 
 // keyed wraps a source's SQL (see fastOrdersSQL).
 func keyed(sql string, k keying) string {

@@ -6,3 +6,8 @@
 -- numerator: coalesce(sum(hours), 0)
 -- denominator: CAST(coalesce(sum(resolved), 0) AS BIGINT)
 SELECT period, customer_id, resolution_hours AS hours, resolution_count AS resolved FROM fast_ticket_totals WHERE resolution_count > 0
+-- form
+-- source: fast_tickets
+-- Filtered by customer or by a many-valued dimension: the tickets
+-- themselves, keyed, the macro's rows (a resolved ticket has its hours).
+SELECT period, customer_id, ticket_id, resolution_hours AS hours FROM fast_tickets WHERE resolution_hours IS NOT NULL

@@ -5,3 +5,8 @@
 -- numerator: CAST(coalesce(sum(resolved), 0) AS BIGINT)
 -- denominator: CAST(coalesce(sum(tickets), 0) AS BIGINT)
 SELECT period, customer_id, tickets, resolved FROM fast_ticket_totals
+-- form
+-- source: fast_tickets
+-- Filtered by customer or by a many-valued dimension: the tickets
+-- themselves, keyed, the macro's rows.
+SELECT period, customer_id, ticket_id, resolved FROM fast_tickets
