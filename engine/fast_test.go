@@ -172,6 +172,48 @@ func TestCombinationsEqualPlain(t *testing.T) {
 	t.Logf("%d of %d requests took the fast path", fast, n)
 }
 
+// TestShortPeriodsEqualPlain covers the layouts a request's periods
+// choose that the random draws reach only now and then: days (each
+// window and previous window a day: the day rows as they are, and each
+// day's joined to the day before's), a few weeks (a union of one
+// grouping per period) and more periods than maxPeriodBranches' 64
+// (the days paired with their periods), of every fast KPI, of everyone,
+// by region and by a many-valued dimension, against the macros.
+func TestShortPeriodsEqualPlain(t *testing.T) {
+	e := fastDemo(t)
+	ctx := context.Background()
+	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	requests := []struct {
+		from, to time.Time
+		grain    Grain
+	}{
+		{day("2023-03-01"), day("2023-03-20"), GrainDay},
+		{day("2023-03-06"), day("2023-04-24"), GrainWeek},
+		{day("2022-01-03"), day("2023-07-03"), GrainWeek}, // 78 weeks
+	}
+	fast, n := 0, 0
+	for _, k := range fastKPIs(e) {
+		for _, r := range requests {
+			for _, by := range [][]string{nil, {"region"}, {"signup_date"}} {
+				q := k
+				q.From, q.To, q.Grain, q.By = r.from, r.to, r.grain, by
+				got, want := servedAndPlain(t, ctx, e, q)
+				n++
+				if got.Path == PathFast {
+					fast++
+				}
+				if msg := sameResult(got, want); msg != "" {
+					t.Errorf("%s v%d %s..%s grain %s by %v: %s", q.KPI, q.Version, q.From.Format(time.DateOnly), q.To.Format(time.DateOnly), q.Grain, q.By, msg)
+				}
+			}
+		}
+	}
+	if fast < n*3/4 {
+		t.Errorf("only %d of %d requests took the fast path", fast, n)
+	}
+	t.Logf("%d of %d requests took the fast path", fast, n)
+}
+
 // TestSuspectTablesTakeTheDefault: fast_suspect_per_day_by is built with
 // suspectMultiplier, which the form reading it takes for suspected churn's
 // default multiplier.

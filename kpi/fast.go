@@ -46,6 +46,10 @@ type source struct {
 	// and day, for requests whose forms reading the source all take
 	// them (rows: days).
 	days string
+	// oneDay: the same rows when every window and previous window is a
+	// day (dayWindows); its placeholders are the span of the windows, then
+	// of the previous windows and windows.
+	oneDay string
 	// perDay: its rows are always a customer's days, so only forms
 	// that take them (rows: days) may read it (NewCatalog checks).
 	perDay bool
@@ -67,7 +71,7 @@ var sources = map[string]source{
 	// (p_), and the returned ones of the window. A customer with returned
 	// orders only has a row: a form reading completed ones filters on
 	// their counts.
-	"fast_orders": {sql: fastOrdersSQL, perPeriod: ordersPeriod},
+	"fast_orders": {sql: fastOrdersSQL, perPeriod: ordersPeriod, oneDay: ordersJoin(dayScan)},
 	// The same over each period's window only (p_orders is 0), for the
 	// KPIs that do not look at the previous window: it reads half the
 	// days, and sums every day it reads (a sixth quicker than filtering
@@ -240,16 +244,9 @@ var calendarSources = map[string]struct {
 	totals bool
 	combo  string
 }{
-	"fast_orders": {prev: true, sql: `
-    SELECT coalesce(c.period, v.period) AS period, coalesce(c.ckey, v.ckey) AS ckey, coalesce(c.combo, v.combo) AS combo,
-           coalesce(c.orders, 0) AS w_orders, c.amount AS w_amount, coalesce(v.orders, 0) AS p_orders,
-           coalesce(c.costed, 0) AS w_costed, c.costed_amount AS w_costed_amount, c.profit AS w_profit,
-           coalesce(c.delivery_known, 0) AS w_delivery_known, coalesce(c.on_time, 0) AS w_on_time,
-           coalesce(c.returned, 0) AS w_returned
-    FROM (` + calendarScan("fast_calendar", "d.*", "win_start", "") + `) c
-    FULL JOIN (` + calendarScan("fast_calendar", "d.ckey, d.combo, d.orders", "prev_start", "AND d.orders > 0") + `) v
-    ON c.period = v.period AND c.ckey = v.ckey
-`},
+	"fast_orders": {prev: true, sql: ordersJoin(func(cols, start, filter string) string {
+		return calendarScan("fast_calendar", cols, start, filter)
+	})},
 	"fast_window": {sql: calendarScan("fast_calendar", "d.ckey, d.combo, "+windowColumns,
 		"win_start", "AND (d.orders > 0 OR d.returned > 0)")},
 	"fast_activity": {prev: true, sql: `
@@ -287,6 +284,35 @@ func calendarScan(table, cols, start, filter string) string {
     SELECT p.period, ` + cols + `
     FROM ` + table + ` d JOIN periods p ON d.pstart = CAST(p.` + start + ` AS DATE)
     WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE ` + filter + `
+`
+}
+
+// ordersJoin is fast_orders over rows that are each a whole window or
+// previous window of a customer (scan: fast_calendar's, or
+// fast_order_days'): each period's window rows (those at its start)
+// joined to its previous window's (at prev_start) per customer.
+func ordersJoin(scan func(cols, start, filter string) string) string {
+	return `
+    SELECT coalesce(c.period, v.period) AS period, coalesce(c.ckey, v.ckey) AS ckey, coalesce(c.combo, v.combo) AS combo,
+           coalesce(c.orders, 0) AS w_orders, c.amount AS w_amount, coalesce(v.orders, 0) AS p_orders,
+           coalesce(c.costed, 0) AS w_costed, c.costed_amount AS w_costed_amount, c.profit AS w_profit,
+           coalesce(c.delivery_known, 0) AS w_delivery_known, coalesce(c.on_time, 0) AS w_on_time,
+           coalesce(c.returned, 0) AS w_returned
+    FROM (` + scan("d.*", "win_start", "") + `) c
+    FULL JOIN (` + scan("d.ckey, d.combo, d.orders", "prev_start", "AND d.orders > 0") + `) v
+    ON c.period = v.period AND c.ckey = v.ckey
+`
+}
+
+// dayScan reads the rows of fast_order_days of the day each period's
+// window (start win_start) or previous window (prev_start) is, when each
+// is a day (dayWindows); filter adds conditions on them. Its
+// placeholders are the span of the days read.
+func dayScan(cols, start, filter string) string {
+	return `
+    SELECT p.period, ` + cols + `
+    FROM fast_order_days d JOIN periods p ON d.day = CAST(p.` + start + ` AS DATE)
+    WHERE d.day >= ?::DATE AND d.day < ?::DATE ` + filter + `
 `
 }
 
@@ -813,8 +839,12 @@ func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, mater
 		switch {
 		case combos:
 			sql = src.combo
-		case src.days != "" && len(ps) > 1 && formsTakeDays(forms, n):
+		case src.days != "" && len(ps) > 1 && (formsTakeDays(forms, n) || dayWindows(ps)):
 			sql = src.days
+		case src.oneDay != "" && dayWindows(ps):
+			fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, keyed(src.oneDay, ids))
+			b.args = append(b.args, windowStart(ps), hi, lo, hi)
+			continue
 		case src.perPeriod != nil && branched(ps):
 			b.periodBranches(n, as, src.perPeriod, ps, ids)
 			continue
@@ -832,6 +862,19 @@ func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, mater
 		}
 	}
 	return calendar
+}
+
+// dayWindows tells whether every window and previous window is one day
+// long (grain day): a customer's day row is then their row of the
+// period's window, or previous window, as summing their rows per period
+// would give it, and grouping nothing costs less. At 1M customers by day
+// over March 2024, as whole processes, repeat purchase took 78 ms against
+// 105, the complaint rate 84 against 127 (fast_window's days), churn 113
+// against 168 (fast_orders joining each day's rows to the day before's).
+func dayWindows(ps []Period) bool {
+	return !slices.ContainsFunc(ps, func(p Period) bool {
+		return !p.End.Equal(p.Start.AddDate(0, 0, 1)) || !p.Start.Equal(p.PrevStart.AddDate(0, 0, 1))
+	})
 }
 
 // maxPeriodBranches is the most periods whose rows a source with

@@ -284,3 +284,25 @@ func TestBranched(t *testing.T) {
 		}
 	}
 }
+
+// TestDayWindows checks which periods' customer rows are their day rows.
+func TestDayWindows(t *testing.T) {
+	for _, c := range []struct {
+		from, to string
+		grain    Grain
+		want     bool
+	}{
+		{"2024-03-01", "2024-04-01", GrainDay, true},
+		{"2024-03-01", "2024-03-02", GrainNone, true},
+		{"2024-03-01", "2024-03-03", GrainNone, false},
+		{"2024-01-01", "2024-12-31", GrainWeek, false}, // the last week is a day long, the others are not
+	} {
+		ps, err := Periods(day(c.from), day(c.to), c.grain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := dayWindows(ps); got != c.want {
+			t.Errorf("%s..%s by %s: dayWindows %v, want %v", c.from, c.to, c.grain, got, c.want)
+		}
+	}
+}
