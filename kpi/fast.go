@@ -801,7 +801,6 @@ func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, mater
 	lo, hi := span(ps)
 	kind, mode := calendarKind(ps), modeOf(ps)
 	for _, n := range names {
-		src := sources[n]
 		as := "AS"
 		if materialized {
 			as = "AS MATERIALIZED"
@@ -845,33 +844,44 @@ func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, mater
 			calendar = true
 			continue
 		}
-		sql := src.sql
-		switch {
-		case combos:
-			sql = src.combo
-		case src.days != "" && len(ps) > 1 && (formsTakeDays(forms, n) || dayWindows(ps)):
-			sql = src.days
-		case src.oneDay != "" && dayWindows(ps):
-			fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, keyed(src.oneDay, ids))
-			b.args = append(b.args, windowStart(ps), hi, lo, hi)
-			continue
-		case src.perPeriod != nil && branched(ps):
-			b.periodBranches(n, as, src.perPeriod, ps, ids)
-			continue
-		}
-		fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, keyed(sql, ids))
-		switch {
-		case src.ends:
-			b.args = append(b.args, firstEnd(ps))
-		case src.history:
-			continue
-		case src.window:
-			b.args = append(b.args, windowStart(ps), hi)
-		default:
-			b.args = append(b.args, lo, hi)
-		}
+		b.daySource(n, as, forms, ps, ids, combos)
 	}
 	return calendar
+}
+
+// daySource writes the source name as read from the per-day tables and
+// day lists (sources), in the variant the periods and forms take: per
+// combination of dimensions (combos), a customer's days as they are
+// (days), each day's rows joined to the day before's (oneDay), a union
+// of one grouping per period (perPeriod), or the source's own SQL.
+func (b *statementBuilder) daySource(name, as string, forms []*queries.Fast, ps []Period, ids keying, combos bool) {
+	src := sources[name]
+	lo, hi := span(ps)
+	sql := src.sql
+	switch {
+	case combos:
+		sql = src.combo
+	case src.days != "" && len(ps) > 1 && (formsTakeDays(forms, name) || dayWindows(ps)):
+		sql = src.days
+	case src.oneDay != "" && dayWindows(ps):
+		fmt.Fprintf(b, "),\n%s %s (\n  %s\n", name, as, keyed(src.oneDay, ids))
+		b.args = append(b.args, windowStart(ps), hi, lo, hi)
+		return
+	case src.perPeriod != nil && branched(ps):
+		b.periodBranches(name, as, src.perPeriod, ps, ids)
+		return
+	}
+	fmt.Fprintf(b, "),\n%s %s (\n  %s\n", name, as, keyed(sql, ids))
+	switch {
+	case src.ends:
+		b.args = append(b.args, firstEnd(ps))
+	case src.history:
+		// Every customer's whole history: nothing to bind.
+	case src.window:
+		b.args = append(b.args, windowStart(ps), hi)
+	default:
+		b.args = append(b.args, lo, hi)
+	}
 }
 
 // dayWindows tells whether every window and previous window is one day
