@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -303,6 +304,30 @@ func TestDayWindows(t *testing.T) {
 		}
 		if got := dayWindows(ps); got != c.want {
 			t.Errorf("%s..%s by %s: dayWindows %v, want %v", c.from, c.to, c.grain, got, c.want)
+		}
+	}
+}
+
+// TestFastSourcesKnown: the sources a fast form may name (queries'
+// list, which the queries package checks forms against) are the planner's,
+// each of the day tables or of the calendar rollups, and the planner has
+// none that a form could not name.
+func TestFastSourcesKnown(t *testing.T) {
+	for _, s := range queries.FastSources {
+		_, day := sources[s]
+		_, cal := calendarSources[s]
+		if !day && !cal {
+			t.Errorf("%s: named by queries.FastSources, unknown to the planner", s)
+		}
+	}
+	for s := range sources {
+		if !slices.Contains(queries.FastSources, s) {
+			t.Errorf("%s: a planner source no form may name (not in queries.FastSources)", s)
+		}
+	}
+	for s := range calendarSources {
+		if !slices.Contains(queries.FastSources, s) {
+			t.Errorf("%s: a calendar source no form may name (not in queries.FastSources)", s)
 		}
 	}
 }
