@@ -31,22 +31,31 @@ type dimension struct {
 // Dimension columns of customers that are identifiers, not groups.
 var notDimensions = []string{"customer_id", "referred_by"}
 
+// keyJoin is how a statement's rows join their customer dimensions.
+type keyJoin struct {
+	// table: the rows' customer_id is the integer key of that table
+	// (fast_customer_keys, or fast_dim_combos for rows per combination
+	// of dimensions), whose dims struct holds the dimensions (a
+	// customer's row of customer_dims()): an integer join, not a string
+	// one; "": the rows hold customer ids.
+	table string
+	// rowKey is the row's side of the join (r.customer_id, or the
+	// combination's part of a keyCombos key).
+	rowKey string
+	// onePeriod: the rows are of one period (buildSideHint).
+	onePeriod bool
+}
+
 // customerJoin brings the customer dimensions of a query in under private
 // names, so they can never clash with the KPI rows' own columns (the header
-// aggregates read customer_id and measures unqualified). keyTable: the
-// rows' customer_id is the integer key of that table (fast_customer_keys,
-// or fast_dim_combos for rows per combination of dimensions), whose dims
-// struct holds the dimensions (a customer's row of customer_dims()): an
-// integer join, not a string one; "": the rows hold customer ids.
-// rowKey is the row's side of the join (r.customer_id, or the
-// combination's part of a keyCombos key).
-func customerJoin(dims []dimension, keyTable, rowKey string) string {
+// aggregates read customer_id and measures unqualified), as k says.
+func customerJoin(dims []dimension, k keyJoin) string {
 	var cols []string
 	for _, d := range dims {
 		if !d.customer {
 			continue
 		}
-		if keyTable != "" {
+		if k.table != "" {
 			cols = append(cols, fmt.Sprintf("k.dims.%s AS %s", QuoteIdent(d.name), d.alias))
 		} else {
 			cols = append(cols, fmt.Sprintf("%s AS %s", QuoteIdent(d.name), d.alias))
@@ -55,12 +64,33 @@ func customerJoin(dims []dimension, keyTable, rowKey string) string {
 	if len(cols) == 0 {
 		return ""
 	}
-	if keyTable != "" {
-		return fmt.Sprintf("LEFT JOIN (SELECT k.ckey AS __dim_key, %s FROM %s k) d ON d.__dim_key = %s",
-			strings.Join(cols, ", "), keyTable, rowKey)
+	if k.table != "" {
+		return fmt.Sprintf("LEFT JOIN (SELECT k.ckey AS __dim_key, %s FROM %s k%s) d ON d.__dim_key = %s",
+			strings.Join(cols, ", "), k.table, buildSideHint(k), k.rowKey)
 	}
 	return fmt.Sprintf("LEFT JOIN (SELECT customer_id AS __dim_key, %s FROM customer_dims()) d ON d.__dim_key = %s",
-		strings.Join(cols, ", "), rowKey)
+		strings.Join(cols, ", "), k.rowKey)
+}
+
+// buildSideHint is a condition that every customer's key row meets but
+// that DuckDB 1.4.3's planner takes to keep a fifth of them (200,000 at
+// 1M customers), for rows of one period. DuckDB builds a join's hash
+// table on the side it estimates smaller, and estimates a window's rows
+// at a fifth of their table, and a fifth again per condition: it took
+// email open rate's 2.3M events over 2024-02-15..2024-11-20 for 311,000
+// rows, built the table on them and probed it with every customer. With
+// the hint it builds it on the keys: email open rate by age over that
+// window 95–103 ms in the engine against 139–150 (as whole processes
+// 0.19 s against 0.24), where the rows are estimated fewer than 200,000
+// (the surveys' or the tickets' days) the same plan as without. Over
+// several periods the estimates of the rows are far lower (recency by
+// age by week over 2024: 18,230 for 35.6M rows), the hint changed no
+// plan but the grouping after the join took longer (3.4 s against 2.7).
+func buildSideHint(k keyJoin) string {
+	if k.table != "fast_customer_keys" || !k.onePeriod {
+		return ""
+	}
+	return " WHERE k.ckey >= 0"
 }
 
 // CustomerDimensions lists the customer columns a KPI can be grouped by:

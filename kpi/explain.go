@@ -78,7 +78,7 @@ func (b *statementBuilder) groupingSets(def *queries.Definition, dims []dimensio
 	sets := []string{"(r.period)"}
 	var joins []string
 	var joinArgs []any
-	if j := customerJoin(dims, "", "r.customer_id"); j != "" {
+	if j := customerJoin(dims, keyJoin{rowKey: "r.customer_id"}); j != "" {
 		joins = append(joins, j)
 	}
 	for i, d := range dims {

@@ -44,7 +44,8 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 	var b statementBuilder
 	b.periods(ps)
 	filters, everyPeriod := []*Filter{where, scope}, len(dims) == 0 && len(def.Group) == 0
-	path, agg, keyTable, rowKey, calendar := PathPlain, def, "", "r.customer_id", false
+	path, agg, calendar := PathPlain, def, false
+	join := keyJoin{rowKey: "r.customer_id", onePeriod: len(ps) == 1}
 	filtered := len(dims) > 0 || where != nil || scope != nil
 	// Grouped by few-valued customer dimensions only: a form of order sums
 	// reads them per combination of those dimensions.
@@ -64,14 +65,16 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 		keys := where == nil && scope == nil && !slices.ContainsFunc(dims, func(d dimension) bool { return d.tier })
 		ids := keyIDs
 		switch {
+		case nativeIDs(f):
+			// Its rows are few, and keyed by customer_id already.
 		case combos:
-			keyTable, ids = "fast_dim_combos", keyInts
+			join.table, ids = "fast_dim_combos", keyInts
 		case keys && comboDims && comboKeyedForm(f):
 			// Per customer, grouped by dimensions of the combinations:
 			// the rows' keys hold their combination's.
-			keyTable, ids, rowKey = "fast_dim_combos", keyCombos, fmt.Sprintf("CAST(r.customer_id %% %d AS INTEGER)", ComboFactor)
+			join.table, ids, join.rowKey = "fast_dim_combos", keyCombos, fmt.Sprintf("CAST(r.customer_id %% %d AS INTEGER)", ComboFactor)
 		case keys:
-			keyTable, ids = "fast_customer_keys", keyInts
+			join.table, ids = "fast_customer_keys", keyInts
 		}
 		calendar = b.fastSources([]*queries.Fast{f}, ps, false, ids, combos)
 		b.WriteString("),\nkpi_rows AS (\n  ")
@@ -81,7 +84,7 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 	} else {
 		b.kpiRows(def, ps, params, filters, everyPeriod)
 	}
-	b.aggregate(agg, dims, q.Grain != GrainNone || q.Compare, keyTable, rowKey)
+	b.aggregate(agg, dims, q.Grain != GrainNone || q.Compare, join)
 	res := header(data, def, q, from, to, dims, params)
 	key := strings.Join([]string{def.Name, fmt.Sprint(def.Version), res.From, res.To, string(q.Grain),
 		strings.Join(res.By, ","), q.Where, fmt.Sprint(params), fmt.Sprint(q.Compare), scopeKey(q.Scope), res.Fingerprint, path}, "|")
@@ -238,12 +241,9 @@ func (b *statementBuilder) customerFilters(filters []*Filter) {
 	}
 }
 
-// aggregate writes the select list, the dimension joins and the grouping.
-// keyTable: the table whose integer key the rows' customer_id is
-// (fast_customer_keys, fast_dim_combos; "": the rows hold customer ids),
-// rowKey: the expression of a row's key in it (r.customer_id, or its
-// combination's part, see keyCombos).
-func (b *statementBuilder) aggregate(def *queries.Definition, dims []dimension, byPeriod bool, keyTable, rowKey string) {
+// aggregate writes the select list, the dimension joins (as join says)
+// and the grouping.
+func (b *statementBuilder) aggregate(def *queries.Definition, dims []dimension, byPeriod bool, join keyJoin) {
 	var cols, group []string
 	if byPeriod {
 		cols = append(cols, "r.period AS period")
@@ -255,7 +255,7 @@ func (b *statementBuilder) aggregate(def *queries.Definition, dims []dimension, 
 	}
 	var joins []string
 	var joinArgs []any
-	if j := customerJoin(dims, keyTable, rowKey); j != "" {
+	if j := customerJoin(dims, join); j != "" {
 		joins = append(joins, j)
 	}
 	for _, d := range dims {

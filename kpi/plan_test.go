@@ -45,6 +45,7 @@ func data() *Data {
 		Datasets: map[string]Dataset{
 			"customers": {Generation: 3, Columns: []string{"customer_id", "signup_date", "region", "segment"}},
 			"orders":    {Generation: 5, Columns: []string{"order_id", "customer_id", "order_date", "amount", "status"}},
+			"contracts": {Generation: 2, Columns: []string{"contract_id", "customer_id", "start_date", "end_date", "renewed"}},
 		},
 		DataEnd:         day("2024-07-16"),
 		CustomerColumns: []string{"customer_id", "signup_date", "region", "segment", "acquisition_channel", "age", "referred_by"},
@@ -98,6 +99,10 @@ func TestPlanGoldenSQL(t *testing.T) {
 		// previous window start and end (3 periods × 4 values, then 3
 		// branches × 4).
 		{"churn_weeks_branches_fast", Query{KPI: "churn_rate", From: day("2024-01-01"), To: day("2024-01-22"), Grain: GrainWeek, Fast: true}, nil, 12 + 12},
+		// The contracts are read as they are, with their customer_id
+		// (nativeIDs): the dimensions join on it, as the plain path's do;
+		// 3 periods × 4 values, then the span of the windows.
+		{"contract_renewal_age_fast", Query{KPI: "contract_renewal_rate", From: day("2024-01-01"), To: day("2024-04-01"), Grain: GrainMonth, By: []string{"age"}, Fast: true}, nil, 12 + 2},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			st, err := Plan(cat, data(), c.q, c.where)
@@ -328,6 +333,30 @@ func TestFastSourcesKnown(t *testing.T) {
 	for s := range calendarSources {
 		if !slices.Contains(queries.FastSources, s) {
 			t.Errorf("%s: a calendar source no form may name (not in queries.FastSources)", s)
+		}
+	}
+}
+
+// The customers' keys carry the build side's hint where the rows are of
+// one period, and only there.
+func TestBuildSideHint(t *testing.T) {
+	cat := catalog(t)
+	for _, c := range []struct {
+		name string
+		q    Query
+		want bool
+	}{
+		{"one period by age", Query{KPI: "repeat_purchase_rate", From: day("2024-02-15"), To: day("2024-06-20"), By: []string{"age"}, Fast: true}, true},
+		{"weeks by age", Query{KPI: "repeat_purchase_rate", From: day("2024-02-05"), To: day("2024-03-04"), Grain: GrainWeek, By: []string{"age"}, Fast: true}, false},
+		{"plain by age", Query{KPI: "repeat_purchase_rate", From: day("2024-02-15"), To: day("2024-06-20"), By: []string{"age"}}, false},
+		{"contracts by age", Query{KPI: "contract_renewal_rate", From: day("2024-02-15"), To: day("2024-06-20"), By: []string{"age"}, Fast: true}, false},
+	} {
+		st, err := Plan(cat, data(), c.q, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(st.SQL, "FROM fast_customer_keys k WHERE k.ckey >= 0) d"); got != c.want {
+			t.Errorf("%s (path %s): hint %v, want %v", c.name, st.Path, got, c.want)
 		}
 	}
 }
