@@ -14,9 +14,11 @@ import (
 )
 
 // fastTables are built from the datasets right after a write that changed
-// one they read commits (deriveFast), each statement committed on its own,
-// and stamped with the generations they were built from; a snapshot uses
-// them only when it sees that stamp (snapshot.fastCurrent). The fast
+// one they read commits (deriveFast), each statement committed on its own
+// (and only those reading a dataset the write changed, see
+// buildFastTables), and stamped with the generations they were built
+// from; a snapshot uses them only when it sees that stamp
+// (snapshot.fastCurrent). The fast
 // path's shared sources read them, not the datasets. Some hold totals
 // over every customer, which only requests that nothing narrows to
 // customers (no by=, where= or scope) may read (kpi's totals sources):
@@ -115,7 +117,7 @@ import (
 //     customer: csi, which otherwise unpivots every response of the
 //     window, reads them when nothing filters the rows by customer and
 //     any by= dimension is one of the combinations'.
-var fastTables = slices.Concat([]string{
+var fastTables = slices.Concat(reading(fromOrders,
 	`CREATE OR REPLACE TABLE fast_order_days AS
 	WITH o AS (
 	  SELECT customer_id, CAST(order_date AS DATE) AS day, coalesce(status, 'completed') = 'completed' AS completed,
@@ -162,47 +164,73 @@ var fastTables = slices.Concat([]string{
 	                  FROM (SELECT ckey, any_value(combo) AS combo, list_sort(list({'d': day, 'a': amount})) AS s,
 	                               list(day) FILTER (WHERE orders >= 2) AS multi
 	                        FROM days GROUP BY ckey))))`,
-},
+),
 	// (A customer's combination is one: grouping by their key alone, and
 	// taking any of its combinations, is quicker, here and in
 	// fast_order_days and fast_customer_days: 0.1–0.3 s each at 1M
 	// demo customers.)
-	calendarRollup("fast_calendar", "ckey, any_value(combo) AS combo", `
+	reading(fromOrders, calendarRollup("fast_calendar", "ckey, any_value(combo) AS combo", `
 	  SELECT CAST(date_trunc('month', day) AS DATE) AS pstart, ckey, combo, orders, returned, costed, delivery_known, on_time,
 	         amount, costed_amount, profit
 	  FROM source`, "SELECT * FROM fast_order_days",
-		[]string{"orders", "returned", "costed", "delivery_known", "on_time"}, []string{"amount", "costed_amount", "profit"}),
+		[]string{"orders", "returned", "costed", "delivery_known", "on_time"}, []string{"amount", "costed_amount", "profit"})...),
 	// Per calendar period, of every customer: the customers with
 	// completed orders (customers), their revenue, and the revenue of the
 	// top ceil(20%) of them (top_revenue): the top-20% share of whole
 	// calendar periods, which otherwise sorts each period's customers.
 	// Only revenues at or above the 70% quantile are sorted (see
 	// top20_revenue_share's fast form).
-	[]string{`CREATE OR REPLACE TABLE fast_calendar_top AS
+	reading(fromOrders, `CREATE OR REPLACE TABLE fast_calendar_top AS
 	SELECT months, pstart, CAST(count(*) AS BIGINT) AS customers, sum(amount) AS revenue,
 	       coalesce(list_sum(list_slice(list_sort(list_filter(list(amount), lambda x: x >= quantile_disc(amount, 0.7)), 'DESC'), 1, (count(*) + 4) // 5)), 0) AS top_revenue
 	FROM fast_calendar WHERE orders > 0
-	GROUP BY months, pstart ORDER BY months, pstart`},
-	[]string{
-		`CREATE OR REPLACE TABLE fast_event_rows AS
-	SELECT CAST(d.event_at AS DATE) AS day, k.ckey, k.combo, ` + eventFlags() + `
-	` + keyedFrom("events", "d.channel IN ('email', 'social')") + `
-	ORDER BY day`,
-		keyedDays("fast_survey_days", "surveys", "", "survey_date", surveyCounts),
-		`CREATE OR REPLACE TABLE fast_ticket_rows AS
+	GROUP BY months, pstart ORDER BY months, pstart`),
+	reading(fromEvents, `CREATE OR REPLACE TABLE fast_event_rows AS
+	SELECT CAST(d.event_at AS DATE) AS day, k.ckey, k.combo, `+eventFlags()+`
+	`+keyedFrom("events", "d.channel IN ('email', 'social')")+`
+	ORDER BY day`),
+	reading(fromSurveys, keyedDays("fast_survey_days", "surveys", "", "survey_date", surveyCounts)),
+	reading(fromTickets, `CREATE OR REPLACE TABLE fast_ticket_rows AS
 	SELECT CAST(d.opened_at AS DATE) AS day, k.ckey, k.combo, d.ticket_id, d.resolved_at IS NOT NULL AS resolved,
 	       epoch(d.resolved_at - d.opened_at) / 3600.0 AS resolution_hours,
 	       epoch(d.first_response_at - d.opened_at) / 3600.0 AS response_hours,
 	       coalesce(d.category = 'complaint', false) AS complaint
-	` + keyedFrom("tickets", "") + `
-	ORDER BY day`,
-	},
+	`+keyedFrom("tickets", "")+`
+	ORDER BY day`),
 	// The complaints per customer and calendar period, from the keyed
 	// tickets (rather than joining the tickets to the keys again).
-	calendarRollup("fast_ticket_calendar", "ckey", `
+	reading(fromTickets, calendarRollup("fast_ticket_calendar", "ckey", `
 	  SELECT CAST(date_trunc('month', day) AS DATE) AS pstart, ckey, 1 AS complaints
-	  FROM source`, "SELECT * FROM fast_ticket_rows WHERE complaint", []string{"complaints"}, nil),
+	  FROM source`, "SELECT * FROM fast_ticket_rows WHERE complaint", []string{"complaints"}, nil)...),
 )
+
+// fastStatement is a statement building a fast table, and the datasets
+// it reads, beside the customers (whose keys every table carries): a
+// write that changed none of them leaves its table as it is.
+type fastStatement struct {
+	sql   string
+	reads []string
+}
+
+// The datasets the fast tables read, beside the customers.
+var (
+	fromOrders  = []string{"orders"}
+	fromEvents  = []string{"events"}
+	fromSurveys = []string{"surveys"}
+	fromTickets = []string{"tickets"}
+	// fast_calendar_activity counts the customers with orders who
+	// complained.
+	fromOrdersAndTickets = []string{"orders", "tickets"}
+)
+
+// reading tags statements with the datasets they read.
+func reading(datasets []string, stmts ...string) []fastStatement {
+	out := make([]fastStatement, len(stmts))
+	for i, s := range stmts {
+		out[i] = fastStatement{sql: s, reads: datasets}
+	}
+	return out
+}
 
 // calendarRollup is the statements building a per-generation table of
 // sums per customer key and calendar month (months 1), quarter (3) and
@@ -371,11 +399,12 @@ func (e *Engine) deriveFast(ctx context.Context) error {
 		// Under the write lock the current snapshot is the committed data;
 		// another write's build may have caught up with it meanwhile.
 		stamp := fastStamp(e.snap().datasets)
-		if current, err := fastTablesCurrent(ctx, conn, stamp); err != nil || current {
+		built, err := builtStamp(ctx, conn)
+		if err != nil || built == stamp {
 			return err
 		}
 		progressOf(ctx).Phase("indexing")
-		if err := buildFastTables(ctx, conn, stamp); err != nil {
+		if err := buildFastTables(ctx, conn, built, stamp); err != nil {
 			return err
 		}
 		// Each statement committed on its own; one checkpoint folds them
@@ -389,29 +418,44 @@ func (e *Engine) deriveFast(ctx context.Context) error {
 	})
 }
 
-// buildFastTables rebuilds the fast path's tables and stamps them.
-func buildFastTables(ctx context.Context, conn *sql.Conn, stamp string) error {
-	keys, err := keyStatements(ctx, conn)
-	if err != nil {
-		return err
-	}
-	for _, stmt := range slices.Concat(keys, fastTables) {
-		if _, err := conn.ExecContext(ctx, stmt); err != nil {
-			return contextErr(ctx, err, "build the fast path's table "+tableOf(stmt))
+// buildFastTables brings the fast path's tables built as stamped built
+// up to stamp, and stamps them: all of them where the layout or the
+// customers differ (every table carries the customers' keys), else those
+// reading a dataset whose generation differs (staleDatasets). A build
+// that stopped halfway left the stamp of the last whole one, so the next
+// redoes what it had not finished.
+func buildFastTables(ctx context.Context, conn *sql.Conn, built, stamp string) error {
+	stale, all := staleDatasets(built, stamp)
+	stmts := slices.Concat(fastTables, dimTotalsStatements)
+	if all {
+		keys, err := keyStatements(ctx, conn)
+		if err != nil {
+			return err
 		}
+		stmts = slices.Concat(reading(nil, keys...), stmts, reading(nil, retiredDrops()...))
 	}
-	if err := buildDimTotals(ctx, conn); err != nil {
-		return err
-	}
-	for _, t := range retiredTables {
-		if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
-			return contextErr(ctx, err, "build the fast path's tables")
+	for _, st := range stmts {
+		if !all && !slices.ContainsFunc(st.reads, func(d string) bool { return slices.Contains(stale, d) }) {
+			continue
 		}
+		if _, err := conn.ExecContext(ctx, st.sql); err != nil {
+			return contextErr(ctx, err, "build the fast path's table "+tableOf(st.sql))
+		}
+		store.CrashPoint("indexing")
 	}
 	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TABLE fast_stamp AS SELECT ?::VARCHAR AS stamp", stamp); err != nil {
 		return contextErr(ctx, err, "build the fast path's tables")
 	}
 	return nil
+}
+
+// retiredDrops are the statements dropping retiredTables.
+func retiredDrops() []string {
+	drops := make([]string, len(retiredTables))
+	for i, t := range retiredTables {
+		drops[i] = "DROP TABLE IF EXISTS " + t
+	}
+	return drops
 }
 
 // retiredTables are tables of earlier layouts that a build drops:
@@ -453,14 +497,52 @@ func fastStamp(datasets map[string]*DatasetInfo) string {
 
 // fastTablesCurrent tells whether the fast path's tables carry stamp.
 func fastTablesCurrent(ctx context.Context, q store.Querier, stamp string) (bool, error) {
-	current, err := store.TableExists(ctx, q, "fast_stamp")
-	if err == nil && current {
-		err = q.QueryRowContext(ctx, `SELECT stamp = ? FROM fast_stamp`, stamp).Scan(&current)
+	built, err := builtStamp(ctx, q)
+	return err == nil && built == stamp, err
+}
+
+// builtStamp is the stamp of the fast path's tables ("": none).
+func builtStamp(ctx context.Context, q store.Querier) (string, error) {
+	var stamp string
+	exists, err := store.TableExists(ctx, q, "fast_stamp")
+	if err == nil && exists {
+		err = q.QueryRowContext(ctx, `SELECT stamp FROM fast_stamp`).Scan(&stamp)
 	}
 	if err != nil {
-		return false, fmt.Errorf("fast tables: %w", err)
+		return "", fmt.Errorf("fast tables: %w", err)
 	}
-	return current, nil
+	return stamp, nil
+}
+
+// staleDatasets are the datasets whose generation differs between two
+// stamps (fastStamp's), the tables reading them to be rebuilt; all when
+// the layout or the customers differ, or the first stamp is none or not
+// one of this layout's.
+func staleDatasets(built, stamp string) (stale []string, all bool) {
+	was, is := stampParts(built), stampParts(stamp)
+	if was["layout"] == "" || was["layout"] != is["layout"] || was["customers"] != is["customers"] {
+		return nil, true
+	}
+	for _, kind := range fastDatasets {
+		if _, ok := was[kind]; !ok {
+			return nil, true
+		}
+		if was[kind] != is[kind] {
+			stale = append(stale, kind)
+		}
+	}
+	return stale, false
+}
+
+// stampParts reads a stamp's "name value" parts by name.
+func stampParts(stamp string) map[string]string {
+	parts := map[string]string{}
+	for _, p := range strings.Split(stamp, ", ") {
+		if name, value, ok := strings.Cut(p, " "); ok {
+			parts[name] = value
+		}
+	}
+	return parts
 }
 
 // fastValues are the scorecard values of the KPIs with a fast form, by

@@ -638,3 +638,89 @@ func TestFastTablesFollowTheirDatasets(t *testing.T) {
 		t.Error("after an import the fast path's tables count as stale")
 	}
 }
+
+// An import rebuilds only the fast tables that read what it changed (and
+// all of them when it changed the customers, whose keys every table
+// carries), and the fast path still answers as the plain one.
+func TestFastTablesRebuiltPerDataset(t *testing.T) {
+	ctx := context.Background()
+	e := fastDemo(t)
+	other, err := demo.Generate(ctx, t.TempDir(), demo.Options{Customers: 1500, Seed: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oids := func() map[string]int64 {
+		t.Helper()
+		rows, err := e.DB().QueryContext(ctx, "SELECT table_name, table_oid FROM duckdb_tables() WHERE table_name LIKE 'fast%' AND NOT temporary")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string]int64{}
+		for rows.Next() {
+			var name string
+			var oid int64
+			if err := rows.Scan(&name, &oid); err != nil {
+				t.Fatal(err)
+			}
+			out[name] = oid
+		}
+		return out
+	}
+	r := rand.New(rand.NewPCG(11, 13))
+	for _, c := range []struct {
+		kind    string
+		rebuilt []string // every other fast table must be kept
+	}{
+		{"surveys", []string{"fast_survey_days", "fast_survey_totals_by", "fast_score_days_by", "fast_score_days", "fast_stamp"}},
+		{"events", []string{"fast_event_rows", "fast_event_totals_by", "fast_stamp"}},
+		{"tickets", []string{"fast_ticket_rows", "fast_ticket_calendar", "fast_ticket_totals_by", "fast_ticket_hours_by",
+			"fast_calendar_activity_by", "fast_calendar_activity", "fast_stamp"}},
+		{"contracts", nil},
+		{"customers", []string{"*"}},
+	} {
+		before := oids()
+		if _, err := e.Import(ctx, ImportRequest{Kind: c.kind, Path: other[c.kind], Orphans: "drop"}); err != nil {
+			t.Fatalf("import %s: %v", c.kind, err)
+		}
+		after := oids()
+		for name, oid := range before {
+			want := slices.Contains(c.rebuilt, name) || slices.Equal(c.rebuilt, []string{"*"})
+			if got := after[name] != oid; got != want {
+				t.Errorf("import %s: %s rebuilt %v, want %v", c.kind, name, got, want)
+			}
+		}
+		if !e.snap().fastCurrent {
+			t.Fatalf("import %s: the fast tables are not current", c.kind)
+		}
+		for _, q := range fastKPIs(e) {
+			servedEqualsPlain(t, ctx, e, randomQuery(r, q))
+		}
+	}
+}
+
+func TestStaleDatasets(t *testing.T) {
+	stamp := func(layout, customers, orders, surveys int) string {
+		return fmt.Sprintf("layout %d, customers %d, orders %d, events 4, surveys %d, tickets 6", layout, customers, orders, surveys)
+	}
+	now := stamp(fastLayout, 1, 2, 3)
+	for _, c := range []struct {
+		built string
+		stale []string
+		all   bool
+	}{
+		{now, nil, false},
+		{stamp(fastLayout, 1, 2, 2), []string{"surveys"}, false},
+		{stamp(fastLayout, 1, 1, 2), []string{"orders", "surveys"}, false},
+		{stamp(fastLayout, 0, 2, 3), nil, true},
+		{stamp(fastLayout-1, 1, 2, 3), nil, true},
+		{"", nil, true},
+		{"an older build", nil, true},
+		{fmt.Sprintf("layout %d, customers 1, orders 2", fastLayout), nil, true},
+	} {
+		stale, all := staleDatasets(c.built, now)
+		if !slices.Equal(stale, c.stale) || all != c.all {
+			t.Errorf("built %q: stale %v all %v, want %v %v", c.built, stale, all, c.stale, c.all)
+		}
+	}
+}

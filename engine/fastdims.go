@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"custkpi/store"
@@ -87,7 +88,7 @@ func keyStatements(ctx context.Context, conn *sql.Conn) ([]string, error) {
 	}, nil
 }
 
-// buildDimTotals builds, after the per-customer tables,
+// dimTotalsStatements build, after the per-customer tables,
 // fast_order_totals_by (the sums of fast_order_days per day and
 // combination, sorted by day), fast_order_totals (their sums per day),
 // fast_survey_totals_by and fast_event_totals_by (the sums of
@@ -96,78 +97,69 @@ func keyStatements(ctx context.Context, conn *sql.Conn) ([]string, error) {
 // fast_suspect_per_day_by, fast_calendar_activity_by, from each of the
 // last four its sums over the combinations, and from fast_ticket_rows
 // fast_ticket_totals_by and fast_ticket_hours_by.
-func buildDimTotals(ctx context.Context, conn *sql.Conn) error {
-	for _, s := range dimTotalsStatements {
-		if _, err := conn.ExecContext(ctx, s); err != nil {
-			return contextErr(ctx, err, "build the fast path's table "+tableOf(s))
-		}
-	}
-	return nil
-}
-
 // suspectMultiplier is suspected_churn_rate v1's default cycle_multiplier,
 // which fast_suspect_per_day_by is built with (its fast form reading
 // them serves only that default; a test holds the two equal).
 const suspectMultiplier = 2.0
 
-// dimTotalsStatements are buildDimTotals' statements.
-var dimTotalsStatements = []string{
+var dimTotalsStatements = slices.Concat(reading(fromOrders,
 	`CREATE OR REPLACE TABLE fast_order_totals_by AS
-		SELECT day, combo AS ckey, ` + orderSums + `
+		SELECT day, combo AS ckey, `+orderSums+`
 		FROM fast_order_days GROUP BY day, combo ORDER BY day`,
 	// Everyone's sums per day: the combinations', far fewer rows than
 	// the customers'.
 	`CREATE OR REPLACE TABLE fast_order_totals AS
-		SELECT day, ` + orderSums + ` FROM fast_order_totals_by GROUP BY day ORDER BY day`,
+		SELECT day, `+orderSums+` FROM fast_order_totals_by GROUP BY day ORDER BY day`),
 	// The survey counts and the email and social counts of
 	// fast_survey_days and fast_event_rows, per day and combination:
 	// NPS, CSAT and the engagement rates of everyone or by such
 	// dimensions.
-	dayTotals("fast_survey_totals_by", "fast_survey_days", rollupSums(surveyCounts)),
-	dayTotals("fast_event_totals_by", "fast_event_rows", columnSums(eventCountNames())),
+	reading(fromSurveys, dayTotals("fast_survey_totals_by", "fast_survey_days", rollupSums(surveyCounts))),
+	reading(fromEvents, dayTotals("fast_event_totals_by", "fast_event_rows", columnSums(eventCountNames()))),
 	// The surveys with their customer's combination (a name no
 	// surveys column takes), for the table below.
-	`CREATE OR REPLACE TEMP TABLE fast_survey_combo AS
+	reading(fromSurveys, `CREATE OR REPLACE TEMP TABLE fast_survey_combo AS
 		SELECT s.*, k.combo AS __combo FROM surveys s JOIN fast_customer_keys k USING (customer_id)`,
-	// The number of each (attribute, score) of the surveys' score_*
-	// columns per day and combination (csi by such dimensions), and
-	// per day (fast_score_days, csi of everyone): unpivoted as csi's
-	// definition unpivots them (score__placeholder keeps the pattern
-	// matching when there is no score column).
-	`CREATE OR REPLACE TABLE fast_score_days_by AS
+		// The number of each (attribute, score) of the surveys' score_*
+		// columns per day and combination (csi by such dimensions), and
+		// per day (fast_score_days, csi of everyone): unpivoted as csi's
+		// definition unpivots them (score__placeholder keeps the pattern
+		// matching when there is no score column).
+		`CREATE OR REPLACE TABLE fast_score_days_by AS
 		SELECT CAST(s.survey_date AS DATE) AS day, s.__combo AS ckey, s.attribute, s.score, CAST(count(*) AS BIGINT) AS n
 		FROM (UNPIVOT (SELECT survey_date, __combo, COLUMNS('^score_') FROM (SELECT *, NULL::INTEGER AS score__placeholder FROM fast_survey_combo))
 		      ON COLUMNS('^score_') INTO NAME attribute VALUE score) s
 		WHERE s.attribute <> 'score__placeholder'
 		GROUP BY ALL ORDER BY day`,
-	`CREATE OR REPLACE TABLE fast_score_days AS
+		`CREATE OR REPLACE TABLE fast_score_days AS
 		SELECT day, attribute, score, CAST(sum(n) AS BIGINT) AS n FROM fast_score_days_by GROUP BY ALL ORDER BY day`,
+		`DROP TABLE fast_survey_combo`),
 	// Per day and combination: how many customers made their first
 	// completed order that day (firsts), the days since their
 	// previous order day summed over the others (gap_days), and the
 	// revenue; then the same per day, of every customer.
-	`CREATE OR REPLACE TABLE fast_history_per_day_by AS
+	reading(fromOrders, `CREATE OR REPLACE TABLE fast_history_per_day_by AS
 		SELECT day, combo AS ckey, CAST(count(*) FILTER (WHERE gap IS NULL) AS BIGINT) AS firsts,
 		       CAST(coalesce(sum(gap), 0) AS BIGINT) AS gap_days, sum(amount) AS amount
 		FROM (SELECT f.combo, unnest(f.days) AS day, unnest(f.amounts) AS amount,
 		             unnest(list_transform(f.days, lambda d, i: CASE WHEN i > 1 THEN date_diff('day', f.days[i - 1], d) END)) AS gap
 		      FROM fast_customer_days f)
 		GROUP BY day, combo ORDER BY day`,
-	`CREATE OR REPLACE TABLE fast_history_per_day AS
+		`CREATE OR REPLACE TABLE fast_history_per_day AS
 		SELECT day, CAST(sum(firsts) AS BIGINT) AS firsts, CAST(sum(gap_days) AS BIGINT) AS gap_days, sum(amount) AS amount
 		FROM fast_history_per_day_by GROUP BY day ORDER BY day`,
-	// Per day and combination, for suspected churn at any end with its
-	// default multiplier (suspectMultiplier): the customers whose third
-	// order day it is (eligible at an end after it), and the net change
-	// in the customers flagged at an end after it. From a customer's
-	// j-th day d (j >= 3) until their next, at an end e, d is their last
-	// day and m, median_gaps[j], their median gap: flagged when e - d >
-	// multiplier * m, that is when e > d + floor(multiplier * m)
-	// (flag_day), so +1 on flag_day and -1 on the next day, where
-	// flag_day is before it (or there is none). Summed over the days
-	// before an end, they are the eligible and flagged customers there;
-	// then the same per day, of every customer.
-	fmt.Sprintf(`CREATE OR REPLACE TABLE fast_suspect_per_day_by AS
+		// Per day and combination, for suspected churn at any end with its
+		// default multiplier (suspectMultiplier): the customers whose third
+		// order day it is (eligible at an end after it), and the net change
+		// in the customers flagged at an end after it. From a customer's
+		// j-th day d (j >= 3) until their next, at an end e, d is their last
+		// day and m, median_gaps[j], their median gap: flagged when e - d >
+		// multiplier * m, that is when e > d + floor(multiplier * m)
+		// (flag_day), so +1 on flag_day and -1 on the next day, where
+		// flag_day is before it (or there is none). Summed over the days
+		// before an end, they are the eligible and flagged customers there;
+		// then the same per day, of every customer.
+		fmt.Sprintf(`CREATE OR REPLACE TABLE fast_suspect_per_day_by AS
 		WITH spans AS MATERIALIZED (
 		  SELECT combo, j, days[j] AS day, days[j] + CAST(floor(%v * median_gaps[j]) AS INTEGER) AS flag_day, days[j + 1] AS next_day
 		  FROM (SELECT combo, days, median_gaps, unnest(range(3, n_days + 1)) AS j
@@ -177,9 +169,9 @@ var dimTotalsStatements = []string{
 		      UNION ALL SELECT combo, flag_day, 0, 1 FROM spans WHERE next_day IS NULL OR flag_day < next_day
 		      UNION ALL SELECT combo, next_day, 0, -1 FROM spans WHERE flag_day < next_day)
 		GROUP BY day, combo ORDER BY day`, suspectMultiplier),
-	`CREATE OR REPLACE TABLE fast_suspect_per_day AS
+		`CREATE OR REPLACE TABLE fast_suspect_per_day AS
 		SELECT day, CAST(sum(eligible) AS BIGINT) AS eligible, CAST(sum(flagged) AS BIGINT) AS flagged
-		FROM fast_suspect_per_day_by GROUP BY day ORDER BY day`,
+		FROM fast_suspect_per_day_by GROUP BY day ORDER BY day`),
 	// Per calendar period and combination: the customers with
 	// completed orders in it (active), in the period before of its
 	// kind (prev_active) and in both (retained), for a period with
@@ -188,12 +180,12 @@ var dimTotalsStatements = []string{
 	// opened a complaint in the period (complainers); then the same
 	// per period, of every customer. A customer's combination is the
 	// same in both periods.
-	`CREATE OR REPLACE TEMP TABLE fast_calendar_active AS
+	reading(fromOrdersAndTickets, `CREATE OR REPLACE TEMP TABLE fast_calendar_active AS
 		SELECT f.months, f.pstart, f.ckey, f.combo, f.orders, t.ckey IS NOT NULL AS complained
 		FROM fast_calendar f
 		LEFT JOIN fast_ticket_calendar t ON t.months = f.months AND t.pstart = f.pstart AND t.ckey = f.ckey
 		WHERE f.orders > 0`,
-	`CREATE OR REPLACE TABLE fast_calendar_activity_by AS
+		`CREATE OR REPLACE TABLE fast_calendar_activity_by AS
 		WITH counts AS (
 		  SELECT months, pstart, combo, count(*) AS n, sum(orders) AS orders, count(*) FILTER (WHERE orders >= 2) AS repeaters,
 		         count(*) FILTER (WHERE complained) AS complainers
@@ -214,17 +206,16 @@ var dimTotalsStatements = []string{
 		LEFT JOIN counts v ON v.months = p.months AND v.combo = p.combo AND CAST(v.pstart + to_months(v.months) AS DATE) = p.pstart
 		LEFT JOIN kept k USING (months, pstart, combo)
 		ORDER BY p.months, p.pstart`,
-	`CREATE OR REPLACE TABLE fast_calendar_activity AS
+		`CREATE OR REPLACE TABLE fast_calendar_activity AS
 		SELECT months, pstart, CAST(sum(active) AS BIGINT) AS active, CAST(sum(prev_active) AS BIGINT) AS prev_active,
 		       CAST(sum(retained) AS BIGINT) AS retained, CAST(sum(orders) AS BIGINT) AS orders,
 		       CAST(sum(repeaters) AS BIGINT) AS repeaters, CAST(sum(complainers) AS BIGINT) AS complainers
 		FROM fast_calendar_activity_by GROUP BY months, pstart ORDER BY months, pstart`,
-	`DROP TABLE fast_calendar_active`,
-	`DROP TABLE fast_survey_combo`,
+		`DROP TABLE fast_calendar_active`),
 	// Per day and combination, the tickets opened, how many of them are
 	// resolved, and the hours to resolution summed and counted: the
 	// resolution rate and the mean resolution hours at any window.
-	`CREATE OR REPLACE TABLE fast_ticket_totals_by AS
+	reading(fromTickets, `CREATE OR REPLACE TABLE fast_ticket_totals_by AS
 	SELECT day, combo AS ckey,
 	       CAST(count(ticket_id) AS BIGINT) AS tickets,
 	       CAST(count(*) FILTER (WHERE resolved) AS BIGINT) AS resolved,
@@ -232,15 +223,15 @@ var dimTotalsStatements = []string{
 	       CAST(count(resolution_hours) AS BIGINT) AS resolution_count
 	FROM fast_ticket_rows
 	GROUP BY day, combo ORDER BY day`,
-	// The hours to first response of each ticket with one, with its day
-	// and combination: its quantiles (first-response hours) at any
-	// window, of everyone or by such dimensions, from a row per ticket
-	// without a join to the customers.
-	`CREATE OR REPLACE TABLE fast_ticket_hours_by AS
+		// The hours to first response of each ticket with one, with its day
+		// and combination: its quantiles (first-response hours) at any
+		// window, of everyone or by such dimensions, from a row per ticket
+		// without a join to the customers.
+		`CREATE OR REPLACE TABLE fast_ticket_hours_by AS
 	SELECT day, combo AS ckey, response_hours AS hours
 	FROM fast_ticket_rows WHERE response_hours IS NOT NULL
-	ORDER BY day`,
-}
+	ORDER BY day`),
+)
 
 // dayTotals is the statement summing a table of rows by day and customer
 // key (keyedDays', or fast_event_rows) per day and combination: sums is

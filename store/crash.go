@@ -11,8 +11,9 @@ import (
 // for the crash tests: CUSTKPI_CRASH_AT=commit makes the next write die just
 // before its commit. The points are "staged" (an import's data is in the
 // transaction), "derive" (before the feature rebuild), "deriving" (a kill
-// 100 ms into it), "commit" (before the commit) and "committed" (after the
-// commit, before the answer). Several may
+// 100 ms into it), "commit" (before the commit), "committed" (after the
+// commit, before the answer) and "indexing" (the first of the fast path's
+// tables rebuilt after the commit, before their stamp). Several may
 // be listed, comma-separated. Unset, as in production, it costs one lookup
 // at start-up.
 const crashEnv = "CUSTKPI_CRASH_AT"

@@ -32,9 +32,9 @@ const crashCustomers = "120000"
 // Parquet files of a second dataset (seed 2) to import over it, and the
 // answers before and after that import, from a run without a crash.
 type crashFixture struct {
-	bin, base, newOrders string
-	oldRevenue           float64
-	newRevenue           float64
+	bin, base, newOrders, newSurveys string
+	oldRevenue                       float64
+	newRevenue                       float64
 }
 
 // revenueURL is every order's revenue: the whole dataset in one number.
@@ -49,6 +49,7 @@ func newCrashFixture(t *testing.T) *crashFixture {
 	ref := filepath.Join(dir, "ref.duckdb")
 	run(t, f.bin, nil, "demo", "--db", ref, "--customers", crashCustomers, "--seed", "2", "--no-serve", "--keep", "--dir", seed2)
 	f.newOrders = filepath.Join(seed2, "orders.parquet")
+	f.newSurveys = filepath.Join(seed2, "surveys.parquet")
 
 	// The reference answers: old from the base, new from a copy with the
 	// seed-2 orders imported without a crash.
@@ -106,6 +107,28 @@ func TestCrashSafety(t *testing.T) {
 		f.restartAndCheck(t, db, func(s *server) {
 			if got := s.revenue(t); !sameSum(got, f.oldRevenue) && !sameSum(got, f.newRevenue) {
 				t.Errorf("revenue after a kill during import: %v, neither old %v nor new %v", got, f.oldRevenue, f.newRevenue)
+			}
+		})
+	})
+
+	// Killed when the surveys' fast tables are half rebuilt, after the
+	// import committed: the restart rebuilds what the stamp says is
+	// behind, the surveys' tables, and answers as a run without a crash.
+	t.Run("fast_tables_half_rebuilt", func(t *testing.T) {
+		ref := startServer(t, f.bin, copyDB(t, f.base), "")
+		old := ref.nps(t)
+		ref.post(t, "/v1/datasets/surveys", map[string]any{"path": f.newSurveys}, http.StatusCreated)
+		want := ref.nps(t)
+		ref.stop(t)
+		if old == want {
+			t.Fatalf("the two datasets' NPS must differ: %v", old)
+		}
+		db := copyDB(t, f.base)
+		srv := startServer(t, f.bin, db, "indexing")
+		srv.postDies(t, "/v1/datasets/surveys", map[string]any{"path": f.newSurveys})
+		f.restartAndCheck(t, db, func(s *server) {
+			if got := s.nps(t); got != want {
+				t.Errorf("NPS after a crash while the fast tables were rebuilt: %v, want %v (before the import %v)", got, want, old)
 			}
 		})
 	})
@@ -265,6 +288,26 @@ func (s *server) revenue(t *testing.T) float64 {
 	}
 	if status := s.get(t, revenueURL, &body); status != 200 || len(body.Rows) != 1 {
 		t.Fatalf("revenue: %d %+v", status, body)
+	}
+	return body.Rows[0].Value
+}
+
+// nps is the NPS of every survey, and says that the fast path answered.
+func (s *server) nps(t *testing.T) float64 {
+	t.Helper()
+	resp, err := http.Get(s.base + "/v1/kpis/nps/values?from=1990-01-01&to=2100-01-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Rows []struct{ Value float64 } `json:"rows"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 200 || len(body.Rows) != 1 {
+		t.Fatalf("nps: %d %+v %v", resp.StatusCode, body, err)
+	}
+	if timing := resp.Header.Get("Server-Timing"); !strings.Contains(timing, `desc="fast"`) {
+		t.Fatalf("nps answered by %q, want the fast path", timing)
 	}
 	return body.Rows[0].Value
 }
