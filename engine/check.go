@@ -74,6 +74,21 @@ var invariantChecks = []invariantCheck{
 		         SELECT customer_id FROM orders
 		         WHERE coalesce(status, 'completed') = 'completed' AND customer_id IN (SELECT customer_id FROM customers)
 		         GROUP BY customer_id HAVING count(DISTINCT CAST(order_date AS DATE)) >= 3)) r`},
+	{name: "fast_tables_engagement", fast: true,
+		rule: "the fast path's tables, stamped current, hold the tickets, the email and social events and the NPS answers of known customers: a row per ticket and per event, and their counts per combination of dimensions",
+		query: `SELECT tr.n = t.n AND tb.n = t.n AND er.n = ev.n AND eb.sent = ev.sent AND sd.nps = s.nps AND sb.nps = s.nps,
+		        format('the fast tables hold {} tickets ({} per combination), {} email and social events ({} emails sent per combination, {} in all), {} NPS answers ({} per combination); the datasets {} tickets, {} such events ({} emails sent) and {} NPS answers of known customers',
+		               tr.n, tb.n, er.n, eb.sent, er.sent, sd.nps, sb.nps, t.n, ev.n, ev.sent, s.nps)
+		 FROM (SELECT count(*) AS n FROM fast_ticket_rows) tr,
+		      (SELECT coalesce(sum(tickets), 0) AS n FROM fast_ticket_totals_by) tb,
+		      (SELECT count(*) AS n FROM tickets WHERE customer_id IN (SELECT customer_id FROM customers)) t,
+		      (SELECT count(*) AS n, coalesce(sum(email_sent), 0) AS sent FROM fast_event_rows) er,
+		      (SELECT coalesce(sum(email_sent), 0) AS sent FROM fast_event_totals_by) eb,
+		      (SELECT count(*) AS n, count(*) FILTER (WHERE channel = 'email' AND event_type = 'sent') AS sent FROM events
+		       WHERE channel IN ('email', 'social') AND customer_id IN (SELECT customer_id FROM customers)) ev,
+		      (SELECT coalesce(sum(nps_responses), 0) AS nps FROM fast_survey_days) sd,
+		      (SELECT coalesce(sum(nps_responses), 0) AS nps FROM fast_survey_totals_by) sb,
+		      (SELECT count(nps) AS nps FROM surveys WHERE customer_id IN (SELECT customer_id FROM customers)) s`},
 	{name: "evaluations", rule: "every evaluation holds as many assignments as it counted, and every assignment has its evaluation",
 		query: `SELECT count(*) = 0, format('{} evaluation(s) disagree with their assignments, e.g. {}', count(*), min(what))
 		 FROM (

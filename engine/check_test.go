@@ -82,3 +82,43 @@ func TestCheckSuspectTotals(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckEngagementTables: the check names fast_tables_engagement when
+// the tickets', events' or surveys' fast tables disagree with their
+// datasets, each broken on its own.
+func TestCheckEngagementTables(t *testing.T) {
+	for _, stmt := range []string{
+		"DELETE FROM fast_ticket_rows WHERE ticket_id = (SELECT min(ticket_id) FROM fast_ticket_rows)",
+		"UPDATE fast_ticket_totals_by SET tickets = tickets + 1 WHERE day = (SELECT min(day) FROM fast_ticket_totals_by)",
+		"DELETE FROM fast_event_rows WHERE day = (SELECT min(day) FROM fast_event_rows)",
+		"UPDATE fast_event_totals_by SET email_sent = email_sent + 1 WHERE day = (SELECT min(day) FROM fast_event_totals_by)",
+		"UPDATE fast_survey_days SET nps_responses = nps_responses + 1 WHERE day = (SELECT min(day) FROM fast_survey_days)",
+		"DELETE FROM fast_survey_totals_by WHERE day = (SELECT max(day) FROM fast_survey_totals_by WHERE nps_responses > 0)",
+	} {
+		e := handBuilt(t)
+		ctx := context.Background()
+		for _, kind := range []string{"surveys", "tickets", "events"} {
+			mustImport(t, e, kind, "testdata/handbuilt/"+kind+".csv")
+		}
+		invs, err := e.Check(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, inv := range invs {
+			if !inv.OK {
+				t.Fatalf("before %q: invariant %s broken: %s", stmt, inv.Name, inv.Problem)
+			}
+		}
+		if _, err := e.DB().ExecContext(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+		if invs, err = e.Check(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, inv := range invs {
+			if inv.OK == (inv.Name == "fast_tables_engagement") {
+				t.Errorf("after %q: invariant %s ok %v (%s)", stmt, inv.Name, inv.OK, inv.Problem)
+			}
+		}
+	}
+}
