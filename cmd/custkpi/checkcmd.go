@@ -54,16 +54,19 @@ It prints one line per invariant and exits 1 when any is broken.`,
 // printInvariants prints one line per invariant (a row in the other
 // formats) and fails when any is broken, after printing them all.
 func printInvariants(cmd *cobra.Command, invs []engine.Invariant, format string) error {
-	broken := 0
+	broken, width := 0, 0
+	for _, inv := range invs {
+		width = max(width, len(inv.Name))
+	}
 	v := view{cols: []string{"name", "ok", "rule", "problem"}, doc: invs, noTable: true}
 	for _, inv := range invs {
 		v.rows = append(v.rows, []any{inv.Name, inv.OK, inv.Rule, inv.Problem})
 		if inv.OK {
-			v.head = append(v.head, fmt.Sprintf("ok      %-20s %s", inv.Name, inv.Rule))
+			v.head = append(v.head, fmt.Sprintf("ok      %-*s %s", width, inv.Name, inv.Rule))
 			continue
 		}
 		broken++
-		v.head = append(v.head, fmt.Sprintf("BROKEN  %-20s %s: %s", inv.Name, inv.Rule, inv.Problem))
+		v.head = append(v.head, fmt.Sprintf("BROKEN  %-*s %s: %s", width, inv.Name, inv.Rule, inv.Problem))
 	}
 	if broken == 0 {
 		v.foot = []string{fmt.Sprintf("%d invariants hold", len(invs))}
