@@ -375,7 +375,10 @@ func plannerData(ctx context.Context, q querier, s *snapshot) (*kpi.Data, error)
 		d.Evaluations[name] = kpi.Evaluation{ID: ev.id, Generation: ev.generation}
 	}
 	if s.fastCurrent {
-		if d.ComboDimensions, err = comboColumns(ctx, q); err != nil {
+		if d.ComboDimensions, err = combinationColumns(ctx, q, "fast_dim_combos"); err != nil {
+			return nil, err
+		}
+		if d.FineDimensions, err = combinationColumns(ctx, q, "fast_dim_fine"); err != nil {
 			return nil, err
 		}
 	}

@@ -124,7 +124,7 @@ var fastTables = slices.Concat(reading(fromOrders,
 	         amount, cost, promised_date, delivered_date
 	  FROM orders WHERE coalesce(status, 'completed') IN ('completed', 'returned')
 	)
-	SELECT k.ckey, any_value(k.combo) AS combo, o.day,
+	SELECT k.ckey, any_value(k.combo) AS combo, any_value(k.fine) AS fine, o.day,
 	       count(*) FILTER (WHERE o.completed) AS orders,
 	       count(*) FILTER (WHERE NOT o.completed) AS returned,
 	       sum(o.amount) FILTER (WHERE o.completed) AS amount,
@@ -169,8 +169,8 @@ var fastTables = slices.Concat(reading(fromOrders,
 	// taking any of its combinations, is quicker, here and in
 	// fast_order_days and fast_customer_days: 0.1–0.3 s each at 1M
 	// demo customers.)
-	reading(fromOrders, calendarRollup("fast_calendar", "ckey, any_value(combo) AS combo", `
-	  SELECT CAST(date_trunc('month', day) AS DATE) AS pstart, ckey, combo, orders, returned, costed, delivery_known, on_time,
+	reading(fromOrders, calendarRollup("fast_calendar", "ckey, any_value(combo) AS combo, any_value(fine) AS fine", `
+	  SELECT CAST(date_trunc('month', day) AS DATE) AS pstart, ckey, combo, fine, orders, returned, costed, delivery_known, on_time,
 	         amount, costed_amount, profit
 	  FROM source`, "SELECT * FROM fast_order_days",
 		[]string{"orders", "returned", "costed", "delivery_known", "on_time"}, []string{"amount", "costed_amount", "profit"})...),
@@ -186,12 +186,12 @@ var fastTables = slices.Concat(reading(fromOrders,
 	FROM fast_calendar WHERE orders > 0
 	GROUP BY months, pstart ORDER BY months, pstart`),
 	reading(fromEvents, `CREATE OR REPLACE TABLE fast_event_rows AS
-	SELECT CAST(d.event_at AS DATE) AS day, k.ckey, k.combo, `+eventFlags()+`
+	SELECT CAST(d.event_at AS DATE) AS day, k.ckey, k.combo, k.fine, `+eventFlags()+`
 	`+keyedFrom("events", "d.channel IN ('email', 'social')")+`
 	ORDER BY day`),
 	reading(fromSurveys, keyedDays("fast_survey_days", "surveys", "", "survey_date", surveyCounts)),
 	reading(fromTickets, `CREATE OR REPLACE TABLE fast_ticket_rows AS
-	SELECT CAST(d.opened_at AS DATE) AS day, k.ckey, k.combo, d.ticket_id, d.resolved_at IS NOT NULL AS resolved,
+	SELECT CAST(d.opened_at AS DATE) AS day, k.ckey, k.combo, k.fine, d.ticket_id, d.resolved_at IS NOT NULL AS resolved,
 	       epoch(d.resolved_at - d.opened_at) / 3600.0 AS resolution_hours,
 	       epoch(d.first_response_at - d.opened_at) / 3600.0 AS response_hours,
 	       coalesce(d.category = 'complaint', false) AS complaint
@@ -199,8 +199,8 @@ var fastTables = slices.Concat(reading(fromOrders,
 	ORDER BY day`),
 	// The complaints per customer and calendar period, from the keyed
 	// tickets (rather than joining the tickets to the keys again).
-	reading(fromTickets, calendarRollup("fast_ticket_calendar", "ckey", `
-	  SELECT CAST(date_trunc('month', day) AS DATE) AS pstart, ckey, 1 AS complaints
+	reading(fromTickets, calendarRollup("fast_ticket_calendar", "ckey, any_value(fine) AS fine", `
+	  SELECT CAST(date_trunc('month', day) AS DATE) AS pstart, ckey, fine, 1 AS complaints
 	  FROM source`, "SELECT * FROM fast_ticket_rows WHERE complaint", []string{"complaints"}, nil)...),
 )
 
@@ -273,7 +273,7 @@ func calendarRollup(table, keys, rows, source string, counts, sums []string) []s
 // of the conditions).
 func keyedDays(table, dataset, where, at string, columns []rollupColumn) string {
 	return `CREATE OR REPLACE TABLE ` + table + ` AS
-	SELECT CAST(d.` + at + ` AS DATE) AS day, k.ckey, any_value(k.combo) AS combo, ` + rollupAggregates(columns) + `
+	SELECT CAST(d.` + at + ` AS DATE) AS day, k.ckey, any_value(k.combo) AS combo, any_value(k.fine) AS fine, ` + rollupAggregates(columns) + `
 	` + keyedFrom(dataset, where) + `
 	GROUP BY CAST(d.` + at + ` AS DATE), k.ckey ORDER BY day`
 }
@@ -476,7 +476,7 @@ func tableOf(stmt string) string {
 // fastLayout numbers the layout of the fast path's tables: a build that
 // changes their columns increments it, so tables of another layout are
 // rebuilt at open like stale ones.
-const fastLayout = 37
+const fastLayout = 38
 
 // fastDatasets are the datasets the fast path's tables are built from.
 var fastDatasets = []string{"customers", "orders", "events", "surveys", "tickets"}

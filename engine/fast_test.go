@@ -85,7 +85,7 @@ func randomQuery(r *rand.Rand, q Query) Query {
 		grains = append(grains, GrainDay)
 	}
 	q.Grain = grains[r.IntN(len(grains))]
-	dims := []string{"region", "segment", "age_band", "acquisition_channel", "tier:lifecycle"}
+	dims := []string{"region", "segment", "age_band", "acquisition_channel", "age", "tier:lifecycle"}
 	r.Shuffle(len(dims), func(i, j int) { dims[i], dims[j] = dims[j], dims[i] })
 	q.By = dims[:[]int{0, 0, 1, 1, 2}[r.IntN(5)]]
 	wheres := []string{"", "", "monetary > 300.0", "frequency >= 3 && region == \"north\"", `segment.matches("^c")`, "suspected_churn", "recency_days < 200"}
@@ -149,7 +149,7 @@ func TestCombinationsEqualPlain(t *testing.T) {
 	for _, k := range fastKPIs(e) {
 		for _, w := range windows {
 			for _, g := range []Grain{GrainNone, GrainMonth} {
-				for _, by := range [][]string{{"region"}, {"segment", "age_band"}} {
+				for _, by := range [][]string{{"region"}, {"segment", "age_band"}, {"age"}, {"region", "age"}} {
 					q := k
 					q.From, q.To, q.Grain, q.By = w[0], w[1], g, by
 					n++
@@ -190,7 +190,7 @@ func TestShortPeriodsEqualPlain(t *testing.T) {
 	fast, n := 0, 0
 	for _, k := range fastKPIs(e) {
 		for _, r := range requests {
-			for _, by := range [][]string{nil, {"region"}, {"signup_date"}} {
+			for _, by := range [][]string{nil, {"region"}, {"age"}, {"signup_date"}} {
 				q := k
 				q.From, q.To, q.Grain, q.By = r.from, r.to, r.grain, by
 				n++
@@ -259,11 +259,30 @@ func TestSuspectChurnMultipliers(t *testing.T) {
 }
 
 // TestCombinationsFitTheKeys: a row's key holds its customer's and their
-// combination's (kpi's keyCombos), so there are fewer combinations than
-// kpi.ComboFactor.
+// finer combination's (kpi's keyCombos), so there are fewer finer
+// combinations than kpi.ComboFactor; and the finer ones hold the
+// dimensions of the others.
 func TestCombinationsFitTheKeys(t *testing.T) {
-	if maxCombos >= kpi.ComboFactor {
-		t.Fatalf("maxCombos %d, kpi.ComboFactor %d", maxCombos, kpi.ComboFactor)
+	if maxFine >= kpi.ComboFactor || maxCombos > maxFine || maxComboValues > maxFineValues {
+		t.Fatalf("maxFine %d, kpi.ComboFactor %d, maxCombos %d, values %d and %d", maxFine, kpi.ComboFactor, maxCombos, maxComboValues, maxFineValues)
+	}
+	e := fastDemo(t)
+	data := e.snap().data
+	for _, d := range data.ComboDimensions {
+		if !slices.Contains(data.FineDimensions, d) {
+			t.Errorf("the finer combinations lack %s: %v against %v", d, data.FineDimensions, data.ComboDimensions)
+		}
+	}
+	if !slices.Contains(data.FineDimensions, "age") || slices.Contains(data.ComboDimensions, "age") {
+		t.Errorf("age among the finer combinations' dimensions %v and not the others' %v: want so", data.FineDimensions, data.ComboDimensions)
+	}
+	// The planner reads the combinations' dimensions from lists indexed by
+	// their keys (kpi's keyJoin.lookup): 1 to their number.
+	for _, table := range []string{"fast_dim_combos", "fast_dim_fine"} {
+		var dense bool
+		if err := e.DB().QueryRow("SELECT min(ckey) = 1 AND max(ckey) = count(*) AND count(DISTINCT ckey) = count(*) FROM " + table).Scan(&dense); err != nil || !dense {
+			t.Errorf("%s's keys are not 1 to their number (err %v)", table, err)
+		}
 	}
 }
 

@@ -37,6 +37,12 @@ const (
 	comboNone      = "__none"
 	maxComboValues = 64
 	maxCombos      = 4096
+	// maxFineValues and maxFine bound the finer combinations
+	// (fast_dim_fine), which only the per-customer rows carry (fine): a
+	// request grouped by their dimensions (an age) joins its rows to a
+	// few thousand combinations rather than to every customer's key.
+	maxFineValues = 256
+	maxFine       = 65535
 )
 
 // orderSums sums the order columns of fast_order_days (or of a table of
@@ -46,46 +52,67 @@ const orderSums = `CAST(sum(orders) AS BIGINT) AS orders, CAST(sum(returned) AS 
 		       CAST(sum(delivery_known) AS BIGINT) AS delivery_known, CAST(sum(on_time) AS BIGINT) AS on_time`
 
 // keyStatements build fast_dim_combos (an integer key, ckey, per
-// combination of the values of the dimensions comboDimensions chooses,
-// and those values as the struct dims, like fast_customer_keys') and
-// then fast_customer_keys, each customer's key with their combination's
-// (combo), which the per-customer tables carry on: their sums per
-// combination are then grouped without a join.
+// combination of the values of the dimensions of at most maxComboValues
+// values, and those values as the struct dims, like fast_customer_keys'),
+// fast_dim_fine (the same of the dimensions of at most maxFineValues
+// values), and then fast_customer_keys, each customer's key with their
+// combination's (combo) and their finer combination's (fine), which the
+// per-customer tables carry on: their sums per combination are then
+// grouped without a join, and their rows grouped by the finer
+// combinations' dimensions join those, not every customer's key.
 func keyStatements(ctx context.Context, conn *sql.Conn) ([]string, error) {
-	dims, err := comboDimensions(ctx, conn)
+	counts, err := dimensionCounts(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
+	coarse, fine := counts.choose(maxComboValues, maxCombos), counts.choose(maxFineValues, maxFine)
 	// The keys are numbered in a window over the customer_ids alone, then
 	// joined to the customers' rows: the window's output is written on
 	// one thread, so numbering whole rows took 2.3–2.7 s at a million
 	// customers, and into a temporary table copied after 1.1–1.3 s,
 	// against 0.77–0.81 s this way.
 	numbered := `JOIN (SELECT customer_id, CAST(row_number() OVER (ORDER BY customer_id) AS INTEGER) AS ckey FROM customers) n USING (customer_id)`
-	keys := `CREATE OR REPLACE TABLE fast_customer_keys AS
-	SELECT n.ckey, d.customer_id, d AS dims, `
-	if len(dims) == 0 {
-		// One combination of everyone (a struct has a field at least).
-		return []string{
-			`CREATE OR REPLACE TABLE fast_dim_combos AS SELECT CAST(1 AS INTEGER) AS ckey, struct_pack(` + comboNone + ` := NULL::VARCHAR) AS dims`,
-			keys + `CAST(1 AS INTEGER) AS combo FROM customer_dims() d ` + numbered,
-		}, nil
-	}
-	var cols, fields, same []string
-	for _, d := range dims {
-		q := store.QuoteIdent(d)
-		cols = append(cols, q)
-		fields = append(fields, q+" := "+q)
-		same = append(same, "c.dims."+q+" IS NOT DISTINCT FROM d."+q)
-	}
 	return []string{
-		// Numbered in the order of their values, nulls as one value each.
-		`CREATE OR REPLACE TABLE fast_dim_combos AS
+		combinationsTable("fast_dim_combos", coarse),
+		combinationsTable("fast_dim_fine", fine),
+		`CREATE OR REPLACE TABLE fast_customer_keys AS
+	SELECT n.ckey, d.customer_id, d AS dims, c.ckey AS combo, f.ckey AS fine FROM customer_dims() d ` + numbered +
+			combinationJoin("fast_dim_combos c", "c", coarse) + combinationJoin("fast_dim_fine f", "f", fine),
+	}, nil
+}
+
+// combinationsTable is the statement building a table of combinations of
+// the dimensions' values (of customer_dims()), numbered in the order of
+// their values (nulls as one value each): its key (ckey) and the values
+// as the struct dims, like fast_customer_keys'; one combination of
+// everyone when there is no dimension (a struct has a field at least).
+func combinationsTable(table string, dims []string) string {
+	if len(dims) == 0 {
+		return `CREATE OR REPLACE TABLE ` + table + ` AS SELECT CAST(1 AS INTEGER) AS ckey, struct_pack(` + comboNone + ` := NULL::VARCHAR) AS dims`
+	}
+	cols, fields := make([]string, len(dims)), make([]string, len(dims))
+	for i, d := range dims {
+		cols[i] = store.QuoteIdent(d)
+		fields[i] = cols[i] + " := " + cols[i]
+	}
+	return `CREATE OR REPLACE TABLE ` + table + ` AS
 		SELECT CAST(row_number() OVER (ORDER BY ` + strings.Join(cols, ", ") + `) AS INTEGER) AS ckey, struct_pack(` + strings.Join(fields, ", ") + `) AS dims
 		FROM (SELECT DISTINCT ` + strings.Join(cols, ", ") + ` FROM customer_dims())
-		ORDER BY ckey`,
-		keys + `c.ckey AS combo FROM customer_dims() d ` + numbered + ` JOIN fast_dim_combos c ON ` + strings.Join(same, " AND "),
-	}, nil
+		ORDER BY ckey`
+}
+
+// combinationJoin joins a customer's row of customer_dims() (d) to their
+// combination of the dimensions in table (as alias).
+func combinationJoin(table, alias string, dims []string) string {
+	if len(dims) == 0 {
+		return " CROSS JOIN " + table
+	}
+	same := make([]string, len(dims))
+	for i, d := range dims {
+		q := store.QuoteIdent(d)
+		same[i] = alias + ".dims." + q + " IS NOT DISTINCT FROM d." + q
+	}
+	return " JOIN " + table + " ON " + strings.Join(same, " AND ")
 }
 
 // dimTotalsStatements build, after the per-customer tables,
@@ -242,55 +269,69 @@ func dayTotals(table, from, sums string) string {
 		FROM ` + from + ` GROUP BY day, combo ORDER BY day`
 }
 
-// comboDimensions are the customer dimensions (columns of
-// customer_dims(), as fast_customer_keys' dims) with at most maxComboValues distinct values,
-// fewest first, as many as keep the combinations within maxCombos.
-func comboDimensions(ctx context.Context, conn *sql.Conn) ([]string, error) {
+// dimensionValues are the customer dimensions (columns of
+// customer_dims(), as fast_customer_keys' dims) and how many distinct
+// values each has, null counted as one.
+type dimensionValues struct {
+	names  []string
+	counts []int64
+}
+
+// dimensionCounts counts the customer dimensions' values.
+func dimensionCounts(ctx context.Context, conn *sql.Conn) (dimensionValues, error) {
 	names, err := store.Strings(ctx, conn, "SELECT column_name FROM (DESCRIBE SELECT * FROM customer_dims()) WHERE column_name <> 'customer_id'")
 	if err != nil {
-		return nil, fmt.Errorf("dimensions of the combinations: %w", err)
+		return dimensionValues{}, fmt.Errorf("dimensions of the combinations: %w", err)
 	}
 	if len(names) == 0 {
-		return nil, nil
+		return dimensionValues{}, nil
 	}
-	counts := make([]string, len(names))
+	exprs := make([]string, len(names))
 	for i, n := range names {
-		// Distinct values, null counted as one.
-		counts[i] = fmt.Sprintf("count(DISTINCT %[1]s) + coalesce(max(CASE WHEN %[1]s IS NULL THEN 1 ELSE 0 END), 0)", store.QuoteIdent(n))
+		exprs[i] = fmt.Sprintf("count(DISTINCT %[1]s) + coalesce(max(CASE WHEN %[1]s IS NULL THEN 1 ELSE 0 END), 0)", store.QuoteIdent(n))
 	}
+	counts := make([]int64, len(names))
 	vals := make([]any, len(names))
-	ns := make([]int64, len(names))
-	for i := range ns {
-		vals[i] = &ns[i]
+	for i := range counts {
+		vals[i] = &counts[i]
 	}
-	if err := conn.QueryRowContext(ctx, "SELECT "+strings.Join(counts, ", ")+" FROM customer_dims()").Scan(vals...); err != nil {
-		return nil, fmt.Errorf("dimensions of the combinations: %w", err)
+	if err := conn.QueryRowContext(ctx, "SELECT "+strings.Join(exprs, ", ")+" FROM customer_dims()").Scan(vals...); err != nil {
+		return dimensionValues{}, fmt.Errorf("dimensions of the combinations: %w", err)
 	}
+	return dimensionValues{names: names, counts: counts}, nil
+}
+
+// choose picks the dimensions of at most maxValues values, fewest first,
+// as many as keep the product of their counts (a bound on their
+// combinations) within maxProduct.
+func (v dimensionValues) choose(maxValues, maxProduct int64) []string {
+	names, ns := slices.Clone(v.names), slices.Clone(v.counts)
 	var chosen []string
 	combos := int64(1)
 	for len(names) > 0 {
 		best := -1
 		for i := range names {
-			if ns[i] <= maxComboValues && (best < 0 || ns[i] < ns[best]) {
+			if ns[i] <= maxValues && (best < 0 || ns[i] < ns[best]) {
 				best = i
 			}
 		}
-		if best < 0 || combos*max(ns[best], 1) > maxCombos {
+		if best < 0 || combos*max(ns[best], 1) > maxProduct {
 			break
 		}
 		combos *= max(ns[best], 1)
 		chosen = append(chosen, names[best])
-		names = append(names[:best], names[best+1:]...)
-		ns = append(ns[:best], ns[best+1:]...)
+		names = slices.Delete(names, best, best+1)
+		ns = slices.Delete(ns, best, best+1)
 	}
-	return chosen, nil
+	return chosen
 }
 
-// comboColumns are the dimensions fast_dim_combos holds.
-func comboColumns(ctx context.Context, q querier) ([]string, error) {
-	cols, err := store.Strings(ctx, q, "SELECT column_name FROM (DESCRIBE SELECT dims.* FROM fast_dim_combos) WHERE column_name <> ?", comboNone)
+// combinationColumns are the dimensions a table of combinations
+// (fast_dim_combos, fast_dim_fine) holds.
+func combinationColumns(ctx context.Context, q querier, table string) ([]string, error) {
+	cols, err := store.Strings(ctx, q, "SELECT column_name FROM (DESCRIBE SELECT dims.* FROM "+table+") WHERE column_name <> ?", comboNone)
 	if err != nil {
-		return nil, fmt.Errorf("load state: the dimensions of fast_dim_combos: %w", err)
+		return nil, fmt.Errorf("load state: the dimensions of %s: %w", table, err)
 	}
 	return cols, nil
 }

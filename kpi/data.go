@@ -19,9 +19,11 @@ type Data struct {
 	CustomerColumns []string
 	// Evaluations: the latest evaluation of each rule set.
 	Evaluations map[string]Evaluation
-	// ComboDimensions are the customer dimensions of fast_dim_combos, when
-	// the fast path's tables are current (none otherwise).
+	// ComboDimensions are the customer dimensions of fast_dim_combos, and
+	// FineDimensions those of fast_dim_fine, when the fast path's tables
+	// are current (none otherwise).
 	ComboDimensions []string
+	FineDimensions  []string
 }
 
 // Dataset is a loaded dataset as the planner sees it.

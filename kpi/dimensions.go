@@ -46,6 +46,31 @@ type keyJoin struct {
 	onePeriod bool
 }
 
+// lookup tells whether the table is one of combinations, whose keys are
+// 1 to their number: its dimensions are then each read as a list
+// indexed by the row's key (lookupDimensions), not joined. DuckDB
+// estimates a window's rows at a fifth of their table and a fifth again
+// per condition, so a join built its hash table on the rows it thought
+// fewer: NPS by age over 2024-02-15..2024-11-20 at 1M customers took 35
+// ms so, 27 ms with the combinations' side said smaller, 11 ms read from
+// the lists.
+func (k keyJoin) lookup() bool {
+	return k.table == "fast_dim_combos" || k.table == "fast_dim_fine"
+}
+
+// lookupDimensions has the customer dimensions read their values from
+// customerJoin's lists, at the row's key, where k says so.
+func lookupDimensions(dims []dimension, k keyJoin) {
+	if !k.lookup() {
+		return
+	}
+	for i, d := range dims {
+		if d.customer {
+			dims[i].expr = fmt.Sprintf("d.%s[%s]", d.alias, k.rowKey)
+		}
+	}
+}
+
 // customerJoin brings the customer dimensions of a query in under private
 // names, so they can never clash with the KPI rows' own columns (the header
 // aggregates read customer_id and measures unqualified), as k says.
@@ -55,14 +80,20 @@ func customerJoin(dims []dimension, k keyJoin) string {
 		if !d.customer {
 			continue
 		}
-		if k.table != "" {
+		switch {
+		case k.lookup():
+			cols = append(cols, fmt.Sprintf("list(k.dims.%s ORDER BY k.ckey) AS %s", QuoteIdent(d.name), d.alias))
+		case k.table != "":
 			cols = append(cols, fmt.Sprintf("k.dims.%s AS %s", QuoteIdent(d.name), d.alias))
-		} else {
+		default:
 			cols = append(cols, fmt.Sprintf("%s AS %s", QuoteIdent(d.name), d.alias))
 		}
 	}
 	if len(cols) == 0 {
 		return ""
+	}
+	if k.lookup() {
+		return fmt.Sprintf("CROSS JOIN (SELECT %s FROM %s k) d", strings.Join(cols, ", "), k.table)
 	}
 	if k.table != "" {
 		return fmt.Sprintf("LEFT JOIN (SELECT k.ckey AS __dim_key, %s FROM %s k%s) d ON d.__dim_key = %s",

@@ -69,10 +69,10 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 			// Its rows are few, and keyed by customer_id already.
 		case combos:
 			join.table, ids = "fast_dim_combos", keyInts
-		case keys && comboDims && comboKeyedForm(f):
-			// Per customer, grouped by dimensions of the combinations:
-			// the rows' keys hold their combination's.
-			join.table, ids, join.rowKey = "fast_dim_combos", keyCombos, fmt.Sprintf("CAST(r.customer_id %% %d AS INTEGER)", ComboFactor)
+		case keys && fineDimensions(data, dims) && comboKeyedForm(f):
+			// Per customer, grouped by dimensions of the finer
+			// combinations: the rows' keys hold their combination's.
+			join.table, ids, join.rowKey = "fast_dim_fine", keyCombos, fmt.Sprintf("CAST(r.customer_id %% %d AS INTEGER)", ComboFactor)
 		case keys:
 			join.table, ids = "fast_customer_keys", keyInts
 		}
@@ -84,6 +84,7 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 	} else {
 		b.kpiRows(def, ps, params, filters, everyPeriod)
 	}
+	lookupDimensions(dims, join)
 	b.aggregate(agg, dims, q.Grain != GrainNone || q.Compare, join)
 	res := header(data, def, q, from, to, dims, params)
 	key := strings.Join([]string{def.Name, fmt.Sprint(def.Version), res.From, res.To, string(q.Grain),

@@ -1,7 +1,7 @@
 WITH periods(period, win_start, win_end, prev_start) AS (VALUES (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP), (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP), (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP)),
 fast_orders AS (
   SELECT s.* EXCLUDE (ckey), s.ckey AS customer_id FROM (
-    SELECT ?::DATE AS period, d.ckey, any_value(d.combo) AS combo,
+    SELECT ?::DATE AS period, d.ckey, any_value(d.fine) AS fine,
            CAST(coalesce(sum(d.orders) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_orders,
            sum(d.amount) FILTER (WHERE d.in_window) AS w_amount,
            CAST(coalesce(sum(d.orders) FILTER (WHERE NOT (d.in_window)), 0) AS BIGINT) AS p_orders,
@@ -14,7 +14,7 @@ fast_orders AS (
     FROM (SELECT *, day >= ?::DATE AS in_window FROM fast_order_days WHERE day >= ?::DATE AND day < ?::DATE) d
     GROUP BY d.ckey
     UNION ALL
-    SELECT ?::DATE AS period, d.ckey, any_value(d.combo) AS combo,
+    SELECT ?::DATE AS period, d.ckey, any_value(d.fine) AS fine,
            CAST(coalesce(sum(d.orders) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_orders,
            sum(d.amount) FILTER (WHERE d.in_window) AS w_amount,
            CAST(coalesce(sum(d.orders) FILTER (WHERE NOT (d.in_window)), 0) AS BIGINT) AS p_orders,
@@ -27,7 +27,7 @@ fast_orders AS (
     FROM (SELECT *, day >= ?::DATE AS in_window FROM fast_order_days WHERE day >= ?::DATE AND day < ?::DATE) d
     GROUP BY d.ckey
     UNION ALL
-    SELECT ?::DATE AS period, d.ckey, any_value(d.combo) AS combo,
+    SELECT ?::DATE AS period, d.ckey, any_value(d.fine) AS fine,
            CAST(coalesce(sum(d.orders) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_orders,
            sum(d.amount) FILTER (WHERE d.in_window) AS w_amount,
            CAST(coalesce(sum(d.orders) FILTER (WHERE NOT (d.in_window)), 0) AS BIGINT) AS p_orders,

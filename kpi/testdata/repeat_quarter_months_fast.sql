@@ -1,7 +1,7 @@
 WITH periods(period, win_start, win_end, prev_start) AS (VALUES (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP), (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP), (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP)),
 fast_window AS (
   SELECT s.* EXCLUDE (ckey), s.ckey AS customer_id FROM (
-    SELECT ?::DATE AS period, d.ckey, any_value(d.combo) AS combo,
+    SELECT ?::DATE AS period, d.ckey, any_value(d.fine) AS fine,
            CAST(sum(d.orders) AS BIGINT) AS w_orders, sum(d.amount) AS w_amount, CAST(0 AS BIGINT) AS p_orders,
            CAST(sum(d.costed) AS BIGINT) AS w_costed, sum(d.costed_amount) AS w_costed_amount, sum(d.profit) AS w_profit,
            CAST(sum(d.delivery_known) AS BIGINT) AS w_delivery_known, CAST(sum(d.on_time) AS BIGINT) AS w_on_time,
@@ -10,7 +10,7 @@ fast_window AS (
     WHERE d.months = 1 AND d.pstart >= ?::DATE AND d.pstart < ?::DATE
     GROUP BY d.ckey
     UNION ALL
-    SELECT ?::DATE AS period, d.ckey, any_value(d.combo) AS combo,
+    SELECT ?::DATE AS period, d.ckey, any_value(d.fine) AS fine,
            CAST(sum(d.orders) AS BIGINT) AS w_orders, sum(d.amount) AS w_amount, CAST(0 AS BIGINT) AS p_orders,
            CAST(sum(d.costed) AS BIGINT) AS w_costed, sum(d.costed_amount) AS w_costed_amount, sum(d.profit) AS w_profit,
            CAST(sum(d.delivery_known) AS BIGINT) AS w_delivery_known, CAST(sum(d.on_time) AS BIGINT) AS w_on_time,
@@ -19,7 +19,7 @@ fast_window AS (
     WHERE d.months = 1 AND d.pstart >= ?::DATE AND d.pstart < ?::DATE
     GROUP BY d.ckey
     UNION ALL
-    SELECT ?::DATE AS period, d.ckey, any_value(d.combo) AS combo,
+    SELECT ?::DATE AS period, d.ckey, any_value(d.fine) AS fine,
            CAST(sum(d.orders) AS BIGINT) AS w_orders, sum(d.amount) AS w_amount, CAST(0 AS BIGINT) AS p_orders,
            CAST(sum(d.costed) AS BIGINT) AS w_costed, sum(d.costed_amount) AS w_costed_amount, sum(d.profit) AS w_profit,
            CAST(sum(d.delivery_known) AS BIGINT) AS w_delivery_known, CAST(sum(d.on_time) AS BIGINT) AS w_on_time,
