@@ -39,8 +39,9 @@ const (
 	maxCombos      = 4096
 	// maxFineValues and maxFine bound the finer combinations
 	// (fast_dim_fine), which only the per-customer rows carry (fine): a
-	// request grouped by their dimensions (an age) joins its rows to a
-	// few thousand combinations rather than to every customer's key.
+	// request grouped by their dimensions (an age) reads its rows'
+	// values from a few thousand combinations rather than joining every
+	// customer's key.
 	maxFineValues = 256
 	maxFine       = 65535
 )

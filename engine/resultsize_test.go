@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -48,16 +49,16 @@ func TestRecencyDaysByDay10Years5DimensionsIsTooLarge(t *testing.T) {
 	}
 }
 
-// A dimension of the combinations counts its values from fast_dim_combos,
-// the same count as over every customer.
+// A dimension of the finer combinations counts its values from
+// fast_dim_fine, the same count as over every customer.
 func TestDistinctValuesFromCombinations(t *testing.T) {
 	e := fastDemo(t)
 	ctx := context.Background()
 	s := e.snap()
-	if len(s.data.ComboDimensions) == 0 {
-		t.Fatal("no dimension in the combinations")
+	if !slices.Contains(s.data.FineDimensions, "age") {
+		t.Fatalf("age not among the finer combinations' dimensions %v", s.data.FineDimensions)
 	}
-	for _, name := range s.data.ComboDimensions {
+	for _, name := range s.data.FineDimensions {
 		got, err := e.distinctValues(ctx, s, kpi.GroupRef{Name: name, Customer: true})
 		if err != nil {
 			t.Fatal(err)
