@@ -155,13 +155,13 @@ var fastTables = slices.Concat(reading(fromOrders,
 	// window, whether they made two or more orders in it (repeat
 	// purchase), without grouping the window's days.
 	`CREATE OR REPLACE TABLE fast_customer_days AS
-	WITH days AS (SELECT ckey, combo, day, amount, orders FROM fast_order_days WHERE orders > 0)
-	SELECT ckey, combo, days[1] AS first_day, days[-1] AS last_day, len(days) AS n_days, list_sum(amounts) AS amount,
+	WITH days AS (SELECT ckey, combo, fine, day, amount, orders FROM fast_order_days WHERE orders > 0)
+	SELECT ckey, combo, fine, days[1] AS first_day, days[-1] AS last_day, len(days) AS n_days, list_sum(amounts) AS amount,
 	       days, amounts, multi, median_gaps[-1] AS median_gap, median_gaps
-	FROM (SELECT ckey, combo, days, amounts, multi, list_transform(range(1, len(days) + 1), lambda k: list_median(gaps[1:k - 1])) AS median_gaps
-	      FROM (SELECT ckey, combo, days, amounts, multi, list_transform(days[2:], lambda d, i: date_diff('day', days[i], d)) AS gaps
-	            FROM (SELECT ckey, combo, list_transform(s, lambda x: x.d) AS days, list_transform(s, lambda x: x.a) AS amounts, multi
-	                  FROM (SELECT ckey, any_value(combo) AS combo, list_sort(list({'d': day, 'a': amount})) AS s,
+	FROM (SELECT ckey, combo, fine, days, amounts, multi, list_transform(range(1, len(days) + 1), lambda k: list_median(gaps[1:k - 1])) AS median_gaps
+	      FROM (SELECT ckey, combo, fine, days, amounts, multi, list_transform(days[2:], lambda d, i: date_diff('day', days[i], d)) AS gaps
+	            FROM (SELECT ckey, combo, fine, list_transform(s, lambda x: x.d) AS days, list_transform(s, lambda x: x.a) AS amounts, multi
+	                  FROM (SELECT ckey, any_value(combo) AS combo, any_value(fine) AS fine, list_sort(list({'d': day, 'a': amount})) AS s,
 	                               list(day) FILTER (WHERE orders >= 2) AS multi
 	                        FROM days GROUP BY ckey))))`,
 ),
@@ -476,7 +476,7 @@ func tableOf(stmt string) string {
 // fastLayout numbers the layout of the fast path's tables: a build that
 // changes their columns increments it, so tables of another layout are
 // rebuilt at open like stale ones.
-const fastLayout = 38
+const fastLayout = 39
 
 // fastDatasets are the datasets the fast path's tables are built from.
 var fastDatasets = []string{"customers", "orders", "events", "surveys", "tickets"}

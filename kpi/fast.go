@@ -250,6 +250,18 @@ var sources = map[string]source{
       JOIN (SELECT period, CAST(win_end AS DATE) AS w_end FROM periods) p ON c.first_day < p.w_end AND c.last_day >= p.w_end
     )
 `},
+	// Each customer whose first completed order day is in a period's
+	// window or previous window (in_window says which), from
+	// fast_customer_days' first days paired with the periods' days: new
+	// customers and their growth at any window and grain, by any
+	// dimension, where the history source joined every customer's
+	// history to each period (at most four) and the macro groups every
+	// order.
+	"fast_first_orders": {sql: `
+    SELECT p.period, c.ckey, c.fine, c.first_day >= p.win_start AS in_window
+    FROM fast_customer_days c JOIN (` + periodDays("prev_start") + `) p ON c.first_day = p.day
+    WHERE c.first_day >= ?::DATE AND c.first_day < ?::DATE
+`},
 	// Suspected churn of every customer at each period's end, with the
 	// version's default multiplier (a form reading it takes params:
 	// default): the customers eligible and flagged, as changes summed
@@ -1024,7 +1036,7 @@ const ComboFactor = 65536
 // comboKeyed are the sources whose rows carry their customer's finer
 // combination (fine) in every mode: a form reading only them can take
 // keyCombos.
-var comboKeyed = []string{"fast_window", "fast_orders", "fast_signups", "fast_referrals", "fast_tickets", "fast_events", "fast_surveys", "fast_complainers"}
+var comboKeyed = []string{"fast_window", "fast_orders", "fast_signups", "fast_referrals", "fast_tickets", "fast_events", "fast_surveys", "fast_complainers", "fast_first_orders"}
 
 // keyed wraps a source's SQL (see fastOrdersSQL).
 func keyed(sql string, k keying) string {

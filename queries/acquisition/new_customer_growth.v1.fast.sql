@@ -7,12 +7,8 @@
 -- denominator: CAST(coalesce(sum(firsts) FILTER (WHERE in_prev), 0) AS BIGINT)
 SELECT period, customer_id, firsts, in_window, in_prev FROM fast_history_totals WHERE (in_window OR in_prev) AND firsts > 0
 -- form
--- source: fast_history
--- max_periods: 4
--- Each period joins every customer's history: by month over a year (12
--- periods) the macro, which reads the first orders once, is faster.
-SELECT h.period, h.customer_id,
-       h.h_first >= p.win_start AS is_new,
-       h.h_first >= p.prev_start AND h.h_first < p.win_start AS was_new
-FROM fast_history h JOIN periods p USING (period)
-WHERE h.h_first >= p.prev_start
+-- source: fast_first_orders
+-- Filtered by customer or by a many-valued dimension: each customer's
+-- first order day in the window or the previous one, paired with the
+-- periods' days.
+SELECT period, customer_id, in_window AS is_new, NOT in_window AS was_new FROM fast_first_orders

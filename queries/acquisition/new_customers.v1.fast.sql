@@ -6,12 +6,7 @@
 -- value: CAST(coalesce(sum(firsts), 0) AS BIGINT)
 SELECT period, customer_id, firsts FROM fast_history_totals WHERE in_window AND firsts > 0
 -- form
--- source: fast_history
--- max_periods: 4
--- Each period joins every customer's history: by month over a year (12
--- periods) the macro, which reads the first orders once, is faster.
--- h_first is the first order before the period's end: the first of all
--- history whenever it falls in the window.
-SELECT h.period, h.customer_id
-FROM fast_history h JOIN periods p USING (period)
-WHERE h.h_first >= p.win_start
+-- source: fast_first_orders
+-- Filtered by customer or by a many-valued dimension: each customer's
+-- first order day, paired with the periods' days.
+SELECT period, customer_id FROM fast_first_orders WHERE in_window
