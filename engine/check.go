@@ -75,10 +75,10 @@ var invariantChecks = []invariantCheck{
 		         WHERE coalesce(status, 'completed') = 'completed' AND customer_id IN (SELECT customer_id FROM customers)
 		         GROUP BY customer_id HAVING count(DISTINCT CAST(order_date AS DATE)) >= 3)) r`},
 	{name: "fast_tables_engagement", fast: true,
-		rule: "the fast path's tables, stamped current, hold the tickets, the email and social events and the NPS answers of known customers: a row per ticket and per event, and their counts per combination of dimensions",
-		query: `SELECT tr.n = t.n AND tb.n = t.n AND er.n = ev.n AND eb.sent = ev.sent AND sd.nps = s.nps AND sb.nps = s.nps,
-		        format('the fast tables hold {} tickets ({} per combination), {} email and social events ({} emails sent per combination, {} in all), {} NPS answers ({} per combination); the datasets {} tickets, {} such events ({} emails sent) and {} NPS answers of known customers',
-		               tr.n, tb.n, er.n, eb.sent, er.sent, sd.nps, sb.nps, t.n, ev.n, ev.sent, s.nps)
+		rule: "the fast path's tables, stamped current, hold the tickets, the email and social events, the NPS answers and the contracts of known customers: a row per ticket, per event and per contract, and their counts per combination of dimensions",
+		query: `SELECT tr.n = t.n AND tb.n = t.n AND er.n = ev.n AND eb.sent = ev.sent AND sd.nps = s.nps AND sb.nps = s.nps AND cr.n = c.n,
+		        format('the fast tables hold {} tickets ({} per combination), {} email and social events ({} emails sent per combination, {} in all), {} NPS answers ({} per combination) and {} contracts; the datasets {} tickets, {} such events ({} emails sent), {} NPS answers and {} contracts of known customers',
+		               tr.n, tb.n, er.n, eb.sent, er.sent, sd.nps, sb.nps, cr.n, t.n, ev.n, ev.sent, s.nps, c.n)
 		 FROM (SELECT count(*) AS n FROM fast_ticket_rows) tr,
 		      (SELECT coalesce(sum(tickets), 0) AS n FROM fast_ticket_totals_by) tb,
 		      (SELECT count(*) AS n FROM tickets WHERE customer_id IN (SELECT customer_id FROM customers)) t,
@@ -88,7 +88,9 @@ var invariantChecks = []invariantCheck{
 		       WHERE channel IN ('email', 'social') AND customer_id IN (SELECT customer_id FROM customers)) ev,
 		      (SELECT coalesce(sum(nps_responses), 0) AS nps FROM fast_survey_days) sd,
 		      (SELECT coalesce(sum(nps_responses), 0) AS nps FROM fast_survey_totals_by) sb,
-		      (SELECT count(nps) AS nps FROM surveys WHERE customer_id IN (SELECT customer_id FROM customers)) s`},
+		      (SELECT count(nps) AS nps FROM surveys WHERE customer_id IN (SELECT customer_id FROM customers)) s,
+		      (SELECT count(*) AS n FROM fast_contract_rows) cr,
+		      (SELECT count(*) AS n FROM contracts WHERE customer_id IN (SELECT customer_id FROM customers)) c`},
 	{name: "evaluations", rule: "every evaluation holds as many assignments as it counted, and every assignment has its evaluation",
 		query: `SELECT count(*) = 0, format('{} evaluation(s) disagree with their assignments, e.g. {}', count(*), min(what))
 		 FROM (

@@ -84,8 +84,8 @@ func TestCheckSuspectTotals(t *testing.T) {
 }
 
 // TestCheckEngagementTables: the check names fast_tables_engagement when
-// the tickets', events' or surveys' fast tables disagree with their
-// datasets, each broken on its own.
+// the tickets', events', surveys' or contracts' fast tables disagree with
+// their datasets, each broken on its own.
 func TestCheckEngagementTables(t *testing.T) {
 	for _, stmt := range []string{
 		"DELETE FROM fast_ticket_rows WHERE ticket_id = (SELECT min(ticket_id) FROM fast_ticket_rows)",
@@ -94,10 +94,11 @@ func TestCheckEngagementTables(t *testing.T) {
 		"UPDATE fast_event_totals_by SET email_sent = email_sent + 1 WHERE day = (SELECT min(day) FROM fast_event_totals_by)",
 		"UPDATE fast_survey_days SET nps_responses = nps_responses + 1 WHERE day = (SELECT min(day) FROM fast_survey_days)",
 		"DELETE FROM fast_survey_totals_by WHERE day = (SELECT max(day) FROM fast_survey_totals_by WHERE nps_responses > 0)",
+		"DELETE FROM fast_contract_rows WHERE contract_id = (SELECT min(contract_id) FROM fast_contract_rows)",
 	} {
 		e := handBuilt(t)
 		ctx := context.Background()
-		for _, kind := range []string{"surveys", "tickets", "events"} {
+		for _, kind := range []string{"surveys", "tickets", "events", "contracts"} {
 			mustImport(t, e, kind, "testdata/handbuilt/"+kind+".csv")
 		}
 		invs, err := e.Check(ctx)

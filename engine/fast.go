@@ -92,6 +92,9 @@ import (
 //     per day and combination (fast_ticket_totals_by, fastdims.go) and
 //     its response hours with their combination (fast_ticket_hours_by)
 //     serve the rest;
+//   - fast_contract_rows has one row per contract, sorted by the day it
+//     ends, with its customer's key and finer combination: the contract
+//     renewal rate of any window;
 //   - fast_survey_days has one row per day and customer with surveys
 //     (NPS and CSAT counts and sums), and fast_event_rows one row per
 //     email or social event (its counts, each 0 or 1) with its day and
@@ -199,6 +202,12 @@ var fastTables = slices.Concat(reading(fromOrders,
 	ORDER BY day`),
 	// The complaints per customer and calendar period, from the keyed
 	// tickets (rather than joining the tickets to the keys again).
+	// The contracts, keyed, sorted by the day they end: the contract
+	// renewal rate of any window, per customer.
+	reading(fromContracts, `CREATE OR REPLACE TABLE fast_contract_rows AS
+	SELECT d.end_date AS day, k.ckey, k.fine, d.contract_id, d.renewed
+	`+keyedFrom("contracts", "")+`
+	ORDER BY day`),
 	reading(fromTickets, calendarRollup("fast_ticket_calendar", "ckey, any_value(fine) AS fine", `
 	  SELECT CAST(date_trunc('month', day) AS DATE) AS pstart, ckey, fine, 1 AS complaints
 	  FROM source`, "SELECT * FROM fast_ticket_rows WHERE complaint", []string{"complaints"}, nil)...),
@@ -214,10 +223,11 @@ type fastStatement struct {
 
 // The datasets the fast tables read, beside the customers.
 var (
-	fromOrders  = []string{"orders"}
-	fromEvents  = []string{"events"}
-	fromSurveys = []string{"surveys"}
-	fromTickets = []string{"tickets"}
+	fromOrders    = []string{"orders"}
+	fromEvents    = []string{"events"}
+	fromSurveys   = []string{"surveys"}
+	fromTickets   = []string{"tickets"}
+	fromContracts = []string{"contracts"}
 	// fast_calendar_activity counts the customers with orders who
 	// complained.
 	fromOrdersAndTickets = []string{"orders", "tickets"}
@@ -476,10 +486,10 @@ func tableOf(stmt string) string {
 // fastLayout numbers the layout of the fast path's tables: a build that
 // changes their columns increments it, so tables of another layout are
 // rebuilt at open like stale ones.
-const fastLayout = 39
+const fastLayout = 40
 
 // fastDatasets are the datasets the fast path's tables are built from.
-var fastDatasets = []string{"customers", "orders", "events", "surveys", "tickets"}
+var fastDatasets = []string{"customers", "orders", "events", "surveys", "tickets", "contracts"}
 
 // fastStamp names what the fast path's tables are built from: their
 // layout and the generation of each dataset they read.

@@ -695,7 +695,7 @@ func TestFastTablesRebuiltPerDataset(t *testing.T) {
 		{"events", []string{"fast_event_rows", "fast_event_totals_by", "fast_stamp"}},
 		{"tickets", []string{"fast_ticket_rows", "fast_ticket_calendar", "fast_ticket_totals_by", "fast_ticket_hours_by",
 			"fast_calendar_activity_by", "fast_calendar_activity", "fast_stamp"}},
-		{"contracts", nil},
+		{"contracts", []string{"fast_contract_rows", "fast_stamp"}},
 		{"customers", []string{"*"}},
 	} {
 		before := oids()
@@ -720,7 +720,7 @@ func TestFastTablesRebuiltPerDataset(t *testing.T) {
 
 func TestStaleDatasets(t *testing.T) {
 	stamp := func(layout, customers, orders, surveys int) string {
-		return fmt.Sprintf("layout %d, customers %d, orders %d, events 4, surveys %d, tickets 6", layout, customers, orders, surveys)
+		return fmt.Sprintf("layout %d, customers %d, orders %d, events 4, surveys %d, tickets 6, contracts 7", layout, customers, orders, surveys)
 	}
 	now := stamp(fastLayout, 1, 2, 3)
 	for _, c := range []struct {

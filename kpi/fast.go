@@ -53,11 +53,6 @@ type source struct {
 	// perDay: its rows are always a customer's days, so only forms
 	// that take them (rows: days) may read it (NewCatalog checks).
 	perDay bool
-	// ids: its rows give the customer's customer_id, not their key
-	// (ckey), in every mode: a dataset read as it is. A request whose
-	// form reads it joins its dimensions and filters on the customer_id,
-	// as the plain path does (nativeIDs).
-	ids bool
 }
 
 // sources are the shared tables, each a CTE over the periods, read from
@@ -170,20 +165,11 @@ var sources = map[string]source{
     FROM acquisition_spend s JOIN periods p ON s.month >= p.win_start AND s.month < p.win_end
     WHERE s.month >= ?::DATE AND s.month < ?::DATE
 `},
-	// Each contract ending in each period's window, from the dataset
-	// itself (a few hundred thousand rows at 1M customers: an import of
-	// contracts rebuilds nothing), its end day paired with the periods'
-	// days rather than compared with every period's bounds, and with its
-	// customer_id (ids): keying its few rows costs more than it saves.
-	// At 1M customers by region by week over 2024, 30 ms against the
-	// macro's 58 (its range join of every contract with every week's
-	// bounds); by age over 2024-02-15..2024-11-20 by month, 19–20 ms
-	// against 38 (and 63 keyed, the key join and the dimensions' join
-	// each reading every customer).
-	"fast_contracts": {window: true, ids: true, sql: `
-    SELECT p.period, c.customer_id, c.contract_id, c.renewed
-    FROM contracts c JOIN (` + periodDays("win_start") + `) p ON c.end_date = p.day
-    WHERE c.end_date >= ?::DATE AND c.end_date < ?::DATE
+	// Each contract ending in each period's window, from
+	// fast_contract_rows, a row per contract as the macro has, keyed.
+	"fast_contracts": {window: true, sql: `
+    SELECT p.period, d.ckey, d.fine, d.contract_id, d.renewed
+    ` + windowRows("fast_contract_rows") + `
 `},
 	// The customers with a ticket of category complaint opened in each
 	// period's window, from fast_ticket_rows.
@@ -915,10 +901,7 @@ func (b *statementBuilder) daySource(name, as string, forms []*queries.Fast, ps 
 		b.periodBranches(name, as, src.perPeriod, ps, ids)
 		return
 	}
-	if !src.ids {
-		sql = keyed(sql, ids)
-	}
-	fmt.Fprintf(b, "),\n%s %s (\n  %s\n", name, as, sql)
+	fmt.Fprintf(b, "),\n%s %s (\n  %s\n", name, as, keyed(sql, ids))
 	switch {
 	case src.ends:
 		b.args = append(b.args, firstEnd(ps))
@@ -1036,7 +1019,7 @@ const ComboFactor = 65536
 // comboKeyed are the sources whose rows carry their customer's finer
 // combination (fine) in every mode: a form reading only them can take
 // keyCombos.
-var comboKeyed = []string{"fast_window", "fast_orders", "fast_signups", "fast_referrals", "fast_tickets", "fast_events", "fast_surveys", "fast_complainers", "fast_first_orders"}
+var comboKeyed = []string{"fast_window", "fast_orders", "fast_signups", "fast_referrals", "fast_tickets", "fast_events", "fast_surveys", "fast_complainers", "fast_first_orders", "fast_contracts"}
 
 // keyed wraps a source's SQL (see fastOrdersSQL).
 func keyed(sql string, k keying) string {
@@ -1047,12 +1030,6 @@ func keyed(sql string, k keying) string {
 		return fmt.Sprintf("SELECT s.* EXCLUDE (ckey, fine), CAST(s.ckey AS BIGINT) * %d + s.fine AS customer_id FROM (%s) s", ComboFactor, sql)
 	}
 	return "SELECT s.* EXCLUDE (ckey), s.ckey AS customer_id FROM (" + sql + ") s"
-}
-
-// nativeIDs tells whether the form reads a source whose rows give the
-// customer_id (ids): its request then takes every source's rows so.
-func nativeIDs(f *queries.Fast) bool {
-	return slices.ContainsFunc(f.Sources, func(s string) bool { return sources[s].ids })
 }
 
 // comboKeyedForm tells whether every source the form reads is comboKeyed.

@@ -65,8 +65,6 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 		keys := where == nil && scope == nil && !slices.ContainsFunc(dims, func(d dimension) bool { return d.tier })
 		ids := keyIDs
 		switch {
-		case nativeIDs(f):
-			// Its rows are few, and keyed by customer_id already.
 		case combos:
 			join.table, ids = "fast_dim_combos", keyInts
 		case keys && fineDimensions(data, dims) && comboKeyedForm(f):
