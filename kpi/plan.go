@@ -231,8 +231,6 @@ func (b *statementBuilder) macroCall(def *queries.Definition, bounds string, par
 	b.WriteString(")")
 }
 
-// customerFilters keeps the rows of the customers every filter (nil: none)
-// selects.
 // byKeys is the filters as sets of integer keys (fast_customer_keys'),
 // for rows keyed so: their customers are looked up once, where keying
 // every row back to its customer_id and comparing strings took longer
@@ -249,6 +247,8 @@ func byKeys(filters []*Filter) []*Filter {
 	return out
 }
 
+// customerFilters keeps the rows of the customers every filter (nil: none)
+// selects.
 func (b *statementBuilder) customerFilters(filters []*Filter) {
 	word := " WHERE"
 	for _, f := range filters {
