@@ -1116,6 +1116,33 @@ func paramValue(def *queries.Definition, p queries.Param, given []boundParam) an
 	return v
 }
 
+// sharedFilters writes each distinct filter (a key's scope, the same for
+// most KPIs) once, as a materialized table of its customers' keys
+// (byKeys), and gives the filters reading it: the rows keep their
+// integer keys, and the customers are looked up once, not once per KPI.
+// At 1M customers, the scorecard of calendar 2024 for a key scoped to
+// two regions took 12.8 s with every KPI's rows keyed back to
+// customer_ids and 8.5 s looking the customers up per KPI.
+func (b *statementBuilder) sharedFilters(filters []*Filter) []*Filter {
+	out := make([]*Filter, len(filters))
+	seen := map[string]int{}
+	for i, f := range byKeys(filters) {
+		if f == nil {
+			continue
+		}
+		key := f.SQL + fmt.Sprint(f.Args)
+		n, ok := seen[key]
+		if !ok {
+			n = len(seen)
+			seen[key] = n
+			fmt.Fprintf(b, "),\nscope_%d AS MATERIALIZED (\n  %s\n", n, f.SQL)
+			b.args = append(b.args, f.Args...)
+		}
+		out[i] = &Filter{SQL: fmt.Sprintf("SELECT ckey FROM scope_%d", n)}
+	}
+	return out
+}
+
 // ScorecardStatement is the fast scorecard: one statement giving, for each
 // version of Defs, its value (column kpi: the index in Defs) for the
 // previous window and the window (column period: the previous window's
@@ -1149,11 +1176,8 @@ func PlanScorecard(defs []*queries.Definition, filters []*Filter, from, to time.
 	}
 	var b statementBuilder
 	b.periods(ps)
-	ids := keyInts
-	if slices.ContainsFunc(fastFilters, func(f *Filter) bool { return f != nil }) {
-		ids = keyIDs
-	}
-	b.fastSources(forms, ps, true, ids, false)
+	b.fastSources(forms, ps, true, keyInts, false)
+	fastFilters = b.sharedFilters(fastFilters)
 	for i, d := range fast {
 		fmt.Fprintf(&b, "),\nk%d AS (\n  SELECT r.period, %s\n  FROM (", i, valueColumns(fastDefinition(d, forms[i]))[0])
 		b.fastRows(d, forms[i], nil, []*Filter{fastFilters[i]}, true)
