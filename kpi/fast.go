@@ -1004,11 +1004,12 @@ const (
 	// keyCombos: the integer key times ComboFactor plus the key of the
 	// customer's finer combination of dimensions (fine, which the
 	// comboKeyed sources carry): as distinct, and in the same order, as
-	// the customers' keys, and its remainder joins fast_dim_fine, a few
-	// thousand rows, instead of a row per customer (the top-20% share by
-	// region at 1M: 110-120 ms against 65-70 ms; NPS by age over
-	// 2024-02-15..2024-11-20, 35 ms against 41–80, email open rate 60 ms
-	// against 95–160).
+	// the customers' keys, and its remainder indexes the lists of
+	// fast_dim_fine's values, a few thousand, instead of joining a row
+	// per customer (keyJoin.lookup). At 1M customers the top-20% share by
+	// region took 65-70 ms where joining every customer took 110-120;
+	// over 2024-02-15..2024-11-20 NPS by age 11 ms, against 35 joined to
+	// the combinations and 41–80 to every customer.
 	keyCombos
 )
 
