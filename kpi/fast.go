@@ -770,17 +770,27 @@ func defaultParams(def *queries.Definition, params []boundParam) bool {
 }
 
 // scorecardForm is the form the scorecard takes (two periods, whole
-// read as mode says; filtered by a scope if filtered), or nil.
-func scorecardForm(def *queries.Definition, mode sourceMode, filtered bool) *queries.Fast {
+// read as mode says; filtered by a scope if filter is not nil), or nil;
+// combos when it reads the sums per combination, which a scope of whole
+// combinations (filter.Combinations) narrows.
+func scorecardForm(def *queries.Definition, mode sourceMode, filter *Filter) (f *queries.Fast, combos bool) {
 	if len(def.Group) > 0 {
-		return nil
+		return nil, false
 	}
-	for _, f := range def.Fast {
-		if available(f, mode, filtered) && (f.MaxPeriods == 0 || f.MaxPeriods >= 2) {
-			return f
+	fits := func(f *queries.Fast) bool { return f.MaxPeriods == 0 || f.MaxPeriods >= 2 }
+	if filter != nil && filter.Combinations != nil {
+		for _, f := range def.Fast {
+			if comboServes(f, mode) && available(f, mode, false) && fits(f) {
+				return f, true
+			}
 		}
 	}
-	return nil
+	for _, f := range def.Fast {
+		if available(f, mode, filter != nil) && fits(f) {
+			return f, false
+		}
+	}
+	return nil, false
 }
 
 // fastDefinition is the definition with the fast form's aggregates in
@@ -816,8 +826,9 @@ func span(ps []Period) (lo, hi time.Time) {
 // fastSources writes the shared tables the versions read, after the
 // periods CTE, and tells whether they read the calendar rollups.
 // materialized: several KPIs read them (the scorecard). ids: what the
-// rows give as customer_id (see keyed). combos: the sources' rows per
-// combination of dimensions.
+// rows give as customer_id (see keyed). combos: the rows of the sources
+// that have them per combination of dimensions (the sums' sources) are
+// read so; the others (per customer) as they are.
 func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, materialized bool, ids keying, combos bool) (calendar bool) {
 	var names []string
 	for _, f := range forms {
@@ -843,7 +854,7 @@ func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, mater
 				as = "AS NOT MATERIALIZED"
 			}
 			sql := cal.sql
-			if combos {
+			if combos && cal.combo != "" {
 				sql = cal.combo
 			}
 			fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, keyed(sql, ids))
@@ -889,7 +900,7 @@ func (b *statementBuilder) daySource(name, as string, forms []*queries.Fast, ps 
 	lo, hi := span(ps)
 	sql := src.sql
 	switch {
-	case combos:
+	case combos && src.combo != "":
 		sql = src.combo
 	case src.days != "" && len(ps) > 1 && (formsTakeDays(forms, name) || dayWindows(ps)):
 		sql = src.days
@@ -1118,16 +1129,17 @@ func paramValue(def *queries.Definition, p queries.Param, given []boundParam) an
 }
 
 // sharedFilters writes each distinct filter (a key's scope, the same for
-// most KPIs) once, as a materialized table of its customers' keys
-// (byKeys), and gives the filters reading it: the rows keep their
-// integer keys, and the customers are looked up once, not once per KPI.
+// most KPIs) once, as a materialized table of its keys (a customer's, as
+// byKeys gives them, or a combination's), and gives the filters reading
+// it: the rows keep their integer keys, and the customers are looked up
+// once, not once per KPI.
 // At 1M customers, the scorecard of calendar 2024 for a key scoped to
 // two regions took 12.8 s with every KPI's rows keyed back to
 // customer_ids and 8.5 s looking the customers up per KPI.
 func (b *statementBuilder) sharedFilters(filters []*Filter) []*Filter {
 	out := make([]*Filter, len(filters))
 	seen := map[string]int{}
-	for i, f := range byKeys(filters) {
+	for i, f := range filters {
 		if f == nil {
 			continue
 		}
@@ -1165,11 +1177,22 @@ func PlanScorecard(defs []*queries.Definition, filters []*Filter, from, to time.
 	var fast []*queries.Definition
 	var forms []*queries.Fast
 	var fastFilters []*Filter
+	anyCombos := false
 	for i, d := range defs {
-		if f := scorecardForm(d, mode, filters[i] != nil); f != nil {
-			fast = append(fast, d)
-			forms = append(forms, f)
-			fastFilters = append(fastFilters, filters[i])
+		f, combos := scorecardForm(d, mode, filters[i])
+		if f == nil {
+			continue
+		}
+		fast = append(fast, d)
+		forms = append(forms, f)
+		switch {
+		case combos:
+			fastFilters = append(fastFilters, filters[i].Combinations)
+			anyCombos = true
+		case filters[i] != nil:
+			fastFilters = append(fastFilters, byKeys(filters[i : i+1])[0])
+		default:
+			fastFilters = append(fastFilters, nil)
 		}
 	}
 	if len(fast) == 0 {
@@ -1177,11 +1200,23 @@ func PlanScorecard(defs []*queries.Definition, filters []*Filter, from, to time.
 	}
 	var b statementBuilder
 	b.periods(ps)
-	b.fastSources(forms, ps, true, keyInts, false)
+	b.fastSources(forms, ps, true, keyInts, anyCombos)
 	fastFilters = b.sharedFilters(fastFilters)
 	for i, d := range fast {
 		fmt.Fprintf(&b, "),\nk%d AS (\n  SELECT r.period, %s\n  FROM (", i, valueColumns(fastDefinition(d, forms[i]))[0])
+		counted := forms[i].Counted
+		if len(counted) > 0 {
+			// Counted as Plan's aggregate counts them.
+			b.WriteString("SELECT period")
+			for _, c := range counted {
+				b.WriteString(", " + QuoteIdent(c))
+			}
+			b.WriteString(", count(*) AS n FROM (")
+		}
 		b.fastRows(d, forms[i], nil, []*Filter{fastFilters[i]}, true)
+		if len(counted) > 0 {
+			b.WriteString(") GROUP BY ALL")
+		}
 		b.WriteString(") r\n  GROUP BY 1\n")
 	}
 	b.WriteString(")\n")

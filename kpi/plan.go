@@ -45,12 +45,14 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 	b.periods(ps)
 	filters, everyPeriod := []*Filter{where, scope}, len(dims) == 0 && len(def.Group) == 0
 	path, agg, calendar := PathPlain, def, false
+	var counted []string
 	join := keyJoin{rowKey: "r.customer_id", onePeriod: len(ps) == 1}
 	filtered := len(dims) > 0 || where != nil || scope != nil
-	// Grouped by few-valued customer dimensions only: a form of order sums
-	// reads them per combination of those dimensions.
-	comboDims := comboDimensions(data, dims)
-	combos := where == nil && scope == nil && comboDims
+	// Grouped by few-valued customer dimensions only (or not at all, when
+	// scoped) and scoped by such dimensions only (or not at all): a form
+	// of sums reads them per combination of those dimensions.
+	combos := where == nil && (scope == nil || scope.Combinations != nil) &&
+		(comboDimensions(data, dims) || len(dims) == 0 && scope != nil)
 	f := (*queries.Fast)(nil)
 	if combos {
 		f = fastForm(def, q, params, ps, filtered, true)
@@ -68,6 +70,9 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 		switch {
 		case combos:
 			join.table, ids = "fast_dim_combos", keyInts
+			if scope != nil {
+				filters = []*Filter{nil, scope.Combinations}
+			}
 		case keys && fineDimensions(data, dims) && comboKeyedForm(f):
 			// Per customer, grouped by dimensions of the finer
 			// combinations: the rows' keys hold their combination's.
@@ -83,12 +88,12 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 		b.WriteString("),\nkpi_rows AS (\n  ")
 		b.fastRows(def, f, params, filters, everyPeriod)
 		b.WriteString("\n)\nSELECT ")
-		path, agg = PathFast, fastDefinition(def, f)
+		path, agg, counted = PathFast, fastDefinition(def, f), f.Counted
 	} else {
 		b.kpiRows(def, ps, params, filters, everyPeriod)
 	}
 	lookupDimensions(dims, join)
-	b.aggregate(agg, dims, q.Grain != GrainNone || q.Compare, join)
+	b.aggregate(agg, dims, q.Grain != GrainNone || q.Compare, join, counted)
 	res := header(data, def, q, from, to, dims, params)
 	key := strings.Join([]string{def.Name, fmt.Sprint(def.Version), res.From, res.To, string(q.Grain),
 		strings.Join(res.By, ","), q.Where, fmt.Sprint(params), fmt.Sprint(q.Compare), scopeKey(q.Scope), res.Fingerprint, path}, "|")
@@ -262,16 +267,20 @@ func (b *statementBuilder) customerFilters(filters []*Filter) {
 }
 
 // aggregate writes the select list, the dimension joins (as join says)
-// and the grouping.
-func (b *statementBuilder) aggregate(def *queries.Definition, dims []dimension, byPeriod bool, join keyJoin) {
-	var cols, group []string
+// and the grouping. counted: the rows are first counted per the request's
+// groups and these columns (see queries.Fast.Counted), and the aggregates
+// read those counts.
+func (b *statementBuilder) aggregate(def *queries.Definition, dims []dimension, byPeriod bool, join keyJoin, counted []string) {
+	var cols, names []string
+	add := func(expr, name string) { // name quoted
+		cols = append(cols, expr+" AS "+name)
+		names = append(names, name)
+	}
 	if byPeriod {
-		cols = append(cols, "r.period AS period")
-		group = append(group, "1")
+		add("r.period", "period")
 	}
 	for _, g := range def.Group {
-		cols = append(cols, "r."+QuoteIdent(g)+" AS "+QuoteIdent(g))
-		group = append(group, fmt.Sprint(len(group)+1))
+		add("r."+QuoteIdent(g), QuoteIdent(g))
 	}
 	var joins []string
 	var joinArgs []any
@@ -279,23 +288,31 @@ func (b *statementBuilder) aggregate(def *queries.Definition, dims []dimension, 
 		joins = append(joins, j)
 	}
 	for _, d := range dims {
-		cols = append(cols, fmt.Sprintf("%s AS %s", d.expr, QuoteIdent(d.name)))
-		group = append(group, fmt.Sprint(len(group)+1))
+		add(d.expr, QuoteIdent(d.name))
 		if d.join != "" && !slices.Contains(joins, d.join) {
 			joins = append(joins, d.join)
 			joinArgs = append(joinArgs, d.joinArgs...)
 		}
 	}
-	cols = append(cols, valueColumns(def)...)
+	values := valueColumns(def)
 	for _, x := range def.Extra {
-		cols = append(cols, fmt.Sprintf("%s AS %s", x.Aggregate, QuoteIdent(x.Name)))
+		values = append(values, fmt.Sprintf("%s AS %s", x.Aggregate, QuoteIdent(x.Name)))
 	}
-	b.WriteString(strings.Join(cols, ", "))
-	b.WriteString("\nFROM kpi_rows r")
-	for _, j := range joins {
-		b.WriteString("\n" + j)
+	group := positions(0, len(cols))
+	if len(counted) > 0 {
+		inner := slices.Clone(cols)
+		for _, c := range counted {
+			inner = append(inner, "r."+QuoteIdent(c))
+		}
+		b.WriteString(strings.Join(append(qualified(names), values...), ", "))
+		b.WriteString("\nFROM (SELECT " + strings.Join(inner, ", ") + ", count(*) AS n\nFROM kpi_rows r")
+		b.writeJoins(joins, joinArgs)
+		b.WriteString("\nGROUP BY " + strings.Join(positions(0, len(inner)), ", ") + ") r")
+	} else {
+		b.WriteString(strings.Join(append(cols, values...), ", "))
+		b.WriteString("\nFROM kpi_rows r")
+		b.writeJoins(joins, joinArgs)
 	}
-	b.args = append(b.args, joinArgs...)
 	if len(group) > 0 {
 		b.WriteString("\nGROUP BY " + strings.Join(group, ", "))
 		order := make([]string, len(group))
@@ -304,6 +321,32 @@ func (b *statementBuilder) aggregate(def *queries.Definition, dims []dimension, 
 		}
 		b.WriteString("\nORDER BY " + strings.Join(order, ", "))
 	}
+}
+
+// writeJoins writes the dimensions' joins and adds their arguments.
+func (b *statementBuilder) writeJoins(joins []string, args []any) {
+	for _, j := range joins {
+		b.WriteString("\n" + j)
+	}
+	b.args = append(b.args, args...)
+}
+
+// positions are the select list positions from+1 through to, for a GROUP BY.
+func positions(from, to int) []string {
+	out := make([]string, 0, to-from)
+	for i := from + 1; i <= to; i++ {
+		out = append(out, fmt.Sprint(i))
+	}
+	return out
+}
+
+// qualified is each quoted name as a column of r, under its own name.
+func qualified(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = "r." + n + " AS " + n
+	}
+	return out
 }
 
 // valueColumns are the aggregate columns of the KPI. The value is cast to
@@ -328,7 +371,11 @@ func valueColumns(d *queries.Definition) []string {
 			scale = fmt.Sprintf("%g * ", d.Scale)
 		}
 		return []string{
-			fmt.Sprintf("CAST(%s AS DOUBLE) AS value", money(fmt.Sprintf("%s(%s) / nullif(%s, 0)", scale, d.Numerator, d.Denominator))),
+			// The value divides the numerator as answered (to the cent,
+			// for money): a sum of amounts differs in its last bits with
+			// the order DuckDB adds them in, and at a half cent (50640.51
+			// / 38 = 1332.645) those bits would decide the cent.
+			fmt.Sprintf("CAST(%s AS DOUBLE) AS value", money(fmt.Sprintf("%s(%s) / nullif(%s, 0)", scale, money(d.Numerator), d.Denominator))),
 			fmt.Sprintf("%s AS numerator", money(d.Numerator)),
 			fmt.Sprintf("%s AS denominator", d.Denominator),
 		}

@@ -101,10 +101,16 @@ func TestPlanGoldenSQL(t *testing.T) {
 		{"churn_weeks_branches_fast", Query{KPI: "churn_rate", From: day("2024-01-01"), To: day("2024-01-22"), Grain: GrainWeek, Fast: true}, nil, 12 + 12},
 		// The contracts, keyed, each end day paired with the periods'
 		// days; 3 periods × 4 values, then the span of the windows.
+		// csi by age, on its per-response form: the rows counted per
+		// group, attribute, weight and score before the aggregates
+		// (counted); 3 periods × 4 values, then the span and the weights.
+		{"csi_age_counted_fast", Query{KPI: "csi", From: day("2024-01-01"), To: day("2024-04-01"), Grain: GrainMonth, By: []string{"age"}, Fast: true}, nil, 12 + 3},
 		{"contract_renewal_age_fast", Query{KPI: "contract_renewal_rate", From: day("2024-01-01"), To: day("2024-04-01"), Grain: GrainMonth, By: []string{"age"}, Fast: true}, nil, 12 + 2},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			st, err := Plan(cat, data(), c.q, c.where)
+			d := data()
+			d.Datasets["surveys"] = Dataset{Generation: 4, Columns: []string{"response_id", "customer_id", "survey_date", "nps_score", "csat_score", "score_price", "score_service"}}
+			st, err := Plan(cat, d, c.q, c.where)
 			if err != nil {
 				t.Fatal(err)
 			}

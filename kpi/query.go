@@ -69,6 +69,11 @@ const maxDimensions = 5
 type Filter struct {
 	SQL  string
 	Args []any
+	// Combinations, when not nil, selects the same customers as whole
+	// combinations of fast_dim_combos (their keys): a key's scope by
+	// the combinations' dimensions only. The sums per combination then
+	// serve the filtered request.
+	Combinations *Filter
 }
 
 // Statement is a planned query: the one SQL statement, its bound arguments,

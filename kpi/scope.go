@@ -26,16 +26,24 @@ func ScopeFilter(data *Data, def *queries.Definition, scope map[string][]string)
 			Details: map[string]any{"kpi": def.Name}}
 	}
 	cols := slices.Sorted(maps.Keys(scope))
-	var conds []string
+	var conds, comboConds []string
 	var args []any
 	for _, c := range cols {
 		if !slices.Contains(data.CustomerColumns, c) {
 			return &Filter{SQL: "SELECT customer_id FROM customers WHERE false"}, nil
 		}
 		conds = append(conds, fmt.Sprintf("CAST(%s AS VARCHAR) IN (SELECT unnest(?::VARCHAR[]))", QuoteIdent(c)))
+		comboConds = append(comboConds, fmt.Sprintf("CAST(c.dims.%s AS VARCHAR) IN (SELECT unnest(?::VARCHAR[]))", QuoteIdent(c)))
 		args = append(args, scope[c])
 	}
-	return &Filter{SQL: "SELECT customer_id FROM customers WHERE " + strings.Join(conds, " AND "), Args: args}, nil
+	f := &Filter{SQL: "SELECT customer_id FROM customers WHERE " + strings.Join(conds, " AND "), Args: args}
+	if !slices.ContainsFunc(cols, func(c string) bool { return !slices.Contains(data.ComboDimensions, c) }) {
+		// The combinations hold the customers' values of these columns
+		// (customer_dims() is customers' columns and age_band), so the
+		// combinations whose values pass are exactly the customers'.
+		f.Combinations = &Filter{SQL: "SELECT c.ckey FROM fast_dim_combos c WHERE " + strings.Join(comboConds, " AND "), Args: args}
+	}
+	return f, nil
 }
 
 // scopeKey is a canonical text of a scope, for cache keys.

@@ -57,6 +57,12 @@ type Fast struct {
 	// DayRows: the form's aggregates add up its rows' columns alone, so
 	// its rows may be a customer's days.
 	DayRows bool
+	// Counted: the planner counts the form's rows per these columns (and
+	// the request's groups) before its aggregates, which read the count
+	// as the column n: a GROUP BY on plain columns in place of an
+	// aggregate that counts them itself (histogram), which is costly per
+	// row.
+	Counted []string
 	Body    string
 	File    string
 }
@@ -159,6 +165,13 @@ func (f *Fast) set(key, value string) error {
 			return errors.New("rows must be days")
 		}
 		f.DayRows = true
+	case "counted":
+		f.Counted = splitList(value)
+		for _, c := range f.Counted {
+			if !identifier.MatchString(c) || c == "n" {
+				return fmt.Errorf("counted: %q is not a column name (lower case, not n)", c)
+			}
+		}
 	case "use":
 		if value != "calendar" {
 			return errors.New("use must be calendar")
