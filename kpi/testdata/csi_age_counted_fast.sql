@@ -1,9 +1,9 @@
 WITH periods(period, win_start, win_end, prev_start) AS (VALUES (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP), (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP), (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP)),
 fast_scores AS (
   SELECT s.* EXCLUDE (ckey), s.ckey AS customer_id FROM (
-    SELECT period, ckey, attribute, score FROM (
+    SELECT period, ckey, fine, attribute, score FROM (
       UNPIVOT (
-        SELECT p.period, k.ckey, COLUMNS('^score_')
+        SELECT p.period, k.ckey, k.fine, COLUMNS('^score_')
         FROM (SELECT *, NULL::INTEGER AS score__placeholder FROM surveys) s
         JOIN periods p ON s.survey_date >= p.win_start AND s.survey_date < p.win_end
         JOIN fast_customer_keys k USING (customer_id)
