@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -63,7 +64,19 @@ type view struct {
 	noTable bool
 }
 
+// write prints the view through one buffer: tabwriter writes each cell
+// and its padding on their own, a system call each on an unbuffered
+// stdout (172,853 writes, about 0.1 s, for a by-day answer of 24,692
+// rows).
 func (v view) write(w io.Writer, format string) error {
+	bw := bufio.NewWriter(w)
+	if err := v.writeTo(bw, format); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+func (v view) writeTo(w io.Writer, format string) error {
 	switch format {
 	case "json":
 		if v.doc == nil {
