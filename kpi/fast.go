@@ -1225,18 +1225,14 @@ func PlanScorecard(defs []*queries.Definition, filters []*Filter, from, to time.
 	fastFilters = b.sharedFilters(fastFilters)
 	for i, d := range fast {
 		fmt.Fprintf(&b, "),\nk%d AS (\n  SELECT r.period, %s\n  FROM (", i, valueColumns(fastDefinition(d, forms[i]))[0])
-		counted := forms[i].Counted
-		if len(counted) > 0 {
-			// Counted as Plan's aggregate counts them.
-			b.WriteString("SELECT period")
-			for _, c := range counted {
-				b.WriteString(", " + QuoteIdent(c))
-			}
-			b.WriteString(", count(*) AS n FROM (")
+		grouped := len(forms[i].Counted) > 0
+		if grouped {
+			// Grouped as Plan's aggregate groups them.
+			b.WriteString("SELECT r.period, " + strings.Join(counted(forms[i]), ", ") + " FROM (")
 		}
 		b.fastRows(d, forms[i], nil, []*Filter{fastFilters[i]}, true)
-		if len(counted) > 0 {
-			b.WriteString(") GROUP BY ALL")
+		if grouped {
+			fmt.Fprintf(&b, ") r GROUP BY %s", strings.Join(positions(0, 1+len(forms[i].Counted)), ", "))
 		}
 		b.WriteString(") r\n  GROUP BY 1\n")
 	}

@@ -45,7 +45,7 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 	b.periods(ps)
 	filters, everyPeriod := []*Filter{where, scope}, len(dims) == 0 && len(def.Group) == 0
 	path, agg, calendar := PathPlain, def, false
-	var counted []string
+	var form *queries.Fast
 	join := keyJoin{rowKey: "r.customer_id", onePeriod: len(ps) == 1}
 	filtered := len(dims) > 0 || where != nil || scope != nil
 	// Grouped by few-valued customer dimensions only (or not at all, when
@@ -88,12 +88,12 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 		b.WriteString("),\nkpi_rows AS (\n  ")
 		b.fastRows(def, f, params, filters, everyPeriod)
 		b.WriteString("\n)\nSELECT ")
-		path, agg, counted = PathFast, fastDefinition(def, f), f.Counted
+		path, agg, form = PathFast, fastDefinition(def, f), f
 	} else {
 		b.kpiRows(def, ps, params, filters, everyPeriod)
 	}
 	lookupDimensions(dims, join)
-	b.aggregate(agg, dims, q.Grain != GrainNone || q.Compare, join, counted)
+	b.aggregate(agg, dims, q.Grain != GrainNone || q.Compare, join, form)
 	res := header(data, def, q, from, to, dims, params)
 	key := strings.Join([]string{def.Name, fmt.Sprint(def.Version), res.From, res.To, string(q.Grain),
 		strings.Join(res.By, ","), q.Where, fmt.Sprint(params), fmt.Sprint(q.Compare), scopeKey(q.Scope), res.Fingerprint, path}, "|")
@@ -267,10 +267,10 @@ func (b *statementBuilder) customerFilters(filters []*Filter) {
 }
 
 // aggregate writes the select list, the dimension joins (as join says)
-// and the grouping. counted: the rows are first counted per the request's
-// groups and these columns (see queries.Fast.Counted), and the aggregates
-// read those counts.
-func (b *statementBuilder) aggregate(def *queries.Definition, dims []dimension, byPeriod bool, join keyJoin, counted []string) {
+// and the grouping. A fast form (f; nil for none) that says counted has
+// its rows grouped first by the request's groups and its counted
+// columns (counted), and the aggregates read those.
+func (b *statementBuilder) aggregate(def *queries.Definition, dims []dimension, byPeriod bool, join keyJoin, f *queries.Fast) {
 	var cols, names []string
 	add := func(expr, name string) { // name quoted
 		cols = append(cols, expr+" AS "+name)
@@ -299,15 +299,11 @@ func (b *statementBuilder) aggregate(def *queries.Definition, dims []dimension, 
 		values = append(values, fmt.Sprintf("%s AS %s", x.Aggregate, QuoteIdent(x.Name)))
 	}
 	group := positions(0, len(cols))
-	if len(counted) > 0 {
-		inner := slices.Clone(cols)
-		for _, c := range counted {
-			inner = append(inner, "r."+QuoteIdent(c))
-		}
+	if f != nil && len(f.Counted) > 0 {
 		b.WriteString(strings.Join(append(qualified(names), values...), ", "))
-		b.WriteString("\nFROM (SELECT " + strings.Join(inner, ", ") + ", count(*) AS n\nFROM kpi_rows r")
+		b.WriteString("\nFROM (SELECT " + strings.Join(append(cols, counted(f)...), ", ") + "\nFROM kpi_rows r")
 		b.writeJoins(joins, joinArgs)
-		b.WriteString("\nGROUP BY " + strings.Join(positions(0, len(inner)), ", ") + ") r")
+		b.WriteString("\nGROUP BY " + strings.Join(positions(0, len(cols)+len(f.Counted)), ", ") + ") r")
 	} else {
 		b.WriteString(strings.Join(append(cols, values...), ", "))
 		b.WriteString("\nFROM kpi_rows r")
@@ -321,6 +317,20 @@ func (b *statementBuilder) aggregate(def *queries.Definition, dims []dimension, 
 		}
 		b.WriteString("\nORDER BY " + strings.Join(order, ", "))
 	}
+}
+
+// counted is the select list of a form's rows (r) grouped by its
+// counted columns, after the request's groups: those columns, the sums
+// of its summed ones under their own names, and the count, n.
+func counted(f *queries.Fast) []string {
+	var out []string
+	for _, c := range f.Counted {
+		out = append(out, "r."+QuoteIdent(c))
+	}
+	for _, c := range f.Summed {
+		out = append(out, fmt.Sprintf("sum(r.%[1]s) AS %[1]s", QuoteIdent(c)))
+	}
+	return append(out, "count(*) AS n")
 }
 
 // writeJoins writes the dimensions' joins and adds their arguments.

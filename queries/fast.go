@@ -57,12 +57,14 @@ type Fast struct {
 	// DayRows: the form's aggregates add up its rows' columns alone, so
 	// its rows may be a customer's days.
 	DayRows bool
-	// Counted: the planner counts the form's rows per these columns (and
-	// the request's groups) before its aggregates, which read the count
-	// as the column n: a GROUP BY on plain columns in place of an
-	// aggregate that counts them itself (histogram), which is costly per
-	// row.
+	// Counted: the planner groups the form's rows by the request's groups
+	// and these columns before its aggregates, which read the rows'
+	// count as the column n, and each Summed column as its sum: a GROUP
+	// BY on plain columns, then plain aggregates, in place of aggregates
+	// building lists per group (histogram, list_filter), which are
+	// costly per row and per group.
 	Counted []string
+	Summed  []string
 	Body    string
 	File    string
 }
@@ -129,6 +131,9 @@ func parseFast(file, src string) (*Fast, error) {
 	if f.Body == "" || len(f.Sources) == 0 {
 		return nil, fmt.Errorf("%s: a fast form needs a source and a body", file)
 	}
+	if len(f.Summed) > 0 && len(f.Counted) == 0 {
+		return nil, fmt.Errorf("%s: summed needs counted (the columns the rows are grouped by)", file)
+	}
 	return f, nil
 }
 
@@ -165,12 +170,17 @@ func (f *Fast) set(key, value string) error {
 			return errors.New("rows must be days")
 		}
 		f.DayRows = true
-	case "counted":
-		f.Counted = splitList(value)
-		for _, c := range f.Counted {
+	case "counted", "summed":
+		cols := splitList(value)
+		for _, c := range cols {
 			if !identifier.MatchString(c) || c == "n" {
-				return fmt.Errorf("counted: %q is not a column name (lower case, not n)", c)
+				return fmt.Errorf("%s: %q is not a column name (lower case, not n)", key, c)
 			}
+		}
+		if key == "counted" {
+			f.Counted = cols
+		} else {
+			f.Summed = cols
 		}
 	case "use":
 		if value != "calendar" {

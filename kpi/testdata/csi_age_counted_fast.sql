@@ -23,10 +23,10 @@ FROM fast_scores s, (
                p -> {'k': trim(split_part(p, ':', 1)), 'v': CAST(trim(split_part(p, ':', 2)) AS DOUBLE)})) AS by_column
     FROM fast_params) w)) k
 )
-SELECT r.period AS period, r."age" AS "age", CAST(100 * (coalesce(list_transform([list({'a': attribute, 'w': weight, 's': score, 'n': n}) FILTER (WHERE attribute IS NOT NULL)], e -> list_sum(list_transform(list_distinct(list_transform(e, x -> {'a': x.a, 'w': x.w})), p -> p.w * (list_sum(list_transform(list_filter(e, x -> x.a = p.a), x -> x.s * x.n)) / list_sum(list_transform(list_filter(e, x -> x.a = p.a), x -> x.n)) - 1) / 4)))[1], 0)) / nullif(coalesce(list_sum(list_transform(list_distinct(list({'a': attribute, 'w': weight}) FILTER (WHERE attribute IS NOT NULL)), p -> p.w)), 0), 0) AS DOUBLE) AS value, coalesce(list_transform([list({'a': attribute, 'w': weight, 's': score, 'n': n}) FILTER (WHERE attribute IS NOT NULL)], e -> list_sum(list_transform(list_distinct(list_transform(e, x -> {'a': x.a, 'w': x.w})), p -> p.w * (list_sum(list_transform(list_filter(e, x -> x.a = p.a), x -> x.s * x.n)) / list_sum(list_transform(list_filter(e, x -> x.a = p.a), x -> x.n)) - 1) / 4)))[1], 0) AS numerator, coalesce(list_sum(list_transform(list_distinct(list({'a': attribute, 'w': weight}) FILTER (WHERE attribute IS NOT NULL)), p -> p.w)), 0) AS denominator
-FROM (SELECT r.period AS period, d.__dim_0 AS "age", r."attribute", r."weight", r."score", count(*) AS n
+SELECT r.period AS period, r."age" AS "age", CAST(100 * (coalesce(sum(weight * (score / n - 1) / 4) FILTER (WHERE attribute IS NOT NULL), 0)) / nullif(coalesce(sum(weight) FILTER (WHERE attribute IS NOT NULL), 0), 0) AS DOUBLE) AS value, coalesce(sum(weight * (score / n - 1) / 4) FILTER (WHERE attribute IS NOT NULL), 0) AS numerator, coalesce(sum(weight) FILTER (WHERE attribute IS NOT NULL), 0) AS denominator
+FROM (SELECT r.period AS period, d.__dim_0 AS "age", r."attribute", r."weight", sum(r."score") AS "score", count(*) AS n
 FROM kpi_rows r
 LEFT JOIN (SELECT k.ckey AS __dim_key, k.dims."age" AS __dim_0 FROM fast_customer_keys k) d ON d.__dim_key = r.customer_id
-GROUP BY 1, 2, 3, 4, 5) r
+GROUP BY 1, 2, 3, 4) r
 GROUP BY 1, 2
 ORDER BY 1 NULLS LAST, 2 NULLS LAST

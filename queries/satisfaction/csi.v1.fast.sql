@@ -16,15 +16,19 @@ FROM fast_score_counts s, (
     FROM fast_params) w
 -- form
 -- source: fast_scores
--- The definition's rows, weighted as it weights them, counted per
--- (attribute, weight, score) and group by the planner (counted): its
--- aggregates filter one list of every score per attribute; these take
--- each attribute's mean from the counts, as the form above does: the same
--- sums of integers over the same counts. At 1M customers by age by week
--- over 2024, 0.48-0.51 s against 0.76-0.83 s for a histogram of the rows.
--- counted: attribute, weight, score
--- numerator: coalesce(list_transform([list({'a': attribute, 'w': weight, 's': score, 'n': n}) FILTER (WHERE attribute IS NOT NULL)], e -> list_sum(list_transform(list_distinct(list_transform(e, x -> {'a': x.a, 'w': x.w})), p -> p.w * (list_sum(list_transform(list_filter(e, x -> x.a = p.a), x -> x.s * x.n)) / list_sum(list_transform(list_filter(e, x -> x.a = p.a), x -> x.n)) - 1) / 4)))[1], 0)
--- denominator: coalesce(list_sum(list_transform(list_distinct(list({'a': attribute, 'w': weight}) FILTER (WHERE attribute IS NOT NULL)), p -> p.w)), 0)
+-- The definition's rows, weighted as it weights them, grouped by the
+-- planner per group, attribute and weight (counted), each with the sum of
+-- its scores and their number (n): the numerator adds each attribute's
+-- weighted mean less one over four, as the definition's does from its
+-- lists, with plain aggregates. (Counting the rows inside the aggregate
+-- with histogram, then filtering lists per group, took 0.76-0.83 s
+-- against 0.48-0.51 s counted per score at 1M customers by age by week
+-- over 2024; by signup date by day over March, 16,161 groups, the lists
+-- took 132-171 ms against 77-87 ms for these sums.)
+-- counted: attribute, weight
+-- summed: score
+-- numerator: coalesce(sum(weight * (score / n - 1) / 4) FILTER (WHERE attribute IS NOT NULL), 0)
+-- denominator: coalesce(sum(weight) FILTER (WHERE attribute IS NOT NULL), 0)
 SELECT s.period, s.customer_id, s.attribute, s.score,
        CASE WHEN w.equal THEN 1.0::DOUBLE ELSE coalesce(w.by_column[s.attribute], 0.0::DOUBLE) END AS weight
 FROM fast_scores s, (
