@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"testing"
 )
 
@@ -120,6 +121,44 @@ func TestCheckEngagementTables(t *testing.T) {
 			if inv.OK == (inv.Name == "fast_tables_engagement") {
 				t.Errorf("after %q: invariant %s ok %v (%s)", stmt, inv.Name, inv.OK, inv.Problem)
 			}
+		}
+	}
+}
+
+// custkpi check finds keyed tier assignments missing, or keyed to
+// another tier, where an evaluation holds them.
+func TestCheckKeyedTiers(t *testing.T) {
+	for _, stmt := range []string{
+		"DELETE FROM fast_tiers WHERE ckey = (SELECT min(ckey) FROM fast_tiers)",
+		"UPDATE fast_tiers SET tier = tier || '!' WHERE ckey = (SELECT max(ckey) FROM fast_tiers)",
+	} {
+		e := handBuilt(t)
+		ctx := context.Background()
+		if _, err := e.EvaluateRuleSet(ctx, "lifecycle", 0, date("2024-02-01"), false); err != nil {
+			t.Fatal(err)
+		}
+		broken := func() []string {
+			t.Helper()
+			invs, err := e.Check(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, inv := range invs {
+				if !inv.OK {
+					out = append(out, inv.Name)
+				}
+			}
+			return out
+		}
+		if b := broken(); len(b) > 0 {
+			t.Fatalf("before %q: broken %v", stmt, b)
+		}
+		if _, err := e.DB().ExecContext(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+		if b := broken(); !slices.Equal(b, []string{"fast_tiers"}) {
+			t.Errorf("after %q: broken %v, want fast_tiers", stmt, b)
 		}
 	}
 }

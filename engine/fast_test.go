@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -771,4 +772,50 @@ func TestStaleDatasets(t *testing.T) {
 			t.Errorf("built %q: stale %v all %v, want %v %v", c.built, stale, all, c.stale, c.all)
 		}
 	}
+}
+
+// The tier assignments keyed for the fast path (fast_tiers) follow the
+// keys: an evaluation after the fast tables were built adds its own, a
+// customers import that renumbers every key rebuilds them, and an
+// evaluation replacing another replaces its rows; by a tier, the fast
+// path answers as the plain one throughout.
+func TestTiersKeyedAcrossImports(t *testing.T) {
+	ctx := context.Background()
+	e := fastDemo(t) // lifecycle evaluated after the fast tables' build
+	check := func(when, tiers string) {
+		t.Helper()
+		var keyed, assigned int64
+		if err := e.DB().QueryRowContext(ctx, `SELECT (SELECT count(*) FROM fast_tiers),
+			(SELECT count(*) FROM tier_assignments JOIN customers USING (customer_id))`).Scan(&keyed, &assigned); err != nil {
+			t.Fatal(err)
+		}
+		if keyed != assigned || keyed == 0 {
+			t.Errorf("%s: %d keyed assignments, %d assignments of known customers", when, keyed, assigned)
+		}
+		for _, k := range []string{"nps", "revenue", "churn_rate", "email_open_rate", "resolution_rate"} {
+			q := Query{KPI: k, From: date("2024-02-15"), To: date("2024-11-20"), Grain: GrainMonth, By: []string{tiers}}
+			got, want := servedAndPlain(t, ctx, e, q)
+			if got.Path != PathFast {
+				t.Errorf("%s: %s by %s took the %s path", when, k, tiers, got.Path)
+			}
+			if msg := sameResult(got, want); msg != "" {
+				t.Errorf("%s: %s by %s: %s", when, k, tiers, msg)
+			}
+		}
+	}
+	check("evaluated after the build", "tier:lifecycle")
+	// One customer more, first in customer_id order: every key moves.
+	path := filepath.Join(t.TempDir(), "customers.parquet")
+	if _, err := e.DB().ExecContext(ctx, fmt.Sprintf(`COPY (SELECT * FROM customers UNION ALL BY NAME
+		SELECT '0-first' AS customer_id, DATE '2023-03-01' AS signup_date, 'north' AS region) TO '%s' (FORMAT parquet)`, path)); err != nil {
+		t.Fatal(err)
+	}
+	mustImport(t, e, "customers", path)
+	check("keys renumbered", "tier:lifecycle")
+	for range 2 { // the second replaces the first
+		if _, err := e.EvaluateRuleSet(ctx, "value_tiers", 0, date("2024-06-01"), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("evaluated again", "tier:value_tiers")
 }

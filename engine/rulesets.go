@@ -460,10 +460,18 @@ func (r *evaluationRun) distribution(ctx context.Context, ev *Evaluation) error 
 // replacing an earlier evaluation of the same version and date.
 func (r *evaluationRun) store(ctx context.Context, gen int64, ev *Evaluation) error {
 	name, version := r.info.Name, r.info.Version
-	for _, del := range []string{
+	keyed, err := fastTiersBuilt(ctx, r.conn)
+	if err != nil {
+		return contextErr(ctx, err, "evaluate "+name)
+	}
+	dels := []string{
 		"DELETE FROM tier_assignments WHERE evaluation IN (SELECT id FROM meta_evaluations WHERE ruleset = ? AND version = ? AND as_of = ?::DATE)",
 		"DELETE FROM meta_evaluations WHERE ruleset = ? AND version = ? AND as_of = ?::DATE",
-	} {
+	}
+	if keyed {
+		dels = append([]string{"DELETE FROM fast_tiers WHERE evaluation IN (SELECT id FROM meta_evaluations WHERE ruleset = ? AND version = ? AND as_of = ?::DATE)"}, dels...)
+	}
+	for _, del := range dels {
 		if _, err := r.conn.ExecContext(ctx, del, name, version, r.asOf); err != nil {
 			return contextErr(ctx, err, "evaluate "+name)
 		}
@@ -475,6 +483,11 @@ func (r *evaluationRun) store(ctx context.Context, gen int64, ev *Evaluation) er
 	if _, err := r.conn.ExecContext(ctx, `INSERT INTO tier_assignments
 		SELECT ?, ?, ?, ?::DATE, customer_id, tier, rule FROM temp.`+r.assigned, ev.ID, name, version, r.asOf); err != nil {
 		return contextErr(ctx, err, "evaluate "+name)
+	}
+	if keyed {
+		if err := keyTiers(ctx, r.conn, ev.ID, "temp."+r.assigned); err != nil {
+			return contextErr(ctx, err, "evaluate "+name)
+		}
 	}
 	store.CrashPoint("staged")
 	return nil

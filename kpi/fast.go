@@ -704,9 +704,9 @@ func combinationOf(of []string, dims []dimension) bool {
 // fastOrdersSQL is the fast_orders source.
 //
 // Each source's SQL gives ckey, the integer key, and is wrapped by
-// keyed: with the customer_id it stands for where the rows are filtered
-// or grouped by customer (where=, a scope, by=), or else with the key
-// itself as customer_id. Keys are numbered in customer_id order, so they
+// keyed: with the key itself as customer_id (or, keyCombos, the key with
+// its customer's finer combination); filters, dimensions and tiers are
+// turned into keys to meet them. Keys are numbered in customer_id order, so they
 // count, count distinct and break ties (top20_revenue_share) as the ids
 // do, and the string join is saved.
 var fastOrdersSQL = `
@@ -1031,8 +1031,6 @@ type keying int
 const (
 	// keyInts: the customer's integer key.
 	keyInts keying = iota
-	// keyIDs: the customer_id, for a filter or a tier.
-	keyIDs
 	// keyCombos: the integer key times ComboFactor plus the key of the
 	// customer's finer combination of dimensions (fine, which the
 	// comboKeyed sources carry): as distinct, and in the same order, as
@@ -1057,8 +1055,6 @@ var comboKeyed = []string{"fast_window", "fast_orders", "fast_signups", "fast_re
 // keyed wraps a source's SQL (see fastOrdersSQL).
 func keyed(sql string, k keying) string {
 	switch k {
-	case keyIDs:
-		return "SELECT s.* EXCLUDE (ckey), k.customer_id FROM (" + sql + ") s JOIN fast_customer_keys k USING (ckey)"
 	case keyCombos:
 		return fmt.Sprintf("SELECT s.* EXCLUDE (ckey, fine), CAST(s.ckey AS BIGINT) * %d + s.fine AS customer_id FROM (%s) s", ComboFactor, sql)
 	}

@@ -62,14 +62,13 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 		f = fastForm(def, q, params, ps, filtered, false)
 	}
 	if f != nil {
-		// Customer dimensions join on the integer key (a combination's,
-		// or a customer's); a tier needs the customer_id.
-		tiers := slices.ContainsFunc(dims, func(d dimension) bool { return d.tier })
-		keys := where == nil && scope == nil && !tiers
-		ids := keyIDs
+		// Customer dimensions and tiers join on the integer key (a
+		// combination's, or a customer's).
+		keys := where == nil && scope == nil
+		ids := keyInts
 		switch {
 		case combos:
-			join.table, ids = "fast_dim_combos", keyInts
+			join.table = "fast_dim_combos"
 			if scope != nil {
 				filters = []*Filter{nil, scope.Combinations}
 			}
@@ -78,11 +77,14 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 			// combinations: the rows' keys hold their combination's.
 			join.table, ids, join.rowKey = "fast_dim_fine", keyCombos, fmt.Sprintf("CAST(r.customer_id %% %d AS INTEGER)", ComboFactor)
 		case keys:
-			join.table, ids = "fast_customer_keys", keyInts
-		case !tiers:
+			join.table = "fast_customer_keys"
+		default:
 			// Filtered by customer: the filters' customers are turned
 			// into keys once, and the rows keep theirs.
-			join.table, ids, filters = "fast_customer_keys", keyInts, byKeys(filters)
+			join.table, filters = "fast_customer_keys", byKeys(filters)
+		}
+		if join.table == "fast_customer_keys" {
+			keyTiers(dims)
 		}
 		calendar = b.fastSources([]*queries.Fast{f}, ps, false, ids, combos)
 		b.WriteString("),\nkpi_rows AS (\n  ")
