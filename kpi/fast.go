@@ -1002,9 +1002,15 @@ func (b *statementBuilder) periodBranches(name, as string, rows func(Period) (st
 
 // checkFastForms refuses a fast form of the version that reads a source
 // of a customer's days without taking them (rows: days): a count of its
-// customers would count their days.
+// customers would count their days; and a counted form of a version
+// with extra columns or groups of its own.
 func checkFastForms(def *queries.Definition) error {
 	for _, f := range def.Fast {
+		if len(f.Counted) > 0 && (len(def.Extra) > 0 || len(def.Group) > 0) {
+			// Its aggregates read the grouped rows, which the version's
+			// extra aggregates and own groups do not know.
+			return fmt.Errorf("%s: a form whose rows are counted serves a version without extra columns or groups of its own", f.File)
+		}
 		for _, s := range f.Sources {
 			if sources[s].perDay && !f.DayRows {
 				return fmt.Errorf("%s: source %s gives a row per customer and day: a form reading it must say rows: days, and only add up its columns", f.File, s)

@@ -364,3 +364,22 @@ func TestBuildSideHint(t *testing.T) {
 		}
 	}
 }
+
+// The catalog refuses the fast forms that could not answer as their
+// version: one reading a customer's days without taking them, one whose
+// rows are counted for a version with extra columns of its own.
+func TestCatalogRefusesMismatchedForms(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		def  queries.Definition
+		want string
+	}{
+		{"days", queries.Definition{Name: "x", Fast: []*queries.Fast{{File: "x.v1.fast.sql", Sources: []string{"fast_events"}}}}, "rows: days"},
+		{"counted", queries.Definition{Name: "x", Extra: []queries.Column{{Name: "e", Aggregate: "count(*)"}},
+			Fast: []*queries.Fast{{File: "x.v1.fast.sql", Sources: []string{"fast_scores"}, Counted: []string{"attribute"}}}}, "counted"},
+	} {
+		if _, err := NewCatalog([]*queries.Definition{&c.def}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error naming %q", c.name, err, c.want)
+		}
+	}
+}
