@@ -336,11 +336,6 @@ func loadSnapshot(ctx context.Context, q store.Querier) (*snapshot, error) {
 	if s.fastCurrent, err = fastTablesCurrent(ctx, q, fastStamp(s.datasets)); err != nil {
 		return nil, err
 	}
-	if s.fastCurrent {
-		if s.dimCounts, err = loadDimensionCounts(ctx, q); err != nil {
-			return nil, err
-		}
-	}
 	if s.data, err = plannerData(ctx, q, s); err != nil {
 		return nil, err
 	}

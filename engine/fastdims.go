@@ -89,24 +89,16 @@ func keyStatements(ctx context.Context, conn *sql.Conn) ([]string, error) {
 // their customer_ids to join the assignments (NPS by the lifecycle tiers
 // over 2024-02-15..2024-11-20 at 1M customers: 50–53 ms in the engine
 // against 162–178 ms). An evaluation adds its own rows as it stores its
-// assignments (keyTiers).
+// assignments (addKeyedTiers).
 const tiersTable = `CREATE OR REPLACE TABLE fast_tiers AS
 	SELECT t.evaluation, k.ckey, t.tier FROM tier_assignments t JOIN fast_customer_keys k USING (customer_id)
 	ORDER BY t.evaluation, k.ckey`
 
-// fastTiersBuilt tells whether fast_tiers is there (built with the fast
-// path's tables), for an evaluation to add its assignments to.
-func fastTiersBuilt(ctx context.Context, conn *sql.Conn) (bool, error) {
-	var n int
-	err := conn.QueryRowContext(ctx, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'fast_tiers' AND schema_name = 'main'").Scan(&n)
-	return n > 0, err
-}
-
-// keyTiers adds an evaluation's assignments (in table) to fast_tiers,
+// addKeyedTiers adds an evaluation's assignments (in table) to fast_tiers,
 // keyed, in the evaluation's write, so that the two stay whole together.
 // (Keys of other customers, whose build is yet to run, are rebuilt with
 // fast_tiers by it.)
-func keyTiers(ctx context.Context, conn *sql.Conn, evaluation int64, table string) error {
+func addKeyedTiers(ctx context.Context, conn *sql.Conn, evaluation int64, table string) error {
 	_, err := conn.ExecContext(ctx, `INSERT INTO fast_tiers
 		SELECT ?, k.ckey, a.tier FROM `+table+` a JOIN fast_customer_keys k USING (customer_id) ORDER BY k.ckey`, evaluation)
 	return err

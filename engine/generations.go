@@ -31,9 +31,6 @@ type snapshot struct {
 	// generation's datasets (they are built after the write that changed
 	// them; until then every answer takes the plain path).
 	fastCurrent bool
-	// dimCounts: each customer dimension's number of values (a null
-	// one), from fast_dim_counts when fastCurrent.
-	dimCounts map[string]int64
 	// The features: columns, types, their CEL schema, and the instant they
 	// are computed as of.
 	featureNames, featureTypes []string

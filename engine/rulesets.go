@@ -460,7 +460,9 @@ func (r *evaluationRun) distribution(ctx context.Context, ev *Evaluation) error 
 // replacing an earlier evaluation of the same version and date.
 func (r *evaluationRun) store(ctx context.Context, gen int64, ev *Evaluation) error {
 	name, version := r.info.Name, r.info.Version
-	keyed, err := fastTiersBuilt(ctx, r.conn)
+	// fast_tiers is built with the fast path's tables: until then there
+	// is nothing to keep whole.
+	keyed, err := store.TableExists(ctx, r.conn, "fast_tiers")
 	if err != nil {
 		return contextErr(ctx, err, "evaluate "+name)
 	}
@@ -485,7 +487,7 @@ func (r *evaluationRun) store(ctx context.Context, gen int64, ev *Evaluation) er
 		return contextErr(ctx, err, "evaluate "+name)
 	}
 	if keyed {
-		if err := keyTiers(ctx, r.conn, ev.ID, "temp."+r.assigned); err != nil {
+		if err := addKeyedTiers(ctx, r.conn, ev.ID, "temp."+r.assigned); err != nil {
 			return contextErr(ctx, err, "evaluate "+name)
 		}
 	}
