@@ -134,9 +134,9 @@ func TestFastPathEqualsPlain(t *testing.T) {
 
 // TestCombinationsEqualPlain covers what the random draws reach only
 // now and then: every fast KPI grouped by dimensions of the combinations
-// (fast_dim_combos), which the per-combination tables serve, at calendar
-// periods of each kind and a window that is none, at grain none and
-// month, against the macros.
+// (fast_dim_combos) or of the finer ones (fast_dim_fine), which the
+// per-combination tables serve, at calendar periods of each kind and a
+// window that is none, at grain none and month, against the macros.
 func TestCombinationsEqualPlain(t *testing.T) {
 	e := fastDemo(t)
 	ctx := context.Background()
@@ -146,6 +146,12 @@ func TestCombinationsEqualPlain(t *testing.T) {
 		{day("2023-04-01"), day("2023-07-01")},
 		{day("2023-05-01"), day("2023-06-01")},
 		{day("2023-02-15"), day("2023-11-20")},
+		// Calendar quarters before the first order and long after the
+		// last: the history's state per finer combination has no rows
+		// before its first end, and its last (past every suspected
+		// churn flag's day) serves every later end.
+		{day("2021-10-01"), day("2022-04-01")},
+		{day("2031-01-01"), day("2031-07-01")},
 	}
 	fast, n := 0, 0
 	for _, k := range fastKPIs(e) {
@@ -277,6 +283,12 @@ func TestCombinationsFitTheKeys(t *testing.T) {
 	}
 	if !slices.Contains(data.FineDimensions, "age") || slices.Contains(data.ComboDimensions, "age") {
 		t.Errorf("age among the finer combinations' dimensions %v and not the others' %v: want so", data.FineDimensions, data.ComboDimensions)
+	}
+	// So each finer combination is in one combination: the
+	// combinations' calendar activity is summed from the finer ones'.
+	var split int
+	if err := e.DB().QueryRow("SELECT count(*) FROM (SELECT fine FROM fast_customer_keys GROUP BY fine HAVING count(DISTINCT combo) > 1)").Scan(&split); err != nil || split > 0 {
+		t.Errorf("%d finer combinations span several combinations (err %v)", split, err)
 	}
 	// The planner reads the combinations' dimensions from lists indexed by
 	// their keys (kpi's keyJoin.lookup): 1 to their number.
@@ -721,10 +733,10 @@ func TestFastTablesRebuiltPerDataset(t *testing.T) {
 		kind    string
 		rebuilt []string // every other fast table must be kept
 	}{
-		{"surveys", []string{"fast_survey_days", "fast_survey_totals_by", "fast_score_days_by", "fast_score_days", "fast_stamp"}},
-		{"events", []string{"fast_event_rows", "fast_event_totals_by", "fast_stamp"}},
+		{"surveys", []string{"fast_survey_days", "fast_survey_totals_by", "fast_score_days_by", "fast_score_days", "fast_score_calendar_fine", "fast_stamp"}},
+		{"events", []string{"fast_event_rows", "fast_event_totals_by", "fast_event_calendar_fine", "fast_stamp"}},
 		{"tickets", []string{"fast_ticket_rows", "fast_ticket_calendar", "fast_ticket_totals_by", "fast_ticket_hours_by",
-			"fast_calendar_activity_by", "fast_calendar_activity", "fast_stamp"}},
+			"fast_calendar_activity_fine", "fast_calendar_activity_by", "fast_calendar_activity", "fast_stamp"}},
 		{"contracts", []string{"fast_contract_rows", "fast_stamp"}},
 		{"customers", []string{"*"}},
 	} {

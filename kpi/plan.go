@@ -51,15 +51,24 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 	// Grouped by few-valued customer dimensions only (or not at all, when
 	// scoped) and scoped by such dimensions only (or not at all): a form
 	// of sums reads them per combination of those dimensions.
-	combos := where == nil && (scope == nil || scope.Combinations != nil) &&
-		(comboDimensions(data, dims) || len(dims) == 0 && scope != nil)
+	// Grouped by dimensions of the finer combinations only (an age), with
+	// nothing else narrowing it: a form of sums over whole calendar
+	// periods reads them per period and finer combination.
+	r := noRollup
+	switch {
+	case where == nil && (scope == nil || scope.Combinations != nil) &&
+		(comboDimensions(data, dims) || len(dims) == 0 && scope != nil):
+		r = comboRollup
+	case where == nil && scope == nil && fineDimensions(data, dims):
+		r = fineRollup
+	}
 	f := (*queries.Fast)(nil)
-	if combos {
-		f = fastForm(def, q, params, ps, filtered, true)
+	if r != noRollup {
+		f = fastForm(def, q, params, ps, filtered, r)
 	}
 	if f == nil {
-		combos = false
-		f = fastForm(def, q, params, ps, filtered, false)
+		r = noRollup
+		f = fastForm(def, q, params, ps, filtered, noRollup)
 	}
 	if f != nil {
 		// Customer dimensions and tiers join on the integer key (a
@@ -67,11 +76,13 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 		keys := where == nil && scope == nil
 		ids := keyInts
 		switch {
-		case combos:
+		case r == comboRollup:
 			join.table = "fast_dim_combos"
 			if scope != nil {
 				filters = []*Filter{nil, scope.Combinations}
 			}
+		case r == fineRollup:
+			join.table = "fast_dim_fine"
 		case keys && fineDimensions(data, dims) && comboKeyedForm(f):
 			// Per customer, grouped by dimensions of the finer
 			// combinations: the rows' keys hold their combination's.
@@ -86,7 +97,7 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 		if join.table == "fast_customer_keys" {
 			keyTiers(dims)
 		}
-		calendar = b.fastSources([]*queries.Fast{f}, ps, false, ids, combos)
+		calendar = b.fastSources([]*queries.Fast{f}, ps, false, ids, r)
 		b.WriteString("),\nkpi_rows AS (\n  ")
 		b.fastRows(def, f, params, filters, everyPeriod)
 		b.WriteString("\n)\nSELECT ")
@@ -323,16 +334,21 @@ func (b *statementBuilder) aggregate(def *queries.Definition, dims []dimension, 
 
 // counted is the select list of a form's rows (r) grouped by its
 // counted columns, after the request's groups: those columns, the sums
-// of its summed ones under their own names, and the count, n.
+// of its summed ones under their own names, and the count, n (each row
+// counted as its Count column says, if the form names one).
 func counted(f *queries.Fast) []string {
 	var out []string
 	for _, c := range f.Counted {
 		out = append(out, "r."+QuoteIdent(c))
 	}
-	for _, c := range f.Summed {
-		out = append(out, fmt.Sprintf("sum(r.%[1]s) AS %[1]s", QuoteIdent(c)))
+	times, n := "", "count(*) AS n"
+	if f.Count != "" {
+		times, n = " * r."+QuoteIdent(f.Count), "sum(r."+QuoteIdent(f.Count)+") AS n"
 	}
-	return append(out, "count(*) AS n")
+	for _, c := range f.Summed {
+		out = append(out, fmt.Sprintf("sum(r.%[1]s%[2]s) AS %[1]s", QuoteIdent(c), times))
+	}
+	return append(out, n)
 }
 
 // writeJoins writes the dimensions' joins and adds their arguments.

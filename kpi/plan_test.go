@@ -326,7 +326,8 @@ func TestFastSourcesKnown(t *testing.T) {
 	for _, s := range queries.FastSources {
 		_, day := sources[s]
 		_, cal := calendarSources[s]
-		if !day && !cal {
+		_, fine := fineSources[s]
+		if !day && !cal && !fine {
 			t.Errorf("%s: named by queries.FastSources, unknown to the planner", s)
 		}
 	}
@@ -338,6 +339,11 @@ func TestFastSourcesKnown(t *testing.T) {
 	for s := range calendarSources {
 		if !slices.Contains(queries.FastSources, s) {
 			t.Errorf("%s: a calendar source no form may name (not in queries.FastSources)", s)
+		}
+	}
+	for s := range fineSources {
+		if !slices.Contains(queries.FastSources, s) {
+			t.Errorf("%s: a source of the finer combinations no form may name (not in queries.FastSources)", s)
 		}
 	}
 }
@@ -380,6 +386,56 @@ func TestCatalogRefusesMismatchedForms(t *testing.T) {
 	} {
 		if _, err := NewCatalog([]*queries.Definition{&c.def}); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want an error naming %q", c.name, err, c.want)
+		}
+	}
+}
+
+// TestFineRollup: a request of whole calendar periods grouped by
+// dimensions of the finer combinations alone reads the sums per period
+// and finer combination where its forms have them, and only then.
+func TestFineRollup(t *testing.T) {
+	cat := catalog(t)
+	d := data()
+	d.Datasets["events"] = Dataset{Generation: 4, Columns: []string{"event_id", "customer_id", "event_at", "channel", "event_type"}}
+	d.ComboDimensions, d.FineDimensions = []string{"region"}, []string{"region", "age"}
+	year, other := [2]time.Time{day("2024-01-01"), day("2025-01-01")}, [2]time.Time{day("2024-02-15"), day("2024-11-20")}
+	for _, c := range []struct {
+		kpi    string
+		window [2]time.Time
+		grain  Grain
+		by     []string
+		where  *Filter
+		params map[string]string
+		table  string // the table read, "" for none of the finer rollups
+	}{
+		{"email_open_rate", year, GrainMonth, []string{"age"}, nil, nil, "fast_event_calendar_fine"},
+		{"email_open_rate", year, GrainNone, []string{"region", "age"}, nil, nil, "fast_event_calendar_fine"},
+		{"churn_rate", year, GrainQuarter, []string{"age"}, nil, nil, "fast_calendar_activity_fine"},
+		{"recency_days", year, GrainMonth, []string{"age"}, nil, nil, "fast_history_ends_fine"},
+		{"suspected_churn_rate", year, GrainNone, []string{"age"}, nil, nil, "fast_history_ends_fine"},
+		// Built at the default multiplier only.
+		{"suspected_churn_rate", year, GrainNone, []string{"age"}, nil, map[string]string{"cycle_multiplier": "3"}, ""},
+		// A window of no calendar period, a filter, a dimension of no
+		// finer combination, or of the coarser ones alone.
+		{"email_open_rate", other, GrainNone, []string{"age"}, nil, nil, ""},
+		{"email_open_rate", year, GrainNone, []string{"age"}, &Filter{SQL: "SELECT customer_id FROM customers"}, nil, ""},
+		{"email_open_rate", year, GrainNone, []string{"signup_date"}, nil, nil, ""},
+		{"email_open_rate", year, GrainNone, []string{"region"}, nil, nil, ""},
+		{"recency_days", year, GrainNone, nil, nil, nil, ""},
+	} {
+		q := Query{KPI: c.kpi, From: c.window[0], To: c.window[1], Grain: c.grain, By: c.by, Params: c.params, Fast: true}
+		st, err := Plan(cat, d, q, c.where)
+		if err != nil {
+			t.Fatalf("%+v: %v", c, err)
+		}
+		fine := strings.Contains(st.SQL, "_fine d") || strings.Contains(st.SQL, "_fine\n")
+		if got := strings.Contains(st.SQL, c.table); c.table != "" && (!got || !strings.Contains(st.SQL, "fast_dim_fine")) {
+			t.Errorf("%s by %v over %v, grain %s: does not read %s by fast_dim_fine's keys:\n%s", c.kpi, c.by, c.window, c.grain, c.table, st.SQL)
+		} else if c.table == "" && fine {
+			t.Errorf("%s by %v over %v, grain %s, where %v, params %v: reads a finer rollup:\n%s", c.kpi, c.by, c.window, c.grain, c.where, c.params, st.SQL)
+		}
+		if st.Path != PathFast {
+			t.Errorf("%s by %v: served by %s", c.kpi, c.by, st.Path)
 		}
 	}
 }

@@ -38,6 +38,13 @@ import (
 //	             than per customer (the sums are the same), sparing the
 //	             grouping per customer; a form reading the events' or the
 //	             surveys' days (fast_events, fast_surveys) must say so
+//	counted      columns the planner groups the rows by, after the
+//	             request's groups, before the aggregates, which read the
+//	             group's row count as n
+//	summed       columns summed in that grouping, under their own names
+//	count        a column saying how many alike rows each row stands for
+//	             (rows of counts): grouped, n is its sum and each summed
+//	             column is summed times it
 type Fast struct {
 	Sources     []string
 	Value       string
@@ -65,12 +72,16 @@ type Fast struct {
 	// costly per row and per group.
 	Counted []string
 	Summed  []string
-	Body    string
-	File    string
+	// Count names a column of the rows saying how many alike rows each
+	// stands for (rows that are counts already): grouped, n is its sum
+	// and each Summed column is summed times it.
+	Count string
+	Body  string
+	File  string
 }
 
 // FastSources are the shared tables a fast body may read.
-var FastSources = []string{"fast_orders", "fast_window", "fast_history", "fast_activity", "fast_complainers", "fast_events", "fast_event_totals", "fast_surveys", "fast_scores", "fast_score_counts", "fast_window_totals", "fast_history_totals", "fast_activity_totals", "fast_survey_totals", "fast_top_totals", "fast_ticket_totals", "fast_response_hours", "fast_suspect_totals", "fast_signups", "fast_referrals", "fast_tickets", "fast_signup_channels", "fast_spend", "fast_contracts", "fast_first_orders"}
+var FastSources = []string{"fast_orders", "fast_window", "fast_history", "fast_activity", "fast_complainers", "fast_events", "fast_event_totals", "fast_surveys", "fast_scores", "fast_score_counts", "fast_window_totals", "fast_history_totals", "fast_activity_totals", "fast_survey_totals", "fast_top_totals", "fast_ticket_totals", "fast_response_hours", "fast_suspect_totals", "fast_history_ends", "fast_signups", "fast_referrals", "fast_tickets", "fast_signup_channels", "fast_spend", "fast_contracts", "fast_first_orders"}
 
 var formSplit = regexp.MustCompile(`(?m)^-- form\s*$`)
 
@@ -131,8 +142,8 @@ func parseFast(file, src string) (*Fast, error) {
 	if f.Body == "" || len(f.Sources) == 0 {
 		return nil, fmt.Errorf("%s: a fast form needs a source and a body", file)
 	}
-	if len(f.Summed) > 0 && len(f.Counted) == 0 {
-		return nil, fmt.Errorf("%s: summed needs counted (the columns the rows are grouped by)", file)
+	if (len(f.Summed) > 0 || f.Count != "") && len(f.Counted) == 0 {
+		return nil, fmt.Errorf("%s: summed and count need counted (the columns the rows are grouped by)", file)
 	}
 	return f, nil
 }
@@ -182,6 +193,11 @@ func (f *Fast) set(key, value string) error {
 		} else {
 			f.Summed = cols
 		}
+	case "count":
+		if !identifier.MatchString(value) {
+			return fmt.Errorf("count: %q is not a column name (lower case)", value)
+		}
+		f.Count = value
 	case "use":
 		if value != "calendar" {
 			return errors.New("use must be calendar")

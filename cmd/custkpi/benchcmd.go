@@ -72,6 +72,10 @@ type benchOptions struct {
 	rounds  int
 	only    string
 	catalog bool
+	// by is the dimension of --catalog's grouped shape.
+	by string
+	// servedOnly skips --catalog's plain path.
+	servedOnly bool
 }
 
 func newBenchCommand(g *globalFlags) *cobra.Command {
@@ -107,7 +111,7 @@ func newBenchCommand(g *globalFlags) *cobra.Command {
 					progress = cmd.ErrOrStderr()
 				}
 				if o.catalog {
-					return runCatalogBench(cmd.Context(), cmd.OutOrStdout(), progress, e, from, to, o.rounds)
+					return runCatalogBench(cmd.Context(), cmd.OutOrStdout(), progress, e, from, to, o)
 				}
 				return runBench(cmd.Context(), cmd.OutOrStdout(), progress, e, from, to, o)
 			})
@@ -123,7 +127,9 @@ func newBenchCommand(g *globalFlags) *cobra.Command {
 	window.register(cmd)
 	cmd.Flags().IntVar(&o.rounds, "rounds", 5, "times each variant runs; medians are reported")
 	cmd.Flags().StringVar(&o.only, "only", "", "run only the request of this name (e.g. scorecard)")
-	cmd.Flags().BoolVar(&o.catalog, "catalog", false, "time every KPI the data has instead, at grain none, grain month and by one dimension (region, or the KPI's own), on the plain path and as served; no plain SQL column")
+	cmd.Flags().BoolVar(&o.catalog, "catalog", false, "time every KPI the data has instead, at grain none and month, on its own and by one dimension (--by, or the KPI's own), on the plain path and as served; no plain SQL column")
+	cmd.Flags().BoolVar(&o.servedOnly, "served-only", false, "with --catalog, time only the requests as served (the plain path's column shows -)")
+	cmd.Flags().StringVar(&o.by, "by", "region", "with --catalog, the dimension of the grouped shape (a customer column, or tier:<ruleset>), for the KPIs without dimensions of their own")
 	return cmd
 }
 
@@ -309,12 +315,13 @@ func plainScorecard(ctx context.Context, e *engine.Engine, from, to, prev time.T
 // shapes (grain none, grain month, by one dimension), on the plain path
 // and as served, taking turns, and prints the median wall times (ms) and
 // the path that served each shape.
-func runCatalogBench(ctx context.Context, w, progress io.Writer, e *engine.Engine, from, to time.Time, rounds int) error {
+func runCatalogBench(ctx context.Context, w, progress io.Writer, e *engine.Engine, from, to time.Time, o benchOptions) error {
+	rounds := o.rounds
 	fmt.Fprintf(w, "every KPI; %d rounds; median wall time (ms) on the plain path and as served\n", rounds)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "kpi\tnone plain\tnone served\tmonth plain\tmonth served\tby plain\tby served\tby\tserved by\t")
+	fmt.Fprintln(tw, "kpi\tnone plain\tnone served\tmonth plain\tmonth served\tby plain\tby served\tby month plain\tby month served\tby\tserved by\t")
 	for _, k := range e.ScorecardKPIs(ctx) {
-		by := "region"
+		by := o.by
 		if d := k.Default; d.Dimensions != nil {
 			by = d.Dimensions[0]
 		}
@@ -322,11 +329,12 @@ func runCatalogBench(ctx context.Context, w, progress io.Writer, e *engine.Engin
 			{KPI: k.Name, From: from, To: to},
 			{KPI: k.Name, From: from, To: to, Grain: engine.GrainMonth},
 			{KPI: k.Name, From: from, To: to, By: []string{by}},
+			{KPI: k.Name, From: from, To: to, Grain: engine.GrainMonth, By: []string{by}},
 		}
 		cells := []string{k.Name}
 		var paths []string
 		for _, q := range shapes {
-			plain, served, path := benchShape(ctx, e, q, rounds)
+			plain, served, path := benchShape(ctx, e, q, rounds, !o.servedOnly)
 			cells = append(cells, plain, served)
 			paths = append(paths, path)
 		}
@@ -342,11 +350,11 @@ func runCatalogBench(ctx context.Context, w, progress io.Writer, e *engine.Engin
 // benchShape runs one query on the plain path and as served, in turns. A
 // variant that fails (a plain path past the memory limit at a million
 // customers) shows its error code instead of a time.
-func benchShape(ctx context.Context, e *engine.Engine, q engine.Query, rounds int) (plain, served, path string) {
+func benchShape(ctx context.Context, e *engine.Engine, q engine.Query, rounds int, withPlain bool) (plain, served, path string) {
 	var ps, ss []time.Duration
 	var plainErr, servedErr error
 	for range rounds {
-		if plainErr == nil {
+		if plainErr == nil && withPlain {
 			s, err := timed(func() error { _, err := e.Run(engine.WithPlainPath(ctx), q); return err })
 			ps, plainErr = append(ps, s.wall), err
 		}
@@ -365,6 +373,9 @@ func benchShape(ctx context.Context, e *engine.Engine, q engine.Query, rounds in
 		}
 	}
 	cell := func(ds []time.Duration, err error) string {
+		if len(ds) == 0 {
+			return "-"
+		}
 		if err != nil {
 			return "(" + cmp.Or(string(engine.ErrorCode(err)), "error") + ")"
 		}

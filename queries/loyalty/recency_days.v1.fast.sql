@@ -9,6 +9,16 @@
 -- denominator: CAST(coalesce(sum(firsts), 0) AS BIGINT)
 SELECT period, customer_id, firsts, gap_days, days_to_end FROM fast_history_totals
 -- form
+-- source: fast_history_ends
+-- By customer dimensions of the finer combinations only (an age), over
+-- whole calendar periods: the state at each period's end, kept per end
+-- and finer combination when the tables were built: the customers with an
+-- order before it and the sum of their days since their last one
+-- (integers: the same sums).
+-- numerator: coalesce(sum(days_sum), 0)
+-- denominator: CAST(coalesce(sum(customers), 0) AS BIGINT)
+SELECT period, customer_id, customers, days_sum FROM fast_history_ends
+-- form
 -- source: fast_history
 SELECT h.period, h.customer_id, date_diff('day', CAST(h.h_last AS DATE), CAST(p.win_end AS DATE)) AS days
 FROM fast_history h JOIN periods p USING (period)

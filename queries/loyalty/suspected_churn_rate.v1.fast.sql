@@ -9,6 +9,16 @@
 -- denominator: CAST(coalesce(sum(eligible), 0) AS BIGINT)
 SELECT period, customer_id, flagged, eligible FROM fast_suspect_totals
 -- form
+-- source: fast_history_ends
+-- params: default
+-- By customer dimensions of the finer combinations only (an age), over
+-- whole calendar periods: the state at each period's end, kept per end
+-- and finer combination when the tables were built, at the default multiplier: the
+-- customers eligible and flagged (a group without any has no row).
+-- numerator: CAST(coalesce(sum(flagged), 0) AS BIGINT)
+-- denominator: CAST(coalesce(sum(eligible), 0) AS BIGINT)
+SELECT period, customer_id, flagged, eligible FROM fast_history_ends WHERE eligible > 0
+-- form
 -- source: fast_history
 SELECT h.period, h.customer_id,
        date_diff('day', h.h_last, CAST(p.win_end AS DATE)) > f.cycle_multiplier * h.median_gap AS flagged

@@ -5,5 +5,13 @@
 -- denominator: CAST(coalesce(sum(firsts), 0) AS BIGINT)
 SELECT period, customer_id, amount AS revenue, firsts FROM fast_history_totals
 -- form
+-- source: fast_history_ends
+-- By customer dimensions of the finer combinations only (an age), over
+-- whole calendar periods: the state at each period's end, kept per end
+-- and finer combination when the tables were built: the customers with an
+-- order before it and their revenue.
+-- denominator: CAST(coalesce(sum(firsts), 0) AS BIGINT)
+SELECT period, customer_id, amount AS revenue, customers AS firsts FROM fast_history_ends
+-- form
 -- source: fast_history
 SELECT period, customer_id, h_amount AS revenue FROM fast_history

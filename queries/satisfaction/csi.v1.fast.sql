@@ -1,11 +1,19 @@
 -- source: fast_score_counts
--- Without a customer filter, and by few-valued customer dimensions only
--- (the scorecard, a grain, by region): the number of each (attribute,
--- score) per day, of every customer or per combination of those
--- dimensions, summed over the window's days, so the same sums of integers
--- over the same counts as below, without reading a response.
--- numerator: coalesce(list_transform([list({'a': attribute, 'w': weight, 's': score, 'n': n}) FILTER (WHERE attribute IS NOT NULL)], e -> list_sum(list_transform(list_distinct(list_transform(e, x -> {'a': x.a, 'w': x.w})), p -> p.w * (list_sum(list_transform(list_filter(e, x -> x.a = p.a), x -> x.s * x.n)) / list_sum(list_transform(list_filter(e, x -> x.a = p.a), x -> x.n)) - 1) / 4)))[1], 0)
--- denominator: coalesce(list_sum(list_transform(list_distinct(list({'a': attribute, 'w': weight}) FILTER (WHERE attribute IS NOT NULL)), p -> p.w)), 0)
+-- Without a customer filter, and by customer dimensions of the
+-- combinations only (the scorecard, a grain, by region; by an age over
+-- whole calendar periods): the number of each (attribute, score) per day,
+-- or per calendar period, of every customer or per combination of those
+-- dimensions, summed over the window, so the same sums of integers over
+-- the same counts as below, without reading a response. Each row counts
+-- its n responses (count: n), grouped per group, attribute and weight
+-- as the per-response form's rows: by age by month over 2024 at 1M
+-- customers, the per-period rows of the finer combinations took 416 ms
+-- with the lists this form built per group before, 17 ms so.
+-- counted: attribute, weight
+-- summed: score
+-- count: n
+-- numerator: coalesce(sum(weight * (score / n - 1) / 4) FILTER (WHERE attribute IS NOT NULL), 0)
+-- denominator: coalesce(sum(weight) FILTER (WHERE attribute IS NOT NULL), 0)
 SELECT s.period, s.customer_id, s.attribute, s.score, s.n,
        CASE WHEN w.equal THEN 1.0::DOUBLE ELSE coalesce(w.by_column[s.attribute], 0.0::DOUBLE) END AS weight
 FROM fast_score_counts s, (
