@@ -92,12 +92,14 @@ var invariantChecks = []invariantCheck{
 		      (SELECT count(*) AS n FROM fast_contract_rows) cr,
 		      (SELECT count(*) AS n FROM contracts WHERE customer_id IN (SELECT customer_id FROM customers)) c`},
 	{name: "fast_tiers", fast: true,
-		rule: "the fast path's keyed tier assignments, stamped current, are every evaluation's assignments of known customers, each with its customer's key",
+		rule: "the fast path's keyed tier assignments, stamped current, are every evaluation's assignments of known customers, each at its customer's key",
 		query: `SELECT ft.n = ta.n AND ft.wrong = 0,
 		        format('the fast tables hold {} keyed tier assignments ({} with another customer''s key or tier); the evaluations {} of known customers', ft.n, ft.wrong, ta.n)
 		 FROM (SELECT count(*) AS n, count(*) FILTER (WHERE a.tier IS DISTINCT FROM f.tier) AS wrong
-		       FROM fast_tiers f JOIN fast_customer_keys k USING (ckey)
-		       LEFT JOIN tier_assignments a ON a.evaluation = f.evaluation AND a.customer_id = k.customer_id) ft,
+		       FROM (SELECT evaluation, tiers[unnest(codes)] AS tier, generate_subscripts(codes, 1) AS ckey FROM fast_tier_lists) f
+		       JOIN fast_customer_keys k USING (ckey)
+		       LEFT JOIN tier_assignments a ON a.evaluation = f.evaluation AND a.customer_id = k.customer_id
+		       WHERE f.tier IS NOT NULL) ft,
 		      (SELECT count(*) AS n FROM tier_assignments WHERE customer_id IN (SELECT customer_id FROM customers)) ta`},
 	{name: "evaluations", rule: "every evaluation holds as many assignments as it counted, and every assignment has its evaluation",
 		query: `SELECT count(*) = 0, format('{} evaluation(s) disagree with their assignments, e.g. {}', count(*), min(what))

@@ -129,8 +129,9 @@ func TestCheckEngagementTables(t *testing.T) {
 // another tier, where an evaluation holds them.
 func TestCheckKeyedTiers(t *testing.T) {
 	for _, stmt := range []string{
-		"DELETE FROM fast_tiers WHERE ckey = (SELECT min(ckey) FROM fast_tiers)",
-		"UPDATE fast_tiers SET tier = tier || '!' WHERE ckey = (SELECT max(ckey) FROM fast_tiers)",
+		// A customer's tier lost, or another's in its place.
+		"UPDATE fast_tier_lists SET codes = list_transform(codes, (c, i) -> CASE WHEN i = 1 THEN NULL ELSE c END)",
+		"UPDATE fast_tier_lists SET codes = list_transform(codes, (c, i) -> CASE WHEN i = len(codes) THEN coalesce(c % len(tiers)::UTINYINT + 1, 1) ELSE c END)",
 	} {
 		e := handBuilt(t)
 		ctx := context.Background()

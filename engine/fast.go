@@ -471,8 +471,9 @@ func retiredDrops() []string {
 // retiredTables are tables of earlier layouts that a build drops:
 // fast_generation, the stamp of earlier builds; the event and survey
 // rollups per calendar period, which fast_event_rows and
-// fast_survey_days replaced, and the events summed per customer and day.
-var retiredTables = []string{"fast_generation", "fast_event_calendar", "fast_survey_calendar", "fast_event_days"}
+// fast_survey_days replaced; the events summed per customer and day; and
+// the keyed tier assignments, which fast_tier_lists replaced.
+var retiredTables = []string{"fast_generation", "fast_event_calendar", "fast_survey_calendar", "fast_event_days", "fast_tiers"}
 
 // tableOf is the table a statement of fastTables creates or appends to.
 func tableOf(stmt string) string {
@@ -486,7 +487,7 @@ func tableOf(stmt string) string {
 // fastLayout numbers the layout of the fast path's tables: a build that
 // changes their columns increments it, so tables of another layout are
 // rebuilt at open like stale ones.
-const fastLayout = 43
+const fastLayout = 44
 
 // fastDatasets are the datasets the fast path's tables are built from.
 var fastDatasets = []string{"customers", "orders", "events", "surveys", "tickets", "contracts"}

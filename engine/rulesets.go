@@ -460,9 +460,9 @@ func (r *evaluationRun) distribution(ctx context.Context, ev *Evaluation) error 
 // replacing an earlier evaluation of the same version and date.
 func (r *evaluationRun) store(ctx context.Context, gen int64, ev *Evaluation) error {
 	name, version := r.info.Name, r.info.Version
-	// fast_tiers is built with the fast path's tables: until then there
-	// is nothing to keep whole.
-	keyed, err := store.TableExists(ctx, r.conn, "fast_tiers")
+	// fast_tier_lists is built with the fast path's tables: until then
+	// there is nothing to keep whole.
+	keyed, err := store.TableExists(ctx, r.conn, "fast_tier_lists")
 	if err != nil {
 		return contextErr(ctx, err, "evaluate "+name)
 	}
@@ -471,7 +471,7 @@ func (r *evaluationRun) store(ctx context.Context, gen int64, ev *Evaluation) er
 		"DELETE FROM meta_evaluations WHERE ruleset = ? AND version = ? AND as_of = ?::DATE",
 	}
 	if keyed {
-		dels = append([]string{"DELETE FROM fast_tiers WHERE evaluation IN (SELECT id FROM meta_evaluations WHERE ruleset = ? AND version = ? AND as_of = ?::DATE)"}, dels...)
+		dels = append([]string{"DELETE FROM fast_tier_lists WHERE evaluation IN (SELECT id FROM meta_evaluations WHERE ruleset = ? AND version = ? AND as_of = ?::DATE)"}, dels...)
 	}
 	for _, del := range dels {
 		if _, err := r.conn.ExecContext(ctx, del, name, version, r.asOf); err != nil {
