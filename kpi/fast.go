@@ -336,7 +336,7 @@ var fineSources = map[string]struct {
 	"fast_event_totals": {sql: calendarScan("fast_event_calendar_fine",
 		"d.ckey, d.email_sent, d.email_open, d.email_click, d.social_impression, d.social_engaged", "win_start", "")},
 	"fast_score_counts":    {sql: calendarScan("fast_score_calendar_fine", "d.ckey, d.attribute, d.score, d.n", "win_start", "")},
-	"fast_activity_totals": {sql: strings.NewReplacer("NULL::INTEGER AS ckey", "d.ckey", "FROM fast_calendar_activity d", "FROM fast_calendar_activity_fine d").Replace(activityTotalsSQL)},
+	"fast_activity_totals": {sql: keyedSibling(activityTotalsSQL, "fast_calendar_activity", "_fine")},
 	// The history-wide KPIs' state at each period's end (a first of a
 	// month), kept per finer combination: the customers with a completed
 	// order before it, the sum of their days from their last such order
@@ -639,9 +639,16 @@ func signupRows(cols string) source {
 // combination's, from table's _by sibling (table "": the source reads
 // that sibling already and sums over the combinations).
 func perCombination(sql, table string) string {
+	return keyedSibling(sql, table, "_by")
+}
+
+// keyedSibling is a totals source's SQL read from the sibling of its
+// table named with suffix (_by, _fine), keyed by the sibling's ckey
+// (table "": the source reads the sibling already).
+func keyedSibling(sql, table, suffix string) string {
 	r := []string{"NULL::INTEGER AS ckey", "d.ckey"}
 	if table != "" {
-		r = append(r, "FROM "+table+" d", "FROM "+table+"_by d")
+		r = append(r, "FROM "+table+" d", "FROM "+table+suffix+" d")
 	}
 	return strings.NewReplacer(r...).Replace(sql)
 }
