@@ -311,10 +311,11 @@ func plainScorecard(ctx context.Context, e *engine.Engine, from, to, prev time.T
 	return drain(ctx, e, strings.Join(parts, "\nUNION ALL\n"))
 }
 
-// runCatalogBench times every KPI the scorecard would show, in three
-// shapes (grain none, grain month, by one dimension), on the plain path
-// and as served, taking turns, and prints the median wall times (ms) and
-// the path that served each shape.
+// runCatalogBench times every KPI the scorecard would show, in four
+// shapes (grain none and grain month, each on its own and by one
+// dimension: o.by, or the KPI's own), on the plain path (unless
+// o.servedOnly) and as served, taking turns, and prints the median wall
+// times (ms) and the path that served each shape.
 func runCatalogBench(ctx context.Context, w, progress io.Writer, e *engine.Engine, from, to time.Time, o benchOptions) error {
 	rounds := o.rounds
 	fmt.Fprintf(w, "every KPI; %d rounds; median wall time (ms) on the plain path and as served\n", rounds)
