@@ -2,9 +2,11 @@ package engine
 
 import (
 	"context"
-	"custkpi/store"
 	"database/sql"
 	"fmt"
+
+	"custkpi/kpi"
+	"custkpi/store"
 )
 
 // Invariant is one property a consistent database has: the derived data
@@ -101,6 +103,9 @@ var invariantChecks = []invariantCheck{
 		       LEFT JOIN tier_assignments a ON a.evaluation = f.evaluation AND a.customer_id = k.customer_id
 		       WHERE f.tier IS NOT NULL) ft,
 		      (SELECT count(*) AS n FROM tier_assignments WHERE customer_id IN (SELECT customer_id FROM customers)) ta`},
+	{name: "tier_sums", fast: true,
+		rule:  "the fast path's sums per calendar period and tier, stamped current, are those of each rule set's latest evaluation, and each evaluation's add up to everyone's completed orders and active customers of each month",
+		query: tierSumsCheck()},
 	{name: "evaluations", rule: "every evaluation holds as many assignments as it counted, and every assignment has its evaluation",
 		query: `SELECT count(*) = 0, format('{} evaluation(s) disagree with their assignments, e.g. {}', count(*), min(what))
 		 FROM (
@@ -115,6 +120,25 @@ var invariantChecks = []invariantCheck{
 		        format('{} scores but the last fit ({}) scored {}', s.n, coalesce(f.id::VARCHAR, 'none'), coalesce(f.scored::VARCHAR, 'nothing'))
 		 FROM (SELECT count(*) AS n FROM clv_scores) s
 		 LEFT JOIN (SELECT id, scored FROM meta_model_fits WHERE model = 'clv' ORDER BY id DESC LIMIT 1) f ON true`},
+}
+
+// tierSumsCheck finds the rule sets' latest evaluations without sums per
+// tier, and the evaluations whose month sums of orders, or of active
+// customers, over their tiers differ from everyone's.
+func tierSumsCheck() string {
+	return fmt.Sprintf(`SELECT count(*) = 0, format('{} evaluation(s) disagree with their sums per tier, e.g. {}', count(*), min(what))
+		 FROM (
+		   SELECT format('evaluation {} is its rule set''s latest but has no sums per tier', id) AS what
+		   FROM (SELECT max(id) AS id FROM meta_evaluations GROUP BY ruleset) WHERE id NOT IN (SELECT evaluation FROM fast_tier_sums)
+		   UNION ALL
+		   SELECT format('the sums per tier of evaluation {} hold {} orders and {} active customer-months; everyone''s {} and {}',
+		                 s.evaluation, coalesce(o.orders, 0), coalesce(a.active, 0), t.orders, t.active)
+		   FROM fast_tier_sums s
+		   LEFT JOIN (SELECT ckey // %[1]d AS evaluation, sum(orders) AS orders FROM fast_order_calendar_tiers WHERE months = 1 GROUP BY 1) o USING (evaluation)
+		   LEFT JOIN (SELECT ckey // %[1]d AS evaluation, sum(active) AS active FROM fast_calendar_activity_tiers WHERE months = 1 GROUP BY 1) a USING (evaluation)
+		   CROSS JOIN (SELECT (SELECT coalesce(sum(orders), 0) FROM fast_calendar WHERE months = 1) AS orders,
+		                      (SELECT coalesce(sum(active), 0) FROM fast_calendar_activity WHERE months = 1) AS active) t
+		   WHERE coalesce(o.orders, 0) <> t.orders OR coalesce(a.active, 0) <> t.active)`, kpi.TierKeyFactor)
 }
 
 // datasetRowsCheck compares each kind's table with the rows its successful

@@ -138,20 +138,7 @@ func TestCheckKeyedTiers(t *testing.T) {
 		if _, err := e.EvaluateRuleSet(ctx, "lifecycle", 0, date("2024-02-01"), false); err != nil {
 			t.Fatal(err)
 		}
-		broken := func() []string {
-			t.Helper()
-			invs, err := e.Check(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var out []string
-			for _, inv := range invs {
-				if !inv.OK {
-					out = append(out, inv.Name)
-				}
-			}
-			return out
-		}
+		broken := func() []string { return brokenInvariants(t, e) }
 		if b := broken(); len(b) > 0 {
 			t.Fatalf("before %q: broken %v", stmt, b)
 		}
@@ -162,4 +149,42 @@ func TestCheckKeyedTiers(t *testing.T) {
 			t.Errorf("after %q: broken %v, want fast_tiers", stmt, b)
 		}
 	}
+}
+
+// The check finds sums per tier that lost a tier's orders or active
+// customers, or a latest evaluation without them.
+func TestCheckTierSums(t *testing.T) {
+	for _, stmt := range []string{
+		"DELETE FROM fast_order_calendar_tiers WHERE months = 1 AND ckey = (SELECT max(ckey) FROM fast_order_calendar_tiers)",
+		"UPDATE fast_calendar_activity_tiers SET active = active + 1 WHERE months = 1 AND pstart = (SELECT min(pstart) FROM fast_calendar_activity_tiers WHERE months = 1)",
+		"DELETE FROM fast_tier_sums",
+	} {
+		e := handBuilt(t)
+		ctx := context.Background()
+		if _, err := e.EvaluateRuleSet(ctx, "lifecycle", 0, date("2024-02-01"), false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.DB().ExecContext(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+		if broken := brokenInvariants(t, e); !slices.Equal(broken, []string{"tier_sums"}) {
+			t.Errorf("after %q: broken %v, want tier_sums", stmt, broken)
+		}
+	}
+}
+
+// brokenInvariants are the names of the invariants e's check finds broken.
+func brokenInvariants(t *testing.T, e *Engine) []string {
+	t.Helper()
+	invs, err := e.Check(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, inv := range invs {
+		if !inv.OK {
+			out = append(out, inv.Name)
+		}
+	}
+	return out
 }

@@ -371,8 +371,14 @@ func plannerData(ctx context.Context, q querier, s *snapshot) (*kpi.Data, error)
 		}
 		d.Datasets[kind] = pd
 	}
+	sums := map[int64]bool{}
+	if s.fastCurrent {
+		if sums, err = loadTierSums(ctx, q); err != nil {
+			return nil, err
+		}
+	}
 	for name, ev := range s.evaluations {
-		d.Evaluations[name] = kpi.Evaluation{ID: ev.id, Generation: ev.generation}
+		d.Evaluations[name] = kpi.Evaluation{ID: ev.id, Generation: ev.generation, Sums: sums[ev.id]}
 	}
 	if s.fastCurrent {
 		if d.ComboDimensions, err = combinationColumns(ctx, q, "fast_dim_combos"); err != nil {

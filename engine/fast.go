@@ -264,10 +264,19 @@ func calendarRollup(table, keys, rows, source string, counts, sums []string) []s
 		cols = append(cols, fmt.Sprintf("sum(%[1]s) AS %[1]s", c))
 	}
 	list := strings.Join(cols, ", ")
-	return append([]string{`CREATE OR REPLACE TABLE ` + table + ` AS
+	return append([]string{createTable(table) + ` AS
 	WITH source AS (` + source + `)
 	SELECT CAST(1 AS TINYINT) AS months, pstart, ` + keys + `, ` + list + ` FROM (` + rows + `) GROUP BY ALL ORDER BY pstart`},
 		longerPeriods(table, keys, list)...)
+}
+
+// createTable begins the statement creating (or replacing) table: a
+// temporary one when it is named in the temp catalog (temp.name).
+func createTable(table string) string {
+	if name, ok := strings.CutPrefix(table, "temp."); ok {
+		return "CREATE OR REPLACE TEMP TABLE " + name
+	}
+	return "CREATE OR REPLACE TABLE " + table
 }
 
 // keyedDays is the statement building a per-generation table of a row
@@ -487,7 +496,7 @@ func tableOf(stmt string) string {
 // fastLayout numbers the layout of the fast path's tables: a build that
 // changes their columns increments it, so tables of another layout are
 // rebuilt at open like stale ones.
-const fastLayout = 44
+const fastLayout = 45
 
 // fastDatasets are the datasets the fast path's tables are built from.
 var fastDatasets = []string{"customers", "orders", "events", "surveys", "tickets", "contracts"}

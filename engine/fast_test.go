@@ -733,10 +733,10 @@ func TestFastTablesRebuiltPerDataset(t *testing.T) {
 		kind    string
 		rebuilt []string // every other fast table must be kept
 	}{
-		{"surveys", []string{"fast_survey_days", "fast_survey_totals_by", "fast_score_days_by", "fast_score_days", "fast_score_calendar_fine", "fast_stamp"}},
-		{"events", []string{"fast_event_rows", "fast_event_totals_by", "fast_event_calendar_fine", "fast_stamp"}},
+		{"surveys", []string{"fast_survey_days", "fast_survey_totals_by", "fast_score_days_by", "fast_score_days", "fast_score_calendar_fine", "fast_score_calendar_tiers", "fast_stamp"}},
+		{"events", []string{"fast_event_rows", "fast_event_totals_by", "fast_event_calendar_fine", "fast_event_calendar_tiers", "fast_stamp"}},
 		{"tickets", []string{"fast_ticket_rows", "fast_ticket_calendar", "fast_ticket_totals_by", "fast_ticket_hours_by",
-			"fast_calendar_activity_fine", "fast_calendar_activity_by", "fast_calendar_activity", "fast_stamp"}},
+			"fast_calendar_active", "fast_calendar_activity_fine", "fast_calendar_activity_by", "fast_calendar_activity", "fast_calendar_activity_tiers", "fast_stamp"}},
 		{"contracts", []string{"fast_contract_rows", "fast_stamp"}},
 		{"customers", []string{"*"}},
 	} {
@@ -830,4 +830,128 @@ func TestTiersKeyedAcrossImports(t *testing.T) {
 		}
 	}
 	check("evaluated again", "tier:value_tiers")
+}
+
+// The sums per calendar period and tier answer every fast KPI by a tier
+// as the macros do: of an evaluation made after the fast tables were
+// built (addTierSums), after an import rebuilt them (tierSumStatements),
+// and after a second rule set's evaluation and a re-evaluation of the
+// first, which replaces its sums. Requests the tier sums must not serve
+// (a non-calendar window, a tier with another dimension, where=) still
+// answer as the macros do.
+func TestTierSumsEqualPlain(t *testing.T) {
+	e := fastDemo(t) // lifecycle evaluated after the fast tables' build
+	ctx := context.Background()
+	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	windows := [][2]time.Time{
+		{day("2023-01-01"), day("2024-01-01")},
+		{day("2023-04-01"), day("2023-07-01")},
+		{day("2024-12-01"), day("2025-01-01")},
+		{day("2021-10-01"), day("2022-04-01")},
+		{day("2031-01-01"), day("2031-07-01")},
+	}
+	reads := func(q Query, table string) bool {
+		t.Helper()
+		st, err := e.plan(ctx, e.snap(), ownDimensions(e, q))
+		if err != nil {
+			t.Fatalf("%+v: %v", q, err)
+		}
+		return strings.Contains(st.SQL, table)
+	}
+	readsTierSums := func(q Query) bool { return reads(q, "_tiers d") }
+	check := func(when string, tiers ...string) {
+		t.Helper()
+		summed := 0
+		for _, by := range tiers {
+			for _, k := range fastKPIs(e) {
+				for _, w := range windows {
+					for _, g := range []Grain{GrainNone, GrainMonth} {
+						q := k
+						q.From, q.To, q.Grain, q.By = w[0], w[1], g, []string{by}
+						servedEqualsPlain(t, ctx, e, q)
+						// The sums per tier serve what those per finer
+						// combination serve by an age.
+						tier := readsTierSums(q)
+						q.By = []string{"age"}
+						if fine := reads(q, "_fine d"); tier != fine {
+							t.Errorf("%s: %s v%d %v grain %s: read the sums per tier %v, per finer combination by age %v", when, k.KPI, k.Version, w, g, tier, fine)
+						}
+						if tier {
+							summed++
+						}
+					}
+				}
+			}
+		}
+		// revenue, orders, AOV, gross profit, profit margin, on-time
+		// delivery and return rate; churn, retention, active customers,
+		// purchase frequency, repeat purchase, complaint rate, the four
+		// engagement rates, csi, recency, historic CLV and suspected
+		// churn: at each window but the half years' grain none (not a
+		// calendar period).
+		if want := 21 * len(tiers) * (2*len(windows) - 2); summed != want {
+			t.Errorf("%s: %d requests read the sums per tier, want %d", when, summed, want)
+		}
+	}
+	check("evaluated after the build", "tier:lifecycle")
+	for _, q := range []Query{
+		{KPI: "churn_rate", From: day("2023-02-15"), To: day("2023-11-20"), By: []string{"tier:lifecycle"}},
+		{KPI: "churn_rate", From: day("2023-01-01"), To: day("2024-01-01"), By: []string{"tier:lifecycle", "region"}},
+		{KPI: "recency_days", From: day("2023-01-01"), To: day("2024-01-01"), By: []string{"tier:lifecycle"}, Where: "frequency >= 3"},
+		{KPI: "suspected_churn_rate", From: day("2023-01-01"), To: day("2024-01-01"), By: []string{"tier:lifecycle"}, Params: map[string]string{"cycle_multiplier": "3"}},
+	} {
+		if readsTierSums(q) {
+			t.Errorf("%+v read the sums per tier", q)
+		}
+		servedEqualsPlain(t, ctx, e, q)
+	}
+	// A new customer, without a tier (first in customer_id order: every
+	// key moves), with an order: the customers' import rebuilds every
+	// table; then a new order import rebuilds the sums per tier with the
+	// order tables, the new customer's in the group of no tier.
+	dir := t.TempDir()
+	customers, orders := filepath.Join(dir, "customers.parquet"), filepath.Join(dir, "orders.parquet")
+	for _, copy := range []string{
+		`COPY (SELECT * FROM customers UNION ALL BY NAME
+		 SELECT '0-first' AS customer_id, DATE '2023-03-01' AS signup_date, 'north' AS region) TO '%s' (FORMAT parquet)`,
+		`COPY (SELECT * FROM orders WHERE order_date < DATE '2024-07-01' UNION ALL
+		 (SELECT * REPLACE ('o-first' AS order_id, '0-first' AS customer_id) FROM orders WHERE status = 'completed' ORDER BY order_id LIMIT 1))
+		 TO '%s' (FORMAT parquet)`,
+	} {
+		path := customers
+		if strings.Contains(copy, "FROM orders") {
+			path = orders
+		}
+		if _, err := e.DB().ExecContext(ctx, fmt.Sprintf(copy, path)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustImport(t, e, "customers", customers)
+	check("a customer without a tier imported", "tier:lifecycle")
+	mustImport(t, e, "orders", orders)
+	check("orders imported again", "tier:lifecycle")
+	var untiered int64
+	if err := e.DB().QueryRowContext(ctx, `SELECT count(*) FROM fast_order_calendar_tiers WHERE ckey % 256 = 0`).Scan(&untiered); err != nil {
+		t.Fatal(err)
+	}
+	if untiered == 0 {
+		t.Error("no sums of the customers without a tier")
+	}
+	for range 2 { // the second replaces the first
+		if _, err := e.EvaluateRuleSet(ctx, "value_tiers", 0, day("2024-06-01"), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.EvaluateRuleSet(ctx, "lifecycle", 0, day("2024-03-01"), false); err != nil {
+		t.Fatal(err)
+	}
+	check("evaluated again", "tier:lifecycle", "tier:value_tiers")
+	// Only the latest evaluation of each rule set keeps its sums.
+	var evaluations int64
+	if err := e.DB().QueryRowContext(ctx, `SELECT count(DISTINCT ckey // 256) FROM fast_history_ends_tiers`).Scan(&evaluations); err != nil {
+		t.Fatal(err)
+	}
+	if evaluations != 2 {
+		t.Errorf("the history ends per tier hold %d evaluations, want 2", evaluations)
+	}
 }

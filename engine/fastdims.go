@@ -13,10 +13,10 @@ import (
 // The order sums, survey and event counts, history sums, calendar
 // activity and ticket counts per day (or calendar period) and combination
 // of the customers' few-valued dimensions, and some per calendar period
-// and finer combination (fast_event_calendar_fine,
-// fast_score_calendar_fine, fast_calendar_activity_fine,
-// fast_history_ends_fine: kpi's fineSources, for whole calendar periods
-// by an age) (fast_dim_combos,
+// and finer combination (fast_order_calendar_fine,
+// fast_event_calendar_fine, fast_score_calendar_fine,
+// fast_calendar_activity_fine, fast_history_ends_fine: kpi's fineSources,
+// for whole calendar periods by an age; groupsums.go) (fast_dim_combos,
 // fast_order_totals_by, fast_survey_totals_by, fast_event_totals_by,
 // fast_score_days_by, fast_history_per_day_by, fast_suspect_per_day_by,
 // fast_calendar_activity_by, fast_ticket_totals_by, fast_ticket_hours_by):
@@ -179,6 +179,9 @@ var dimTotalsStatements = slices.Concat(reading(fromOrders,
 	// the customers'.
 	`CREATE OR REPLACE TABLE fast_order_totals AS
 		SELECT day, `+orderSums+` FROM fast_order_totals_by GROUP BY day ORDER BY day`),
+	// The same per calendar period and finer combination: the sums of
+	// orders of whole calendar periods by an age (fineSources).
+	reading(fromOrders, orderGroupSums(fineGroups)...),
 	// The survey counts and the email and social counts of
 	// fast_survey_days and fast_event_rows, per day and combination:
 	// NPS, CSAT and the engagement rates of everyone or by such
@@ -187,21 +190,17 @@ var dimTotalsStatements = slices.Concat(reading(fromOrders,
 	reading(fromEvents, dayTotals("fast_event_totals_by", "fast_event_rows", columnSums(eventCountNames()))),
 	// The same per calendar period and finer combination: the
 	// engagement rates of whole calendar periods by an age (fineSources).
-	reading(fromEvents, calendarRollup("fast_event_calendar_fine", "ckey", `
-	  SELECT CAST(date_trunc('month', day) AS DATE) AS pstart, fine AS ckey, `+strings.Join(eventCountNames(), ", ")+`
-	  FROM source`, "SELECT * FROM fast_event_rows", eventCountNames(), nil)...),
-	// The surveys with their customer's combination and finer one (names
-	// no surveys column takes), for the tables below.
-	reading(fromSurveys, slices.Concat([]string{`CREATE OR REPLACE TEMP TABLE fast_survey_combo AS
-		SELECT s.*, k.combo AS __combo, k.fine AS __fine FROM surveys s JOIN fast_customer_keys k USING (customer_id)`,
+	reading(fromEvents, eventGroupSums(fineGroups)...),
+	// The surveys with their customer's key, combination and finer one
+	// (names no surveys column takes), for the tables below.
+	reading(fromSurveys, slices.Concat([]string{surveyKeysTable,
 		// The number of each (attribute, score) of the surveys' score_*
 		// columns per day and combination (csi by such dimensions), and
 		// per day (fast_score_days, csi of everyone): unpivoted as csi's
-		// definition unpivots them (score__placeholder keeps the pattern
-		// matching when there is no score column).
+		// definition unpivots them.
 		`CREATE OR REPLACE TABLE fast_score_days_by AS
 		SELECT CAST(s.survey_date AS DATE) AS day, s.__combo AS ckey, s.attribute, s.score, CAST(count(*) AS BIGINT) AS n
-		FROM (UNPIVOT (SELECT survey_date, __combo, COLUMNS('^score_') FROM (SELECT *, NULL::INTEGER AS score__placeholder FROM fast_survey_combo))
+		FROM (UNPIVOT (SELECT survey_date, __combo, COLUMNS('^score_') FROM fast_survey_combo)
 		      ON COLUMNS('^score_') INTO NAME attribute VALUE score) s
 		WHERE s.attribute <> 'score__placeholder'
 		GROUP BY ALL ORDER BY day`,
@@ -209,11 +208,7 @@ var dimTotalsStatements = slices.Concat(reading(fromOrders,
 		SELECT day, attribute, score, CAST(sum(n) AS BIGINT) AS n FROM fast_score_days_by GROUP BY ALL ORDER BY day`},
 		// The same per calendar period and finer combination: csi of
 		// whole calendar periods by an age (fineSources).
-		calendarRollup("fast_score_calendar_fine", "ckey, attribute, score", `
-		SELECT CAST(date_trunc('month', survey_date) AS DATE) AS pstart, __fine AS ckey, attribute, score, 1 AS n
-		FROM (UNPIVOT (SELECT survey_date, __fine, COLUMNS('^score_') FROM source)
-		      ON COLUMNS('^score_') INTO NAME attribute VALUE score)
-		WHERE attribute <> 'score__placeholder'`, "SELECT *, NULL::INTEGER AS score__placeholder FROM fast_survey_combo", []string{"n"}, nil),
+		scoreGroupSums(fineGroups),
 		[]string{`DROP TABLE fast_survey_combo`})...),
 	// Per day and combination: how many customers made their first
 	// completed order that day (firsts), the days since their
@@ -222,7 +217,7 @@ var dimTotalsStatements = slices.Concat(reading(fromOrders,
 	reading(fromOrders, `CREATE OR REPLACE TABLE fast_history_per_day_by AS
 		SELECT day, combo AS ckey, CAST(count(*) FILTER (WHERE gap IS NULL) AS BIGINT) AS firsts,
 		       CAST(coalesce(sum(gap), 0) AS BIGINT) AS gap_days, sum(amount) AS amount
-		FROM (`+orderDayGaps("combo")+`)
+		FROM (`+orderDayGaps("combo", "fast_customer_days")+`)
 		GROUP BY day, combo ORDER BY day`,
 		`CREATE OR REPLACE TABLE fast_history_per_day AS
 		SELECT day, CAST(sum(firsts) AS BIGINT) AS firsts, CAST(sum(gap_days) AS BIGINT) AS gap_days, sum(amount) AS amount
@@ -232,12 +227,12 @@ var dimTotalsStatements = slices.Concat(reading(fromOrders,
 		// every customer.
 		`CREATE OR REPLACE TABLE fast_suspect_per_day_by AS
 		SELECT day, combo AS ckey, CAST(sum(eligible) AS BIGINT) AS eligible, CAST(sum(flagged) AS BIGINT) AS flagged
-		FROM (`+suspectChanges("combo")+`)
+		FROM (`+suspectChanges("combo", "fast_customer_days")+`)
 		GROUP BY day, combo ORDER BY day`,
 		`CREATE OR REPLACE TABLE fast_suspect_per_day AS
 		SELECT day, CAST(sum(eligible) AS BIGINT) AS eligible, CAST(sum(flagged) AS BIGINT) AS flagged
 		FROM fast_suspect_per_day_by GROUP BY day ORDER BY day`,
-		historyEndsTable),
+		historyEnds(fineGroups)),
 	// Per calendar period and finer combination: the customers with
 	// completed orders in it (active), in the period before of its
 	// kind (prev_active) and in both (retained), for a period with
@@ -252,40 +247,17 @@ var dimTotalsStatements = slices.Concat(reading(fromOrders,
 	// the combinations' and more (choose takes the fewest-valued first).
 	// At 1M demo customers the finer counts take 1.3 s and the sums
 	// 0.04 s, where the combinations' took 0.8 s counted on their own.
-	reading(fromOrdersAndTickets, `CREATE OR REPLACE TEMP TABLE fast_calendar_active AS
-		SELECT f.months, f.pstart, f.ckey, f.fine, f.orders, t.ckey IS NOT NULL AS complained
-		FROM fast_calendar f
-		LEFT JOIN fast_ticket_calendar t ON t.months = f.months AND t.pstart = f.pstart AND t.ckey = f.ckey
-		WHERE f.orders > 0`,
-		`CREATE OR REPLACE TABLE fast_calendar_activity_fine AS
-		WITH counts AS (
-		  SELECT months, pstart, fine, count(*) AS n, sum(orders) AS orders, count(*) FILTER (WHERE orders >= 2) AS repeaters,
-		         count(*) FILTER (WHERE complained) AS complainers
-		  FROM fast_calendar_active GROUP BY ALL),
-		kept AS (
-		  SELECT c.months, c.pstart, c.fine, count(*) AS n
-		  FROM fast_calendar_active c
-		  JOIN (SELECT months, CAST(pstart + to_months(months) AS DATE) AS pstart, ckey FROM fast_calendar_active) v
-		  USING (months, pstart, ckey)
-		  GROUP BY ALL),
-		periods AS (SELECT months, pstart, fine FROM counts UNION SELECT months, CAST(pstart + to_months(months) AS DATE), fine FROM counts)
-		SELECT p.months, p.pstart, p.fine AS ckey, CAST(coalesce(n.n, 0) AS BIGINT) AS active,
-		       CAST(coalesce(v.n, 0) AS BIGINT) AS prev_active, CAST(coalesce(k.n, 0) AS BIGINT) AS retained,
-		       CAST(coalesce(n.orders, 0) AS BIGINT) AS orders, CAST(coalesce(n.repeaters, 0) AS BIGINT) AS repeaters,
-		       CAST(coalesce(n.complainers, 0) AS BIGINT) AS complainers
-		FROM periods p
-		LEFT JOIN counts n USING (months, pstart, fine)
-		LEFT JOIN counts v ON v.months = p.months AND v.fine = p.fine AND CAST(v.pstart + to_months(v.months) AS DATE) = p.pstart
-		LEFT JOIN kept k USING (months, pstart, fine)
-		ORDER BY p.months, p.pstart`,
+	reading(fromOrdersAndTickets, slices.Concat([]string{calendarActiveTable}, activityGroupSums(fineGroups), []string{
 		`CREATE OR REPLACE TABLE fast_calendar_activity_by AS
-		SELECT a.months, a.pstart, m.combo AS ckey, `+activitySums+`
+		SELECT a.months, a.pstart, m.combo AS ckey, ` + activitySums + `
 		FROM fast_calendar_activity_fine a JOIN (SELECT DISTINCT fine, combo FROM fast_customer_keys) m ON m.fine = a.ckey
 		GROUP BY a.months, a.pstart, m.combo ORDER BY a.months, a.pstart`,
 		`CREATE OR REPLACE TABLE fast_calendar_activity AS
-		SELECT months, pstart, `+activitySums+`
-		FROM fast_calendar_activity_by GROUP BY months, pstart ORDER BY months, pstart`,
-		`DROP TABLE fast_calendar_active`),
+		SELECT months, pstart, ` + activitySums + `
+		FROM fast_calendar_activity_by GROUP BY months, pstart ORDER BY months, pstart`})...),
+	// The same sums per calendar period and tier, of each rule set's
+	// latest evaluation (tierSumStatements).
+	tierSumStatements(tiersOfLatest),
 	// Per day and combination, the tickets opened, how many of them are
 	// resolved, and the hours to resolution summed and counted: the
 	// resolution rate and the mean resolution hours at any window.
@@ -307,8 +279,9 @@ var dimTotalsStatements = slices.Concat(reading(fromOrders,
 	ORDER BY day`),
 )
 
-// historyEndsTable builds fast_history_ends_fine: per first of a month
-// (pend) and finer combination, the state of the history-wide KPIs there,
+// historyEnds builds the history ends of the groups g keys
+// (fast_history_ends_fine: of the finer combinations): per first of a month
+// (pend) and group, the state of the history-wide KPIs there,
 // for whole calendar periods by an age (kpi's fineSources), where each
 // customer's history is otherwise filtered per period (recency,
 // historic CLV and suspected churn by age by month over 2024 at 1M
@@ -327,17 +300,19 @@ var dimTotalsStatements = slices.Concat(reading(fromOrders,
 // history's per day and finer combination first, then those per
 // combination and per month, took 1.5 s at 1M demo customers against
 // 1.3 s for the two tables summed on their own.)
-var historyEndsTable = `CREATE OR REPLACE TABLE fast_history_ends_fine AS
+func historyEnds(g groupKeys) string {
+	days := g.keyed("fast_customer_days", "ckey", "fine")
+	return createTable(g.table("fast_history_ends")) + ` AS
 	WITH history AS (
 	  SELECT CAST(date_trunc('month', day) AS DATE) AS pstart, fine AS ckey,
 	         count(*) FILTER (WHERE gap IS NULL) AS firsts,
 	         coalesce(sum(date_diff('day', DATE '1970-01-01', day)) FILTER (WHERE gap IS NULL), 0) AS first_days,
 	         coalesce(sum(gap), 0) AS gap_days, sum(amount) AS amount
-	  FROM (` + orderDayGaps("fine") + `)
+	  FROM (` + orderDayGaps("fine", days) + `)
 	  GROUP BY ALL),
 	suspect AS (
 	  SELECT CAST(date_trunc('month', day) AS DATE) AS pstart, fine AS ckey, sum(eligible) AS eligible, sum(flagged) AS flagged
-	  FROM (` + suspectChanges("fine") + `)
+	  FROM (` + suspectChanges("fine", days) + `)
 	  GROUP BY ALL),
 	months AS (
 	  SELECT CAST(unnest(range(min(pstart), max(pstart) + INTERVAL 1 MONTH, INTERVAL 1 MONTH)) AS DATE) AS pstart
@@ -347,7 +322,7 @@ var historyEndsTable = `CREATE OR REPLACE TABLE fast_history_ends_fine AS
 	         sum(coalesce(h.firsts, 0)) OVER w AS customers, sum(coalesce(h.first_days, 0)) OVER w AS first_days,
 	         sum(coalesce(h.gap_days, 0)) OVER w AS gap_days, sum(coalesce(h.amount, 0)) OVER w AS amount,
 	         sum(coalesce(s.eligible, 0)) OVER w AS eligible, sum(coalesce(s.flagged, 0)) OVER w AS flagged
-	  FROM months m CROSS JOIN fast_dim_fine f
+	  FROM months m CROSS JOIN ` + g.all + ` f
 	  LEFT JOIN history h ON h.pstart = m.pstart AND h.ckey = f.ckey
 	  LEFT JOIN suspect s ON s.pstart = m.pstart AND s.ckey = f.ckey
 	  WINDOW w AS (PARTITION BY f.ckey ORDER BY m.pstart))
@@ -355,20 +330,22 @@ var historyEndsTable = `CREATE OR REPLACE TABLE fast_history_ends_fine AS
 	       CAST(first_days AS BIGINT) AS first_days, CAST(gap_days AS BIGINT) AS gap_days, amount,
 	       CAST(eligible AS BIGINT) AS eligible, CAST(flagged AS BIGINT) AS flagged
 	FROM running WHERE customers > 0 ORDER BY pend`
+}
 
 // orderDayGaps are the rows of every customer's completed order days
-// (fast_customer_days' lists), with the column key of theirs (combo, or
-// fine): each day, its revenue and the days since their previous order
-// day (gap; null on their first).
-func orderDayGaps(key string) string {
+// (the lists of fast_customer_days, or of days, a relation of its rows
+// keyed by a group), with the column key of theirs (combo, or fine): each
+// day, its revenue and the days since their previous order day (gap;
+// null on their first).
+func orderDayGaps(key, days string) string {
 	return `SELECT ` + key + `, unnest(days) AS day, unnest(amounts) AS amount,
 	               unnest(list_transform(days, lambda d, i: CASE WHEN i > 1 THEN date_diff('day', days[i - 1], d) END)) AS gap
-	        FROM fast_customer_days`
+	        FROM ` + days
 }
 
 // suspectChanges are the rows of suspected churn's changes at its default
 // multiplier (suspectMultiplier), with the column key of the customer's
-// (combo, or fine): on a day, whether the customer becomes eligible at
+// (combo, or fine) in days (as orderDayGaps'): on a day, whether the customer becomes eligible at
 // an end after it (their third order day), and the change in whether
 // they are flagged at an end after it. From a customer's j-th day d (j
 // >= 3) until their next, at an end e, d is their last day and m,
@@ -377,14 +354,14 @@ func orderDayGaps(key string) string {
 // flag_day and -1 on the next day, where flag_day is before it (or there
 // is none). Summed over the days before an end, they are the eligible
 // and flagged customers there.
-func suspectChanges(key string) string {
+func suspectChanges(key, days string) string {
 	return fmt.Sprintf(`WITH spans AS MATERIALIZED (
 		  SELECT %[1]s, j, days[j] AS day, days[j] + CAST(floor(%[2]v * median_gaps[j]) AS INTEGER) AS flag_day, days[j + 1] AS next_day
 		  FROM (SELECT %[1]s, days, median_gaps, unnest(range(3, n_days + 1)) AS j
-		        FROM fast_customer_days WHERE n_days >= 3))
+		        FROM %[3]s WHERE n_days >= 3))
 		SELECT %[1]s, day, 1 AS eligible, 0 AS flagged FROM spans WHERE j = 3
 		UNION ALL SELECT %[1]s, flag_day, 0, 1 FROM spans WHERE next_day IS NULL OR flag_day < next_day
-		UNION ALL SELECT %[1]s, next_day, 0, -1 FROM spans WHERE flag_day < next_day`, key, suspectMultiplier)
+		UNION ALL SELECT %[1]s, next_day, 0, -1 FROM spans WHERE flag_day < next_day`, key, suspectMultiplier, days)
 }
 
 // activitySums are the sums of fast_calendar_activity_fine's counts (or

@@ -491,6 +491,15 @@ func (r *evaluationRun) store(ctx context.Context, gen int64, ev *Evaluation) er
 			return contextErr(ctx, err, "evaluate "+name)
 		}
 	}
+	// The sums per tier are built with the fast tables too (tables of an
+	// earlier layout have none: they are rebuilt at open).
+	sums, err := store.TableExists(ctx, r.conn, "fast_tier_sums")
+	if err == nil && sums {
+		err = addTierSums(ctx, r.conn, ev.ID)
+	}
+	if err != nil {
+		return contextErr(ctx, err, "evaluate "+name)
+	}
 	store.CrashPoint("staged")
 	return nil
 }

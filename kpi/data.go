@@ -43,6 +43,9 @@ type Dataset struct {
 type Evaluation struct {
 	ID         int64
 	Generation int64
+	// Sums: the fast tables hold its sums per calendar period and tier
+	// (engine's fast_*_tiers, keyed as TierKeyFactor says).
+	Sums bool
 }
 
 func (d *Data) has(kind string) bool {

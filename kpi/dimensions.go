@@ -268,6 +268,19 @@ func keyTiers(dims []dimension) {
 	}
 }
 
+// sumTiers has the tier dimension of rows of sums per tier (tierRollup)
+// name each row's tier from its group key (TierKeyFactor): the position
+// of the tier among its evaluation's, 0 (null: no tier) for the
+// customers without one.
+func sumTiers(dims []dimension) {
+	for i, d := range dims {
+		if d.tier {
+			dims[i].join = fmt.Sprintf("LEFT JOIN (SELECT t.tiers FROM fast_tier_lists t WHERE t.evaluation = ?) %s ON true", d.alias)
+			dims[i].expr = fmt.Sprintf("%s.tiers[CAST(r.customer_id %% %d AS INTEGER)]", d.alias, TierKeyFactor)
+		}
+	}
+}
+
 // CheckDimensions checks by= names as a query would, without planning one.
 func CheckDimensions(data *Data, def *queries.Definition, by []string) error {
 	_, err := dimensions(data, def, by)

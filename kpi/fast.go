@@ -319,40 +319,82 @@ func calendarScan(table, cols, start, filter string) string {
 
 // fineSources are the sums sources of a request whose periods are whole
 // calendar periods of one kind (calendarKind), grouped by dimensions of
-// the finer combinations only (an age), with nothing else narrowing it to
-// customers: the same sums per calendar period and finer combination
-// (ckey: fast_dim_fine's key), a few thousand rows a period where the
-// customers' rows are hundreds of thousands (engine's fastdims.go builds
-// them). Their placeholders are calendarSources' (the kind and the span
-// of the windows' starts), but for a source of history, which has none.
+// the finer combinations only (an age), or by one tier, with nothing else
+// narrowing it to customers: the same sums per calendar period and group
+// (ckey: fast_dim_fine's key, or an evaluation's tier's, groupSums), a
+// few thousand rows a period where the customers' rows are hundreds of
+// thousands (engine's groupsums.go builds them). Their placeholders are
+// calendarSources' (the kind and the span of the windows' starts), but
+// for a source of history, which has none; then the group keys' bounds,
+// for a tier's.
 // At 1M customers, by age by month over 2024, churn took 8 ms against
 // 299 through the customers' rows, recency 11 against 1,161, csi 17
 // against 197, email open rate 8 against 112 (custkpi bench --catalog
 // --served-only --by age, medians of 3).
 var fineSources = map[string]struct {
-	sql     string
+	sql     func(g groupSums) string
 	history bool
 }{
-	"fast_event_totals": {sql: calendarScan("fast_event_calendar_fine",
-		"d.ckey, d.email_sent, d.email_open, d.email_click, d.social_impression, d.social_engaged", "win_start", "")},
-	"fast_score_counts":    {sql: calendarScan("fast_score_calendar_fine", "d.ckey, d.attribute, d.score, d.n", "win_start", "")},
-	"fast_activity_totals": {sql: keyedSibling(activityTotalsSQL, "fast_calendar_activity", "_fine")},
+	"fast_window_totals": {sql: func(g groupSums) string {
+		return calendarScan("fast_order_calendar"+g.suffix, "d.ckey, "+windowColumns, "win_start", g.filter())
+	}},
+	"fast_event_totals": {sql: func(g groupSums) string {
+		return calendarScan("fast_event_calendar"+g.suffix,
+			"d.ckey, d.email_sent, d.email_open, d.email_click, d.social_impression, d.social_engaged", "win_start", g.filter())
+	}},
+	"fast_score_counts": {sql: func(g groupSums) string {
+		return calendarScan("fast_score_calendar"+g.suffix, "d.ckey, d.attribute, d.score, d.n", "win_start", g.filter())
+	}},
+	"fast_activity_totals": {sql: func(g groupSums) string {
+		return keyedSibling(activityTotalsSQL, "fast_calendar_activity", g.suffix) + g.filter()
+	}},
 	// The history-wide KPIs' state at each period's end (a first of a
-	// month), kept per finer combination: the customers with a completed
-	// order before it, the sum of their days from their last such order
-	// to the end (their count times the end's day number, less their
-	// first days' and their gaps'), their revenue, and those eligible
-	// for and flagged as suspected churn at the default multiplier. An
-	// end after the table's last, after every change, reads that last
-	// state. Of this source alone: no form reading it serves other
-	// requests.
-	"fast_history_ends": {history: true, sql: `
+	// month), kept per group: the customers with a completed order
+	// before it, the sum of their days from their last such order to the
+	// end (their count times the end's day number, less their first
+	// days' and their gaps'), their revenue, and those eligible for and
+	// flagged as suspected churn at the default multiplier. An end after
+	// the table's last, after every change, reads that last state (the
+	// same month for every group: the data's). Of this source alone: no
+	// form reading it serves other requests.
+	"fast_history_ends": {history: true, sql: func(g groupSums) string {
+		return `
     SELECT p.period, d.ckey, d.customers,
            d.customers * date_diff('day', DATE '1970-01-01', CAST(p.win_end AS DATE)) - d.first_days - d.gap_days AS days_sum,
            d.amount, d.eligible, d.flagged
-    FROM fast_history_ends_fine d
-    JOIN periods p ON d.pend = least(CAST(p.win_end AS DATE), (SELECT max(pend) FROM fast_history_ends_fine))
-`},
+    FROM fast_history_ends` + g.suffix + ` d
+    JOIN periods p ON d.pend = least(CAST(p.win_end AS DATE), (SELECT max(pend) FROM fast_history_ends` + g.suffix + `))
+    WHERE true ` + g.filter()
+	}},
+}
+
+// TierKeyFactor spaces the evaluations' group keys in the sums per tier
+// (engine's fast_*_tiers): an evaluation's are its id times the factor
+// plus the position of the tier among its tiers (1 up; 0 for customers
+// without one), so a request reads one evaluation's by a range of keys,
+// and names a row's tier from its key. A rule set has fewer tiers.
+const TierKeyFactor = 256
+
+// groupSums are the tables of sums per calendar period and group a
+// request's fineSources read: of the finer combinations (suffix _fine),
+// or of the tiers (_tiers) of one evaluation, whose keys are those from
+// keys[0] to before keys[1].
+type groupSums struct {
+	suffix string
+	keys   []any
+}
+
+// tierSums are the tables of the sums per tier, read for the evaluation.
+func tierSums(evaluation int64) groupSums {
+	return groupSums{suffix: "_tiers", keys: []any{evaluation * TierKeyFactor, (evaluation + 1) * TierKeyFactor}}
+}
+
+// filter is the condition keeping the rows (d) of the groups read.
+func (g groupSums) filter() string {
+	if g.keys == nil {
+		return ""
+	}
+	return "AND d.ckey >= ? AND d.ckey < ?\n"
 }
 
 // ordersJoin is fast_orders over rows that are each a whole window or
@@ -713,14 +755,19 @@ var responseHoursSQL = `
 // combination of dimensions: as they are, per customer (noRollup); per
 // combination of the few-valued dimensions (comboRollup, the sources'
 // combo variants); or per calendar period and finer combination
-// (fineRollup, fineSources).
+// (fineRollup), or tier of an evaluation (tierRollup): fineSources.
 type rollup int
 
 const (
 	noRollup rollup = iota
 	comboRollup
 	fineRollup
+	tierRollup
 )
+
+// grouped tells whether the rollup reads the sums per calendar period and
+// group (fineSources).
+func (r rollup) grouped() bool { return r == fineRollup || r == tierRollup }
 
 // rollupServes tells whether every source the form reads has rows as the
 // rollup reads them in the mode (see fastSources).
@@ -728,7 +775,7 @@ func rollupServes(f *queries.Fast, mode sourceMode, r rollup) bool {
 	switch r {
 	case comboRollup:
 		return comboServes(f, mode)
-	case fineRollup:
+	case fineRollup, tierRollup:
 		return mode == calendarMode && !slices.ContainsFunc(f.Sources, func(s string) bool { _, ok := fineSources[s]; return !ok })
 	}
 	return true
@@ -845,7 +892,7 @@ func fastForm(def *queries.Definition, q Query, params []boundParam, ps []Period
 		if !rollupServes(f, mode, r) || f.DefaultParams && !defaultParams(def, params) {
 			continue
 		}
-		if available(f, mode, filtered && r == noRollup, r == fineRollup) && (f.MaxPeriods == 0 || len(ps) <= f.MaxPeriods) {
+		if available(f, mode, filtered && r == noRollup, r.grouped()) && (f.MaxPeriods == 0 || len(ps) <= f.MaxPeriods) {
 			return f
 		}
 	}
@@ -922,8 +969,9 @@ func span(ps []Period) (lo, hi time.Time) {
 // materialized: several KPIs read them (the scorecard). ids: what the
 // rows give as customer_id (see keyed). r: how the rows of the sources
 // that have them per combination of dimensions (the sums' sources) are
-// read; the others (per customer) as they are.
-func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, materialized bool, ids keying, r rollup) (calendar bool) {
+// read; the others (per customer) as they are. tiers: the evaluation
+// whose sums per tier a tierRollup reads.
+func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, materialized bool, ids keying, r rollup, tiers int64) (calendar bool) {
 	var names []string
 	for _, f := range forms {
 		for _, s := range f.Sources {
@@ -940,11 +988,16 @@ func (b *statementBuilder) fastSources(forms []*queries.Fast, ps []Period, mater
 		if materialized {
 			as = "AS MATERIALIZED"
 		}
-		if fine, ok := fineSources[n]; ok && r == fineRollup && kind != GrainNone {
-			fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, keyed(fine.sql, ids))
+		if fine, ok := fineSources[n]; ok && r.grouped() && kind != GrainNone {
+			g := groupSums{suffix: "_fine"}
+			if r == tierRollup {
+				g = tierSums(tiers)
+			}
+			fmt.Fprintf(b, "),\n%s %s (\n  %s\n", n, as, keyed(fine.sql(g), ids))
 			if !fine.history {
 				b.args = append(b.args, calendarMonths[kind], windowStart(ps), hi)
 			}
+			b.args = append(b.args, g.keys...)
 			calendar = true
 			continue
 		}
@@ -1306,7 +1359,7 @@ func PlanScorecard(defs []*queries.Definition, filters []*Filter, from, to time.
 	}
 	var b statementBuilder
 	b.periods(ps)
-	b.fastSources(forms, ps, true, keyInts, r)
+	b.fastSources(forms, ps, true, keyInts, r, 0)
 	fastFilters = b.sharedFilters(fastFilters)
 	for i, d := range fast {
 		fmt.Fprintf(&b, "),\nk%d AS (\n  SELECT r.period, %s\n  FROM (", i, valueColumns(fastDefinition(d, forms[i]))[0])

@@ -51,9 +51,10 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 	// Grouped by few-valued customer dimensions only (or not at all, when
 	// scoped) and scoped by such dimensions only (or not at all): a form
 	// of sums reads them per combination of those dimensions.
-	// Grouped by dimensions of the finer combinations only (an age), with
-	// nothing else narrowing it: a form of sums over whole calendar
-	// periods reads them per period and finer combination.
+	// Grouped by dimensions of the finer combinations only (an age), or
+	// by one tier, with nothing else narrowing it: a form of sums over
+	// whole calendar periods reads them per period and finer combination,
+	// or tier.
 	r := noRollup
 	switch {
 	case where == nil && (scope == nil || scope.Combinations != nil) &&
@@ -61,6 +62,8 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 		r = comboRollup
 	case where == nil && scope == nil && fineDimensions(data, dims):
 		r = fineRollup
+	case where == nil && scope == nil && len(dims) == 1 && dims[0].tier && dims[0].evaluation.Sums:
+		r = tierRollup
 	}
 	f := (*queries.Fast)(nil)
 	if r != noRollup {
@@ -74,7 +77,7 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 		// Customer dimensions and tiers join on the integer key (a
 		// combination's, or a customer's).
 		keys := where == nil && scope == nil
-		ids := keyInts
+		ids, tiers := keyInts, int64(0)
 		switch {
 		case r == comboRollup:
 			join.table = "fast_dim_combos"
@@ -83,6 +86,9 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 			}
 		case r == fineRollup:
 			join.table = "fast_dim_fine"
+		case r == tierRollup:
+			sumTiers(dims)
+			tiers = dims[0].evaluation.ID
 		case keys && fineDimensions(data, dims) && comboKeyedForm(f):
 			// Per customer, grouped by dimensions of the finer
 			// combinations: the rows' keys hold their combination's.
@@ -97,7 +103,7 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 		if join.table == "fast_customer_keys" {
 			keyTiers(dims)
 		}
-		calendar = b.fastSources([]*queries.Fast{f}, ps, false, ids, r)
+		calendar = b.fastSources([]*queries.Fast{f}, ps, false, ids, r, tiers)
 		b.WriteString("),\nkpi_rows AS (\n  ")
 		b.fastRows(def, f, params, filters, everyPeriod)
 		b.WriteString("\n)\nSELECT ")
