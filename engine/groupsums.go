@@ -152,17 +152,20 @@ func activityGroupSums(g groupKeys) []string {
 		ORDER BY p.months, p.pstart`}
 }
 
-// tierSumTables are the tables of sums per calendar period and tier, and
-// the datasets each reads.
+// tierSumTables are the tables of sums per calendar period and tier: the
+// datasets each reads, and its statements for the groups g keys.
 var tierSumTables = []struct {
 	name  string
 	reads []string
+	build func(g groupKeys) []string
 }{
-	{"fast_order_calendar", fromOrders},
-	{"fast_event_calendar", fromEvents},
-	{"fast_score_calendar", fromSurveys},
-	{"fast_calendar_activity", fromOrdersAndTickets},
-	{"fast_history_ends", fromOrders},
+	{"fast_order_calendar", fromOrders, orderGroupSums},
+	{"fast_event_calendar", fromEvents, eventGroupSums},
+	{"fast_score_calendar", fromSurveys, func(g groupKeys) []string {
+		return slices.Concat([]string{surveyKeysTable}, scoreGroupSums(g), []string{"DROP TABLE fast_survey_combo"})
+	}},
+	{"fast_calendar_activity", fromOrdersAndTickets, activityGroupSums},
+	{"fast_history_ends", fromOrders, func(g groupKeys) []string { return []string{historyEnds(g)} }},
 }
 
 // tierBuild is which evaluations a build of the sums per tier is of: the
@@ -189,19 +192,7 @@ func tierSumStatements(b tierBuild) []fastStatement {
 	every := slices.Concat(fromOrders, fromEvents, fromSurveys, fromTickets)
 	out := reading(every, b.evaluations)
 	for _, t := range tierSumTables {
-		var stmts []string
-		switch t.name {
-		case "fast_order_calendar":
-			stmts = orderGroupSums(tierGroups)
-		case "fast_event_calendar":
-			stmts = eventGroupSums(tierGroups)
-		case "fast_score_calendar":
-			stmts = slices.Concat([]string{surveyKeysTable}, scoreGroupSums(tierGroups), []string{"DROP TABLE fast_survey_combo"})
-		case "fast_calendar_activity":
-			stmts = activityGroupSums(tierGroups)
-		case "fast_history_ends":
-			stmts = []string{historyEnds(tierGroups)}
-		}
+		stmts := t.build(tierGroups)
 		stage, table := tierGroups.table(t.name), t.name+"_tiers"
 		if b.whole {
 			stmts = append(stmts, "CREATE OR REPLACE TABLE "+table+" AS SELECT * FROM "+stage+" ORDER BY ALL")
