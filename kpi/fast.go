@@ -334,9 +334,20 @@ func calendarScan(table, cols, start, filter string) string {
 var fineSources = map[string]struct {
 	sql     func(g groupSums) string
 	history bool
+	// tiers: kept per tier alone (a request's group is then one row's:
+	// its sums are no sums of the finer combinations').
+	tiers bool
 }{
 	"fast_window_totals": {sql: func(g groupSums) string {
 		return calendarScan("fast_order_calendar"+g.suffix, "d.ckey, "+windowColumns, "win_start", g.filter())
+	}},
+	"fast_top_totals": {tiers: true, sql: func(g groupSums) string {
+		return calendarScan("fast_calendar_top"+g.suffix, "d.ckey, d.customers, d.revenue, d.top_revenue", "win_start", g.filter())
+	}},
+	// Each group's customers with costed orders in each period's window,
+	// and their profit. Of this source alone.
+	"fast_costed_totals": {tiers: true, sql: func(g groupSums) string {
+		return calendarScan("fast_calendar_top"+g.suffix, "d.ckey, d.costed_customers, d.costed_profit", "win_start", "AND d.costed_customers > 0 "+g.filter())
 	}},
 	"fast_event_totals": {sql: func(g groupSums) string {
 		return calendarScan("fast_event_calendar"+g.suffix,
@@ -776,7 +787,10 @@ func rollupServes(f *queries.Fast, mode sourceMode, r rollup) bool {
 	case comboRollup:
 		return comboServes(f, mode)
 	case fineRollup, tierRollup:
-		return mode == calendarMode && !slices.ContainsFunc(f.Sources, func(s string) bool { _, ok := fineSources[s]; return !ok })
+		return mode == calendarMode && !slices.ContainsFunc(f.Sources, func(s string) bool {
+			src, ok := fineSources[s]
+			return !ok || src.tiers && r == fineRollup
+		})
 	}
 	return true
 }
