@@ -12,15 +12,14 @@ import (
 )
 
 // The sums per calendar period and group: the order sums, the email and
-// social counts,
-// the survey scores' counts, the customers active (and retained,
-// repeating, complaining) and the history-wide KPIs' state at each first
-// of a month, each summed per group of customers rather than read per
-// customer. A request for whole calendar periods grouped by the groups
-// alone reads a few rows a period (kpi's fineSources) where the
+// social counts, the survey scores' counts, the customers active (and
+// retained, repeating, complaining) and the history-wide KPIs' state at
+// each first of a month, each summed per group of customers rather than
+// read per customer. A request for whole calendar periods grouped by the
+// groups alone reads a few rows a period (kpi's fineSources) where the
 // customers' rows are hundreds of thousands. Two kinds of group have
 // them (and the tiers the top fifth's revenue and the costed customers'
-// profit, topGroupSums):
+// profit too, topGroupSums):
 //
 //   - the finer combinations of the customers' dimensions (an age:
 //     fast_*_fine, built with the fast tables, fineGroups);
