@@ -280,21 +280,21 @@ var dimTotalsStatements = slices.Concat(reading(fromOrders,
 )
 
 // historyEnds builds the history ends of the groups g keys
-// (fast_history_ends_fine: of the finer combinations): per first of a month
-// (pend) and group, the state of the history-wide KPIs there,
-// for whole calendar periods by an age (kpi's fineSources), where each
-// customer's history is otherwise filtered per period (recency,
-// historic CLV and suspected churn by age by month over 2024 at 1M
-// customers: 1.2-1.8 s). Summed up to each end, over a row per month
-// from the first with an order to the month after the last change (a
-// later end reads the last), of the combinations with customers there:
-// the customers with a completed order
-// before it, their first days' and gaps' day numbers summed (their days
-// since their last order before the end are the end's day number less
-// those), their revenue, and the customers eligible and flagged for
-// suspected churn at its default multiplier (the month sums of
-// fast_suspect_per_day_by's changes, per finer combination). At 1M demo
-// customers: 1.7-1.8 s, 250k rows. (The day rows and the changes are
+// (fast_history_ends_fine of the finer combinations, or the tiers'):
+// per first of a month (pend) and group, the state of the history-wide
+// KPIs there, for whole calendar periods by an age or a tier (kpi's
+// fineSources), where each customer's history is otherwise filtered per
+// period (recency, historic CLV and suspected churn by age by month over
+// 2024 at 1M customers: 1.2-1.8 s). Summed up to each end, over a row
+// per month from the first with an order to the month after the last
+// change (a later end reads the last), of the groups with customers
+// there: the customers with a completed order before it, their first
+// days' and gaps' day numbers summed (their days since their last order
+// before the end are the end's day number less those), their revenue,
+// and the customers eligible and flagged for suspected churn at its
+// default multiplier (the month sums of the changes fast_suspect_per_day_by
+// sums, per group). Per finer combination at 1M demo customers: 1.7-1.8
+// s, 250k rows. (The day rows and the changes are
 // those of the combinations' tables, fast_history_per_day_by and
 // fast_suspect_per_day_by, keyed by the finer combination: summing the
 // history's per day and finer combination first, then those per

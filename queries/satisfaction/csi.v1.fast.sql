@@ -1,9 +1,9 @@
 -- source: fast_score_counts
 -- Without a customer filter, and by customer dimensions of the
--- combinations only (the scorecard, a grain, by region; by an age over
--- whole calendar periods): the number of each (attribute, score) per day,
--- or per calendar period, of every customer or per combination of those
--- dimensions, summed over the window, so the same sums of integers over
+-- combinations only (the scorecard, a grain, by region; by an age, or
+-- one tier, over whole calendar periods): the number of each (attribute,
+-- score) per day, or per calendar period, of every customer or per
+-- combination of those dimensions (or tier), summed over the window, so the same sums of integers over
 -- the same counts as below, without reading a response. Each row counts
 -- its n responses (count: n), grouped per group, attribute and weight
 -- as the per-response form's rows: by age by month over 2024 at 1M
