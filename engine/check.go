@@ -106,6 +106,9 @@ var invariantChecks = []invariantCheck{
 	{name: "tier_sums", fast: true,
 		rule:  "the fast path's sums per calendar period and tier, stamped current, are those of each rule set's latest evaluation, and each evaluation's add up to everyone's completed orders and active customers of each month",
 		query: tierSumsCheck()},
+	{name: "wide_sums", fast: true,
+		rule:  "the fast path's sums per calendar period and value of each wide dimension, stamped current, key every customer, and each dimension's add up to everyone's completed orders and active customers of each month",
+		query: wideSumsCheck()},
 	{name: "evaluations", rule: "every evaluation holds as many assignments as it counted, and every assignment has its evaluation",
 		query: `SELECT count(*) = 0, format('{} evaluation(s) disagree with their assignments, e.g. {}', count(*), min(what))
 		 FROM (
@@ -126,19 +129,39 @@ var invariantChecks = []invariantCheck{
 // tier, and the evaluations whose month sums of orders, or of active
 // customers, over their tiers differ from everyone's.
 func tierSumsCheck() string {
-	return fmt.Sprintf(`SELECT count(*) = 0, format('{} evaluation(s) disagree with their sums per tier, e.g. {}', count(*), min(what))
+	return `SELECT count(*) = 0, format('{} evaluation(s) disagree with their sums per tier, e.g. {}', count(*), min(what))
 		 FROM (
 		   SELECT format('evaluation {} is its rule set''s latest but has no sums per tier', id) AS what
 		   FROM (SELECT max(id) AS id FROM meta_evaluations GROUP BY ruleset) WHERE id NOT IN (SELECT evaluation FROM fast_tier_sums)
-		   UNION ALL
-		   SELECT format('the sums per tier of evaluation {} hold {} orders and {} active customer-months; everyone''s {} and {}',
-		                 s.evaluation, coalesce(o.orders, 0), coalesce(a.active, 0), t.orders, t.active)
-		   FROM fast_tier_sums s
-		   LEFT JOIN (SELECT ckey // %[1]d AS evaluation, sum(orders) AS orders FROM fast_order_calendar_tiers WHERE months = 1 GROUP BY 1) o USING (evaluation)
-		   LEFT JOIN (SELECT ckey // %[1]d AS evaluation, sum(active) AS active FROM fast_calendar_activity_tiers WHERE months = 1 GROUP BY 1) a USING (evaluation)
+		   UNION ALL ` + sumsAgainstEveryone("(SELECT evaluation AS id FROM fast_tier_sums)", "_tiers", "tier of evaluation", kpi.TierKeyFactor) + `)`
+}
+
+// wideSumsCheck finds the wide dimensions whose codes do not key every
+// customer, and those whose month sums of orders, or of active
+// customers, over their values differ from everyone's.
+func wideSumsCheck() string {
+	return `SELECT count(*) = 0, format('{} wide dimension(s) disagree with their sums per value, e.g. {}', count(*), min(what))
+		 FROM (
+		   SELECT format('wide dimension {} keys {} customers of {}', c.dimension, len(c.codes), k.n) AS what
+		   FROM fast_wide_codes c CROSS JOIN (SELECT count(*) AS n FROM fast_customer_keys) k
+		   WHERE len(c.codes) <> k.n OR list_contains(c.codes, NULL)
+		   UNION ALL ` + sumsAgainstEveryone("(SELECT dimension AS id FROM fast_wide_codes)", "_wide", "value of wide dimension", kpi.WideKeyFactor) + `)`
+}
+
+// sumsAgainstEveryone is a query of the groupings (owners: a relation of
+// their ids, id; each grouping's group keys are its id times factor
+// plus the group's) whose month sums of orders, or of active customers,
+// in the tables of sums per group of the suffix differ from everyone's,
+// each named per.
+func sumsAgainstEveryone(owners, suffix, per string, factor int) string {
+	return fmt.Sprintf(`SELECT format('the sums per %[3]s {} hold {} orders and {} active customer-months; everyone''s {} and {}',
+		                 s.id, coalesce(o.orders, 0), coalesce(a.active, 0), t.orders, t.active)
+		   FROM %[1]s s
+		   LEFT JOIN (SELECT ckey // %[4]d AS id, sum(orders) AS orders FROM fast_order_calendar%[2]s WHERE months = 1 GROUP BY 1) o USING (id)
+		   LEFT JOIN (SELECT ckey // %[4]d AS id, sum(active) AS active FROM fast_calendar_activity%[2]s WHERE months = 1 GROUP BY 1) a USING (id)
 		   CROSS JOIN (SELECT (SELECT coalesce(sum(orders), 0) FROM fast_calendar WHERE months = 1) AS orders,
 		                      (SELECT coalesce(sum(active), 0) FROM fast_calendar_activity WHERE months = 1) AS active) t
-		   WHERE coalesce(o.orders, 0) <> t.orders OR coalesce(a.active, 0) <> t.active)`, kpi.TierKeyFactor)
+		   WHERE coalesce(o.orders, 0) <> t.orders OR coalesce(a.active, 0) <> t.active`, owners, suffix, per, factor)
 }
 
 // datasetRowsCheck compares each kind's table with the rows its successful

@@ -173,6 +173,36 @@ func TestCheckTierSums(t *testing.T) {
 	}
 }
 
+// TestCheckWideSums breaks the sums per wide dimension's value (the
+// demo's signup date) three ways, each restored after: each breaks
+// wide_sums alone.
+func TestCheckWideSums(t *testing.T) {
+	e := fastDemo(t)
+	ctx := context.Background()
+	if broken := brokenInvariants(t, e); len(broken) > 0 {
+		t.Fatalf("broken before: %v", broken)
+	}
+	for table, stmt := range map[string]string{
+		"fast_order_calendar_wide":    "DELETE FROM fast_order_calendar_wide WHERE months = 1 AND ckey = (SELECT max(ckey) FROM fast_order_calendar_wide)",
+		"fast_calendar_activity_wide": "UPDATE fast_calendar_activity_wide SET active = active + 1 WHERE months = 1 AND pstart = (SELECT min(pstart) FROM fast_calendar_activity_wide WHERE months = 1)",
+		"fast_wide_codes":             "UPDATE fast_wide_codes SET codes = codes[2:]",
+	} {
+		for _, s := range []string{"CREATE TABLE zz_kept AS SELECT * FROM " + table, stmt} {
+			if _, err := e.DB().ExecContext(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if broken := brokenInvariants(t, e); !slices.Equal(broken, []string{"wide_sums"}) {
+			t.Errorf("after %q: broken %v, want wide_sums", stmt, broken)
+		}
+		for _, s := range []string{"CREATE OR REPLACE TABLE " + table + " AS SELECT * FROM zz_kept", "DROP TABLE zz_kept"} {
+			if _, err := e.DB().ExecContext(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
 // brokenInvariants are the names of the invariants e's check finds broken.
 func brokenInvariants(t *testing.T, e *Engine) []string {
 	t.Helper()

@@ -387,6 +387,9 @@ func plannerData(ctx context.Context, q querier, s *snapshot) (*kpi.Data, error)
 		if d.FineDimensions, err = combinationColumns(ctx, q, "fast_dim_fine"); err != nil {
 			return nil, err
 		}
+		if d.WideDimensions, err = combinationColumns(ctx, q, "fast_dim_wide"); err != nil {
+			return nil, err
+		}
 	}
 	return d, nil
 }

@@ -324,11 +324,16 @@ func rollupAggregates(columns []rollupColumn) string {
 // rollupSums is the select list of the columns' sums over rows of their
 // aggregates, kept BIGINT.
 func rollupSums(columns []rollupColumn) string {
+	return columnSums(columnNames(columns))
+}
+
+// columnNames are the names of the columns.
+func columnNames(columns []rollupColumn) []string {
 	names := make([]string, len(columns))
 	for i, c := range columns {
 		names[i] = c.name
 	}
-	return columnSums(names)
+	return names
 }
 
 // columnSums is the select list of the named columns' sums, kept BIGINT.
@@ -383,6 +388,9 @@ var surveyCounts = []rollupColumn{
 	{"csat_satisfied", "count(*) FILTER (WHERE csat >= 4)"},
 	{"csat_sum", "coalesce(sum(csat), 0)"},
 }
+
+// surveyCountNames are the names of surveyCounts.
+func surveyCountNames() []string { return columnNames(surveyCounts) }
 
 // longerPeriods are the statements appending the quarters and years of a
 // rollup table, summed from its months (keys: the columns of the
@@ -496,7 +504,7 @@ func tableOf(stmt string) string {
 // fastLayout numbers the layout of the fast path's tables: a build that
 // changes their columns increments it, so tables of another layout are
 // rebuilt at open like stale ones.
-const fastLayout = 46
+const fastLayout = 47
 
 // fastDatasets are the datasets the fast path's tables are built from.
 var fastDatasets = []string{"customers", "orders", "events", "surveys", "tickets", "contracts"}

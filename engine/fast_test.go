@@ -733,10 +733,11 @@ func TestFastTablesRebuiltPerDataset(t *testing.T) {
 		kind    string
 		rebuilt []string // every other fast table must be kept
 	}{
-		{"surveys", []string{"fast_survey_days", "fast_survey_totals_by", "fast_score_days_by", "fast_score_days", "fast_score_calendar_fine", "fast_score_calendar_tiers", "fast_stamp"}},
-		{"events", []string{"fast_event_rows", "fast_event_totals_by", "fast_event_calendar_fine", "fast_event_calendar_tiers", "fast_stamp"}},
+		{"surveys", []string{"fast_survey_days", "fast_survey_totals_by", "fast_survey_calendar_fine", "fast_survey_calendar_wide", "fast_survey_calendar_tiers", "fast_score_days_by", "fast_score_days", "fast_score_calendar_fine", "fast_score_calendar_wide", "fast_score_calendar_tiers", "fast_stamp"}},
+		{"events", []string{"fast_event_rows", "fast_event_totals_by", "fast_event_calendar_fine", "fast_event_calendar_wide", "fast_event_calendar_tiers", "fast_stamp"}},
 		{"tickets", []string{"fast_ticket_rows", "fast_ticket_calendar", "fast_ticket_totals_by", "fast_ticket_hours_by",
-			"fast_calendar_active", "fast_calendar_activity_fine", "fast_calendar_activity_by", "fast_calendar_activity", "fast_calendar_activity_tiers", "fast_stamp"}},
+			"fast_ticket_totals_calendar_fine", "fast_ticket_totals_calendar_wide", "fast_ticket_totals_calendar_tiers",
+			"fast_calendar_active", "fast_calendar_activity_fine", "fast_calendar_activity_by", "fast_calendar_activity", "fast_calendar_activity_wide", "fast_calendar_activity_tiers", "fast_stamp"}},
 		{"contracts", []string{"fast_contract_rows", "fast_stamp"}},
 		{"customers", []string{"*"}},
 	} {
@@ -843,65 +844,10 @@ func TestTierSumsEqualPlain(t *testing.T) {
 	e := fastDemo(t) // lifecycle evaluated after the fast tables' build
 	ctx := context.Background()
 	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
-	windows := [][2]time.Time{
-		{day("2023-01-01"), day("2024-01-01")},
-		{day("2023-04-01"), day("2023-07-01")},
-		{day("2024-12-01"), day("2025-01-01")},
-		{day("2021-10-01"), day("2022-04-01")},
-		{day("2031-01-01"), day("2031-07-01")},
-	}
-	reads := func(q Query, table string) bool {
-		t.Helper()
-		st, err := e.plan(ctx, e.snap(), ownDimensions(e, q))
-		if err != nil {
-			t.Fatalf("%+v: %v", q, err)
-		}
-		return strings.Contains(st.SQL, table)
-	}
-	readsTierSums := func(q Query) bool { return reads(q, "_tiers d") }
-	tierOnly := map[string]bool{"top20_revenue_share": true, "customer_profitability": true}
+	readsTierSums := func(q Query) bool { return planReads(t, e, q, "_tiers d") }
 	check := func(when string, tiers ...string) {
 		t.Helper()
-		summed := 0
-		for _, by := range tiers {
-			for _, k := range fastKPIs(e) {
-				for _, w := range windows {
-					for _, g := range []Grain{GrainNone, GrainMonth} {
-						q := k
-						q.From, q.To, q.Grain, q.By = w[0], w[1], g, []string{by}
-						servedEqualsPlain(t, ctx, e, q)
-						// The sums per tier serve what those per finer
-						// combination serve by an age, and the sums kept
-						// per tier alone (the top fifth's revenue, the
-						// costed customers) serve the KPIs reading them
-						// where revenue by age reads its sums.
-						tier := readsTierSums(q)
-						q.By = []string{"age"}
-						fine := reads(q, "_fine d")
-						if tierOnly[k.KPI] {
-							q.KPI = "revenue"
-							fine = reads(q, "_fine d")
-						}
-						if tier != fine {
-							t.Errorf("%s: %s v%d %v grain %s: read the sums per tier %v, want %v", when, k.KPI, k.Version, w, g, tier, fine)
-						}
-						if tier {
-							summed++
-						}
-					}
-				}
-			}
-		}
-		// revenue, orders, AOV, gross profit, profit margin, on-time
-		// delivery, return rate, the top-20% share and customer
-		// profitability; churn, retention, active customers,
-		// purchase frequency, repeat purchase, complaint rate, the four
-		// engagement rates, csi, recency, historic CLV and suspected
-		// churn: at each window but the half years' grain none (not a
-		// calendar period).
-		if want := 23 * len(tiers) * (2*len(windows) - 2); summed != want {
-			t.Errorf("%s: %d requests read the sums per tier, want %d", when, summed, want)
-		}
+		groupSumsEqualPlain(t, e, when, "_tiers d", tiers...)
 	}
 	check("evaluated after the build", "tier:lifecycle")
 	for _, q := range []Query{
@@ -963,5 +909,129 @@ func TestTierSumsEqualPlain(t *testing.T) {
 	}
 	if evaluations != 2 {
 		t.Errorf("the history ends per tier hold %d evaluations, want 2", evaluations)
+	}
+}
+
+// planReads tells whether the statement planned for q reads table.
+func planReads(t *testing.T, e *Engine, q Query, table string) bool {
+	t.Helper()
+	st, err := e.plan(context.Background(), e.snap(), ownDimensions(e, q))
+	if err != nil {
+		t.Fatalf("%+v: %v", q, err)
+	}
+	return strings.Contains(st.SQL, table)
+}
+
+// groupSumsEqualPlain checks every fast KPI by each of the groupings
+// (tiers, or wide dimensions) over calendar periods of each kind and
+// windows before and after the data, at grain none and month, against
+// the macros; and that the sums per group (table, in the statement) are
+// read exactly where the sums per finer combination serve the same
+// request by an age, the sums kept per group alone (the top fifth's
+// revenue, the costed customers) where revenue by age reads its sums.
+func groupSumsEqualPlain(t *testing.T, e *Engine, when, table string, groupings ...string) {
+	t.Helper()
+	ctx := context.Background()
+	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	windows := [][2]time.Time{
+		{day("2023-01-01"), day("2024-01-01")},
+		{day("2023-04-01"), day("2023-07-01")},
+		{day("2024-12-01"), day("2025-01-01")},
+		{day("2021-10-01"), day("2022-04-01")},
+		{day("2031-01-01"), day("2031-07-01")},
+	}
+	wholeOnly := map[string]bool{"top20_revenue_share": true, "customer_profitability": true}
+	summed := 0
+	for _, by := range groupings {
+		for _, k := range fastKPIs(e) {
+			for _, w := range windows {
+				for _, g := range []Grain{GrainNone, GrainMonth} {
+					q := k
+					q.From, q.To, q.Grain, q.By = w[0], w[1], g, []string{by}
+					servedEqualsPlain(t, ctx, e, q)
+					grouped := planReads(t, e, q, table)
+					q.By = []string{"age"}
+					if wholeOnly[k.KPI] {
+						q.KPI = "revenue"
+					}
+					if fine := planReads(t, e, q, "_fine d"); grouped != fine {
+						t.Errorf("%s: %s v%d by %s %v grain %s: read %s %v, want %v", when, k.KPI, k.Version, by, w, g, table, grouped, fine)
+					}
+					if grouped {
+						summed++
+					}
+				}
+			}
+		}
+	}
+	// revenue, orders, AOV, gross profit, profit margin, on-time
+	// delivery, return rate, the top-20% share and customer
+	// profitability; churn, retention, active customers, purchase
+	// frequency, repeat purchase, complaint rate, the four engagement
+	// rates, csi, NPS, the two CSAT KPIs, the resolution rate and mean
+	// resolution hours, recency, historic CLV, suspected churn, new
+	// customers and their growth: at each window but the half years'
+	// grain none (not a calendar period).
+	if want := 30 * len(groupings) * (2*len(windows) - 2); summed != want {
+		t.Errorf("%s: %d requests read %s, want %d", when, summed, table, want)
+	}
+}
+
+// TestWideSumsEqualPlain checks the sums per value of a wide dimension
+// (the signup date: more values than the finer combinations take) as
+// TestTierSumsEqualPlain checks the tiers', after the build, after a
+// customers import that adds a value (every key moves) and after an
+// orders import (their tables alone rebuilt); and that requests they
+// cannot serve do not read them.
+func TestWideSumsEqualPlain(t *testing.T) {
+	e := fastDemo(t)
+	ctx := context.Background()
+	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	if got := e.snap().data.WideDimensions; !slices.Equal(got, []string{"signup_date"}) {
+		t.Fatalf("wide dimensions %v, want [signup_date]", got)
+	}
+	groupSumsEqualPlain(t, e, "built", "_wide d", "signup_date")
+	for _, q := range []Query{
+		{KPI: "churn_rate", From: day("2023-02-15"), To: day("2023-11-20"), By: []string{"signup_date"}},
+		{KPI: "churn_rate", From: day("2023-01-01"), To: day("2024-01-01"), By: []string{"signup_date", "region"}},
+		{KPI: "recency_days", From: day("2023-01-01"), To: day("2024-01-01"), By: []string{"signup_date"}, Where: "frequency >= 3"},
+		{KPI: "suspected_churn_rate", From: day("2023-01-01"), To: day("2024-01-01"), By: []string{"signup_date"}, Params: map[string]string{"cycle_multiplier": "3"}},
+	} {
+		if planReads(t, e, q, "_wide d") {
+			t.Errorf("%+v read the sums per wide dimension's value", q)
+		}
+		servedEqualsPlain(t, ctx, e, q)
+	}
+	// A new customer, of a signup date before every other (every key
+	// moves, and every value's position), with an order, and a second
+	// wide dimension of fewer values (a postcode: the signup date is now
+	// the second, its keys and values the second range): the customers'
+	// import rebuilds every table, an orders import the order tables.
+	dir := t.TempDir()
+	customers, orders := filepath.Join(dir, "customers.parquet"), filepath.Join(dir, "orders.parquet")
+	for path, copy := range map[string]string{
+		customers: `COPY (SELECT *, 'P' || (hash(customer_id) %% 300) AS postcode FROM customers UNION ALL BY NAME
+		 SELECT '0-first' AS customer_id, DATE '2019-03-01' AS signup_date, 'north' AS region) TO '%s' (FORMAT parquet)`,
+		orders: `COPY (SELECT * FROM orders WHERE order_date < DATE '2024-07-01' UNION ALL
+		 (SELECT * REPLACE ('o-first' AS order_id, '0-first' AS customer_id) FROM orders WHERE status = 'completed' ORDER BY order_id LIMIT 1))
+		 TO '%s' (FORMAT parquet)`,
+	} {
+		if _, err := e.DB().ExecContext(ctx, fmt.Sprintf(copy, path)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustImport(t, e, "customers", customers)
+	if got := e.snap().data.WideDimensions; !slices.Equal(got, []string{"postcode", "signup_date"}) {
+		t.Fatalf("wide dimensions %v, want [postcode signup_date]", got)
+	}
+	groupSumsEqualPlain(t, e, "a customer of a new signup date imported", "_wide d", "signup_date", "postcode")
+	mustImport(t, e, "orders", orders)
+	groupSumsEqualPlain(t, e, "orders imported again", "_wide d", "signup_date")
+	var first int64
+	if err := e.DB().QueryRowContext(ctx, `SELECT count(*) FROM fast_order_calendar_wide WHERE ckey = ?`, 2*kpi.WideKeyFactor+1).Scan(&first); err != nil {
+		t.Fatal(err)
+	}
+	if first == 0 {
+		t.Error("no order sums of the first signup date")
 	}
 }

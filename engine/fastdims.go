@@ -1,12 +1,14 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
 
+	"custkpi/kpi"
 	"custkpi/store"
 )
 
@@ -48,6 +50,14 @@ const (
 	// customer's key.
 	maxFineValues = 256
 	maxFine       = 65535
+	// maxWideValues and maxWide bound the wide dimensions (fast_dim_wide):
+	// those left out of the finer combinations with at most
+	// maxWideValues values (a signup date), fewest first, at most maxWide
+	// of them. Each has its own sums per calendar period and value
+	// (fast_*_wide, wideGroups), which cost the import about 3 s each at
+	// 1M demo customers.
+	maxWideValues = kpi.WideKeyFactor - 1
+	maxWide       = 2
 )
 
 // orderSums sums the order columns of fast_order_days (or of a table of
@@ -64,27 +74,68 @@ const orderSums = `CAST(sum(orders) AS BIGINT) AS orders, CAST(sum(returned) AS 
 // combination's (combo) and their finer combination's (fine), which the
 // per-customer tables carry on: their sums per combination are then
 // grouped without a join, and their rows grouped by the finer
-// combinations' dimensions join those, not every customer's key.
+// combinations' dimensions join those, not every customer's key. Then
+// the wide dimensions' values and codes (wideStatements), and the tiers'
+// (tiersTable).
 func keyStatements(ctx context.Context, conn *sql.Conn) ([]string, error) {
 	counts, err := dimensionCounts(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
 	coarse, fine := counts.choose(maxComboValues, maxCombos), counts.choose(maxFineValues, maxFine)
+	wide := counts.wide(fine)
 	// The keys are numbered in a window over the customer_ids alone, then
 	// joined to the customers' rows: the window's output is written on
 	// one thread, so numbering whole rows took 2.3–2.7 s at a million
 	// customers, and into a temporary table copied after 1.1–1.3 s,
 	// against 0.77–0.81 s this way.
 	numbered := `JOIN (SELECT customer_id, CAST(row_number() OVER (ORDER BY customer_id) AS INTEGER) AS ckey FROM customers) n USING (customer_id)`
-	return []string{
+	return slices.Concat([]string{
 		combinationsTable("fast_dim_combos", coarse),
 		combinationsTable("fast_dim_fine", fine),
 		`CREATE OR REPLACE TABLE fast_customer_keys AS
 	SELECT n.ckey, d.customer_id, d AS dims, c.ckey AS combo, f.ckey AS fine FROM customer_dims() d ` + numbered +
 			combinationJoin("fast_dim_combos c", "c", coarse) + combinationJoin("fast_dim_fine f", "f", fine),
-		tiersTable,
-	}, nil
+	}, wideStatements(wide), []string{tiersTable}), nil
+}
+
+// wideStatements build fast_dim_wide, a row per value of each wide
+// dimension (dims, the i-th numbered i from 1): its key (ckey: i times
+// kpi.WideKeyFactor plus the value's position in their order, nulls as
+// one value) and the value in the struct dims (the other dimensions'
+// fields null), and fast_wide_codes, a row per wide dimension
+// (dimension: i) with each customer's value's key at their key (codes):
+// a request by the dimension then reads its sums per value (kpi's
+// wideRollup) and names each row's value from the list of the values at
+// their positions. The codes are read as the tiers' are (tiersTable).
+func wideStatements(dims []string) []string {
+	if len(dims) == 0 {
+		return []string{
+			`CREATE OR REPLACE TABLE fast_dim_wide AS SELECT CAST(NULL AS INTEGER) AS ckey, struct_pack(` + comboNone + ` := NULL::VARCHAR) AS dims LIMIT 0`,
+			`CREATE OR REPLACE TABLE fast_wide_codes (dimension INTEGER, codes INTEGER[])`,
+		}
+	}
+	values, codes := make([]string, len(dims)), make([]string, len(dims))
+	for i, d := range dims {
+		fields := make([]string, len(dims))
+		for j, other := range dims {
+			value := "NULL"
+			if j == i {
+				value = "v"
+			}
+			fields[j] = store.QuoteIdent(other) + " := " + value
+		}
+		q := store.QuoteIdent(d)
+		values[i] = fmt.Sprintf(`SELECT CAST(%d * %d + row_number() OVER (ORDER BY v) AS INTEGER) AS ckey, struct_pack(%s) AS dims
+		FROM (SELECT DISTINCT dims.%s AS v FROM fast_customer_keys)`, i+1, kpi.WideKeyFactor, strings.Join(fields, ", "), q)
+		codes[i] = fmt.Sprintf(`SELECT CAST(%[1]d AS INTEGER) AS dimension, list(w.ckey ORDER BY k.ckey) AS codes
+		FROM fast_customer_keys k JOIN fast_dim_wide w ON w.ckey // %[2]d = %[1]d AND w.dims.%[3]s IS NOT DISTINCT FROM k.dims.%[3]s`,
+			i+1, kpi.WideKeyFactor, q)
+	}
+	return []string{
+		"CREATE OR REPLACE TABLE fast_dim_wide AS " + strings.Join(values, "\n\t\tUNION ALL ") + " ORDER BY ckey",
+		"CREATE OR REPLACE TABLE fast_wide_codes AS " + strings.Join(codes, "\n\t\tUNION ALL ") + " ORDER BY dimension",
+	}
 }
 
 // tiersTable builds fast_tier_lists, a row per evaluation: its tiers
@@ -187,6 +238,9 @@ var dimTotalsStatements = slices.Concat(reading(fromOrders,
 	// NPS, CSAT and the engagement rates of everyone or by such
 	// dimensions.
 	reading(fromSurveys, dayTotals("fast_survey_totals_by", "fast_survey_days", rollupSums(surveyCounts))),
+	// The same per calendar period and finer combination: NPS and the
+	// CSAT KPIs of whole calendar periods by an age (fineSources).
+	reading(fromSurveys, surveyGroupSums(fineGroups)...),
 	reading(fromEvents, dayTotals("fast_event_totals_by", "fast_event_rows", columnSums(eventCountNames()))),
 	// The same per calendar period and finer combination: the
 	// engagement rates of whole calendar periods by an age (fineSources).
@@ -255,8 +309,10 @@ var dimTotalsStatements = slices.Concat(reading(fromOrders,
 		`CREATE OR REPLACE TABLE fast_calendar_activity AS
 		SELECT months, pstart, ` + activitySums + `
 		FROM fast_calendar_activity_by GROUP BY months, pstart ORDER BY months, pstart`})...),
-	// The same sums per calendar period and tier, of each rule set's
-	// latest evaluation (tierSumStatements).
+	// The same sums per calendar period and value of each wide
+	// dimension (a signup date), and per tier of each rule set's latest
+	// evaluation (tierSumStatements).
+	wideSumStatements(),
 	tierSumStatements(tiersOfLatest),
 	// Per day and combination, the tickets opened, how many of them are
 	// resolved, and the hours to resolution summed and counted: the
@@ -277,6 +333,10 @@ var dimTotalsStatements = slices.Concat(reading(fromOrders,
 	SELECT day, combo AS ckey, response_hours AS hours
 	FROM fast_ticket_rows WHERE response_hours IS NOT NULL
 	ORDER BY day`),
+	// The tickets' sums per calendar period and finer combination: the
+	// resolution rate and mean resolution hours of whole calendar periods
+	// by an age (fineSources).
+	reading(fromTickets, ticketGroupSums(fineGroups)...),
 )
 
 // historyEnds builds the history ends of the groups g keys
@@ -463,8 +523,25 @@ func (v dimensionValues) choose(maxValues, maxProduct int64) []string {
 	return chosen
 }
 
+// wide picks the wide dimensions: of those not in fine, the ones of at
+// most maxWideValues values, fewest first, at most maxWide of them; no
+// identifier (a referrer's id), which no request is grouped by.
+func (v dimensionValues) wide(fine []string) []string {
+	var names []string
+	for i, n := range v.names {
+		if v.counts[i] <= maxWideValues && !slices.Contains(fine, n) && !kpi.IsIdentifier(n) {
+			names = append(names, n)
+		}
+	}
+	slices.SortStableFunc(names, func(a, b string) int {
+		return cmp.Compare(v.counts[slices.Index(v.names, a)], v.counts[slices.Index(v.names, b)])
+	})
+	return names[:min(len(names), maxWide)]
+}
+
 // combinationColumns are the dimensions a table of combinations
-// (fast_dim_combos, fast_dim_fine) holds.
+// (fast_dim_combos, fast_dim_fine; or the wide dimensions',
+// fast_dim_wide) holds.
 func combinationColumns(ctx context.Context, q querier, table string) ([]string, error) {
 	cols, err := store.Strings(ctx, q, "SELECT column_name FROM (DESCRIBE SELECT dims.* FROM "+table+") WHERE column_name <> ?", comboNone)
 	if err != nil {

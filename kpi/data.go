@@ -19,11 +19,13 @@ type Data struct {
 	CustomerColumns []string
 	// Evaluations: the latest evaluation of each rule set.
 	Evaluations map[string]Evaluation
-	// ComboDimensions are the customer dimensions of fast_dim_combos, and
-	// FineDimensions those of fast_dim_fine, when the fast path's tables
-	// are current (none otherwise).
+	// ComboDimensions are the customer dimensions of fast_dim_combos,
+	// FineDimensions those of fast_dim_fine, and WideDimensions those of
+	// fast_dim_wide (the i-th's keys from i+1 times WideKeyFactor), when
+	// the fast path's tables are current (none otherwise).
 	ComboDimensions []string
 	FineDimensions  []string
+	WideDimensions  []string
 }
 
 // Dataset is a loaded dataset as the planner sees it.

@@ -31,6 +31,10 @@ type dimension struct {
 // Dimension columns of customers that are identifiers, not groups.
 var notDimensions = []string{"customer_id", "referred_by"}
 
+// IsIdentifier tells whether a customers column is an identifier, which
+// no request is grouped by.
+func IsIdentifier(column string) bool { return slices.Contains(notDimensions, column) }
+
 // keyJoin is how a statement's rows join their customer dimensions.
 type keyJoin struct {
 	// table: the rows' customer_id is the integer key of that table
@@ -40,8 +44,12 @@ type keyJoin struct {
 	// one; "": the rows hold customer ids.
 	table string
 	// rowKey is the row's side of the join (r.customer_id, or the
-	// combination's part of a keyCombos key).
+	// combination's part of a keyCombos key, or a wide dimension's
+	// value's position).
 	rowKey string
+	// part: of fast_dim_wide, the rows of the wide dimension numbered
+	// part alone.
+	part int64
 	// onePeriod: the rows are of one period (buildSideHint).
 	onePeriod bool
 }
@@ -55,7 +63,7 @@ type keyJoin struct {
 // ms so, 27 ms with the combinations' side said smaller, 11 ms read from
 // the lists.
 func (k keyJoin) lookup() bool {
-	return k.table == "fast_dim_combos" || k.table == "fast_dim_fine"
+	return k.table == "fast_dim_combos" || k.table == "fast_dim_fine" || k.table == "fast_dim_wide"
 }
 
 // lookupDimensions has the customer dimensions read their values from
@@ -93,7 +101,11 @@ func customerJoin(dims []dimension, k keyJoin) string {
 		return ""
 	}
 	if k.lookup() {
-		return fmt.Sprintf("CROSS JOIN (SELECT %s FROM %s k) d", strings.Join(cols, ", "), k.table)
+		where := ""
+		if k.part > 0 {
+			where = fmt.Sprintf(" WHERE k.ckey // %d = %d", WideKeyFactor, k.part)
+		}
+		return fmt.Sprintf("CROSS JOIN (SELECT %s FROM %s k%s) d", strings.Join(cols, ", "), k.table, where)
 	}
 	if k.table != "" {
 		return fmt.Sprintf("LEFT JOIN (SELECT k.ckey AS __dim_key, %s FROM %s k%s) d ON d.__dim_key = %s",
@@ -131,7 +143,7 @@ func buildSideHint(k keyJoin) string {
 func CustomerDimensions(data *Data) []string {
 	var out []string
 	for _, c := range data.CustomerColumns {
-		if !slices.Contains(notDimensions, c) {
+		if !IsIdentifier(c) {
 			out = append(out, c)
 		}
 	}

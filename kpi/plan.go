@@ -52,16 +52,18 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 	// scoped) and scoped by such dimensions only (or not at all): a form
 	// of sums reads them per combination of those dimensions.
 	// Grouped by dimensions of the finer combinations only (an age), or
-	// by one tier, with nothing else narrowing it: a form of sums over
-	// whole calendar periods reads them per period and finer combination,
-	// or tier.
-	r := noRollup
+	// by one wide dimension (a signup date) or one tier, with nothing
+	// else narrowing it: a form of sums over whole calendar periods reads
+	// them per period and finer combination, value, or tier.
+	r, wide := noRollup, wideDimension(data, dims)
 	switch {
 	case where == nil && (scope == nil || scope.Combinations != nil) &&
 		(comboDimensions(data, dims) || len(dims) == 0 && scope != nil):
 		r = comboRollup
 	case where == nil && scope == nil && fineDimensions(data, dims):
 		r = fineRollup
+	case where == nil && scope == nil && wide > 0:
+		r = wideRollup
 	case where == nil && scope == nil && len(dims) == 1 && dims[0].tier && dims[0].evaluation.Sums:
 		r = tierRollup
 	}
@@ -77,7 +79,7 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 		// Customer dimensions and tiers join on the integer key (a
 		// combination's, or a customer's).
 		keys := where == nil && scope == nil
-		ids, tiers := keyInts, int64(0)
+		ids, sums := keyInts, groupSums{}
 		switch {
 		case r == comboRollup:
 			join.table = "fast_dim_combos"
@@ -85,10 +87,16 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 				filters = []*Filter{nil, scope.Combinations}
 			}
 		case r == fineRollup:
-			join.table = "fast_dim_fine"
+			join.table, sums = "fast_dim_fine", fineSums
+		case r == wideRollup:
+			// The rows' keys are their values' in fast_dim_wide: the
+			// dimension's values are read from its rows' list at their
+			// position.
+			join.table, join.part, sums = "fast_dim_wide", wide, wideSums(wide)
+			join.rowKey = fmt.Sprintf("CAST(r.customer_id %% %d AS INTEGER)", WideKeyFactor)
 		case r == tierRollup:
 			sumTiers(dims)
-			tiers = dims[0].evaluation.ID
+			sums = tierSums(dims[0].evaluation.ID)
 		case keys && fineDimensions(data, dims) && comboKeyedForm(f):
 			// Per customer, grouped by dimensions of the finer
 			// combinations: the rows' keys hold their combination's.
@@ -103,7 +111,7 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 		if join.table == "fast_customer_keys" {
 			keyTiers(dims)
 		}
-		calendar = b.fastSources([]*queries.Fast{f}, ps, false, ids, r, tiers)
+		calendar = b.fastSources([]*queries.Fast{f}, ps, false, ids, r, sums)
 		b.WriteString("),\nkpi_rows AS (\n  ")
 		b.fastRows(def, f, params, filters, everyPeriod)
 		b.WriteString("\n)\nSELECT ")

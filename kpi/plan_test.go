@@ -439,3 +439,49 @@ func TestFineRollup(t *testing.T) {
 		}
 	}
 }
+
+// TestWideRollup checks that a request by one wide dimension alone over
+// whole calendar periods reads the sums per value of that dimension (its
+// keys' range bound, its values read from its own rows of
+// fast_dim_wide), and that no other request does.
+func TestWideRollup(t *testing.T) {
+	cat := catalog(t)
+	d := data()
+	d.Datasets["events"] = Dataset{Generation: 4, Columns: []string{"event_id", "customer_id", "event_at", "channel", "event_type"}}
+	d.FineDimensions, d.WideDimensions = []string{"region"}, []string{"segment", "signup_date"}
+	year, other := [2]time.Time{day("2024-01-01"), day("2025-01-01")}, [2]time.Time{day("2024-02-15"), day("2024-11-20")}
+	for _, c := range []struct {
+		kpi    string
+		window [2]time.Time
+		grain  Grain
+		by     []string
+		where  *Filter
+		table  string // the table read, "" for no sums per wide dimension's value
+	}{
+		{"email_open_rate", year, GrainMonth, []string{"signup_date"}, nil, "fast_event_calendar_wide"},
+		{"top20_revenue_share", year, GrainNone, []string{"signup_date"}, nil, "fast_calendar_top_wide"},
+		{"new_customers", year, GrainQuarter, []string{"signup_date"}, nil, "fast_history_ends_wide"},
+		{"email_open_rate", other, GrainNone, []string{"signup_date"}, nil, ""},
+		{"email_open_rate", year, GrainNone, []string{"signup_date", "region"}, nil, ""},
+		{"email_open_rate", year, GrainNone, []string{"signup_date"}, &Filter{SQL: "SELECT customer_id FROM customers"}, ""},
+		{"email_open_rate", year, GrainNone, []string{"region"}, nil, ""},
+	} {
+		q := Query{KPI: c.kpi, From: c.window[0], To: c.window[1], Grain: c.grain, By: c.by, Fast: true}
+		st, err := Plan(cat, d, q, c.where)
+		if err != nil {
+			t.Fatalf("%+v: %v", c, err)
+		}
+		wide := strings.Contains(st.SQL, "_wide d")
+		switch {
+		case c.table == "" && wide:
+			t.Errorf("%s by %v over %v, grain %s, where %v: reads sums per value:\n%s", c.kpi, c.by, c.window, c.grain, c.where, st.SQL)
+		case c.table != "" && (!strings.Contains(st.SQL, c.table+" d") || !strings.Contains(st.SQL, "FROM fast_dim_wide k WHERE k.ckey // 65536 = 2")):
+			t.Errorf("%s by %v over %v, grain %s: does not read %s with the second dimension's values:\n%s", c.kpi, c.by, c.window, c.grain, c.table, st.SQL)
+		case c.table != "" && (!slices.Contains(st.Args, any(int64(2*WideKeyFactor))) || !slices.Contains(st.Args, any(int64(3*WideKeyFactor)))):
+			t.Errorf("%s by %v: the second dimension's keys are not bound: %v", c.kpi, c.by, st.Args)
+		}
+		if st.Path != PathFast {
+			t.Errorf("%s by %v: served by %s", c.kpi, c.by, st.Path)
+		}
+	}
+}

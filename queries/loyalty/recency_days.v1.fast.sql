@@ -10,9 +10,10 @@
 SELECT period, customer_id, firsts, gap_days, days_to_end FROM fast_history_totals
 -- form
 -- source: fast_history_ends
--- By customer dimensions of the finer combinations only (an age), or by
--- one tier, over whole calendar periods: the state at each period's end,
--- kept per end and finer combination (or tier) when the tables were built: the customers with an
+-- Over whole calendar periods, by customer dimensions of the finer
+-- combinations only (an age), by one wide dimension (a signup date) or
+-- by one tier: the state at each period's end,
+-- kept per end and group when the tables were built: the customers with an
 -- order before it and the sum of their days since their last one
 -- (integers: the same sums).
 -- numerator: coalesce(sum(days_sum), 0)

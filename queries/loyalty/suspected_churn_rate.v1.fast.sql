@@ -11,9 +11,10 @@ SELECT period, customer_id, flagged, eligible FROM fast_suspect_totals
 -- form
 -- source: fast_history_ends
 -- params: default
--- By customer dimensions of the finer combinations only (an age), or by
--- one tier, over whole calendar periods: the state at each period's end,
--- kept per end and finer combination (or tier) when the tables were built, at the default multiplier: the
+-- Over whole calendar periods, by customer dimensions of the finer
+-- combinations only (an age), by one wide dimension (a signup date) or
+-- by one tier: the state at each period's end,
+-- kept per end and group when the tables were built, at the default multiplier: the
 -- customers eligible and flagged (a group without any has no row).
 -- numerator: CAST(coalesce(sum(flagged), 0) AS BIGINT)
 -- denominator: CAST(coalesce(sum(eligible), 0) AS BIGINT)

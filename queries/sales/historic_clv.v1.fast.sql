@@ -6,9 +6,10 @@
 SELECT period, customer_id, amount AS revenue, firsts FROM fast_history_totals
 -- form
 -- source: fast_history_ends
--- By customer dimensions of the finer combinations only (an age), or by
--- one tier, over whole calendar periods: the state at each period's end,
--- kept per end and finer combination (or tier) when the tables were built: the customers with an
+-- Over whole calendar periods, by customer dimensions of the finer
+-- combinations only (an age), by one wide dimension (a signup date) or
+-- by one tier: the state at each period's end,
+-- kept per end and group when the tables were built: the customers with an
 -- order before it and their revenue.
 -- denominator: CAST(coalesce(sum(firsts), 0) AS BIGINT)
 SELECT period, customer_id, amount AS revenue, customers AS firsts FROM fast_history_ends
