@@ -12,12 +12,13 @@ import (
 )
 
 // The sums per calendar period and group: the order sums, the email and
-// social counts, the survey scores' counts, the customers active (and
+// social counts, the NPS and CSAT counts, the tickets and their hours to
+// resolution, the survey scores' counts, the customers active (and
 // retained, repeating, complaining) and the history-wide KPIs' state at
 // each first of a month, each summed per group of customers rather than
 // read per customer. A request for whole calendar periods grouped by the
 // groups alone reads a few rows a period (kpi's fineSources) where the
-// customers' rows are hundreds of thousands. Two kinds of group have
+// customers' rows are hundreds of thousands. Three kinds of group have
 // them (and the wide dimensions' values and the tiers the top fifth's
 // revenue and the costed customers' profit too, topGroupSums):
 //

@@ -390,15 +390,21 @@ func TestCatalogRefusesMismatchedForms(t *testing.T) {
 	}
 }
 
+// rollupSetup is the catalog and data of the rollup tests (the events
+// loaded too), and their windows: calendar 2024 and a span of no
+// calendar period.
+func rollupSetup(t *testing.T) (cat *Catalog, d *Data, year, other [2]time.Time) {
+	d = data()
+	d.Datasets["events"] = Dataset{Generation: 4, Columns: []string{"event_id", "customer_id", "event_at", "channel", "event_type"}}
+	return catalog(t), d, [2]time.Time{day("2024-01-01"), day("2025-01-01")}, [2]time.Time{day("2024-02-15"), day("2024-11-20")}
+}
+
 // TestFineRollup: a request of whole calendar periods grouped by
 // dimensions of the finer combinations alone reads the sums per period
 // and finer combination where its forms have them, and only then.
 func TestFineRollup(t *testing.T) {
-	cat := catalog(t)
-	d := data()
-	d.Datasets["events"] = Dataset{Generation: 4, Columns: []string{"event_id", "customer_id", "event_at", "channel", "event_type"}}
+	cat, d, year, other := rollupSetup(t)
 	d.ComboDimensions, d.FineDimensions = []string{"region"}, []string{"region", "age"}
-	year, other := [2]time.Time{day("2024-01-01"), day("2025-01-01")}, [2]time.Time{day("2024-02-15"), day("2024-11-20")}
 	for _, c := range []struct {
 		kpi    string
 		window [2]time.Time
@@ -445,11 +451,8 @@ func TestFineRollup(t *testing.T) {
 // keys' range bound, its values read from its own rows of
 // fast_dim_wide), and that no other request does.
 func TestWideRollup(t *testing.T) {
-	cat := catalog(t)
-	d := data()
-	d.Datasets["events"] = Dataset{Generation: 4, Columns: []string{"event_id", "customer_id", "event_at", "channel", "event_type"}}
+	cat, d, year, other := rollupSetup(t)
 	d.FineDimensions, d.WideDimensions = []string{"region"}, []string{"segment", "signup_date"}
-	year, other := [2]time.Time{day("2024-01-01"), day("2025-01-01")}, [2]time.Time{day("2024-02-15"), day("2024-11-20")}
 	for _, c := range []struct {
 		kpi    string
 		window [2]time.Time
