@@ -387,7 +387,7 @@ func plannerData(ctx context.Context, q querier, s *snapshot) (*kpi.Data, error)
 		if d.FineDimensions, err = combinationColumns(ctx, q, "fast_dim_fine"); err != nil {
 			return nil, err
 		}
-		if d.WideDimensions, err = combinationColumns(ctx, q, "fast_dim_wide"); err != nil {
+		if d.WideDimensions, d.WideTopOnly, err = wideDimensions(ctx, q); err != nil {
 			return nil, err
 		}
 	}

@@ -912,6 +912,45 @@ func TestTierSumsEqualPlain(t *testing.T) {
 	}
 }
 
+// topOnlyEqualPlain checks the sums kept per value of a top-only wide
+// dimension (age): by age over calendar periods, at grain none and
+// month, the top-20% share and customer profitability answer as their
+// macros and read those sums exactly where revenue by age reads the sums
+// per finer combination over calendar months, and no other fast KPI
+// reads them.
+func topOnlyEqualPlain(t *testing.T, e *Engine, when string) {
+	t.Helper()
+	ctx := context.Background()
+	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	top := 0
+	for _, k := range fastKPIs(e) {
+		for _, w := range [][2]time.Time{{day("2023-01-01"), day("2024-01-01")}, {day("2023-04-01"), day("2023-07-01")},
+			{day("2023-05-01"), day("2023-06-01")}, {day("2023-02-15"), day("2023-11-20")}} {
+			for _, g := range []Grain{GrainNone, GrainMonth} {
+				q := k
+				q.From, q.To, q.Grain, q.By = w[0], w[1], g, []string{"age"}
+				wide, want := planReads(t, e, q, "_wide d"), false
+				if k.KPI == "top20_revenue_share" || k.KPI == "customer_profitability" {
+					servedEqualsPlain(t, ctx, e, q)
+					q.KPI = "revenue"
+					want = planReads(t, e, q, "_fine d") && (g == GrainMonth || w[1].Sub(w[0]) < 32*24*time.Hour)
+				}
+				if wide != want {
+					t.Errorf("%s: %s v%d by age %v grain %s: read the sums per age %v, want %v", when, k.KPI, k.Version, w, g, wide, want)
+				}
+				if wide {
+					top++
+				}
+			}
+		}
+	}
+	// Two KPIs by month over the year, the quarter and the month, and
+	// over the month at grain none.
+	if top != 2*4 {
+		t.Errorf("%s: %d requests read the sums per age, want 8", when, top)
+	}
+}
+
 // planReads tells whether the statement planned for q reads table.
 func planReads(t *testing.T, e *Engine, q Query, table string) bool {
 	t.Helper()
@@ -987,10 +1026,11 @@ func TestWideSumsEqualPlain(t *testing.T) {
 	e := fastDemo(t)
 	ctx := context.Background()
 	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
-	if got := e.snap().data.WideDimensions; !slices.Equal(got, []string{"signup_date"}) {
-		t.Fatalf("wide dimensions %v, want [signup_date]", got)
+	if got, top := e.snap().data.WideDimensions, e.snap().data.WideTopOnly; !slices.Equal(got, []string{"signup_date", "age"}) || !slices.Equal(top, []string{"age"}) {
+		t.Fatalf("wide dimensions %v, top-only %v, want [signup_date age] and [age]", got, top)
 	}
 	groupSumsEqualPlain(t, e, "built", "_wide d", "signup_date")
+	topOnlyEqualPlain(t, e, "built")
 	for _, q := range []Query{
 		{KPI: "churn_rate", From: day("2023-02-15"), To: day("2023-11-20"), By: []string{"signup_date"}},
 		{KPI: "churn_rate", From: day("2023-01-01"), To: day("2024-01-01"), By: []string{"signup_date", "region"}},
@@ -1021,10 +1061,11 @@ func TestWideSumsEqualPlain(t *testing.T) {
 		}
 	}
 	mustImport(t, e, "customers", customers)
-	if got := e.snap().data.WideDimensions; !slices.Equal(got, []string{"postcode", "signup_date"}) {
-		t.Fatalf("wide dimensions %v, want [postcode signup_date]", got)
+	if got := e.snap().data.WideDimensions; !slices.Equal(got, []string{"postcode", "signup_date", "age"}) {
+		t.Fatalf("wide dimensions %v, want [postcode signup_date age]", got)
 	}
 	groupSumsEqualPlain(t, e, "a customer of a new signup date imported", "_wide d", "signup_date", "postcode")
+	topOnlyEqualPlain(t, e, "a customer of a new signup date imported")
 	mustImport(t, e, "orders", orders)
 	groupSumsEqualPlain(t, e, "orders imported again", "_wide d", "signup_date")
 	var first int64

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"custkpi/kpi"
@@ -55,7 +56,10 @@ const (
 	// maxWideValues values (a signup date), fewest first, at most maxWide
 	// of them. Each has its own sums per calendar period and value
 	// (fast_*_wide, wideGroups): the signup date's took 4.8 s of the 1M
-	// demo import's statements.
+	// demo import's statements. Beside them, as many dimensions of the
+	// finer combinations left out of the coarser ones (an age) have the
+	// sums no finer combinations add up to (the top fifths,
+	// wideTopGroups), of calendar months alone.
 	maxWideValues = kpi.WideKeyFactor - 1
 	maxWide       = 2
 )
@@ -83,7 +87,7 @@ func keyStatements(ctx context.Context, conn *sql.Conn) ([]string, error) {
 		return nil, err
 	}
 	coarse, fine := counts.choose(maxComboValues, maxCombos), counts.choose(maxFineValues, maxFine)
-	wide := counts.wide(fine)
+	wide, top := counts.wide(fine, coarse)
 	// The keys are numbered in a window over the customer_ids alone, then
 	// joined to the customers' rows: the window's output is written on
 	// one thread, so numbering whole rows took 2.3–2.7 s at a million
@@ -96,29 +100,31 @@ func keyStatements(ctx context.Context, conn *sql.Conn) ([]string, error) {
 		`CREATE OR REPLACE TABLE fast_customer_keys AS
 	SELECT n.ckey, d.customer_id, d AS dims, c.ckey AS combo, f.ckey AS fine FROM customer_dims() d ` + numbered +
 			combinationJoin("fast_dim_combos c", "c", coarse) + combinationJoin("fast_dim_fine f", "f", fine),
-	}, wideStatements(wide), []string{tiersTable}), nil
+	}, wideStatements(wide, top), []string{tiersTable}), nil
 }
 
 // wideStatements build fast_dim_wide, a row per value of each wide
-// dimension (dims, the i-th numbered i from 1): its key (ckey: i times
-// kpi.WideKeyFactor plus the value's position in their order, nulls as
-// one value) and the value in the struct dims (the other dimensions'
-// fields null), and fast_wide_codes, a row per wide dimension
-// (dimension: i) with each customer's value's key at their key (codes):
-// a request by the dimension then reads its sums per value (kpi's
-// wideRollup) and names each row's value from the list of the values at
-// their positions. The codes are read as the tiers' are (tiersTable).
-func wideStatements(dims []string) []string {
-	if len(dims) == 0 {
+// dimension (dims, then the top-only ones, the i-th numbered i from 1):
+// its key (ckey: i times kpi.WideKeyFactor plus the value's position in
+// their order, nulls as one value) and the value in the struct dims (the
+// other dimensions' fields null), and fast_wide_codes, a row per
+// dimension (dimension: i; summed: one of dims, whose every sum is kept)
+// with each customer's value's key at their key (codes): a request by
+// the dimension then reads its sums per value (kpi's wideRollup) and
+// names each row's value from the list of the values at their
+// positions. The codes are read as the tiers' are (tiersTable).
+func wideStatements(dims, top []string) []string {
+	all := slices.Concat(dims, top)
+	if len(all) == 0 {
 		return []string{
 			`CREATE OR REPLACE TABLE fast_dim_wide AS SELECT CAST(NULL AS INTEGER) AS ckey, struct_pack(` + comboNone + ` := NULL::VARCHAR) AS dims LIMIT 0`,
-			`CREATE OR REPLACE TABLE fast_wide_codes (dimension INTEGER, codes INTEGER[])`,
+			`CREATE OR REPLACE TABLE fast_wide_codes (dimension INTEGER, summed BOOLEAN, codes INTEGER[])`,
 		}
 	}
-	values, codes := make([]string, len(dims)), make([]string, len(dims))
-	for i, d := range dims {
-		fields := make([]string, len(dims))
-		for j, other := range dims {
+	values, codes := make([]string, len(all)), make([]string, len(all))
+	for i, d := range all {
+		fields := make([]string, len(all))
+		for j, other := range all {
 			value := "NULL"
 			if j == i {
 				value = "v"
@@ -128,9 +134,9 @@ func wideStatements(dims []string) []string {
 		q := store.QuoteIdent(d)
 		values[i] = fmt.Sprintf(`SELECT CAST(%d * %d + row_number() OVER (ORDER BY v) AS INTEGER) AS ckey, struct_pack(%s) AS dims
 		FROM (SELECT DISTINCT dims.%s AS v FROM fast_customer_keys)`, i+1, kpi.WideKeyFactor, strings.Join(fields, ", "), q)
-		codes[i] = fmt.Sprintf(`SELECT CAST(%[1]d AS INTEGER) AS dimension, list(w.ckey ORDER BY k.ckey) AS codes
+		codes[i] = fmt.Sprintf(`SELECT CAST(%[1]d AS INTEGER) AS dimension, %[4]t AS summed, list(w.ckey ORDER BY k.ckey) AS codes
 		FROM fast_customer_keys k JOIN fast_dim_wide w ON w.ckey // %[2]d = %[1]d AND w.dims.%[3]s IS NOT DISTINCT FROM k.dims.%[3]s`,
-			i+1, kpi.WideKeyFactor, q)
+			i+1, kpi.WideKeyFactor, q, i < len(dims))
 	}
 	return []string{
 		"CREATE OR REPLACE TABLE fast_dim_wide AS " + strings.Join(values, "\n\t\tUNION ALL ") + " ORDER BY ckey",
@@ -524,19 +530,46 @@ func (v dimensionValues) choose(maxValues, maxProduct int64) []string {
 }
 
 // wide picks the wide dimensions: of those not in fine, the ones of at
-// most maxWideValues values, fewest first, at most maxWide of them; no
-// identifier (a referrer's id), which no request is grouped by.
-func (v dimensionValues) wide(fine []string) []string {
-	var names []string
+// most maxWideValues values, fewest first, at most maxWide of them; and
+// the top-only ones: of those in fine but not in coarse, as many, fewest
+// first. No identifier (a referrer's id), which no request is grouped
+// by.
+func (v dimensionValues) wide(fine, coarse []string) (wide, top []string) {
 	for i, n := range v.names {
-		if v.counts[i] <= maxWideValues && !slices.Contains(fine, n) && !kpi.IsIdentifier(n) {
-			names = append(names, n)
+		switch {
+		case kpi.IsIdentifier(n):
+		case slices.Contains(fine, n) && !slices.Contains(coarse, n):
+			top = append(top, n)
+		case !slices.Contains(fine, n) && v.counts[i] <= maxWideValues:
+			wide = append(wide, n)
 		}
 	}
-	slices.SortStableFunc(names, func(a, b string) int {
+	fewest := func(a, b string) int {
 		return cmp.Compare(v.counts[slices.Index(v.names, a)], v.counts[slices.Index(v.names, b)])
-	})
-	return names[:min(len(names), maxWide)]
+	}
+	slices.SortStableFunc(wide, fewest)
+	slices.SortStableFunc(top, fewest)
+	return wide[:min(len(wide), maxWide)], top[:min(len(top), maxWide)]
+}
+
+// wideDimensions are the wide dimensions (fast_dim_wide's, in order),
+// and of them the top-only ones.
+func wideDimensions(ctx context.Context, q querier) (all, top []string, err error) {
+	if all, err = combinationColumns(ctx, q, "fast_dim_wide"); err != nil {
+		return nil, nil, err
+	}
+	numbers, err := store.Strings(ctx, q, "SELECT CAST(dimension AS VARCHAR) FROM fast_wide_codes WHERE NOT summed ORDER BY dimension")
+	if err != nil {
+		return nil, nil, fmt.Errorf("load state: the top-only wide dimensions: %w", err)
+	}
+	for _, n := range numbers {
+		i, err := strconv.Atoi(n)
+		if err != nil || i < 1 || i > len(all) {
+			return nil, nil, fmt.Errorf("load state: wide dimension %q of %d", n, len(all))
+		}
+		top = append(top, all[i-1])
+	}
+	return all, top, nil
 }
 
 // combinationColumns are the dimensions a table of combinations

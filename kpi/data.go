@@ -26,6 +26,10 @@ type Data struct {
 	ComboDimensions []string
 	FineDimensions  []string
 	WideDimensions  []string
+	// WideTopOnly are the wide dimensions of the finer combinations (an
+	// age) kept only for the sums no finer combinations add up to (the
+	// top fifths: fineSources' whole ones), of calendar months alone.
+	WideTopOnly []string
 }
 
 // Dataset is a loaded dataset as the planner sees it.

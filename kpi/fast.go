@@ -335,9 +335,9 @@ func calendarScan(table, cols, start, filter string) string {
 var fineSources = map[string]struct {
 	sql     func(g groupSums) string
 	history bool
-	// whole: kept per wide dimension's value and per tier alone (a
-	// request's group is then one row's: its sums are no sums of the
-	// finer combinations').
+	// whole: kept per wide dimension's value (a top-only one's too,
+	// wideTopRollup) and per tier alone (a request's group is then one
+	// row's: its sums are no sums of the finer combinations').
 	whole bool
 }{
 	"fast_window_totals": {sql: func(g groupSums) string {
@@ -810,8 +810,9 @@ var responseHoursSQL = `
 // combination of dimensions: as they are, per customer (noRollup); per
 // combination of the few-valued dimensions (comboRollup, the sources'
 // combo variants); or per calendar period and finer combination
-// (fineRollup), value of a wide dimension (wideRollup) or tier of an
-// evaluation (tierRollup): fineSources.
+// (fineRollup), value of a wide dimension (wideRollup; of a top-only one,
+// wideTopRollup, the whole sums alone) or tier of an evaluation
+// (tierRollup): fineSources.
 type rollup int
 
 const (
@@ -819,12 +820,13 @@ const (
 	comboRollup
 	fineRollup
 	wideRollup
+	wideTopRollup
 	tierRollup
 )
 
 // grouped tells whether the rollup reads the sums per calendar period and
 // group (fineSources).
-func (r rollup) grouped() bool { return r == fineRollup || r == wideRollup || r == tierRollup }
+func (r rollup) grouped() bool { return r >= fineRollup }
 
 // rollupServes tells whether every source the form reads has rows as the
 // rollup reads them in the mode (see fastSources).
@@ -832,10 +834,10 @@ func rollupServes(f *queries.Fast, mode sourceMode, r rollup) bool {
 	switch r {
 	case comboRollup:
 		return comboServes(f, mode)
-	case fineRollup, wideRollup, tierRollup:
+	case fineRollup, wideRollup, wideTopRollup, tierRollup:
 		return mode == calendarMode && !slices.ContainsFunc(f.Sources, func(s string) bool {
 			src, ok := fineSources[s]
-			return !ok || src.whole && r == fineRollup
+			return !ok || src.whole && r == fineRollup || !src.whole && r == wideTopRollup
 		})
 	}
 	return true

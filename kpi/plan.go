@@ -71,6 +71,13 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 	if r != noRollup {
 		f = fastForm(def, q, params, ps, filtered, r)
 	}
+	if f == nil && r == fineRollup && wide > 0 && slices.Contains(data.WideTopOnly, dims[0].name) && calendarKind(ps) == GrainMonth {
+		// An age's top fifth is no sum of its finer combinations': its
+		// own sums per calendar month serve the forms of those sums
+		// alone.
+		r = wideTopRollup
+		f = fastForm(def, q, params, ps, filtered, r)
+	}
 	if f == nil {
 		r = noRollup
 		f = fastForm(def, q, params, ps, filtered, noRollup)
@@ -88,7 +95,7 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 			}
 		case r == fineRollup:
 			join.table, sums = "fast_dim_fine", fineSums
-		case r == wideRollup:
+		case r == wideRollup || r == wideTopRollup:
 			// The rows' keys are their values' in fast_dim_wide: the
 			// dimension's values are read from its rows' list at their
 			// position.

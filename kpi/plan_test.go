@@ -2,6 +2,7 @@ package kpi
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -449,10 +450,12 @@ func TestFineRollup(t *testing.T) {
 // TestWideRollup checks that a request by one wide dimension alone over
 // whole calendar periods reads the sums per value of that dimension (its
 // keys' range bound, its values read from its own rows of
-// fast_dim_wide), and that no other request does.
+// fast_dim_wide), by a top-only one only where the sums per finer
+// combination cannot serve, and that no other request does.
 func TestWideRollup(t *testing.T) {
 	cat, d, year, other := rollupSetup(t)
-	d.FineDimensions, d.WideDimensions = []string{"region"}, []string{"segment", "signup_date"}
+	d.FineDimensions = []string{"region", "acquisition_channel"}
+	d.WideDimensions, d.WideTopOnly = []string{"segment", "signup_date", "acquisition_channel"}, []string{"acquisition_channel"}
 	for _, c := range []struct {
 		kpi    string
 		window [2]time.Time
@@ -460,28 +463,35 @@ func TestWideRollup(t *testing.T) {
 		by     []string
 		where  *Filter
 		table  string // the table read, "" for no sums per wide dimension's value
+		dim    int64  // the dimension's number
 	}{
-		{"email_open_rate", year, GrainMonth, []string{"signup_date"}, nil, "fast_event_calendar_wide"},
-		{"top20_revenue_share", year, GrainNone, []string{"signup_date"}, nil, "fast_calendar_top_wide"},
-		{"new_customers", year, GrainQuarter, []string{"signup_date"}, nil, "fast_history_ends_wide"},
-		{"email_open_rate", other, GrainNone, []string{"signup_date"}, nil, ""},
-		{"email_open_rate", year, GrainNone, []string{"signup_date", "region"}, nil, ""},
-		{"email_open_rate", year, GrainNone, []string{"signup_date"}, &Filter{SQL: "SELECT customer_id FROM customers"}, ""},
-		{"email_open_rate", year, GrainNone, []string{"region"}, nil, ""},
+		{"email_open_rate", year, GrainMonth, []string{"signup_date"}, nil, "fast_event_calendar_wide", 2},
+		{"top20_revenue_share", year, GrainNone, []string{"signup_date"}, nil, "fast_calendar_top_wide", 2},
+		{"new_customers", year, GrainQuarter, []string{"signup_date"}, nil, "fast_history_ends_wide", 2},
+		{"top20_revenue_share", year, GrainMonth, []string{"acquisition_channel"}, nil, "fast_calendar_top_wide", 3},
+		{"top20_revenue_share", [2]time.Time{day("2024-05-01"), day("2024-06-01")}, GrainNone, []string{"acquisition_channel"}, nil, "fast_calendar_top_wide", 3},
+		// A top-only dimension's sums are of calendar months alone.
+		{"top20_revenue_share", year, GrainQuarter, []string{"acquisition_channel"}, nil, "", 0},
+		{"revenue", year, GrainMonth, []string{"acquisition_channel"}, nil, "", 0},
+		{"top20_revenue_share", other, GrainNone, []string{"acquisition_channel"}, nil, "", 0},
+		{"email_open_rate", other, GrainNone, []string{"signup_date"}, nil, "", 0},
+		{"email_open_rate", year, GrainNone, []string{"signup_date", "region"}, nil, "", 0},
+		{"email_open_rate", year, GrainNone, []string{"signup_date"}, &Filter{SQL: "SELECT customer_id FROM customers"}, "", 0},
+		{"email_open_rate", year, GrainNone, []string{"region"}, nil, "", 0},
 	} {
 		q := Query{KPI: c.kpi, From: c.window[0], To: c.window[1], Grain: c.grain, By: c.by, Fast: true}
 		st, err := Plan(cat, d, q, c.where)
 		if err != nil {
 			t.Fatalf("%+v: %v", c, err)
 		}
-		wide := strings.Contains(st.SQL, "_wide d")
+		lookup := fmt.Sprintf("FROM fast_dim_wide k WHERE k.ckey // 65536 = %d", c.dim)
 		switch {
-		case c.table == "" && wide:
+		case c.table == "" && strings.Contains(st.SQL, "_wide d"):
 			t.Errorf("%s by %v over %v, grain %s, where %v: reads sums per value:\n%s", c.kpi, c.by, c.window, c.grain, c.where, st.SQL)
-		case c.table != "" && (!strings.Contains(st.SQL, c.table+" d") || !strings.Contains(st.SQL, "FROM fast_dim_wide k WHERE k.ckey // 65536 = 2")):
-			t.Errorf("%s by %v over %v, grain %s: does not read %s with the second dimension's values:\n%s", c.kpi, c.by, c.window, c.grain, c.table, st.SQL)
-		case c.table != "" && (!slices.Contains(st.Args, any(int64(2*WideKeyFactor))) || !slices.Contains(st.Args, any(int64(3*WideKeyFactor)))):
-			t.Errorf("%s by %v: the second dimension's keys are not bound: %v", c.kpi, c.by, st.Args)
+		case c.table != "" && (!strings.Contains(st.SQL, c.table+" d") || !strings.Contains(st.SQL, lookup)):
+			t.Errorf("%s by %v over %v, grain %s: does not read %s with dimension %d's values:\n%s", c.kpi, c.by, c.window, c.grain, c.table, c.dim, st.SQL)
+		case c.table != "" && (!slices.Contains(st.Args, any(c.dim*WideKeyFactor)) || !slices.Contains(st.Args, any((c.dim+1)*WideKeyFactor))):
+			t.Errorf("%s by %v: dimension %d's keys are not bound: %v", c.kpi, c.by, c.dim, st.Args)
 		}
 		if st.Path != PathFast {
 			t.Errorf("%s by %v: served by %s", c.kpi, c.by, st.Path)

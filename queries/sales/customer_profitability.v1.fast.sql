@@ -1,7 +1,6 @@
 -- source: fast_costed_totals
--- Over whole calendar periods, by one wide dimension (a signup date) or
--- by one tier (not kept per finer combination: by age by month the rows
--- per customer take 52-64 ms at 1M customers): each group's customers
+-- Over whole calendar periods, by one wide dimension (a signup date; an
+-- age, for calendar months alone) or by one tier: each group's customers
 -- with costed orders in the period and their profit, counted and summed
 -- when the tables were built (by the lifecycle tiers by month over 2024
 -- at 1M customers the rows per customer took 95-147 ms).

@@ -1,8 +1,8 @@
 -- source: fast_top_totals
 -- Whole calendar periods, without a customer filter or a by= dimension,
--- or by one wide dimension (a signup date) or one tier alone: each
--- period's (and group's) top fifth's revenue and all revenue, summed
--- when the tables were built.
+-- or by one wide dimension (a signup date; an age, for calendar months
+-- alone) or one tier alone: each period's (and group's) top fifth's
+-- revenue and all revenue, summed when the tables were built.
 -- numerator: coalesce(sum(top_revenue), 0)
 -- denominator: coalesce(sum(revenue), 0)
 SELECT period, customer_id, top_revenue, revenue FROM fast_top_totals
