@@ -48,6 +48,10 @@ import (
 //     lists); and the whole history's first and last day, count and
 //     revenue, which a period ending after the last day reads without the
 //     lists; and the median gap between their days up to each day;
+//   - fast_order_links has the same days a row each, sorted by day, with
+//     the customer's day before and after: the customers active in a
+//     window, in its previous window and in both, and the repeaters, of
+//     any window are counts of its rows under conditions on those;
 //   - fast_history_per_day has per day, over every customer, how many
 //     made their first order that day, the days since their previous
 //     order summed over the others, and the revenue: the history-wide
@@ -167,6 +171,21 @@ var fastTables = slices.Concat(reading(fromOrders,
 	                  FROM (SELECT ckey, any_value(combo) AS combo, any_value(fine) AS fine, list_sort(list({'d': day, 'a': amount})) AS s,
 	                               list(day) FILTER (WHERE orders >= 2) AS multi
 	                        FROM days GROUP BY ckey))))`,
+	// Each customer's days with completed orders again, a row per day
+	// sorted by day, each with the customer's day before (-infinity for
+	// their first) and after (infinity for their last), and whether they
+	// made two or more orders on it: the customers active in any window
+	// are its rows there whose day before is before the window, counted
+	// without grouping them per customer (kpi's fast_activity_totals).
+	// Unnested from fast_customer_days' lists: 1.2–2.0 s at 1M demo
+	// customers, against 2.3–3.1 s for lag and lead over fast_order_days.
+	`CREATE OR REPLACE TABLE fast_order_links AS
+	SELECT u.day, c.ckey, c.combo, u.prev_day, u.next_day, u.multi
+	FROM fast_customer_days c, LATERAL (
+	  SELECT unnest(c.days) AS day, unnest([DATE '-infinity'] || c.days[:-2]) AS prev_day,
+	         unnest(c.days[2:] || [DATE 'infinity']) AS next_day,
+	         unnest(list_transform(c.days, lambda d: coalesce(list_contains(c.multi, d), false))) AS multi) u
+	ORDER BY u.day`,
 ),
 	// (A customer's combination is one: grouping by their key alone, and
 	// taking any of its combinations, is quicker, here and in
@@ -504,7 +523,7 @@ func tableOf(stmt string) string {
 // fastLayout numbers the layout of the fast path's tables: a build that
 // changes their columns increments it, so tables of another layout are
 // rebuilt at open like stale ones.
-const fastLayout = 48
+const fastLayout = 49
 
 // fastDatasets are the datasets the fast path's tables are built from.
 var fastDatasets = []string{"customers", "orders", "events", "surveys", "tickets", "contracts"}

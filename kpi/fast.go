@@ -2,6 +2,7 @@ package kpi
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -54,6 +55,10 @@ type source struct {
 	// perDay: its rows are always a customer's days, so only forms
 	// that take them (rows: days) may read it (NewCatalog checks).
 	perDay bool
+	// comboPerPeriod: combo's rows, one period's, read as perPeriod's
+	// are. A source with perPeriod but no sql serves only requests whose
+	// periods are branched.
+	comboPerPeriod func(Period) (string, []any)
 }
 
 // sources are the shared tables, each a CTE over the periods, read from
@@ -149,6 +154,18 @@ var sources = map[string]source{
       ON c.first_day < p.w_end AND c.last_day >= p.p_start
     )
 `},
+	// Of every customer (customer_id null; or, comboPerPeriod, per
+	// combination of dimensions), the columns of the calendar source of
+	// that name at any window: the customers active in each period's
+	// window, in its previous window and in both, the window's completed
+	// orders, and of its active customers those with two or more orders
+	// and those who complained in it. Counted from fast_order_links'
+	// rows, a period at a time (a condition on their day before and after
+	// picks a row per customer), without grouping them per customer: at
+	// 1M customers over 2023-07-15..2024-03-10, 36-42 ms for all the
+	// columns, where repeat purchase took 93 ms from the day lists and
+	// churn 104 ms.
+	"fast_activity_totals": {totals: true, perPeriod: activityPeriod(false), comboPerPeriod: activityPeriod(true)},
 	// The customers who signed up in each period's window, from their
 	// key rows (fast_customer_keys, whose dims hold the customers'
 	// columns), and of them whether they were referred: the signup days
@@ -585,8 +602,9 @@ func modeServes(f *queries.Fast, mode sourceMode) bool {
 // needs them; month rows serve whole months) and the request (a source of
 // totals, or a form reading its rows at once, with no customer filter or
 // by= dimension: filtered false; a source of fineSources alone, read
-// per finer combination: fine).
-func available(f *queries.Fast, mode sourceMode, filtered, fine bool) bool {
+// per finer combination: fine; a source of per-period rows alone, only
+// periods it reads a period at a time, branched).
+func available(f *queries.Fast, mode sourceMode, ps []Period, filtered, fine bool) bool {
 	if f.Unfiltered && (filtered || fine) || f.CalendarOnly && !(mode == calendarMode && modeServes(f, calendarMode)) {
 		return false
 	}
@@ -602,7 +620,7 @@ func available(f *queries.Fast, mode sourceMode, filtered, fine bool) bool {
 			src.totals = cal.totals
 		case mode == monthMode && inMonths:
 			src.totals = false
-		case !day:
+		case !day, src.sql == "" && !branched(ps):
 			return false
 		}
 		if filtered && src.totals {
@@ -771,6 +789,69 @@ const activityTotalsSQL = `
     WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE
 `
 
+// activityPeriod is fast_activity_totals' rows of one period at any
+// window, of every customer or (combo) per combination of dimensions:
+// a union of the rows each count reads (kind), each a scan of sorted rows
+// under conditions on constants, so the scan skips the days outside and
+// keeps a row per customer counted. A customer is active in the window on
+// their first day in it (the day before is before the window), and in
+// the previous window on theirs; active in both when their last day in
+// the previous window is followed by one in the window; a repeater when
+// their first day in the window had two or more orders or is followed by
+// another in it; a complainer when active with a complaint opened in it.
+// The window's orders are the per-day totals'.
+func activityPeriod(combo bool) func(Period) (string, []any) {
+	key, totalsKey, totals := "NULL::INTEGER", "NULL::INTEGER", "fast_order_totals"
+	if combo {
+		key, totalsKey, totals = "d.combo", "d.ckey", "fast_order_totals_by"
+	}
+	sql := strings.NewReplacer("KEY", key, "TOTALS_KEY", totalsKey, "TOTALS", totals).Replace(`
+    SELECT {period}::DATE AS period, x.ckey,
+           CAST(count(*) FILTER (WHERE x.kind = 0) AS BIGINT) AS active,
+           CAST(count(*) FILTER (WHERE x.kind = 1) AS BIGINT) AS prev_active,
+           CAST(count(*) FILTER (WHERE x.kind = 2) AS BIGINT) AS retained,
+           CAST(coalesce(sum(x.n) FILTER (WHERE x.kind = 3), 0) AS BIGINT) AS orders,
+           CAST(count(*) FILTER (WHERE x.kind = 0 AND x.repeats) AS BIGINT) AS repeaters,
+           CAST(count(*) FILTER (WHERE x.kind = 4) AS BIGINT) AS complainers
+    FROM (
+      SELECT 0 AS kind, KEY AS ckey, d.multi OR d.next_day < {end}::DATE AS repeats, NULL::BIGINT AS n
+      FROM fast_order_links d WHERE d.day >= {start}::DATE AND d.day < {end}::DATE AND d.prev_day < {start}::DATE
+      UNION ALL
+      SELECT 1, KEY, false, NULL
+      FROM fast_order_links d WHERE d.day >= {prev}::DATE AND d.day < {start}::DATE AND d.prev_day < {prev}::DATE
+      UNION ALL
+      SELECT 2, KEY, false, NULL
+      FROM fast_order_links d WHERE d.day >= {prev}::DATE AND d.day < {start}::DATE AND d.next_day >= {start}::DATE AND d.next_day < {end}::DATE
+      UNION ALL
+      SELECT 3, TOTALS_KEY, false, d.orders
+      FROM TOTALS d WHERE d.day >= {start}::DATE AND d.day < {end}::DATE
+      UNION ALL
+      SELECT 4, KEY, false, NULL
+      FROM fast_order_links d
+      JOIN (SELECT DISTINCT ckey FROM fast_ticket_rows WHERE complaint AND day >= {start}::DATE AND day < {end}::DATE) c ON c.ckey = d.ckey
+      WHERE d.day >= {start}::DATE AND d.day < {end}::DATE AND d.prev_day < {start}::DATE
+    ) x
+    GROUP BY x.ckey
+`)
+	return func(p Period) (string, []any) {
+		return bindNamed(sql, map[string]any{"period": Date(p.Label), "prev": p.PrevStart, "start": p.Start, "end": p.End})
+	}
+}
+
+// namedPlaceholder is a {name} of bindNamed's SQL.
+var namedPlaceholder = regexp.MustCompile(`\{(\w+)\}`)
+
+// bindNamed replaces each {name} of sql by a placeholder, and gives the
+// values named, in the placeholders' order.
+func bindNamed(sql string, values map[string]any) (string, []any) {
+	var args []any
+	out := namedPlaceholder.ReplaceAllStringFunc(sql, func(m string) string {
+		args = append(args, values[m[1:len(m)-1]])
+		return "?"
+	})
+	return out, args
+}
+
 // scoresSQL is the fast_scores source, its responses paired with the
 // periods on the condition given.
 func scoresSQL(inPeriod string) string {
@@ -847,13 +928,13 @@ func rollupServes(f *queries.Fast, mode sourceMode, r rollup) bool {
 // combination of dimensions, as the mode reads it (see fastSources).
 func comboServes(f *queries.Fast, mode sourceMode) bool {
 	for _, s := range f.Sources {
-		combo := sources[s].combo
+		combo := sources[s].combo != "" || sources[s].comboPerPeriod != nil
 		if cal, ok := calendarSources[s]; ok && mode == calendarMode {
-			combo = cal.combo
+			combo = cal.combo != ""
 		} else if _, ok := monthSources[s]; ok && mode == monthMode {
-			combo = ""
+			combo = false
 		}
-		if combo == "" {
+		if !combo {
 			return false
 		}
 	}
@@ -963,7 +1044,7 @@ func fastForm(def *queries.Definition, q Query, params []boundParam, ps []Period
 		if !rollupServes(f, mode, r) || f.DefaultParams && !defaultParams(def, params) {
 			continue
 		}
-		if available(f, mode, filtered && r == noRollup, r.grouped()) && (f.MaxPeriods == 0 || len(ps) <= f.MaxPeriods) {
+		if available(f, mode, ps, filtered && r == noRollup, r.grouped()) && (f.MaxPeriods == 0 || len(ps) <= f.MaxPeriods) {
 			return f
 		}
 	}
@@ -985,20 +1066,20 @@ func defaultParams(def *queries.Definition, params []boundParam) bool {
 // read as mode says; filtered by a scope if filter is not nil), or nil;
 // combos when it reads the sums per combination, which a scope of whole
 // combinations (filter.Combinations) narrows.
-func scorecardForm(def *queries.Definition, mode sourceMode, filter *Filter) (f *queries.Fast, combos bool) {
+func scorecardForm(def *queries.Definition, mode sourceMode, ps []Period, filter *Filter) (f *queries.Fast, combos bool) {
 	if len(def.Group) > 0 {
 		return nil, false
 	}
 	fits := func(f *queries.Fast) bool { return f.MaxPeriods == 0 || f.MaxPeriods >= 2 }
 	if filter != nil && filter.Combinations != nil {
 		for _, f := range def.Fast {
-			if comboServes(f, mode) && available(f, mode, false, false) && fits(f) {
+			if comboServes(f, mode) && available(f, mode, ps, false, false) && fits(f) {
 				return f, true
 			}
 		}
 	}
 	for _, f := range def.Fast {
-		if available(f, mode, filter != nil, false) && fits(f) {
+		if available(f, mode, ps, filter != nil, false) && fits(f) {
 			return f, false
 		}
 	}
@@ -1122,6 +1203,9 @@ func (b *statementBuilder) daySource(name, as string, forms []*queries.Fast, ps 
 	lo, hi := span(ps)
 	sql := src.sql
 	switch {
+	case r == comboRollup && src.comboPerPeriod != nil:
+		b.periodBranches(name, as, src.comboPerPeriod, ps, ids)
+		return
 	case r == comboRollup && src.combo != "":
 		sql = src.combo
 	case src.days != "" && len(ps) > 1 && (formsTakeDays(forms, name) || dayWindows(ps)):
@@ -1405,7 +1489,7 @@ func PlanScorecard(defs []*queries.Definition, filters []*Filter, from, to time.
 	var fastFilters []*Filter
 	r := noRollup
 	for i, d := range defs {
-		f, combos := scorecardForm(d, mode, filters[i])
+		f, combos := scorecardForm(d, mode, ps, filters[i])
 		if f == nil {
 			continue
 		}

@@ -73,6 +73,8 @@ func golden(t *testing.T, name, got string) {
 
 func TestPlanGoldenSQL(t *testing.T) {
 	cat := catalog(t)
+	// The cases whose data has combinations of few-valued dimensions.
+	combos := map[string][]string{"repeat_region_links_fast": {"region"}}
 	for _, c := range []struct {
 		name  string
 		q     Query
@@ -88,18 +90,24 @@ func TestPlanGoldenSQL(t *testing.T) {
 		{"churn_tier_where", Query{KPI: "churn_rate", By: []string{"tier:value_tiers"}, Where: "monetary > 1.0"},
 			&Filter{SQL: "SELECT f.customer_id FROM customer_features f WHERE (f.monetary > ?)", Args: []any{1.0}}, 4 + 3 + 1 + 1},
 		{"suspected_churn_param", Query{KPI: "suspected_churn_rate", From: day("2024-01-01"), To: day("2024-07-01"), Params: map[string]string{"cycle_multiplier": "2.5"}}, nil, 4 + 3 + 1},
-		// The year to date by quarter on the fast path: the third quarter
+		// The year to date by quarter by age on the fast path: the third quarter
 		// ends in July, so its window and previous one are whole months but
 		// no quarter, and the window's sums come from the month rows, a
 		// branch per quarter (3 periods × 4 values, then 3 branches × the
 		// period, its window's start and end).
-		{"repeat_quarter_months_fast", Query{KPI: "repeat_purchase_rate", From: day("2024-01-01"), To: day("2024-08-01"), Grain: GrainQuarter, Fast: true}, nil, 12 + 9},
-		// Three weeks on the fast path (two would read the day lists):
+		{"repeat_quarter_months_fast", Query{KPI: "repeat_purchase_rate", From: day("2024-01-01"), To: day("2024-08-01"), Grain: GrainQuarter, By: []string{"age"}, Fast: true}, nil, 12 + 9},
+		// Three weeks by age on the fast path (two would read the day lists):
 		// fast_orders is the union of each week's days grouped per
 		// customer, each branch binding its period, window start,
 		// previous window start and end (3 periods × 4 values, then 3
 		// branches × 4).
-		{"churn_weeks_branches_fast", Query{KPI: "churn_rate", From: day("2024-01-01"), To: day("2024-01-22"), Grain: GrainWeek, Fast: true}, nil, 12 + 12},
+		{"churn_weeks_branches_fast", Query{KPI: "churn_rate", From: day("2024-01-01"), To: day("2024-01-22"), Grain: GrainWeek, By: []string{"age"}, Fast: true}, nil, 12 + 12},
+		// The same of everyone, and by region, count fast_order_links'
+		// rows a week at a time (fast_activity_totals): each branch binds
+		// its period, then its bounds 18 times.
+		{"churn_weeks_links_fast", Query{KPI: "churn_rate", From: day("2024-01-01"), To: day("2024-01-22"), Grain: GrainWeek, Fast: true}, nil, 12 + 3*19},
+		// (by region where region is a combinations' dimension: combos)
+		{"repeat_region_links_fast", Query{KPI: "repeat_purchase_rate", From: day("2024-01-01"), To: day("2024-08-01"), Grain: GrainQuarter, By: []string{"region"}, Fast: true}, nil, 12 + 3*19},
 		// The contracts, keyed, each end day paired with the periods'
 		// days; 3 periods × 4 values, then the span of the windows.
 		// csi by age, on its per-response form: the rows counted per
@@ -110,6 +118,7 @@ func TestPlanGoldenSQL(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			d := data()
+			d.ComboDimensions = combos[c.name]
 			d.Datasets["surveys"] = Dataset{Generation: 4, Columns: []string{"response_id", "customer_id", "survey_date", "nps_score", "csat_score", "score_price", "score_service"}}
 			st, err := Plan(cat, d, c.q, c.where)
 			if err != nil {

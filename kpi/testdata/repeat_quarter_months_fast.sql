@@ -30,10 +30,10 @@ fast_window AS (
 ) s
 ),
 kpi_rows AS (
-  SELECT p.period, k.* EXCLUDE (period) FROM periods p
-  LEFT JOIN (SELECT * FROM (SELECT period, customer_id, w_orders AS orders FROM fast_window WHERE w_orders > 0)) k ON k.period = p.period
+  SELECT k.period, k.* EXCLUDE (period) FROM (SELECT * FROM (SELECT period, customer_id, w_orders AS orders FROM fast_window WHERE w_orders > 0)) k
 )
-SELECT r.period AS period, CAST((count(*) FILTER (WHERE orders >= 2)) / nullif(count(customer_id), 0) AS DOUBLE) AS value, count(*) FILTER (WHERE orders >= 2) AS numerator, count(customer_id) AS denominator
+SELECT r.period AS period, d.__dim_0 AS "age", CAST((count(*) FILTER (WHERE orders >= 2)) / nullif(count(customer_id), 0) AS DOUBLE) AS value, count(*) FILTER (WHERE orders >= 2) AS numerator, count(customer_id) AS denominator
 FROM kpi_rows r
-GROUP BY 1
-ORDER BY 1 NULLS LAST
+LEFT JOIN (SELECT k.ckey AS __dim_key, k.dims."age" AS __dim_0 FROM fast_customer_keys k) d ON d.__dim_key = r.customer_id
+GROUP BY 1, 2
+ORDER BY 1 NULLS LAST, 2 NULLS LAST

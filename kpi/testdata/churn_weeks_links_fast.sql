@@ -1,0 +1,93 @@
+WITH periods(period, win_start, win_end, prev_start) AS (VALUES (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP), (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP), (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP)),
+fast_activity_totals AS (
+  SELECT s.* EXCLUDE (ckey), s.ckey AS customer_id FROM (
+    SELECT ?::DATE AS period, x.ckey,
+           CAST(count(*) FILTER (WHERE x.kind = 0) AS BIGINT) AS active,
+           CAST(count(*) FILTER (WHERE x.kind = 1) AS BIGINT) AS prev_active,
+           CAST(count(*) FILTER (WHERE x.kind = 2) AS BIGINT) AS retained,
+           CAST(coalesce(sum(x.n) FILTER (WHERE x.kind = 3), 0) AS BIGINT) AS orders,
+           CAST(count(*) FILTER (WHERE x.kind = 0 AND x.repeats) AS BIGINT) AS repeaters,
+           CAST(count(*) FILTER (WHERE x.kind = 4) AS BIGINT) AS complainers
+    FROM (
+      SELECT 0 AS kind, NULL::INTEGER AS ckey, d.multi OR d.next_day < ?::DATE AS repeats, NULL::BIGINT AS n
+      FROM fast_order_links d WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.prev_day < ?::DATE
+      UNION ALL
+      SELECT 1, NULL::INTEGER, false, NULL
+      FROM fast_order_links d WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.prev_day < ?::DATE
+      UNION ALL
+      SELECT 2, NULL::INTEGER, false, NULL
+      FROM fast_order_links d WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.next_day >= ?::DATE AND d.next_day < ?::DATE
+      UNION ALL
+      SELECT 3, NULL::INTEGER, false, d.orders
+      FROM fast_order_totals d WHERE d.day >= ?::DATE AND d.day < ?::DATE
+      UNION ALL
+      SELECT 4, NULL::INTEGER, false, NULL
+      FROM fast_order_links d
+      JOIN (SELECT DISTINCT ckey FROM fast_ticket_rows WHERE complaint AND day >= ?::DATE AND day < ?::DATE) c ON c.ckey = d.ckey
+      WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.prev_day < ?::DATE
+    ) x
+    GROUP BY x.ckey
+    UNION ALL
+    SELECT ?::DATE AS period, x.ckey,
+           CAST(count(*) FILTER (WHERE x.kind = 0) AS BIGINT) AS active,
+           CAST(count(*) FILTER (WHERE x.kind = 1) AS BIGINT) AS prev_active,
+           CAST(count(*) FILTER (WHERE x.kind = 2) AS BIGINT) AS retained,
+           CAST(coalesce(sum(x.n) FILTER (WHERE x.kind = 3), 0) AS BIGINT) AS orders,
+           CAST(count(*) FILTER (WHERE x.kind = 0 AND x.repeats) AS BIGINT) AS repeaters,
+           CAST(count(*) FILTER (WHERE x.kind = 4) AS BIGINT) AS complainers
+    FROM (
+      SELECT 0 AS kind, NULL::INTEGER AS ckey, d.multi OR d.next_day < ?::DATE AS repeats, NULL::BIGINT AS n
+      FROM fast_order_links d WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.prev_day < ?::DATE
+      UNION ALL
+      SELECT 1, NULL::INTEGER, false, NULL
+      FROM fast_order_links d WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.prev_day < ?::DATE
+      UNION ALL
+      SELECT 2, NULL::INTEGER, false, NULL
+      FROM fast_order_links d WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.next_day >= ?::DATE AND d.next_day < ?::DATE
+      UNION ALL
+      SELECT 3, NULL::INTEGER, false, d.orders
+      FROM fast_order_totals d WHERE d.day >= ?::DATE AND d.day < ?::DATE
+      UNION ALL
+      SELECT 4, NULL::INTEGER, false, NULL
+      FROM fast_order_links d
+      JOIN (SELECT DISTINCT ckey FROM fast_ticket_rows WHERE complaint AND day >= ?::DATE AND day < ?::DATE) c ON c.ckey = d.ckey
+      WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.prev_day < ?::DATE
+    ) x
+    GROUP BY x.ckey
+    UNION ALL
+    SELECT ?::DATE AS period, x.ckey,
+           CAST(count(*) FILTER (WHERE x.kind = 0) AS BIGINT) AS active,
+           CAST(count(*) FILTER (WHERE x.kind = 1) AS BIGINT) AS prev_active,
+           CAST(count(*) FILTER (WHERE x.kind = 2) AS BIGINT) AS retained,
+           CAST(coalesce(sum(x.n) FILTER (WHERE x.kind = 3), 0) AS BIGINT) AS orders,
+           CAST(count(*) FILTER (WHERE x.kind = 0 AND x.repeats) AS BIGINT) AS repeaters,
+           CAST(count(*) FILTER (WHERE x.kind = 4) AS BIGINT) AS complainers
+    FROM (
+      SELECT 0 AS kind, NULL::INTEGER AS ckey, d.multi OR d.next_day < ?::DATE AS repeats, NULL::BIGINT AS n
+      FROM fast_order_links d WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.prev_day < ?::DATE
+      UNION ALL
+      SELECT 1, NULL::INTEGER, false, NULL
+      FROM fast_order_links d WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.prev_day < ?::DATE
+      UNION ALL
+      SELECT 2, NULL::INTEGER, false, NULL
+      FROM fast_order_links d WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.next_day >= ?::DATE AND d.next_day < ?::DATE
+      UNION ALL
+      SELECT 3, NULL::INTEGER, false, d.orders
+      FROM fast_order_totals d WHERE d.day >= ?::DATE AND d.day < ?::DATE
+      UNION ALL
+      SELECT 4, NULL::INTEGER, false, NULL
+      FROM fast_order_links d
+      JOIN (SELECT DISTINCT ckey FROM fast_ticket_rows WHERE complaint AND day >= ?::DATE AND day < ?::DATE) c ON c.ckey = d.ckey
+      WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.prev_day < ?::DATE
+    ) x
+    GROUP BY x.ckey
+) s
+),
+kpi_rows AS (
+  SELECT p.period, k.* EXCLUDE (period) FROM periods p
+  LEFT JOIN (SELECT * FROM (SELECT period, customer_id, prev_active, retained FROM fast_activity_totals)) k ON k.period = p.period
+)
+SELECT r.period AS period, CAST((CAST(coalesce(sum(prev_active - retained), 0) AS BIGINT)) / nullif(CAST(coalesce(sum(prev_active), 0) AS BIGINT), 0) AS DOUBLE) AS value, CAST(coalesce(sum(prev_active - retained), 0) AS BIGINT) AS numerator, CAST(coalesce(sum(prev_active), 0) AS BIGINT) AS denominator
+FROM kpi_rows r
+GROUP BY 1
+ORDER BY 1 NULLS LAST
