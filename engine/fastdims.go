@@ -252,7 +252,8 @@ var dimTotalsStatements = slices.Concat(reading(fromOrders,
 	// engagement rates of whole calendar periods by an age (fineSources).
 	reading(fromEvents, eventGroupSums(fineGroups)...),
 	// The surveys with their customer's key, combination and finer one
-	// (names no surveys column takes), for the tables below.
+	// (names no surveys column takes), for the tables below and the
+	// wide dimensions' and tiers' score sums (dropped after them).
 	reading(fromSurveys, slices.Concat([]string{surveyKeysTable,
 		// The number of each (attribute, score) of the surveys' score_*
 		// columns per day and combination (csi by such dimensions), and
@@ -268,8 +269,7 @@ var dimTotalsStatements = slices.Concat(reading(fromOrders,
 		SELECT day, attribute, score, CAST(sum(n) AS BIGINT) AS n FROM fast_score_days_by GROUP BY ALL ORDER BY day`},
 		// The same per calendar period and finer combination: csi of
 		// whole calendar periods by an age (fineSources).
-		scoreGroupSums(fineGroups),
-		[]string{`DROP TABLE fast_survey_combo`})...),
+		scoreGroupSums(fineGroups))...),
 	// Per day and combination: how many customers made their first
 	// completed order that day (firsts), the days since their
 	// previous order day summed over the others (gap_days), and the
@@ -320,6 +320,9 @@ var dimTotalsStatements = slices.Concat(reading(fromOrders,
 	// evaluation (tierSumStatements).
 	wideSumStatements(),
 	tierSumStatements(tiersOfLatest),
+	// Built with the finer combinations' score sums, fast_survey_combo
+	// served the wide dimensions' and the tiers' too.
+	reading(fromSurveys, `DROP TABLE fast_survey_combo`),
 	// Per day and combination, the tickets opened, how many of them are
 	// resolved, and the hours to resolution summed and counted: the
 	// resolution rate and the mean resolution hours at any window.
