@@ -1,0 +1,27 @@
+WITH periods(period, win_start, win_end, prev_start) AS (VALUES (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP)),
+fast_window AS (
+  SELECT s.* EXCLUDE (ckey), s.ckey AS customer_id FROM (
+    SELECT ?::DATE AS period, d.ckey, any_value(d.fine) AS fine,
+           CAST(sum(d.orders) AS BIGINT) AS w_orders, sum(d.amount) AS w_amount, CAST(0 AS BIGINT) AS p_orders,
+           CAST(sum(d.costed) AS BIGINT) AS w_costed, sum(d.costed_amount) AS w_costed_amount, sum(d.profit) AS w_profit,
+           CAST(sum(d.delivery_known) AS BIGINT) AS w_delivery_known, CAST(sum(d.on_time) AS BIGINT) AS w_on_time,
+           CAST(sum(d.returned) AS BIGINT) AS w_returned
+    FROM (
+      SELECT ckey, fine, orders, amount, costed, costed_amount, profit, delivery_known, on_time, returned FROM fast_order_days WHERE day >= ?::DATE AND day < ?::DATE
+      UNION ALL
+      SELECT ckey, fine, orders, amount, costed, costed_amount, profit, delivery_known, on_time, returned FROM fast_calendar WHERE months = 1 AND pstart >= ?::DATE AND pstart < ?::DATE
+      UNION ALL
+      SELECT ckey, fine, orders, amount, costed, costed_amount, profit, delivery_known, on_time, returned FROM fast_order_days WHERE day >= ?::DATE AND day < ?::DATE
+    ) d
+    GROUP BY d.ckey
+) s
+),
+kpi_rows AS (
+  SELECT p.period, k.* EXCLUDE (period) FROM periods p
+  LEFT JOIN (SELECT * FROM (SELECT period, customer_id, revenue,
+       row_number() OVER (PARTITION BY period ORDER BY revenue DESC) AS rank,
+       count(*) OVER (PARTITION BY period) AS customers
+FROM (SELECT period, customer_id, w_amount AS revenue FROM fast_window WHERE w_orders > 0))) k ON k.period = p.period
+)
+SELECT CAST((coalesce(sum(revenue) FILTER (WHERE rank <= (customers + 4) // 5), 0)) / nullif(coalesce(sum(revenue), 0), 0) AS DOUBLE) AS value, coalesce(sum(revenue) FILTER (WHERE rank <= (customers + 4) // 5), 0) AS numerator, coalesce(sum(revenue), 0) AS denominator
+FROM kpi_rows r
