@@ -512,3 +512,29 @@ func TestWideRollup(t *testing.T) {
 		}
 	}
 }
+
+// TestActivityLinksPeriods: churn of everyone over whole weeks counts
+// fast_order_links' rows a week at a time up to four weeks, and beyond
+// reads the days grouped per week; by day (one-day windows, not
+// branched) never.
+func TestActivityLinksPeriods(t *testing.T) {
+	cat, d := catalog(t), data()
+	for _, c := range []struct {
+		to    string
+		grain Grain
+		links bool
+	}{
+		{"2024-01-29", GrainWeek, true},
+		{"2024-02-05", GrainWeek, false},
+		{"2024-01-03", GrainDay, false},
+		{"2024-07-01", GrainNone, true},
+	} {
+		st, err := Plan(cat, d, Query{KPI: "churn_rate", From: day("2024-01-01"), To: day(c.to), Grain: c.grain, Fast: true}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(st.SQL, "fast_order_links"); got != c.links {
+			t.Errorf("to %s by %s: reads fast_order_links %t, want %t", c.to, c.grain, got, c.links)
+		}
+	}
+}
