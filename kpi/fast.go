@@ -1029,8 +1029,8 @@ func ordersPeriod(p Period) (string, []any) {
 // rows (half the rows of their days at 1M demo customers), those of the
 // days before and after them from fast_order_days, grouped per customer
 // together. Over 2023-07-15..2024-03-10 at 1M customers, the top-20%
-// share took 72-100 ms against 118-130 ms grouping every day, customer
-// profitability 60-63 ms against 68-79 ms.
+// share took 72-119 ms against 118-130 ms grouping every day, customer
+// profitability 52-63 ms against 68-79 ms.
 func windowPeriod(p Period) (string, []any) {
 	first, last := truncate(p.Start, GrainMonth), truncate(p.End, GrainMonth)
 	if first.Before(p.Start) {
