@@ -165,11 +165,12 @@ var sources = map[string]source{
 	// and those who complained in it. Counted from fast_order_links'
 	// rows, a period at a time (a condition on their day before and after
 	// picks a row per customer), without grouping them per customer: at
-	// 1M customers over 2023-07-15..2024-03-10, 36-42 ms for all the
-	// columns, where repeat purchase took 93 ms from the day lists and
-	// churn 104 ms. Each period's five scans read whole row groups (about
-	// two weeks of days each at 1M customers), so short periods cost more
-	// than they save: by week over 2024's first quarter, repeat purchase
+	// 1M customers over 2023-07-15..2024-03-10, 38-60 ms for all the
+	// columns over runs (the complainers joined to the window's rows or
+	// scanned on their own alike), and a single KPI 23-45 ms, where repeat
+	// purchase took 93 ms from the day lists and churn 104 ms. Each
+	// period's scans read whole row groups (about two weeks of days each
+	// at 1M customers), so short periods cost more than they save: by week over 2024's first quarter, repeat purchase
 	// took 106 ms against 60 ms through the days grouped per week, the
 	// complaint rate 108 against 67; by month over 2023-07-15..2024-03-10
 	// about the same as the days (churn and retention quicker, the others
@@ -803,8 +804,9 @@ const activityTotalsSQL = `
 // window, of every customer or (combo) per combination of dimensions:
 // a union of the rows each count reads (kind), each a scan of sorted rows
 // under conditions on constants, so the scan skips the days outside and
-// keeps a row per customer counted. A customer is active in the window on
-// their first day in it (the day before is before the window), and in
+// keeps a row per customer counted; the window's active rows carry
+// whether the customer complained in it. A customer is active in the
+// window on their first day in it (the day before is before the window), and in
 // the previous window on theirs; active in both when their last day in
 // the previous window is followed by one in the window; a repeater when
 // their first day in the window had two or more orders or is followed by
@@ -822,24 +824,21 @@ func activityPeriod(combo bool) func(Period) (string, []any) {
            CAST(count(*) FILTER (WHERE x.kind = 2) AS BIGINT) AS retained,
            CAST(coalesce(sum(x.n) FILTER (WHERE x.kind = 3), 0) AS BIGINT) AS orders,
            CAST(count(*) FILTER (WHERE x.kind = 0 AND x.repeats) AS BIGINT) AS repeaters,
-           CAST(count(*) FILTER (WHERE x.kind = 4) AS BIGINT) AS complainers
+           CAST(count(*) FILTER (WHERE x.kind = 0 AND x.complained) AS BIGINT) AS complainers
     FROM (
-      SELECT 0 AS kind, KEY AS ckey, d.multi OR d.next_day < {end}::DATE AS repeats, NULL::BIGINT AS n
-      FROM fast_order_links d WHERE d.day >= {start}::DATE AND d.day < {end}::DATE AND d.prev_day < {start}::DATE
+      SELECT 0 AS kind, KEY AS ckey, d.multi OR d.next_day < {end}::DATE AS repeats, c.ckey IS NOT NULL AS complained, NULL::BIGINT AS n
+      FROM fast_order_links d
+      LEFT JOIN (SELECT DISTINCT ckey FROM fast_ticket_rows WHERE complaint AND day >= {start}::DATE AND day < {end}::DATE) c ON c.ckey = d.ckey
+      WHERE d.day >= {start}::DATE AND d.day < {end}::DATE AND d.prev_day < {start}::DATE
       UNION ALL
-      SELECT 1, KEY, false, NULL
+      SELECT 1, KEY, false, false, NULL
       FROM fast_order_links d WHERE d.day >= {prev}::DATE AND d.day < {start}::DATE AND d.prev_day < {prev}::DATE
       UNION ALL
-      SELECT 2, KEY, false, NULL
+      SELECT 2, KEY, false, false, NULL
       FROM fast_order_links d WHERE d.day >= {prev}::DATE AND d.day < {start}::DATE AND d.next_day >= {start}::DATE AND d.next_day < {end}::DATE
       UNION ALL
-      SELECT 3, TOTALS_KEY, false, d.orders
+      SELECT 3, TOTALS_KEY, false, false, d.orders
       FROM TOTALS d WHERE d.day >= {start}::DATE AND d.day < {end}::DATE
-      UNION ALL
-      SELECT 4, KEY, false, NULL
-      FROM fast_order_links d
-      JOIN (SELECT DISTINCT ckey FROM fast_ticket_rows WHERE complaint AND day >= {start}::DATE AND day < {end}::DATE) c ON c.ckey = d.ckey
-      WHERE d.day >= {start}::DATE AND d.day < {end}::DATE AND d.prev_day < {start}::DATE
     ) x
     GROUP BY x.ckey
 `)

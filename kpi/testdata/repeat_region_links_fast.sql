@@ -7,24 +7,21 @@ fast_activity_totals AS (
            CAST(count(*) FILTER (WHERE x.kind = 2) AS BIGINT) AS retained,
            CAST(coalesce(sum(x.n) FILTER (WHERE x.kind = 3), 0) AS BIGINT) AS orders,
            CAST(count(*) FILTER (WHERE x.kind = 0 AND x.repeats) AS BIGINT) AS repeaters,
-           CAST(count(*) FILTER (WHERE x.kind = 4) AS BIGINT) AS complainers
+           CAST(count(*) FILTER (WHERE x.kind = 0 AND x.complained) AS BIGINT) AS complainers
     FROM (
-      SELECT 0 AS kind, d.combo AS ckey, d.multi OR d.next_day < ?::DATE AS repeats, NULL::BIGINT AS n
+      SELECT 0 AS kind, d.combo AS ckey, d.multi OR d.next_day < ?::DATE AS repeats, c.ckey IS NOT NULL AS complained, NULL::BIGINT AS n
+      FROM fast_order_links d
+      LEFT JOIN (SELECT DISTINCT ckey FROM fast_ticket_rows WHERE complaint AND day >= ?::DATE AND day < ?::DATE) c ON c.ckey = d.ckey
+      WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.prev_day < ?::DATE
+      UNION ALL
+      SELECT 1, d.combo, false, false, NULL
       FROM fast_order_links d WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.prev_day < ?::DATE
       UNION ALL
-      SELECT 1, d.combo, false, NULL
-      FROM fast_order_links d WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.prev_day < ?::DATE
-      UNION ALL
-      SELECT 2, d.combo, false, NULL
+      SELECT 2, d.combo, false, false, NULL
       FROM fast_order_links d WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.next_day >= ?::DATE AND d.next_day < ?::DATE
       UNION ALL
-      SELECT 3, d.ckey, false, d.orders
+      SELECT 3, d.ckey, false, false, d.orders
       FROM fast_order_totals_by d WHERE d.day >= ?::DATE AND d.day < ?::DATE
-      UNION ALL
-      SELECT 4, d.combo, false, NULL
-      FROM fast_order_links d
-      JOIN (SELECT DISTINCT ckey FROM fast_ticket_rows WHERE complaint AND day >= ?::DATE AND day < ?::DATE) c ON c.ckey = d.ckey
-      WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.prev_day < ?::DATE
     ) x
     GROUP BY x.ckey
     UNION ALL
@@ -34,24 +31,21 @@ fast_activity_totals AS (
            CAST(count(*) FILTER (WHERE x.kind = 2) AS BIGINT) AS retained,
            CAST(coalesce(sum(x.n) FILTER (WHERE x.kind = 3), 0) AS BIGINT) AS orders,
            CAST(count(*) FILTER (WHERE x.kind = 0 AND x.repeats) AS BIGINT) AS repeaters,
-           CAST(count(*) FILTER (WHERE x.kind = 4) AS BIGINT) AS complainers
+           CAST(count(*) FILTER (WHERE x.kind = 0 AND x.complained) AS BIGINT) AS complainers
     FROM (
-      SELECT 0 AS kind, d.combo AS ckey, d.multi OR d.next_day < ?::DATE AS repeats, NULL::BIGINT AS n
+      SELECT 0 AS kind, d.combo AS ckey, d.multi OR d.next_day < ?::DATE AS repeats, c.ckey IS NOT NULL AS complained, NULL::BIGINT AS n
+      FROM fast_order_links d
+      LEFT JOIN (SELECT DISTINCT ckey FROM fast_ticket_rows WHERE complaint AND day >= ?::DATE AND day < ?::DATE) c ON c.ckey = d.ckey
+      WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.prev_day < ?::DATE
+      UNION ALL
+      SELECT 1, d.combo, false, false, NULL
       FROM fast_order_links d WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.prev_day < ?::DATE
       UNION ALL
-      SELECT 1, d.combo, false, NULL
-      FROM fast_order_links d WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.prev_day < ?::DATE
-      UNION ALL
-      SELECT 2, d.combo, false, NULL
+      SELECT 2, d.combo, false, false, NULL
       FROM fast_order_links d WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.next_day >= ?::DATE AND d.next_day < ?::DATE
       UNION ALL
-      SELECT 3, d.ckey, false, d.orders
+      SELECT 3, d.ckey, false, false, d.orders
       FROM fast_order_totals_by d WHERE d.day >= ?::DATE AND d.day < ?::DATE
-      UNION ALL
-      SELECT 4, d.combo, false, NULL
-      FROM fast_order_links d
-      JOIN (SELECT DISTINCT ckey FROM fast_ticket_rows WHERE complaint AND day >= ?::DATE AND day < ?::DATE) c ON c.ckey = d.ckey
-      WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.prev_day < ?::DATE
     ) x
     GROUP BY x.ckey
     UNION ALL
@@ -61,24 +55,21 @@ fast_activity_totals AS (
            CAST(count(*) FILTER (WHERE x.kind = 2) AS BIGINT) AS retained,
            CAST(coalesce(sum(x.n) FILTER (WHERE x.kind = 3), 0) AS BIGINT) AS orders,
            CAST(count(*) FILTER (WHERE x.kind = 0 AND x.repeats) AS BIGINT) AS repeaters,
-           CAST(count(*) FILTER (WHERE x.kind = 4) AS BIGINT) AS complainers
+           CAST(count(*) FILTER (WHERE x.kind = 0 AND x.complained) AS BIGINT) AS complainers
     FROM (
-      SELECT 0 AS kind, d.combo AS ckey, d.multi OR d.next_day < ?::DATE AS repeats, NULL::BIGINT AS n
+      SELECT 0 AS kind, d.combo AS ckey, d.multi OR d.next_day < ?::DATE AS repeats, c.ckey IS NOT NULL AS complained, NULL::BIGINT AS n
+      FROM fast_order_links d
+      LEFT JOIN (SELECT DISTINCT ckey FROM fast_ticket_rows WHERE complaint AND day >= ?::DATE AND day < ?::DATE) c ON c.ckey = d.ckey
+      WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.prev_day < ?::DATE
+      UNION ALL
+      SELECT 1, d.combo, false, false, NULL
       FROM fast_order_links d WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.prev_day < ?::DATE
       UNION ALL
-      SELECT 1, d.combo, false, NULL
-      FROM fast_order_links d WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.prev_day < ?::DATE
-      UNION ALL
-      SELECT 2, d.combo, false, NULL
+      SELECT 2, d.combo, false, false, NULL
       FROM fast_order_links d WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.next_day >= ?::DATE AND d.next_day < ?::DATE
       UNION ALL
-      SELECT 3, d.ckey, false, d.orders
+      SELECT 3, d.ckey, false, false, d.orders
       FROM fast_order_totals_by d WHERE d.day >= ?::DATE AND d.day < ?::DATE
-      UNION ALL
-      SELECT 4, d.combo, false, NULL
-      FROM fast_order_links d
-      JOIN (SELECT DISTINCT ckey FROM fast_ticket_rows WHERE complaint AND day >= ?::DATE AND day < ?::DATE) c ON c.ckey = d.ckey
-      WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.prev_day < ?::DATE
     ) x
     GROUP BY x.ckey
 ) s
