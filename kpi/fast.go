@@ -675,6 +675,16 @@ func periodDays(from string) string {
 // them (p).
 var windowDays = "JOIN (" + periodDays("win_start") + ") p ON d.day = p.day"
 
+// onePeriod is a window source's SQL for a single period: the rows its
+// bounds keep (the placeholders, that window's) are all that window's,
+// so they pair with the one row of periods without the day map's join
+// (at 1M customers over 2023-07-15..2024-03-10, of everyone: NPS took
+// 6.0–7.1 ms against 7.4–8.8, the resolution rate 3.9–4.7 against
+// 5.5–7.0, CSI 7.9–10 against 12–14; medians of 11 runs, three rounds).
+func onePeriod(sql string) string {
+	return strings.ReplaceAll(sql, windowDays, "CROSS JOIN periods p")
+}
+
 // windowSums are fast_window's sums of a customer's days in the window.
 const windowSums = `
            CAST(sum(d.orders) AS BIGINT) AS w_orders, sum(d.amount) AS w_amount, CAST(0 AS BIGINT) AS p_orders,
@@ -1260,6 +1270,8 @@ func (b *statementBuilder) daySource(name, as string, forms []*queries.Fast, ps 
 	case src.perPeriod != nil && branched(ps):
 		b.periodBranches(name, as, src.perPeriod, ps, ids)
 		return
+	case src.window && len(ps) == 1:
+		sql = onePeriod(sql)
 	}
 	fmt.Fprintf(b, "),\n%s %s (\n  %s\n", name, as, keyed(sql, ids))
 	switch {
@@ -1430,8 +1442,11 @@ func earliest(ps []Period, bound func(Period) time.Time) time.Time {
 // as kpiRows does for its macro: filtered by customer, and with a row for
 // a period without any when everyPeriod (joined to the periods; else the
 // form's rows are read as they are, each of a period: a join with the
-// periods would only cost time).
-func (b *statementBuilder) fastRows(def *queries.Definition, f *queries.Fast, params []boundParam, filters []*Filter, everyPeriod bool) {
+// periods would only cost time). Of a single period (ps), every row is
+// that period's, and the join needs no condition: at 1M customers over
+// 2023-07-15..2024-03-10, the first-response p50 of everyone (186k
+// tickets' hours) took 6–8 ms against 9–12 ms joined on the period.
+func (b *statementBuilder) fastRows(def *queries.Definition, f *queries.Fast, params []boundParam, filters []*Filter, everyPeriod bool, ps []Period) {
 	if everyPeriod {
 		b.WriteString("SELECT p.period, k.* EXCLUDE (period) FROM periods p\n  LEFT JOIN (")
 	} else {
@@ -1451,9 +1466,12 @@ func (b *statementBuilder) fastRows(def *queries.Definition, f *queries.Fast, pa
 	}
 	b.WriteString("SELECT * FROM (" + f.Body + ")")
 	b.customerFilters(filters)
-	if everyPeriod {
+	switch {
+	case everyPeriod && len(ps) == 1:
+		b.WriteString(") k ON true")
+	case everyPeriod:
 		b.WriteString(") k ON k.period = p.period")
-	} else {
+	default:
 		b.WriteString(") k")
 	}
 }
@@ -1560,7 +1578,7 @@ func PlanScorecard(defs []*queries.Definition, filters []*Filter, from, to time.
 			// Grouped as Plan's aggregate groups them.
 			b.WriteString("SELECT r.period, " + strings.Join(counted(forms[i]), ", ") + " FROM (")
 		}
-		b.fastRows(d, forms[i], nil, []*Filter{fastFilters[i]}, true)
+		b.fastRows(d, forms[i], nil, []*Filter{fastFilters[i]}, true, ps)
 		if grouped {
 			fmt.Fprintf(&b, ") r GROUP BY %s", strings.Join(positions(0, 1+len(forms[i].Counted)), ", "))
 		}

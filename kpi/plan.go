@@ -120,7 +120,7 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 		}
 		calendar = b.fastSources([]*queries.Fast{f}, ps, false, ids, r, sums)
 		b.WriteString("),\nkpi_rows AS (\n  ")
-		b.fastRows(def, f, params, filters, everyPeriod)
+		b.fastRows(def, f, params, filters, everyPeriod, ps)
 		b.WriteString("\n)\nSELECT ")
 		path, agg, form = PathFast, fastDefinition(def, f), f
 	} else {

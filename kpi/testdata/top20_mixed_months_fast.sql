@@ -21,7 +21,7 @@ kpi_rows AS (
   LEFT JOIN (SELECT * FROM (SELECT period, customer_id, revenue,
        row_number() OVER (PARTITION BY period ORDER BY revenue DESC) AS rank,
        count(*) OVER (PARTITION BY period) AS customers
-FROM (SELECT period, customer_id, w_amount AS revenue FROM fast_window WHERE w_orders > 0))) k ON k.period = p.period
+FROM (SELECT period, customer_id, w_amount AS revenue FROM fast_window WHERE w_orders > 0))) k ON true
 )
 SELECT CAST((coalesce(sum(revenue) FILTER (WHERE rank <= (customers + 4) // 5), 0)) / nullif(coalesce(sum(revenue), 0), 0) AS DOUBLE) AS value, coalesce(sum(revenue) FILTER (WHERE rank <= (customers + 4) // 5), 0) AS numerator, coalesce(sum(revenue), 0) AS denominator
 FROM kpi_rows r
