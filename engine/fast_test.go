@@ -339,14 +339,21 @@ func servedEqualsPlain(t *testing.T, ctx context.Context, e *Engine, q Query) (f
 // ownDimensions rewrites a request for a KPI whose rows carry dimensions
 // of their own (cac: the channel), which no customer filter applies to:
 // grouped by its first such dimension where the request was grouped, and
-// without where=.
+// without where=; and for a matrix (cohort retention), which takes no
+// grain: at grain none.
 func ownDimensions(e *Engine, q Query) Query {
 	k, err := e.catalog.Lookup(q.KPI)
 	if err != nil {
 		return q
 	}
 	def, err := k.Version(q.Version)
-	if err != nil || def.Dimensions == nil {
+	if err != nil {
+		return q
+	}
+	if len(def.Group) > 0 {
+		q.Grain = GrainNone
+	}
+	if def.Dimensions == nil {
 		return q
 	}
 	q.By = def.Dimensions[:min(len(q.By), 1)]
@@ -480,8 +487,12 @@ func TestScopedEqualsPlain(t *testing.T) {
 	combos := 0
 	for i := range n {
 		q := randomQuery(r, kpis[i%len(kpis)])
-		if def, err := kpi.Definition(e.catalog, q); err != nil || def.Dimensions != nil {
+		def, err := kpi.Definition(e.catalog, q)
+		if err != nil || def.Dimensions != nil {
 			continue // not per customer: a scoped key may not read it
+		}
+		if len(def.Group) > 0 {
+			q.Grain = GrainNone // a matrix takes none
 		}
 		if r.IntN(2) == 0 {
 			q.Where = ""

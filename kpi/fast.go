@@ -278,6 +278,26 @@ var sources = map[string]source{
     FROM fast_customer_days c JOIN (` + periodDays("prev_start") + `) p ON c.first_day = p.day
     WHERE c.first_day >= ?::DATE AND c.first_day < ?::DATE
 `},
+	// Each customer whose first completed order's month starts in a
+	// period's window (their cohort), a row per month from it to the
+	// month holding the window's end (month_offset), and whether they
+	// made a completed order in that month before the window's end
+	// (active): cohort retention from fast_customer_days' first days and
+	// day lists, where its macro groups every order before the end per
+	// customer and per month, and joins the two.
+	"fast_cohorts": {window: true, sql: `
+    SELECT period, ckey, fine, cohort, month_offset, list_contains(offsets, month_offset) AS active
+    FROM (
+      SELECT p.period, c.ckey, c.fine, CAST(date_trunc('month', c.first_day) AS DATE) AS cohort,
+             unnest(range(0, date_diff('month', date_trunc('month', c.first_day), p.last_day) + 1)) AS month_offset,
+             list_transform(list_filter(c.days, lambda d: d < p.w_end), lambda d: date_diff('month', date_trunc('month', c.first_day), d)) AS offsets
+      FROM fast_customer_days c
+      JOIN (SELECT period, win_start, CAST(win_end AS DATE) AS w_end, CAST(win_end - INTERVAL 1 MICROSECOND AS DATE) AS last_day
+            FROM periods) p
+      ON c.first_day < p.w_end AND date_trunc('month', c.first_day) >= p.win_start
+      WHERE c.first_day >= ?::DATE AND c.first_day < ?::DATE
+    )
+`},
 	// Suspected churn of every customer at each period's end, with the
 	// version's default multiplier (a form reading it takes params:
 	// default): the customers eligible and flagged, as changes summed
@@ -1083,11 +1103,12 @@ func windowPeriodDays(p Period) (string, []any) {
 // whose sources have rows per combination as r reads them (for a request
 // grouped by comboDimensions, or fineDimensions, only); a form of the
 // default parameters only when params are the defaults), or nil for the
-// plain path. Matrices have
-// none. (A KPI with its own dimensions, cac, has a form giving its
-// columns: it is never filtered by customer.)
+// plain path. (A KPI with its own dimensions, cac, has a form giving its
+// columns: it is never filtered by customer. A matrix's form gives its
+// rows with its group columns, which the aggregate groups by as the
+// macro's.)
 func fastForm(def *queries.Definition, q Query, params []boundParam, ps []Period, filtered bool, r rollup) *queries.Fast {
-	if !q.Fast || len(def.Group) > 0 {
+	if !q.Fast {
 		return nil
 	}
 	mode := modeOf(ps)
@@ -1396,7 +1417,7 @@ const ComboFactor = 65536
 // comboKeyed are the sources whose rows carry their customer's finer
 // combination (fine) in every mode: a form reading only them can take
 // keyCombos.
-var comboKeyed = []string{"fast_window", "fast_orders", "fast_signups", "fast_referrals", "fast_tickets", "fast_events", "fast_surveys", "fast_complainers", "fast_first_orders", "fast_contracts", "fast_scores"}
+var comboKeyed = []string{"fast_window", "fast_orders", "fast_signups", "fast_referrals", "fast_tickets", "fast_events", "fast_surveys", "fast_complainers", "fast_first_orders", "fast_contracts", "fast_scores", "fast_cohorts"}
 
 // keyed wraps a source's SQL (see fastOrdersSQL).
 func keyed(sql string, k keying) string {

@@ -81,7 +81,7 @@ type Fast struct {
 }
 
 // FastSources are the shared tables a fast body may read.
-var FastSources = []string{"fast_orders", "fast_window", "fast_history", "fast_activity", "fast_complainers", "fast_events", "fast_event_totals", "fast_surveys", "fast_scores", "fast_score_counts", "fast_window_totals", "fast_history_totals", "fast_activity_totals", "fast_survey_totals", "fast_top_totals", "fast_ticket_totals", "fast_response_hours", "fast_suspect_totals", "fast_history_ends", "fast_costed_totals", "fast_first_ends", "fast_signups", "fast_referrals", "fast_tickets", "fast_signup_channels", "fast_spend", "fast_contracts", "fast_first_orders"}
+var FastSources = []string{"fast_orders", "fast_window", "fast_history", "fast_activity", "fast_complainers", "fast_events", "fast_event_totals", "fast_surveys", "fast_scores", "fast_score_counts", "fast_window_totals", "fast_history_totals", "fast_activity_totals", "fast_survey_totals", "fast_top_totals", "fast_ticket_totals", "fast_response_hours", "fast_suspect_totals", "fast_history_ends", "fast_costed_totals", "fast_first_ends", "fast_signups", "fast_referrals", "fast_tickets", "fast_signup_channels", "fast_spend", "fast_contracts", "fast_first_orders", "fast_cohorts"}
 
 var formSplit = regexp.MustCompile(`(?m)^-- form\s*$`)
 
