@@ -744,9 +744,9 @@ func TestFastTablesRebuiltPerDataset(t *testing.T) {
 		kind    string
 		rebuilt []string // every other fast table must be kept
 	}{
-		{"surveys", []string{"fast_survey_days", "fast_survey_totals_by", "fast_survey_calendar_fine", "fast_survey_calendar_wide", "fast_survey_calendar_tiers", "fast_score_days_by", "fast_score_days", "fast_score_calendar_fine", "fast_score_calendar_wide", "fast_score_calendar_tiers", "fast_stamp"}},
-		{"events", []string{"fast_event_rows", "fast_event_totals_by", "fast_event_calendar_fine", "fast_event_calendar_wide", "fast_event_calendar_tiers", "fast_stamp"}},
-		{"tickets", []string{"fast_ticket_rows", "fast_ticket_calendar", "fast_ticket_totals_by", "fast_ticket_hours_by",
+		{"surveys", []string{"fast_survey_days", "fast_survey_totals_by", "fast_survey_day_totals", "fast_survey_calendar_fine", "fast_survey_calendar_wide", "fast_survey_calendar_tiers", "fast_score_days_by", "fast_score_days", "fast_score_calendar_fine", "fast_score_calendar_wide", "fast_score_calendar_tiers", "fast_stamp"}},
+		{"events", []string{"fast_event_rows", "fast_event_totals_by", "fast_event_day_totals", "fast_event_calendar_fine", "fast_event_calendar_wide", "fast_event_calendar_tiers", "fast_stamp"}},
+		{"tickets", []string{"fast_ticket_rows", "fast_ticket_calendar", "fast_ticket_totals_by", "fast_ticket_day_totals", "fast_ticket_hours_by",
 			"fast_ticket_totals_calendar_fine", "fast_ticket_totals_calendar_wide", "fast_ticket_totals_calendar_tiers",
 			"fast_calendar_active", "fast_calendar_activity_fine", "fast_calendar_activity_by", "fast_calendar_activity", "fast_calendar_activity_wide", "fast_calendar_activity_tiers", "fast_stamp"}},
 		{"contracts", []string{"fast_contract_rows", "fast_stamp"}},

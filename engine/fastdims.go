@@ -218,11 +218,13 @@ func combinationJoin(table, alias string, dims []string) string {
 // fast_order_totals_by (the sums of fast_order_days per day and
 // combination, sorted by day), fast_order_totals (their sums per day),
 // fast_survey_totals_by and fast_event_totals_by (the sums of
-// fast_survey_days and fast_event_rows per day and combination),
+// fast_survey_days and fast_event_rows per day and combination) and
+// their sums per day (fast_survey_day_totals, fast_event_day_totals),
 // fast_score_days_by, fast_history_per_day_by,
 // fast_suspect_per_day_by, fast_calendar_activity_by, from each of the
 // last four its sums over the combinations, and from fast_ticket_rows
-// fast_ticket_totals_by and fast_ticket_hours_by.
+// fast_ticket_totals_by (with its sums per day, fast_ticket_day_totals)
+// and fast_ticket_hours_by.
 // suspectMultiplier is suspected_churn_rate v1's default cycle_multiplier,
 // which fast_suspect_per_day_by is built with (its fast form reading
 // them serves only that default; a test holds the two equal).
@@ -243,11 +245,13 @@ var dimTotalsStatements = slices.Concat(reading(fromOrders,
 	// fast_survey_days and fast_event_rows, per day and combination:
 	// NPS, CSAT and the engagement rates of everyone or by such
 	// dimensions.
-	reading(fromSurveys, dayTotals("fast_survey_totals_by", "fast_survey_days", rollupSums(surveyCounts))),
+	reading(fromSurveys, dayTotals("fast_survey_totals_by", "fast_survey_days", rollupSums(surveyCounts)),
+		allTotals("fast_survey_day_totals", "fast_survey_totals_by", rollupSums(surveyCounts))),
 	// The same per calendar period and finer combination: NPS and the
 	// CSAT KPIs of whole calendar periods by an age (fineSources).
 	reading(fromSurveys, surveyGroupSums(fineGroups)...),
-	reading(fromEvents, dayTotals("fast_event_totals_by", "fast_event_rows", columnSums(eventCountNames()))),
+	reading(fromEvents, dayTotals("fast_event_totals_by", "fast_event_rows", columnSums(eventCountNames())),
+		allTotals("fast_event_day_totals", "fast_event_totals_by", columnSums(eventCountNames()))),
 	// The same per calendar period and finer combination: the
 	// engagement rates of whole calendar periods by an age (fineSources).
 	reading(fromEvents, eventGroupSums(fineGroups)...),
@@ -334,6 +338,7 @@ var dimTotalsStatements = slices.Concat(reading(fromOrders,
 	       CAST(count(resolution_hours) AS BIGINT) AS resolution_count
 	FROM fast_ticket_rows
 	GROUP BY day, combo ORDER BY day`,
+		allTotals("fast_ticket_day_totals", "fast_ticket_totals_by", ticketSums),
 		// The hours to first response of each ticket with one, with its day
 		// and combination: its quantiles (first-response hours) at any
 		// window, of everyone or by such dimensions, from a row per ticket
@@ -440,6 +445,20 @@ var activitySums = columnSums([]string{"active", "prev_active", "retained", "ord
 // dayTotals is the statement summing a table of rows by day and customer
 // key (keyedDays', or fast_event_rows) per day and combination: sums is
 // the select list of the sums.
+// allTotals is the statement building table, the sums of from (a table
+// per day and combination) per day over every combination: what a
+// request of everyone reads, a row per day (at 1M customers over
+// 2023-07-15..2024-03-10, CSAT's statement took 1.4–1.9 ms against
+// 1.9–2.9 ms over the combinations' rows).
+func allTotals(table, from, sums string) string {
+	return `CREATE OR REPLACE TABLE ` + table + ` AS
+		SELECT day, ` + sums + ` FROM ` + from + ` GROUP BY day ORDER BY day`
+}
+
+// ticketSums are the sums of fast_ticket_totals_by's columns.
+const ticketSums = `CAST(sum(tickets) AS BIGINT) AS tickets, CAST(sum(resolved) AS BIGINT) AS resolved,
+		       sum(resolution_hours) AS resolution_hours, CAST(sum(resolution_count) AS BIGINT) AS resolution_count`
+
 func dayTotals(table, from, sums string) string {
 	return `CREATE OR REPLACE TABLE ` + table + ` AS
 		SELECT day, combo AS ckey, ` + sums + `

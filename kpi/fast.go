@@ -110,25 +110,26 @@ var sources = map[string]source{
 	"fast_window_totals": {window: true, totals: true, sql: windowTotalsSQL,
 		combo: perCombination(windowTotalsSQL, "fast_order_totals")},
 	// The survey counts per day of each period's window, of every
-	// customer (or, combo, per combination of dimensions), from
-	// fast_survey_totals_by.
+	// customer (from fast_survey_day_totals, a row per day; or, combo,
+	// per combination of dimensions, from fast_survey_totals_by).
 	"fast_survey_totals": {window: true, totals: true, sql: surveyTotalsSQL,
-		combo: perCombination(surveyTotalsSQL, "")},
+		combo: perCombinationOf(surveyTotalsSQL, "fast_survey_day_totals", "fast_survey_totals_by")},
 	// Each customer's email and social event counts, and survey
 	// counts, of each period's window: their events in fast_event_rows
 	// and their days in fast_survey_days, a row per period and event or
 	// day.
 	"fast_events":  dayRows("fast_event_rows", true, "email_sent", "email_open", "email_click", "social_impression", "social_engaged"),
 	"fast_surveys": dayRows("fast_survey_days", false, "nps_responses", "nps_promoters", "nps_detractors", "csat_responses", "csat_satisfied", "csat_sum"),
-	// The same per day of each period's window, of every customer (or,
-	// combo, per combination of dimensions), from fast_event_totals_by.
+	// The same per day of each period's window, of every customer (from
+	// fast_event_day_totals; or, combo, per combination of dimensions,
+	// from fast_event_totals_by).
 	"fast_event_totals": {window: true, totals: true, sql: eventTotalsSQL,
-		combo: perCombination(eventTotalsSQL, "")},
+		combo: perCombinationOf(eventTotalsSQL, "fast_event_day_totals", "fast_event_totals_by")},
 	// The tickets opened per day of each period's window, of every
-	// customer (or, combo, per combination of dimensions), from
-	// fast_ticket_totals_by.
+	// customer (from fast_ticket_day_totals; or, combo, per combination
+	// of dimensions, from fast_ticket_totals_by).
 	"fast_ticket_totals": {window: true, totals: true, sql: ticketTotalsSQL,
-		combo: perCombination(ticketTotalsSQL, "")},
+		combo: perCombinationOf(ticketTotalsSQL, "fast_ticket_day_totals", "fast_ticket_totals_by")},
 	// The hours to first response of the tickets opened in each
 	// period's window, a row per ticket with one, of every customer (or,
 	// combo, with their combination), from fast_ticket_hours_by.
@@ -730,14 +731,14 @@ var windowTotalsSQL = `
 var surveyTotalsSQL = `
     SELECT p.period, NULL::INTEGER AS ckey, d.nps_responses, d.nps_promoters, d.nps_detractors,
            d.csat_responses, d.csat_satisfied, d.csat_sum
-    ` + windowRows("fast_survey_totals_by") + `
+    ` + windowRows("fast_survey_day_totals") + `
 `
 
 // eventTotalsSQL is the fast_event_totals source: the columns of
 // fast_events, of every customer.
 var eventTotalsSQL = `
     SELECT p.period, NULL::INTEGER AS ckey, d.email_sent, d.email_open, d.email_click, d.social_impression, d.social_engaged
-    ` + windowRows("fast_event_totals_by") + `
+    ` + windowRows("fast_event_day_totals") + `
 `
 
 // dayRows is a window source over a table of rows by day and customer
@@ -802,11 +803,16 @@ func perCombination(sql, table string) string {
 // table named with suffix (_by, _fine), keyed by the sibling's ckey
 // (table "": the source reads the sibling already).
 func keyedSibling(sql, table, suffix string) string {
-	r := []string{"NULL::INTEGER AS ckey", "d.ckey"}
-	if table != "" {
-		r = append(r, "FROM "+table+" d", "FROM "+table+suffix+" d")
+	if table == "" {
+		return strings.ReplaceAll(sql, "NULL::INTEGER AS ckey", "d.ckey")
 	}
-	return strings.NewReplacer(r...).Replace(sql)
+	return perCombinationOf(sql, table, table+suffix)
+}
+
+// perCombinationOf is a totals source's SQL (rows of every customer from
+// table) read from sibling instead, keyed by its ckey.
+func perCombinationOf(sql, table, sibling string) string {
+	return strings.NewReplacer("NULL::INTEGER AS ckey", "d.ckey", "FROM "+table+" d", "FROM "+sibling+" d").Replace(sql)
 }
 
 // historyTotalsSQL is the fast_history_totals source.
@@ -917,7 +923,7 @@ var scoreCountsSQL = `
 // ticketTotalsSQL is the fast_ticket_totals source.
 var ticketTotalsSQL = `
     SELECT p.period, NULL::INTEGER AS ckey, d.tickets, d.resolved, d.resolution_hours, d.resolution_count
-    ` + windowRows("fast_ticket_totals_by") + `
+    ` + windowRows("fast_ticket_day_totals") + `
 `
 
 // responseHoursSQL is the fast_response_hours source.
