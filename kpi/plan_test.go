@@ -111,6 +111,10 @@ func TestPlanGoldenSQL(t *testing.T) {
 		// the days before and after from their days (1 period × 4 values,
 		// then the period and the three ranges' bounds).
 		{"top20_mixed_months_fast", Query{KPI: "top20_revenue_share", From: day("2024-01-15"), To: day("2024-05-10"), Fast: true}, nil, 4 + 7},
+		// One period: the signups of its window paired with the one row
+		// of periods without the day map, and the form's rows with it
+		// without a condition (1 period × 4 values, then the span).
+		{"acquired_one_period_fast", Query{KPI: "acquired_customers", From: day("2024-01-15"), To: day("2024-05-10"), Fast: true}, nil, 4 + 2},
 		// (by region where region is a combinations' dimension: combos)
 		{"repeat_region_links_fast", Query{KPI: "repeat_purchase_rate", From: day("2024-01-01"), To: day("2024-08-01"), Grain: GrainQuarter, By: []string{"region"}, Fast: true}, nil, 12 + 3*16},
 		// The contracts, keyed, each end day paired with the periods'
