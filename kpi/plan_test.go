@@ -106,6 +106,10 @@ func TestPlanGoldenSQL(t *testing.T) {
 		// rows a week at a time (fast_activity_totals): each branch binds
 		// its period, then its bounds 15 times.
 		{"churn_weeks_links_fast", Query{KPI: "churn_rate", From: day("2024-01-01"), To: day("2024-01-22"), Grain: GrainWeek, Fast: true}, nil, 12 + 3*16},
+		// Beyond four weeks, the links' rows of the span (its bounds
+		// bound) paired with the weeks through the day map (6 periods ×
+		// 4 values).
+		{"churn_weeks_joined_fast", Query{KPI: "churn_rate", From: day("2024-01-01"), To: day("2024-02-12"), Grain: GrainWeek, Fast: true}, nil, 24 + 2},
 		// The top-20% share over a window that is no calendar period: the
 		// customers' sums of its whole months from their month rows, of
 		// the days before and after from their days (1 period × 4 values,
@@ -519,26 +523,30 @@ func TestWideRollup(t *testing.T) {
 
 // TestActivityLinksPeriods: churn of everyone over whole weeks counts
 // fast_order_links' rows a week at a time up to four weeks, and beyond
-// reads the days grouped per week; by day (one-day windows, not
-// branched) never.
+// pairs the rows of the span with the periods through the day map; by
+// day (one-day windows) it reads neither.
 func TestActivityLinksPeriods(t *testing.T) {
 	cat, d := catalog(t), data()
+	const joined = "CAST(p.prev_start AS DATE) AS ps"
 	for _, c := range []struct {
-		to    string
-		grain Grain
-		links bool
+		to     string
+		grain  Grain
+		joined bool
 	}{
-		{"2024-01-29", GrainWeek, true},
-		{"2024-02-05", GrainWeek, false},
+		{"2024-01-29", GrainWeek, false},
+		{"2024-02-05", GrainWeek, true},
 		{"2024-01-03", GrainDay, false},
-		{"2024-07-01", GrainNone, true},
+		{"2024-07-01", GrainNone, false},
 	} {
 		st, err := Plan(cat, d, Query{KPI: "churn_rate", From: day("2024-01-01"), To: day(c.to), Grain: c.grain, Fast: true}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := strings.Contains(st.SQL, "fast_order_links"); got != c.links {
-			t.Errorf("to %s by %s: reads fast_order_links %t, want %t", c.to, c.grain, got, c.links)
+		if links := strings.Contains(st.SQL, "FROM fast_order_links d"); links != (c.grain != GrainDay) {
+			t.Errorf("to %s by %s: reads fast_order_links %t", c.to, c.grain, links)
+		}
+		if got := strings.Contains(st.SQL, joined); got != c.joined {
+			t.Errorf("to %s by %s: pairs the links with the day map %t, want %t", c.to, c.grain, got, c.joined)
 		}
 	}
 }
