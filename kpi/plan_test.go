@@ -550,3 +550,18 @@ func TestActivityLinksPeriods(t *testing.T) {
 		}
 	}
 }
+
+// TestOnePeriod: a single period's window rows pair with the one row of
+// periods, wherever a source joins a day column to the day map, and a
+// source without that join is left as it is.
+func TestOnePeriod(t *testing.T) {
+	for _, c := range []struct{ sql, want string }{
+		{windowRows("fast_survey_days"), "FROM fast_survey_days d CROSS JOIN periods p\n    WHERE d.day >= ?::DATE AND d.day < ?::DATE"},
+		{"SELECT 1 FROM fast_customer_keys k " + periodDayJoin("k.dims.signup_date") + " WHERE true", "SELECT 1 FROM fast_customer_keys k CROSS JOIN periods p WHERE true"},
+		{historyTotalsSQL, historyTotalsSQL},
+	} {
+		if got := onePeriod(c.sql); got != c.want {
+			t.Errorf("onePeriod(%q) = %q, want %q", c.sql, got, c.want)
+		}
+	}
+}
