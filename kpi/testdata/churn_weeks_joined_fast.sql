@@ -14,14 +14,10 @@ fast_activity_totals AS (
              d.day < m.ws AND d.prev_day < m.ps AS prev_active,
              d.day < m.ws AND d.next_day >= m.ws AND d.next_day < m.we AS retained,
              d.multi OR d.next_day < m.we AS repeats,
-             c.ckey IS NOT NULL AS complained, NULL::BIGINT AS n
+             false AS complained, NULL::BIGINT AS n
       FROM fast_order_links d JOIN (SELECT x.day, p.period, CAST(p.prev_start AS DATE) AS ps, CAST(p.win_start AS DATE) AS ws, CAST(p.win_end AS DATE) AS we
         FROM (SELECT CAST(unnest(range(min(prev_start), max(win_end), INTERVAL 1 DAY)) AS DATE) AS day FROM periods) x
-        JOIN periods p ON x.day >= p.prev_start AND x.day < p.win_end) m ON d.day = m.day
-      LEFT JOIN (SELECT DISTINCT m.period, t.ckey FROM fast_ticket_rows t JOIN (SELECT x.day, p.period, CAST(p.prev_start AS DATE) AS ps, CAST(p.win_start AS DATE) AS ws, CAST(p.win_end AS DATE) AS we
-        FROM (SELECT CAST(unnest(range(min(prev_start), max(win_end), INTERVAL 1 DAY)) AS DATE) AS day FROM periods) x
-        JOIN periods p ON x.day >= p.prev_start AND x.day < p.win_end) m ON t.day = m.day AND t.day >= m.ws
-                 WHERE t.complaint) c ON c.period = m.period AND c.ckey = d.ckey
+        JOIN periods p ON x.day >= p.prev_start AND x.day < p.win_end) m ON d.day = m.day 
       WHERE d.day >= ?::DATE AND d.day < ?::DATE
       UNION ALL
       SELECT m.period, NULL::INTEGER, false, false, false, false, false, d.orders
