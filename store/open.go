@@ -82,6 +82,7 @@ func openDB(ctx context.Context, opts Options) (*sql.DB, *duckdb.Connector, erro
 			return nil, nil, err
 		}
 	}
+	tuneMallocOnce()
 	settings := bootSettings(opts)
 	connector, err := duckdb.NewConnector(opts.Path, func(execer driver.ExecerContext) error {
 		for _, q := range settings {
