@@ -68,26 +68,25 @@ type source struct {
 	// day long (dayWindows), for which the sources of the forms after it
 	// read a customer's day as their row of the period.
 	notDaily bool
-	// unread: a column of sql (and combo) that costs the most to give,
-	// and the same SQL with it 0, for requests whose forms reading the
-	// source do not name it.
-	unread      string
-	sqlUnread   string
-	comboUnread string
+	// lean: the SQL of sql's rows (combo: of combo's) for requests whose
+	// forms reading the source name only some of its columns (read tells
+	// whether one of them does), with the others 0; "" when the columns
+	// read are the costly ones.
+	lean func(read func(column string) bool, combo bool) string
 }
 
-// unreadBy tells whether no form reading the source names its unread
-// column.
-func (s source) unreadBy(forms []*queries.Fast, name string) bool {
-	if s.unread == "" {
-		return false
+// leanFor is the source's lean SQL for the forms (combo: per
+// combination), or "": the forms read columns by naming them in their
+// bodies.
+func (s source) leanFor(forms []*queries.Fast, name string, combo bool) string {
+	if s.lean == nil {
+		return ""
 	}
-	for _, f := range forms {
-		if slices.Contains(f.Sources, name) && strings.Contains(f.Body, s.unread) {
-			return false
-		}
-	}
-	return true
+	return s.lean(func(column string) bool {
+		return slices.ContainsFunc(forms, func(f *queries.Fast) bool {
+			return slices.Contains(f.Sources, name) && strings.Contains(f.Body, column)
+		})
+	}, combo)
 }
 
 // perPeriodFor tells whether the source's rows are read a period at a
@@ -216,11 +215,12 @@ var sources = map[string]source{
 	// windows), where repeat purchase took 36–48 ms that way against
 	// 14–18 ms from each day's rows (churn 36 against 70).
 	// The complainers' join is half of activityJoined's time (24 ms of 48
-	// by week over 2024's first quarter at 1M customers): requests that
-	// do not read them go without it.
-	"fast_activity_totals": {totals: true, sql: activityJoined(false, true), combo: activityJoined(true, true),
+	// by week over 2024's first quarter at 1M customers), and the
+	// previous windows' days half of its rows: requests that read
+	// neither go without them (activityLean).
+	"fast_activity_totals": {totals: true, sql: activityJoined(false, true, true), combo: activityJoined(true, true, true),
 		perPeriod: activityPeriod(false), comboPerPeriod: activityPeriod(true), maxPeriods: 4, notDaily: true,
-		unread: "complainers", sqlUnread: activityJoined(false, false), comboUnread: activityJoined(true, false)},
+		lean: activityLean},
 	// The customers who signed up in each period's window, from their
 	// key rows (fast_customer_keys, whose dims hold the customers'
 	// columns), and of them whether they were referred: the signup days
@@ -965,9 +965,14 @@ func activityPeriod(combo bool) func(Period) (string, []any) {
 // 56 against 167 (medians of three alternating runs); repeat purchase,
 // active customers, purchase frequency and the complaint rate 55–62 ms
 // against 49–81. Pairing the complainers with every row costs half of
-// it (24 ms without them), and a join cannot be left out for the KPIs
-// that do not read them.
-func activityJoined(combo, complainers bool) string {
+// it (24 ms without them).
+//
+// activityLean asks for less where the forms read less: without
+// complainers their column is 0; without previous, the rows are
+// paired with the periods whose window holds their day alone, so
+// prev_active and retained are 0 (by week, half the rows: each day is a
+// window's and the next period's previous window's).
+func activityJoined(combo, complainers, previous bool) string {
 	key, totalsKey, totals := "NULL::INTEGER", "NULL::INTEGER", "fast_order_totals"
 	if combo {
 		key, totalsKey, totals = "d.combo", "d.ckey", "fast_order_totals_by"
@@ -976,8 +981,12 @@ func activityJoined(combo, complainers bool) string {
 	if complainers {
 		complained, complaints = "c.ckey IS NOT NULL", activityComplaints
 	}
+	days := activityDays("win_start")
+	if previous {
+		days = activityDays("prev_start")
+	}
 	return strings.NewReplacer("KEY", key, "TOTALS_KEY", totalsKey, "TOTALS", totals, "COMPLAINED", complained,
-		"MAP", activityDays).Replace(strings.Replace(`
+		"MAP", days).Replace(strings.Replace(`
     SELECT x.period, x.ckey,
            CAST(count(*) FILTER (WHERE x.active) AS BIGINT) AS active,
            CAST(count(*) FILTER (WHERE x.prev_active) AS BIGINT) AS prev_active,
@@ -1008,11 +1017,26 @@ const activityComplaints = `
       LEFT JOIN (SELECT DISTINCT m.period, t.ckey FROM fast_ticket_rows t JOIN (MAP) m ON t.day = m.day AND t.day >= m.ws
                  WHERE t.complaint) c ON c.period = m.period AND c.ckey = d.ckey`
 
-// activityDays pairs each day of the periods' span with the periods
-// whose previous window or window holds it, with their bounds as dates.
-var activityDays = `SELECT x.day, p.period, CAST(p.prev_start AS DATE) AS ps, CAST(p.win_start AS DATE) AS ws, CAST(p.win_end AS DATE) AS we
-        FROM (SELECT CAST(unnest(range(min(prev_start), max(win_end), INTERVAL 1 DAY)) AS DATE) AS day FROM periods) x
-        JOIN periods p ON x.day >= p.prev_start AND x.day < p.win_end`
+// activityDays pairs each day of the periods' span from their start
+// column (prev_start: the previous windows' and windows'; win_start: the
+// windows') with the periods whose span from it holds the day, with the
+// periods' bounds as dates.
+func activityDays(start string) string {
+	return `SELECT x.day, p.period, CAST(p.prev_start AS DATE) AS ps, CAST(p.win_start AS DATE) AS ws, CAST(p.win_end AS DATE) AS we
+        FROM (SELECT CAST(unnest(range(min(` + start + `), max(win_end), INTERVAL 1 DAY)) AS DATE) AS day FROM periods) x
+        JOIN periods p ON x.day >= p.` + start + ` AND x.day < p.win_end`
+}
+
+// activityLean is fast_activity_totals' SQL for forms that read neither
+// the complainers nor the previous windows' counts, or only one of them
+// ("" when both).
+func activityLean(read func(column string) bool, combo bool) string {
+	complainers, previous := read("complainers"), read("prev_active") || read("retained")
+	if complainers && previous {
+		return ""
+	}
+	return activityJoined(combo, complainers, previous)
+}
 
 // namedPlaceholder is a {name} of bindNamed's SQL.
 var namedPlaceholder = regexp.MustCompile(`\{(\w+)\}`)
@@ -1415,8 +1439,8 @@ func (b *statementBuilder) daySource(name, as string, forms []*queries.Fast, ps 
 	case r == comboRollup && src.comboPerPeriod != nil && src.perPeriodFor(ps):
 		b.periodBranches(name, as, src.comboPerPeriod, ps, ids)
 		return
-	case r == comboRollup && src.combo != "" && src.unreadBy(forms, name):
-		sql = src.comboUnread
+	case r == comboRollup && src.combo != "" && src.leanFor(forms, name, true) != "":
+		sql = src.leanFor(forms, name, true)
 	case r == comboRollup && src.combo != "":
 		sql = src.combo
 	case src.days != "" && len(ps) > 1 && (formsTakeDays(forms, name) || dayWindows(ps)):
@@ -1432,8 +1456,8 @@ func (b *statementBuilder) daySource(name, as string, forms []*queries.Fast, ps 
 		return
 	case src.window && len(ps) == 1:
 		sql = onePeriod(sql)
-	case src.unreadBy(forms, name):
-		sql = src.sqlUnread
+	case src.leanFor(forms, name, false) != "":
+		sql = src.leanFor(forms, name, false)
 	}
 	fmt.Fprintf(b, "),\n%s %s (\n  %s\n", name, as, keyed(sql, ids))
 	switch {

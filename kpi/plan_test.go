@@ -551,6 +551,37 @@ func TestActivityLinksPeriods(t *testing.T) {
 	}
 }
 
+// TestActivityLean: beyond four periods, fast_activity_totals pairs the
+// links with the previous windows' days only for the KPIs that read the
+// previous windows' counts, and joins the complainers only for the one
+// that reads them.
+func TestActivityLean(t *testing.T) {
+	cat, d := catalog(t), data()
+	d.Datasets["tickets"] = Dataset{Generation: 4, Columns: []string{"ticket_id", "customer_id", "opened_at", "category"}}
+	for _, c := range []struct {
+		kpi                   string
+		previous, complainers bool
+	}{
+		{"churn_rate", true, false},
+		{"retention_rate", true, false},
+		{"repeat_purchase_rate", false, false},
+		{"active_customers", false, false},
+		{"purchase_frequency", false, false},
+		{"complaint_rate", false, true},
+	} {
+		st, err := Plan(cat, d, Query{KPI: c.kpi, From: day("2024-01-01"), To: day("2024-02-12"), Grain: GrainWeek, Fast: true}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(st.SQL, "range(min(prev_start), max(win_end)"); got != c.previous {
+			t.Errorf("%s: pairs the links with the previous windows' days %t, want %t", c.kpi, got, c.previous)
+		}
+		if got := strings.Contains(st.SQL, "FROM fast_ticket_rows t"); got != c.complainers {
+			t.Errorf("%s: joins the complainers %t, want %t", c.kpi, got, c.complainers)
+		}
+	}
+}
+
 // TestOnePeriod: a single period's window rows pair with the one row of
 // periods, wherever a source joins a day column to the day map, and a
 // source without that join is left as it is.
