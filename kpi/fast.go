@@ -165,8 +165,10 @@ var sources = map[string]source{
 	// The hours to first response of the tickets opened in each
 	// period's window, a row per ticket with one, of every customer (or,
 	// combo, with their combination), from fast_ticket_hours_by.
+	// Up to maxPeriodBranches periods, each period's rows on their own
+	// (responseHoursPeriod).
 	"fast_response_hours": {window: true, totals: true, sql: responseHoursSQL,
-		combo: perCombination(responseHoursSQL, "")},
+		combo: perCombination(responseHoursSQL, ""), perPeriod: responseHoursPeriod(false), comboPerPeriod: responseHoursPeriod(true)},
 	// Whether each customer has completed orders in each period's window
 	// (w_active) and previous window (p_active), from their sorted day
 	// lists: for a few periods, quicker than grouping the days. And
@@ -1086,6 +1088,27 @@ var responseHoursSQL = `
     SELECT p.period, NULL::INTEGER AS ckey, d.hours
     ` + windowRows("fast_ticket_hours_by") + `
 `
+
+// responseHoursPeriod is fast_response_hours' rows of one period (combo:
+// with their combination's key): its window's tickets with the period
+// bound as a value, rather than every ticket of the span joined to the
+// day map, which took about a third of the median's statement by month
+// over 2023-07-15..2024-03-10 at 1M customers (medians of 8 alternating
+// runs, 9-10 ms against 13-17).
+func responseHoursPeriod(combo bool) func(Period) (string, []any) {
+	key := "NULL::INTEGER"
+	if combo {
+		key = "d.ckey"
+	}
+	sql := `
+    SELECT ?::DATE AS period, ` + key + ` AS ckey, d.hours
+    FROM fast_ticket_hours_by d
+    WHERE d.day >= ?::DATE AND d.day < ?::DATE
+`
+	return func(p Period) (string, []any) {
+		return sql, []any{Date(p.Label), p.Start, p.End}
+	}
+}
 
 // rollup is how a request reads the sources of sums that have rows per
 // combination of dimensions: as they are, per customer (noRollup); per

@@ -582,6 +582,24 @@ func TestActivityLean(t *testing.T) {
 	}
 }
 
+// TestResponseHoursPerPeriod: by month, the first-response hours are
+// read a period at a time with the period bound as a value (3 periods × 3
+// values), not joined to the day map.
+func TestResponseHoursPerPeriod(t *testing.T) {
+	cat, d := catalog(t), data()
+	d.Datasets["tickets"] = Dataset{Generation: 4, Columns: []string{"ticket_id", "customer_id", "opened_at", "first_response_at"}}
+	st, err := Plan(cat, d, Query{KPI: "first_response_hours_p50", From: day("2024-01-15"), To: day("2024-04-01"), Grain: GrainMonth, Fast: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(st.SQL, "FROM fast_ticket_hours_by d\n    WHERE d.day >= ?::DATE AND d.day < ?::DATE"); n != 3 {
+		t.Errorf("%d branches of fast_ticket_hours_by, want 3:\n%s", n, st.SQL)
+	}
+	if strings.Contains(st.SQL, "fast_ticket_hours_by d JOIN") {
+		t.Errorf("the hours are joined to the day map:\n%s", st.SQL)
+	}
+}
+
 // TestOnePeriod: a single period's window rows pair with the one row of
 // periods, wherever a source joins a day column to the day map, and a
 // source without that join is left as it is.
