@@ -1649,16 +1649,27 @@ func earliest(ps []Period, bound func(Period) time.Time) time.Time {
 
 // fastRows writes the rows of one version's fast form for every period,
 // as kpiRows does for its macro: filtered by customer, and with a row for
-// a period without any when everyPeriod (joined to the periods; else the
-// form's rows are read as they are, each of a period: a join with the
-// periods would only cost time). Of a single period (ps), every row is
-// that period's, and the join needs no condition: at 1M customers over
-// 2023-07-15..2024-03-10, the first-response p50 of everyone (186k
-// tickets' hours) took 6–8 ms against 9–12 ms joined on the period.
+// a period without any when everyPeriod (else the form's rows are read
+// as they are, each of a period: a join with the periods would only cost
+// time). Of a single period (ps), every row is that period's, and the
+// join needs no condition: at 1M customers over 2023-07-15..2024-03-10,
+// the first-response p50 of everyone (186k tickets' hours) took 6–8 ms
+// against 9–12 ms joined on the period. Of several, each period gets a
+// row of nulls beside its rows (UNION ALL BY NAME) rather than the rows
+// being joined to the periods: the aggregates ignore a row whose
+// customer_id and columns are null, as they do the one the macros' join
+// gives a period without rows (the property tests compare the two). At
+// 1M customers, alternating three times: customer profitability by week
+// over 2024 Q1 89 → 68 ms, the top-20% share by month over
+// 2023-07-15..2024-03-10 181 → 149 ms, the first-response p50 and p90
+// by month 14.5 → 11.5 and 11.1 ms.
 func (b *statementBuilder) fastRows(def *queries.Definition, f *queries.Fast, params []boundParam, filters []*Filter, everyPeriod bool, ps []Period) {
-	if everyPeriod {
+	switch {
+	case everyPeriod && len(ps) == 1:
 		b.WriteString("SELECT p.period, k.* EXCLUDE (period) FROM periods p\n  LEFT JOIN (")
-	} else {
+	case everyPeriod:
+		b.WriteString("SELECT k.period, k.* EXCLUDE (period) FROM (SELECT * FROM (")
+	default:
 		b.WriteString("SELECT k.period, k.* EXCLUDE (period) FROM (")
 	}
 	if len(def.Params) > 0 {
@@ -1679,7 +1690,7 @@ func (b *statementBuilder) fastRows(def *queries.Definition, f *queries.Fast, pa
 	case everyPeriod && len(ps) == 1:
 		b.WriteString(") k ON true")
 	case everyPeriod:
-		b.WriteString(") k ON k.period = p.period")
+		b.WriteString(")\n  UNION ALL BY NAME SELECT period FROM periods) k")
 	default:
 		b.WriteString(") k")
 	}

@@ -75,8 +75,8 @@ fast_activity_totals AS (
 ) s
 ),
 kpi_rows AS (
-  SELECT p.period, k.* EXCLUDE (period) FROM periods p
-  LEFT JOIN (SELECT * FROM (SELECT period, customer_id, prev_active, retained FROM fast_activity_totals)) k ON k.period = p.period
+  SELECT k.period, k.* EXCLUDE (period) FROM (SELECT * FROM (SELECT * FROM (SELECT period, customer_id, prev_active, retained FROM fast_activity_totals))
+  UNION ALL BY NAME SELECT period FROM periods) k
 )
 SELECT r.period AS period, CAST((CAST(coalesce(sum(prev_active - retained), 0) AS BIGINT)) / nullif(CAST(coalesce(sum(prev_active), 0) AS BIGINT), 0) AS DOUBLE) AS value, CAST(coalesce(sum(prev_active - retained), 0) AS BIGINT) AS numerator, CAST(coalesce(sum(prev_active), 0) AS BIGINT) AS denominator
 FROM kpi_rows r
