@@ -1458,12 +1458,13 @@ func (b *statementBuilder) daySource(name, as string, forms []*queries.Fast, ps 
 	src := sources[name]
 	lo, hi := span(ps)
 	sql := src.sql
+	leanCombo, lean := src.leanFor(forms, name, true), src.leanFor(forms, name, false)
 	switch {
 	case r == comboRollup && src.comboPerPeriod != nil && src.perPeriodFor(ps):
 		b.periodBranches(name, as, src.comboPerPeriod, ps, ids)
 		return
-	case r == comboRollup && src.combo != "" && src.leanFor(forms, name, true) != "":
-		sql = src.leanFor(forms, name, true)
+	case r == comboRollup && src.combo != "" && leanCombo != "":
+		sql = leanCombo
 	case r == comboRollup && src.combo != "":
 		sql = src.combo
 	case src.days != "" && len(ps) > 1 && (formsTakeDays(forms, name) || dayWindows(ps)):
@@ -1479,8 +1480,8 @@ func (b *statementBuilder) daySource(name, as string, forms []*queries.Fast, ps 
 		return
 	case src.window && len(ps) == 1:
 		sql = onePeriod(sql)
-	case src.leanFor(forms, name, false) != "":
-		sql = src.leanFor(forms, name, false)
+	case lean != "":
+		sql = lean
 	}
 	fmt.Fprintf(b, "),\n%s %s (\n  %s\n", name, as, keyed(sql, ids))
 	switch {
