@@ -733,7 +733,13 @@ func windowRows(table string) string {
 // 2024: churn's fast_orders 1.5 s against 2.1 s, NPS's daily totals
 // 11–17 ms against 25–35 ms). Windows start and end at midnight.
 func periodDays(from string) string {
-	return `SELECT x.day, p.period, p.win_start
+	return dayMap(from, "p.win_start")
+}
+
+// dayMap is periodDays with the periods' columns named (beside the day
+// and the period).
+func dayMap(from, columns string) string {
+	return `SELECT x.day, p.period, ` + columns + `
       FROM (SELECT CAST(unnest(range(min(` + from + `), max(win_end), INTERVAL 1 DAY)) AS DATE) AS day FROM periods) x
       JOIN periods p ON x.day >= p.` + from + ` AND x.day < p.win_end`
 }
@@ -1019,14 +1025,11 @@ const activityComplaints = `
       LEFT JOIN (SELECT DISTINCT m.period, t.ckey FROM fast_ticket_rows t JOIN (MAP) m ON t.day = m.day AND t.day >= m.ws
                  WHERE t.complaint) c ON c.period = m.period AND c.ckey = d.ckey`
 
-// activityDays pairs each day of the periods' span from their start
-// column (prev_start: the previous windows' and windows'; win_start: the
-// windows') with the periods whose span from it holds the day, with the
-// periods' bounds as dates.
+// activityDays is the day map from the periods' start column (prev_start:
+// the previous windows' and windows' days; win_start: the windows'), with
+// the periods' bounds as dates.
 func activityDays(start string) string {
-	return `SELECT x.day, p.period, CAST(p.prev_start AS DATE) AS ps, CAST(p.win_start AS DATE) AS ws, CAST(p.win_end AS DATE) AS we
-        FROM (SELECT CAST(unnest(range(min(` + start + `), max(win_end), INTERVAL 1 DAY)) AS DATE) AS day FROM periods) x
-        JOIN periods p ON x.day >= p.` + start + ` AND x.day < p.win_end`
+	return dayMap(start, "CAST(p.prev_start AS DATE) AS ps, CAST(p.win_start AS DATE) AS ws, CAST(p.win_end AS DATE) AS we")
 }
 
 // activityLean is fast_activity_totals' SQL for forms that read neither

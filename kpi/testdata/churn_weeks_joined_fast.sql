@@ -16,14 +16,14 @@ fast_activity_totals AS (
              d.multi OR d.next_day < m.we AS repeats,
              false AS complained, NULL::BIGINT AS n
       FROM fast_order_links d JOIN (SELECT x.day, p.period, CAST(p.prev_start AS DATE) AS ps, CAST(p.win_start AS DATE) AS ws, CAST(p.win_end AS DATE) AS we
-        FROM (SELECT CAST(unnest(range(min(prev_start), max(win_end), INTERVAL 1 DAY)) AS DATE) AS day FROM periods) x
-        JOIN periods p ON x.day >= p.prev_start AND x.day < p.win_end) m ON d.day = m.day 
+      FROM (SELECT CAST(unnest(range(min(prev_start), max(win_end), INTERVAL 1 DAY)) AS DATE) AS day FROM periods) x
+      JOIN periods p ON x.day >= p.prev_start AND x.day < p.win_end) m ON d.day = m.day 
       WHERE d.day >= ?::DATE AND d.day < ?::DATE
       UNION ALL
       SELECT m.period, NULL::INTEGER, false, false, false, false, false, d.orders
       FROM fast_order_totals d JOIN (SELECT x.day, p.period, CAST(p.prev_start AS DATE) AS ps, CAST(p.win_start AS DATE) AS ws, CAST(p.win_end AS DATE) AS we
-        FROM (SELECT CAST(unnest(range(min(prev_start), max(win_end), INTERVAL 1 DAY)) AS DATE) AS day FROM periods) x
-        JOIN periods p ON x.day >= p.prev_start AND x.day < p.win_end) m ON d.day = m.day AND d.day >= m.ws
+      FROM (SELECT CAST(unnest(range(min(prev_start), max(win_end), INTERVAL 1 DAY)) AS DATE) AS day FROM periods) x
+      JOIN periods p ON x.day >= p.prev_start AND x.day < p.win_end) m ON d.day = m.day AND d.day >= m.ws
     ) x
     GROUP BY x.period, x.ckey
 ) s
