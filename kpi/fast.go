@@ -677,13 +677,12 @@ func modeServes(f *queries.Fast, mode sourceMode) bool {
 // available tells whether every source the form reads can be built for
 // the periods (a source of calendar periods only, or a form marked so,
 // needs them; month rows serve whole months) and the request (a source of
-// totals, or a form reading its rows at once, with no customer filter or
-// by= dimension: filtered false; a source of fineSources alone, read
-// per finer combination: fine; a source of per-period rows alone, only
-// periods it reads a period at a time, branched; no more periods than
-// the source's maxPeriods).
+// totals with no customer filter or by= dimension: filtered false; a
+// source of fineSources alone, read per finer combination: fine; a source
+// of per-period rows alone, only periods it reads a period at a time,
+// branched; no more periods than the source's maxPeriods).
 func available(f *queries.Fast, mode sourceMode, ps []Period, filtered, fine bool) bool {
-	if f.Unfiltered && (filtered || fine) || f.CalendarOnly && !(mode == calendarMode && modeServes(f, calendarMode)) {
+	if f.CalendarOnly && !(mode == calendarMode && modeServes(f, calendarMode)) {
 		return false
 	}
 	for _, s := range f.Sources {

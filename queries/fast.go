@@ -54,10 +54,6 @@ type Fast struct {
 	// CalendarOnly: the form serves only requests of whole calendar
 	// periods that the calendar rollups serve.
 	CalendarOnly bool
-	// Unfiltered: the form's body reads all its rows at once (window
-	// functions), so it serves only requests that no customer filter or
-	// by= dimension narrows.
-	Unfiltered bool
 	// DefaultParams: the form serves only requests whose parameters
 	// are the version's defaults.
 	DefaultParams bool
@@ -166,11 +162,6 @@ func (f *Fast) set(key, value string) error {
 		f.Denominator = value
 	case "max_periods":
 		f.MaxPeriods, err = strconv.Atoi(value)
-	case "unfiltered":
-		if value != "true" {
-			return errors.New("unfiltered must be true")
-		}
-		f.Unfiltered = true
 	case "params":
 		if value != "default" {
 			return errors.New("params must be default")
