@@ -83,7 +83,8 @@ import (
 //     dimensions;
 //   - fast_calendar_top has, per calendar period of each kind, the
 //     revenue of the top fifth of its customers, for the top-20% share
-//     of whole calendar periods of everyone;
+//     of whole calendar periods of everyone, and the customers with
+//     costed orders and their profit, for customer profitability;
 //   - fast_ticket_calendar is the same for the complaints, without the
 //     period before: the complaint rate's per-customer form reads it for
 //     whole calendar periods (fast_ticket_rows otherwise);
@@ -200,10 +201,10 @@ var fastTables = slices.Concat(reading(fromOrders,
 	// completed orders (customers), their revenue, and the revenue of the
 	// top ceil(20%) of them (top_revenue, topFifthRevenue): the top-20%
 	// share of whole calendar periods, which otherwise selects each
-	// period's top customers.
+	// period's top customers; and the customers with costed orders and
+	// their profit (customer profitability, which otherwise counts them).
 	reading(fromOrders, `CREATE OR REPLACE TABLE fast_calendar_top AS
-	SELECT months, pstart, CAST(count(*) AS BIGINT) AS customers, sum(amount) AS revenue,
-	       `+topFifthRevenue("amount")+` AS top_revenue
+	SELECT months, pstart, `+topColumns+`
 	FROM fast_calendar WHERE orders > 0
 	GROUP BY months, pstart ORDER BY months, pstart`),
 	reading(fromEvents, `CREATE OR REPLACE TABLE fast_event_rows AS
@@ -230,6 +231,12 @@ var fastTables = slices.Concat(reading(fromOrders,
 	  SELECT CAST(date_trunc('month', day) AS DATE) AS pstart, ckey, fine, 1 AS complaints
 	  FROM source`, "SELECT * FROM fast_ticket_rows WHERE complaint", []string{"complaints"}, nil)...),
 )
+
+// topColumns are fast_calendar_top's columns (and its sums per group's,
+// topGroupSums), aggregates over the customers' rows of fast_calendar
+// with completed orders.
+var topColumns = `CAST(count(*) AS BIGINT) AS customers, sum(amount) AS revenue, ` + topFifthRevenue("amount") + ` AS top_revenue,
+	       CAST(count(*) FILTER (WHERE costed > 0) AS BIGINT) AS costed_customers, sum(profit) FILTER (WHERE costed > 0) AS costed_profit`
 
 // topFifthRevenue is the aggregate summing the top ceil(20%) of a
 // group's revenues (column; none null): those above the 80% quantile,
@@ -535,7 +542,7 @@ func tableOf(stmt string) string {
 // fastLayout numbers the layout of the fast path's tables: a build that
 // changes their columns increments it, so tables of another layout are
 // rebuilt at open like stale ones.
-const fastLayout = 50
+const fastLayout = 51
 
 // fastDatasets are the datasets the fast path's tables are built from.
 var fastDatasets = []string{"customers", "orders", "events", "surveys", "tickets", "contracts"}

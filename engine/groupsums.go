@@ -130,9 +130,7 @@ func orderGroupSums(g groupKeys) []string {
 // 3.1 s per wide dimension's value.
 func topGroupSums(g groupKeys) []string {
 	return []string{createTable(g.table("fast_calendar_top")) + ` AS
-	SELECT months, pstart, fine AS ckey, CAST(count(*) AS BIGINT) AS customers, sum(amount) AS revenue,
-	       ` + topFifthRevenue("amount") + ` AS top_revenue,
-	       CAST(count(*) FILTER (WHERE costed > 0) AS BIGINT) AS costed_customers, sum(profit) FILTER (WHERE costed > 0) AS costed_profit
+	SELECT months, pstart, fine AS ckey, ` + topColumns + `
 	FROM ` + g.keyed("fast_calendar", "ckey", "fine") + ` WHERE orders > 0
 	GROUP BY ALL ORDER BY months, pstart`}
 }

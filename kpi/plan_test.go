@@ -614,3 +614,40 @@ func TestOnePeriod(t *testing.T) {
 		}
 	}
 }
+
+// TestCostedTotals: customer profitability of everyone counts each
+// period's costed customers as it reads them (a row per period: by week
+// from the days, over a window holding whole months from their month
+// rows too), or reads them from fast_calendar_top for whole calendar
+// periods; by region it sums each customer's orders (fast_window).
+func TestCostedTotals(t *testing.T) {
+	cat, d := catalog(t), data()
+	orders := d.Datasets["orders"]
+	orders.Columns = append(slices.Clone(orders.Columns), "cost")
+	d.Datasets["orders"] = orders
+	for _, c := range []struct {
+		from, to string
+		grain    Grain
+		by       []string
+		want     []string
+		counts   int
+	}{
+		{"2024-01-01", "2024-02-12", GrainWeek, nil, []string{"fast_costed_totals AS", "FROM fast_order_days d\n    WHERE d.day >= ?::DATE AND d.day < ?::DATE AND d.costed > 0"}, 6},
+		{"2023-07-15", "2024-03-10", GrainNone, nil, []string{"fast_costed_totals AS", "FROM fast_calendar WHERE months = 1", "WHERE d.costed > 0"}, 1},
+		{"2024-01-01", "2024-07-01", GrainMonth, nil, []string{"fast_costed_totals AS", "FROM fast_calendar_top d JOIN periods p"}, 0},
+		{"2024-01-01", "2024-02-12", GrainWeek, []string{"region"}, []string{"fast_window AS"}, 0},
+	} {
+		st, err := Plan(cat, d, Query{KPI: "customer_profitability", From: day(c.from), To: day(c.to), Grain: c.grain, By: c.by, Fast: true}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(st.SQL, w) {
+				t.Errorf("%s..%s by %s %v: lacks %q:\n%s", c.from, c.to, c.grain, c.by, w, st.SQL)
+			}
+		}
+		if n := strings.Count(st.SQL, "count(DISTINCT d.ckey)"); n != c.counts {
+			t.Errorf("%s..%s by %s %v: %d periods counted, want %d:\n%s", c.from, c.to, c.grain, c.by, n, c.counts, st.SQL)
+		}
+	}
+}
