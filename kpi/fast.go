@@ -1496,13 +1496,15 @@ func (b *statementBuilder) daySource(name, as string, forms []*queries.Fast, ps 
 	src := sources[name]
 	lo, hi := span(ps)
 	sql := src.sql
-	leanCombo, lean := src.leanFor(forms, name, true), src.leanFor(forms, name, false)
+	// The lean SQL of the variant the request reads (per combination or
+	// not), built once.
+	lean := src.leanFor(forms, name, r == comboRollup && src.combo != "")
 	switch {
 	case r == comboRollup && src.comboPerPeriod != nil && src.perPeriodFor(ps):
 		b.periodBranches(name, as, src.comboPerPeriod, ps, ids)
 		return
-	case r == comboRollup && src.combo != "" && leanCombo != "":
-		sql = leanCombo
+	case r == comboRollup && src.combo != "" && lean != "":
+		sql = lean
 	case r == comboRollup && src.combo != "":
 		sql = src.combo
 	case src.days != "" && len(ps) > 1 && (formsTakeDays(forms, name) || dayWindows(ps)):
