@@ -375,7 +375,28 @@ func servedAndPlain(t *testing.T, ctx context.Context, e *Engine, q Query) (got,
 	if want.Path != PathPlain {
 		t.Fatalf("%+v: the reference ran on %s", q, want.Path)
 	}
+	for _, ctx := range []context.Context{ctx, WithPlainPath(ctx)} {
+		timesWritten(t, ctx, e, q)
+	}
 	return got, want
+}
+
+// timesWritten checks that the planner leaves none of q's times, nor the
+// months of its calendar rows, bound (kpi.withTimeLiterals): a value left
+// bound makes DuckDB plan the statement twice. (Tier keys and where=
+// values stay bound.)
+func timesWritten(t *testing.T, ctx context.Context, e *Engine, q Query) {
+	t.Helper()
+	st, err := e.plan(ctx, e.snap(), q)
+	if err != nil {
+		t.Fatalf("%+v: plan: %v", q, err)
+	}
+	for _, a := range st.Args {
+		switch a.(type) {
+		case time.Time, int:
+			t.Errorf("%+v: %T %v left bound in\n%s", q, a, a, st.SQL)
+		}
+	}
 }
 
 // sameResult compares two answers cell by cell; "" when equal.

@@ -68,7 +68,8 @@ func PlanSplit(cat *Catalog, data *Data, q Query, where *Filter, by []string) (*
 			groups[i].Datasets, groups[i].Columns = def.Requires, d.names
 		}
 	}
-	return &SplitStatement{Def: def, SQL: b.String(), Args: b.args, Result: res, Groups: groups}, nil
+	sql, args := withTimeLiterals(b.String(), b.args)
+	return &SplitStatement{Def: def, SQL: sql, Args: args, Result: res, Groups: groups}, nil
 }
 
 // groupingSets writes the select list, the joins and GROUPING SETS of a

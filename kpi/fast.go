@@ -410,7 +410,7 @@ func calendarScan(table, cols, start, filter string) string {
 	return `
     SELECT p.period, ` + cols + `
     FROM ` + table + ` d JOIN periods p ON d.pstart = CAST(p.` + start + ` AS DATE)
-    WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE ` + filter + `
+    WHERE d.months = ?::TINYINT AND d.pstart >= ?::DATE AND d.pstart < ?::DATE ` + filter + `
 `
 }
 
@@ -852,7 +852,7 @@ func dayRows(table string, scans bool, columns ...string) source {
     SELECT ?::DATE AS period, d.ckey, d.fine, ` + list + `
     FROM ` + table + ` d
     WHERE d.day >= ?::DATE AND d.day < ?::DATE
-`, []any{Date(p.Label), p.Start, p.End}
+`, []any{p.Label, p.Start, p.End}
 		}
 	}
 	return src
@@ -912,7 +912,7 @@ const suspectTotalsSQL = `
 const activityTotalsSQL = `
     SELECT p.period, NULL::INTEGER AS ckey, d.active, d.prev_active, d.retained, d.orders, d.repeaters, d.complainers
     FROM fast_calendar_activity d JOIN periods p ON d.pstart = CAST(p.win_start AS DATE)
-    WHERE d.months = ? AND d.pstart >= ?::DATE AND d.pstart < ?::DATE
+    WHERE d.months = ?::TINYINT AND d.pstart >= ?::DATE AND d.pstart < ?::DATE
 `
 
 // activityPeriod is fast_activity_totals' rows of one period at any
@@ -958,7 +958,7 @@ func activityPeriod(combo bool) func(Period) (string, []any) {
     GROUP BY x.ckey
 `)
 	return func(p Period) (string, []any) {
-		return bindNamed(sql, map[string]any{"period": Date(p.Label), "prev": p.PrevStart, "start": p.Start, "end": p.End})
+		return bindNamed(sql, map[string]any{"period": p.Label, "prev": p.PrevStart, "start": p.Start, "end": p.End})
 	}
 }
 
@@ -1111,7 +1111,7 @@ func responseHoursPeriod(combo bool) func(Period) (string, []any) {
     WHERE d.day >= ?::DATE AND d.day < ?::DATE
 `
 	return func(p Period) (string, []any) {
-		return sql, []any{Date(p.Label), p.Start, p.End}
+		return sql, []any{p.Label, p.Start, p.End}
 	}
 }
 
@@ -1239,7 +1239,7 @@ func ordersPeriod(p Period) (string, []any) {
     SELECT ?::DATE AS period, d.ckey, any_value(d.fine) AS fine,` + ordersSums("d.in_window") + `
     FROM (SELECT *, day >= ?::DATE AS in_window FROM fast_order_days WHERE day >= ?::DATE AND day < ?::DATE) d
     GROUP BY d.ckey
-`, []any{Date(p.Label), p.Start, p.PrevStart, p.End}
+`, []any{p.Label, p.Start, p.PrevStart, p.End}
 }
 
 // windowPeriod is fast_window's rows of one period: the sums of the
@@ -1258,7 +1258,7 @@ func windowPeriod(p Period) (string, []any) {
     SELECT ?::DATE AS period, d.ckey, any_value(d.fine) AS fine,` + windowSums + `
     FROM ` + from + `
     GROUP BY d.ckey
-`, append([]any{Date(p.Label)}, args...)
+`, append([]any{p.Label}, args...)
 }
 
 // windowOrders is the rows (d, orderSumColumns) of a period's window
@@ -1300,7 +1300,7 @@ func costedPeriod(p Period) (string, []any) {
     SELECT ?::DATE AS period, NULL::INTEGER AS ckey, CAST(count(DISTINCT d.ckey) AS BIGINT) AS costed_customers, sum(d.profit) AS costed_profit
     FROM ` + from + `
     WHERE ` + where + `
-`, append([]any{Date(p.Label)}, args...)
+`, append([]any{p.Label}, args...)
 }
 
 // orderSumColumns are the columns of fast_order_days and fast_calendar
@@ -1314,7 +1314,7 @@ func windowPeriodDays(p Period) (string, []any) {
     FROM fast_order_days d
     WHERE d.day >= ?::DATE AND d.day < ?::DATE
     GROUP BY d.ckey
-`, []any{Date(p.Label), p.Start, p.End}
+`, []any{p.Label, p.Start, p.End}
 }
 
 // fastForm is the fast form a query takes: the first of the version's
@@ -1852,5 +1852,6 @@ func PlanScorecard(defs []*queries.Definition, filters []*Filter, from, to time.
 		}
 		fmt.Fprintf(&b, "SELECT %d AS kpi, period, value FROM k%d\n", i, i)
 	}
-	return &ScorecardStatement{Defs: fast, SQL: b.String(), Args: b.args}
+	sql, args := withTimeLiterals(b.String(), b.args)
+	return &ScorecardStatement{Defs: fast, SQL: sql, Args: args}
 }

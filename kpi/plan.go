@@ -138,7 +138,8 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 			groups[i].Datasets, groups[i].Columns = def.Requires, d.names
 		}
 	}
-	return &Statement{Def: def, SQL: b.String(), Args: b.args, Key: key, Result: res, Periods: len(ps), Groups: groups, Path: path, Calendar: calendar}, nil
+	sql, args := withTimeLiterals(b.String(), b.args)
+	return &Statement{Def: def, SQL: sql, Args: args, Key: key, Result: res, Periods: len(ps), Groups: groups, Path: path, Calendar: calendar}, nil
 }
 
 // Definition resolves the KPI version a query asks for.
@@ -226,7 +227,7 @@ func (b *statementBuilder) periods(ps []Period) {
 			b.WriteString(", ")
 		}
 		b.WriteString("(?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP)")
-		b.args = append(b.args, Date(p.Label), p.Start, p.End, p.PrevStart)
+		b.args = append(b.args, p.Label, p.Start, p.End, p.PrevStart)
 	}
 }
 

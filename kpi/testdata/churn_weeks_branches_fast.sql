@@ -1,7 +1,7 @@
-WITH periods(period, win_start, win_end, prev_start) AS (VALUES (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP), (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP), (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP)),
+WITH periods(period, win_start, win_end, prev_start) AS (VALUES (DATE '2024-01-01', TIMESTAMP '2024-01-01 00:00:00', TIMESTAMP '2024-01-08 00:00:00', TIMESTAMP '2023-12-25 00:00:00'), (DATE '2024-01-08', TIMESTAMP '2024-01-08 00:00:00', TIMESTAMP '2024-01-15 00:00:00', TIMESTAMP '2024-01-01 00:00:00'), (DATE '2024-01-15', TIMESTAMP '2024-01-15 00:00:00', TIMESTAMP '2024-01-22 00:00:00', TIMESTAMP '2024-01-08 00:00:00')),
 fast_orders AS (
   SELECT s.* EXCLUDE (ckey), s.ckey AS customer_id FROM (
-    SELECT ?::DATE AS period, d.ckey, any_value(d.fine) AS fine,
+    SELECT DATE '2024-01-01' AS period, d.ckey, any_value(d.fine) AS fine,
            CAST(coalesce(sum(d.orders) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_orders,
            sum(d.amount) FILTER (WHERE d.in_window) AS w_amount,
            CAST(coalesce(sum(d.orders) FILTER (WHERE NOT (d.in_window)), 0) AS BIGINT) AS p_orders,
@@ -11,10 +11,10 @@ fast_orders AS (
            CAST(coalesce(sum(d.delivery_known) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_delivery_known,
            CAST(coalesce(sum(d.on_time) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_on_time,
            CAST(coalesce(sum(d.returned) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_returned
-    FROM (SELECT *, day >= ?::DATE AS in_window FROM fast_order_days WHERE day >= ?::DATE AND day < ?::DATE) d
+    FROM (SELECT *, day >= DATE '2024-01-01' AS in_window FROM fast_order_days WHERE day >= DATE '2023-12-25' AND day < DATE '2024-01-08') d
     GROUP BY d.ckey
     UNION ALL
-    SELECT ?::DATE AS period, d.ckey, any_value(d.fine) AS fine,
+    SELECT DATE '2024-01-08' AS period, d.ckey, any_value(d.fine) AS fine,
            CAST(coalesce(sum(d.orders) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_orders,
            sum(d.amount) FILTER (WHERE d.in_window) AS w_amount,
            CAST(coalesce(sum(d.orders) FILTER (WHERE NOT (d.in_window)), 0) AS BIGINT) AS p_orders,
@@ -24,10 +24,10 @@ fast_orders AS (
            CAST(coalesce(sum(d.delivery_known) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_delivery_known,
            CAST(coalesce(sum(d.on_time) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_on_time,
            CAST(coalesce(sum(d.returned) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_returned
-    FROM (SELECT *, day >= ?::DATE AS in_window FROM fast_order_days WHERE day >= ?::DATE AND day < ?::DATE) d
+    FROM (SELECT *, day >= DATE '2024-01-08' AS in_window FROM fast_order_days WHERE day >= DATE '2024-01-01' AND day < DATE '2024-01-15') d
     GROUP BY d.ckey
     UNION ALL
-    SELECT ?::DATE AS period, d.ckey, any_value(d.fine) AS fine,
+    SELECT DATE '2024-01-15' AS period, d.ckey, any_value(d.fine) AS fine,
            CAST(coalesce(sum(d.orders) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_orders,
            sum(d.amount) FILTER (WHERE d.in_window) AS w_amount,
            CAST(coalesce(sum(d.orders) FILTER (WHERE NOT (d.in_window)), 0) AS BIGINT) AS p_orders,
@@ -37,7 +37,7 @@ fast_orders AS (
            CAST(coalesce(sum(d.delivery_known) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_delivery_known,
            CAST(coalesce(sum(d.on_time) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_on_time,
            CAST(coalesce(sum(d.returned) FILTER (WHERE d.in_window), 0) AS BIGINT) AS w_returned
-    FROM (SELECT *, day >= ?::DATE AS in_window FROM fast_order_days WHERE day >= ?::DATE AND day < ?::DATE) d
+    FROM (SELECT *, day >= DATE '2024-01-15' AS in_window FROM fast_order_days WHERE day >= DATE '2024-01-08' AND day < DATE '2024-01-22') d
     GROUP BY d.ckey
 ) s
 ),

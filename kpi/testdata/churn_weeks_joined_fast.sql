@@ -1,4 +1,4 @@
-WITH periods(period, win_start, win_end, prev_start) AS (VALUES (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP), (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP), (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP), (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP), (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP), (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP)),
+WITH periods(period, win_start, win_end, prev_start) AS (VALUES (DATE '2024-01-01', TIMESTAMP '2024-01-01 00:00:00', TIMESTAMP '2024-01-08 00:00:00', TIMESTAMP '2023-12-25 00:00:00'), (DATE '2024-01-08', TIMESTAMP '2024-01-08 00:00:00', TIMESTAMP '2024-01-15 00:00:00', TIMESTAMP '2024-01-01 00:00:00'), (DATE '2024-01-15', TIMESTAMP '2024-01-15 00:00:00', TIMESTAMP '2024-01-22 00:00:00', TIMESTAMP '2024-01-08 00:00:00'), (DATE '2024-01-22', TIMESTAMP '2024-01-22 00:00:00', TIMESTAMP '2024-01-29 00:00:00', TIMESTAMP '2024-01-15 00:00:00'), (DATE '2024-01-29', TIMESTAMP '2024-01-29 00:00:00', TIMESTAMP '2024-02-05 00:00:00', TIMESTAMP '2024-01-22 00:00:00'), (DATE '2024-02-05', TIMESTAMP '2024-02-05 00:00:00', TIMESTAMP '2024-02-12 00:00:00', TIMESTAMP '2024-01-29 00:00:00')),
 fast_activity_totals AS (
   SELECT s.* EXCLUDE (ckey), s.ckey AS customer_id FROM (
     SELECT x.period, x.ckey,
@@ -18,7 +18,7 @@ fast_activity_totals AS (
       FROM fast_order_links d JOIN (SELECT x.day, p.period, CAST(p.prev_start AS DATE) AS ps, CAST(p.win_start AS DATE) AS ws, CAST(p.win_end AS DATE) AS we
       FROM (SELECT CAST(unnest(range(min(prev_start), max(win_end), INTERVAL 1 DAY)) AS DATE) AS day FROM periods) x
       JOIN periods p ON x.day >= p.prev_start AND x.day < p.win_end) m ON d.day = m.day 
-      WHERE d.day >= ?::DATE AND d.day < ?::DATE
+      WHERE d.day >= DATE '2023-12-25' AND d.day < DATE '2024-02-12'
       UNION ALL
       SELECT m.period, NULL::INTEGER, false, false, false, false, false, d.orders
       FROM fast_order_totals d JOIN (SELECT x.day, p.period, CAST(p.prev_start AS DATE) AS ps, CAST(p.win_start AS DATE) AS ws, CAST(p.win_end AS DATE) AS we

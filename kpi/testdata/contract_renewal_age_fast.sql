@@ -1,11 +1,11 @@
-WITH periods(period, win_start, win_end, prev_start) AS (VALUES (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP), (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP), (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP)),
+WITH periods(period, win_start, win_end, prev_start) AS (VALUES (DATE '2024-01-01', TIMESTAMP '2024-01-01 00:00:00', TIMESTAMP '2024-02-01 00:00:00', TIMESTAMP '2023-12-01 00:00:00'), (DATE '2024-02-01', TIMESTAMP '2024-02-01 00:00:00', TIMESTAMP '2024-03-01 00:00:00', TIMESTAMP '2024-01-01 00:00:00'), (DATE '2024-03-01', TIMESTAMP '2024-03-01 00:00:00', TIMESTAMP '2024-04-01 00:00:00', TIMESTAMP '2024-02-01 00:00:00')),
 fast_contracts AS (
   SELECT s.* EXCLUDE (ckey), s.ckey AS customer_id FROM (
     SELECT p.period, d.ckey, d.fine, d.contract_id, d.renewed
     FROM fast_contract_rows d JOIN (SELECT x.day, p.period, p.win_start
       FROM (SELECT CAST(unnest(range(min(win_start), max(win_end), INTERVAL 1 DAY)) AS DATE) AS day FROM periods) x
       JOIN periods p ON x.day >= p.win_start AND x.day < p.win_end) p ON d.day = p.day
-    WHERE d.day >= ?::DATE AND d.day < ?::DATE
+    WHERE d.day >= DATE '2024-01-01' AND d.day < DATE '2024-04-01'
 ) s
 ),
 kpi_rows AS (

@@ -1,4 +1,4 @@
-WITH periods(period, win_start, win_end, prev_start) AS (VALUES (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP), (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP), (?::DATE, ?::TIMESTAMP, ?::TIMESTAMP, ?::TIMESTAMP)),
+WITH periods(period, win_start, win_end, prev_start) AS (VALUES (DATE '2024-01-01', TIMESTAMP '2024-01-01 00:00:00', TIMESTAMP '2024-02-01 00:00:00', TIMESTAMP '2023-12-01 00:00:00'), (DATE '2024-02-01', TIMESTAMP '2024-02-01 00:00:00', TIMESTAMP '2024-03-01 00:00:00', TIMESTAMP '2024-01-01 00:00:00'), (DATE '2024-03-01', TIMESTAMP '2024-03-01 00:00:00', TIMESTAMP '2024-04-01 00:00:00', TIMESTAMP '2024-02-01 00:00:00')),
 fast_scores AS (
   SELECT s.* EXCLUDE (ckey), s.ckey AS customer_id FROM (
     SELECT period, ckey, fine, attribute, score FROM (
@@ -7,7 +7,7 @@ fast_scores AS (
         FROM (SELECT *, NULL::INTEGER AS score__placeholder FROM surveys) s
         JOIN periods p ON s.survey_date >= p.win_start AND s.survey_date < p.win_end
         JOIN fast_customer_keys k USING (customer_id)
-        WHERE s.survey_date >= ?::TIMESTAMP AND s.survey_date < ?::TIMESTAMP
+        WHERE s.survey_date >= TIMESTAMP '2024-01-01 00:00:00' AND s.survey_date < TIMESTAMP '2024-04-01 00:00:00'
       ) ON COLUMNS('^score_') INTO NAME attribute VALUE score
     ) WHERE attribute <> 'score__placeholder'
 ) s
