@@ -382,7 +382,7 @@ func servedAndPlain(t *testing.T, ctx context.Context, e *Engine, q Query) (got,
 }
 
 // timesWritten checks that the planner leaves none of q's times, nor the
-// months of its calendar rows, bound (kpi.withTimeLiterals): a value left
+// months of its calendar rows, bound (kpi.withLiterals): a value left
 // bound makes DuckDB plan the statement twice. (Tier keys and where=
 // values stay bound.)
 func timesWritten(t *testing.T, ctx context.Context, e *Engine, q Query) {

@@ -68,7 +68,7 @@ func PlanSplit(cat *Catalog, data *Data, q Query, where *Filter, by []string) (*
 			groups[i].Datasets, groups[i].Columns = def.Requires, d.names
 		}
 	}
-	sql, args := withTimeLiterals(b.String(), b.args)
+	sql, args := withLiterals(b.String(), b.args)
 	return &SplitStatement{Def: def, SQL: sql, Args: args, Result: res, Groups: groups}, nil
 }
 

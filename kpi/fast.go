@@ -1852,6 +1852,6 @@ func PlanScorecard(defs []*queries.Definition, filters []*Filter, from, to time.
 		}
 		fmt.Fprintf(&b, "SELECT %d AS kpi, period, value FROM k%d\n", i, i)
 	}
-	sql, args := withTimeLiterals(b.String(), b.args)
+	sql, args := withLiterals(b.String(), b.args)
 	return &ScorecardStatement{Defs: fast, SQL: sql, Args: args}
 }

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// withTimeLiterals writes the statement's times and integers into its
+// withLiterals writes the statement's times and integers into its
 // text as typed literals, and keeps every other value bound.
 //
 // Why: duckdb-go runs a statement with values by preparing it and then
@@ -28,7 +28,7 @@ import (
 // The placeholders are found as DuckDB finds them: outside string
 // literals, quoted identifiers and comments. When their count does not
 // match the values, the statement is returned as it came.
-func withTimeLiterals(sql string, args []any) (string, []any) {
+func withLiterals(sql string, args []any) (string, []any) {
 	var out strings.Builder
 	out.Grow(len(sql) + 16*len(args))
 	kept := make([]any, 0, len(args))

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-func TestWithTimeLiterals(t *testing.T) {
+func TestWithLiterals(t *testing.T) {
 	jan := time.Date(2024, 1, 31, 0, 0, 0, 0, time.UTC)
 	noon := time.Date(2024, 2, 1, 12, 30, 5, 123456789, time.FixedZone("CET", 3600))
 	for _, c := range []struct {
@@ -27,7 +27,7 @@ func TestWithTimeLiterals(t *testing.T) {
 		{"fewer values than placeholders: as it came", "SELECT ?::DATE, ?::DATE", []any{jan}, "SELECT ?::DATE, ?::DATE", []any{jan}},
 		{"a year a literal cannot hold", "SELECT ?::DATE", []any{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}, "SELECT ?::DATE", []any{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}},
 	} {
-		sql, bound := withTimeLiterals(c.sql, c.args)
+		sql, bound := withLiterals(c.sql, c.args)
 		if sql != c.want || !slices.Equal(bound, c.bound) {
 			t.Errorf("%s: %q %v, want %q %v", c.name, sql, bound, c.want, c.bound)
 		}

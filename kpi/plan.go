@@ -138,7 +138,7 @@ func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) 
 			groups[i].Datasets, groups[i].Columns = def.Requires, d.names
 		}
 	}
-	sql, args := withTimeLiterals(b.String(), b.args)
+	sql, args := withLiterals(b.String(), b.args)
 	return &Statement{Def: def, SQL: sql, Args: args, Key: key, Result: res, Periods: len(ps), Groups: groups, Path: path, Calendar: calendar}, nil
 }
 

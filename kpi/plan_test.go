@@ -80,7 +80,7 @@ func TestPlanGoldenSQL(t *testing.T) {
 		q     Query
 		where *Filter
 		// The values left bound: the times and integers the planner
-		// computes are literals of the SQL (withTimeLiterals).
+		// computes are literals of the SQL (withLiterals).
 		bound []any
 	}{
 		// Three months: 3 periods, the macro joined laterally.
