@@ -18,8 +18,9 @@ import (
 
 // Plan validates a query against the catalog and the data of one
 // generation and composes its one statement: the periods of the window as
-// bound VALUES, joined LATERAL to the version's macro, joined to the
-// dimensions, grouped. Every value is bound; identifiers come from the
+// VALUES, joined LATERAL to the version's macro, joined to the
+// dimensions, grouped. The request's values are bound and the planner's
+// own times written in (withLiterals); identifiers come from the
 // catalog and from the data's own column lists. It does no I/O.
 func Plan(cat *Catalog, data *Data, q Query, where *Filter) (*Statement, error) {
 	def, err := resolve(cat, data, q)
@@ -212,14 +213,15 @@ func header(data *Data, def *queries.Definition, q Query, from, to time.Time, di
 	return res
 }
 
-// statementBuilder writes a statement and collects its bound arguments in
-// the order of their placeholders.
+// statementBuilder writes a statement and collects its arguments in the
+// order of their placeholders (withLiterals then writes the planner's
+// times and integers in).
 type statementBuilder struct {
 	strings.Builder
 	args []any
 }
 
-// periods writes the CTE of the request's periods, every one a bound row.
+// periods writes the CTE of the request's periods, a row of values each.
 func (b *statementBuilder) periods(ps []Period) {
 	b.WriteString("WITH periods(period, win_start, win_end, prev_start) AS (VALUES ")
 	for i, p := range ps {
@@ -235,8 +237,8 @@ func (b *statementBuilder) periods(ps []Period) {
 // every period answers, even one without rows (its count is 0, its ratio
 // null): the join is a LEFT one.
 //
-// A request of one period calls the macro with its bounds bound: DuckDB
-// then filters the scans by constant bounds, skipping the row groups
+// A request of one period calls the macro with its bounds as values (the
+// statement's constants): DuckDB then filters the scans by them, skipping the row groups
 // outside them, where the lateral join compares every row with the
 // period's bounds. (Binding them for each of two periods, as a union,
 // ran their aggregates at once; under the memory limit at a million
