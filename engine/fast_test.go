@@ -381,10 +381,10 @@ func servedAndPlain(t *testing.T, ctx context.Context, e *Engine, q Query) (got,
 	return got, want
 }
 
-// timesWritten checks that the planner leaves none of q's times, nor the
-// months of its calendar rows, bound (kpi.withLiterals): a value left
-// bound makes DuckDB plan the statement twice. (Tier keys and where=
-// values stay bound.)
+// timesWritten checks that the planner leaves none of q's times or
+// integers (calendar months, tier and wide keys, evaluation ids) bound
+// (kpi.withLiterals): a value left bound makes DuckDB plan the statement
+// twice. (where= values and parameters, strings and floats, stay bound.)
 func timesWritten(t *testing.T, ctx context.Context, e *Engine, q Query) {
 	t.Helper()
 	st, err := e.plan(ctx, e.snap(), q)
@@ -393,7 +393,7 @@ func timesWritten(t *testing.T, ctx context.Context, e *Engine, q Query) {
 	}
 	for _, a := range st.Args {
 		switch a.(type) {
-		case time.Time, int:
+		case time.Time, int, int64:
 			t.Errorf("%+v: %T %v left bound in\n%s", q, a, a, st.SQL)
 		}
 	}

@@ -253,7 +253,7 @@ func tierDimension(data *Data, name, ruleset string, index int) (dimension, erro
 	return dimension{
 		name:       name,
 		expr:       alias + ".__tier",
-		join:       fmt.Sprintf("LEFT JOIN (SELECT customer_id AS __tier_key, tier AS __tier FROM tier_assignments WHERE evaluation = ?) %s ON %s.__tier_key = r.customer_id", alias, alias),
+		join:       fmt.Sprintf("LEFT JOIN (SELECT customer_id AS __tier_key, tier AS __tier FROM tier_assignments WHERE evaluation = ?::BIGINT) %s ON %s.__tier_key = r.customer_id", alias, alias),
 		joinArgs:   []any{ev.ID},
 		tier:       true,
 		evaluation: ev,
@@ -274,7 +274,7 @@ func tierDimension(data *Data, name, ruleset string, index int) (dimension, erro
 func keyTiers(dims []dimension) {
 	for i, d := range dims {
 		if d.tier {
-			dims[i].join = fmt.Sprintf("LEFT JOIN (SELECT t.tiers, t.codes FROM fast_tier_lists t WHERE t.evaluation = ?) %[1]s ON true", d.alias)
+			dims[i].join = fmt.Sprintf("LEFT JOIN (SELECT t.tiers, t.codes FROM fast_tier_lists t WHERE t.evaluation = ?::BIGINT) %[1]s ON true", d.alias)
 			dims[i].expr = fmt.Sprintf("%[1]s.tiers[%[1]s.codes[r.customer_id]]", d.alias)
 		}
 	}
@@ -287,7 +287,7 @@ func keyTiers(dims []dimension) {
 func sumTiers(dims []dimension) {
 	for i, d := range dims {
 		if d.tier {
-			dims[i].join = fmt.Sprintf("LEFT JOIN (SELECT t.tiers FROM fast_tier_lists t WHERE t.evaluation = ?) %s ON true", d.alias)
+			dims[i].join = fmt.Sprintf("LEFT JOIN (SELECT t.tiers FROM fast_tier_lists t WHERE t.evaluation = ?::BIGINT) %s ON true", d.alias)
 			dims[i].expr = fmt.Sprintf("%s.tiers[CAST(r.customer_id %% %d AS INTEGER)]", d.alias, TierKeyFactor)
 		}
 	}

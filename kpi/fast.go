@@ -546,7 +546,7 @@ func (g groupSums) filter() string {
 	if g.keys == nil {
 		return ""
 	}
-	return "AND d.ckey >= ? AND d.ckey < ?\n"
+	return "AND d.ckey >= ?::BIGINT AND d.ckey < ?::BIGINT\n"
 }
 
 // ordersJoin is fast_orders over rows that are each a whole window or

@@ -18,11 +18,12 @@ import (
 // with no value left is planned once.
 //
 // The planner computes these values (period bounds, window starts and
-// ends, the months of a calendar row), and their literals are made from
-// their fields, so no request text can reach the SQL through them.
-// Strings, which may be request text, and floats stay bound. A value is
-// written only where its placeholder is cast (?::TIMESTAMP, ?::DATE,
-// ?::TINYINT), so its type is the cast's as before, never one DuckDB
+// ends, the months of a calendar row, the key ranges of a tier or wide
+// dimension, evaluation ids), and their literals are made from their
+// fields, so no request text can reach the SQL through them. Strings,
+// which may be request text, and floats stay bound. A value is written
+// only where its placeholder is cast (?::TIMESTAMP, ?::DATE, ?::TINYINT,
+// ?::BIGINT), so its type is the cast's as before, never one DuckDB
 // infers from the literal.
 //
 // The placeholders are found as DuckDB finds them: outside string

@@ -5,6 +5,6 @@ kpi_rows AS (
 )
 SELECT t0.__tier AS "tier:value_tiers", CAST((count(*) FILTER (WHERE in_prev AND NOT in_window)) / nullif(count(*) FILTER (WHERE in_prev), 0) AS DOUBLE) AS value, count(*) FILTER (WHERE in_prev AND NOT in_window) AS numerator, count(*) FILTER (WHERE in_prev) AS denominator
 FROM kpi_rows r
-LEFT JOIN (SELECT customer_id AS __tier_key, tier AS __tier FROM tier_assignments WHERE evaluation = ?) t0 ON t0.__tier_key = r.customer_id
+LEFT JOIN (SELECT customer_id AS __tier_key, tier AS __tier FROM tier_assignments WHERE evaluation = 42::BIGINT) t0 ON t0.__tier_key = r.customer_id
 GROUP BY 1
 ORDER BY 1 NULLS LAST
