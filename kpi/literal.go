@@ -99,9 +99,9 @@ func literal(v any, rest string) (sql string, skip int, ok bool) {
 	}
 	switch v := v.(type) {
 	case int:
-		return strconv.Itoa(v), 0, true
+		return intLiteral(int64(v)), 0, true
 	case int64:
-		return strconv.FormatInt(v, 10), 0, true
+		return intLiteral(v), 0, true
 	case time.Time:
 		t := v.UTC().Truncate(time.Microsecond)
 		if t.Year() < 1 || t.Year() > 9999 {
@@ -116,6 +116,15 @@ func literal(v any, rest string) (sql string, skip int, ok bool) {
 		return "TIMESTAMP '" + t.Format("2006-01-02 15:04:05.999999") + "'", 0, true
 	}
 	return "", 0, false
+}
+
+// intLiteral is v's literal, a negative one in brackets: after a minus
+// sign, "-" and the literal's own would start a comment.
+func intLiteral(v int64) string {
+	if v < 0 {
+		return "(" + strconv.FormatInt(v, 10) + ")"
+	}
+	return strconv.FormatInt(v, 10)
 }
 
 // castAfter is the type of the cast rest starts with (::DATE), or "".

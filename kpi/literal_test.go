@@ -25,6 +25,7 @@ func TestWithLiterals(t *testing.T) {
 			"SELECT 'a?''?', \"b?\" -- c?\n/* d? */ FROM t WHERE x >= DATE '2024-01-31'", nil},
 		{"more values than placeholders: as it came", "SELECT ?::DATE", []any{jan, jan}, "SELECT ?::DATE", []any{jan, jan}},
 		{"fewer values than placeholders: as it came", "SELECT ?::DATE, ?::DATE", []any{jan}, "SELECT ?::DATE, ?::DATE", []any{jan}},
+		{"a negative integer after a minus sign", "SELECT 1 -?::BIGINT", []any{int64(-5)}, "SELECT 1 -(-5)::BIGINT", nil},
 		{"a year a literal cannot hold", "SELECT ?::DATE", []any{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}, "SELECT ?::DATE", []any{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}},
 	} {
 		sql, bound := withLiterals(c.sql, c.args)
