@@ -35,6 +35,15 @@ func withLiterals(sql string, args []any) (string, []any) {
 	kept := make([]any, 0, len(args))
 	n := 0
 	for i := 0; i < len(sql); i++ {
+		// Copy up to the next character that may start a quote, a
+		// comment or a placeholder at once.
+		if next := strings.IndexAny(sql[i:], `'"-/?`); next < 0 {
+			out.WriteString(sql[i:])
+			break
+		} else if next > 0 {
+			out.WriteString(sql[i : i+next])
+			i += next
+		}
 		if j := skipText(sql, i); j > i {
 			out.WriteString(sql[i:j])
 			i = j - 1
@@ -107,13 +116,14 @@ func literal(v any, rest string) (sql string, skip int, ok bool) {
 		if t.Year() < 1 || t.Year() > 9999 {
 			return "", 0, false
 		}
-		switch cast {
-		case "DATE":
+		if cast == "DATE" {
 			return "DATE '" + t.Format(time.DateOnly) + "'", len("::DATE"), true
-		case "TIMESTAMP":
-			return "TIMESTAMP '" + t.Format("2006-01-02 15:04:05.999999") + "'", len("::TIMESTAMP"), true
 		}
-		return "TIMESTAMP '" + t.Format("2006-01-02 15:04:05.999999") + "'", 0, true
+		ts := "TIMESTAMP '" + t.Format("2006-01-02 15:04:05.999999") + "'"
+		if cast == "TIMESTAMP" {
+			return ts, len("::TIMESTAMP"), true
+		}
+		return ts, 0, true
 	}
 	return "", 0, false
 }

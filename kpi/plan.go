@@ -238,9 +238,9 @@ func (b *statementBuilder) periods(ps []Period) {
 // null): the join is a LEFT one.
 //
 // A request of one period calls the macro with its bounds as values (the
-// statement's constants): DuckDB then filters the scans by them, skipping the row groups
-// outside them, where the lateral join compares every row with the
-// period's bounds. (Binding them for each of two periods, as a union,
+// statement's constants): DuckDB then filters the scans by them, skipping
+// the row groups outside them, where the lateral join compares every row
+// with the period's bounds. (Binding them for each of two periods, as a union,
 // ran their aggregates at once; under the memory limit at a million
 // customers DuckDB 1.4.3's spilling hash aggregate then failed with an
 // internal error in one run of three.)
