@@ -578,23 +578,77 @@ func TestActivityLean(t *testing.T) {
 	}
 }
 
-// TestResponseHoursPerPeriod: by month, the first-response hours are
-// read a period at a time with the period's days written into the
-// branch, not joined to the day map.
-func TestResponseHoursPerPeriod(t *testing.T) {
+// TestResponseHoursOneScan: of several days or weeks, the first-response
+// hours are read in one scan of the span, each ticket's period its day
+// truncated to the grain (per combination of dimensions too), neither a
+// scan per period nor a join to the day map; of months, a scan per month
+// with its label bound, as of a single period.
+func TestResponseHoursOneScan(t *testing.T) {
 	cat, d := catalog(t), data()
 	d.Datasets["tickets"] = Dataset{Generation: 4, Columns: []string{"ticket_id", "customer_id", "opened_at", "first_response_at"}}
-	st, err := Plan(cat, d, Query{KPI: "first_response_hours_p50", From: day("2024-01-15"), To: day("2024-04-01"), Grain: GrainMonth, Fast: true}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, days := range []string{"DATE '2024-01-15' AND d.day < DATE '2024-02-01'", "DATE '2024-02-01' AND d.day < DATE '2024-03-01'", "DATE '2024-03-01' AND d.day < DATE '2024-04-01'"} {
-		if !strings.Contains(st.SQL, "FROM fast_ticket_hours_by d\n    WHERE d.day >= "+days) {
-			t.Errorf("no branch of fast_ticket_hours_by over %s:\n%s", days, st.SQL)
+	d.ComboDimensions = []string{"region"}
+	for _, c := range []struct {
+		q    Query
+		want []string
+	}{
+		{Query{From: day("2024-01-03"), To: day("2024-02-01"), Grain: GrainWeek},
+			[]string{"SELECT CAST(date_trunc('week', d.day) AS DATE) AS period, NULL::INTEGER AS ckey, d.hours\n    FROM fast_ticket_hours_by d\n    WHERE d.day >= DATE '2024-01-03' AND d.day < DATE '2024-02-01'"}},
+		{Query{From: day("2024-01-03"), To: day("2024-02-01"), Grain: GrainWeek, By: []string{"region"}},
+			[]string{"SELECT CAST(date_trunc('week', d.day) AS DATE) AS period, d.ckey, d.hours\n    FROM fast_ticket_hours_by d\n    WHERE d.day >= DATE '2024-01-03' AND d.day < DATE '2024-02-01'"}},
+		{Query{From: day("2024-01-03"), To: day("2024-01-10"), Grain: GrainDay},
+			[]string{"SELECT d.day AS period, NULL::INTEGER AS ckey, d.hours\n    FROM fast_ticket_hours_by d\n    WHERE d.day >= DATE '2024-01-03' AND d.day < DATE '2024-01-10'"}},
+		{Query{From: day("2024-01-15"), To: day("2024-04-01"), Grain: GrainMonth}, []string{
+			"SELECT DATE '2024-01-01' AS period, NULL::INTEGER AS ckey, d.hours\n    FROM fast_ticket_hours_by d\n    WHERE d.day >= DATE '2024-01-15' AND d.day < DATE '2024-02-01'",
+			"SELECT DATE '2024-02-01' AS period, NULL::INTEGER AS ckey, d.hours\n    FROM fast_ticket_hours_by d\n    WHERE d.day >= DATE '2024-02-01' AND d.day < DATE '2024-03-01'",
+			"SELECT DATE '2024-03-01' AS period, NULL::INTEGER AS ckey, d.hours\n    FROM fast_ticket_hours_by d\n    WHERE d.day >= DATE '2024-03-01' AND d.day < DATE '2024-04-01'"}},
+		{Query{From: day("2024-01-15"), To: day("2024-02-01")},
+			[]string{"SELECT DATE '2024-01-15' AS period, NULL::INTEGER AS ckey, d.hours\n    FROM fast_ticket_hours_by d\n    WHERE d.day >= DATE '2024-01-15' AND d.day < DATE '2024-02-01'"}},
+	} {
+		c.q.KPI, c.q.Fast = "first_response_hours_p50", true
+		st, err := Plan(cat, d, c.q, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Count(st.SQL, "FROM fast_ticket_hours_by") != len(c.want) || strings.Contains(st.SQL, "p ON d.day = p.day") {
+			t.Errorf("%s by %s: %d scans of the hours, want %d, none joined to the day map:\n%s", c.q.Grain, c.q.By, strings.Count(st.SQL, "FROM fast_ticket_hours_by"), len(c.want), st.SQL)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(st.SQL, w) {
+				t.Errorf("%s by %s: no scan\n%s\nin:\n%s", c.q.Grain, c.q.By, w, st.SQL)
+			}
 		}
 	}
-	if strings.Contains(st.SQL, "fast_ticket_hours_by d JOIN") {
-		t.Errorf("the hours are joined to the day map:\n%s", st.SQL)
+}
+
+// TestLabelGrain: the grain whose truncation of a period's days is its
+// label, of Periods' periods of each grain, clipped at either end.
+func TestLabelGrain(t *testing.T) {
+	for _, c := range []struct {
+		from, to string
+		g, want  Grain
+	}{
+		{"2024-01-03", "2024-02-15", GrainDay, GrainDay},
+		{"2024-01-03", "2024-02-15", GrainWeek, GrainWeek},
+		{"2024-01-01", "2024-04-01", GrainWeek, GrainWeek},
+		{"2024-01-15", "2024-04-01", GrainMonth, GrainMonth},
+		{"2023-12-01", "2024-04-01", GrainQuarter, GrainQuarter},
+		{"2023-07-15", "2025-02-01", GrainYear, GrainYear},
+		{"2024-04-29", "2024-05-06", GrainMonth, GrainMonth},
+		{"2024-01-01", "2024-01-08", GrainWeek, GrainNone}, // one period
+		{"2024-01-01", "2024-01-02", GrainNone, GrainNone},
+	} {
+		ps, err := Periods(day(c.from), day(c.to), c.g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := labelGrain(ps); got != c.want {
+			t.Errorf("%s..%s by %s: labelGrain %q, want %q", c.from, c.to, c.g, got, c.want)
+		}
+	}
+	// Periods that are no grain's: a week labelled with its Tuesday.
+	ps := []Period{{Label: day("2024-01-02"), Start: day("2024-01-02"), End: day("2024-01-09")}, {Label: day("2024-01-09"), Start: day("2024-01-09"), End: day("2024-01-16")}}
+	if got := labelGrain(ps); got != GrainNone {
+		t.Errorf("weeks from a Tuesday: labelGrain %q, want none", got)
 	}
 }
 
