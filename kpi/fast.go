@@ -807,7 +807,7 @@ func labelGrain(ps []Period) Grain {
 	if len(ps) < 2 {
 		return GrainNone
 	}
-	for _, g := range []Grain{GrainDay, GrainWeek, GrainMonth, GrainQuarter, GrainYear} {
+	for _, g := range everyGrain {
 		if !slices.ContainsFunc(ps, func(p Period) bool {
 			return !truncate(p.Start, g).Equal(p.Label) || p.End.After(step(p.Label, g, 1))
 		}) {
@@ -1561,12 +1561,15 @@ func (b *statementBuilder) daySource(name, as string, forms []*queries.Fast, ps 
 	// The lean SQL of the variant the request reads (per combination or
 	// not), built once.
 	lean := src.leanFor(forms, name, r == comboRollup && src.combo != "")
-	g := labelGrain(ps)
-	labels := slices.Contains(src.labels, g)
+	g := GrainNone
+	if src.labels != nil {
+		g = labelGrain(ps)
+	}
 	switch {
-	case labels && r == comboRollup && src.combo != "":
-		sql = truncated(src.combo, g)
-	case labels && r != comboRollup:
+	case slices.Contains(src.labels, g) && (r != comboRollup || src.combo != ""):
+		if r == comboRollup {
+			sql = src.combo
+		}
 		sql = truncated(sql, g)
 	case r == comboRollup && src.comboPerPeriod != nil && src.perPeriodFor(ps):
 		b.periodBranches(name, as, src.comboPerPeriod, ps, ids)
