@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -96,7 +97,10 @@ import (
 //     as their macros have, and the complainers of any window; its sums
 //     per day and combination (fast_ticket_totals_by, fastdims.go) and
 //     its response hours with their combination (fast_ticket_hours_by)
-//     serve the rest;
+//     serve the rest: of everyone, the first-response quantiles of whole
+//     calendar periods are kept per period (fast_ticket_hour_quantiles),
+//     and those of long windows read the hours cut into buckets of equal
+//     counts (fast_ticket_hours_bucketed, fast_ticket_hour_buckets);
 //   - fast_contract_rows has one row per contract, sorted by the day it
 //     ends, with its customer's key and finer combination: the contract
 //     renewal rate of any window;
@@ -469,7 +473,7 @@ func (e *Engine) deriveFast(ctx context.Context) error {
 			return err
 		}
 		progressOf(ctx).Phase("indexing")
-		if err := buildFastTables(ctx, conn, built, stamp); err != nil {
+		if err := buildFastTables(ctx, conn, built, stamp, e.log); err != nil {
 			return err
 		}
 		// Each statement committed on its own; one checkpoint folds them
@@ -488,8 +492,9 @@ func (e *Engine) deriveFast(ctx context.Context) error {
 // customers differ (every table carries the customers' keys), else those
 // reading a dataset whose generation differs (staleDatasets). A build
 // that stopped halfway left the stamp of the last whole one, so the next
-// redoes what it had not finished.
-func buildFastTables(ctx context.Context, conn *sql.Conn, built, stamp string) error {
+// redoes what it had not finished. Each statement's time is logged at
+// debug level: where an import's time goes.
+func buildFastTables(ctx context.Context, conn *sql.Conn, built, stamp string, log *slog.Logger) error {
 	stale, all := staleDatasets(built, stamp)
 	stmts := slices.Concat(fastTables, dimTotalsStatements)
 	if all {
@@ -503,9 +508,11 @@ func buildFastTables(ctx context.Context, conn *sql.Conn, built, stamp string) e
 		if !all && !slices.ContainsFunc(st.reads, func(d string) bool { return slices.Contains(stale, d) }) {
 			continue
 		}
+		start := time.Now()
 		if _, err := conn.ExecContext(ctx, st.sql); err != nil {
 			return contextErr(ctx, err, "build the fast path's table "+tableOf(st.sql))
 		}
+		log.Debug("built a fast path table", "table", tableOf(st.sql), "elapsed", time.Since(start))
 		store.CrashPoint("indexing")
 	}
 	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TABLE fast_stamp AS SELECT ?::VARCHAR AS stamp", stamp); err != nil {
@@ -542,7 +549,7 @@ func tableOf(stmt string) string {
 // fastLayout numbers the layout of the fast path's tables: a build that
 // changes their columns increments it, so tables of another layout are
 // rebuilt at open like stale ones.
-const fastLayout = 51
+const fastLayout = 52
 
 // fastDatasets are the datasets the fast path's tables are built from.
 var fastDatasets = []string{"customers", "orders", "events", "surveys", "tickets", "contracts"}

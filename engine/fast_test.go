@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -240,6 +241,68 @@ func TestSuspectTablesTakeTheDefault(t *testing.T) {
 		}
 	}
 	t.Errorf("suspected_churn_rate v1: cycle_multiplier's default is not %v, or no form takes params: default: %+v", suspectMultiplier, def.Params)
+}
+
+// TestResponseQuantilesBuilt: every q a fast form reads from
+// fast_response_quantiles (WHERE q = ...) is one the table is built with
+// (responseQuantiles), and it is its definition's quantile; and at least
+// one form reads it.
+func TestResponseQuantilesBuilt(t *testing.T) {
+	defs, err := queries.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	built := strings.Split(strings.Trim(responseQuantiles, "[]"), ", ")
+	reads := regexp.MustCompile(`WHERE q = ([0-9.]+)$`)
+	forms := 0
+	for _, def := range defs {
+		for _, f := range def.Fast {
+			if !slices.Contains(f.Sources, "fast_response_quantiles") {
+				continue
+			}
+			forms++
+			m := reads.FindStringSubmatch(strings.TrimSpace(f.Body))
+			if m == nil || !slices.Contains(built, m[1]) || def.Value != "quantile_cont(hours, "+m[1]+")" {
+				t.Errorf("%s v%d: form reads q %v, built %v, value %s", def.Name, def.Version, m, built, def.Value)
+			}
+		}
+	}
+	if forms == 0 {
+		t.Error("no form reads fast_response_quantiles")
+	}
+}
+
+// TestResponseQuantilesEqualPlain covers each form of the first-response
+// quantiles of everyone, which the random draws reach only now and then:
+// whole calendar periods (the quantiles kept per period), long windows
+// that are none (the equal-count buckets: a 64th of the tickets sorted,
+// interpolated between two ranks that may fall in two buckets) and short
+// ones (the hours), against the macros.
+func TestResponseQuantilesEqualPlain(t *testing.T) {
+	e := fastDemo(t)
+	ctx := context.Background()
+	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	requests := []struct {
+		from, to time.Time
+		grain    Grain
+	}{
+		{day("2023-01-01"), day("2024-01-01"), GrainQuarter}, // calendar
+		{day("2023-01-01"), day("2024-01-01"), GrainNone},
+		{day("2023-05-01"), day("2023-06-01"), GrainNone},
+		{day("2023-02-15"), day("2023-11-20"), GrainNone}, // buckets
+		{day("2023-02-15"), day("2023-11-20"), GrainQuarter},
+		{day("2022-07-01"), day("2024-07-01"), GrainYear},
+		{day("2023-03-05"), day("2023-04-20"), GrainNone}, // hours
+		{day("2023-03-06"), day("2023-04-24"), GrainWeek},
+	}
+	for _, name := range []string{"first_response_hours_p50", "first_response_hours_p90"} {
+		for _, r := range requests {
+			q := Query{KPI: name, From: r.from, To: r.to, Grain: r.grain}
+			if !servedEqualsPlain(t, ctx, e, q) {
+				t.Errorf("%s %s..%s grain %s took the plain path", name, q.From.Format(time.DateOnly), q.To.Format(time.DateOnly), q.Grain)
+			}
+		}
+	}
 }
 
 // TestSuspectChurnMultipliers: suspected churn of everyone or by region,
@@ -768,6 +831,7 @@ func TestFastTablesRebuiltPerDataset(t *testing.T) {
 		{"surveys", []string{"fast_survey_days", "fast_survey_totals_by", "fast_survey_day_totals", "fast_survey_calendar_fine", "fast_survey_calendar_wide", "fast_survey_calendar_tiers", "fast_score_days_by", "fast_score_days", "fast_score_calendar_fine", "fast_score_calendar_wide", "fast_score_calendar_tiers", "fast_stamp"}},
 		{"events", []string{"fast_event_rows", "fast_event_totals_by", "fast_event_day_totals", "fast_event_calendar_fine", "fast_event_calendar_wide", "fast_event_calendar_tiers", "fast_stamp"}},
 		{"tickets", []string{"fast_ticket_rows", "fast_ticket_calendar", "fast_ticket_totals_by", "fast_ticket_day_totals", "fast_ticket_hours_by",
+			"fast_ticket_hours_bucketed", "fast_ticket_hour_buckets", "fast_ticket_hour_quantiles",
 			"fast_ticket_totals_calendar_fine", "fast_ticket_totals_calendar_wide", "fast_ticket_totals_calendar_tiers",
 			"fast_calendar_active", "fast_calendar_activity_fine", "fast_calendar_activity_by", "fast_calendar_activity", "fast_calendar_activity_wide", "fast_calendar_activity_tiers", "fast_stamp"}},
 		{"contracts", []string{"fast_contract_rows", "fast_stamp"}},
