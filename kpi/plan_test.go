@@ -578,11 +578,11 @@ func TestActivityLean(t *testing.T) {
 	}
 }
 
-// TestResponseHoursOneScan: of several days or weeks, the first-response
-// hours are read in one scan of the span, each ticket's period its day
-// truncated to the grain (per combination of dimensions too), neither a
-// scan per period nor a join to the day map; of months, a scan per month
-// with its label bound, as of a single period.
+// TestResponseHoursOneScan: by a few-valued dimension, of several days
+// or weeks, the first-response hours are read in one scan of the span,
+// each ticket's period its day truncated to the grain, neither a scan per
+// period nor a join to the day map; of months, a scan per month with its
+// label bound, as of a single period.
 func TestResponseHoursOneScan(t *testing.T) {
 	cat, d := catalog(t), data()
 	d.Datasets["tickets"] = Dataset{Generation: 4, Columns: []string{"ticket_id", "customer_id", "opened_at", "first_response_at"}}
@@ -591,18 +591,16 @@ func TestResponseHoursOneScan(t *testing.T) {
 		q    Query
 		want []string
 	}{
-		{Query{From: day("2024-01-03"), To: day("2024-02-01"), Grain: GrainWeek},
-			[]string{"SELECT CAST(date_trunc('week', d.day) AS DATE) AS period, NULL::INTEGER AS ckey, d.hours\n    FROM fast_ticket_hours_by d\n    WHERE d.day >= DATE '2024-01-03' AND d.day < DATE '2024-02-01'"}},
 		{Query{From: day("2024-01-03"), To: day("2024-02-01"), Grain: GrainWeek, By: []string{"region"}},
 			[]string{"SELECT CAST(date_trunc('week', d.day) AS DATE) AS period, d.ckey, d.hours\n    FROM fast_ticket_hours_by d\n    WHERE d.day >= DATE '2024-01-03' AND d.day < DATE '2024-02-01'"}},
-		{Query{From: day("2024-01-03"), To: day("2024-01-10"), Grain: GrainDay},
-			[]string{"SELECT d.day AS period, NULL::INTEGER AS ckey, d.hours\n    FROM fast_ticket_hours_by d\n    WHERE d.day >= DATE '2024-01-03' AND d.day < DATE '2024-01-10'"}},
-		{Query{From: day("2024-01-15"), To: day("2024-04-01"), Grain: GrainMonth}, []string{
-			"SELECT DATE '2024-01-01' AS period, NULL::INTEGER AS ckey, d.hours\n    FROM fast_ticket_hours_by d\n    WHERE d.day >= DATE '2024-01-15' AND d.day < DATE '2024-02-01'",
-			"SELECT DATE '2024-02-01' AS period, NULL::INTEGER AS ckey, d.hours\n    FROM fast_ticket_hours_by d\n    WHERE d.day >= DATE '2024-02-01' AND d.day < DATE '2024-03-01'",
-			"SELECT DATE '2024-03-01' AS period, NULL::INTEGER AS ckey, d.hours\n    FROM fast_ticket_hours_by d\n    WHERE d.day >= DATE '2024-03-01' AND d.day < DATE '2024-04-01'"}},
-		{Query{From: day("2024-01-15"), To: day("2024-02-01")},
-			[]string{"SELECT DATE '2024-01-15' AS period, NULL::INTEGER AS ckey, d.hours\n    FROM fast_ticket_hours_by d\n    WHERE d.day >= DATE '2024-01-15' AND d.day < DATE '2024-02-01'"}},
+		{Query{From: day("2024-01-03"), To: day("2024-01-10"), Grain: GrainDay, By: []string{"region"}},
+			[]string{"SELECT d.day AS period, d.ckey, d.hours\n    FROM fast_ticket_hours_by d\n    WHERE d.day >= DATE '2024-01-03' AND d.day < DATE '2024-01-10'"}},
+		{Query{From: day("2024-01-15"), To: day("2024-04-01"), Grain: GrainMonth, By: []string{"region"}}, []string{
+			"SELECT DATE '2024-01-01' AS period, d.ckey AS ckey, d.hours\n    FROM fast_ticket_hours_by d\n    WHERE d.day >= DATE '2024-01-15' AND d.day < DATE '2024-02-01'",
+			"SELECT DATE '2024-02-01' AS period, d.ckey AS ckey, d.hours\n    FROM fast_ticket_hours_by d\n    WHERE d.day >= DATE '2024-02-01' AND d.day < DATE '2024-03-01'",
+			"SELECT DATE '2024-03-01' AS period, d.ckey AS ckey, d.hours\n    FROM fast_ticket_hours_by d\n    WHERE d.day >= DATE '2024-03-01' AND d.day < DATE '2024-04-01'"}},
+		{Query{From: day("2024-01-15"), To: day("2024-02-01"), By: []string{"region"}},
+			[]string{"SELECT DATE '2024-01-15' AS period, d.ckey AS ckey, d.hours\n    FROM fast_ticket_hours_by d\n    WHERE d.day >= DATE '2024-01-15' AND d.day < DATE '2024-02-01'"}},
 	} {
 		c.q.KPI, c.q.Fast = "first_response_hours_p50", true
 		st, err := Plan(cat, d, c.q, nil)
@@ -615,6 +613,71 @@ func TestResponseHoursOneScan(t *testing.T) {
 		for _, w := range c.want {
 			if !strings.Contains(st.SQL, w) {
 				t.Errorf("%s by %s: no scan\n%s\nin:\n%s", c.q.Grain, c.q.By, w, st.SQL)
+			}
+		}
+	}
+}
+
+// TestResponseQuantileForms: of everyone, the first-response quantiles
+// of whole calendar periods are read as computed at import; of windows
+// of 60 days or more, from the hours' counts per bucket and the bucketed
+// hours, each in one scan of the span (the counts with each row's period
+// its day truncated to the grain or, of one period, that period's, never
+// joined to the day map; the hours with their day); of shorter windows,
+// or by a dimension, from every ticket's hours.
+func TestResponseQuantileForms(t *testing.T) {
+	cat, d := catalog(t), data()
+	d.Datasets["tickets"] = Dataset{Generation: 4, Columns: []string{"ticket_id", "customer_id", "opened_at", "first_response_at"}}
+	d.ComboDimensions = []string{"region"}
+	const (
+		quantiles = "fast_ticket_hour_quantiles"
+		buckets   = "fast_ticket_hour_buckets"
+		hours     = "fast_ticket_hours_by"
+	)
+	for _, c := range []struct {
+		from, to string
+		grain    Grain
+		by       []string
+		reads    string
+		period   string // of the buckets' rows
+	}{
+		{"2023-01-01", "2024-01-01", GrainQuarter, nil, quantiles, ""},
+		{"2023-01-01", "2024-01-01", GrainNone, nil, quantiles, ""},
+		{"2024-03-01", "2024-04-01", GrainNone, nil, quantiles, ""},
+		{"2022-07-01", "2024-07-01", GrainYear, nil, buckets, "CAST(date_trunc('year', d.day) AS DATE) AS period"},
+		{"2023-07-15", "2024-03-10", GrainQuarter, nil, buckets, "CAST(date_trunc('quarter', d.day) AS DATE) AS period"},
+		{"2023-07-15", "2024-03-10", GrainNone, nil, buckets, "p.period"},
+		{"2023-01-01", "2023-03-15", GrainNone, nil, buckets, "p.period"},
+		{"2023-01-01", "2023-02-15", GrainNone, nil, hours, ""},
+		{"2024-01-15", "2024-04-01", GrainMonth, nil, hours, ""},
+		{"2024-01-03", "2024-02-01", GrainWeek, nil, hours, ""},
+		{"2023-01-01", "2024-01-01", GrainQuarter, []string{"region"}, hours, ""},
+	} {
+		for _, kpi := range []string{"first_response_hours_p50", "first_response_hours_p90"} {
+			q := Query{KPI: kpi, From: day(c.from), To: day(c.to), Grain: c.grain, By: c.by, Fast: true}
+			st, err := Plan(cat, d, q, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := fmt.Sprintf("%s %s..%s %s by %v", kpi, c.from, c.to, c.grain, c.by)
+			for _, table := range []string{quantiles, buckets, hours} {
+				if got := strings.Contains(st.SQL, "FROM "+table+" d"); got != (table == c.reads) {
+					t.Errorf("%s: reads %s %t, want %t:\n%s", name, table, got, table == c.reads, st.SQL)
+				}
+			}
+			if c.reads != buckets {
+				continue
+			}
+			for table, scan := range map[string]string{
+				buckets:                      "SELECT " + c.period + ", NULL::INTEGER AS ckey, d.bucket, d.n\n    FROM fast_ticket_hour_buckets d",
+				"fast_ticket_hours_bucketed": "SELECT d.day, NULL::INTEGER AS ckey, d.bucket, d.hours\n    FROM fast_ticket_hours_bucketed d",
+			} {
+				if n := strings.Count(st.SQL, "FROM "+table+" d"); n != 1 || !strings.Contains(st.SQL, scan) {
+					t.Errorf("%s: %d scans of %s, want 1 as %q:\n%s", name, n, table, scan, st.SQL)
+				}
+			}
+			if strings.Contains(st.SQL, "p ON d.day = p.day") {
+				t.Errorf("%s: joined to the day map:\n%s", name, st.SQL)
 			}
 		}
 	}

@@ -28,6 +28,9 @@ import (
 //	             are per customer where the definition's are per order
 //	max_periods  at most this many periods (a history source joins every
 //	             order before the window's end to each period)
+//	min_days     only when every period's window is at least this many
+//	             days long, for a form whose fixed cost only long windows
+//	             earn back
 //	use          calendar: only where the calendar rollups serve the
 //	             request (whole calendar periods), for a form that is quicker
 //	             there than the next but slower elsewhere
@@ -51,6 +54,9 @@ type Fast struct {
 	Numerator   string
 	Denominator string
 	MaxPeriods  int
+	// MinDays: the form serves only requests whose every window is at
+	// least this many days long.
+	MinDays int
 	// CalendarOnly: the form serves only requests of whole calendar
 	// periods that the calendar rollups serve.
 	CalendarOnly bool
@@ -77,7 +83,7 @@ type Fast struct {
 }
 
 // FastSources are the shared tables a fast body may read.
-var FastSources = []string{"fast_orders", "fast_window", "fast_history", "fast_activity", "fast_complainers", "fast_events", "fast_event_totals", "fast_surveys", "fast_scores", "fast_score_counts", "fast_window_totals", "fast_history_totals", "fast_activity_totals", "fast_survey_totals", "fast_top_totals", "fast_ticket_totals", "fast_response_hours", "fast_suspect_totals", "fast_history_ends", "fast_costed_totals", "fast_first_ends", "fast_signups", "fast_referrals", "fast_tickets", "fast_signup_channels", "fast_spend", "fast_contracts", "fast_first_orders", "fast_cohorts"}
+var FastSources = []string{"fast_orders", "fast_window", "fast_history", "fast_activity", "fast_complainers", "fast_events", "fast_event_totals", "fast_surveys", "fast_scores", "fast_score_counts", "fast_window_totals", "fast_history_totals", "fast_activity_totals", "fast_survey_totals", "fast_top_totals", "fast_ticket_totals", "fast_response_hours", "fast_response_buckets", "fast_response_bucketed", "fast_response_quantiles", "fast_suspect_totals", "fast_history_ends", "fast_costed_totals", "fast_first_ends", "fast_signups", "fast_referrals", "fast_tickets", "fast_signup_channels", "fast_spend", "fast_contracts", "fast_first_orders", "fast_cohorts"}
 
 var formSplit = regexp.MustCompile(`(?m)^-- form\s*$`)
 
@@ -162,6 +168,8 @@ func (f *Fast) set(key, value string) error {
 		f.Denominator = value
 	case "max_periods":
 		f.MaxPeriods, err = strconv.Atoi(value)
+	case "min_days":
+		f.MinDays, err = strconv.Atoi(value)
 	case "params":
 		if value != "default" {
 			return errors.New("params must be default")
