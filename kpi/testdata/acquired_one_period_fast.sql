@@ -7,8 +7,7 @@ fast_signups AS (
 ) s
 ),
 kpi_rows AS (
-  SELECT p.period, k.* EXCLUDE (period) FROM periods p
-  LEFT JOIN (SELECT * FROM (SELECT period, customer_id FROM fast_signups)) k ON true
+  SELECT k.period, k.* EXCLUDE (period) FROM (SELECT * FROM (SELECT period, customer_id FROM fast_signups)) k
 )
 SELECT CAST(count(customer_id) AS DOUBLE) AS value
 FROM kpi_rows r

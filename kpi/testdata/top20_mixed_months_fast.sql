@@ -17,8 +17,7 @@ fast_window AS (
 ) s
 ),
 kpi_rows AS (
-  SELECT p.period, k.* EXCLUDE (period) FROM periods p
-  LEFT JOIN (SELECT * FROM (SELECT period, customer_id, w_amount AS revenue FROM fast_window WHERE w_orders > 0)) k ON true
+  SELECT k.period, k.* EXCLUDE (period) FROM (SELECT * FROM (SELECT period, customer_id, w_amount AS revenue FROM fast_window WHERE w_orders > 0)) k
 )
 SELECT CAST((coalesce(coalesce(list_sum(list_filter(list(revenue), lambda x: x > quantile_disc(revenue, 0.8))), 0) + ((count(customer_id) + 4) // 5 - len(list_filter(list(revenue), lambda x: x > quantile_disc(revenue, 0.8)))) * quantile_disc(revenue, 0.8), 0)) / nullif(coalesce(sum(revenue), 0), 0) AS DOUBLE) AS value, coalesce(coalesce(list_sum(list_filter(list(revenue), lambda x: x > quantile_disc(revenue, 0.8))), 0) + ((count(customer_id) + 4) // 5 - len(list_filter(list(revenue), lambda x: x > quantile_disc(revenue, 0.8)))) * quantile_disc(revenue, 0.8), 0) AS numerator, coalesce(sum(revenue), 0) AS denominator
 FROM kpi_rows r
