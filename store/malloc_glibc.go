@@ -33,7 +33,10 @@ static int custkpi_mmapped(size_t n) { (void)n; return -1; }
 */
 import "C"
 
-func tuneMalloc() { C.custkpi_tune_malloc(C.int(mmapThreshold)) }
+func tuneMalloc() {
+	C.custkpi_tune_malloc(C.int(mmapThreshold))
+	tuneJemalloc()
+}
 
 // mallocMaps tells whether the C allocator gives a block of n bytes a
 // mapping of its own, and whether it can tell (glibc only): for tests.

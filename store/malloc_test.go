@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"testing"
@@ -41,5 +42,40 @@ func TestMallocKeepsLargeBlocks(t *testing.T) {
 	}
 	if mapped, _ := mallocMaps(64 << 20); !mapped {
 		t.Error("a 64 MiB block came from the heap: the threshold is not 32 MiB")
+	}
+}
+
+// TestJemallocKeepsFreedPages: once a database is open, DuckDB's
+// jemalloc runs with jemallocConf's dirty decay (10 s, where DuckDB's
+// build has 1 s), so the setting reached it before its first
+// allocation; and a process whose environment chose its own keeps it.
+// Each in a child process, whose jemalloc nothing has started yet.
+func TestJemallocKeepsFreedPages(t *testing.T) {
+	if want := os.Getenv("CUSTKPI_JEMALLOC_WANT"); want != "" {
+		s, err := Open(context.Background(), Options{}, loadGen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if ms, known := jemallocDirtyDecay(); !known || fmt.Sprint(ms) != want {
+			t.Fatalf("dirty decay %d ms (known %v), want %s", ms, known, want)
+		}
+		return
+	}
+	if _, known := jemallocDirtyDecay(); !known {
+		t.Skip("DuckDB's jemalloc is not linked in")
+	}
+	for _, c := range []struct{ env, want string }{
+		{"", "10000"},
+		{"dirty_decay_ms:2500", "2500"},
+	} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestJemallocKeepsFreedPages$", "-test.v")
+		cmd.Env = append(os.Environ(), "CUSTKPI_JEMALLOC_WANT="+c.want)
+		if c.env != "" {
+			cmd.Env = append(cmd.Env, "DUCKDB_JE_MALLOC_CONF="+c.env)
+		}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("environment %q: %v\n%s", c.env, err, out)
+		}
 	}
 }
