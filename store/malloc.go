@@ -28,7 +28,8 @@ const mmapThreshold = 32 << 20
 func tuneMallocOnce() { mallocOnce.Do(tuneMalloc) }
 
 // jemallocDirtyDecayMs and jemallocMuzzyDecayMs tune DuckDB's own
-// allocator (jemalloc, on Linux; tuneMalloc), unless the environment sets
+// allocator (jemalloc, which its Linux amd64 builds link in; tuneMalloc,
+// jemalloc_linux_amd64.go), unless the environment sets
 // DUCKDB_JE_MALLOC_CONF.
 //
 // Why: DuckDB's build returns freed pages to the system after about a

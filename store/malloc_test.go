@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -46,10 +48,10 @@ func TestMallocKeepsLargeBlocks(t *testing.T) {
 }
 
 // TestJemallocKeepsFreedPages: once a database is open, DuckDB's
-// jemalloc runs with jemallocConf's dirty decay (10 s, where DuckDB's
-// build has 1 s), so the setting reached it before its first
-// allocation; and a process whose environment chose its own keeps it.
-// Each in a child process, whose jemalloc nothing has started yet.
+// jemalloc runs with jemallocDirtyDecayMs (10 s, where DuckDB's build
+// has 1 s), set on the arenas it already had; and a process whose
+// environment chose its own keeps it. Each in a child process, whose
+// environment the test sets.
 func TestJemallocKeepsFreedPages(t *testing.T) {
 	if want := os.Getenv("CUSTKPI_JEMALLOC_WANT"); want != "" {
 		s, err := Open(context.Background(), Options{}, loadGen)
@@ -70,7 +72,9 @@ func TestJemallocKeepsFreedPages(t *testing.T) {
 		{"dirty_decay_ms:2500", "2500"},
 	} {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestJemallocKeepsFreedPages$", "-test.v")
-		cmd.Env = append(os.Environ(), "CUSTKPI_JEMALLOC_WANT="+c.want)
+		// The parent's own DUCKDB_JE_MALLOC_CONF, if any, is left out.
+		cmd.Env = slices.DeleteFunc(os.Environ(), func(v string) bool { return strings.HasPrefix(v, "DUCKDB_JE_MALLOC_CONF=") })
+		cmd.Env = append(cmd.Env, "CUSTKPI_JEMALLOC_WANT="+c.want)
 		if c.env != "" {
 			cmd.Env = append(cmd.Env, "DUCKDB_JE_MALLOC_CONF="+c.env)
 		}
