@@ -148,6 +148,13 @@ func (e *Engine) pinned(ctx context.Context, want *snapshot, fn func(ctx context
 	return ok, contextErr(ctx, err, "read")
 }
 
+// pinnedStatement runs fn, one statement, pinned to the snapshot's
+// generation without a transaction (see store.PinnedStatement).
+func (e *Engine) pinnedStatement(ctx context.Context, want *snapshot, fn func(ctx context.Context, conn *sql.Conn) error) (bool, error) {
+	ok, err := e.store.PinnedStatement(ctx, want, fn)
+	return ok, contextErr(ctx, err, "read")
+}
+
 // read runs fn pinned to the current generation.
 func (e *Engine) read(ctx context.Context, fn func(ctx context.Context, conn *sql.Conn) error) error {
 	err := e.store.Read(ctx, func(ctx context.Context, conn *sql.Conn, _ *snapshot) error { return fn(ctx, conn) })

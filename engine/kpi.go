@@ -85,7 +85,7 @@ func (e *Engine) Run(ctx context.Context, q Query) (*Result, error) {
 func (e *Engine) execute(ctx context.Context, s *snapshot, st *kpi.Statement) (*Result, bool, error) {
 	start := time.Now()
 	var t *table
-	ok, err := e.pinned(ctx, s, func(ctx context.Context, conn *sql.Conn) error {
+	ok, err := e.pinnedStatement(ctx, s, func(ctx context.Context, conn *sql.Conn) error {
 		rows, err := conn.QueryContext(ctx, st.SQL, st.Args...)
 		if err != nil {
 			return err
