@@ -40,8 +40,14 @@ func tuneMallocOnce() { mallocOnce.Do(tuneMalloc) }
 // returning them then at once, muzzy 0) took the system time of the
 // 1M-customer demo import from 23-28 s to 16-17 s and the import from
 // 59-66 s to 51-54 s, at a peak RSS of 1.6-1.8 GB (1.3-1.7 GB before;
-// 20 s reached 2.1 GB, never returning them 3.3-3.5 GB).
+// 20 s reached 2.1 GB, never returning them 3.3-3.5 GB). But 10 s also
+// reached 2.1 GB once in ten runs: after the larger statements of the
+// fast path's build, up to 1.26 GB of jemalloc's 1.44 GB resident were
+// freed pages. 5 s imported as fast (medians of five runs, taking turns:
+// 62.9 s against 62.4 s) at a peak of 1.43-1.72 GB (10 s: 1.59-2.10 GB);
+// returning freed pages after every statement of the build peaked at
+// 1.31-1.38 GB but took 68-70 s.
 const (
-	jemallocDirtyDecayMs = 10000
+	jemallocDirtyDecayMs = 5000
 	jemallocMuzzyDecayMs = 0
 )

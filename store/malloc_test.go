@@ -48,7 +48,7 @@ func TestMallocKeepsLargeBlocks(t *testing.T) {
 }
 
 // TestJemallocKeepsFreedPages: once a database is open, DuckDB's
-// jemalloc runs with jemallocDirtyDecayMs (10 s, where DuckDB's build
+// jemalloc runs with jemallocDirtyDecayMs (5 s, where DuckDB's build
 // has 1 s), set on the arenas it already had; and a process whose
 // environment chose its own keeps it. Each in a child process, whose
 // environment the test sets.
@@ -68,7 +68,7 @@ func TestJemallocKeepsFreedPages(t *testing.T) {
 		t.Skip("DuckDB's jemalloc is not linked in")
 	}
 	for _, c := range []struct{ env, want string }{
-		{"", "10000"},
+		{"", "5000"},
 		{"dirty_decay_ms:2500", "2500"},
 	} {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestJemallocKeepsFreedPages$", "-test.v")
