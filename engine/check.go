@@ -137,14 +137,14 @@ func tierSumsCheck() string {
 }
 
 // wideSumsCheck finds the wide dimensions whose codes do not key every
-// customer, and those whose month sums of orders, or of active
+// customer (those whose every sum is kept: a top-only one has none), and those whose month sums of orders, or of active
 // customers, over their values differ from everyone's.
 func wideSumsCheck() string {
 	return `SELECT count(*) = 0, format('{} wide dimension(s) disagree with their sums per value, e.g. {}', count(*), min(what))
 		 FROM (
 		   SELECT format('wide dimension {} keys {} customers of {}', c.dimension, len(c.codes), k.n) AS what
 		   FROM fast_wide_codes c CROSS JOIN (SELECT count(*) AS n FROM fast_customer_keys) k
-		   WHERE len(c.codes) <> k.n OR list_contains(c.codes, NULL)
+		   WHERE c.summed AND (len(c.codes) <> k.n OR list_contains(c.codes, NULL))
 		   UNION ALL ` + sumsAgainstEveryone("(SELECT dimension AS id FROM fast_wide_codes WHERE summed)", "_wide", "value of wide dimension", kpi.WideKeyFactor) + `)`
 }
 

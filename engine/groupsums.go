@@ -69,7 +69,21 @@ var wideGroups = wideKeys("summed", "true")
 // quarters and years too, the top fifths per value took 3.5 s against
 // 1.27 s for the signup date's alone). Their rows (fast_calendar's) have
 // months.
-var wideTopGroups = wideKeys("true", "w.summed OR x.months = 1")
+//
+// The top-only ones' group keys are read from their finer combination's
+// (fast_fine_wide), a few thousand rows joined, rather than from a list
+// of every customer's at their key: at 1M demo customers the five
+// top-only dimensions' (a region's, an age's) took 1.2-2.4 s this way
+// against 3.1 s.
+var wideTopGroups = groupKeys{
+	table: wideGroups.table,
+	keyed: func(from, ckey, fine string) string {
+		return fmt.Sprintf(`(SELECT x.* REPLACE (w.codes[x.%[2]s] AS %[3]s) FROM %[1]s x CROSS JOIN (SELECT codes FROM fast_wide_codes WHERE summed) w
+		  UNION ALL SELECT x.* REPLACE (m.wkey AS %[3]s) FROM %[1]s x JOIN fast_fine_wide m ON m.fine = x.%[3]s WHERE x.months = 1)`,
+			from, ckey, fine)
+	},
+	all: wideKeys("true", "true").all,
+}
 
 // wideKeys are the values of the wide dimensions (the rows of
 // fast_wide_codes w) where holds, of the rows (x) where rows holds.

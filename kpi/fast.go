@@ -1272,6 +1272,12 @@ func comboDimensions(data *Data, dims []dimension) bool {
 	return combinationOf(data.ComboDimensions, dims)
 }
 
+// readsHistory tells whether the form (nil: none) reads a source of
+// every customer's whole history.
+func readsHistory(f *queries.Fast) bool {
+	return f != nil && slices.ContainsFunc(f.Sources, func(s string) bool { return sources[s].history })
+}
+
 // fineDimensions tells whether the request is grouped by dimensions of
 // the finer combinations (fast_dim_fine) only.
 func fineDimensions(data *Data, dims []dimension) bool {
