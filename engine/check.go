@@ -137,8 +137,9 @@ func tierSumsCheck() string {
 }
 
 // wideSumsCheck finds the wide dimensions whose codes do not key every
-// customer (those whose every sum is kept: a top-only one has none), and those whose month sums of orders, or of active
-// customers, over their values differ from everyone's.
+// customer (of those whose every sum is kept: a top-only one has no
+// codes), and those whose month sums of orders, or of active customers,
+// over their values differ from everyone's.
 func wideSumsCheck() string {
 	return `SELECT count(*) = 0, format('{} wide dimension(s) disagree with their sums per value, e.g. {}', count(*), min(what))
 		 FROM (

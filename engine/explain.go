@@ -102,7 +102,7 @@ func (e *Engine) Explain(ctx context.Context, q Query) (*Explanation, error) {
 			return nil, err
 		}
 		var t *table
-		ok, err := e.pinned(ctx, s, func(ctx context.Context, conn *sql.Conn) error {
+		ok, err := e.pinnedStatement(ctx, s, func(ctx context.Context, conn *sql.Conn) error {
 			rows, err := conn.QueryContext(ctx, st.SQL, st.Args...)
 			if err != nil {
 				return err

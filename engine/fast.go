@@ -652,7 +652,7 @@ func (e *Engine) fastScorecard(ctx context.Context, s *snapshot, st *kpi.Scoreca
 	}
 	start := time.Now()
 	defer func() { e.log.Debug("fast scorecard", "kpis", len(st.Defs), "elapsed", time.Since(start)) }()
-	ok, err := e.pinned(ctx, s, func(ctx context.Context, conn *sql.Conn) error {
+	ok, err := e.pinnedStatement(ctx, s, func(ctx context.Context, conn *sql.Conn) error {
 		rows, err := conn.QueryContext(ctx, st.SQL, st.Args...)
 		if err != nil {
 			return err

@@ -92,7 +92,7 @@ func keyStatements(ctx context.Context, conn *sql.Conn) ([]string, error) {
 		return nil, err
 	}
 	coarse, fine := counts.choose(maxComboValues, maxCombos), counts.choose(maxFineValues, maxFine)
-	wide, top := counts.wide(fine, coarse)
+	wide, top := counts.wide(fine)
 	// The keys are numbered in a window over the customer_ids alone, then
 	// joined to the customers' rows: the window's output is written on
 	// one thread, so numbering whole rows took 2.3–2.7 s at a million
@@ -144,17 +144,18 @@ func wideStatements(dims, top []string) []string {
 		q := store.QuoteIdent(d)
 		values[i] = fmt.Sprintf(`SELECT CAST(%d * %d + row_number() OVER (ORDER BY v) AS INTEGER) AS ckey, struct_pack(%s) AS dims
 		FROM (SELECT DISTINCT dims.%s AS v FROM fast_customer_keys)`, i+1, kpi.WideKeyFactor, strings.Join(fields, ", "), q)
-		codes[i] = fmt.Sprintf(`SELECT CAST(%[1]d AS INTEGER) AS dimension, %[4]t AS summed, list(w.ckey ORDER BY k.ckey) AS codes
+		if i < len(dims) {
+			codes[i] = fmt.Sprintf(`SELECT CAST(%[1]d AS INTEGER) AS dimension, true AS summed, list(w.ckey ORDER BY k.ckey) AS codes
 		FROM fast_customer_keys k JOIN fast_dim_wide w ON w.ckey // %[2]d = %[1]d AND w.dims.%[3]s IS NOT DISTINCT FROM k.dims.%[3]s`,
-			i+1, kpi.WideKeyFactor, q, i < len(dims))
-		if i >= len(dims) {
-			// A top-only dimension's sums read its values' keys per
-			// finer combination, not per customer.
-			codes[i] = fmt.Sprintf("SELECT CAST(%d AS INTEGER) AS dimension, false AS summed, NULL::INTEGER[] AS codes", i+1)
-			fineKeys = append(fineKeys, fmt.Sprintf(`SELECT f.ckey AS fine, w.ckey AS wkey
-		FROM fast_dim_fine f JOIN fast_dim_wide w ON w.ckey // %[2]d = %[1]d AND w.dims.%[3]s IS NOT DISTINCT FROM f.dims.%[3]s`,
-				i+1, kpi.WideKeyFactor, q))
+				i+1, kpi.WideKeyFactor, q)
+			continue
 		}
+		// A top-only dimension's sums read its values' keys per finer
+		// combination, not per customer.
+		codes[i] = fmt.Sprintf("SELECT CAST(%d AS INTEGER) AS dimension, false AS summed, NULL::INTEGER[] AS codes", i+1)
+		fineKeys = append(fineKeys, fmt.Sprintf(`SELECT f.ckey AS fine, w.ckey AS wkey
+		FROM fast_dim_fine f JOIN fast_dim_wide w ON w.ckey // %[2]d = %[1]d AND w.dims.%[3]s IS NOT DISTINCT FROM f.dims.%[3]s`,
+			i+1, kpi.WideKeyFactor, q))
 	}
 	return []string{
 		"CREATE OR REPLACE TABLE fast_dim_wide AS " + strings.Join(values, "\n\t\tUNION ALL ") + " ORDER BY ckey",
@@ -613,17 +614,17 @@ func (v dimensionValues) choose(maxValues, maxProduct int64) []string {
 
 // wide picks the wide dimensions: of those not in fine, the ones of at
 // most maxWideValues values, fewest first, at most maxWide of them; and
-// the top-only ones: those in fine (the coarse ones too: a region's top
-// fifth is no sum of its combinations'), fewest first, at most
+// the top-only ones: those in fine (the coarse ones among them: a
+// region's top fifth is no sum of its combinations'), fewest first, at most
 // maxTopOnly. No identifier (a referrer's id), which no request is
 // grouped by.
-func (v dimensionValues) wide(fine, coarse []string) (wide, top []string) {
+func (v dimensionValues) wide(fine []string) (wide, top []string) {
 	for i, n := range v.names {
 		switch {
 		case kpi.IsIdentifier(n):
 		case slices.Contains(fine, n):
 			top = append(top, n)
-		case !slices.Contains(fine, n) && v.counts[i] <= maxWideValues:
+		case v.counts[i] <= maxWideValues:
 			wide = append(wide, n)
 		}
 	}

@@ -142,12 +142,6 @@ func (e *Engine) recover(ctx context.Context) error {
 	return err
 }
 
-// pinned runs fn pinned to the snapshot's generation (see store.Pinned).
-func (e *Engine) pinned(ctx context.Context, want *snapshot, fn func(ctx context.Context, conn *sql.Conn) error) (bool, error) {
-	ok, err := e.store.Pinned(ctx, want, fn)
-	return ok, contextErr(ctx, err, "read")
-}
-
 // pinnedStatement runs fn, one statement, pinned to the snapshot's
 // generation without a transaction (see store.PinnedStatement).
 func (e *Engine) pinnedStatement(ctx context.Context, want *snapshot, fn func(ctx context.Context, conn *sql.Conn) error) (bool, error) {
